@@ -1,0 +1,1 @@
+//! coolify-client (being built).

@@ -1,0 +1,1 @@
+//! tag-policy (being built).
