@@ -1,1 +1,61 @@
-//! coolify-client (being built).
+//! A typed async client for the [Coolify](https://coolify.io) v4 API that tells the truth about
+//! a deployment.
+//!
+//! One method per endpoint (deploy, deployments, applications, environment variables, version),
+//! typed models that tolerate unknown and hidden fields, one [`Error`] that keeps the HTTP status
+//! and Coolify's message, and retries that never replay a deploy. On top of the endpoints sit the
+//! operations a release flow needs: [`Client::deploy_commit`] pins a commit and deploys it
+//! (resolving Coolify's "already queued" answer to the real deployment), [`Client::follow`] waits
+//! for a terminal status with an adaptive poll, and the lookups find the latest finished or
+//! in-flight deployment of an application, or the deployment of a given commit.
+//!
+//! The token is a [`secrecy::SecretString`]: it is only exposed to build the `Authorization`
+//! header, never logged, never put in an error, and never sent after a redirect (redirects are
+//! not followed).
+//! With the `testing` feature, `testing::FakeCoolify` is a stateful fake Coolify server for tests.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use coolify_client::{ApplicationUuid, Client, FollowEvent, FollowOptions, ForceRebuild};
+//! use secrecy::SecretString;
+//!
+//! # async fn run() -> Result<(), coolify_client::Error> {
+//! let token = SecretString::from(std::env::var("COOLIFY_TOKEN").unwrap_or_default());
+//! let client = Client::builder("https://coolify.example.com", token).build()?;
+//! let app: ApplicationUuid = "vgsco4o4wc8w0ok8gwgk8w0o".parse()?;
+//!
+//! let started = client
+//!     .deploy_commit(&app, "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c", ForceRebuild::No)
+//!     .await?;
+//! let finished = client
+//!     .follow(&started.deployment, &FollowOptions::default(), |event| match event {
+//!         FollowEvent::Status { status, elapsed } => eprintln!("{elapsed:?}: {status}"),
+//!         FollowEvent::Commit { commit } => eprintln!("building {commit}"),
+//!         _ => {}
+//!     })
+//!     .await?;
+//! assert_eq!(finished.resolved_commit(), Some("4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c"));
+//! # Ok(())
+//! # }
+//! ```
+
+pub use crate::client::{Client, ClientBuilder, RetryPolicy};
+pub use crate::error::Error;
+pub use crate::ids::{ApplicationUuid, DeploymentUuid, EnvVarUuid};
+pub use crate::models::{
+    Application, ApplicationPatch, ApplicationSettings, AutoDeploy, DeployOutcome, Deployment,
+    DeploymentPage, DeploymentStatus, EnvVar, EnvVarInput, ForceRebuild,
+};
+pub use crate::operations::{
+    DeploymentOrigin, FollowEvent, FollowOptions, HISTORY_WINDOW, PollSchedule, StartedDeployment,
+};
+pub use secrecy;
+
+mod client;
+mod error;
+mod ids;
+mod models;
+mod operations;
+#[cfg(feature = "testing")]
+pub mod testing;

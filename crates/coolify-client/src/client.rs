@@ -1,0 +1,1053 @@
+//! The HTTP client: configuration, one method per endpoint, retries and error mapping.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use reqwest::header::{ACCEPT, HeaderMap, LOCATION, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::models::{
+    Application, ApplicationPatch, DeployOutcome, Deployment, DeploymentPage, EnvVar, EnvVarInput,
+    ForceRebuild,
+};
+use crate::{ApplicationUuid, DeploymentUuid, EnvVarUuid, Error};
+
+/// The exact message Coolify returns when it skipped a deploy because one of the same commit is queued.
+pub(crate) const ALREADY_QUEUED: &str = "Deployment already queued for this commit.";
+
+/// How failed idempotent requests are retried.
+///
+/// Only GETs are retried on transport errors, timeouts, 5xx and 429; `POST /deploy` and the
+/// start/restart/stop actions only on 429 (nothing was queued); PATCH, other POSTs and DELETE never.
+/// A `Retry-After` header replaces the computed delay; no retry starts past the deadline.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RetryPolicy {
+    max_retries: usize,
+    min_delay: Duration,
+    max_delay: Duration,
+    deadline: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// Up to 4 retries, 500 ms doubling to 8 s with jitter, all within 90 s.
+    fn default() -> Self {
+        Self {
+            max_retries: 4,
+            min_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(8),
+            deadline: Duration::from_secs(90),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// A policy that never retries.
+    #[must_use]
+    pub fn none() -> Self {
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
+    }
+
+    /// How many retries after the first attempt.
+    #[must_use]
+    pub fn max_retries(mut self, max_retries: usize) -> Self {
+        self.max_retries = max_retries;
+        self
+    }
+
+    /// The first backoff delay (doubling, jittered, up to `max_delay`).
+    #[must_use]
+    pub fn min_delay(mut self, min_delay: Duration) -> Self {
+        self.min_delay = min_delay;
+        self
+    }
+
+    /// The largest computed backoff delay (a server's `Retry-After` may exceed it).
+    #[must_use]
+    pub fn max_delay(mut self, max_delay: Duration) -> Self {
+        self.max_delay = max_delay;
+        self
+    }
+
+    /// No retry is started when its delay would end later than this after the first attempt.
+    #[must_use]
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+}
+
+/// Which failures a request may be replayed after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Replay {
+    /// Safe to repeat: transport errors, timeouts, 5xx and 429.
+    Idempotent,
+    /// A write where only a 429 proves nothing happened.
+    OnlyWhenRateLimited,
+    /// Never replayed.
+    Never,
+}
+
+impl Replay {
+    fn allows(self, error: &Error) -> bool {
+        match self {
+            Self::Idempotent => match error {
+                Error::Transport { .. } | Error::Timeout { .. } | Error::RateLimited { .. } => true,
+                Error::Api { status, .. } | Error::UnexpectedBody { status, .. } => *status >= 500,
+                _ => false,
+            },
+            Self::OnlyWhenRateLimited => matches!(error, Error::RateLimited { .. }),
+            Self::Never => false,
+        }
+    }
+}
+
+/// Builds a [`Client`]; see [`Client::builder`].
+pub struct ClientBuilder {
+    base_url: String,
+    token: SecretString,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    user_agent: String,
+    retry: RetryPolicy,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("token", &"[redacted]")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("user_agent", &self.user_agent)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// Time allowed to open a connection (default 10 s).
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for one request from sending to the end of the body (default 30 s).
+    #[must_use]
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` header (default `coolify-client/<version>`).
+    #[must_use]
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// How idempotent requests are retried (default [`RetryPolicy::default`]).
+    #[must_use]
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Validate the settings and build the client.
+    ///
+    /// Installs rustls' `ring` provider as the process default if no provider is installed yet.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] when the base URL does not parse, uses `http` for a host that is
+    /// not loopback, carries a query, fragment or credentials, or when the user agent or a
+    /// timeout is unusable; [`Error::Transport`] when the HTTP client cannot be initialised.
+    pub fn build(self) -> Result<Client, Error> {
+        let api_base = api_base(&self.base_url)?;
+        for (field, timeout) in [
+            ("connect_timeout", self.connect_timeout),
+            ("request_timeout", self.request_timeout),
+        ] {
+            if timeout.is_zero() {
+                return Err(Error::InvalidConfig {
+                    field,
+                    value: format!("{timeout:?}"),
+                    reason: "a zero timeout fails every request; use a positive duration"
+                        .to_owned(),
+                });
+            }
+        }
+        if self.token.expose_secret().trim().is_empty() {
+            return Err(Error::InvalidConfig {
+                field: "token",
+                value: String::new(),
+                reason: "the API token is empty; create one in Coolify under Keys & Tokens"
+                    .to_owned(),
+            });
+        }
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            ACCEPT,
+            reqwest::header::HeaderValue::from_static("application/json"),
+        );
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(self.user_agent.clone())
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|source| Error::Transport {
+                endpoint: "building the HTTP client".to_owned(),
+                source,
+            })?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                api_base,
+                token: self.token,
+                retry: self.retry,
+                request_timeout: self.request_timeout,
+            }),
+        })
+    }
+}
+
+/// The API root (`…/api/v1/`) of a Coolify base URL, validated.
+fn api_base(base_url: &str) -> Result<Url, Error> {
+    let invalid = |reason: &str| Error::InvalidConfig {
+        field: "base_url",
+        value: base_url.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let url = Url::parse(base_url.trim()).map_err(|error| {
+        invalid(&format!(
+            "{error}; use for example https://coolify.example.com"
+        ))
+    })?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(invalid(
+                "plain http would send the token in clear; use https (http is allowed only for loopback hosts)",
+            ));
+        }
+        _ => {
+            return Err(invalid(
+                "the scheme must be https (or http for a loopback host)",
+            ));
+        }
+    }
+    if url.host().is_none() {
+        return Err(invalid("the URL has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(
+            "credentials in the URL are not allowed; the token goes in its own setting",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("remove the query and fragment"));
+    }
+    let mut path = url.path().trim_end_matches('/').to_owned();
+    if let Some(stripped) = path.strip_suffix("/api/v1") {
+        path = stripped.to_owned();
+    }
+    let mut api = url;
+    api.set_path(&format!("{path}/api/v1/"));
+    Ok(api)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(address)) => address.is_loopback(),
+        Some(url::Host::Ipv6(address)) => address.is_loopback(),
+        None => false,
+    }
+}
+
+/// An async client for one Coolify instance; cheap to clone, `Send + Sync`.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    api_base: Url,
+    token: SecretString,
+    retry: RetryPolicy,
+    request_timeout: Duration,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Client")
+            .field("api_base", &self.inner.api_base.as_str())
+            .field("token", &"[redacted]")
+            .field("retry", &self.inner.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One endpoint call: method, path under `/api/v1/`, and how it is named in errors.
+pub(crate) struct Endpoint {
+    method: Method,
+    path: String,
+    label: String,
+}
+
+impl Endpoint {
+    fn new(method: Method, path: String) -> Self {
+        let label = format!("{method} /api/v1/{path}");
+        Self {
+            method,
+            path,
+            label,
+        }
+    }
+
+    fn with_subject(mut self, subject: &str) -> Self {
+        self.label = format!("{} ({subject})", self.label);
+        self
+    }
+}
+
+/// A successful response: status and body text.
+struct Raw {
+    body: String,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    message: Option<serde_json::Value>,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    errors: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct DeployBody {
+    deployments: Vec<DeployEntry>,
+}
+
+#[derive(Deserialize)]
+struct DeployEntry {
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    resource_uuid: Option<String>,
+    #[serde(default)]
+    deployment_uuid: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ActionBody {
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    deployment_uuid: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct UuidBody {
+    uuid: String,
+}
+
+impl Client {
+    /// Start configuring a client for the Coolify at `base_url` (for example
+    /// `https://coolify.example.com`; a trailing `/api/v1` is accepted) with an API token.
+    #[must_use]
+    pub fn builder(base_url: impl Into<String>, token: SecretString) -> ClientBuilder {
+        ClientBuilder {
+            base_url: base_url.into(),
+            token,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            user_agent: concat!("coolify-client/", env!("CARGO_PKG_VERSION")).to_owned(),
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// The API root this client calls, ending in `/api/v1/`.
+    #[must_use]
+    pub fn api_base(&self) -> &Url {
+        &self.inner.api_base
+    }
+
+    /// The server's version, for example `4.3.11` (`GET /version`, plain text).
+    ///
+    /// # Errors
+    ///
+    /// Any request error of this crate's [`Error`]; the token needs the `read` ability.
+    pub async fn version(&self) -> Result<String, Error> {
+        let endpoint = Endpoint::new(Method::GET, "version".to_owned());
+        let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
+        Ok(raw.body.trim().trim_matches('"').to_owned())
+    }
+
+    /// Queue a deployment of an application at its configured branch and pinned commit (`POST /deploy`).
+    ///
+    /// Sent exactly once unless Coolify answers 429 (then nothing was queued and it is retried
+    /// within the retry policy, honouring `Retry-After`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DeployRejected`] when Coolify answers 200 without queuing this application,
+    /// [`Error::NotFound`] for an unknown application, and any request error of this crate; the
+    /// token needs the `deploy` ability.
+    pub async fn deploy(
+        &self,
+        application: &ApplicationUuid,
+        force: ForceRebuild,
+    ) -> Result<DeployOutcome, Error> {
+        let endpoint = Endpoint::new(Method::POST, "deploy".to_owned())
+            .with_subject(&format!("application {application}"));
+        let body = serde_json::json!({
+            "uuid": application.as_str(),
+            "force": force == ForceRebuild::Yes,
+        });
+        let raw = self
+            .call(&endpoint, &[], Some(body), Replay::OnlyWhenRateLimited)
+            .await?;
+        let parsed: DeployBody = parse(&endpoint, &raw)?;
+        let entry = parsed
+            .deployments
+            .iter()
+            .find(|entry| entry.resource_uuid.as_deref() == Some(application.as_str()))
+            .or_else(|| match parsed.deployments.as_slice() {
+                [only] if only.resource_uuid.is_none() => Some(only),
+                _ => None,
+            })
+            .ok_or_else(|| Error::DeployRejected {
+                endpoint: endpoint.label.clone(),
+                message: "the answer lists no deployment for this application".to_owned(),
+            })?;
+        let message = entry.message.clone().unwrap_or_default();
+        if message.trim() == ALREADY_QUEUED {
+            tracing::info!(%application, "coolify already has a deployment of this commit in flight");
+            return Ok(DeployOutcome::AlreadyQueued);
+        }
+        match entry.deployment_uuid.as_deref() {
+            Some(uuid) => {
+                let uuid = DeploymentUuid::new(uuid).map_err(|_| Error::UnexpectedBody {
+                    endpoint: endpoint.label.clone(),
+                    status: 200,
+                    detail: format!("malformed deployment_uuid {uuid:?}"),
+                })?;
+                tracing::info!(%application, deployment = %uuid, "deployment queued");
+                Ok(DeployOutcome::Queued(uuid))
+            }
+            None => Err(Error::DeployRejected {
+                endpoint: endpoint.label.clone(),
+                message,
+            }),
+        }
+    }
+
+    /// One deployment (`GET /deployments/{uuid}`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] for an unknown deployment, and any request error of this crate.
+    pub async fn deployment(&self, deployment: &DeploymentUuid) -> Result<Deployment, Error> {
+        let endpoint = Endpoint::new(Method::GET, format!("deployments/{deployment}"));
+        let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
+        parse(&endpoint, &raw)
+    }
+
+    /// A page of an application's deployments, newest first
+    /// (`GET /deployments/applications/{uuid}?skip=&take=`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] when `take` is 0, [`Error::NotFound`] for an unknown application,
+    /// and any request error of this crate.
+    pub async fn deployments(
+        &self,
+        application: &ApplicationUuid,
+        skip: u32,
+        take: u32,
+    ) -> Result<DeploymentPage, Error> {
+        if take == 0 {
+            return Err(Error::InvalidInput {
+                what: "page size",
+                value: take.to_string(),
+                reason: "take must be at least 1".to_owned(),
+            });
+        }
+        let endpoint = Endpoint::new(
+            Method::GET,
+            format!("deployments/applications/{application}"),
+        );
+        let query = [("skip", skip.to_string()), ("take", take.to_string())];
+        let raw = self
+            .call(&endpoint, &query, None, Replay::Idempotent)
+            .await?;
+        parse(&endpoint, &raw)
+    }
+
+    /// Cancel a queued or in-progress deployment (`POST /deployments/{uuid}/cancel`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] with status 400 when it already ended, [`Error::NotFound`], and any request
+    /// error of this crate; the token needs the `deploy` ability.
+    pub async fn cancel_deployment(&self, deployment: &DeploymentUuid) -> Result<(), Error> {
+        let endpoint = Endpoint::new(Method::POST, format!("deployments/{deployment}/cancel"));
+        self.call(&endpoint, &[], None, Replay::OnlyWhenRateLimited)
+            .await?;
+        Ok(())
+    }
+
+    /// An application with its settings (`GET /applications/{uuid}`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] for an unknown application, and any request error of this crate.
+    pub async fn application(&self, application: &ApplicationUuid) -> Result<Application, Error> {
+        let endpoint = Endpoint::new(Method::GET, format!("applications/{application}"));
+        let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
+        parse(&endpoint, &raw)
+    }
+
+    /// Change an application's branch, commit pin or auto-deploy setting (`PATCH /applications/{uuid}`).
+    ///
+    /// Never retried: a timeout leaves it unknown whether the change was applied.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] for an empty patch, [`Error::Api`] (422) for a value Coolify
+    /// rejects, [`Error::NotFound`], and any request error of this crate; the token needs `write`.
+    pub async fn update_application(
+        &self,
+        application: &ApplicationUuid,
+        patch: &ApplicationPatch,
+    ) -> Result<(), Error> {
+        if patch.is_empty() {
+            return Err(Error::InvalidInput {
+                what: "application patch",
+                value: format!("{patch:?}"),
+                reason: "nothing to change; Coolify rejects an empty body".to_owned(),
+            });
+        }
+        let endpoint = Endpoint::new(Method::PATCH, format!("applications/{application}"));
+        let body = serde_json::to_value(patch).map_err(|error| Error::InvalidInput {
+            what: "application patch",
+            value: format!("{patch:?}"),
+            reason: error.to_string(),
+        })?;
+        self.call(&endpoint, &[], Some(body), Replay::Never).await?;
+        Ok(())
+    }
+
+    /// Start (deploy) an application (`POST /applications/{uuid}/start`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::deploy`]; the token needs `deploy`.
+    pub async fn start_application(
+        &self,
+        application: &ApplicationUuid,
+        force: ForceRebuild,
+    ) -> Result<DeployOutcome, Error> {
+        let endpoint = Endpoint::new(Method::POST, format!("applications/{application}/start"));
+        let query = [("force", (force == ForceRebuild::Yes).to_string())];
+        let raw = self
+            .call(&endpoint, &query, None, Replay::OnlyWhenRateLimited)
+            .await?;
+        action_outcome(&endpoint, &raw)
+    }
+
+    /// Restart an application's container; creates a `restart_only` deployment (`POST /applications/{uuid}/restart`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::deploy`]; the token needs `deploy`.
+    pub async fn restart_application(
+        &self,
+        application: &ApplicationUuid,
+    ) -> Result<DeployOutcome, Error> {
+        let endpoint = Endpoint::new(Method::POST, format!("applications/{application}/restart"));
+        let raw = self
+            .call(&endpoint, &[], None, Replay::OnlyWhenRateLimited)
+            .await?;
+        action_outcome(&endpoint, &raw)
+    }
+
+    /// Stop an application's container (`POST /applications/{uuid}/stop`); asynchronous on Coolify's side.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] and any request error of this crate; the token needs `deploy`.
+    pub async fn stop_application(&self, application: &ApplicationUuid) -> Result<(), Error> {
+        let endpoint = Endpoint::new(Method::POST, format!("applications/{application}/stop"));
+        self.call(&endpoint, &[], None, Replay::OnlyWhenRateLimited)
+            .await?;
+        Ok(())
+    }
+
+    /// An application's environment variables, non-preview first, then the preview copies
+    /// (`GET /applications/{uuid}/envs`). Values are `None` unless the token has `read:sensitive`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] and any request error of this crate.
+    pub async fn env_vars(&self, application: &ApplicationUuid) -> Result<Vec<EnvVar>, Error> {
+        let endpoint = Endpoint::new(Method::GET, format!("applications/{application}/envs"));
+        let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
+        parse(&endpoint, &raw)
+    }
+
+    /// Create a variable (`POST /applications/{uuid}/envs`); Coolify adds the preview copy itself.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] with status 409 when the key exists (use [`Client::update_env_var`]),
+    /// 422 for an invalid key, and any request error of this crate; the token needs `write`.
+    pub async fn create_env_var(
+        &self,
+        application: &ApplicationUuid,
+        variable: &EnvVarInput,
+    ) -> Result<EnvVarUuid, Error> {
+        let endpoint = Endpoint::new(Method::POST, format!("applications/{application}/envs"))
+            .with_subject(&format!("key {}", variable.key));
+        let raw = self
+            .call(&endpoint, &[], Some(to_json(variable)?), Replay::Never)
+            .await?;
+        let parsed: UuidBody = parse(&endpoint, &raw)?;
+        EnvVarUuid::new(parsed.uuid).map_err(|error| Error::UnexpectedBody {
+            endpoint: endpoint.label.clone(),
+            status: 201,
+            detail: error.to_string(),
+        })
+    }
+
+    /// Update a variable found by key and `is_preview`, sending the full flag set
+    /// (`PATCH /applications/{uuid}/envs`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] when the key does not exist, and any request error of this crate.
+    pub async fn update_env_var(
+        &self,
+        application: &ApplicationUuid,
+        variable: &EnvVarInput,
+    ) -> Result<EnvVar, Error> {
+        let endpoint = Endpoint::new(Method::PATCH, format!("applications/{application}/envs"))
+            .with_subject(&format!("key {}", variable.key));
+        let raw = self
+            .call(&endpoint, &[], Some(to_json(variable)?), Replay::Never)
+            .await?;
+        parse(&endpoint, &raw)
+    }
+
+    /// Create or update several variables at once (`PATCH /applications/{uuid}/envs/bulk`).
+    /// An empty slice sends nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] (422) at the first invalid item (earlier items are already saved), and any
+    /// request error of this crate; the token needs `write`.
+    pub async fn upsert_env_vars(
+        &self,
+        application: &ApplicationUuid,
+        variables: &[EnvVarInput],
+    ) -> Result<Vec<EnvVar>, Error> {
+        if variables.is_empty() {
+            return Ok(Vec::new());
+        }
+        let endpoint = Endpoint::new(
+            Method::PATCH,
+            format!("applications/{application}/envs/bulk"),
+        );
+        let body = serde_json::json!({ "data": to_json(&variables)? });
+        let raw = self.call(&endpoint, &[], Some(body), Replay::Never).await?;
+        parse(&endpoint, &raw)
+    }
+
+    /// Delete a variable by uuid (`DELETE /applications/{uuid}/envs/{env_uuid}`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] and any request error of this crate; the token needs `write`.
+    pub async fn delete_env_var(
+        &self,
+        application: &ApplicationUuid,
+        variable: &EnvVarUuid,
+    ) -> Result<(), Error> {
+        let endpoint = Endpoint::new(
+            Method::DELETE,
+            format!("applications/{application}/envs/{variable}"),
+        );
+        self.call(&endpoint, &[], None, Replay::Never).await?;
+        Ok(())
+    }
+
+    /// Send a request with the retry rules of `replay`.
+    async fn call(
+        &self,
+        endpoint: &Endpoint,
+        query: &[(&str, String)],
+        body: Option<serde_json::Value>,
+        replay: Replay,
+    ) -> Result<Raw, Error> {
+        let policy = &self.inner.retry;
+        let started = tokio::time::Instant::now();
+        let backoff = ExponentialBuilder::default()
+            .with_jitter()
+            .with_min_delay(policy.min_delay)
+            .with_max_delay(policy.max_delay)
+            .with_max_times(policy.max_retries);
+        let attempt = || self.attempt(endpoint, query, body.as_ref());
+        attempt
+            .retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(|error| replay.allows(error))
+            .adjust(|error, planned| {
+                let delay = match (error.retry_after(), planned) {
+                    (_, None) => return None,
+                    (Some(after), Some(_)) => after,
+                    (None, Some(planned)) => planned,
+                };
+                (started.elapsed() + delay <= policy.deadline).then_some(delay)
+            })
+            .notify(|error, delay| {
+                tracing::warn!(endpoint = %endpoint.label, ?delay, %error, "retrying coolify request");
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(endpoint = %endpoint.label))]
+    async fn attempt(
+        &self,
+        endpoint: &Endpoint,
+        query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<Raw, Error> {
+        let url =
+            self.inner
+                .api_base
+                .join(&endpoint.path)
+                .map_err(|error| Error::InvalidInput {
+                    what: "request path",
+                    value: endpoint.path.clone(),
+                    reason: error.to_string(),
+                })?;
+        let mut request = self
+            .inner
+            .http
+            .request(endpoint.method.clone(), url)
+            .bearer_auth(self.inner.token.expose_secret());
+        if !query.is_empty() {
+            request = request.query(query);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let transport = |source: reqwest::Error| {
+            if source.is_timeout() {
+                Error::Timeout {
+                    endpoint: endpoint.label.clone(),
+                    after: self.inner.request_timeout,
+                }
+            } else {
+                Error::Transport {
+                    endpoint: endpoint.label.clone(),
+                    source: source.without_url(),
+                }
+            }
+        };
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.map_err(transport)?;
+        tracing::debug!(status = status.as_u16(), "coolify answered");
+        if status.is_success() {
+            Ok(Raw { body: text })
+        } else {
+            Err(classify(
+                &endpoint.label,
+                &endpoint.path,
+                status,
+                &headers,
+                &text,
+            ))
+        }
+    }
+}
+
+/// Turn an error response into the matching [`Error`] variant.
+fn classify(label: &str, path: &str, status: StatusCode, headers: &HeaderMap, text: &str) -> Error {
+    let endpoint = label.to_owned();
+    if status.is_redirection() {
+        let location = headers
+            .get(LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        return Error::Redirected {
+            endpoint,
+            status: status.as_u16(),
+            location,
+        };
+    }
+    let retry_after = headers
+        .get(RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let parsed = serde_json::from_str::<ErrorBody>(text).ok();
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        let message = parsed.as_ref().map(message_of).unwrap_or_default();
+        return Error::RateLimited {
+            endpoint,
+            retry_after,
+            message,
+        };
+    }
+    let Some(parsed) = parsed else {
+        return Error::UnexpectedBody {
+            endpoint,
+            status: status.as_u16(),
+            detail: format!("not a JSON error body: {}", snippet(text)),
+        };
+    };
+    let message = message_of(&parsed);
+    match status {
+        StatusCode::UNAUTHORIZED => Error::Unauthenticated { endpoint, message },
+        StatusCode::FORBIDDEN => {
+            if let Some(abilities) = message.strip_prefix("Missing required permissions:") {
+                Error::MissingAbility {
+                    endpoint,
+                    ability: abilities.trim().trim_end_matches('.').to_owned(),
+                }
+            } else if message == "API is disabled."
+                || message.contains("not allowed to access the API")
+            {
+                Error::ApiDisabled { endpoint, message }
+            } else {
+                Error::Api {
+                    endpoint,
+                    status: 403,
+                    message,
+                    errors: field_errors(&parsed),
+                }
+            }
+        }
+        StatusCode::NOT_FOUND => Error::NotFound {
+            endpoint,
+            resource: resource_of(path),
+            message,
+        },
+        _ => Error::Api {
+            endpoint,
+            status: status.as_u16(),
+            message,
+            errors: field_errors(&parsed),
+        },
+    }
+}
+
+fn message_of(body: &ErrorBody) -> String {
+    let message = match &body.message {
+        Some(serde_json::Value::String(text)) => text.clone(),
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => String::new(),
+    };
+    match (&body.error, message.is_empty()) {
+        (Some(error), true) => error.clone(),
+        (Some(error), false) => format!("{message} ({error})"),
+        (None, _) => message,
+    }
+}
+
+/// Validation errors as `field: message` lines; each value may be a string or a list of strings.
+fn field_errors(body: &ErrorBody) -> Vec<String> {
+    let Some(serde_json::Value::Object(fields)) = &body.errors else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    for (field, value) in fields {
+        match value {
+            serde_json::Value::String(text) => lines.push(format!("{field}: {text}")),
+            serde_json::Value::Array(items) => lines.extend(
+                items
+                    .iter()
+                    .filter_map(serde_json::Value::as_str)
+                    .map(|text| format!("{field}: {text}")),
+            ),
+            other => lines.push(format!("{field}: {other}")),
+        }
+    }
+    lines
+}
+
+/// What a path asks for, in words: `deployment abc`, `application xyz`, `environment variable e1 of application xyz`.
+fn resource_of(path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').collect();
+    match segments.as_slice() {
+        ["deployments", "applications", app] => format!("application {app}"),
+        ["deployments", uuid, ..] => format!("deployment {uuid}"),
+        ["applications", app, "envs", env] if *env != "bulk" => {
+            format!("environment variable {env} of application {app}")
+        }
+        ["applications", app, "envs", ..] => format!("environment variable of application {app}"),
+        ["applications", app, ..] => format!("application {app}"),
+        ["deploy"] => "application".to_owned(),
+        _ => format!("/api/v1/{path}"),
+    }
+}
+
+fn snippet(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut cut: String = flat.chars().take(120).collect();
+    if flat.chars().count() > 120 {
+        cut.push('…');
+    }
+    if cut.is_empty() {
+        "(empty body)".to_owned()
+    } else {
+        format!("{cut:?}")
+    }
+}
+
+fn parse<T: DeserializeOwned>(endpoint: &Endpoint, raw: &Raw) -> Result<T, Error> {
+    serde_json::from_str(&raw.body).map_err(|error| Error::UnexpectedBody {
+        endpoint: endpoint.label.clone(),
+        status: 200,
+        detail: format!("{error} in {}", snippet(&raw.body)),
+    })
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(value).map_err(|error| Error::InvalidInput {
+        what: "request body",
+        value: String::new(),
+        reason: error.to_string(),
+    })
+}
+
+fn action_outcome(endpoint: &Endpoint, raw: &Raw) -> Result<DeployOutcome, Error> {
+    let parsed: ActionBody = parse(endpoint, raw)?;
+    let message = parsed.message.unwrap_or_default();
+    if message.trim() == ALREADY_QUEUED {
+        return Ok(DeployOutcome::AlreadyQueued);
+    }
+    match parsed.deployment_uuid {
+        Some(uuid) => DeploymentUuid::new(uuid)
+            .map(DeployOutcome::Queued)
+            .map_err(|error| Error::UnexpectedBody {
+                endpoint: endpoint.label.clone(),
+                status: 200,
+                detail: error.to_string(),
+            }),
+        None => Err(Error::DeployRejected {
+            endpoint: endpoint.label.clone(),
+            message,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_base_appends_api_v1_once() {
+        assert_eq!(
+            api_base("https://c.example.com").unwrap().as_str(),
+            "https://c.example.com/api/v1/"
+        );
+        assert_eq!(
+            api_base("https://c.example.com/api/v1/").unwrap().as_str(),
+            "https://c.example.com/api/v1/"
+        );
+        assert_eq!(
+            api_base("https://c.example.com/sub/").unwrap().as_str(),
+            "https://c.example.com/sub/api/v1/"
+        );
+    }
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        assert!(api_base("http://127.0.0.1:8000").is_ok());
+        assert!(api_base("http://localhost:8000").is_ok());
+        assert!(api_base("http://[::1]:8000").is_ok());
+        let error = api_base("http://coolify.example.com").unwrap_err();
+        assert!(error.to_string().contains("use https"), "{error}");
+        assert!(api_base("ftp://coolify.example.com").is_err());
+        assert!(api_base("https://user:pw@coolify.example.com").is_err());
+    }
+
+    #[test]
+    fn resources_are_named_from_paths() {
+        assert_eq!(resource_of("deployments/d1"), "deployment d1");
+        assert_eq!(resource_of("deployments/applications/a1"), "application a1");
+        assert_eq!(
+            resource_of("applications/a1/envs/e1"),
+            "environment variable e1 of application a1"
+        );
+        assert_eq!(resource_of("applications/a1"), "application a1");
+    }
+
+    #[test]
+    fn forbidden_messages_are_told_apart() {
+        let headers = HeaderMap::new();
+        let missing = classify(
+            "GET x",
+            "x",
+            StatusCode::FORBIDDEN,
+            &headers,
+            r#"{"message":"Missing required permissions: read"}"#,
+        );
+        assert!(matches!(missing, Error::MissingAbility { ref ability, .. } if ability == "read"));
+        let disabled = classify(
+            "GET x",
+            "x",
+            StatusCode::FORBIDDEN,
+            &headers,
+            r#"{"success":true,"message":"API is disabled."}"#,
+        );
+        assert!(matches!(disabled, Error::ApiDisabled { .. }));
+        let html = classify(
+            "GET x",
+            "x",
+            StatusCode::BAD_GATEWAY,
+            &headers,
+            "<html><body>502 Bad Gateway</body></html>",
+        );
+        assert!(matches!(html, Error::UnexpectedBody { status: 502, .. }));
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let builder = Client::builder(
+            "https://c.example.com",
+            SecretString::from("69|very-secret"),
+        );
+        assert!(!format!("{builder:?}").contains("very-secret"));
+        let client = builder.build().unwrap();
+        assert!(!format!("{client:?}").contains("very-secret"));
+    }
+}

@@ -1,0 +1,250 @@
+//! The one error type of this crate.
+
+use std::time::Duration;
+
+use crate::{DeploymentStatus, DeploymentUuid};
+
+/// Everything that can go wrong while talking to Coolify.
+///
+/// Every variant names the endpoint it concerns (for example
+/// `GET /api/v1/deployments/abc`), which includes the application or deployment uuid.
+/// The API token never appears in any message.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A configuration value was rejected before any request was made.
+    #[error("invalid client configuration: {field} = {value:?}: {reason}")]
+    InvalidConfig {
+        /// The setting, for example `base_url`.
+        field: &'static str,
+        /// The rejected value.
+        value: String,
+        /// Why it was rejected and what to use instead.
+        reason: String,
+    },
+    /// A value passed to a method was rejected before any request was made.
+    #[error("invalid {what} {value:?}: {reason}")]
+    InvalidInput {
+        /// What the value is, for example `application uuid`.
+        what: &'static str,
+        /// The rejected value.
+        value: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// The request could not be sent or its response could not be read.
+    #[error("{endpoint}: could not reach coolify: {source}: check the base URL and the network")]
+    Transport {
+        /// The endpoint called.
+        endpoint: String,
+        /// The underlying HTTP client error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// No response arrived within the request timeout.
+    #[error(
+        "{endpoint}: no response within {after:?}: coolify is slow or unreachable; retry or raise the request timeout"
+    )]
+    Timeout {
+        /// The endpoint called.
+        endpoint: String,
+        /// The timeout that elapsed.
+        after: Duration,
+    },
+    /// Coolify rejected the token (401).
+    #[error(
+        "{endpoint}: coolify rejected the API token ({message}): use a valid, unexpired token of the right team"
+    )]
+    Unauthenticated {
+        /// The endpoint called.
+        endpoint: String,
+        /// Coolify's message, for example `Unauthenticated.`.
+        message: String,
+    },
+    /// The token lacks an ability the endpoint needs (403).
+    #[error(
+        "{endpoint}: the API token lacks the `{ability}` ability: create a token with it in Keys & Tokens"
+    )]
+    MissingAbility {
+        /// The endpoint called.
+        endpoint: String,
+        /// The missing ability as Coolify names it, for example `read` or `deploy`.
+        ability: String,
+    },
+    /// The Coolify API is switched off or refuses this caller's IP (403).
+    #[error("{endpoint}: {message}: enable API access in Coolify's settings (and allow this IP)")]
+    ApiDisabled {
+        /// The endpoint called.
+        endpoint: String,
+        /// Coolify's message, for example `API is disabled.`.
+        message: String,
+    },
+    /// The resource does not exist or belongs to another team (404).
+    #[error("{endpoint}: {resource} not found ({message}): check the uuid and the token's team")]
+    NotFound {
+        /// The endpoint called.
+        endpoint: String,
+        /// What was looked for, for example `deployment abc`.
+        resource: String,
+        /// Coolify's message.
+        message: String,
+    },
+    /// Coolify asked the caller to slow down (429) and the retry budget is spent.
+    #[error("{endpoint}: rate limited by coolify{}: wait and retry", retry_after.map(|after| format!(" (retry after {after:?})")).unwrap_or_default())]
+    RateLimited {
+        /// The endpoint called.
+        endpoint: String,
+        /// The server's `Retry-After`, when it sent one.
+        retry_after: Option<Duration>,
+        /// Coolify's message.
+        message: String,
+    },
+    /// Coolify answered with an error status and a JSON error body.
+    #[error(
+        "{endpoint}: coolify answered {status}: {message}{}",
+        format_field_errors(errors)
+    )]
+    Api {
+        /// The endpoint called.
+        endpoint: String,
+        /// The HTTP status.
+        status: u16,
+        /// Coolify's `message`.
+        message: String,
+        /// Validation errors as `field: message` lines (422), empty otherwise.
+        errors: Vec<String>,
+    },
+    /// The response was not what Coolify sends: HTML from a proxy, or JSON of another shape.
+    #[error(
+        "{endpoint}: unexpected response (status {status}): {detail}: check that the base URL points at Coolify and not at a proxy error page"
+    )]
+    UnexpectedBody {
+        /// The endpoint called.
+        endpoint: String,
+        /// The HTTP status of the response.
+        status: u16,
+        /// What was wrong, with the start of the body.
+        detail: String,
+    },
+    /// Coolify answered with a redirect, which is not followed so the token stays on its origin.
+    #[error(
+        "{endpoint}: coolify redirected ({status}) to {location:?}; not followed to keep the token on its origin: set the base URL to the final address"
+    )]
+    Redirected {
+        /// The endpoint called.
+        endpoint: String,
+        /// The HTTP status (3xx).
+        status: u16,
+        /// The `Location` header, if any.
+        location: String,
+    },
+    /// Coolify answered 200 but refused to deploy the application (the reason is in the body).
+    #[error("{endpoint}: coolify did not queue a deployment: {message}")]
+    DeployRejected {
+        /// The endpoint called, with the application uuid.
+        endpoint: String,
+        /// Coolify's message for this application.
+        message: String,
+    },
+    /// The deployment ended with status `failed`.
+    #[error("deployment {deployment} failed{}: read its logs in Coolify", commit_suffix(commit.as_deref()))]
+    DeploymentFailed {
+        /// The deployment.
+        deployment: DeploymentUuid,
+        /// The commit it built, when known.
+        commit: Option<String>,
+    },
+    /// The deployment was cancelled.
+    #[error("deployment {deployment} was cancelled{}: deploy again if that was not intended", commit_suffix(commit.as_deref()))]
+    DeploymentCancelled {
+        /// The deployment.
+        deployment: DeploymentUuid,
+        /// The commit it built, when known.
+        commit: Option<String>,
+    },
+    /// A deployment did not reach a terminal status before the deadline.
+    #[error(
+        "deployment {deployment} still {last_status} after {after:?}: it may still finish; follow it in Coolify or raise the deadline"
+    )]
+    DeadlineExceeded {
+        /// The deployment.
+        deployment: DeploymentUuid,
+        /// The deadline that elapsed.
+        after: Duration,
+        /// The last status seen.
+        last_status: DeploymentStatus,
+    },
+}
+
+impl Error {
+    /// The HTTP status Coolify answered with, when the error came from a response.
+    #[must_use]
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Unauthenticated { .. } => Some(401),
+            Self::MissingAbility { .. } | Self::ApiDisabled { .. } => Some(403),
+            Self::NotFound { .. } => Some(404),
+            Self::RateLimited { .. } => Some(429),
+            Self::Api { status, .. }
+            | Self::UnexpectedBody { status, .. }
+            | Self::Redirected { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The `Retry-After` delay Coolify asked for, if this is a rate-limit error.
+    #[must_use]
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+fn format_field_errors(errors: &[String]) -> String {
+    if errors.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", errors.join("; "))
+    }
+}
+
+fn commit_suffix(commit: Option<&str>) -> String {
+    commit
+        .map(|commit| format!(" building commit {commit}"))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_is_lowercase_without_trailing_period() {
+        let error = Error::MissingAbility {
+            endpoint: "POST /api/v1/deploy (application app1)".to_owned(),
+            ability: "deploy".to_owned(),
+        };
+        let message = error.to_string();
+        assert!(message.starts_with("POST /api/v1/deploy (application app1): "));
+        assert!(message.contains("`deploy`"));
+        assert!(!message.ends_with('.'));
+        assert_eq!(error.status(), Some(403));
+    }
+
+    #[test]
+    fn validation_errors_are_listed() {
+        let error = Error::Api {
+            endpoint: "PATCH /api/v1/applications/app1".to_owned(),
+            status: 422,
+            message: "Validation failed.".to_owned(),
+            errors: vec!["foo: This field is not allowed.".to_owned()],
+        };
+        assert!(
+            error
+                .to_string()
+                .ends_with("(foo: This field is not allowed.)")
+        );
+    }
+}

@@ -1,0 +1,124 @@
+//! Newtypes for Coolify's opaque identifiers.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+/// Longest identifier accepted; Coolify's are 24 to 36 characters.
+const MAX_LEN: usize = 128;
+
+fn validate(what: &'static str, value: &str) -> Result<(), Error> {
+    let reason = if value.is_empty() {
+        "it is empty"
+    } else if value.len() > MAX_LEN {
+        "it is longer than 128 characters"
+    } else if !value
+        .chars()
+        .all(|character| character.is_ascii_alphanumeric() || character == '-' || character == '_')
+    {
+        "only ASCII letters, digits, `-` and `_` may appear"
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidInput {
+        what,
+        value: value.to_owned(),
+        reason: format!("{reason}; copy the uuid from the resource's URL in Coolify"),
+    })
+}
+
+macro_rules! uuid_newtype {
+    ($(#[$meta:meta])* $name:ident, $what:literal) => {
+        $(#[$meta])*
+        ///
+        /// Treated as an opaque string: Coolify has used cuid2 and 24-character public ids.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            #[doc = concat!("A ", $what, " from its text.")]
+            ///
+            /// # Errors
+            ///
+            /// [`Error::InvalidInput`] when the value is empty, too long, or holds characters
+            /// other than ASCII letters, digits, `-` and `_`.
+            pub fn new(value: impl Into<String>) -> Result<Self, Error> {
+                let value = value.into();
+                validate($what, &value)?;
+                Ok(Self(value))
+            }
+
+            /// The uuid as text.
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str(&self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Error;
+
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                Self::new(value)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+uuid_newtype!(
+    /// The uuid of a Coolify application.
+    ApplicationUuid,
+    "application uuid"
+);
+uuid_newtype!(
+    /// The uuid of one deployment of an application.
+    DeploymentUuid,
+    "deployment uuid"
+);
+uuid_newtype!(
+    /// The uuid of one environment variable of an application.
+    EnvVarUuid,
+    "environment variable uuid"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_display_and_from_str() {
+        let uuid: ApplicationUuid = "vgsco4o".parse().unwrap();
+        assert_eq!(uuid.to_string(), "vgsco4o");
+        assert_eq!(uuid.to_string().parse::<ApplicationUuid>().unwrap(), uuid);
+    }
+
+    #[test]
+    fn rejects_empty_and_path_characters() {
+        assert!(DeploymentUuid::new("").is_err());
+        let error = ApplicationUuid::new("../x").unwrap_err();
+        assert!(error.to_string().contains("\"../x\""), "{error}");
+        assert!(EnvVarUuid::new("a".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn serializes_as_a_plain_string() {
+        let uuid = DeploymentUuid::new("abc123").unwrap();
+        assert_eq!(serde_json::to_string(&uuid).unwrap(), "\"abc123\"");
+    }
+}

@@ -1,0 +1,568 @@
+//! Typed models of Coolify's JSON, tolerant of unknown and hidden fields.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::{ApplicationUuid, DeploymentUuid, EnvVarUuid};
+
+/// The status of a deployment, exactly as Coolify spells it.
+///
+/// Unknown strings are kept in [`DeploymentStatus::Other`] so a newer server never breaks
+/// deserialization; they count as neither terminal nor in flight.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DeploymentStatus {
+    /// `queued`: waiting for a worker.
+    Queued,
+    /// `in_progress`: building or starting.
+    InProgress,
+    /// `finished`: the new container was started.
+    Finished,
+    /// `failed`: the build or start failed (also set on every in-flight deployment when Coolify restarts).
+    Failed,
+    /// `cancelled-by-user`.
+    CancelledByUser,
+    /// A status string this crate does not know.
+    Other(String),
+}
+
+impl DeploymentStatus {
+    /// The wire spelling, for example `in_progress` or `cancelled-by-user`.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Queued => "queued",
+            Self::InProgress => "in_progress",
+            Self::Finished => "finished",
+            Self::Failed => "failed",
+            Self::CancelledByUser => "cancelled-by-user",
+            Self::Other(other) => other,
+        }
+    }
+
+    /// Whether the deployment can no longer change: finished, failed or cancelled.
+    #[must_use]
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, Self::Finished | Self::Failed | Self::CancelledByUser)
+    }
+
+    /// Whether the deployment is queued or in progress.
+    #[must_use]
+    pub fn is_in_flight(&self) -> bool {
+        matches!(self, Self::Queued | Self::InProgress)
+    }
+}
+
+impl From<&str> for DeploymentStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "queued" => Self::Queued,
+            "in_progress" => Self::InProgress,
+            "finished" => Self::Finished,
+            "failed" => Self::Failed,
+            "cancelled-by-user" => Self::CancelledByUser,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for DeploymentStatus {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+impl Serialize for DeploymentStatus {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for DeploymentStatus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Ok(Self::from(text.as_str()))
+    }
+}
+
+/// A boolean that Coolify may send as `null`, `0`/`1` or omit; absent and `null` read as `false`.
+fn lenient_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    let value = Option::<serde_json::Value>::deserialize(deserializer)?;
+    Ok(match value {
+        Some(serde_json::Value::Bool(flag)) => flag,
+        Some(serde_json::Value::Number(number)) => number.as_i64().is_some_and(|n| n != 0),
+        Some(serde_json::Value::String(text)) => matches!(text.as_str(), "1" | "true"),
+        _ => false,
+    })
+}
+
+/// Like [`lenient_bool`] but absent and `null` read as `true`.
+fn lenient_bool_default_true<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    let value = Option::<serde_json::Value>::deserialize(deserializer)?;
+    Ok(match value {
+        None | Some(serde_json::Value::Null) => true,
+        Some(serde_json::Value::Bool(flag)) => flag,
+        Some(serde_json::Value::Number(number)) => number.as_i64().is_some_and(|n| n != 0),
+        Some(serde_json::Value::String(text)) => matches!(text.as_str(), "1" | "true"),
+        Some(_) => true,
+    })
+}
+
+const fn yes() -> bool {
+    true
+}
+
+/// One deployment (`ApplicationDeploymentQueue`), from `GET /deployments/{uuid}` or an app's list.
+///
+/// Fields Coolify may omit are optional; unknown fields are ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployment {
+    /// The deployment's uuid.
+    pub deployment_uuid: DeploymentUuid,
+    /// Its status.
+    pub status: DeploymentStatus,
+    /// The commit: `HEAD` until Coolify resolves it, then the 40-hex SHA.
+    #[serde(default)]
+    pub commit: Option<String>,
+    /// The commit message, filled after the clone.
+    #[serde(default)]
+    pub commit_message: Option<String>,
+    /// The application's name.
+    #[serde(default)]
+    pub application_name: Option<String>,
+    /// The server's name.
+    #[serde(default)]
+    pub server_name: Option<String>,
+    /// Path of the deployment's page in the Coolify UI (no host).
+    #[serde(default)]
+    pub deployment_url: Option<String>,
+    /// Pull request number; `0` for a normal deployment.
+    #[serde(default)]
+    pub pull_request_id: Option<i64>,
+    /// Whether the build cache was skipped.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub force_rebuild: bool,
+    /// Whether a git webhook started it.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub is_webhook: bool,
+    /// Whether the API started it.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub is_api: bool,
+    /// Whether it only restarts the container (`/restart`).
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub restart_only: bool,
+    /// Whether it is a rollback to an earlier image.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub rollback: bool,
+    /// Creation time as Coolify formats it (ISO-8601).
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// Last update time (ISO-8601).
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    /// When it reached a terminal status (ISO-8601), if it did.
+    #[serde(default)]
+    pub finished_at: Option<String>,
+    /// The JSON-encoded log lines; present only for `read:sensitive` tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logs: Option<String>,
+}
+
+impl Deployment {
+    /// The resolved commit SHA: `None` while Coolify still reports `HEAD` or nothing.
+    #[must_use]
+    pub fn resolved_commit(&self) -> Option<&str> {
+        self.commit
+            .as_deref()
+            .filter(|commit| !commit.is_empty() && !commit.eq_ignore_ascii_case("HEAD"))
+    }
+
+    /// Whether this deployment built `commit` (compared case-insensitively, full SHA or prefix of at least 7).
+    #[must_use]
+    pub fn is_of_commit(&self, commit: &str) -> bool {
+        self.resolved_commit()
+            .is_some_and(|own| commits_match(own, commit))
+    }
+}
+
+/// Whether two commit names denote the same commit: equal, or one a prefix (≥ 7 hex) of the other.
+pub(crate) fn commits_match(left: &str, right: &str) -> bool {
+    let (left, right) = (left.to_ascii_lowercase(), right.to_ascii_lowercase());
+    if left == right {
+        return true;
+    }
+    let (short, long) = if left.len() < right.len() {
+        (&left, &right)
+    } else {
+        (&right, &left)
+    };
+    short.len() >= 7 && long.starts_with(short.as_str())
+}
+
+/// One page of an application's deployments: `GET /deployments/applications/{uuid}`.
+///
+/// The OpenAPI spec documents this as an array of applications; the real shape is `{count, deployments}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentPage {
+    /// Total number of deployments of the application.
+    #[serde(default)]
+    pub count: u64,
+    /// This page, newest first.
+    #[serde(default)]
+    pub deployments: Vec<Deployment>,
+}
+
+/// Whether a deploy rebuilds without the build cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ForceRebuild {
+    /// Use the build cache (Coolify's default).
+    #[default]
+    No,
+    /// Rebuild without cache. Also bypasses Coolify's "already queued for this commit" dedupe.
+    Yes,
+}
+
+/// What `POST /deploy` did for one application.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DeployOutcome {
+    /// A new deployment was queued.
+    Queued(DeploymentUuid),
+    /// A deployment of the same commit was already queued or running, so none was added.
+    ///
+    /// Coolify's answer carries a fresh uuid that does not exist; it is dropped here.
+    /// Find the real deployment in the application's list (see `Client::deploy_commit`).
+    AlreadyQueued,
+}
+
+/// An application (`GET /applications/{uuid}`), with the fields the release flows use typed.
+///
+/// Every other field is kept in `extra`, so a backup can export the whole object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Application {
+    /// The application's uuid.
+    pub uuid: ApplicationUuid,
+    /// Its name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The git repository (URL, or `owner/repo` for GitHub-App sources).
+    #[serde(default)]
+    pub git_repository: Option<String>,
+    /// The branch Coolify builds.
+    #[serde(default)]
+    pub git_branch: Option<String>,
+    /// The pinned commit; `HEAD` means the branch head.
+    #[serde(default)]
+    pub git_commit_sha: Option<String>,
+    /// The build pack, for example `nixpacks` or `dockerfile`.
+    #[serde(default)]
+    pub build_pack: Option<String>,
+    /// The container status, for example `running:healthy`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// The application's domains, comma-separated.
+    #[serde(default)]
+    pub fqdn: Option<String>,
+    /// Its settings (Coolify 4.2 and later).
+    #[serde(default)]
+    pub settings: Option<ApplicationSettings>,
+    /// Every other field, as Coolify sent it.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Application {
+    /// Whether pushes to the branch deploy automatically; `None` when the server does not say.
+    #[must_use]
+    pub fn is_auto_deploy_enabled(&self) -> Option<bool> {
+        self.settings
+            .as_ref()
+            .and_then(|settings| settings.is_auto_deploy_enabled)
+    }
+
+    /// The pinned commit, or `None` when the application follows its branch head.
+    #[must_use]
+    pub fn pinned_commit(&self) -> Option<&str> {
+        self.git_commit_sha
+            .as_deref()
+            .filter(|sha| !sha.is_empty() && !sha.eq_ignore_ascii_case("HEAD"))
+    }
+}
+
+/// The nested `settings` object of an application.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ApplicationSettings {
+    /// Whether pushes deploy automatically.
+    #[serde(default)]
+    pub is_auto_deploy_enabled: Option<bool>,
+    /// Whether the clone is shallow.
+    #[serde(default)]
+    pub is_git_shallow_clone_enabled: Option<bool>,
+    /// Every other setting, as Coolify sent it.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The fields `PATCH /applications/{uuid}` may change; unset fields are not sent.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ApplicationPatch {
+    /// New branch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub git_branch: Option<String>,
+    /// New commit pin (`HEAD` unpins).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub git_commit_sha: Option<String>,
+    /// New auto-deploy setting (sent as `is_auto_deploy_enabled`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_auto_deploy_enabled: Option<bool>,
+}
+
+impl ApplicationPatch {
+    /// An empty patch.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Set the branch.
+    #[must_use]
+    pub fn git_branch(mut self, branch: impl Into<String>) -> Self {
+        self.git_branch = Some(branch.into());
+        self
+    }
+
+    /// Pin a commit (or `HEAD` to follow the branch).
+    #[must_use]
+    pub fn git_commit_sha(mut self, commit: impl Into<String>) -> Self {
+        self.git_commit_sha = Some(commit.into());
+        self
+    }
+
+    /// Turn auto-deploy on or off.
+    #[must_use]
+    pub fn auto_deploy(mut self, auto_deploy: AutoDeploy) -> Self {
+        self.is_auto_deploy_enabled = Some(auto_deploy == AutoDeploy::Enabled);
+        self
+    }
+
+    /// Whether nothing would be sent.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// Whether pushes to an application's branch deploy it automatically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AutoDeploy {
+    /// Pushes deploy.
+    Enabled,
+    /// Only explicit deploys do.
+    Disabled,
+}
+
+/// An environment variable of an application (`GET /applications/{uuid}/envs`).
+///
+/// `value` and `real_value` are absent unless the token has `read:sensitive`, and always for
+/// `is_shown_once` variables: `None` means hidden, not empty.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EnvVar {
+    /// The variable's uuid (env JSON has no `id`).
+    pub uuid: EnvVarUuid,
+    /// The key.
+    pub key: String,
+    /// The value, when readable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// The resolved value of a shared reference, when readable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub real_value: Option<String>,
+    /// Whether this is the preview-deployment copy.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub is_preview: bool,
+    /// Whether `$` references are left unexpanded.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub is_literal: bool,
+    /// Whether the value spans lines.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub is_multiline: bool,
+    /// Whether the value is locked and never returned.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub is_shown_once: bool,
+    /// Whether it is available at run time.
+    #[serde(default = "yes", deserialize_with = "lenient_bool_default_true")]
+    pub is_runtime: bool,
+    /// Whether it is available at build time.
+    #[serde(default = "yes", deserialize_with = "lenient_bool_default_true")]
+    pub is_buildtime: bool,
+    /// Whether the value references a shared variable.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub is_shared: bool,
+    /// A comment.
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// An environment variable to create or update, always sent with its full flag set.
+///
+/// Coolify's PATCH resets `is_literal`, `is_multiline` and `is_shown_once` when they are left out,
+/// so this type has no way to leave them out.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EnvVarInput {
+    /// The key (`[A-Za-z_][A-Za-z0-9_.]*`).
+    pub key: String,
+    /// The value.
+    pub value: String,
+    /// Whether this targets the preview copy.
+    pub is_preview: bool,
+    /// Whether `$` references are left unexpanded.
+    pub is_literal: bool,
+    /// Whether the value spans lines.
+    pub is_multiline: bool,
+    /// Whether the value is locked and never returned again.
+    pub is_shown_once: bool,
+    /// Whether it is available at run time.
+    pub is_runtime: bool,
+    /// Whether it is available at build time.
+    pub is_buildtime: bool,
+    /// A comment; left unchanged when `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+impl EnvVarInput {
+    /// A plain variable with Coolify's defaults: runtime and build time, not preview, literal,
+    /// multiline or locked.
+    #[must_use]
+    pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            value: value.into(),
+            is_preview: false,
+            is_literal: false,
+            is_multiline: false,
+            is_shown_once: false,
+            is_runtime: true,
+            is_buildtime: true,
+            comment: None,
+        }
+    }
+
+    /// A new value for an existing variable, keeping all its flags.
+    #[must_use]
+    pub fn updating(existing: &EnvVar, value: impl Into<String>) -> Self {
+        Self {
+            key: existing.key.clone(),
+            value: value.into(),
+            is_preview: existing.is_preview,
+            is_literal: existing.is_literal,
+            is_multiline: existing.is_multiline,
+            is_shown_once: existing.is_shown_once,
+            is_runtime: existing.is_runtime,
+            is_buildtime: existing.is_buildtime,
+            comment: existing.comment.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_round_trips_and_keeps_unknown_strings() {
+        for text in [
+            "queued",
+            "in_progress",
+            "finished",
+            "failed",
+            "cancelled-by-user",
+            "paused",
+        ] {
+            let status: DeploymentStatus = serde_json::from_str(&format!("\"{text}\"")).unwrap();
+            assert_eq!(status.as_str(), text);
+            assert_eq!(
+                serde_json::to_string(&status).unwrap(),
+                format!("\"{text}\"")
+            );
+        }
+        assert_eq!(
+            DeploymentStatus::from("paused"),
+            DeploymentStatus::Other("paused".to_owned())
+        );
+        assert!(!DeploymentStatus::from("paused").is_terminal());
+        assert!(DeploymentStatus::CancelledByUser.is_terminal());
+        assert!(DeploymentStatus::Queued.is_in_flight());
+    }
+
+    #[test]
+    fn deployment_tolerates_unknown_nulls_and_missing_fields() {
+        let deployment: Deployment = serde_json::from_value(serde_json::json!({
+            "id": 7, "application_id": "3", "deployment_uuid": "d1", "status": "finished",
+            "commit": "HEAD", "force_rebuild": null, "is_webhook": 1, "brand_new_field": [1, 2]
+        }))
+        .unwrap();
+        assert_eq!(deployment.resolved_commit(), None);
+        assert!(deployment.is_webhook);
+        assert!(!deployment.force_rebuild);
+    }
+
+    #[test]
+    fn commits_match_by_full_sha_or_long_prefix() {
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        assert!(commits_match(sha, &sha.to_uppercase()));
+        assert!(commits_match(sha, "0123456"));
+        assert!(!commits_match(sha, "012345"));
+        assert!(!commits_match(sha, "1123456789"));
+    }
+
+    #[test]
+    fn env_var_without_value_reads_as_hidden() {
+        let env: EnvVar = serde_json::from_value(serde_json::json!({
+            "uuid": "e1", "key": "TOKEN", "is_preview": false, "is_shown_once": true
+        }))
+        .unwrap();
+        assert_eq!(env.value, None);
+        assert!(env.is_runtime && env.is_buildtime && env.is_shown_once);
+    }
+
+    #[test]
+    fn env_input_always_sends_the_full_flag_set() {
+        let body = serde_json::to_value(EnvVarInput::new("A", "1")).unwrap();
+        for flag in [
+            "is_preview",
+            "is_literal",
+            "is_multiline",
+            "is_shown_once",
+            "is_runtime",
+            "is_buildtime",
+        ] {
+            assert!(body.get(flag).is_some(), "{flag} missing from {body}");
+        }
+    }
+
+    #[test]
+    fn application_keeps_unknown_fields_for_backups() {
+        let app: Application = serde_json::from_value(serde_json::json!({
+            "uuid": "a1", "git_branch": "main", "git_commit_sha": "HEAD", "ports_exposes": "3000",
+            "settings": {"is_auto_deploy_enabled": true, "is_static": false}
+        }))
+        .unwrap();
+        assert_eq!(app.pinned_commit(), None);
+        assert_eq!(app.is_auto_deploy_enabled(), Some(true));
+        assert_eq!(app.extra["ports_exposes"], "3000");
+        let settings = app.settings.unwrap();
+        assert_eq!(settings.extra["is_static"], false);
+    }
+
+    #[test]
+    fn patch_sends_only_what_is_set() {
+        let patch = ApplicationPatch::new().auto_deploy(AutoDeploy::Disabled);
+        assert_eq!(
+            serde_json::to_value(&patch).unwrap(),
+            serde_json::json!({"is_auto_deploy_enabled": false})
+        );
+        assert!(ApplicationPatch::new().is_empty());
+    }
+}

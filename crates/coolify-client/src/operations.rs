@@ -1,0 +1,386 @@
+//! Higher-level operations the release flows rely on, built on the endpoint methods.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::models::{ApplicationPatch, DeployOutcome, Deployment, DeploymentStatus, ForceRebuild};
+use crate::{ApplicationUuid, Client, DeploymentUuid, Error};
+
+/// How many of an application's newest deployments the lookups scan.
+pub const HISTORY_WINDOW: u32 = 50;
+
+/// Page size used while scanning an application's deployments.
+const PAGE_SIZE: u32 = 25;
+
+/// How often [`Client::follow`] polls: immediately, then `first`, growing by half each time up to `max`.
+///
+/// The default (500 ms growing to 1 s) keeps a follow within a second of the real end of a
+/// deployment while averaging at most one request per second after the first few.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PollSchedule {
+    first: Duration,
+    max: Duration,
+}
+
+impl Default for PollSchedule {
+    fn default() -> Self {
+        Self {
+            first: Duration::from_millis(500),
+            max: Duration::from_secs(1),
+        }
+    }
+}
+
+impl PollSchedule {
+    /// A schedule starting at `first` and backing off to `max` (raised to at least `first`).
+    #[must_use]
+    pub fn new(first: Duration, max: Duration) -> Self {
+        Self {
+            first,
+            max: max.max(first),
+        }
+    }
+
+    /// The first interval.
+    #[must_use]
+    pub fn first(&self) -> Duration {
+        self.first
+    }
+
+    /// The longest interval.
+    #[must_use]
+    pub fn max(&self) -> Duration {
+        self.max
+    }
+
+    fn next_after(&self, current: Duration) -> Duration {
+        (current + current / 2).min(self.max)
+    }
+}
+
+/// How [`Client::follow`] waits for a deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FollowOptions {
+    /// Overall deadline; past it the follow stops with [`Error::DeadlineExceeded`] (default 20 min).
+    pub deadline: Duration,
+    /// The polling schedule.
+    pub poll: PollSchedule,
+}
+
+impl Default for FollowOptions {
+    fn default() -> Self {
+        Self {
+            deadline: Duration::from_secs(20 * 60),
+            poll: PollSchedule::default(),
+        }
+    }
+}
+
+impl FollowOptions {
+    /// The default schedule with another deadline.
+    #[must_use]
+    pub fn with_deadline(deadline: Duration) -> Self {
+        Self {
+            deadline,
+            ..Self::default()
+        }
+    }
+}
+
+/// Something [`Client::follow`] observed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FollowEvent {
+    /// The deployment's status changed (the first poll always reports one).
+    Status {
+        /// The new status.
+        status: DeploymentStatus,
+        /// Time since the follow started.
+        elapsed: Duration,
+    },
+    /// Coolify resolved the commit the deployment builds (`HEAD` became a SHA).
+    Commit {
+        /// The commit SHA.
+        commit: String,
+    },
+}
+
+/// A deployment that [`Client::deploy_commit`] started or joined.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StartedDeployment {
+    /// The real deployment to follow.
+    pub deployment: DeploymentUuid,
+    /// Whether it is new or was already in flight for the same commit.
+    pub origin: DeploymentOrigin,
+}
+
+/// Where a [`StartedDeployment`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeploymentOrigin {
+    /// Queued by this call.
+    Queued,
+    /// Coolify answered "Deployment already queued for this commit."; this is the existing one.
+    AlreadyQueued,
+}
+
+/// Coolify's rule for `git_commit_sha`: `^[a-zA-Z0-9][a-zA-Z0-9._\-/]*$`.
+fn validate_commit(commit: &str) -> Result<(), Error> {
+    let mut characters = commit.chars();
+    let valid = characters
+        .next()
+        .is_some_and(|first| first.is_ascii_alphanumeric())
+        && characters.all(|character| {
+            character.is_ascii_alphanumeric() || matches!(character, '.' | '_' | '-' | '/')
+        });
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput {
+            what: "commit",
+            value: commit.to_owned(),
+            reason: "pass a commit SHA (letters, digits, `.`, `_`, `-`, `/`, starting with a letter or digit)".to_owned(),
+        })
+    }
+}
+
+impl Client {
+    /// Deploy `commit` to an application: pin `git_commit_sha` (PATCH), then `POST /deploy`.
+    ///
+    /// The pin persists, so later deploys of the application build the same commit until the
+    /// next pin. When Coolify answers "Deployment already queued for this commit." the real,
+    /// already in-flight deployment of that commit is looked up in the application's list.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] for a malformed commit; the errors of
+    /// [`Client::update_application`] and [`Client::deploy`]; [`Error::NotFound`] when Coolify
+    /// says a deployment is queued but none of that commit is in flight.
+    #[tracing::instrument(skip(self), fields(%application))]
+    pub async fn deploy_commit(
+        &self,
+        application: &ApplicationUuid,
+        commit: &str,
+        force: ForceRebuild,
+    ) -> Result<StartedDeployment, Error> {
+        validate_commit(commit)?;
+        self.update_application(application, &ApplicationPatch::new().git_commit_sha(commit))
+            .await?;
+        tracing::info!(commit, "commit pinned");
+        match self.deploy(application, force).await? {
+            DeployOutcome::Queued(deployment) => Ok(StartedDeployment {
+                deployment,
+                origin: DeploymentOrigin::Queued,
+            }),
+            DeployOutcome::AlreadyQueued => {
+                let existing = self
+                    .scan(application, |deployment| {
+                        deployment.status.is_in_flight() && deployment.is_of_commit(commit)
+                    })
+                    .await?;
+                match existing {
+                    Some(existing) => Ok(StartedDeployment {
+                        deployment: existing.deployment_uuid,
+                        origin: DeploymentOrigin::AlreadyQueued,
+                    }),
+                    None => Err(Error::NotFound {
+                        endpoint: format!("GET /api/v1/deployments/applications/{application}"),
+                        resource: format!("in-flight deployment of commit {commit}"),
+                        message: "coolify said one is already queued, but none is queued or in progress now".to_owned(),
+                    }),
+                }
+            }
+        }
+    }
+
+    /// Poll a deployment until it reaches a terminal status, reporting each status change
+    /// and the resolved commit to `on_event`.
+    ///
+    /// Polls immediately, then on `options.poll`'s schedule; transient errors are retried by
+    /// the client's retry policy.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DeploymentFailed`] or [`Error::DeploymentCancelled`] when it ends so,
+    /// [`Error::DeadlineExceeded`] when it is still running at the deadline, and the errors of
+    /// [`Client::deployment`].
+    #[tracing::instrument(skip(self, options, on_event), fields(%deployment))]
+    pub async fn follow<F>(
+        &self,
+        deployment: &DeploymentUuid,
+        options: &FollowOptions,
+        mut on_event: F,
+    ) -> Result<Deployment, Error>
+    where
+        F: FnMut(&FollowEvent) + Send,
+    {
+        let started = Instant::now();
+        let deadline = started + options.deadline;
+        let mut interval = options.poll.first;
+        let mut last_status: Option<DeploymentStatus> = None;
+        let mut commit_reported = false;
+        loop {
+            let current = self.deployment(deployment).await?;
+            if last_status.as_ref() != Some(&current.status) {
+                tracing::info!(status = %current.status, "deployment status");
+                on_event(&FollowEvent::Status {
+                    status: current.status.clone(),
+                    elapsed: started.elapsed(),
+                });
+                last_status = Some(current.status.clone());
+            }
+            if !commit_reported && let Some(commit) = current.resolved_commit() {
+                commit_reported = true;
+                on_event(&FollowEvent::Commit {
+                    commit: commit.to_owned(),
+                });
+            }
+            match current.status {
+                DeploymentStatus::Finished => return Ok(current),
+                DeploymentStatus::Failed => {
+                    return Err(Error::DeploymentFailed {
+                        deployment: deployment.clone(),
+                        commit: current.resolved_commit().map(str::to_owned),
+                    });
+                }
+                DeploymentStatus::CancelledByUser => {
+                    return Err(Error::DeploymentCancelled {
+                        deployment: deployment.clone(),
+                        commit: current.resolved_commit().map(str::to_owned),
+                    });
+                }
+                _ => {}
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Error::DeadlineExceeded {
+                    deployment: deployment.clone(),
+                    after: options.deadline,
+                    last_status: current.status,
+                });
+            }
+            tokio::time::sleep_until((now + interval).min(deadline)).await;
+            interval = options.poll.next_after(interval);
+        }
+    }
+
+    /// The newest deployment of an application that ended `finished`, among its
+    /// [`HISTORY_WINDOW`] newest; its commit is [`Deployment::resolved_commit`].
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`Client::deployments`].
+    pub async fn latest_finished_deployment(
+        &self,
+        application: &ApplicationUuid,
+    ) -> Result<Option<Deployment>, Error> {
+        self.scan(application, |deployment| {
+            deployment.status == DeploymentStatus::Finished
+        })
+        .await
+    }
+
+    /// The newest deployment of `commit` (any status) among the application's
+    /// [`HISTORY_WINDOW`] newest.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`Client::deployments`].
+    pub async fn find_deployment_by_commit(
+        &self,
+        application: &ApplicationUuid,
+        commit: &str,
+    ) -> Result<Option<Deployment>, Error> {
+        self.scan(application, |deployment| deployment.is_of_commit(commit))
+            .await
+    }
+
+    /// The newest `finished` deployment of `commit` among the application's [`HISTORY_WINDOW`]
+    /// newest: the staging gate's evidence.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`Client::deployments`].
+    pub async fn find_finished_deployment_of_commit(
+        &self,
+        application: &ApplicationUuid,
+        commit: &str,
+    ) -> Result<Option<Deployment>, Error> {
+        self.scan(application, |deployment| {
+            deployment.status == DeploymentStatus::Finished && deployment.is_of_commit(commit)
+        })
+        .await
+    }
+
+    /// The newest queued or in-progress deployment of an application, so a caller can
+    /// [`follow`](Client::follow) it instead of stacking another.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`Client::deployments`].
+    pub async fn in_flight_deployment(
+        &self,
+        application: &ApplicationUuid,
+    ) -> Result<Option<Deployment>, Error> {
+        self.scan(application, |deployment| deployment.status.is_in_flight())
+            .await
+    }
+
+    /// The newest deployment matching `wanted` among the newest [`HISTORY_WINDOW`].
+    async fn scan<P>(
+        &self,
+        application: &ApplicationUuid,
+        mut wanted: P,
+    ) -> Result<Option<Deployment>, Error>
+    where
+        P: FnMut(&Deployment) -> bool + Send,
+    {
+        let mut skip = 0;
+        while skip < HISTORY_WINDOW {
+            let take = PAGE_SIZE.min(HISTORY_WINDOW - skip);
+            let page = self.deployments(application, skip, take).await?;
+            let received = u32::try_from(page.deployments.len()).unwrap_or(u32::MAX);
+            if let Some(found) = page
+                .deployments
+                .into_iter()
+                .find(|deployment| wanted(deployment))
+            {
+                return Ok(Some(found));
+            }
+            skip = skip.saturating_add(received);
+            if received < take || u64::from(skip) >= page.count {
+                break;
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poll_schedule_backs_off_to_its_max() {
+        let schedule = PollSchedule::new(Duration::from_millis(400), Duration::from_secs(1));
+        let second = schedule.next_after(schedule.first());
+        assert_eq!(second, Duration::from_millis(600));
+        assert_eq!(
+            schedule.next_after(Duration::from_millis(900)),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            PollSchedule::new(Duration::from_secs(2), Duration::from_secs(1)).max(),
+            Duration::from_secs(2)
+        );
+    }
+
+    #[test]
+    fn commits_are_validated_like_coolify_does() {
+        assert!(validate_commit("0123456789abcdef0123456789abcdef01234567").is_ok());
+        assert!(validate_commit("v1.2.3").is_ok());
+        assert!(validate_commit("").is_err());
+        assert!(validate_commit("-rf").is_err());
+        assert!(validate_commit("a b").is_err());
+    }
+}

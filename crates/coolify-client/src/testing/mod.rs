@@ -1,0 +1,1 @@
+//! A stateful fake Coolify server for tests (in progress).
