@@ -1,1 +1,82 @@
-//! health-probe (being built).
+//! Prove that the new version is the one answering.
+//!
+//! `health-probe` polls an HTTP health endpoint until it has seen enough consecutive good
+//! answers, gives up at a deadline, and leaves evidence of every attempt. A good answer is more
+//! than a `200`: assertions on the body (`/commit` equals the deployed SHA, `/version` matches
+//! `1.4.*`, the body contains `ready`) and a latency budget tell a new release from the old
+//! container that keeps serving while it starts. Thresholds, initial delay, interval and jitter
+//! follow Kubernetes probes; `Retry-After` is honoured within the deadline; fatal statuses
+//! (401, 403, 404 by default) end a probe at once. Many targets can be probed at once over one
+//! connection pool with bounded concurrency.
+//!
+//! Configuration comes from the `[probe]` table of `deploy.toml` as a [`ProbeConfig`], which
+//! an environment's own table can [overlay](ProbeConfig::overlay), and which becomes a
+//! [`ProbeSpec`] once the URL and the [`Variables`] for `{commit}`-style placeholders are known.
+//! A [`Prober`] runs specs and returns an [`Outcome`]: [`Verdict::Healthy`],
+//! [`Verdict::Unhealthy`] with the [`Failure`] that explains it and what [stopped](Stop) the
+//! probe, or [`Verdict::Cancelled`], with the [`Attempt`]s as evidence (serializable to JSON).
+//! Progress arrives as [`ProgressEvent`]s through a callback.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use health_probe::{ProbeConfig, Prober, Variables};
+//! use tokio_util::sync::CancellationToken;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config: ProbeConfig = toml::from_str(r#"
+//!     interval = "2s"
+//!     deadline = "5m"
+//!     success_threshold = 2
+//!     expect_json = { "/commit" = "{commit}" }
+//! "#)?;
+//! let variables = Variables::new().with("commit", "4f2a9c1e0b7d");
+//! let spec = config.to_spec("https://staging.example.com/healthz".parse()?, &variables)?;
+//!
+//! let prober = Prober::new()?;
+//! let cancel = CancellationToken::new(); // cancel() it from a Ctrl-C handler
+//! let outcome = prober
+//!     .probe_with(&spec, &cancel, |event| eprintln!("{event}"))
+//!     .await;
+//! if !outcome.is_healthy() {
+//!     eprintln!("{}", serde_json::to_string_pretty(&outcome)?); // the evidence
+//!     return Err(outcome.verdict.to_string().into());
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Guarantees
+//!
+//! - The deadline is never exceeded: it cuts the request in flight, and a wait that would end
+//!   past it ends the probe instead.
+//! - Never healthy before `success_threshold` consecutive passes; any failure resets the count.
+//! - Redirects are not followed unless allowed, and headers set on a spec (credentials) never
+//!   reach another origin.
+//! - Connections are reused between attempts; one attempt uses one connection unless it
+//!   follows a redirect to another origin.
+//! - Header values never appear in `Debug` output, evidence or logs.
+
+pub use assertion::Assertion;
+pub use config::{ProbeConfig, Variables};
+pub use error::Error;
+pub use glob::Glob;
+pub use outcome::{Attempt, Failure, Outcome, Stop, Verdict};
+pub use prober::{BODY_EXCERPT_BYTES, MAX_ATTEMPTS_KEPT, Prober};
+pub use progress::{ProgressEvent, WaitCause};
+pub use spec::{
+    DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE, DEFAULT_FATAL_STATUS, DEFAULT_INTERVAL,
+    DEFAULT_SUCCESS_THRESHOLD, Method, ProbeSpec,
+};
+
+mod assertion;
+mod config;
+mod error;
+mod glob;
+mod http;
+mod outcome;
+mod prober;
+mod progress;
+mod serde_duration;
+mod spec;
+mod threshold;

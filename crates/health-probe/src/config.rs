@@ -1,0 +1,591 @@
+//! The `[probe]` table of `deploy.toml`: every field optional, so that an environment's table
+//! can be laid over the defaults, then turned into a [`ProbeSpec`].
+
+use std::{collections::BTreeMap, time::Duration};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use url::Url;
+
+use crate::{Assertion, Error, Glob, Method, ProbeSpec, serde_duration::humantime_option};
+
+/// The values that `{name}` placeholders in expected values expand to.
+///
+/// The flows supply `commit`, `short_commit`, `tag`, `version` and `environment`.
+///
+/// ```
+/// use health_probe::Variables;
+///
+/// let variables = Variables::new()
+///     .with("commit", "4f2a9c1e")
+///     .with("environment", "staging");
+/// assert_eq!(variables.get("commit"), Some("4f2a9c1e"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Variables {
+    values: BTreeMap<String, String>,
+}
+
+impl Variables {
+    /// No variables.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) a variable.
+    #[must_use]
+    pub fn with(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.insert(name, value);
+        self
+    }
+
+    /// Adds (or replaces) a variable.
+    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.values.insert(name.into(), value.into());
+    }
+
+    /// The value of a variable.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// Expands `{name}` placeholders in `text`; `{{` and `}}` stand for literal braces.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownPlaceholder`] for a name that is not set, [`Error::UnclosedPlaceholder`]
+    /// for a `{` without `}`; `pointer` names where the text came from.
+    pub fn expand(&self, text: &str, pointer: &str) -> Result<String, Error> {
+        let mut expanded = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(position) = rest.find(['{', '}']) {
+            expanded.push_str(&rest[..position]);
+            let tail = &rest[position..];
+            if let Some(after) = tail.strip_prefix("{{") {
+                expanded.push('{');
+                rest = after;
+            } else if let Some(after) = tail.strip_prefix("}}") {
+                expanded.push('}');
+                rest = after;
+            } else if let Some(after) = tail.strip_prefix('{') {
+                let Some(end) = after.find('}') else {
+                    return Err(Error::UnclosedPlaceholder {
+                        pointer: pointer.to_owned(),
+                        value: text.to_owned(),
+                    });
+                };
+                let name = &after[..end];
+                let value = self.get(name).ok_or_else(|| Error::UnknownPlaceholder {
+                    name: name.to_owned(),
+                    pointer: pointer.to_owned(),
+                    known: self.known_names(),
+                })?;
+                expanded.push_str(value);
+                rest = &after[end + 1..];
+            } else {
+                // A lone `}` is literal.
+                expanded.push('}');
+                rest = &tail[1..];
+            }
+        }
+        expanded.push_str(rest);
+        Ok(expanded)
+    }
+
+    fn expand_value(&self, value: &Value, pointer: &str) -> Result<Value, Error> {
+        Ok(match value {
+            Value::String(text) => Value::String(self.expand(text, pointer)?),
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|item| self.expand_value(item, pointer))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Object(fields) => Value::Object(
+                fields
+                    .iter()
+                    .map(|(key, item)| Ok((key.clone(), self.expand_value(item, pointer)?)))
+                    .collect::<Result<_, Error>>()?,
+            ),
+            other => other.clone(),
+        })
+    }
+
+    fn known_names(&self) -> String {
+        if self.values.is_empty() {
+            "none (the caller supplied no variables)".to_owned()
+        } else {
+            self.values
+                .keys()
+                .map(|name| format!("{{{name}}}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Variables {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        Self {
+            values: iter
+                .into_iter()
+                .map(|(name, value)| (name.into(), value.into()))
+                .collect(),
+        }
+    }
+}
+
+/// The `[probe]` table: defaults for every environment, which an environment's own `probe`
+/// table may override field by field (see [`ProbeConfig::overlay`]).
+///
+/// Durations are humantime strings (`"500ms"`, `"2s"`, `"5m"`); unknown keys are an error.
+/// A missing field takes the [`ProbeSpec`] default.
+///
+/// ```
+/// use health_probe::ProbeConfig;
+///
+/// let defaults: ProbeConfig = toml::from_str(r#"
+///     interval = "2s"
+///     deadline = "5m"
+///     expect_json = { "/commit" = "{commit}" }
+/// "#)?;
+/// let production: ProbeConfig = toml::from_str(r#"deadline = "10m""#)?;
+/// let effective = defaults.overlay(&production);
+/// assert_eq!(effective.deadline, Some(std::time::Duration::from_secs(600)));
+/// assert_eq!(effective.interval, Some(std::time::Duration::from_secs(2)));
+/// # Ok::<(), toml::de::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeConfig {
+    /// HTTP method: `"GET"` (default), `"HEAD"` or `"POST"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<Method>,
+    /// Request headers, e.g. `{ Host = "example.com" }`; sent to the probed origin only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<BTreeMap<String, String>>,
+    /// Wait before the first attempt (default none).
+    #[serde(
+        default,
+        with = "humantime_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub initial_delay: Option<Duration>,
+    /// Time between the starts of two attempts (default 2s).
+    #[serde(
+        default,
+        with = "humantime_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub interval: Option<Duration>,
+    /// Largest random shortening of a wait (default a tenth of the interval).
+    #[serde(
+        default,
+        with = "humantime_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub jitter: Option<Duration>,
+    /// Time one attempt may take (default 5s).
+    #[serde(
+        default,
+        with = "humantime_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub attempt_timeout: Option<Duration>,
+    /// Time the whole probe may take (default 5m).
+    #[serde(
+        default,
+        with = "humantime_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub deadline: Option<Duration>,
+    /// Consecutive passes needed (default 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success_threshold: Option<u32>,
+    /// Consecutive failures that end the probe early (default 0: wait for the deadline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_threshold: Option<u32>,
+    /// Accepted statuses (default `[200]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect_status: Option<Vec<u16>>,
+    /// Statuses that end the probe at once (default `[401, 403, 404]`; `[]` for none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fatal_status: Option<Vec<u16>>,
+    /// JSON pointer -> expected value; string values may hold `{name}` placeholders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect_json: Option<BTreeMap<String, Value>>,
+    /// JSON pointer -> glob pattern (`*`, `?`); patterns may hold `{name}` placeholders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect_json_matches: Option<BTreeMap<String, String>>,
+    /// Text the body must contain; may hold `{name}` placeholders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect_body_contains: Option<String>,
+    /// An attempt slower than this does not pass (default none).
+    #[serde(
+        default,
+        with = "humantime_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub latency_budget: Option<Duration>,
+    /// Redirects followed per attempt (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_redirects: Option<u32>,
+}
+
+impl ProbeConfig {
+    /// This table with every field that `overrides` sets replaced by the override.
+    ///
+    /// Tables (`headers`, `expect_json`, ...) are replaced whole, not merged key by key, so an
+    /// environment can drop an inherited assertion with `expect_json = {}`.
+    #[must_use]
+    pub fn overlay(&self, overrides: &ProbeConfig) -> ProbeConfig {
+        fn pick<T: Clone>(base: &Option<T>, over: &Option<T>) -> Option<T> {
+            over.as_ref().or(base.as_ref()).cloned()
+        }
+        ProbeConfig {
+            method: pick(&self.method, &overrides.method),
+            headers: pick(&self.headers, &overrides.headers),
+            initial_delay: pick(&self.initial_delay, &overrides.initial_delay),
+            interval: pick(&self.interval, &overrides.interval),
+            jitter: pick(&self.jitter, &overrides.jitter),
+            attempt_timeout: pick(&self.attempt_timeout, &overrides.attempt_timeout),
+            deadline: pick(&self.deadline, &overrides.deadline),
+            success_threshold: pick(&self.success_threshold, &overrides.success_threshold),
+            failure_threshold: pick(&self.failure_threshold, &overrides.failure_threshold),
+            expect_status: pick(&self.expect_status, &overrides.expect_status),
+            fatal_status: pick(&self.fatal_status, &overrides.fatal_status),
+            expect_json: pick(&self.expect_json, &overrides.expect_json),
+            expect_json_matches: pick(&self.expect_json_matches, &overrides.expect_json_matches),
+            expect_body_contains: pick(&self.expect_body_contains, &overrides.expect_body_contains),
+            latency_budget: pick(&self.latency_budget, &overrides.latency_budget),
+            max_redirects: pick(&self.max_redirects, &overrides.max_redirects),
+        }
+    }
+
+    /// The probe of `url` that this table describes, with placeholders expanded from
+    /// `variables`.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::InvalidUrl`] unless `url` is `http` or `https` with a host;
+    /// - [`Error::InvalidSetting`] for a zero interval, attempt timeout or success threshold,
+    ///   a deadline not longer than the initial delay, a jitter longer than the interval,
+    ///   a status outside 100..=599, an empty `expect_status`, or body assertions with `HEAD`;
+    /// - [`Error::InvalidHeader`], [`Error::InvalidPointer`], [`Error::UnknownPlaceholder`],
+    ///   [`Error::UnclosedPlaceholder`] for the header and assertion tables.
+    pub fn to_spec(&self, url: Url, variables: &Variables) -> Result<ProbeSpec, Error> {
+        let mut spec = ProbeSpec::new(url)?;
+        if let Some(method) = self.method {
+            spec = spec.with_method(method);
+        }
+        for (name, value) in self.headers.iter().flatten() {
+            spec = spec.with_header(name, value)?;
+        }
+        if let Some(initial_delay) = self.initial_delay {
+            spec = spec.with_initial_delay(initial_delay);
+        }
+        if let Some(interval) = self.interval {
+            positive("interval", interval)?;
+            spec = spec.with_interval(interval);
+        }
+        if let Some(jitter) = self.jitter {
+            if jitter > spec.interval() {
+                return Err(Error::InvalidSetting {
+                    key: "jitter",
+                    value: quoted(jitter),
+                    reason: format!(
+                        "it must not exceed the interval ({})",
+                        quoted(spec.interval())
+                    ),
+                });
+            }
+            spec = spec.with_jitter(jitter);
+        }
+        if let Some(attempt_timeout) = self.attempt_timeout {
+            positive("attempt_timeout", attempt_timeout)?;
+            spec = spec.with_attempt_timeout(attempt_timeout);
+        }
+        if let Some(deadline) = self.deadline {
+            spec = spec.with_deadline(deadline);
+        }
+        if spec.deadline() <= spec.initial_delay() {
+            return Err(Error::InvalidSetting {
+                key: "deadline",
+                value: quoted(spec.deadline()),
+                reason: format!(
+                    "it must be longer than the initial delay ({})",
+                    quoted(spec.initial_delay())
+                ),
+            });
+        }
+        if let Some(success_threshold) = self.success_threshold {
+            if success_threshold == 0 {
+                return Err(Error::InvalidSetting {
+                    key: "success_threshold",
+                    value: "0".into(),
+                    reason: "at least one pass is needed: use 1 or more".into(),
+                });
+            }
+            spec = spec.with_success_threshold(success_threshold);
+        }
+        if let Some(failure_threshold) = self.failure_threshold {
+            spec = spec.with_failure_threshold(failure_threshold);
+        }
+        if let Some(statuses) = &self.expect_status {
+            if statuses.is_empty() {
+                return Err(Error::InvalidSetting {
+                    key: "expect_status",
+                    value: "[]".into(),
+                    reason: "no answer could ever pass: list at least one status, e.g. [200]"
+                        .into(),
+                });
+            }
+            valid_statuses("expect_status", statuses)?;
+            spec = spec.with_expect_status(statuses.iter().copied());
+        }
+        if let Some(statuses) = &self.fatal_status {
+            valid_statuses("fatal_status", statuses)?;
+            spec = spec.with_fatal_status(statuses.iter().copied());
+        }
+        for (pointer, expected) in self.expect_json.iter().flatten() {
+            let expected = variables.expand_value(expected, pointer)?;
+            spec = spec.with_assertion(Assertion::json_equals(pointer, expected)?);
+        }
+        for (pointer, pattern) in self.expect_json_matches.iter().flatten() {
+            let pattern = Glob::new(variables.expand(pattern, pointer)?);
+            spec = spec.with_assertion(Assertion::json_matches(pointer, pattern)?);
+        }
+        if let Some(text) = &self.expect_body_contains {
+            let text = variables.expand(text, "expect_body_contains")?;
+            spec = spec.with_assertion(Assertion::body_contains(text));
+        }
+        if let Some(budget) = self.latency_budget {
+            positive("latency_budget", budget)?;
+            spec = spec.with_latency_budget(budget);
+        }
+        if let Some(max_redirects) = self.max_redirects {
+            spec = spec.with_max_redirects(max_redirects);
+        }
+        if spec.method() == Method::Head && !spec.assertions().is_empty() {
+            return Err(Error::InvalidSetting {
+                key: "method",
+                value: "\"HEAD\"".into(),
+                reason: "a HEAD answer has no body to assert on: use GET".into(),
+            });
+        }
+        Ok(spec)
+    }
+}
+
+fn quoted(duration: Duration) -> String {
+    format!("\"{}\"", humantime::format_duration(duration))
+}
+
+fn positive(key: &'static str, duration: Duration) -> Result<(), Error> {
+    if duration.is_zero() {
+        Err(Error::InvalidSetting {
+            key,
+            value: quoted(duration),
+            reason: "it must be longer than zero, e.g. \"2s\"".into(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+fn valid_statuses(key: &'static str, statuses: &[u16]) -> Result<(), Error> {
+    match statuses
+        .iter()
+        .find(|status| !(100..=599).contains(*status))
+    {
+        Some(status) => Err(Error::InvalidSetting {
+            key,
+            value: status.to_string(),
+            reason: "an HTTP status is between 100 and 599".into(),
+        }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn url() -> Url {
+        Url::parse("https://staging.example.com/healthz").unwrap()
+    }
+
+    fn variables() -> Variables {
+        Variables::new()
+            .with("commit", "4f2a9c1e0b")
+            .with("short_commit", "4f2a9c1")
+            .with("environment", "staging")
+    }
+
+    fn parse(text: &str) -> ProbeConfig {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn the_contract_example_parses_and_expands() {
+        let config = parse(
+            r#"
+            interval = "2s"
+            attempt_timeout = "5s"
+            deadline = "5m"
+            success_threshold = 2
+            expect_status = [200]
+            expect_json = { "/commit" = "{commit}" }
+            "#,
+        );
+        let spec = config.to_spec(url(), &variables()).unwrap();
+        assert_eq!(spec.deadline(), Duration::from_secs(300));
+        assert_eq!(
+            spec.assertions(),
+            [Assertion::json_equals("/commit", json!("4f2a9c1e0b")).unwrap()]
+        );
+    }
+
+    #[test]
+    fn every_field_parses() {
+        let config = parse(
+            r#"
+            method = "GET"
+            headers = { Host = "example.com" }
+            initial_delay = "10s"
+            interval = "1s"
+            jitter = "100ms"
+            attempt_timeout = "3s"
+            deadline = "2m"
+            success_threshold = 3
+            failure_threshold = 5
+            expect_status = [200, 204]
+            fatal_status = [401]
+            expect_json = { "/commit" = "{commit}", "/env" = "{environment}", "/ready" = true }
+            expect_json_matches = { "/version" = "1.*" }
+            expect_body_contains = "{short_commit}"
+            latency_budget = "800ms"
+            max_redirects = 2
+            "#,
+        );
+        let spec = config.to_spec(url(), &variables()).unwrap();
+        assert_eq!(spec.initial_delay(), Duration::from_secs(10));
+        assert_eq!(spec.jitter(), Duration::from_millis(100));
+        assert_eq!(spec.success_threshold(), 3);
+        assert_eq!(spec.failure_threshold(), 5);
+        assert_eq!(spec.fatal_status(), [401]);
+        assert_eq!(spec.latency_budget(), Some(Duration::from_millis(800)));
+        assert_eq!(spec.max_redirects(), 2);
+        assert_eq!(spec.assertions().len(), 5);
+        assert!(
+            spec.assertions()
+                .contains(&Assertion::body_contains("4f2a9c1"))
+        );
+        assert!(
+            spec.assertions()
+                .contains(&Assertion::json_equals("/ready", json!(true)).unwrap())
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_by_name() {
+        let error = toml::from_str::<ProbeConfig>("intervall = \"2s\"").unwrap_err();
+        assert!(error.to_string().contains("intervall"), "{error}");
+    }
+
+    #[test]
+    fn bad_durations_name_the_accepted_forms() {
+        let error = toml::from_str::<ProbeConfig>("deadline = \"5 minutes please\"").unwrap_err();
+        assert!(error.to_string().contains("\"5m\""), "{error}");
+    }
+
+    #[test]
+    fn overlay_takes_overrides_and_keeps_the_rest() {
+        let base = parse(
+            r#"
+            interval = "2s"
+            deadline = "5m"
+            expect_json = { "/commit" = "{commit}" }
+            headers = { A = "1" }
+            "#,
+        );
+        let production = parse(
+            r#"
+            deadline = "10m"
+            expect_json = { "/version" = "{version}" }
+            "#,
+        );
+        let effective = base.overlay(&production);
+        assert_eq!(effective.interval, Some(Duration::from_secs(2)));
+        assert_eq!(effective.deadline, Some(Duration::from_secs(600)));
+        assert_eq!(effective.headers, base.headers);
+        let pointers: Vec<_> = effective.expect_json.unwrap().into_keys().collect();
+        assert_eq!(pointers, ["/version"]);
+        assert_eq!(base.overlay(&ProbeConfig::default()), base);
+        assert_eq!(ProbeConfig::default().overlay(&base), base);
+    }
+
+    #[test]
+    fn unknown_placeholders_are_named_with_the_known_ones() {
+        let config = parse(r#"expect_json = { "/commit" = "{comit}" }"#);
+        let error = config.to_spec(url(), &variables()).unwrap_err();
+        assert_eq!(
+            error,
+            Error::UnknownPlaceholder {
+                name: "comit".into(),
+                pointer: "/commit".into(),
+                known: "{commit}, {environment}, {short_commit}".into(),
+            }
+        );
+        assert!(error.to_string().contains("`{comit}`"), "{error}");
+    }
+
+    #[test]
+    fn placeholder_expansion_handles_escapes_and_unclosed_braces() {
+        let variables = variables();
+        assert_eq!(
+            variables.expand("{{literal}} {commit}", "/x").unwrap(),
+            "{literal} 4f2a9c1e0b"
+        );
+        assert_eq!(variables.expand("a}b", "/x").unwrap(), "a}b");
+        assert_eq!(variables.expand("", "/x").unwrap(), "");
+        assert!(matches!(
+            variables.expand("sha-{commit", "/x"),
+            Err(Error::UnclosedPlaceholder { .. })
+        ));
+    }
+
+    #[test]
+    fn nonsense_settings_fail_with_their_key() {
+        let cases = [
+            ("success_threshold = 0", "success_threshold"),
+            ("interval = \"0s\"", "interval"),
+            ("attempt_timeout = \"0s\"", "attempt_timeout"),
+            ("expect_status = []", "expect_status"),
+            ("fatal_status = [1000]", "fatal_status"),
+            ("initial_delay = \"5m\"", "deadline"),
+            ("jitter = \"3s\"", "jitter"),
+            ("method = \"HEAD\"\nexpect_body_contains = \"ok\"", "method"),
+        ];
+        for (text, key) in cases {
+            let error = parse(text).to_spec(url(), &variables()).unwrap_err();
+            assert!(
+                matches!(&error, Error::InvalidSetting { key: found, .. } if *found == key),
+                "{text}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn serializes_back_to_humantime() {
+        let config = parse("interval = \"2s\"\ndeadline = \"5m\"");
+        let value = serde_json::to_value(&config).unwrap();
+        assert_eq!(value, json!({ "interval": "2s", "deadline": "5m" }));
+        assert_eq!(
+            serde_json::from_value::<ProbeConfig>(value).unwrap(),
+            config
+        );
+    }
+}
