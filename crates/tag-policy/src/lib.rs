@@ -1,1 +1,71 @@
-//! tag-policy (being built).
+//! Release tags for staged deployments: which tags are releases, how they order, what comes
+//! next, and what a rollback goes back to.
+//!
+//! A release tag is a prefix (default `v`) followed by a strict semver 2.0.0 version, such as
+//! `v1.4.2` or `v2.0.0-rc.1`. A [`TagPolicy`] (the `[tags]` table of `deploy.toml`) parses tag
+//! names into [`ReleaseTag`]s, explaining every rejection in words, and decides which releases
+//! may go to production. [`TagPolicy::next_release`] computes the next tag from a [`Bump`] or an
+//! explicit version, with pre-release series (`rc.1`, `rc.2`, ...). [`Releases`] lists the
+//! release tags of a git repository with the commits they peel to, and answers the questions
+//! the release flows ask: the previous release of a commit, the rollback target, the tags of a
+//! commit. Everything except [`Releases::list`], the reachability queries and
+//! [`find_release`] is pure.
+//!
+//! # Example
+//!
+//! ```
+//! use tag_policy::{Bump, Channel, PreId, TagPolicy, VersionRequest};
+//!
+//! // The `[tags]` table of deploy.toml.
+//! let policy: TagPolicy = toml::from_str("prefix = \"v\"\nprereleases_to_production = false")?;
+//!
+//! // Parse and classify.
+//! let rc = policy.parse("v1.3.0-rc.1")?;
+//! assert_eq!(rc.channel(), Channel::Prerelease);
+//! assert!(policy.admit_to_production(&rc).is_err());
+//! assert_eq!(
+//!     policy.parse("1.2.3").unwrap_err().to_string(),
+//!     "`1.2.3`: missing the `v` prefix"
+//! );
+//!
+//! // Order by semver precedence, not by string.
+//! assert!(policy.parse("v1.10.0")? > policy.parse("v1.9.0")?);
+//! assert!(rc < policy.parse("v1.3.0")?);
+//!
+//! // The next release after the rc, as `release minor` would cut it.
+//! let existing = [policy.parse("v1.2.3")?, rc.clone()];
+//! let next = policy.next_release(Some(&rc), &VersionRequest::Bump(Bump::Minor), None, &existing)?;
+//! assert_eq!(next.name(), "v1.3.0");
+//! let another_rc: PreId = "rc".parse()?;
+//! let rc2 = policy.next_release(Some(&rc), &"minor".parse()?, Some(&another_rc), &existing)?;
+//! assert_eq!(rc2.name(), "v1.3.0-rc.2");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! With a repository (`no_run`: it opens the current directory):
+//!
+//! ```no_run
+//! use tag_policy::{Channels, Releases, TagPolicy, find_release};
+//!
+//! let repo = git2::Repository::discover(".")?;
+//! let policy = TagPolicy::default();
+//! let releases = Releases::list(&repo, &policy)?;
+//! let head = repo.head()?.peel_to_commit()?.id();
+//! let previous = releases.nearest_reachable(&repo, head, Channels::StableOnly)?;
+//! let live = find_release(&repo, &policy, "v1.4.2")?;
+//! let rollback = releases.rollback_target(live.tag());
+//! println!("previous {previous:?}, rollback {rollback:?}");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub use crate::error::{Error, Part, Rejection};
+pub use crate::git::{Channels, Releases, TagKind, TaggedRelease, find_release};
+pub use crate::next::{Bump, PreId, VersionRequest};
+pub use crate::policy::{PrereleaseAdmission, TagPolicy};
+pub use crate::tag::{Channel, ReleaseTag};
+
+mod error;
+mod git;
+mod next;
+mod policy;
+mod tag;
