@@ -438,3 +438,365 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::{cell::RefCell, collections::VecDeque, rc::Rc};
+
+    use serde_json::json;
+    use url::Url;
+
+    use super::*;
+    use crate::Assertion;
+
+    type Step = (Duration, Result<Answer, Failure>);
+
+    fn ok(status: u16, body: &str) -> Step {
+        (Duration::from_millis(10), Ok(answer(status, body)))
+    }
+
+    fn answer(status: u16, body: &str) -> Answer {
+        Answer {
+            status,
+            retry_after: None,
+            body: body.as_bytes().to_vec(),
+            body_cut: false,
+        }
+    }
+
+    fn commit(sha: &str) -> Step {
+        ok(200, &format!(r#"{{"commit":"{sha}"}}"#))
+    }
+
+    fn spec() -> ProbeSpec {
+        ProbeSpec::new(Url::parse("http://127.0.0.1:9/healthz").unwrap())
+            .unwrap()
+            .with_jitter(Duration::ZERO)
+            .with_assertion(Assertion::json_equals("/commit", json!("new")).unwrap())
+    }
+
+    /// Runs the loop over a script of exchanges; the last step repeats. Returns the outcome and
+    /// the progress events.
+    async fn check(
+        spec: &ProbeSpec,
+        cancel: &CancellationToken,
+        script: Vec<Step>,
+    ) -> (Outcome, Vec<ProgressEvent>) {
+        let script = Rc::new(RefCell::new(VecDeque::from(script)));
+        let events = RefCell::new(Vec::new());
+        let outcome = run(
+            spec,
+            cancel,
+            |event| events.borrow_mut().push(event.clone()),
+            || {
+                let mut script = script.borrow_mut();
+                let step = if script.len() > 1 {
+                    script.pop_front()
+                } else {
+                    script.front().cloned()
+                };
+                async move {
+                    let (delay, result) =
+                        step.unwrap_or((Duration::ZERO, Err(Failure::ConnectionRefused)));
+                    tokio::time::sleep(delay).await;
+                    result
+                }
+            },
+        )
+        .await;
+        (outcome, events.into_inner())
+    }
+
+    fn offsets(outcome: &Outcome) -> Vec<u64> {
+        outcome
+            .attempts
+            .iter()
+            .map(|attempt| attempt.offset.as_millis() as u64)
+            .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn old_commit_then_new_commit_is_healthy_after_two_passes() {
+        let script = vec![
+            ok(503, "starting"),
+            ok(503, "starting"),
+            commit("old"),
+            commit("new"),
+        ];
+        let (outcome, _) = check(&spec(), &CancellationToken::new(), script).await;
+        assert_eq!(outcome.verdict, Verdict::Healthy);
+        assert_eq!(offsets(&outcome), [0, 2000, 4000, 6000, 8000]);
+        assert_eq!(
+            outcome.attempts[0].failure,
+            Some(Failure::Status { status: 503 })
+        );
+        assert_eq!(
+            outcome.attempts[2].failure,
+            Some(Failure::WrongVersion {
+                pointer: "/commit".into(),
+                expected: json!("new"),
+                actual: json!("old"),
+            })
+        );
+        assert_eq!(outcome.elapsed, Duration::from_millis(8010));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failure_resets_the_pass_count() {
+        let spec = spec().with_success_threshold(3);
+        let script = vec![commit("new"), commit("new"), commit("old"), commit("new")];
+        let (outcome, _) = check(&spec, &CancellationToken::new(), script).await;
+        assert_eq!(outcome.verdict, Verdict::Healthy);
+        assert_eq!(outcome.attempts.len(), 6);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_old_version_until_the_deadline_is_unhealthy_within_the_deadline() {
+        let spec = spec().with_deadline(Duration::from_secs(9));
+        let (outcome, _) = check(&spec, &CancellationToken::new(), vec![commit("old")]).await;
+        let Verdict::Unhealthy { reason, stopped_by } = &outcome.verdict else {
+            panic!("{:?}", outcome.verdict)
+        };
+        assert_eq!(*stopped_by, Stop::Deadline);
+        assert_eq!(reason.class(), "wrong_version");
+        assert_eq!(offsets(&outcome), [0, 2000, 4000, 6000, 8000]);
+        assert!(outcome.elapsed <= Duration::from_secs(9));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_deadline_cuts_a_hanging_attempt() {
+        let spec = spec().with_deadline(Duration::from_secs(12));
+        let hang = (Duration::from_secs(3600), Ok(answer(200, "")));
+        let (outcome, _) = check(&spec, &CancellationToken::new(), vec![hang]).await;
+        assert_eq!(outcome.elapsed, Duration::from_secs(12));
+        assert_eq!(offsets(&outcome), [0, 5000, 10_000]);
+        assert_eq!(
+            outcome.attempts[2].failure,
+            Some(Failure::Timeout {
+                after: Duration::from_secs(2)
+            })
+        );
+        assert!(matches!(
+            outcome.verdict,
+            Verdict::Unhealthy {
+                stopped_by: Stop::Deadline,
+                ..
+            }
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fatal_status_stops_at_once() {
+        let (outcome, _) = check(&spec(), &CancellationToken::new(), vec![ok(404, "nope")]).await;
+        assert_eq!(
+            outcome.verdict,
+            Verdict::Unhealthy {
+                reason: Failure::Status { status: 404 },
+                stopped_by: Stop::FatalStatus
+            }
+        );
+        assert_eq!(outcome.attempts.len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_failure_threshold_ends_early() {
+        let spec = spec().with_failure_threshold(3);
+        let (outcome, _) = check(&spec, &CancellationToken::new(), vec![ok(502, "<html>")]).await;
+        assert!(matches!(
+            outcome.verdict,
+            Verdict::Unhealthy {
+                stopped_by: Stop::FailureThreshold,
+                ..
+            }
+        ));
+        assert_eq!(outcome.attempts.len(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_after_delays_the_next_attempt() {
+        let mut busy = answer(503, "busy");
+        busy.retry_after = Some(Duration::from_secs(10));
+        let script = vec![(Duration::ZERO, Ok(busy)), commit("new")];
+        let (outcome, events) = check(&spec(), &CancellationToken::new(), script).await;
+        assert_eq!(outcome.verdict, Verdict::Healthy);
+        assert_eq!(offsets(&outcome), [0, 10_000, 12_000]);
+        assert!(events.iter().any(|event| matches!(
+            event,
+            ProgressEvent::Waiting {
+                cause: WaitCause::RetryAfter,
+                ..
+            }
+        )));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_after_past_the_deadline_ends_the_probe_now() {
+        let mut busy = answer(429, "slow down");
+        busy.retry_after = Some(Duration::from_secs(600));
+        let (outcome, _) = check(
+            &spec(),
+            &CancellationToken::new(),
+            vec![(Duration::ZERO, Ok(busy))],
+        )
+        .await;
+        assert!(matches!(
+            outcome.verdict,
+            Verdict::Unhealthy {
+                stopped_by: Stop::Deadline,
+                ..
+            }
+        ));
+        assert_eq!(outcome.elapsed, Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_pass_does_not_count() {
+        let spec = spec()
+            .with_latency_budget(Duration::from_millis(100))
+            .with_failure_threshold(2);
+        let slow = (
+            Duration::from_millis(300),
+            Ok(answer(200, r#"{"commit":"new"}"#)),
+        );
+        let (outcome, _) = check(&spec, &CancellationToken::new(), vec![slow]).await;
+        assert_eq!(
+            outcome.attempts[0].failure,
+            Some(Failure::TooSlow {
+                latency: Duration::from_millis(300),
+                budget: Duration::from_millis(100)
+            })
+        );
+        assert!(matches!(
+            outcome.verdict,
+            Verdict::Unhealthy {
+                stopped_by: Stop::FailureThreshold,
+                ..
+            }
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_initial_delay_comes_first() {
+        let spec = spec().with_initial_delay(Duration::from_secs(30));
+        let (outcome, events) = check(&spec, &CancellationToken::new(), vec![commit("new")]).await;
+        assert_eq!(offsets(&outcome), [30_000, 32_000]);
+        assert!(matches!(
+            events[1],
+            ProgressEvent::Waiting { cause: WaitCause::InitialDelay, wait, .. } if wait == Duration::from_secs(30)
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn too_few_passes_at_the_deadline_are_unconfirmed() {
+        let spec = spec()
+            .with_deadline(Duration::from_secs(5))
+            .with_success_threshold(3);
+        let (outcome, _) = check(
+            &spec,
+            &CancellationToken::new(),
+            vec![commit("old"), commit("new")],
+        )
+        .await;
+        assert_eq!(
+            outcome.verdict,
+            Verdict::Unhealthy {
+                reason: Failure::Unconfirmed {
+                    passes: 2,
+                    needed: 3
+                },
+                stopped_by: Stop::Deadline
+            }
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_token_cancels_a_waiting_probe() {
+        let cancel = CancellationToken::new();
+        let trigger = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            trigger.cancel();
+        });
+        let (outcome, events) = check(&spec(), &cancel, vec![commit("old")]).await;
+        assert_eq!(outcome.verdict, Verdict::Cancelled);
+        assert_eq!(outcome.elapsed, Duration::from_secs(3));
+        assert!(matches!(
+            events.last(),
+            Some(ProgressEvent::Finished {
+                verdict: Verdict::Cancelled,
+                ..
+            })
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn progress_reports_every_step_in_order() {
+        let (_, events) = check(
+            &spec().with_success_threshold(1),
+            &CancellationToken::new(),
+            vec![commit("old"), commit("new")],
+        )
+        .await;
+        let kinds: Vec<String> = events
+            .iter()
+            .map(|event| {
+                serde_json::to_value(event).unwrap()["event"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "started",
+                "attempt_started",
+                "attempt_finished",
+                "waiting",
+                "attempt_started",
+                "attempt_finished",
+                "finished"
+            ]
+        );
+        assert_eq!(
+            events[5].to_string(),
+            "attempt 2: 200 in 10 ms, passed (1/1)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn evidence_is_bounded() {
+        let spec = spec()
+            .with_interval(Duration::from_millis(100))
+            .with_deadline(Duration::from_secs(3600));
+        let (outcome, _) = check(&spec, &CancellationToken::new(), vec![commit("old")]).await;
+        assert_eq!(outcome.attempts.len(), MAX_ATTEMPTS_KEPT);
+        assert!(outcome.attempts_dropped > 0);
+        assert_eq!(
+            outcome.attempt_count(),
+            outcome.attempts.last().unwrap().number
+        );
+    }
+
+    #[test]
+    fn body_excerpts_are_bounded_on_a_char_boundary() {
+        let body = "é".repeat(BODY_EXCERPT_BYTES);
+        let text = excerpt(&body);
+        assert!(text.len() <= BODY_EXCERPT_BYTES);
+        assert!(text.len() >= BODY_EXCERPT_BYTES - 1);
+        assert_eq!(excerpt("short"), "short");
+    }
+
+    #[test]
+    fn jitter_only_shortens_the_wait() {
+        let interval = Duration::from_secs(2);
+        for _ in 0..1000 {
+            let wait = jittered(interval, Duration::from_millis(200));
+            assert!(
+                wait <= interval && wait >= Duration::from_millis(1800),
+                "{wait:?}"
+            );
+        }
+        assert_eq!(jittered(interval, Duration::ZERO), interval);
+    }
+}
