@@ -1,0 +1,56 @@
+//! The crate's error type.
+
+/// Everything that can go wrong while reading a commit range.
+///
+/// Each variant names what failed and its value; the [`Display`](std::fmt::Display) text also
+/// says what to do about it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A revision names no commit in the repository.
+    #[error(
+        "unknown ref `{reference}`: no branch, tag or commit of that name in this repository; \
+         check the spelling, or fetch it (`git fetch --tags`)"
+    )]
+    UnknownRef {
+        /// The revision as given.
+        reference: String,
+    },
+    /// `from` is not an ancestor of `to`, so `from..to` is not a release range.
+    #[error(
+        "`{from}` is not an ancestor of `{to}`{}",
+        match merge_base {
+            Some(base) => format!("; their merge base is {base}, use it as `--from` to list what `{to}` added since they diverged"),
+            None => "; they share no history, pick a `--from` on the history of `--to`".to_owned(),
+        }
+    )]
+    NotAncestor {
+        /// The `from` revision as given.
+        from: String,
+        /// The `to` revision as given.
+        to: String,
+        /// The full id of their merge base, if they share history.
+        merge_base: Option<String>,
+    },
+    /// The release tags could not be listed or walked.
+    #[error("release tags: {source}")]
+    Tags {
+        /// The tag-policy error.
+        #[from]
+        source: tag_policy::Error,
+    },
+    /// The repository could not be read.
+    #[error("git: cannot {operation}: {source}; check that the repository is intact (`git fsck`)")]
+    Git {
+        /// What was being done.
+        operation: &'static str,
+        /// The underlying git error.
+        source: git2::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn git(operation: &'static str, source: git2::Error) -> Self {
+        Self::Git { operation, source }
+    }
+}

@@ -1,0 +1,185 @@
+//! Reading a commit range from a git repository: the only module that touches git.
+
+use git2::{Oid, Repository, Sort};
+use tag_policy::{Channels, Releases, TagPolicy, TaggedRelease};
+
+use crate::commit::{Commit, Person, Timestamp};
+use crate::error::Error;
+use crate::notes::{CommitRange, Endpoint};
+
+/// Reads the commits of `from..to` from `repo`, oldest first (parents before children).
+///
+/// - `to` is any revision (`HEAD`, a branch, a tag, a commit id); tags are peeled to commits.
+/// - `from` defaults to the previous release tag under `policy` reachable from `to` (a release
+///   tag on `to` itself is not its own previous release); without one, the range is the whole
+///   history of `to` (a first release).
+/// - Merge commits are read (and later omitted from the notes); the commits they merge appear
+///   once each.
+/// - Messages and names that are not UTF-8 are decoded lossily; an empty author email reads as
+///   none.
+///
+/// An endpoint whose name is a release tag under `policy` carries its version, which the
+/// notes use for the heading and [`crate::ReleaseNotes::bump`].
+///
+/// # Errors
+///
+/// - [`Error::UnknownRef`] when `from` or `to` names nothing in the repository;
+/// - [`Error::NotAncestor`] when `from` is not an ancestor of `to` (the error names their merge
+///   base, the usual fix);
+/// - [`Error::Git`] when the repository cannot be read.
+pub fn read_range(
+    repo: &Repository,
+    from: Option<&str>,
+    to: &str,
+    policy: &TagPolicy,
+) -> Result<CommitRange, Error> {
+    let releases = Releases::list(repo, policy)?;
+    let to_endpoint = resolve(repo, &releases, to)?;
+    let to_oid = oid(&to_endpoint)?;
+    let from_endpoint = match from {
+        Some(from) => Some(resolve(repo, &releases, from)?),
+        None => previous_release(repo, &releases, to_oid)?,
+    };
+    let from_oid = from_endpoint.as_ref().map(oid).transpose()?;
+    if let Some(from_oid) = from_oid
+        && from_oid != to_oid
+        && !repo
+            .graph_descendant_of(to_oid, from_oid)
+            .map_err(|source| Error::git("check ancestry", source))?
+    {
+        let merge_base = repo
+            .merge_base(from_oid, to_oid)
+            .ok()
+            .map(|oid| oid.to_string());
+        return Err(Error::NotAncestor {
+            from: from.unwrap_or_default().to_owned(),
+            to: to.to_owned(),
+            merge_base,
+        });
+    }
+    let commits = walk(repo, from_oid, to_oid)?;
+    tracing::debug!(
+        from = from_endpoint.as_ref().map(Endpoint::name),
+        to = to_endpoint.name(),
+        commits = commits.len(),
+        "read commit range"
+    );
+    Ok(CommitRange::new(from_endpoint, to_endpoint, commits))
+}
+
+fn oid(endpoint: &Endpoint) -> Result<Oid, Error> {
+    Oid::from_str(endpoint.commit()).map_err(|source| Error::git("parse a commit id", source))
+}
+
+/// Resolves a revision to its commit. The endpoint is named by the release tag when the
+/// revision is one, or when it is another name (`HEAD`, a branch) of a commit tagged as a
+/// release; otherwise by the revision as given.
+fn resolve(repo: &Repository, releases: &Releases, spec: &str) -> Result<Endpoint, Error> {
+    let unknown = || Error::UnknownRef {
+        reference: spec.to_owned(),
+    };
+    if spec.is_empty() || spec.contains("..") {
+        return Err(unknown());
+    }
+    let object = repo.revparse_single(spec).map_err(|_| unknown())?;
+    let commit = object.peel_to_commit().map_err(|_| unknown())?;
+    let tag_name = spec.strip_prefix("refs/tags/").unwrap_or(spec);
+    let release = releases
+        .find(tag_name)
+        .filter(|release| release.commit() == commit.id())
+        .or_else(|| releases.at_commit(commit.id()).next_back());
+    match release {
+        Some(release) => endpoint_of(repo, release),
+        None => Ok(Endpoint::new(
+            spec,
+            commit.id().to_string(),
+            date_of(&commit),
+        )),
+    }
+}
+
+fn date_of(commit: &git2::Commit<'_>) -> crate::commit::Date {
+    let time = commit.time();
+    Timestamp::new(time.seconds(), time.offset_minutes()).local_date()
+}
+
+/// Walks `to` hiding `from`, oldest first, converting each commit.
+fn walk(repo: &Repository, from: Option<Oid>, to: Oid) -> Result<Vec<Commit>, Error> {
+    let mut revwalk = repo
+        .revwalk()
+        .map_err(|source| Error::git("start the history walk", source))?;
+    revwalk
+        .set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
+        .map_err(|source| Error::git("sort the history walk", source))?;
+    revwalk
+        .push(to)
+        .map_err(|source| Error::git("walk from `to`", source))?;
+    if let Some(from) = from {
+        revwalk
+            .hide(from)
+            .map_err(|source| Error::git("hide `from`", source))?;
+    }
+    let mut commits = Vec::new();
+    for oid in revwalk {
+        let oid = oid.map_err(|source| Error::git("walk the history", source))?;
+        let commit = repo
+            .find_commit(oid)
+            .map_err(|source| Error::git("read a commit", source))?;
+        commits.push(convert(&commit));
+    }
+    Ok(commits)
+}
+
+/// Converts a git2 commit, decoding text lossily.
+pub(crate) fn convert(commit: &git2::Commit<'_>) -> Commit {
+    let author = commit.author();
+    let name = String::from_utf8_lossy(author.name_bytes());
+    let email = String::from_utf8_lossy(author.email_bytes());
+    let person = Person::new(name, Some(email.into_owned()));
+    let time = commit.time();
+    let message = String::from_utf8_lossy(commit.message_bytes());
+    Commit::new(
+        commit.id().to_string(),
+        person,
+        Timestamp::new(time.seconds(), time.offset_minutes()),
+        &message,
+    )
+    .with_parent_count(commit.parent_count())
+}
+
+/// The previous release of `to`: for a commit tagged as a release, the release before it on
+/// its own line (stable releases only, unless `to` is a pre-release); otherwise the
+/// highest stable release reachable from `to`.
+fn previous_release(
+    repo: &Repository,
+    releases: &Releases,
+    to: Oid,
+) -> Result<Option<Endpoint>, Error> {
+    let previous = match releases.at_commit(to).next_back() {
+        Some(own) => {
+            let channels = if own.tag().is_prerelease() {
+                Channels::All
+            } else {
+                Channels::StableOnly
+            };
+            releases.previous(repo, own, channels)?
+        }
+        None => releases.nearest_reachable(repo, to, Channels::StableOnly)?,
+    };
+    previous
+        .map(|release| endpoint_of(repo, release))
+        .transpose()
+}
+
+/// The endpoint of a release tag.
+fn endpoint_of(repo: &Repository, release: &TaggedRelease) -> Result<Endpoint, Error> {
+    let commit = repo
+        .find_commit(release.commit())
+        .map_err(|source| Error::git("read a tagged commit", source))?;
+    Ok(Endpoint::new(
+        release.tag().name(),
+        release.commit().to_string(),
+        date_of(&commit),
+    )
+    .with_version(release.tag().version().clone()))
+}
