@@ -37,7 +37,7 @@ macro_rules! uuid_newtype {
         /// Treated as an opaque string: Coolify has used cuid2 and 24-character public ids.
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(transparent)]
-        pub struct $name(String);
+        pub struct $name(pub(crate) String);
 
         impl $name {
             #[doc = concat!("A ", $what, " from its text.")]
