@@ -7,12 +7,33 @@ use crate::commit::{Commit, Person, Timestamp};
 use crate::error::Error;
 use crate::notes::{CommitRange, Endpoint};
 
+/// Where a range starts (the excluded end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum RangeStart<'a> {
+    /// The previous release tag reachable from `to` (the default of `notes` and `release`);
+    /// the whole history when there is none (a first release).
+    #[default]
+    PreviousRelease,
+    /// A revision: a tag, branch or commit id.
+    Ref(&'a str),
+    /// The root commits: the whole history of `to`.
+    Beginning,
+}
+
+impl<'a> RangeStart<'a> {
+    /// `Ref` for `Some`, `PreviousRelease` for `None`: what an optional `--from` flag means.
+    #[must_use]
+    pub fn from_flag(flag: Option<&'a str>) -> Self {
+        flag.map_or(Self::PreviousRelease, Self::Ref)
+    }
+}
+
 /// Reads the commits of `from..to` from `repo`, oldest first (parents before children).
 ///
 /// - `to` is any revision (`HEAD`, a branch, a tag, a commit id); tags are peeled to commits.
-/// - `from` defaults to the previous release tag under `policy` reachable from `to` (a release
-///   tag on `to` itself is not its own previous release); without one, the range is the whole
-///   history of `to` (a first release).
+/// - `from` is a [`RangeStart`]; the previous release of a commit tagged as a release is the
+///   release before it on its own line (stable releases only, unless `to` is a pre-release),
+///   otherwise the highest stable release reachable from `to`.
 /// - Merge commits are read (and later omitted from the notes); the commits they merge appear
 ///   once each.
 /// - Messages and names that are not UTF-8 are decoded lossily; an empty author email reads as
@@ -29,7 +50,7 @@ use crate::notes::{CommitRange, Endpoint};
 /// - [`Error::Git`] when the repository cannot be read.
 pub fn read_range(
     repo: &Repository,
-    from: Option<&str>,
+    from: RangeStart<'_>,
     to: &str,
     policy: &TagPolicy,
 ) -> Result<CommitRange, Error> {
@@ -37,8 +58,9 @@ pub fn read_range(
     let to_endpoint = resolve(repo, &releases, to)?;
     let to_oid = oid(&to_endpoint)?;
     let from_endpoint = match from {
-        Some(from) => Some(resolve(repo, &releases, from)?),
-        None => previous_release(repo, &releases, to_oid)?,
+        RangeStart::Ref(from) => Some(resolve(repo, &releases, from)?),
+        RangeStart::PreviousRelease => previous_release(repo, &releases, to_oid)?,
+        RangeStart::Beginning => None,
     };
     let from_oid = from_endpoint.as_ref().map(oid).transpose()?;
     if let Some(from_oid) = from_oid
@@ -51,8 +73,15 @@ pub fn read_range(
             .merge_base(from_oid, to_oid)
             .ok()
             .map(|oid| oid.to_string());
+        let from = match from {
+            RangeStart::Ref(from) => from.to_owned(),
+            _ => from_endpoint
+                .as_ref()
+                .map(|e| e.name().to_owned())
+                .unwrap_or_default(),
+        };
         return Err(Error::NotAncestor {
-            from: from.unwrap_or_default().to_owned(),
+            from,
             to: to.to_owned(),
             merge_base,
         });

@@ -60,7 +60,8 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let repo = git2::Repository::discover(".")?;
 //! let policy = tag_policy::TagPolicy::default();
-//! let range = release_notes::read_range(&repo, None, "HEAD", &policy)?;
+//! let from = release_notes::RangeStart::PreviousRelease; // or RangeStart::from_flag(--from)
+//! let range = release_notes::read_range(&repo, from, "HEAD", &policy)?;
 //! let notes = release_notes::ReleaseNotes::new(&range)
 //!     .with_repository_url("https://github.com/stagegate/stagegate".parse()?);
 //! print!("{}", notes.to_markdown());
@@ -70,7 +71,7 @@
 
 pub use crate::commit::{Commit, Date, Person, Timestamp};
 pub use crate::error::Error;
-pub use crate::git::read_range;
+pub use crate::git::{RangeStart, read_range};
 pub use crate::message::{Footer, FooterSeparator, Header, Message};
 pub use crate::notes::{
     CommitRange, Endpoint, Entry, OmitReason, Omitted, ReleaseNotes, Section, SectionKind,

@@ -1,6 +1,6 @@
 //! Snapshot tests of the rendered Markdown and JSON for fixture repositories.
 
-use release_notes::{ReleaseNotes, read_range};
+use release_notes::{RangeStart, ReleaseNotes, read_range};
 use tag_policy::TagPolicy;
 
 use crate::fixture::{Fixture, GRACE};
@@ -49,7 +49,13 @@ fn release_repository() -> Fixture {
 #[test]
 fn markdown_of_a_release() {
     let fx = release_repository();
-    let range = read_range(&fx.repo, None, "v1.1.0", &TagPolicy::default()).unwrap();
+    let range = read_range(
+        &fx.repo,
+        RangeStart::PreviousRelease,
+        "v1.1.0",
+        &TagPolicy::default(),
+    )
+    .unwrap();
     let notes = ReleaseNotes::new(&range)
         .with_repository_url("https://github.com/stagegate/stagegate/".parse().unwrap());
     let expected = "\
@@ -108,7 +114,13 @@ fn markdown_of_a_first_release_and_unreleased_head() {
     let mut fx = Fixture::new();
     fx.commit("main", "feat: hello");
     fx.commit("main", "fix: world");
-    let range = read_range(&fx.repo, None, "HEAD", &TagPolicy::default()).unwrap();
+    let range = read_range(
+        &fx.repo,
+        RangeStart::PreviousRelease,
+        "HEAD",
+        &TagPolicy::default(),
+    )
+    .unwrap();
     let head = fx.tip("main").unwrap();
     let unreleased = ReleaseNotes::new(&range)
         .with_repository_url("https://github.com/o/r.git".parse().unwrap());
@@ -150,7 +162,13 @@ fn markdown_of_a_first_release_and_unreleased_head() {
 #[test]
 fn json_of_a_release() {
     let fx = release_repository();
-    let range = read_range(&fx.repo, Some("v1.0.0"), "v1.1.0", &TagPolicy::default()).unwrap();
+    let range = read_range(
+        &fx.repo,
+        RangeStart::Ref("v1.0.0"),
+        "v1.1.0",
+        &TagPolicy::default(),
+    )
+    .unwrap();
     let notes = ReleaseNotes::new(&range);
     let json: serde_json::Value = serde_json::from_str(&notes.to_json()).unwrap();
     assert_eq!(json["schema_version"], 1);

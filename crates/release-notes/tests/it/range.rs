@@ -1,6 +1,6 @@
 //! Reading ranges from git: defaults, merges, hotfixes, bad refs, bad input.
 
-use release_notes::{Error, OmitReason, ReleaseNotes, SectionKind, read_range};
+use release_notes::{Error, OmitReason, RangeStart, ReleaseNotes, SectionKind, read_range};
 use tag_policy::TagPolicy;
 
 use crate::fixture::{ADA, Fixture};
@@ -21,7 +21,15 @@ fn summaries(notes: &ReleaseNotes) -> Vec<(SectionKind, String)> {
 }
 
 fn notes(fixture: &Fixture, from: Option<&str>, to: &str) -> ReleaseNotes {
-    ReleaseNotes::new(&read_range(&fixture.repo, from, to, &TagPolicy::default()).unwrap())
+    ReleaseNotes::new(
+        &read_range(
+            &fixture.repo,
+            RangeStart::from_flag(from),
+            to,
+            &TagPolicy::default(),
+        )
+        .unwrap(),
+    )
 }
 
 #[test]
@@ -68,9 +76,21 @@ fn default_from_is_the_previous_release_reachable_from_to() {
     );
     assert_eq!(v110.bump(), Some(tag_policy::Bump::Minor));
 
-    // A pre-release's previous release may be a pre-release... or the last stable one.
+    // A pre-release's previous release is the release before it, stable or not.
     let rc_notes = notes(&fx, None, "v1.1.0-rc.1");
     assert_eq!(rc_notes.from().unwrap().name(), "v1.0.0");
+
+    // The beginning takes the whole history, whatever the tags.
+    let whole = read_range(
+        &fx.repo,
+        RangeStart::Beginning,
+        "HEAD",
+        &TagPolicy::default(),
+    )
+    .unwrap();
+    assert_eq!(whole.from(), None);
+    assert_eq!(whole.commits().len(), 5);
+    assert_eq!(whole.commits()[0].message().summary(), "feat: one");
 }
 
 #[test]
@@ -143,7 +163,13 @@ fn from_that_is_not_an_ancestor_names_the_merge_base() {
         .unwrap();
     fx.commit("side", "feat: side");
     fx.commit("main", "feat: main");
-    let error = read_range(&fx.repo, Some("side"), "main", &TagPolicy::default()).unwrap_err();
+    let error = read_range(
+        &fx.repo,
+        RangeStart::Ref("side"),
+        "main",
+        &TagPolicy::default(),
+    )
+    .unwrap_err();
     match &error {
         Error::NotAncestor {
             from,
@@ -174,7 +200,13 @@ fn unknown_refs_are_errors() {
         (None, "HEAD..main"),
         (None, ""),
     ] {
-        let error = read_range(&fx.repo, from, to, &TagPolicy::default()).unwrap_err();
+        let error = read_range(
+            &fx.repo,
+            RangeStart::from_flag(from),
+            to,
+            &TagPolicy::default(),
+        )
+        .unwrap_err();
         assert!(matches!(error, Error::UnknownRef { .. }), "{error:?}");
         assert!(error.to_string().starts_with("unknown ref `"), "{error}");
     }
@@ -197,7 +229,13 @@ fn empty_range_renders_no_changes() {
 #[test]
 fn empty_repository_head_is_an_unknown_ref() {
     let fx = Fixture::new();
-    let error = read_range(&fx.repo, None, "HEAD", &TagPolicy::default()).unwrap_err();
+    let error = read_range(
+        &fx.repo,
+        RangeStart::PreviousRelease,
+        "HEAD",
+        &TagPolicy::default(),
+    )
+    .unwrap_err();
     assert!(matches!(error, Error::UnknownRef { .. }), "{error:?}");
 }
 
@@ -233,7 +271,13 @@ fn same_repository_gives_byte_identical_notes() {
         fx.tag("v1.0.0", base);
         fx.commit_as("main", crate::fixture::GRACE, "feat(x): y");
         fx.commit("main", "fix: z\n\nBREAKING CHANGE: w");
-        let range = read_range(&fx.repo, None, "HEAD", &TagPolicy::default()).unwrap();
+        let range = read_range(
+            &fx.repo,
+            RangeStart::PreviousRelease,
+            "HEAD",
+            &TagPolicy::default(),
+        )
+        .unwrap();
         let notes = ReleaseNotes::new(&range)
             .with_repository_url("https://github.com/o/r.git".parse().unwrap());
         (notes.to_markdown(), notes.to_json())
