@@ -1,0 +1,332 @@
+//! Every endpoint against wiremock: success, 4xx JSON, 5xx HTML, timeout, unknown status, redirects.
+
+use std::time::Duration;
+
+use coolify_client::{DeploymentStatus, Error, RetryPolicy};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::calls::{ALL, Call, DEPLOYMENT, TOKEN, assert_no_token, client_with, quick_retries};
+
+async fn server_with(call: Call, response: ResponseTemplate, expected: u64) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method(call.method()))
+        .and(path(call.path()))
+        .respond_with(response)
+        .expect(expected)
+        .named(format!("{call:?}"))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn every_endpoint_parses_its_success_body_and_sends_token_and_accept() {
+    for call in ALL {
+        let server = MockServer::start().await;
+        Mock::given(method(call.method()))
+            .and(path(call.path()))
+            .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+            .and(header("accept", "application/json"))
+            .respond_with(call.success())
+            .expect(1)
+            .named(format!("{call:?}"))
+            .mount(&server)
+            .await;
+        let client = client_with(&server.uri(), RetryPolicy::none(), Duration::from_secs(10));
+        call.run(&client)
+            .await
+            .unwrap_or_else(|error| panic!("{call:?}: {error}"));
+        server.verify().await;
+    }
+}
+
+#[tokio::test]
+async fn every_endpoint_maps_a_json_404_to_not_found_naming_the_uuid() {
+    for call in ALL {
+        let body = serde_json::json!({"message": "Not found."});
+        let server = server_with(call, ResponseTemplate::new(404).set_body_json(body), 1).await;
+        let client = client_with(&server.uri(), quick_retries(), Duration::from_secs(10));
+        let error = call.run(&client).await.expect_err("404 must fail");
+        assert!(
+            matches!(error, Error::NotFound { .. }),
+            "{call:?}: {error:?}"
+        );
+        let message = error.to_string();
+        assert!(message.starts_with(call.method()), "{call:?}: {message}");
+        if call != Call::Version {
+            assert!(
+                message.contains("app000") || message.contains("dpl000"),
+                "{call:?}: {message}"
+            );
+        }
+        assert_no_token(&error);
+        server.verify().await;
+    }
+}
+
+#[tokio::test]
+async fn every_endpoint_keeps_the_status_of_an_html_502_and_only_gets_are_retried() {
+    for call in ALL {
+        let html = ResponseTemplate::new(502)
+            .insert_header("content-type", "text/html")
+            .set_body_string("<html><body><h1>502 Bad Gateway</h1></body></html>");
+        let expected = if call.is_idempotent() { 3 } else { 1 };
+        let server = server_with(call, html, expected).await;
+        let client = client_with(&server.uri(), quick_retries(), Duration::from_secs(10));
+        let error = call.run(&client).await.expect_err("502 must fail");
+        assert!(
+            matches!(error, Error::UnexpectedBody { status: 502, .. }),
+            "{call:?}: {error:?}"
+        );
+        assert!(
+            error.to_string().contains("502 Bad Gateway"),
+            "{call:?}: {error}"
+        );
+        assert_eq!(error.status(), Some(502));
+        server.verify().await;
+    }
+}
+
+#[tokio::test]
+async fn every_endpoint_times_out_without_a_blind_replay() {
+    for call in ALL {
+        let slow = call.success().set_delay(Duration::from_secs(5));
+        let server = server_with(call, slow, 1).await;
+        let client = client_with(
+            &server.uri(),
+            RetryPolicy::none(),
+            Duration::from_millis(200),
+        );
+        let error = call.run(&client).await.expect_err("must time out");
+        assert!(
+            matches!(error, Error::Timeout { after, .. } if after == Duration::from_millis(200)),
+            "{call:?}: {error:?}"
+        );
+        server.verify().await;
+    }
+}
+
+#[tokio::test]
+async fn writes_are_not_replayed_after_a_timeout_even_with_retries_enabled() {
+    for call in ALL.into_iter().filter(|call| !call.is_idempotent()) {
+        let slow = call.success().set_delay(Duration::from_secs(5));
+        let server = server_with(call, slow, 1).await;
+        let client = client_with(&server.uri(), quick_retries(), Duration::from_millis(200));
+        let error = call.run(&client).await.expect_err("must time out");
+        assert!(
+            matches!(error, Error::Timeout { .. }),
+            "{call:?}: {error:?}"
+        );
+        server.verify().await;
+    }
+}
+
+#[tokio::test]
+async fn validation_errors_keep_message_and_fields_as_string_or_list() {
+    let body = serde_json::json!({
+        "message": "Validation failed.",
+        "errors": {"git_branch": ["The git branch format is invalid."], "domains": "Domain taken."}
+    });
+    let server = server_with(
+        Call::PatchApplication,
+        ResponseTemplate::new(422).set_body_json(body),
+        1,
+    )
+    .await;
+    let client = client_with(&server.uri(), quick_retries(), Duration::from_secs(10));
+    let error = Call::PatchApplication.run(&client).await.unwrap_err();
+    let Error::Api {
+        status,
+        message,
+        errors,
+        ..
+    } = &error
+    else {
+        panic!("{error:?}")
+    };
+    assert_eq!((*status, message.as_str()), (422, "Validation failed."));
+    assert!(
+        errors.contains(&"git_branch: The git branch format is invalid.".to_owned()),
+        "{errors:?}"
+    );
+    assert!(
+        errors.contains(&"domains: Domain taken.".to_owned()),
+        "{errors:?}"
+    );
+}
+
+#[tokio::test]
+async fn auth_failures_are_typed() {
+    let cases = [
+        (
+            401,
+            serde_json::json!({"message": "Unauthenticated."}),
+            "unauthenticated",
+        ),
+        (
+            403,
+            serde_json::json!({"message": "Missing required permissions: deploy"}),
+            "ability",
+        ),
+        (
+            403,
+            serde_json::json!({"success": true, "message": "API is disabled."}),
+            "disabled",
+        ),
+        (
+            403,
+            serde_json::json!({"success": true, "message": "You are not allowed to access the API."}),
+            "disabled",
+        ),
+    ];
+    for (status, body, kind) in cases {
+        let server = server_with(
+            Call::Deploy,
+            ResponseTemplate::new(status).set_body_json(body),
+            1,
+        )
+        .await;
+        let client = client_with(&server.uri(), quick_retries(), Duration::from_secs(10));
+        let error = Call::Deploy.run(&client).await.unwrap_err();
+        let matched = match kind {
+            "unauthenticated" => matches!(error, Error::Unauthenticated { .. }),
+            "ability" => {
+                matches!(&error, Error::MissingAbility { ability, .. } if ability == "deploy")
+            }
+            _ => matches!(error, Error::ApiDisabled { .. }),
+        };
+        assert!(matched, "{kind}: {error:?}");
+        assert!(
+            error.to_string().contains("app0000000000000000000001"),
+            "{error}"
+        );
+        assert_no_token(&error);
+        server.verify().await;
+    }
+}
+
+#[tokio::test]
+async fn unknown_status_strings_are_kept() {
+    let mut body = serde_json::json!({"deployment_uuid": DEPLOYMENT, "status": "paused-by-admin", "brand_new": {"x": 1}});
+    body["commit"] = serde_json::Value::Null;
+    let server = server_with(
+        Call::Deployment,
+        ResponseTemplate::new(200).set_body_json(body),
+        1,
+    )
+    .await;
+    let client = client_with(&server.uri(), RetryPolicy::none(), Duration::from_secs(10));
+    let deployment = client
+        .deployment(&DEPLOYMENT.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        deployment.status,
+        DeploymentStatus::Other("paused-by-admin".to_owned())
+    );
+    assert!(!deployment.status.is_terminal());
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn a_2xx_body_of_the_wrong_shape_is_an_unexpected_body() {
+    let server = server_with(
+        Call::Deployment,
+        ResponseTemplate::new(200).set_body_string("<html>login</html>"),
+        1,
+    )
+    .await;
+    let client = client_with(&server.uri(), RetryPolicy::none(), Duration::from_secs(10));
+    let error = client
+        .deployment(&DEPLOYMENT.parse().unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::UnexpectedBody { status: 200, .. }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn deploy_entries_without_a_deployment_are_rejections() {
+    let body = serde_json::json!({"deployments": [{"message": "Unauthorized to deploy this application.", "resource_uuid": crate::calls::APP}]});
+    let server = server_with(
+        Call::Deploy,
+        ResponseTemplate::new(200).set_body_json(body),
+        1,
+    )
+    .await;
+    let client = client_with(&server.uri(), quick_retries(), Duration::from_secs(10));
+    let error = Call::Deploy.run(&client).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::DeployRejected { message, .. } if message == "Unauthorized to deploy this application."),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn already_queued_drops_the_bogus_uuid() {
+    let body = serde_json::json!({"deployments": [{"deployment_uuid": "bogusfresh00000000000000", "message": "Deployment already queued for this commit.", "resource_uuid": crate::calls::APP}]});
+    let server = server_with(
+        Call::Deploy,
+        ResponseTemplate::new(200).set_body_json(body),
+        1,
+    )
+    .await;
+    let client = client_with(&server.uri(), quick_retries(), Duration::from_secs(10));
+    let outcome = client
+        .deploy(&crate::calls::app(), coolify_client::ForceRebuild::No)
+        .await
+        .unwrap();
+    assert_eq!(outcome, coolify_client::DeployOutcome::AlreadyQueued);
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed_and_the_token_stays_home() {
+    let elsewhere = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_string("4.3.11"))
+        .expect(0)
+        .mount(&elsewhere)
+        .await;
+    let home = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/version"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/api/v1/version", elsewhere.uri())),
+        )
+        .expect(1)
+        .mount(&home)
+        .await;
+    let client = client_with(&home.uri(), quick_retries(), Duration::from_secs(10));
+    let error = client.version().await.unwrap_err();
+    assert!(
+        matches!(&error, Error::Redirected { status: 302, location, .. } if location.starts_with(&elsewhere.uri())),
+        "{error:?}"
+    );
+    assert_no_token(&error);
+    home.verify().await;
+    elsewhere.verify().await;
+}
+
+#[tokio::test]
+async fn transport_errors_name_the_endpoint_and_not_the_token() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let uri = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let client = client_with(&uri, RetryPolicy::none(), Duration::from_secs(5));
+    let error = client
+        .deployment(&DEPLOYMENT.parse().unwrap())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Transport { .. }), "{error:?}");
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("GET /api/v1/deployments/{DEPLOYMENT}")),
+        "{error}"
+    );
+    assert_no_token(&error);
+}
