@@ -4,6 +4,7 @@
 
 mod calls;
 mod endpoints;
+#[cfg(feature = "testing")]
 mod fake;
 mod openapi;
 mod retries;
