@@ -268,18 +268,17 @@ impl Releases {
         from: Oid,
         wanted: impl Fn(&TaggedRelease) -> bool,
     ) -> Result<Option<&TaggedRelease>, Error> {
-        let candidates: HashSet<Oid> = self
-            .releases
-            .iter()
-            .filter(|r| wanted(r))
-            .map(|r| r.commit)
-            .collect();
-        let reachable = reachable_subset(repo, from, &candidates)?;
-        Ok(self
-            .releases
-            .iter()
-            .rev()
-            .find(|r| wanted(r) && reachable.contains(&r.commit)))
+        // Highest precedence first: the walk may stop as soon as the best candidate shows up.
+        let candidates: Vec<&TaggedRelease> =
+            self.releases.iter().rev().filter(|r| wanted(r)).collect();
+        let Some(best) = candidates.first() else {
+            return Ok(None);
+        };
+        let commits: HashSet<Oid> = candidates.iter().map(|r| r.commit).collect();
+        let reachable = reachable_subset(repo, from, &commits, best.commit)?;
+        Ok(candidates
+            .into_iter()
+            .find(|r| reachable.contains(&r.commit)))
     }
 
     /// Groups the releases by commit, for callers that map many commits to tags.
@@ -374,16 +373,16 @@ fn peel(
     Ok((peeled, kind))
 }
 
-/// Which of `candidates` are `from` or its ancestors; stops walking once all are found.
+/// Which of `candidates` are `from` or its ancestors.
+///
+/// Stops walking once all are found, or once `enough` is found (the caller wants nothing else).
 fn reachable_subset(
     repo: &Repository,
     from: Oid,
     candidates: &HashSet<Oid>,
+    enough: Oid,
 ) -> Result<HashSet<Oid>, Error> {
     let mut found = HashSet::new();
-    if candidates.is_empty() {
-        return Ok(found);
-    }
     let walking = || Error::git(format!("walking history from {from}"));
     let mut walk = repo.revwalk().map_err(walking())?;
     walk.push(from).map_err(walking())?;
@@ -391,7 +390,7 @@ fn reachable_subset(
         let oid = oid.map_err(walking())?;
         if candidates.contains(&oid) {
             found.insert(oid);
-            if found.len() == candidates.len() {
+            if oid == enough || found.len() == candidates.len() {
                 break;
             }
         }
