@@ -255,3 +255,60 @@ fn unknown_commit_is_a_git_error() {
         "{error}"
     );
 }
+
+/// Collects the `tag` field of every event at DEBUG level or above.
+#[derive(Default)]
+struct TagEvents(std::sync::Mutex<Vec<(tracing::Level, String)>>);
+
+impl tracing::Subscriber for TagEvents {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct TagField(Option<String>);
+        impl tracing::field::Visit for TagField {
+            fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+                if field.name() == "tag" {
+                    self.0 = Some(value.to_owned());
+                }
+            }
+            fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
+        }
+        let mut tag = TagField(None);
+        event.record(&mut tag);
+        if let Some(tag) = tag.0 {
+            let level = *event.metadata().level();
+            self.0.lock().unwrap().push((level, tag));
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn skipped_tags_are_reported_in_tracing() {
+    let f = fixture::standard();
+    let events = std::sync::Arc::new(TagEvents::default());
+    tracing::subscriber::with_default(events.clone(), || {
+        Releases::list(&f.repo, &TagPolicy::default()).unwrap();
+    });
+    let mut seen = events.0.lock().unwrap().clone();
+    seen.sort();
+    let expected = [
+        (tracing::Level::WARN, "v2.0.0"),
+        (tracing::Level::DEBUG, "latest"),
+        (tracing::Level::DEBUG, "release-candidate"),
+        (tracing::Level::DEBUG, "v1.2"),
+    ];
+    let mut expected: Vec<(tracing::Level, String)> = expected
+        .iter()
+        .map(|(level, tag)| (*level, (*tag).to_owned()))
+        .collect();
+    expected.sort();
+    assert_eq!(seen, expected);
+}
