@@ -1,0 +1,95 @@
+//! `notes`: release notes for a range, in any git repository, with or without a deploy.toml.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use release_notes::{RangeStart, ReleaseNotes};
+use tag_policy::TagPolicy;
+use url::Url;
+
+use crate::config::Config;
+use crate::exit::BadInput;
+use crate::output::Format;
+use crate::session::Session;
+
+/// Options of `notes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotesOptions {
+    /// `--from` (default: the previous release reachable from `to`).
+    pub from: Option<String>,
+    /// `--to`.
+    pub to: String,
+    /// `-o FILE`.
+    pub output: Option<PathBuf>,
+}
+
+impl Default for NotesOptions {
+    fn default() -> Self {
+        Self {
+            from: None,
+            to: "HEAD".to_owned(),
+            output: None,
+        }
+    }
+}
+
+/// Render the notes (Markdown, or JSON with `--format json`) and write them to stdout or a file.
+///
+/// # Errors
+///
+/// [`BadInput`] for an unknown ref or a `from` that is not an ancestor of `to`; a bad
+/// deploy.toml when one exists; the file cannot be written.
+pub fn notes(session: &Session, options: &NotesOptions) -> anyhow::Result<String> {
+    let repo = session.open_repo().context("notes")?;
+    // The config is optional here: its tag prefix and repository URL are used when present.
+    let (policy, repository_url): (TagPolicy, Option<Url>) = {
+        let path = session.config_path(&repo);
+        if path.exists() || session.config.is_some() {
+            let config = Config::load(&path, &session.environment).context("notes")?;
+            (config.tags, config.notes.repository_url)
+        } else {
+            (TagPolicy::default(), None)
+        }
+    };
+    let range = release_notes::read_range(
+        repo.git(),
+        RangeStart::from_flag(options.from.as_deref()),
+        &options.to,
+        &policy,
+    )
+    .map_err(|error| match error {
+        release_notes::Error::Git { .. } => anyhow::Error::new(error),
+        other => BadInput(other.to_string()).into(),
+    })
+    .context("notes")?;
+    let mut notes = ReleaseNotes::new(&range);
+    if let Some(url) = repository_url {
+        notes = notes.with_repository_url(url);
+    }
+    let text = match session.output.format() {
+        Format::Text => notes.to_markdown(),
+        Format::Json => notes.to_json(),
+    };
+    if let Some(path) = &options.output {
+        write_atomically(path, &text).context("notes")?;
+        session.output.step(format!("wrote {}", path.display()));
+    }
+    Ok(text)
+}
+
+/// Write through a temporary file in the same directory, so a failure never leaves half a file.
+pub(crate) fn write_atomically(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let directory = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or_else(|| std::path::Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(directory)
+        .with_context(|| format!("create a file in {}", directory.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("write {}", path.display()))?;
+    file.persist(path)
+        .map_err(|error| error.error)
+        .with_context(|| format!("write {}", path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,422 @@
+//! Where a flow's words go: progress and logs on stderr, the result on stdout, and under
+//! GitHub Actions also annotations, the step summary and step outputs.
+//!
+//! One [`Output`] is made per invocation from the [`Environment`] it runs in. Flows never
+//! write to the terminal themselves; they describe what happens and `Output` decides how it
+//! looks: a spinner line on a terminal, timestamped lines in CI, nothing but the final JSON
+//! document on stdout with `--format json`.
+
+use std::fmt::Display;
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use crate::environment::Environment;
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Format {
+    /// Text for people (Markdown for `notes`).
+    #[default]
+    Text,
+    /// One JSON document on stdout.
+    Json,
+}
+
+/// How much goes to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum Verbosity {
+    /// Errors only.
+    Quiet,
+    /// Steps and progress.
+    #[default]
+    Normal,
+    /// Also debug detail.
+    Verbose,
+}
+
+/// How progress lines look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Style {
+    /// An interactive terminal: progress rewrites one line.
+    Terminal,
+    /// CI or a pipe: every line stands alone with a UTC timestamp.
+    Plain,
+}
+
+/// A shareable sink, so tests can capture what a flow wrote.
+pub type Sink = Arc<Mutex<dyn Write + Send>>;
+
+/// Files GitHub Actions gives a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct GitHubActions {
+    output: Option<PathBuf>,
+    step_summary: Option<PathBuf>,
+}
+
+/// The output of one invocation.
+#[derive(Clone)]
+pub struct Output {
+    format: Format,
+    verbosity: Verbosity,
+    style: Style,
+    github: Option<GitHubActions>,
+    stdout: Sink,
+    stderr: Sink,
+    progress_line_open: Arc<Mutex<bool>>,
+}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Output")
+            .field("format", &self.format)
+            .field("verbosity", &self.verbosity)
+            .field("style", &self.style)
+            .field("github", &self.github)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Output {
+    /// Output to the process's stdout and stderr, styled for where they lead.
+    pub fn stdio(format: Format, verbosity: Verbosity, environment: &Environment) -> Self {
+        use std::io::IsTerminal;
+        let style = if std::io::stderr().is_terminal() && !environment.is_ci() {
+            Style::Terminal
+        } else {
+            Style::Plain
+        };
+        Self::new(
+            format,
+            verbosity,
+            style,
+            environment,
+            Arc::new(Mutex::new(std::io::stdout())),
+            Arc::new(Mutex::new(std::io::stderr())),
+        )
+    }
+
+    /// Output to the given sinks.
+    pub fn new(
+        format: Format,
+        verbosity: Verbosity,
+        style: Style,
+        environment: &Environment,
+        stdout: Sink,
+        stderr: Sink,
+    ) -> Self {
+        let github = environment.is_github_actions().then(|| GitHubActions {
+            output: environment.get("GITHUB_OUTPUT").map(PathBuf::from),
+            step_summary: environment.get("GITHUB_STEP_SUMMARY").map(PathBuf::from),
+        });
+        Self {
+            format,
+            verbosity,
+            style,
+            github,
+            stdout,
+            stderr,
+            progress_line_open: Arc::new(Mutex::new(false)),
+        }
+    }
+
+    /// The output format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// A step of a flow: one line on stderr.
+    pub fn step(&self, text: impl Display) {
+        if self.verbosity >= Verbosity::Normal {
+            self.line(&text.to_string());
+        }
+    }
+
+    /// Debug detail, shown with `-v`.
+    pub fn detail(&self, text: impl Display) {
+        if self.verbosity >= Verbosity::Verbose {
+            self.line(&text.to_string());
+        }
+    }
+
+    /// A warning: shown even with `-q`, and annotated under GitHub Actions.
+    pub fn warn(&self, text: impl Display) {
+        let text = text.to_string();
+        self.line(&format!("warning: {text}"));
+        if self.github.is_some() {
+            self.write_stdout(&format!("::warning::{}\n", escape_annotation(&text)));
+        }
+    }
+
+    /// Progress of a wait. On a terminal it rewrites the current line; elsewhere it is a
+    /// timestamped line like any step.
+    pub fn progress(&self, text: impl Display) {
+        if self.verbosity < Verbosity::Normal {
+            return;
+        }
+        match self.style {
+            Style::Plain => self.line(&text.to_string()),
+            Style::Terminal => {
+                let mut open = lock(&self.progress_line_open);
+                let mut stderr = lock(&self.stderr);
+                let _ = write!(stderr, "\r\x1b[2K  … {text}");
+                let _ = stderr.flush();
+                *open = true;
+            }
+        }
+    }
+
+    /// The final error of a failed invocation: one `error:` line on stderr and, under GitHub
+    /// Actions, an `::error::` annotation.
+    pub fn error(&self, text: impl Display) {
+        let text = text.to_string();
+        self.line(&format!("error: {text}"));
+        if self.github.is_some() {
+            self.write_stdout(&format!("::error::{}\n", escape_annotation(&text)));
+        }
+    }
+
+    /// The result of a command: its text form or its JSON form on stdout, by `--format`.
+    ///
+    /// # Errors
+    ///
+    /// When the result cannot be serialized.
+    pub fn result<T: Serialize>(&self, text: impl Display, json: &T) -> anyhow::Result<()> {
+        self.close_progress_line();
+        match self.format {
+            Format::Text => {
+                let text = text.to_string();
+                if !text.is_empty() {
+                    self.write_stdout(&format!("{}\n", text.trim_end()));
+                }
+            }
+            Format::Json => {
+                let document =
+                    serde_json::to_string_pretty(json).context("serialize the JSON result")?;
+                self.write_stdout(&format!("{document}\n"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Text exactly as given on stdout (Markdown notes, a JSON document made elsewhere).
+    pub fn raw(&self, text: &str) {
+        self.close_progress_line();
+        self.write_stdout(text);
+    }
+
+    /// Write `name=value` to `$GITHUB_OUTPUT` when running under GitHub Actions.
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be appended to.
+    pub fn github_output(&self, name: &str, value: &str) -> anyhow::Result<()> {
+        let Some(path) = self
+            .github
+            .as_ref()
+            .and_then(|github| github.output.as_ref())
+        else {
+            return Ok(());
+        };
+        append(path, &github_output_entry(name, value))
+    }
+
+    /// Append Markdown to `$GITHUB_STEP_SUMMARY` when running under GitHub Actions.
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be appended to.
+    pub fn step_summary(&self, markdown: &str) -> anyhow::Result<()> {
+        let Some(path) = self
+            .github
+            .as_ref()
+            .and_then(|github| github.step_summary.as_ref())
+        else {
+            return Ok(());
+        };
+        append(path, &format!("{}\n\n", markdown.trim_end()))
+    }
+
+    fn line(&self, text: &str) {
+        self.close_progress_line();
+        let line = match self.style {
+            Style::Terminal => format!("{text}\n"),
+            Style::Plain => format!("{} {text}\n", timestamp(SystemTime::now())),
+        };
+        let mut stderr = lock(&self.stderr);
+        let _ = stderr.write_all(line.as_bytes());
+        let _ = stderr.flush();
+    }
+
+    fn close_progress_line(&self) {
+        let mut open = lock(&self.progress_line_open);
+        if *open {
+            let mut stderr = lock(&self.stderr);
+            let _ = write!(stderr, "\r\x1b[2K");
+            let _ = stderr.flush();
+            *open = false;
+        }
+    }
+
+    fn write_stdout(&self, text: &str) {
+        let mut stdout = lock(&self.stdout);
+        let _ = stdout.write_all(text.as_bytes());
+        let _ = stdout.flush();
+    }
+}
+
+fn lock<T: ?Sized>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn append(path: &PathBuf, text: &str) -> anyhow::Result<()> {
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("open {} for appending", path.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("append to {}", path.display()))
+}
+
+/// A `$GITHUB_OUTPUT` entry; multi-line values use the heredoc form with a delimiter that
+/// cannot occur in the value.
+fn github_output_entry(name: &str, value: &str) -> String {
+    if !value.contains('\n') {
+        return format!("{name}={value}\n");
+    }
+    let mut delimiter = String::from("STAGEGATE_EOF");
+    while value.contains(&delimiter) {
+        delimiter.push('_');
+    }
+    format!("{name}<<{delimiter}\n{value}\n{delimiter}\n")
+}
+
+/// Workflow commands end at a newline and treat `%` specially.
+fn escape_annotation(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// `2026-11-26T18:07:32Z`.
+pub fn timestamp(time: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(time).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Buffer = Arc<Mutex<Vec<u8>>>;
+
+    fn capture(environment: &Environment) -> (Output, Buffer, Buffer) {
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let output = Output::new(
+            Format::Text,
+            Verbosity::Normal,
+            Style::Plain,
+            environment,
+            stdout.clone(),
+            stderr.clone(),
+        );
+        (output, stdout, stderr)
+    }
+
+    fn text(buffer: &Buffer) -> String {
+        String::from_utf8(buffer.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn plain_lines_are_timestamped() {
+        let (output, _, stderr) = capture(&Environment::default());
+        output.step("pin staging");
+        let line = text(&stderr);
+        assert!(line.ends_with("Z pin staging\n"), "{line:?}");
+        assert!(line.starts_with("20"), "{line:?}");
+    }
+
+    #[test]
+    fn errors_are_annotated_under_github_actions() {
+        let environment = Environment::from_pairs([("GITHUB_ACTIONS", "true")]);
+        let (output, stdout, stderr) = capture(&environment);
+        output.error("deploy production: 50% done\nthen failed");
+        assert!(text(&stderr).contains("error: deploy production"));
+        assert_eq!(
+            text(&stdout),
+            "::error::deploy production: 50%25 done%0Athen failed\n"
+        );
+    }
+
+    #[test]
+    fn multi_line_outputs_use_a_delimiter_absent_from_the_value() {
+        assert_eq!(github_output_entry("tag", "v1.2.3"), "tag=v1.2.3\n");
+        let entry = github_output_entry("notes", "a\nSTAGEGATE_EOF\nb");
+        assert_eq!(
+            entry,
+            "notes<<STAGEGATE_EOF_\na\nSTAGEGATE_EOF\nb\nSTAGEGATE_EOF_\n"
+        );
+    }
+
+    #[test]
+    fn outputs_and_summary_are_appended_to_the_files_github_names() {
+        let directory = tempfile::tempdir().unwrap();
+        let output_file = directory.path().join("output");
+        let summary_file = directory.path().join("summary");
+        let environment = Environment::from_pairs([
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_OUTPUT", output_file.to_str().unwrap()),
+            ("GITHUB_STEP_SUMMARY", summary_file.to_str().unwrap()),
+        ]);
+        let (output, _, _) = capture(&environment);
+        output.github_output("commit", "abc").unwrap();
+        output.github_output("tag", "v1.0.0").unwrap();
+        output.step_summary("## Deployed").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(output_file).unwrap(),
+            "commit=abc\ntag=v1.0.0\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(summary_file).unwrap(),
+            "## Deployed\n\n"
+        );
+    }
+
+    #[test]
+    fn outside_github_actions_nothing_is_written() {
+        let (output, stdout, _) = capture(&Environment::default());
+        output.github_output("commit", "abc").unwrap();
+        output.step_summary("x").unwrap();
+        output.error("boom");
+        assert_eq!(text(&stdout), "");
+    }
+
+    #[test]
+    fn json_results_go_to_stdout_alone() {
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let output = Output::new(
+            Format::Json,
+            Verbosity::Normal,
+            Style::Plain,
+            &Environment::default(),
+            stdout.clone(),
+            stderr.clone(),
+        );
+        output.step("working");
+        output
+            .result("ignored text", &serde_json::json!({"ok": true}))
+            .unwrap();
+        let document: serde_json::Value = serde_json::from_str(&text(&stdout)).unwrap();
+        assert_eq!(document, serde_json::json!({"ok": true}));
+        assert!(text(&stderr).contains("working"));
+    }
+}

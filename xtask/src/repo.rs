@@ -1,0 +1,268 @@
+//! The git operations of the flows that are not about release tags or notes: resolving a
+//! revision, checking the work tree, creating and pushing one tag.
+//!
+//! Reading tags and walking history belongs to `tag-policy` and `release-notes`; this module
+//! only does what the flows need around them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, bail};
+use git2::{Oid, Repository, StatusOptions};
+
+use crate::exit::BadInput;
+
+/// An open repository and where it lives.
+pub struct Repo {
+    repository: Repository,
+    root: PathBuf,
+}
+
+impl std::fmt::Debug for Repo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repo").field("root", &self.root).finish()
+    }
+}
+
+impl Repo {
+    /// Open the repository at `path`, or discover it from the current directory.
+    ///
+    /// # Errors
+    ///
+    /// [`BadInput`] when there is no git repository there.
+    pub fn open(path: Option<&Path>) -> anyhow::Result<Self> {
+        let start = match path {
+            Some(path) => path.to_path_buf(),
+            None => std::env::current_dir().context("read the current directory")?,
+        };
+        let repository = Repository::discover(&start).map_err(|error| {
+            BadInput(format!(
+                "no git repository at or above {} ({}); run inside a clone or pass --repo PATH",
+                start.display(),
+                error.message()
+            ))
+        })?;
+        let root = repository
+            .workdir()
+            .unwrap_or_else(|| repository.path())
+            .to_path_buf();
+        Ok(Self { repository, root })
+    }
+
+    /// The git2 repository.
+    pub fn git(&self) -> &Repository {
+        &self.repository
+    }
+
+    /// The work tree's root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Resolve a revision (`HEAD`, a branch, a tag, a short SHA) to the full SHA of a commit.
+    ///
+    /// # Errors
+    ///
+    /// [`BadInput`] when the revision is unknown or does not name a commit.
+    pub fn resolve_commit(&self, revision: &str) -> anyhow::Result<Oid> {
+        let object = self.repository.revparse_single(revision).map_err(|_| {
+            BadInput(format!(
+                "unknown revision `{revision}`: give a commit SHA, a branch or a tag that exists in {}",
+                self.root.display()
+            ))
+        })?;
+        let commit = object.peel_to_commit().map_err(|_| {
+            BadInput(format!(
+                "`{revision}` does not point at a commit; give a commit SHA, a branch or a tag"
+            ))
+        })?;
+        Ok(commit.id())
+    }
+
+    /// Paths with uncommitted changes to tracked files (untracked files do not count).
+    ///
+    /// # Errors
+    ///
+    /// When git cannot read the status.
+    pub fn uncommitted_changes(&self) -> anyhow::Result<Vec<String>> {
+        let mut options = StatusOptions::new();
+        options.include_untracked(false).include_ignored(false);
+        let statuses = self
+            .repository
+            .statuses(Some(&mut options))
+            .context("read the work tree status")?;
+        Ok(statuses
+            .iter()
+            .filter(|entry| !entry.status().is_ignored())
+            .map(|entry| entry.path().unwrap_or("(non UTF-8 path)").to_owned())
+            .collect())
+    }
+
+    /// Whether a tag of that name exists.
+    pub fn tag_exists(&self, name: &str) -> bool {
+        self.repository
+            .find_reference(&format!("refs/tags/{name}"))
+            .is_ok()
+    }
+
+    /// Create an annotated tag `name` on `commit` with `message`, signed by the repository's
+    /// configured identity.
+    ///
+    /// # Errors
+    ///
+    /// When the tag exists already, or git has no identity configured.
+    pub fn create_annotated_tag(
+        &self,
+        name: &str,
+        commit: Oid,
+        message: &str,
+    ) -> anyhow::Result<()> {
+        if self.tag_exists(name) {
+            return Err(BadInput(format!(
+                "tag `{name}` already exists; choose another version (tags are never moved)"
+            ))
+            .into());
+        }
+        let signature = self.repository.signature().map_err(|_| {
+            BadInput(
+                "git has no identity for the tag: set user.name and user.email (git config user.email you@example.com)"
+                    .to_owned(),
+            )
+        })?;
+        let target = self
+            .repository
+            .find_object(commit, None)
+            .with_context(|| format!("find commit {commit}"))?;
+        self.repository
+            .tag(name, &target, &signature, message, false)
+            .with_context(|| format!("create tag {name}"))?;
+        Ok(())
+    }
+
+    /// Push exactly one tag with the `git` command line, so the user's credential helpers and
+    /// SSH agent apply.
+    ///
+    /// # Errors
+    ///
+    /// When `git push` fails; its stderr is part of the message.
+    pub fn push_tag(&self, remote: &str, name: &str) -> anyhow::Result<()> {
+        let refspec = format!("refs/tags/{name}:refs/tags/{name}");
+        let output = Command::new("git")
+            .arg("-C")
+            .arg(&self.root)
+            .args(["push", "--no-follow-tags", remote, &refspec])
+            .output()
+            .context("run `git push` (is git installed and on PATH?)")?;
+        if !output.status.success() {
+            bail!(
+                "git push {remote} {refspec} failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
+        Ok(())
+    }
+
+    /// How many commits `ahead` has that `base` does not.
+    ///
+    /// # Errors
+    ///
+    /// When git cannot compare the two.
+    pub fn commits_ahead(&self, ahead: Oid, base: Oid) -> anyhow::Result<usize> {
+        let (ahead_count, _) = self
+            .repository
+            .graph_ahead_behind(ahead, base)
+            .with_context(|| format!("count commits between {base} and {ahead}"))?;
+        Ok(ahead_count)
+    }
+}
+
+/// The first 7 hex digits of a SHA.
+pub fn short(commit: &str) -> &str {
+    commit.get(..7).unwrap_or(commit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> (tempfile::TempDir, Repo, Oid) {
+        let directory = tempfile::tempdir().unwrap();
+        let repository = Repository::init(directory.path()).unwrap();
+        let mut config = repository.config().unwrap();
+        config.set_str("user.name", "Ada").unwrap();
+        config.set_str("user.email", "ada@example.com").unwrap();
+        std::fs::write(directory.path().join("a.txt"), "one").unwrap();
+        let mut index = repository.index().unwrap();
+        index.add_path(Path::new("a.txt")).unwrap();
+        index.write().unwrap();
+        let tree = repository.find_tree(index.write_tree().unwrap()).unwrap();
+        let signature =
+            git2::Signature::new("Ada", "ada@example.com", &git2::Time::new(1_700_000_000, 0))
+                .unwrap();
+        let commit = repository
+            .commit(
+                Some("HEAD"),
+                &signature,
+                &signature,
+                "feat: one",
+                &tree,
+                &[],
+            )
+            .unwrap();
+        drop(tree);
+        let repo = Repo::open(Some(directory.path())).unwrap();
+        (directory, repo, commit)
+    }
+
+    #[test]
+    fn resolves_revisions_to_full_commits() {
+        let (_directory, repo, commit) = fixture();
+        assert_eq!(repo.resolve_commit("HEAD").unwrap(), commit);
+        assert_eq!(
+            repo.resolve_commit(&commit.to_string()[..8]).unwrap(),
+            commit
+        );
+        let error = repo.resolve_commit("no-such-branch").unwrap_err();
+        assert!(error.is::<BadInput>());
+        assert!(error.to_string().contains("`no-such-branch`"));
+    }
+
+    #[test]
+    fn annotated_tags_are_created_once() {
+        let (_directory, repo, commit) = fixture();
+        repo.create_annotated_tag("v1.0.0", commit, "notes")
+            .unwrap();
+        assert!(repo.tag_exists("v1.0.0"));
+        let tag = repo
+            .git()
+            .find_reference("refs/tags/v1.0.0")
+            .unwrap()
+            .peel_to_tag()
+            .unwrap();
+        assert_eq!(tag.message().unwrap(), Some("notes"));
+        assert_eq!(tag.target_id(), commit);
+        let error = repo
+            .create_annotated_tag("v1.0.0", commit, "again")
+            .unwrap_err();
+        assert!(error.to_string().contains("already exists"));
+    }
+
+    #[test]
+    fn a_modified_tracked_file_is_an_uncommitted_change() {
+        let (directory, repo, _) = fixture();
+        assert!(repo.uncommitted_changes().unwrap().is_empty());
+        std::fs::write(directory.path().join("untracked.txt"), "x").unwrap();
+        assert!(repo.uncommitted_changes().unwrap().is_empty());
+        std::fs::write(directory.path().join("a.txt"), "two").unwrap();
+        assert_eq!(
+            repo.uncommitted_changes().unwrap(),
+            vec!["a.txt".to_owned()]
+        );
+    }
+
+    #[test]
+    fn short_shas() {
+        assert_eq!(short("0123456789abcdef"), "0123456");
+        assert_eq!(short("abc"), "abc");
+    }
+}
