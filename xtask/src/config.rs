@@ -217,10 +217,20 @@ impl Config {
                     format!("missing; add an [environments.{name}] table with app, branch and health_url"),
                 )
             })?;
-            let probe = match section.probe {
+            let mut probe = match section.probe {
                 Some(overrides) => raw.probe.overlay(&overrides),
                 None => raw.probe.clone(),
             };
+            // A probe that checks no version would pass against the old container.
+            if probe.expect_json.is_none()
+                && probe.expect_json_matches.is_none()
+                && probe.expect_body_contains.is_none()
+            {
+                probe.expect_json = Some(BTreeMap::from([(
+                    "/commit".to_owned(),
+                    serde_json::Value::String("{commit}".to_owned()),
+                )]));
+            }
             let branch = section.branch.unwrap_or_else(|| "main".to_owned());
             if branch.is_empty()
                 || branch == "HEAD"
@@ -471,6 +481,18 @@ health_url = "https://example.com/healthz"
     fn bad_durations_say_how_to_write_one() {
         let message = error(&format!("{EXAMPLE}\n[deploy]\ntimeout = \"soon\"\n"));
         assert!(message.contains("`soon` is not a duration"), "{message}");
+    }
+
+    #[test]
+    fn the_probe_checks_the_commit_unless_told_otherwise() {
+        let config = parse(EXAMPLE).unwrap();
+        let expected = BTreeMap::from([("/commit".to_owned(), serde_json::json!("{commit}"))]);
+        assert_eq!(config.staging.probe.expect_json, Some(expected));
+        let config = parse(&format!(
+            "{EXAMPLE}\n[probe]\nexpect_body_contains = \"{{version}}\"\n"
+        ))
+        .unwrap();
+        assert_eq!(config.production.probe.expect_json, None);
     }
 
     #[test]
