@@ -77,7 +77,7 @@ pub enum Command {
     /// Export an app's settings and environment variables as JSON.
     Backup(BackupArgs),
     /// Configure Coolify for the staged flow (production auto-deploy off, branches, env vars).
-    Setup(DryRunArg),
+    Setup(SetupArgs),
     /// Write the GitHub Actions workflows from the config.
     Workflows(WorkflowsArgs),
     /// Run the whole story locally against a fake Coolify: no account needed.
@@ -183,7 +183,26 @@ pub struct EnvSyncArgs {
     #[arg(long)]
     pub prune: bool,
     #[command(flatten)]
+    pub backup_dir: BackupDirArg,
+    #[command(flatten)]
     pub dry_run: DryRunArg,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    #[command(flatten)]
+    pub backup_dir: BackupDirArg,
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
+}
+
+/// `--backup-dir`, for the commands that back up before they change anything.
+#[derive(Debug, Args)]
+pub struct BackupDirArg {
+    /// Where to write the backup taken before the first change
+    /// (default: .stagegate/backups/ at the repository root).
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

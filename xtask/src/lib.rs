@@ -23,9 +23,11 @@
 //! # }
 //! ```
 
+pub mod backup;
 pub mod config;
 pub mod demo;
 pub mod deploy;
+pub mod env;
 pub mod environment;
 pub mod exit;
 pub mod notes;
@@ -33,7 +35,9 @@ pub mod output;
 pub mod release;
 pub mod repo;
 pub mod rollback;
+pub mod setup;
 pub mod status;
+pub mod workflows;
 
 mod pipeline;
 mod session;

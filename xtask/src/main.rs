@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser as _;
+use xtask::backup::BackupLocation;
 use xtask::deploy::{AutoRollback, GateCheck, ProductionOptions, StagingOptions};
 use xtask::environment::Environment;
 use xtask::exit::{Exit, message};
@@ -12,7 +13,7 @@ use xtask::{DryRun, Session};
 
 mod cli;
 
-use cli::{Cli, Command, DeployCommand, FormatArg};
+use cli::{Cli, Command, DeployCommand, EnvCommand, FormatArg};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -129,8 +130,59 @@ async fn dispatch(session: &Session, command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Env(_) | Command::Backup(_) | Command::Setup(_) | Command::Workflows(_) => {
-            Err(xtask::BadInput("this command is not available in this build".to_owned()).into())
+        Command::Env(EnvCommand::Diff(args)) => {
+            let report = xtask::env::diff(session, args.environment.parse()?).await?;
+            output.result(&report, &report)
+        }
+        Command::Env(EnvCommand::Sync(args)) => {
+            let options = xtask::env::SyncOptions {
+                environment: args.environment.parse()?,
+                prune: if args.prune {
+                    xtask::env::Prune::Yes
+                } else {
+                    xtask::env::Prune::No
+                },
+                dry_run: DryRun::from_flag(args.dry_run.dry_run),
+                backup: BackupLocation::from_flag(args.backup_dir.backup_dir),
+            };
+            let report = xtask::env::sync(session, &options).await?;
+            output.result(&report, &report)
+        }
+        Command::Backup(args) => {
+            let options = xtask::backup::BackupOptions {
+                environment: args.environment.parse()?,
+                output: args.output,
+                values: if args.include_values {
+                    xtask::backup::Values::Included
+                } else {
+                    xtask::backup::Values::Redacted
+                },
+            };
+            let report = xtask::backup::backup(session, &options).await?;
+            if report.path.is_some() {
+                output.result(&report, &report)
+            } else {
+                // No file: the document itself is the result, in either format.
+                output.raw(&report.document()?);
+                Ok(())
+            }
+        }
+        Command::Setup(args) => {
+            let options = xtask::setup::SetupOptions {
+                dry_run: DryRun::from_flag(args.dry_run.dry_run),
+                backup: BackupLocation::from_flag(args.backup_dir.backup_dir),
+            };
+            let report = xtask::setup::setup(session, &options).await?;
+            output.result(&report, &report)
+        }
+        Command::Workflows(args) => {
+            let mode = if args.check {
+                xtask::workflows::Mode::Check
+            } else {
+                xtask::workflows::Mode::Write
+            };
+            let report = xtask::workflows::workflows(session, mode)?;
+            output.result(&report, &report)
         }
         Command::Demo(args) => {
             let keep = if args.keep {
