@@ -42,8 +42,11 @@ measure() {
   median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
   local peak="n/a"
   if [ -x /usr/bin/time ]; then
-    peak=$( { /usr/bin/time -f '%M' bash -c "$command" > /dev/null 2> /dev/null; } 2>&1 | tail -1)
-    peak=$(awk -v kb="$peak" 'BEGIN { printf "%.1f", kb / 1024 }')
+    local record
+    record=$(mktemp)
+    /usr/bin/time -o "$record" -f '%M' bash -c "$command" > /dev/null 2>&1
+    peak=$(awk '{ kb = $1 } END { printf "%.1f", kb / 1024 }' "$record")
+    rm -f "$record"
   fi
   awk -v us="$median" -v peak="$peak" 'BEGIN { printf "%10.1f ms %10s MiB", us / 1000, peak }'
 }
@@ -57,7 +60,7 @@ cliff() {
 }
 
 echo
-echo "peak memory of the bash -c wrapper is included for every tool (about 3 MiB)"
+echo "peak RSS: the largest process of the command (GNU time %M through bash -c)"
 printf '%-44s %13s %14s\n' "whole history (20,080 commits)" "median" "peak RSS"
 row "release-notes (example binary)" 5 "$ours $repo --all HEAD"
 row "git-cliff 2.12.0" 3 "$(cliff 2.12.0)"
