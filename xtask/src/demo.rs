@@ -369,8 +369,14 @@ health_url = "{production_url}"
     )
 }
 
-/// A tiny HTTP server answering every request with `{"commit": .., "environment": ..}`.
-async fn serve_health(
+/// A tiny HTTP server on loopback answering every request with
+/// `{"commit": .., "environment": ..}`, where the commit is whatever `serving` holds at the
+/// time: a stand-in for an app's health endpoint. Returns the endpoint's URL.
+///
+/// # Errors
+///
+/// When no loopback port can be bound.
+pub async fn serve_health(
     environment: EnvironmentName,
     serving: Arc<Mutex<String>>,
 ) -> std::io::Result<String> {
