@@ -1,1 +1,562 @@
-//! Shared harness for the stagegate scenario tests.
+//! The harness of the stagegate scenario suite.
+//!
+//! A [`World`] is everything a flow touches, built fresh for each scenario: a temporary git
+//! repository with fixed author and dates, the fake Coolify of `coolify-client` with two apps
+//! and a recognizable token, a local health server per environment that reports the commit it
+//! runs (switching over a moment after each finished deployment, like a real container), and a
+//! `deploy.toml` with short probe intervals. Flows run through the `xtask` library with
+//! captured output; the scenario then asserts the exit code, the message and the requests each
+//! app received.
+//!
+//! Everything runs on the test's tokio runtime, so `#[tokio::test(start_paused = true)]`
+//! drives deployments, switch-overs and probe deadlines without real waiting.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use stagegate_tests::{Env, World};
+//!
+//! # async fn scenario() -> anyhow::Result<()> {
+//! let world = World::new().await?;
+//! world.repo.commit("src/app.txt", "feat: greet users")?;
+//! let run = world.deploy_staging().await;
+//! assert_eq!(run.exit(), xtask::Exit::Done);
+//! assert!(run.writes_to(&world.app(Env::Production)).is_empty());
+//! world.assert_token_never_leaked();
+//! # Ok(())
+//! # }
+//! ```
+
+use std::future::Future;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use coolify_client::ApplicationUuid;
+use coolify_client::testing::{FakeApplication, FakeCoolify, RecordedRequest};
+use xtask::deploy::{DeployReport, ProductionOptions, StagingOptions};
+use xtask::environment::Environment;
+use xtask::output::{Format, Output, Style, Verbosity};
+use xtask::release::{Level, ReleaseOptions, ReleaseReport};
+use xtask::rollback::RollbackOptions;
+use xtask::{Exit, Session};
+
+mod binary;
+mod health;
+mod repo;
+
+pub use crate::binary::{workspace_root, xtask_binary};
+pub use crate::health::{HealthMode, HealthServer};
+pub use crate::repo::FixtureRepo;
+
+/// The token every scenario uses: recognizable, so a leak anywhere is found.
+pub const TOKEN: &str = "1|stagegate-scenario-SECRET-token";
+
+/// The part of [`TOKEN`] searched for in every output (a leak may drop the `1|` prefix).
+pub const TOKEN_NEEDLE: &str = "stagegate-scenario-SECRET-token";
+
+/// The staging app's uuid in the fake.
+pub const STAGING_APP: &str = "staging-app";
+
+/// The production app's uuid in the fake.
+pub const PRODUCTION_APP: &str = "production-app";
+
+/// How long a fake deployment stays queued.
+pub const QUEUE_TIME: Duration = Duration::from_millis(50);
+
+/// How long a fake deployment builds.
+pub const BUILD_TIME: Duration = Duration::from_millis(150);
+
+/// How long a health server keeps reporting the old commit after a finished deployment.
+pub const SWITCH_OVER: Duration = Duration::from_millis(100);
+
+/// Which environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Env {
+    /// Staging.
+    Staging,
+    /// Production.
+    Production,
+}
+
+/// A scenario's world: repository, fake Coolify, health servers, config and captured output.
+pub struct World {
+    /// The git repository the flows run in.
+    pub repo: FixtureRepo,
+    /// The fake Coolify.
+    pub fake: FakeCoolify,
+    /// The staging app's health server.
+    pub staging_health: HealthServer,
+    /// The production app's health server.
+    pub production_health: HealthServer,
+    staging: ApplicationUuid,
+    production: ApplicationUuid,
+    environment: Mutex<Environment>,
+    transcript: Arc<Mutex<String>>,
+    // Kept last so the directories outlive everything that writes into them.
+    outside: tempfile::TempDir,
+    _directory: tempfile::TempDir,
+}
+
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("World")
+            .field("repo", &self.repo)
+            .field("fake", &self.fake)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one flow did: its result, what it printed, and the requests the fake got meanwhile.
+#[derive(Debug)]
+pub struct Run<T> {
+    /// The flow's result.
+    pub result: anyhow::Result<T>,
+    /// What it wrote to stdout.
+    pub stdout: String,
+    /// What it wrote to stderr.
+    pub stderr: String,
+    /// The requests the fake received while it ran, in order.
+    pub requests: Vec<RecordedRequest>,
+}
+
+impl<T: std::fmt::Debug> Run<T> {
+    /// The exit code the command line would give.
+    pub fn exit(&self) -> Exit {
+        match &self.result {
+            Ok(_) => Exit::Done,
+            Err(error) => Exit::of(error),
+        }
+    }
+
+    /// The `error:` line the command line would print (without the prefix).
+    ///
+    /// # Panics
+    ///
+    /// When the flow succeeded.
+    pub fn message(&self) -> String {
+        match &self.result {
+            Ok(value) => panic!(
+                "the flow succeeded, with {value:?}\nstderr:\n{}",
+                self.stderr
+            ),
+            Err(error) => xtask::exit::message(error),
+        }
+    }
+
+    /// The successful result.
+    ///
+    /// # Panics
+    ///
+    /// When the flow failed.
+    pub fn value(&self) -> &T {
+        match &self.result {
+            Ok(value) => value,
+            Err(error) => panic!(
+                "the flow failed (exit {:?}): {}\nstderr:\n{}",
+                Exit::of(error),
+                xtask::exit::message(error),
+                self.stderr
+            ),
+        }
+    }
+
+    /// Assert the exit code and that the message contains every word of `words`.
+    ///
+    /// # Panics
+    ///
+    /// When either differs.
+    pub fn assert_failed(&self, exit: Exit, words: &[&str]) {
+        let message = self.message();
+        assert_eq!(
+            self.exit(),
+            exit,
+            "exit code of: {message}\nstderr:\n{}",
+            self.stderr
+        );
+        for word in words {
+            assert!(
+                message.contains(word),
+                "the message lacks {word:?}: {message}"
+            );
+        }
+    }
+
+    /// The requests that concern `app`.
+    pub fn requests_to(&self, app: &ApplicationUuid) -> Vec<&RecordedRequest> {
+        self.requests
+            .iter()
+            .filter(|request| request.application.as_ref() == Some(app))
+            .collect()
+    }
+
+    /// The requests that change something about `app` (anything but `GET`).
+    pub fn writes_to(&self, app: &ApplicationUuid) -> Vec<&RecordedRequest> {
+        self.requests_to(app)
+            .into_iter()
+            .filter(|request| request.method != "GET")
+            .collect()
+    }
+
+    /// The `POST /api/v1/deploy` requests for `app`.
+    pub fn deploys_of(&self, app: &ApplicationUuid) -> Vec<&RecordedRequest> {
+        self.requests_to(app)
+            .into_iter()
+            .filter(|request| request.method == "POST" && request.path == "/api/v1/deploy")
+            .collect()
+    }
+
+    /// The commits `app` was pinned to, in order (`PATCH` with `git_commit_sha`).
+    pub fn pins_of(&self, app: &ApplicationUuid) -> Vec<String> {
+        self.requests_to(app)
+            .into_iter()
+            .filter(|request| request.method == "PATCH")
+            .filter_map(|request| {
+                request.json()?["git_commit_sha"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .collect()
+    }
+}
+
+type Buffer = Arc<Mutex<Vec<u8>>>;
+
+fn text(buffer: &Buffer) -> String {
+    String::from_utf8_lossy(&buffer.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
+}
+
+impl World {
+    /// A world with the standard `deploy.toml` committed as the repository's first commit.
+    ///
+    /// # Errors
+    ///
+    /// When a server cannot start or the repository cannot be written.
+    pub async fn new() -> anyhow::Result<Self> {
+        let directory = tempfile::Builder::new()
+            .prefix("stagegate-scenario-")
+            .tempdir()?;
+        let outside = tempfile::Builder::new()
+            .prefix("stagegate-scenario-ci-")
+            .tempdir()?;
+        let repo = FixtureRepo::init(directory.path())?;
+        let fake = FakeCoolify::start_with_token(TOKEN).await?;
+        let app = |uuid: &str| {
+            FakeApplication::new(uuid)
+                .name(uuid)
+                .auto_deploy(coolify_client::AutoDeploy::Disabled)
+                .queue_time(QUEUE_TIME)
+                .build_time(BUILD_TIME)
+        };
+        let staging = fake.add_application(app(STAGING_APP));
+        let production = fake.add_application(app(PRODUCTION_APP));
+        let staging_health = HealthServer::start("staging", SWITCH_OVER).await?;
+        let production_health = HealthServer::start("production", SWITCH_OVER).await?;
+        {
+            let staging_health = staging_health.clone();
+            let production_health = production_health.clone();
+            let staging = staging.clone();
+            fake.on_deployment_finished(move |finished| {
+                if finished.application == staging {
+                    staging_health.deployment_finished(&finished.commit);
+                } else {
+                    production_health.deployment_finished(&finished.commit);
+                }
+            });
+        }
+        let world = Self {
+            repo,
+            fake,
+            staging_health,
+            production_health,
+            staging,
+            production,
+            environment: Mutex::new(Environment::from_pairs([("COOLIFY_TOKEN", TOKEN)])),
+            transcript: Arc::new(Mutex::new(String::new())),
+            outside,
+            _directory: directory,
+        };
+        world.repo.commit_file(
+            "deploy.toml",
+            &world.config(),
+            "chore: add the deploy config",
+        )?;
+        Ok(world)
+    }
+
+    /// The standard `deploy.toml` of this world.
+    pub fn config(&self) -> String {
+        format!(
+            r#"[coolify]
+url = "{coolify}"
+token_env = "COOLIFY_TOKEN"
+
+[deploy]
+timeout = "2m"
+
+[probe]
+interval = "50ms"
+attempt_timeout = "1s"
+deadline = "3s"
+success_threshold = 2
+expect_json = {{ "/commit" = "{{commit}}", "/environment" = "{{environment}}" }}
+
+[environments.staging]
+app = "{staging}"
+health_url = "{staging_url}"
+
+[environments.production]
+app = "{production}"
+health_url = "{production_url}"
+"#,
+            coolify = self.fake.base_url(),
+            staging = self.staging,
+            production = self.production,
+            staging_url = self.staging_health.url(),
+            production_url = self.production_health.url(),
+        )
+    }
+
+    /// An environment's app uuid.
+    pub fn app(&self, env: Env) -> ApplicationUuid {
+        match env {
+            Env::Staging => self.staging.clone(),
+            Env::Production => self.production.clone(),
+        }
+    }
+
+    /// An environment's health server.
+    pub fn health(&self, env: Env) -> &HealthServer {
+        match env {
+            Env::Staging => &self.staging_health,
+            Env::Production => &self.production_health,
+        }
+    }
+
+    /// The repository's work tree.
+    pub fn root(&self) -> &Path {
+        self.repo.root()
+    }
+
+    /// The environment the flows see: only the token (never the process's `COOLIFY_URL`).
+    pub fn environment(&self) -> Environment {
+        self.environment
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Run the following flows as GitHub Actions would: `GITHUB_ACTIONS=true` with
+    /// `GITHUB_OUTPUT` and `GITHUB_STEP_SUMMARY` files outside the repository; returns their
+    /// paths.
+    pub fn enable_github_actions(&self) -> (PathBuf, PathBuf) {
+        let output = self.outside.path().join("github-output");
+        let summary = self.outside.path().join("github-step-summary");
+        let mut environment = self
+            .environment
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *environment = environment
+            .clone()
+            .with("GITHUB_ACTIONS", "true")
+            .with("GITHUB_OUTPUT", output.display().to_string())
+            .with("GITHUB_STEP_SUMMARY", summary.display().to_string());
+        (output, summary)
+    }
+
+    /// Run a flow with a session on this world's repository and captured plain output.
+    pub async fn run<T, F, Fut>(&self, flow: F) -> Run<T>
+    where
+        F: FnOnce(Session) -> Fut,
+        Fut: Future<Output = anyhow::Result<T>>,
+    {
+        let stdout: Buffer = Arc::new(Mutex::new(Vec::new()));
+        let stderr: Buffer = Arc::new(Mutex::new(Vec::new()));
+        let environment = self.environment();
+        let output = Output::new(
+            Format::Text,
+            Verbosity::Verbose,
+            Style::Plain,
+            &environment,
+            stdout.clone(),
+            stderr.clone(),
+        );
+        let session = Session::new(environment, output.clone()).with_repo(self.root());
+        let before = self.fake.requests().len();
+        let result = flow(session).await;
+        if let Err(error) = &result {
+            // What the command line prints last.
+            output.error(xtask::exit::message(error));
+        }
+        let requests = self.fake.requests().split_off(before);
+        let run = Run {
+            stdout: text(&stdout),
+            stderr: text(&stderr),
+            result,
+            requests,
+        };
+        let mut transcript = self
+            .transcript
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        transcript.push_str(&run.stdout);
+        transcript.push_str(&run.stderr);
+        if let Err(error) = &run.result {
+            transcript.push_str(&format!("{error:?}\n{error:#}\n"));
+        }
+        run
+    }
+
+    /// `deploy staging` of `HEAD`.
+    pub async fn deploy_staging(&self) -> Run<DeployReport> {
+        self.deploy_staging_with(StagingOptions::head()).await
+    }
+
+    /// `deploy staging` with options.
+    pub async fn deploy_staging_with(&self, options: StagingOptions) -> Run<DeployReport> {
+        self.run(|session| async move { xtask::deploy::staging(&session, &options).await })
+            .await
+    }
+
+    /// `deploy production --tag TAG`.
+    pub async fn deploy_production(&self, tag: &str) -> Run<DeployReport> {
+        self.deploy_production_with(ProductionOptions::tag(tag))
+            .await
+    }
+
+    /// `deploy production` with options.
+    pub async fn deploy_production_with(&self, options: ProductionOptions) -> Run<DeployReport> {
+        self.run(|session| async move { xtask::deploy::production(&session, &options).await })
+            .await
+    }
+
+    /// `release` with options.
+    pub async fn release_with(&self, options: ReleaseOptions) -> Run<ReleaseReport> {
+        self.run(|session| async move { xtask::release::release(&session, &options).await })
+            .await
+    }
+
+    /// `release X.Y.Z`.
+    ///
+    /// # Panics
+    ///
+    /// When `version` is not a version.
+    pub async fn release_version(&self, version: &str) -> Run<ReleaseReport> {
+        #[allow(clippy::expect_used)]
+        let level: Level = version.parse().expect("a release level or version");
+        self.release_with(ReleaseOptions {
+            level,
+            ..ReleaseOptions::default()
+        })
+        .await
+    }
+
+    /// `rollback [--to TAG]`.
+    pub async fn rollback(&self, to: Option<&str>) -> Run<DeployReport> {
+        let options = RollbackOptions {
+            to: to.map(str::to_owned),
+            ..RollbackOptions::default()
+        };
+        self.run(|session| async move { xtask::rollback::rollback(&session, &options).await })
+            .await
+    }
+
+    /// A change on `main` shipped all the way: commit, deploy staging, release `version`,
+    /// deploy production. Returns the commit.
+    ///
+    /// # Errors
+    ///
+    /// When any step fails.
+    pub async fn ship(&self, message: &str, version: &str) -> anyhow::Result<String> {
+        let commit = self.repo.commit("src/app.txt", message)?;
+        let staged = self.deploy_staging().await;
+        staged
+            .result
+            .map_err(|error| error.context(format!("ship {version}: deploy staging")))?;
+        let released = self.release_version(version).await;
+        let tag = released
+            .result
+            .map_err(|error| error.context(format!("ship {version}: release")))?
+            .tag;
+        self.deploy_production(&tag)
+            .await
+            .result
+            .map_err(|error| error.context(format!("ship {version}: deploy production")))?;
+        Ok(commit)
+    }
+
+    /// Every file under `directory` whose bytes contain the token.
+    pub fn files_containing_token(directory: &Path) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        let mut pending = vec![directory.to_path_buf()];
+        while let Some(path) = pending.pop() {
+            if path.is_dir() {
+                if let Ok(entries) = std::fs::read_dir(&path) {
+                    pending.extend(entries.flatten().map(|entry| entry.path()));
+                }
+            } else if let Ok(bytes) = std::fs::read(&path)
+                && bytes
+                    .windows(TOKEN_NEEDLE.len())
+                    .any(|window| window == TOKEN_NEEDLE.as_bytes())
+            {
+                found.push(path);
+            }
+        }
+        found
+    }
+
+    /// Everything the flows of this world printed, and every error in full.
+    pub fn transcript(&self) -> String {
+        self.transcript
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Assert that the token appears in no output, no error, no tag message, no file of the
+    /// repository and no GitHub Actions file.
+    ///
+    /// # Panics
+    ///
+    /// When it does.
+    pub fn assert_token_never_leaked(&self) {
+        let transcript = self.transcript();
+        assert!(
+            !transcript.contains(TOKEN_NEEDLE),
+            "the token leaked into the output:\n{transcript}"
+        );
+        for tag in self.repo.tags() {
+            let message = self.repo.tag_message(&tag).unwrap_or_default();
+            assert!(!message.contains(TOKEN_NEEDLE), "tag {tag} holds the token");
+        }
+        let leaked: Vec<PathBuf> = Self::files_containing_token(self.root())
+            .into_iter()
+            .chain(Self::files_containing_token(self.outside.path()))
+            .collect();
+        assert!(leaked.is_empty(), "files hold the token: {leaked:?}");
+    }
+
+    /// Append text to the transcript checked by [`World::assert_token_never_leaked`] (for
+    /// output captured elsewhere, such as a child process).
+    pub fn record(&self, text: &str) {
+        self.transcript
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push_str(text);
+    }
+
+    /// Write a file into the work tree without committing it.
+    ///
+    /// # Errors
+    ///
+    /// When it cannot be written.
+    pub fn write_file(&self, file: &str, contents: &str) -> anyhow::Result<()> {
+        let path = self.root().join(file);
+        let mut handle =
+            std::fs::File::create(&path).with_context(|| format!("create {}", path.display()))?;
+        handle.write_all(contents.as_bytes())?;
+        Ok(())
+    }
+}

@@ -1,0 +1,13 @@
+//! End-to-end scenarios of the stagegate flows against the fake Coolify, real local health
+//! servers and temporary git repositories. Each asserts the exit code, the message and the
+//! requests each app received.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod binary;
+mod coolify;
+mod production;
+mod release;
+mod rollback;
+mod secrets;
+mod staging;

@@ -1,0 +1,348 @@
+//! `deploy production --tag TAG`: the tag policy, the staging gate, idempotence, in-flight
+//! deployments, failures with what each environment runs, and the automatic rollback.
+
+use std::time::Duration;
+
+use stagegate_tests::{Env, HealthMode, World};
+use xtask::deploy::{Action, AutoRollback, ProductionOptions};
+use xtask::{DryRun, Exit};
+
+/// A world where production runs v1.0.0 and v1.1.0 is released and live on staging;
+/// returns (v1.0.0's commit, v1.1.0's commit).
+async fn v1_0_live_and_v1_1_staged(world: &World) -> (String, String) {
+    let first = world.ship("feat: greet users", "1.0.0").await.unwrap();
+    let second = world
+        .repo
+        .commit("src/app.txt", "feat: say goodbye")
+        .unwrap();
+    world.deploy_staging().await.value();
+    assert_eq!(world.release_version("1.1.0").await.value().tag, "v1.1.0");
+    (first, second)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_tag_goes_to_production_and_staging_is_untouched() {
+    let world = World::new().await.unwrap();
+    let commit = world
+        .repo
+        .commit("src/app.txt", "feat: greet users")
+        .unwrap();
+    world.deploy_staging().await.value();
+    world.release_version("1.0.0").await.value();
+
+    let run = world.deploy_production("v1.0.0").await;
+
+    assert_eq!(run.exit(), Exit::Done, "{}", run.stderr);
+    let report = run.value();
+    assert_eq!(report.action, Action::Deployed);
+    assert_eq!(report.commit, commit);
+    assert_eq!(report.tag.as_deref(), Some("v1.0.0"));
+    let production = world.app(Env::Production);
+    let staging = world.app(Env::Staging);
+    assert_eq!(run.pins_of(&production), [commit.as_str()]);
+    assert_eq!(run.deploys_of(&production).len(), 1);
+    assert!(
+        run.writes_to(&staging).is_empty(),
+        "{:?}",
+        run.writes_to(&staging)
+    );
+    assert!(
+        !run.requests_to(&staging).is_empty(),
+        "the staging gate reads staging's deployments"
+    );
+    assert!(run.stderr.contains("staging gate"), "{}", run.stderr);
+    assert_eq!(world.production_health.commit(), commit);
+    world.assert_token_never_leaked();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_pre_release_tag_is_refused_before_anything_is_contacted() {
+    let world = World::new().await.unwrap();
+    world
+        .repo
+        .commit("src/app.txt", "feat: greet users")
+        .unwrap();
+    world.repo.tag_lightweight("v1.1.0-rc.1", "HEAD").unwrap();
+
+    let run = world.deploy_production("v1.1.0-rc.1").await;
+
+    run.assert_failed(
+        Exit::BadInput,
+        &[
+            "deploy production v1.1.0-rc.1",
+            "pre-release",
+            "prereleases_to_production",
+        ],
+    );
+    assert!(run.requests.is_empty(), "{:?}", run.requests);
+    assert!(world.fake.requests().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_malformed_tag_is_refused_before_anything_is_contacted() {
+    let world = World::new().await.unwrap();
+    world
+        .repo
+        .commit("src/app.txt", "feat: greet users")
+        .unwrap();
+    world.repo.tag_lightweight("v1.2", "HEAD").unwrap();
+
+    for tag in ["v1.2", "1.2.3", "latest"] {
+        let run = world.deploy_production(tag).await;
+        run.assert_failed(Exit::BadInput, &[tag, "release tags like v1.4.2"]);
+        assert!(run.requests.is_empty(), "{tag}: {:?}", run.requests);
+    }
+    assert!(world.fake.requests().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_commit_never_deployed_to_staging_is_refused() {
+    let world = World::new().await.unwrap();
+    let commit = world
+        .repo
+        .commit("src/app.txt", "feat: greet users")
+        .unwrap();
+    world.repo.tag_lightweight("v1.0.0", "HEAD").unwrap();
+
+    let run = world.deploy_production("v1.0.0").await;
+
+    run.assert_failed(
+        Exit::Refused,
+        &[
+            "staging gate",
+            &commit,
+            "v1.0.0",
+            &format!("cargo xtask deploy staging --commit {commit}"),
+        ],
+    );
+    let production = world.app(Env::Production);
+    assert!(
+        run.writes_to(&production).is_empty(),
+        "{:?}",
+        run.writes_to(&production)
+    );
+    assert!(run.writes_to(&world.app(Env::Staging)).is_empty());
+    assert!(world.fake.deployments_of(&production).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_tag_already_live_is_a_no_op() {
+    let world = World::new().await.unwrap();
+    let commit = world.ship("feat: greet users", "1.0.0").await.unwrap();
+
+    let run = world.deploy_production("v1.0.0").await;
+
+    assert_eq!(run.exit(), Exit::Done, "{}", run.stderr);
+    assert_eq!(run.value().action, Action::AlreadyLive);
+    assert_eq!(run.value().commit, commit);
+    let production = world.app(Env::Production);
+    assert!(
+        run.writes_to(&production).is_empty(),
+        "{:?}",
+        run.writes_to(&production)
+    );
+    assert!(run.writes_to(&world.app(Env::Staging)).is_empty());
+    assert_eq!(world.fake.deployments_of(&production).len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_in_flight_production_deployment_is_waited_for_not_stacked() {
+    let world = World::new().await.unwrap();
+    let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
+    let production = world.app(Env::Production);
+    // Someone redeploys v1.0.0 from Coolify's UI; it builds for a while.
+    world
+        .fake
+        .next_deployment_takes(&production, Duration::from_secs(20));
+    let in_flight = world
+        .fake
+        .trigger_deployment(&production, Some(&first))
+        .unwrap();
+
+    let run = world.deploy_production("v1.1.0").await;
+
+    assert_eq!(run.exit(), Exit::Done, "{}", run.stderr);
+    assert_eq!(run.value().commit, second);
+    assert_eq!(run.deploys_of(&production).len(), 1);
+    let waited = run
+        .stderr
+        .find(&format!("deployment {in_flight} is"))
+        .expect(&run.stderr);
+    let pinned = run.stderr.find("production: pinning").expect(&run.stderr);
+    assert!(waited < pinned, "{}", run.stderr);
+    let deployments = world.fake.deployments_of(&production);
+    assert_eq!(deployments.len(), 3, "{deployments:?}");
+    assert!(
+        deployments
+            .iter()
+            .all(|d| d.status.to_string() == "finished"),
+        "{deployments:?}"
+    );
+    assert_eq!(deployments[0].resolved_commit(), Some(second.as_str()));
+    assert_eq!(deployments[1].deployment_uuid, in_flight);
+    assert!(run.writes_to(&world.app(Env::Staging)).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_deployment_says_what_each_environment_runs() {
+    let world = World::new().await.unwrap();
+    let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
+    let production = world.app(Env::Production);
+    world.fake.fail_next_deployment(&production);
+
+    let run = world.deploy_production("v1.1.0").await;
+
+    run.assert_failed(
+        Exit::Failed,
+        &[
+            "deploy production v1.1.0",
+            "failed",
+            &format!("production runs v1.0.0 ({})", &first[..7]),
+            &format!("staging runs v1.1.0 ({})", &second[..7]),
+            "cargo xtask rollback --to v1.0.0",
+        ],
+    );
+    assert_eq!(run.pins_of(&production), [second]);
+    assert_eq!(run.deploys_of(&production).len(), 1);
+    assert!(run.writes_to(&world.app(Env::Staging)).is_empty());
+    assert_eq!(world.production_health.commit(), first);
+    world.assert_token_never_leaked();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_probe_that_only_sees_the_old_commit_fails_at_its_deadline() {
+    let world = World::new().await.unwrap();
+    let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
+    world.production_health.set_mode(HealthMode::StaysOnOld);
+
+    let run = world.deploy_production("v1.1.0").await;
+
+    run.assert_failed(
+        Exit::Failed,
+        &[
+            "deploy production v1.1.0",
+            "probe",
+            "deadline",
+            "`/commit`",
+            &format!("\"{first}\""),
+            &format!("expected \"{second}\""),
+            "another version is still answering",
+        ],
+    );
+    assert!(
+        run.stderr.contains("health"),
+        "probe attempts are reported: {}",
+        run.stderr
+    );
+    let production = world.app(Env::Production);
+    assert_eq!(
+        run.deploys_of(&production).len(),
+        1,
+        "a probe failure does not redeploy"
+    );
+    assert!(run.writes_to(&world.app(Env::Staging)).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_health_body_naming_the_wrong_environment_fails() {
+    let world = World::new().await.unwrap();
+    v1_0_live_and_v1_1_staged(&world).await;
+    world
+        .production_health
+        .set_mode(HealthMode::WrongEnvironment);
+
+    let run = world.deploy_production("v1.1.0").await;
+
+    run.assert_failed(
+        Exit::Failed,
+        &[
+            "deploy production v1.1.0",
+            "`/environment`",
+            "\"staging\"",
+            "expected \"production\"",
+        ],
+    );
+    assert!(run.writes_to(&world.app(Env::Staging)).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn auto_rollback_restores_the_previous_release_and_fails() {
+    let world = World::new().await.unwrap();
+    let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
+    let production = world.app(Env::Production);
+    world.fake.fail_next_deployment(&production);
+
+    let run = world
+        .deploy_production_with(ProductionOptions {
+            auto_rollback: AutoRollback::On,
+            ..ProductionOptions::tag("v1.1.0")
+        })
+        .await;
+
+    run.assert_failed(
+        Exit::Failed,
+        &[
+            "deploy production v1.1.0",
+            "failed",
+            "rolled back to v1.0.0",
+            &format!("production runs v1.0.0 ({})", &first[..7]),
+            "v1.1.0 did not go live",
+        ],
+    );
+    assert_eq!(run.pins_of(&production), [second, first.clone()]);
+    assert_eq!(run.deploys_of(&production).len(), 2);
+    assert!(run.writes_to(&world.app(Env::Staging)).is_empty());
+    let latest = &world.fake.deployments_of(&production)[0];
+    assert_eq!(latest.status.to_string(), "finished");
+    assert_eq!(latest.resolved_commit(), Some(first.as_str()));
+    assert_eq!(world.production_health.commit(), first);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_older_tag_is_not_deployed_forward() {
+    let world = World::new().await.unwrap();
+    world.ship("feat: greet users", "1.0.0").await.unwrap();
+    world.ship("feat: say goodbye", "1.1.0").await.unwrap();
+
+    let run = world.deploy_production("v1.0.0").await;
+
+    run.assert_failed(
+        Exit::Refused,
+        &[
+            "v1.0.0 is older than v1.1.0",
+            "cargo xtask rollback --to v1.0.0",
+        ],
+    );
+    assert!(run.writes_to(&world.app(Env::Production)).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn dry_run_production_makes_no_write() {
+    let world = World::new().await.unwrap();
+    let (_, second) = v1_0_live_and_v1_1_staged(&world).await;
+
+    let run = world
+        .deploy_production_with(ProductionOptions {
+            dry_run: DryRun::Yes,
+            ..ProductionOptions::tag("v1.1.0")
+        })
+        .await;
+
+    assert_eq!(run.exit(), Exit::Done, "{}", run.stderr);
+    assert_eq!(run.value().action, Action::Planned);
+    assert!(
+        run.value()
+            .planned
+            .iter()
+            .any(|step| step.contains(&second))
+    );
+    assert!(
+        run.requests.iter().all(|request| request.method == "GET"),
+        "{:?}",
+        run.requests
+    );
+    assert_eq!(
+        world.fake.deployments_of(&world.app(Env::Production)).len(),
+        1
+    );
+}
