@@ -20,6 +20,12 @@ use url::Url;
 use crate::environment::Environment;
 use crate::exit::BadInput;
 
+/// `probe.interval` when the config sets none.
+pub const DEFAULT_PROBE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// `probe.confirm_interval` when the config sets none.
+pub const DEFAULT_CONFIRM_INTERVAL: Duration = Duration::from_millis(250);
+
 /// The file name looked for at the repository root.
 pub const FILE_NAME: &str = "deploy.toml";
 
@@ -209,6 +215,13 @@ impl Config {
         }
 
         let deploy = raw.deploy.unwrap_or_default();
+        let mut base_probe = raw.probe;
+        // stagegate's own defaults: detect a new version within a second of it answering
+        // and confirm it quickly, so a verified deploy is not intervals slower than Coolify.
+        base_probe.interval = base_probe.interval.or(Some(DEFAULT_PROBE_INTERVAL));
+        base_probe.confirm_interval = base_probe.confirm_interval.or(Some(
+            DEFAULT_CONFIRM_INTERVAL.min(base_probe.interval.unwrap_or(DEFAULT_PROBE_INTERVAL)),
+        ));
         let mut environments = raw.environments;
         let mut take = |name: EnvironmentName| -> anyhow::Result<EnvironmentConfig> {
             let section = environments.remove(name.as_str()).ok_or_else(|| {
@@ -218,8 +231,8 @@ impl Config {
                 )
             })?;
             let mut probe = match section.probe {
-                Some(overrides) => raw.probe.overlay(&overrides),
-                None => raw.probe.clone(),
+                Some(overrides) => base_probe.overlay(&overrides),
+                None => base_probe.clone(),
             };
             // A probe that checks no version would pass against the old container.
             if probe.expect_json.is_none()

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use coolify_client::{
-    Client, Deployment, DeploymentOrigin, FollowEvent, FollowOptions, ForceRebuild,
+    Client, Deployment, DeploymentOrigin, FollowEvent, FollowOptions, ForceRebuild, PollSchedule,
 };
 use git2::Oid;
 use health_probe::{Outcome, ProbeSpec, Prober, ProgressEvent, Variables};
@@ -253,7 +253,12 @@ impl Pipeline {
         deployment: &coolify_client::DeploymentUuid,
     ) -> Result<Deployment, coolify_client::Error> {
         let output = self.output.clone();
-        let options = FollowOptions::with_deadline(self.config.deploy.timeout);
+        // Polls every 750 ms at most: a finished deployment is seen within that, at well under
+        // two requests a second.
+        let options = FollowOptions {
+            deadline: self.config.deploy.timeout,
+            poll: PollSchedule::new(Duration::from_millis(500), Duration::from_millis(750)),
+        };
         self.coolify
             .follow(deployment, &options, move |event| match event {
                 FollowEvent::Status { status, elapsed } => output.progress(format!(

@@ -185,6 +185,13 @@ pub struct ProbeConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub jitter: Option<Duration>,
+    /// Time from a passing attempt to the next while confirming (default: the interval).
+    #[serde(
+        default,
+        with = "humantime_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub confirm_interval: Option<Duration>,
     /// Time one attempt may take (default 5s).
     #[serde(
         default,
@@ -248,6 +255,7 @@ impl ProbeConfig {
             initial_delay: pick(&self.initial_delay, &overrides.initial_delay),
             interval: pick(&self.interval, &overrides.interval),
             jitter: pick(&self.jitter, &overrides.jitter),
+            confirm_interval: pick(&self.confirm_interval, &overrides.confirm_interval),
             attempt_timeout: pick(&self.attempt_timeout, &overrides.attempt_timeout),
             deadline: pick(&self.deadline, &overrides.deadline),
             success_threshold: pick(&self.success_threshold, &overrides.success_threshold),
@@ -300,6 +308,20 @@ impl ProbeConfig {
                 });
             }
             spec = spec.with_jitter(jitter);
+        }
+        if let Some(confirm_interval) = self.confirm_interval {
+            positive("confirm_interval", confirm_interval)?;
+            if confirm_interval > spec.interval() {
+                return Err(Error::InvalidSetting {
+                    key: "confirm_interval",
+                    value: quoted(confirm_interval),
+                    reason: format!(
+                        "it must not exceed the interval ({})",
+                        quoted(spec.interval())
+                    ),
+                });
+            }
+            spec = spec.with_confirm_interval(confirm_interval);
         }
         if let Some(attempt_timeout) = self.attempt_timeout {
             positive("attempt_timeout", attempt_timeout)?;
@@ -567,6 +589,8 @@ mod tests {
             ("fatal_status = [1000]", "fatal_status"),
             ("initial_delay = \"5m\"", "deadline"),
             ("jitter = \"3s\"", "jitter"),
+            ("confirm_interval = \"3s\"", "confirm_interval"),
+            ("confirm_interval = \"0s\"", "confirm_interval"),
             ("method = \"HEAD\"\nexpect_body_contains = \"ok\"", "method"),
         ];
         for (text, key) in cases {

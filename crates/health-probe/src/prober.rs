@@ -413,7 +413,11 @@ where
             );
         }
 
-        next_start = started + jittered(spec.interval(), spec.jitter());
+        next_start = if thresholds.passes() > 0 {
+            started + spec.confirm_interval()
+        } else {
+            started + jittered(spec.interval(), spec.jitter())
+        };
         cause = WaitCause::Interval;
         if let Some(retry_after) = judged.retry_after {
             let asked = Instant::now() + retry_after;
@@ -513,6 +517,25 @@ mod tests {
             .iter()
             .map(|attempt| attempt.offset.as_millis() as u64)
             .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_confirm_interval_spaces_only_the_attempts_after_a_pass() {
+        let script = vec![commit("old"), commit("new"), commit("old"), commit("new")];
+        let spec = spec()
+            .with_success_threshold(3)
+            .with_confirm_interval(Duration::from_millis(250));
+        let (outcome, _) = check(&spec, &CancellationToken::new(), script).await;
+        assert_eq!(outcome.verdict, Verdict::Healthy);
+        // old, new (pass), old 250 ms later (fail: back to the interval), new, new, new.
+        assert_eq!(offsets(&outcome), [0, 2000, 2250, 4250, 4500, 4750]);
+    }
+
+    #[test]
+    fn the_confirm_interval_never_exceeds_the_interval() {
+        let spec = spec().with_confirm_interval(Duration::from_secs(9));
+        assert_eq!(spec.confirm_interval(), spec.interval());
+        assert_eq!(self::spec().confirm_interval(), Duration::from_secs(2));
     }
 
     #[tokio::test(start_paused = true)]

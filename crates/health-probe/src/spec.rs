@@ -83,6 +83,7 @@ impl FromStr for Method {
 /// | method | `GET` |
 /// | initial delay | none |
 /// | interval | 2 s, shortened by up to the jitter (default a tenth of the interval) |
+/// | confirm interval | the interval: time from a passing attempt to the next, while confirming |
 /// | attempt timeout | 5 s |
 /// | deadline | 5 min |
 /// | success threshold | 2 consecutive passes |
@@ -100,6 +101,7 @@ pub struct ProbeSpec {
     initial_delay: Duration,
     interval: Duration,
     jitter: Option<Duration>,
+    confirm_interval: Option<Duration>,
     attempt_timeout: Duration,
     deadline: Duration,
     success_threshold: u32,
@@ -137,6 +139,7 @@ impl ProbeSpec {
             initial_delay: Duration::ZERO,
             interval: DEFAULT_INTERVAL,
             jitter: None,
+            confirm_interval: None,
             attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
             deadline: DEFAULT_DEADLINE,
             success_threshold: DEFAULT_SUCCESS_THRESHOLD,
@@ -199,6 +202,17 @@ impl ProbeSpec {
     #[must_use]
     pub fn with_jitter(mut self, jitter: Duration) -> Self {
         self.jitter = Some(jitter);
+        self
+    }
+
+    /// Sets the time from a passing attempt to the next one while the success threshold is
+    /// not yet reached (default: the interval, as Kubernetes probes do).
+    ///
+    /// A short confirm interval proves a new version quickly once it first answers, without
+    /// polling a still-old endpoint more often. Capped at the interval; no jitter applies.
+    #[must_use]
+    pub fn with_confirm_interval(mut self, confirm_interval: Duration) -> Self {
+        self.confirm_interval = Some(confirm_interval);
         self
     }
 
@@ -295,6 +309,13 @@ impl ProbeSpec {
     /// The time between the starts of two attempts.
     pub fn interval(&self) -> Duration {
         self.interval
+    }
+
+    /// The time from a passing attempt to the next while confirming.
+    pub fn confirm_interval(&self) -> Duration {
+        self.confirm_interval
+            .unwrap_or(self.interval)
+            .min(self.interval)
     }
 
     /// The largest random shortening of a wait.
