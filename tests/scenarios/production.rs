@@ -346,3 +346,30 @@ async fn dry_run_production_makes_no_write() {
         1
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_deployment_in_flight_past_the_deadline_refuses_the_deploy() {
+    let world = World::new().await.unwrap();
+    v1_0_live_and_v1_1_staged(&world).await;
+    let production = world.app(Env::Production);
+    world
+        .fake
+        .next_deployment_takes(&production, Duration::from_secs(3600));
+    let stuck = world.fake.trigger_deployment(&production, None).unwrap();
+
+    let run = world.deploy_production("v1.1.0").await;
+
+    run.assert_failed(
+        Exit::Refused,
+        &[
+            "deploy production v1.1.0",
+            &format!("deployment {stuck} is still in flight after 2m"),
+            "cancel it in Coolify",
+        ],
+    );
+    assert!(
+        run.writes_to(&production).is_empty(),
+        "{:?}",
+        run.writes_to(&production)
+    );
+}

@@ -156,3 +156,31 @@ async fn an_existing_or_older_version_is_not_released() {
     let next = world.release_version("1.0.1").await;
     assert_eq!(next.value().tag, "v1.0.1");
 }
+
+#[tokio::test(start_paused = true)]
+async fn dry_run_release_makes_no_tag() {
+    let world = World::new().await.unwrap();
+    world
+        .repo
+        .commit("src/app.txt", "feat: greet users")
+        .unwrap();
+    world.deploy_staging().await.value();
+
+    let run = world
+        .release_with(ReleaseOptions {
+            dry_run: xtask::DryRun::Yes,
+            ..ReleaseOptions::default()
+        })
+        .await;
+
+    assert_eq!(run.exit(), Exit::Done, "{}", run.stderr);
+    assert_eq!(run.value().tag, "v0.1.0");
+    assert!(run.value().dry_run);
+    assert!(
+        run.stderr.contains("would create annotated tag v0.1.0"),
+        "{}",
+        run.stderr
+    );
+    assert!(world.repo.tags().is_empty());
+    assert!(run.requests.iter().all(|request| request.method == "GET"));
+}

@@ -86,3 +86,30 @@ async fn rollback_to_something_that_is_not_a_release_tag_is_bad_input() {
     );
     assert!(run.requests.is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn dry_run_rollback_makes_no_write() {
+    let world = World::new().await.unwrap();
+    let first = world.ship("feat: greet users", "1.0.0").await.unwrap();
+    let second = world.ship("feat: say goodbye", "1.1.0").await.unwrap();
+
+    let run = world
+        .run(|session| async move {
+            let options = xtask::rollback::RollbackOptions {
+                to: None,
+                dry_run: xtask::DryRun::Yes,
+            };
+            xtask::rollback::rollback(&session, &options).await
+        })
+        .await;
+
+    assert_eq!(run.exit(), Exit::Done, "{}", run.stderr);
+    assert_eq!(run.value().action, Action::Planned);
+    assert_eq!(run.value().commit, first);
+    assert!(
+        run.requests.iter().all(|request| request.method == "GET"),
+        "{:?}",
+        run.requests
+    );
+    assert_eq!(world.production_health.commit(), second);
+}
