@@ -373,3 +373,39 @@ async fn a_deployment_in_flight_past_the_deadline_refuses_the_deploy() {
         run.writes_to(&production)
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn coolify_failing_after_the_pin_leaves_a_message_naming_the_pin() {
+    let world = World::new().await.unwrap();
+    let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
+    world.fake.inject(
+        coolify_client::testing::FaultRule::on_path(
+            "/api/v1/deploy",
+            coolify_client::testing::Fault::BadGatewayHtml,
+        )
+        .method("POST"),
+    );
+
+    let run = world.deploy_production("v1.1.0").await;
+
+    run.assert_failed(
+        Exit::Failed,
+        &[
+            "deploy production v1.1.0",
+            "status 502",
+            &format!(
+                "production runs v1.0.0 ({}) (app pinned to {})",
+                &first[..7],
+                &second[..7]
+            ),
+            "cargo xtask rollback --to v1.0.0",
+        ],
+    );
+    let production = world.app(Env::Production);
+    assert_eq!(
+        run.deploys_of(&production).len(),
+        1,
+        "a 5xx deploy is never retried"
+    );
+    assert_eq!(world.production_health.commit(), first);
+}

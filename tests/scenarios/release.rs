@@ -184,3 +184,29 @@ async fn dry_run_release_makes_no_tag() {
     assert!(world.repo.tags().is_empty());
     assert!(run.requests.iter().all(|request| request.method == "GET"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn release_with_deploy_goes_on_to_production() {
+    let world = World::new().await.unwrap();
+    let commit = world
+        .repo
+        .commit("src/app.txt", "feat: greet users")
+        .unwrap();
+    world.deploy_staging().await.value();
+
+    let run = world
+        .release_with(ReleaseOptions {
+            level: "1.0.0".parse().unwrap(),
+            then: xtask::release::Then::DeployProduction,
+            ..ReleaseOptions::default()
+        })
+        .await;
+
+    assert_eq!(run.exit(), Exit::Done, "{}", run.stderr);
+    let deployed = run.value().deploy.as_ref().expect("a production deploy");
+    assert_eq!(deployed.tag.as_deref(), Some("v1.0.0"));
+    let production = world.app(Env::Production);
+    assert_eq!(run.pins_of(&production), [commit.as_str()]);
+    assert!(run.writes_to(&world.app(Env::Staging)).is_empty());
+    assert_eq!(world.production_health.commit(), commit);
+}
