@@ -215,13 +215,6 @@ impl Config {
         }
 
         let deploy = raw.deploy.unwrap_or_default();
-        let mut base_probe = raw.probe;
-        // stagegate's own defaults: detect a new version within a second of it answering
-        // and confirm it quickly, so a verified deploy is not intervals slower than Coolify.
-        base_probe.interval = base_probe.interval.or(Some(DEFAULT_PROBE_INTERVAL));
-        base_probe.confirm_interval = base_probe.confirm_interval.or(Some(
-            DEFAULT_CONFIRM_INTERVAL.min(base_probe.interval.unwrap_or(DEFAULT_PROBE_INTERVAL)),
-        ));
         let mut environments = raw.environments;
         let mut take = |name: EnvironmentName| -> anyhow::Result<EnvironmentConfig> {
             let section = environments.remove(name.as_str()).ok_or_else(|| {
@@ -231,9 +224,15 @@ impl Config {
                 )
             })?;
             let mut probe = match section.probe {
-                Some(overrides) => base_probe.overlay(&overrides),
-                None => base_probe.clone(),
+                Some(overrides) => raw.probe.overlay(&overrides),
+                None => raw.probe.clone(),
             };
+            // stagegate's own defaults: detect a new version within a second of it answering
+            // and confirm it quickly, so a verified deploy is not intervals slower than Coolify.
+            let interval = *probe.interval.get_or_insert(DEFAULT_PROBE_INTERVAL);
+            probe
+                .confirm_interval
+                .get_or_insert(DEFAULT_CONFIRM_INTERVAL.min(interval));
             // A probe that checks no version would pass against the old container.
             if probe.expect_json.is_none()
                 && probe.expect_json_matches.is_none()
@@ -568,6 +567,26 @@ health_url = "https://example.com/healthz"
         // A table may only be defined once; the override form above is a sub-table.
         let config = parse(&text).unwrap();
         assert_ne!(config.staging.probe, config.production.probe);
+    }
+
+    #[test]
+    fn probe_defaults_follow_an_environment_interval() {
+        let config = parse(EXAMPLE).unwrap();
+        assert_eq!(config.staging.probe.interval, Some(DEFAULT_PROBE_INTERVAL));
+        assert_eq!(
+            config.staging.probe.confirm_interval,
+            Some(DEFAULT_CONFIRM_INTERVAL)
+        );
+        let text = EXAMPLE.replace(
+            "health_url = \"https://example.com/healthz\"\n",
+            "health_url = \"https://example.com/healthz\"\nprobe = { interval = \"100ms\" }\n",
+        );
+        let config = parse(&text).unwrap();
+        let probe = &config.production.probe;
+        assert_eq!(probe.confirm_interval, Some(Duration::from_millis(100)));
+        let url = config.production.health_url.clone();
+        let variables = health_probe::Variables::new().with("commit", "abc");
+        probe.to_spec(url, &variables).unwrap();
     }
 
     #[test]

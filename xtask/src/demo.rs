@@ -181,104 +181,44 @@ pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
         "src/greet.txt",
         "fix: keep the greeting under 80 characters\n",
     )?;
-    run.expect_ok("cargo xtask deploy staging", |s| async move {
-        crate::deploy::staging(&s, &StagingOptions::head())
-            .await
-            .map(|r| r.to_string())
-    })
-    .await?;
+    run.deploy_staging().await?;
 
     output.step("── 2. Release what staging verified, then deploy the tag to production");
-    let first = run
-        .expect_ok("cargo xtask release", |s| async move {
-            crate::release::release(&s, &ReleaseOptions::default())
-                .await
-                .map(|r| r.tag)
-        })
-        .await?;
-    run.expect_ok(
-        &format!("cargo xtask deploy production --tag {first}"),
-        |s| {
-            let tag = first.clone();
-            async move {
-                crate::deploy::production(&s, &ProductionOptions::tag(tag))
-                    .await
-                    .map(|r| r.to_string())
-            }
-        },
-    )
-    .await?;
+    let first = run.release().await?;
+    run.deploy_production(&first, AutoRollback::Off).await?;
 
     output.step("── 3. A second feature goes through the same gates");
     repository.commit("src/farewell.txt", "feat(api): add a farewell endpoint\n")?;
-    run.expect_ok("cargo xtask deploy staging", |s| async move {
-        crate::deploy::staging(&s, &StagingOptions::head())
-            .await
-            .map(|r| r.to_string())
-    })
-    .await?;
-    let second = run
-        .expect_ok("cargo xtask release", |s| async move {
-            crate::release::release(&s, &ReleaseOptions::default())
-                .await
-                .map(|r| r.tag)
-        })
-        .await?;
-    run.expect_ok(
-        &format!("cargo xtask deploy production --tag {second}"),
-        |s| {
-            let tag = second.clone();
-            async move {
-                crate::deploy::production(&s, &ProductionOptions::tag(tag))
-                    .await
-                    .map(|r| r.to_string())
-            }
-        },
-    )
-    .await?;
+    run.deploy_staging().await?;
+    let second = run.release().await?;
+    run.deploy_production(&second, AutoRollback::Off).await?;
 
-    output.step("── 4. A third release builds on staging but its production build fails: it rolls itself back");
+    output.step(
+        "── 4. A third release builds on staging but its production build fails: it rolls itself back",
+    );
     repository.commit("src/farewell.txt", "perf: cache the farewell text\n")?;
-    run.expect_ok("cargo xtask deploy staging", |s| async move {
-        crate::deploy::staging(&s, &StagingOptions::head())
-            .await
-            .map(|r| r.to_string())
-    })
-    .await?;
-    let third = run
-        .expect_ok("cargo xtask release", |s| async move {
-            crate::release::release(&s, &ReleaseOptions::default())
-                .await
-                .map(|r| r.tag)
-        })
-        .await?;
+    run.deploy_staging().await?;
+    let third = run.release().await?;
     fake.fail_next_deployment(&production_app);
-    run.expect_failure(
-        &format!("cargo xtask deploy production --tag {third} --auto-rollback"),
-        |s| {
-            let tag = third.clone();
-            async move {
-                let mut options = ProductionOptions::tag(tag);
-                options.auto_rollback = AutoRollback::On;
-                crate::deploy::production(&s, &options)
-                    .await
-                    .map(|r| r.to_string())
-            }
-        },
-    )
-    .await?;
+    run.deploy_production(&third, AutoRollback::On).await?;
 
-    output.step("── 5. Go back one more release by hand");
-    run.expect_ok("cargo xtask rollback", |s| async move {
-        crate::rollback::rollback(&s, &RollbackOptions::default())
-            .await
-            .map(|r| r.to_string())
-    })
-    .await?;
-    run.expect_ok("cargo xtask status", |s| async move {
-        crate::status::status(&s).await.map(|r| r.to_string())
-    })
-    .await?;
+    output.step("── 5. Go back one more release by hand, and look at both environments");
+    let command = "cargo xtask rollback";
+    run.announce(command);
+    let result = crate::rollback::rollback(&demo_session, &RollbackOptions::default()).await;
+    run.record(
+        command,
+        result.map(|report| report.to_string()),
+        Expect::Success,
+    )?;
+    let command = "cargo xtask status";
+    run.announce(command);
+    let result = crate::status::status(&demo_session).await;
+    run.record(
+        command,
+        result.map(|report| report.to_string()),
+        Expect::Success,
+    )?;
 
     let repository = match keep {
         Keep::Yes => Some(directory.keep().display().to_string()),
@@ -287,51 +227,108 @@ pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
     Ok(DemoReport { steps, repository })
 }
 
+/// Whether a demo step is meant to succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Success,
+    Failure,
+}
+
+/// Runs the demo's commands through the library and keeps what each did.
 struct Runner<'a> {
     session: &'a Session,
     steps: &'a mut Vec<DemoStep>,
 }
 
 impl Runner<'_> {
-    async fn expect_ok<F, Fut>(&mut self, command: &str, step: F) -> anyhow::Result<String>
-    where
-        F: FnOnce(Session) -> Fut,
-        Fut: std::future::Future<Output = anyhow::Result<String>>,
-    {
+    fn announce(&self, command: &str) {
         self.session.output.step(format!("$ {command}"));
-        match step(self.session.clone()).await {
-            Ok(result) => {
-                self.steps.push(DemoStep {
-                    command: command.to_owned(),
-                    exit_code: Exit::Done.code(),
-                    result: result.clone(),
-                });
-                Ok(result)
-            }
-            Err(error) => Err(error.context(format!("demo: `{command}` failed"))),
-        }
     }
 
-    async fn expect_failure<F, Fut>(&mut self, command: &str, step: F) -> anyhow::Result<()>
-    where
-        F: FnOnce(Session) -> Fut,
-        Fut: std::future::Future<Output = anyhow::Result<String>>,
-    {
-        self.session.output.step(format!("$ {command}"));
-        match step(self.session.clone()).await {
-            Ok(result) => anyhow::bail!("demo: `{command}` was meant to fail but did: {result}"),
-            Err(error) => {
-                let exit = Exit::of(&error);
+    async fn deploy_staging(&mut self) -> anyhow::Result<()> {
+        let command = "cargo xtask deploy staging";
+        self.announce(command);
+        let result = crate::deploy::staging(self.session, &StagingOptions::head()).await;
+        self.record(
+            command,
+            result.map(|report| report.to_string()),
+            Expect::Success,
+        )
+        .map(drop)
+    }
+
+    /// Cut a release; returns its tag.
+    async fn release(&mut self) -> anyhow::Result<String> {
+        let command = "cargo xtask release";
+        self.announce(command);
+        let report = crate::release::release(self.session, &ReleaseOptions::default())
+            .await
+            .with_context(|| format!("demo: `{command}` failed"))?;
+        let summary = format!(
+            "tagged {} on {}{}",
+            report.tag,
+            crate::repo::short(&report.commit),
+            report
+                .previous
+                .as_ref()
+                .map(|previous| format!(" (after {previous})"))
+                .unwrap_or_default()
+        );
+        self.record(command, Ok(summary), Expect::Success)?;
+        Ok(report.tag)
+    }
+
+    /// Deploy a tag to production; with `--auto-rollback` the demo expects it to fail.
+    async fn deploy_production(
+        &mut self,
+        tag: &str,
+        auto_rollback: AutoRollback,
+    ) -> anyhow::Result<()> {
+        let (command, expect) = match auto_rollback {
+            AutoRollback::Off => (
+                format!("cargo xtask deploy production --tag {tag}"),
+                Expect::Success,
+            ),
+            AutoRollback::On => (
+                format!("cargo xtask deploy production --tag {tag} --auto-rollback"),
+                Expect::Failure,
+            ),
+        };
+        self.announce(&command);
+        let mut options = ProductionOptions::tag(tag);
+        options.auto_rollback = auto_rollback;
+        let result = crate::deploy::production(self.session, &options).await;
+        self.record(&command, result.map(|report| report.to_string()), expect)
+            .map(drop)
+    }
+
+    /// Keep what a command did; an outcome other than the expected one ends the demo.
+    fn record(
+        &mut self,
+        command: &str,
+        result: anyhow::Result<String>,
+        expect: Expect,
+    ) -> anyhow::Result<String> {
+        let (exit, text) = match (result, expect) {
+            (Ok(text), Expect::Success) => (Exit::Done, text),
+            (Err(error), Expect::Failure) => {
                 let text = format!("error: {}", message(&error));
                 self.session.output.step(&text);
-                self.steps.push(DemoStep {
-                    command: command.to_owned(),
-                    exit_code: exit.code(),
-                    result: text,
-                });
-                Ok(())
+                (Exit::of(&error), text)
             }
-        }
+            (Ok(text), Expect::Failure) => {
+                anyhow::bail!("demo: `{command}` was meant to fail but did: {text}")
+            }
+            (Err(error), Expect::Success) => {
+                return Err(error.context(format!("demo: `{command}` failed")));
+            }
+        };
+        self.steps.push(DemoStep {
+            command: command.to_owned(),
+            exit_code: exit.code(),
+            result: text.clone(),
+        });
+        Ok(text)
     }
 }
 
