@@ -275,44 +275,12 @@ pub async fn production(
         ));
     }
 
-    if !options.dry_run.is_dry() {
-        pipeline
-            .wait_for_in_flight(EnvironmentName::Production)
-            .await
-            .context(context.clone())?;
-    }
     let live = pipeline
-        .live(EnvironmentName::Production, &releases)
+        .settle_production(&releases, options.dry_run)
         .await
         .context(context.clone())?;
     refuse_downgrade(&releases, &live, release.tag(), "deploy production")
         .context(context.clone())?;
-
-    if live.commit.as_deref() == Some(commit.as_str()) && live.in_flight.is_none() {
-        let outcome = pipeline
-            .probe(EnvironmentName::Production, &commit, Some(release.tag()))
-            .await
-            .context(context.clone())?;
-        if outcome.is_healthy() {
-            return finish(
-                session,
-                DeployReport {
-                    environment: EnvironmentName::Production,
-                    commit,
-                    tag: Some(release.tag().name().to_owned()),
-                    action: Action::AlreadyLive,
-                    previous: Some(live.describe()),
-                    rollout: None,
-                    planned: Vec::new(),
-                },
-            );
-        }
-        session.output.warn(format!(
-            "production runs {} but is not healthy ({}); deploying it again",
-            release.tag(),
-            outcome.verdict
-        ));
-    }
 
     deploy_release(
         session,
@@ -342,6 +310,32 @@ pub(crate) async fn deploy_release(
     let environment = EnvironmentName::Production;
     let commit = release.commit().to_string();
     let previous = live.commit.as_ref().map(|_| live.describe());
+    let report = |action: Action, rollout: Option<Rollout>, planned: Vec<String>| DeployReport {
+        environment,
+        commit: commit.clone(),
+        tag: Some(release.tag().name().to_owned()),
+        action,
+        previous: previous.clone(),
+        rollout,
+        planned,
+    };
+
+    // Idempotent: a release that is live and answers healthy is left alone.
+    if live.commit.as_deref() == Some(commit.as_str()) && live.in_flight.is_none() {
+        let outcome = pipeline
+            .probe(environment, &commit, Some(release.tag()))
+            .await
+            .context(context.to_owned())?;
+        if outcome.is_healthy() {
+            return finish(session, report(Action::AlreadyLive, None, Vec::new()));
+        }
+        session.output.warn(format!(
+            "production runs {} but is not healthy ({}); deploying it again",
+            release.tag(),
+            outcome.verdict
+        ));
+    }
+
     if dry_run.is_dry() {
         let mut planned = plan(pipeline, environment, &commit, Some(release.tag()))?;
         if let Some(in_flight) = &live.in_flight {
@@ -353,18 +347,7 @@ pub(crate) async fn deploy_release(
                 ),
             );
         }
-        return finish(
-            session,
-            DeployReport {
-                environment,
-                commit,
-                tag: Some(release.tag().name().to_owned()),
-                action: Action::Planned,
-                previous,
-                rollout: None,
-                planned,
-            },
-        );
+        return finish(session, report(Action::Planned, None, planned));
     }
 
     let error = match pipeline
@@ -372,18 +355,7 @@ pub(crate) async fn deploy_release(
         .await
     {
         Ok(rollout) => {
-            return finish(
-                session,
-                DeployReport {
-                    environment,
-                    commit,
-                    tag: Some(release.tag().name().to_owned()),
-                    action: Action::Deployed,
-                    previous,
-                    rollout: Some(rollout),
-                    planned: Vec::new(),
-                },
-            );
+            return finish(session, report(Action::Deployed, Some(rollout), Vec::new()));
         }
         Err(error) => error.context(context.to_owned()),
     };
@@ -512,16 +484,10 @@ pub(crate) fn refuse_downgrade(
     target: &ReleaseTag,
     verb: &str,
 ) -> anyhow::Result<()> {
-    let Some(current) = live
-        .tags
-        .iter()
-        .filter_map(|name| releases.find(name))
-        .map(|release| release.tag())
-        .max()
-    else {
+    let Some(current) = live.current_release(releases) else {
         return Ok(());
     };
-    if target.cmp_precedence(current).is_lt() {
+    if target.cmp_precedence(&current).is_lt() {
         return Err(Refused(format!(
             "{target} is older than {current}, which production runs; `{verb}` only moves forward: to go back, run `cargo xtask rollback --to {target}`"
         ))

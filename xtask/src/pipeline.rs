@@ -115,7 +115,31 @@ impl Live {
     }
 }
 
+impl Live {
+    /// The highest release tag of the live commit.
+    pub fn current_release(&self, releases: &Releases) -> Option<ReleaseTag> {
+        self.tags
+            .iter()
+            .filter_map(|name| releases.find(name))
+            .map(|release| release.tag().clone())
+            .max()
+    }
+}
+
 impl Pipeline {
+    /// What production runs once no deployment is in flight: waits for one (except in a
+    /// dry run, which never waits), then reads what is live.
+    pub(crate) async fn settle_production(
+        &self,
+        releases: &Releases,
+        dry_run: crate::DryRun,
+    ) -> anyhow::Result<Live> {
+        if !dry_run.is_dry() {
+            self.wait_for_in_flight(EnvironmentName::Production).await?;
+        }
+        self.live(EnvironmentName::Production, releases).await
+    }
+
     /// Open the repository and config and build the clients.
     pub(crate) fn open(session: &Session) -> anyhow::Result<Self> {
         let repo = session.open_repo()?;

@@ -5,7 +5,6 @@
 
 use anyhow::Context as _;
 
-use crate::config::EnvironmentName;
 use crate::deploy::{AutoRollback, DeployReport, deploy_release, release_for_production};
 use crate::exit::{BadInput, Refused};
 use crate::pipeline::Pipeline;
@@ -46,22 +45,11 @@ pub async fn rollback(
     };
     let pipeline = Pipeline::open(session).context(context.clone())?;
     let releases = pipeline.releases()?;
-    if !options.dry_run.is_dry() {
-        pipeline
-            .wait_for_in_flight(EnvironmentName::Production)
-            .await
-            .context(context.clone())?;
-    }
     let live = pipeline
-        .live(EnvironmentName::Production, &releases)
+        .settle_production(&releases, options.dry_run)
         .await
         .context(context.clone())?;
-    let current = live
-        .tags
-        .iter()
-        .filter_map(|name| releases.find(name))
-        .map(|release| release.tag().clone())
-        .max();
+    let current = live.current_release(&releases);
 
     let target = match explicit {
         Some(target) => {
@@ -100,28 +88,6 @@ pub async fn rollback(
                 .context(context.clone())?
         }
     };
-
-    if live.commit.as_deref() == Some(target.commit().to_string().as_str()) {
-        let outcome = pipeline
-            .probe(
-                EnvironmentName::Production,
-                &target.commit().to_string(),
-                Some(target.tag()),
-            )
-            .await
-            .context(context.clone())?;
-        if outcome.is_healthy() {
-            return Ok(DeployReport {
-                environment: EnvironmentName::Production,
-                commit: target.commit().to_string(),
-                tag: Some(target.tag().name().to_owned()),
-                action: crate::deploy::Action::AlreadyLive,
-                previous: Some(live.describe()),
-                rollout: None,
-                planned: Vec::new(),
-            });
-        }
-    }
 
     session.output.step(format!(
         "rolling production back from {} to {}",
