@@ -43,7 +43,16 @@ fn main() -> ExitCode {
             return Exit::Failed.into();
         }
     };
-    match runtime.block_on(dispatch(&session, cli.command)) {
+    let result = runtime.block_on(async {
+        tokio::select! {
+            result = dispatch(&session, cli.command) => result,
+            // Dropping the flow stops its requests; Coolify keeps running whatever it queued.
+            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!(
+                "interrupted: a deployment this command started may still be running in Coolify; run `cargo xtask status` to see what each environment runs"
+            )),
+        }
+    });
+    match result {
         Ok(()) => Exit::Done.into(),
         Err(error) => {
             let exit = Exit::of(&error);
