@@ -192,6 +192,12 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
         .repo
         .resolve_commit(&options.commit)
         .context("deploy staging")?;
+    if pipeline.repo.is_on_a_remote_branch(commit) == Some(false) {
+        session.output.warn(format!(
+            "{} is on no remote branch: Coolify clones from the remote and cannot build it until it is pushed",
+            short(&commit.to_string())
+        ));
+    }
     let releases = pipeline.releases()?;
     let tag = releases.at_commit(commit).last().map(|r| r.tag().clone());
     let commit = commit.to_string();

@@ -162,6 +162,30 @@ impl Repo {
         Ok(())
     }
 
+    /// Whether some remote-tracking branch contains `commit`; `None` when the clone has no
+    /// remote-tracking branches at all (nothing to tell).
+    ///
+    /// Coolify clones from the remote, so a commit that exists only locally cannot be built.
+    pub fn is_on_a_remote_branch(&self, commit: Oid) -> Option<bool> {
+        let references = self.repository.references_glob("refs/remotes/*").ok()?;
+        let mut any = false;
+        for reference in references.flatten() {
+            let Some(tip) = reference.target() else {
+                continue;
+            };
+            any = true;
+            if tip == commit
+                || self
+                    .repository
+                    .graph_descendant_of(tip, commit)
+                    .unwrap_or(false)
+            {
+                return Some(true);
+            }
+        }
+        any.then_some(false)
+    }
+
     /// How many commits `ahead` has that `base` does not.
     ///
     /// # Errors
@@ -258,6 +282,33 @@ mod tests {
             repo.uncommitted_changes().unwrap(),
             vec!["a.txt".to_owned()]
         );
+    }
+
+    #[test]
+    fn a_commit_is_on_a_remote_branch_when_a_remote_ref_contains_it() {
+        let (_directory, repo, commit) = fixture();
+        assert_eq!(repo.is_on_a_remote_branch(commit), None);
+        repo.git()
+            .reference("refs/remotes/origin/main", commit, false, "test")
+            .unwrap();
+        assert_eq!(repo.is_on_a_remote_branch(commit), Some(true));
+        let tree = repo.git().find_commit(commit).unwrap().tree().unwrap();
+        let signature =
+            git2::Signature::new("Ada", "ada@example.com", &git2::Time::new(1_700_000_100, 0))
+                .unwrap();
+        let parent = repo.git().find_commit(commit).unwrap();
+        let local = repo
+            .git()
+            .commit(
+                Some("HEAD"),
+                &signature,
+                &signature,
+                "fix: local only",
+                &tree,
+                &[&parent],
+            )
+            .unwrap();
+        assert_eq!(repo.is_on_a_remote_branch(local), Some(false));
     }
 
     #[test]
