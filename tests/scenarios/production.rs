@@ -409,3 +409,35 @@ async fn coolify_failing_after_the_pin_leaves_a_message_naming_the_pin() {
     );
     assert_eq!(world.production_health.commit(), first);
 }
+
+#[tokio::test(start_paused = true)]
+async fn redeploying_an_unhealthy_live_release_that_fails_says_nothing_older_was_restored() {
+    let world = World::new().await.unwrap();
+    let commit = world.ship("feat: greet users", "1.0.0").await.unwrap();
+    let production = world.app(Env::Production);
+    // Production runs v1.0.0 but answers 500: the deploy goes ahead instead of a no-op,
+    // and its build fails.
+    world.production_health.set_mode(HealthMode::Fails);
+    world.fake.fail_next_deployment(&production);
+
+    let run = world
+        .deploy_production_with(ProductionOptions {
+            auto_rollback: AutoRollback::On,
+            ..ProductionOptions::tag("v1.0.0")
+        })
+        .await;
+
+    run.assert_failed(
+        Exit::Failed,
+        &[
+            "deploy production v1.0.0",
+            "failed",
+            &format!("production runs v1.0.0 ({})", &commit[..7]),
+            "nothing older to restore automatically",
+            "cargo xtask rollback",
+        ],
+    );
+    assert_eq!(run.pins_of(&production), [commit]);
+    assert_eq!(run.deploys_of(&production).len(), 1);
+    assert!(run.writes_to(&world.app(Env::Staging)).is_empty());
+}

@@ -380,14 +380,19 @@ pub(crate) async fn deploy_release(
     let before = match (auto_rollback, before) {
         (AutoRollback::On, Some(before)) => before,
         (auto_rollback, before) => {
-            let fix = match (&before_name, auto_rollback) {
-                (Some(name), _) if before_tag.is_some() => format!(
+            let redeploy = live.commit.as_deref() == Some(commit.as_str());
+            let fix = match (&before_name, before_tag.is_some()) {
+                (Some(name), true) => format!(
                     "Staging was not touched. Fix the release and tag a new version, or go back with `cargo xtask rollback --to {name}`"
                 ),
-                (Some(name), _) => format!(
+                (Some(name), false) => format!(
                     "Staging was not touched. Fix the release and tag a new version; production ran {name} before"
                 ),
-                (None, AutoRollback::On) if before.is_none() => "Nothing to roll back to: production had no earlier finished deployment. Fix the release and tag a new version".to_owned(),
+                (None, _) if redeploy => format!(
+                    "Staging was not touched. Production already ran {} before this deploy, so there was nothing older to restore automatically; read the deployment log, then deploy it again or run `cargo xtask rollback`",
+                    release.tag()
+                ),
+                (None, _) if auto_rollback == AutoRollback::On => "Nothing to roll back to: production had no earlier finished deployment. Fix the release and tag a new version".to_owned(),
                 (None, _) => "Staging was not touched. Fix the release and tag a new version".to_owned(),
             };
             return Err(aftermath(pipeline, releases, error, fix).await);

@@ -178,7 +178,10 @@ pub async fn status(session: &Session) -> anyhow::Result<StatusReport> {
         });
     }
     let branch = pipeline.config.production.branch.clone();
-    let ahead = ahead_of_production(&pipeline, &branch, &environments[1].live);
+    let ahead = environments
+        .iter()
+        .find(|status| status.environment == EnvironmentName::Production)
+        .and_then(|production| ahead_of_production(&pipeline, &branch, &production.live));
     Ok(StatusReport {
         environments,
         branch,
