@@ -379,7 +379,7 @@ pub(crate) async fn deploy_release(
 
     let before = match (auto_rollback, before) {
         (AutoRollback::On, Some(before)) => before,
-        (auto_rollback, before) => {
+        (auto_rollback, _) => {
             let redeploy = live.commit.as_deref() == Some(commit.as_str());
             let fix = match (&before_name, before_tag.is_some()) {
                 (Some(name), true) => format!(
