@@ -1,15 +1,15 @@
-//! Through the built `xtask` binary: exit codes, `--format json` and `--help` as a user or
+//! Through the built `stagegate` binary: exit codes, `--format json` and `--help` as a user or
 //! CI sees them. The fake and the health servers run in this process on a multi-thread
 //! runtime; the child gets only `COOLIFY_URL`, `COOLIFY_TOKEN` and what a process needs.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use stagegate_tests::{TOKEN, TOKEN_NEEDLE, World, xtask_binary};
+use stagegate_tests::{TOKEN, TOKEN_NEEDLE, World, stagegate_binary};
 
 /// Run the binary in `directory` with `arguments` and a clean environment.
-async fn xtask(world: Option<&World>, directory: &Path, arguments: &[&str]) -> Output {
-    let binary = xtask_binary().unwrap();
+async fn stagegate(world: Option<&World>, directory: &Path, arguments: &[&str]) -> Output {
+    let binary = stagegate_binary().unwrap();
     let mut command = Command::new(binary);
     command
         .args(arguments)
@@ -45,7 +45,7 @@ fn text(bytes: &[u8]) -> String {
 async fn help_lists_the_commands() {
     let directory = tempfile::tempdir().unwrap();
 
-    let output = xtask(None, directory.path(), &["--help"]).await;
+    let output = stagegate(None, directory.path(), &["--help"]).await;
 
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let help = text(&output.stdout);
@@ -64,7 +64,7 @@ async fn a_malformed_tag_exits_2_without_contacting_coolify() {
         .commit("src/app.txt", "feat: greet users")
         .unwrap();
 
-    let output = xtask(
+    let output = stagegate(
         Some(&world),
         world.root(),
         &["deploy", "production", "--tag", "v1.2"],
@@ -101,7 +101,7 @@ async fn an_unknown_config_key_exits_2_naming_it_and_its_line() {
     let path = world.root().join("broken.toml");
     std::fs::write(&path, config).unwrap();
 
-    let output = xtask(
+    let output = stagegate(
         Some(&world),
         world.root(),
         &["--config", path.to_str().unwrap(), "deploy", "staging"],
@@ -123,7 +123,7 @@ async fn format_json_prints_one_document_on_stdout() {
         .commit("src/app.txt", "feat: greet users")
         .unwrap();
 
-    let output = xtask(
+    let output = stagegate(
         Some(&world),
         world.root(),
         &["--format", "json", "deploy", "staging"],
@@ -151,7 +151,7 @@ async fn format_json_failures_are_one_document_with_the_exit_code() {
         .unwrap();
     world.repo.tag_lightweight("v1.0.0", "HEAD").unwrap();
 
-    let output = xtask(
+    let output = stagegate(
         Some(&world),
         world.root(),
         &[

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use coolify_client::testing::{Ability, Fault, FaultRule};
+use coolify_fake::{Ability, Fault, FaultRule};
+use stagegate::Exit;
 use stagegate_tests::{Env, World};
-use xtask::Exit;
 
 async fn world_with_a_commit() -> (World, String) {
     let world = World::new().await.unwrap();
@@ -57,7 +57,7 @@ async fn a_token_without_the_write_ability_stops_at_the_pin() {
             "Keys & Tokens",
             "staging runs no finished deployment",
             "Production was not touched",
-            &format!("cargo xtask deploy staging --commit {commit}"),
+            &format!("stagegate deploy staging --commit {commit}"),
         ],
     );
     let staging = world.app(Env::Staging);
@@ -126,7 +126,7 @@ async fn a_proxy_html_502_on_the_pin_is_typed_and_not_retried() {
             "deploy staging",
             "status 502",
             "not at a proxy error page",
-            "cargo xtask deploy staging --commit",
+            "stagegate deploy staging --commit",
         ],
     );
     let staging = world.app(Env::Staging);
@@ -166,7 +166,7 @@ async fn a_deploy_that_times_out_is_not_repeated() {
             &format!("deploy staging {}", &commit[..7]),
             "no response within",
             "app pinned to",
-            "cargo xtask deploy staging --commit",
+            "stagegate deploy staging --commit",
         ],
     );
     assert_eq!(

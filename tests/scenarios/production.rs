@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use stagegate::deploy::{Action, AutoRollback, ProductionOptions};
+use stagegate::{DryRun, Exit};
 use stagegate_tests::{Env, HealthMode, World};
-use xtask::deploy::{Action, AutoRollback, ProductionOptions};
-use xtask::{DryRun, Exit};
 
 /// A world where production runs v1.0.0 and v1.1.0 is released and live on staging;
 /// returns (v1.0.0's commit, v1.1.0's commit).
@@ -112,7 +112,7 @@ async fn a_commit_never_deployed_to_staging_is_refused() {
             "staging gate",
             &commit,
             "v1.0.0",
-            &format!("cargo xtask deploy staging --commit {commit}"),
+            &format!("stagegate deploy staging --commit {commit}"),
         ],
     );
     let production = world.app(Env::Production);
@@ -199,7 +199,7 @@ async fn a_failed_deployment_says_what_each_environment_runs() {
             "failed",
             &format!("production runs v1.0.0 ({})", &first[..7]),
             &format!("staging runs v1.1.0 ({})", &second[..7]),
-            "cargo xtask rollback --to v1.0.0",
+            "stagegate rollback --to v1.0.0",
         ],
     );
     assert_eq!(run.pins_of(&production), [second]);
@@ -310,7 +310,7 @@ async fn an_older_tag_is_not_deployed_forward() {
         Exit::Refused,
         &[
             "v1.0.0 is older than v1.1.0",
-            "cargo xtask rollback --to v1.0.0",
+            "stagegate rollback --to v1.0.0",
         ],
     );
     assert!(run.writes_to(&world.app(Env::Production)).is_empty());
@@ -379,11 +379,8 @@ async fn coolify_failing_after_the_pin_leaves_a_message_naming_the_pin() {
     let world = World::new().await.unwrap();
     let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
     world.fake.inject(
-        coolify_client::testing::FaultRule::on_path(
-            "/api/v1/deploy",
-            coolify_client::testing::Fault::BadGatewayHtml,
-        )
-        .method("POST"),
+        coolify_fake::FaultRule::on_path("/api/v1/deploy", coolify_fake::Fault::BadGatewayHtml)
+            .method("POST"),
     );
 
     let run = world.deploy_production("v1.1.0").await;
@@ -398,7 +395,7 @@ async fn coolify_failing_after_the_pin_leaves_a_message_naming_the_pin() {
                 &first[..7],
                 &second[..7]
             ),
-            "cargo xtask rollback --to v1.0.0",
+            "stagegate rollback --to v1.0.0",
         ],
     );
     let production = world.app(Env::Production);
@@ -434,7 +431,7 @@ async fn redeploying_an_unhealthy_live_release_that_fails_says_nothing_older_was
             "failed",
             &format!("production runs v1.0.0 ({})", &commit[..7]),
             "nothing older to restore automatically",
-            "cargo xtask rollback",
+            "stagegate rollback",
         ],
     );
     assert_eq!(run.pins_of(&production), [commit]);

@@ -1,8 +1,8 @@
 //! `release`: the staging gate on HEAD, the version, the notes and the annotated tag.
 
+use stagegate::Exit;
+use stagegate::release::ReleaseOptions;
 use stagegate_tests::{Env, World};
-use xtask::Exit;
-use xtask::release::ReleaseOptions;
 
 #[tokio::test(start_paused = true)]
 async fn a_release_after_staging_validation_tags_head_with_its_notes() {
@@ -73,7 +73,7 @@ async fn a_release_of_a_commit_not_live_on_staging_is_refused() {
             "release",
             &head[..7],
             "not live on staging",
-            "cargo xtask deploy staging",
+            "stagegate deploy staging",
         ],
     );
     assert!(world.repo.tags().is_empty());
@@ -168,7 +168,7 @@ async fn dry_run_release_makes_no_tag() {
 
     let run = world
         .release_with(ReleaseOptions {
-            dry_run: xtask::DryRun::Yes,
+            dry_run: stagegate::DryRun::Yes,
             ..ReleaseOptions::default()
         })
         .await;
@@ -197,7 +197,7 @@ async fn release_with_deploy_goes_on_to_production() {
     let run = world
         .release_with(ReleaseOptions {
             level: "1.0.0".parse().unwrap(),
-            then: xtask::release::Then::DeployProduction,
+            then: stagegate::release::Then::DeployProduction,
             ..ReleaseOptions::default()
         })
         .await;

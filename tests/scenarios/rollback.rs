@@ -1,8 +1,8 @@
 //! `rollback [--to TAG]`: production only, never forward.
 
+use stagegate::Exit;
+use stagegate::deploy::Action;
 use stagegate_tests::{Env, World};
-use xtask::Exit;
-use xtask::deploy::Action;
 
 #[tokio::test(start_paused = true)]
 async fn rollback_goes_back_one_release_by_default() {
@@ -66,7 +66,7 @@ async fn rollback_to_a_newer_release_is_refused() {
         Exit::Refused,
         &[
             "v1.1.0 is newer than v1.0.0",
-            "cargo xtask deploy production --tag v1.1.0",
+            "stagegate deploy production --tag v1.1.0",
         ],
     );
     assert!(run.writes_to(&world.app(Env::Production)).is_empty());
@@ -95,11 +95,11 @@ async fn dry_run_rollback_makes_no_write() {
 
     let run = world
         .run(|session| async move {
-            let options = xtask::rollback::RollbackOptions {
+            let options = stagegate::rollback::RollbackOptions {
                 to: None,
-                dry_run: xtask::DryRun::Yes,
+                dry_run: stagegate::DryRun::Yes,
             };
-            xtask::rollback::rollback(&session, &options).await
+            stagegate::rollback::rollback(&session, &options).await
         })
         .await;
 

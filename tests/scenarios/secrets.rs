@@ -1,10 +1,10 @@
 //! The token never shows: every flow, failing or not, under GitHub Actions too.
 
-use coolify_client::testing::{Fault, FaultRule};
+use coolify_fake::{Fault, FaultRule};
+use stagegate::deploy::{AutoRollback, ProductionOptions};
+use stagegate::notes::NotesOptions;
+use stagegate::{DryRun, Exit};
 use stagegate_tests::{Env, World};
-use xtask::deploy::{AutoRollback, ProductionOptions};
-use xtask::notes::NotesOptions;
-use xtask::{DryRun, Exit};
 
 #[tokio::test(start_paused = true)]
 async fn the_token_is_in_no_output_error_or_file() {
@@ -20,12 +20,12 @@ async fn the_token_is_in_no_output_error_or_file() {
     world.deploy_staging().await.value();
     world.release_version("1.1.0").await.value();
     let status = world
-        .run(|s| async move { xtask::status::status(&s).await })
+        .run(|s| async move { stagegate::status::status(&s).await })
         .await;
     assert_eq!(status.exit(), Exit::Done, "{}", status.stderr);
     let notes = world
         .run(|s| async move {
-            xtask::notes::notes(
+            stagegate::notes::notes(
                 &s,
                 &NotesOptions {
                     from: None,

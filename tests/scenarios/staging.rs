@@ -1,9 +1,9 @@
 //! `deploy staging`.
 
+use stagegate::DryRun;
+use stagegate::Exit;
+use stagegate::deploy::{Action, StagingOptions};
 use stagegate_tests::{Env, World};
-use xtask::DryRun;
-use xtask::Exit;
-use xtask::deploy::{Action, StagingOptions};
 
 #[tokio::test(start_paused = true)]
 async fn a_feature_push_goes_to_staging_only() {

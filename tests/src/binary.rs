@@ -1,9 +1,9 @@
-//! The built `xtask` binary, for the scenarios that go through the command line.
+//! The built `stagegate` binary, for the scenarios that go through the command line.
 //!
 //! Cargo only hands `CARGO_BIN_EXE_<name>` to the integration tests of the package that owns
-//! the binary, and this package is not `xtask`. So the binary is built once per test process
-//! with the very `cargo` that runs the tests (`cargo build -p xtask --bin xtask`, the same
-//! build `cargo xtask` makes, so it is usually fresh already) and found through Cargo's JSON
+//! the binary, and this package is not `stagegate`. So the binary is built once per test process
+//! with the very `cargo` that runs the tests (`cargo build -p stagegate --bin stagegate`, the build
+//! `cargo install --path crates/stagegate` makes, in the dev profile) and found through Cargo's JSON
 //! messages, which name the executable wherever the target directory is.
 
 use std::path::{Path, PathBuf};
@@ -19,14 +19,14 @@ pub fn workspace_root() -> PathBuf {
         .map_or_else(|| PathBuf::from(".."), Path::to_path_buf)
 }
 
-/// The path of the `xtask` executable, built on first use.
+/// The path of the `stagegate` executable, built on first use.
 ///
-/// `CARGO_BIN_EXE_xtask` in the environment wins (to test a binary built elsewhere).
+/// `CARGO_BIN_EXE_stagegate` in the environment wins (to test a binary built elsewhere).
 ///
 /// # Errors
 ///
 /// When Cargo cannot build it or names no executable.
-pub fn xtask_binary() -> anyhow::Result<PathBuf> {
+pub fn stagegate_binary() -> anyhow::Result<PathBuf> {
     static BINARY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     BINARY
         .get_or_init(|| locate().map_err(|error| format!("{error:#}")))
@@ -35,7 +35,7 @@ pub fn xtask_binary() -> anyhow::Result<PathBuf> {
 }
 
 fn locate() -> anyhow::Result<PathBuf> {
-    if let Some(path) = std::env::var_os("CARGO_BIN_EXE_xtask") {
+    if let Some(path) = std::env::var_os("CARGO_BIN_EXE_stagegate") {
         return Ok(PathBuf::from(path));
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -44,19 +44,19 @@ fn locate() -> anyhow::Result<PathBuf> {
             "build",
             "--quiet",
             "--package",
-            "xtask",
+            "stagegate",
             "--bin",
-            "xtask",
+            "stagegate",
             "--message-format=json-render-diagnostics",
         ])
         .current_dir(workspace_root())
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()
-        .context("run cargo build -p xtask")?;
+        .context("run cargo build -p stagegate")?;
     anyhow::ensure!(
         output.status.success(),
-        "cargo build -p xtask failed ({})",
+        "cargo build -p stagegate failed ({})",
         output.status
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -64,7 +64,7 @@ fn locate() -> anyhow::Result<PathBuf> {
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter(|message| message["reason"] == "compiler-artifact")
-        .filter(|message| message["target"]["name"] == "xtask")
+        .filter(|message| message["target"]["name"] == "stagegate")
         .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-        .context("cargo build -p xtask named no xtask executable")
+        .context("cargo build -p stagegate named no stagegate executable")
 }

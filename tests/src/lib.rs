@@ -4,7 +4,7 @@
 //! repository with fixed author and dates, the fake Coolify of `coolify-client` with two apps
 //! and a recognizable token, a local health server per environment that reports the commit it
 //! runs (switching over a moment after each finished deployment, like a real container), and a
-//! `deploy.toml` with short probe intervals. Flows run through the `xtask` library with
+//! `deploy.toml` with short probe intervals. Flows run through the `stagegate` library with
 //! captured output; the scenario then asserts the exit code, the message and the requests each
 //! app received.
 //!
@@ -20,7 +20,7 @@
 //! let world = World::new().await?;
 //! world.repo.commit("src/app.txt", "feat: greet users")?;
 //! let run = world.deploy_staging().await;
-//! assert_eq!(run.exit(), xtask::Exit::Done);
+//! assert_eq!(run.exit(), stagegate::Exit::Done);
 //! assert!(run.writes_to(&world.app(Env::Production)).is_empty());
 //! world.assert_token_never_leaked();
 //! # Ok(())
@@ -35,19 +35,19 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use coolify_client::ApplicationUuid;
-use coolify_client::testing::{FakeApplication, FakeCoolify, RecordedRequest};
-use xtask::deploy::{DeployReport, ProductionOptions, StagingOptions};
-use xtask::environment::Environment;
-use xtask::output::{Format, Output, Style, Verbosity};
-use xtask::release::{Level, ReleaseOptions, ReleaseReport};
-use xtask::rollback::RollbackOptions;
-use xtask::{Exit, Session};
+use coolify_fake::{FakeApplication, FakeCoolify, RecordedRequest};
+use stagegate::deploy::{DeployReport, ProductionOptions, StagingOptions};
+use stagegate::environment::Environment;
+use stagegate::output::{Format, Output, Style, Verbosity};
+use stagegate::release::{Level, ReleaseOptions, ReleaseReport};
+use stagegate::rollback::RollbackOptions;
+use stagegate::{Exit, Session};
 
 mod binary;
 mod health;
 mod repo;
 
-pub use crate::binary::{workspace_root, xtask_binary};
+pub use crate::binary::{stagegate_binary, workspace_root};
 pub use crate::health::{HealthMode, HealthServer};
 pub use crate::repo::FixtureRepo;
 
@@ -142,7 +142,7 @@ impl<T: std::fmt::Debug> Run<T> {
                 "the flow succeeded, with {value:?}\nstderr:\n{}",
                 self.stderr
             ),
-            Err(error) => xtask::exit::message(error),
+            Err(error) => stagegate::exit::message(error),
         }
     }
 
@@ -157,7 +157,7 @@ impl<T: std::fmt::Debug> Run<T> {
             Err(error) => panic!(
                 "the flow failed (exit {:?}): {}\nstderr:\n{}",
                 Exit::of(error),
-                xtask::exit::message(error),
+                stagegate::exit::message(error),
                 self.stderr
             ),
         }
@@ -388,7 +388,7 @@ health_url = "{production_url}"
         let result = flow(session).await;
         if let Err(error) = &result {
             // What the command line prints last.
-            output.error(xtask::exit::message(error));
+            output.error(stagegate::exit::message(error));
         }
         let requests = self.fake.requests().split_off(before);
         let run = Run {
@@ -416,7 +416,7 @@ health_url = "{production_url}"
 
     /// `deploy staging` with options.
     pub async fn deploy_staging_with(&self, options: StagingOptions) -> Run<DeployReport> {
-        self.run(|session| async move { xtask::deploy::staging(&session, &options).await })
+        self.run(|session| async move { stagegate::deploy::staging(&session, &options).await })
             .await
     }
 
@@ -428,13 +428,13 @@ health_url = "{production_url}"
 
     /// `deploy production` with options.
     pub async fn deploy_production_with(&self, options: ProductionOptions) -> Run<DeployReport> {
-        self.run(|session| async move { xtask::deploy::production(&session, &options).await })
+        self.run(|session| async move { stagegate::deploy::production(&session, &options).await })
             .await
     }
 
     /// `release` with options.
     pub async fn release_with(&self, options: ReleaseOptions) -> Run<ReleaseReport> {
-        self.run(|session| async move { xtask::release::release(&session, &options).await })
+        self.run(|session| async move { stagegate::release::release(&session, &options).await })
             .await
     }
 
@@ -459,7 +459,7 @@ health_url = "{production_url}"
             to: to.map(str::to_owned),
             ..RollbackOptions::default()
         };
-        self.run(|session| async move { xtask::rollback::rollback(&session, &options).await })
+        self.run(|session| async move { stagegate::rollback::rollback(&session, &options).await })
             .await
     }
 

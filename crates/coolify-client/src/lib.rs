@@ -12,7 +12,7 @@
 //! The token is a [`secrecy::SecretString`]: it is only exposed to build the `Authorization`
 //! header, never logged, never put in an error, and never sent after a redirect (redirects are
 //! not followed).
-//! With the `testing` feature, `testing::FakeCoolify` is a stateful fake Coolify server for tests.
+//! The `coolify-fake` crate is a stateful fake Coolify server to test such code against.
 //!
 //! # Example
 //!
@@ -57,5 +57,3 @@ mod error;
 mod ids;
 mod models;
 mod operations;
-#[cfg(feature = "testing")]
-pub mod testing;

@@ -1,0 +1,371 @@
+//! The fake's data: applications, deployments, env vars, scripts, faults and recorded requests.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use coolify_client::{ApplicationUuid, DeploymentStatus, DeploymentUuid};
+
+/// A token ability, as Coolify names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Ability {
+    /// `root`: passes every check and reads sensitive fields.
+    Root,
+    /// `read`: every GET.
+    Read,
+    /// `read:sensitive`: env values and deployment logs are included.
+    ReadSensitive,
+    /// `write`: PATCH, POST and DELETE on applications and env vars.
+    Write,
+    /// `deploy`: `POST /deploy`, cancel, start/stop/restart.
+    Deploy,
+}
+
+impl Ability {
+    /// Coolify's spelling.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Root => "root",
+            Self::Read => "read",
+            Self::ReadSensitive => "read:sensitive",
+            Self::Write => "write",
+            Self::Deploy => "deploy",
+        }
+    }
+}
+
+/// An application to create in the fake, with its deployment timing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FakeApplication {
+    pub(crate) uuid: String,
+    pub(crate) name: String,
+    pub(crate) git_branch: String,
+    pub(crate) git_commit_sha: String,
+    pub(crate) branch_head: String,
+    pub(crate) auto_deploy: bool,
+    pub(crate) queue_time: Duration,
+    pub(crate) build_time: Duration,
+}
+
+impl FakeApplication {
+    /// An application on branch `main`, unpinned (`HEAD`), auto-deploy on, whose deployments
+    /// wait 1 s in the queue and build for 10 s.
+    #[must_use]
+    pub fn new(uuid: impl Into<String>) -> Self {
+        let uuid = uuid.into();
+        Self {
+            name: uuid.clone(),
+            uuid,
+            git_branch: "main".to_owned(),
+            git_commit_sha: "HEAD".to_owned(),
+            branch_head: "a".repeat(40),
+            auto_deploy: true,
+            queue_time: Duration::from_secs(1),
+            build_time: Duration::from_secs(10),
+        }
+    }
+
+    /// The application's name.
+    #[must_use]
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The branch it builds.
+    #[must_use]
+    pub fn git_branch(mut self, branch: impl Into<String>) -> Self {
+        self.git_branch = branch.into();
+        self
+    }
+
+    /// The commit a `HEAD` deployment resolves to.
+    #[must_use]
+    pub fn branch_head(mut self, commit: impl Into<String>) -> Self {
+        self.branch_head = commit.into();
+        self
+    }
+
+    /// Whether auto-deploy starts enabled.
+    #[must_use]
+    pub fn auto_deploy(mut self, enabled: coolify_client::AutoDeploy) -> Self {
+        self.auto_deploy = enabled == coolify_client::AutoDeploy::Enabled;
+        self
+    }
+
+    /// Time a deployment stays `queued` before it may start.
+    #[must_use]
+    pub fn queue_time(mut self, duration: Duration) -> Self {
+        self.queue_time = duration;
+        self
+    }
+
+    /// Time a deployment stays `in_progress`.
+    #[must_use]
+    pub fn build_time(mut self, duration: Duration) -> Self {
+        self.build_time = duration;
+        self
+    }
+}
+
+/// A failure the fake answers with instead of handling a request.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Fault {
+    /// `401 {"message":"Unauthenticated."}`.
+    Unauthenticated,
+    /// `403 {"message":"Missing required permissions: <ability>"}`.
+    MissingAbility(Ability),
+    /// `403 {"success":true,"message":"API is disabled."}`.
+    ApiDisabled,
+    /// `429 {"message":"Too Many Attempts."}` with `Retry-After`.
+    RateLimited {
+        /// The `Retry-After` value.
+        retry_after: Duration,
+    },
+    /// `502` with a proxy's HTML page.
+    BadGatewayHtml,
+    /// Handle the request normally, but only after this delay (to provoke client timeouts).
+    Delay(Duration),
+    /// Any status with this JSON body.
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The JSON body.
+        body: String,
+    },
+}
+
+/// When a [`Fault`] applies: method and path fragment filters, and how many times.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FaultRule {
+    pub(crate) method: Option<String>,
+    pub(crate) path_contains: Option<String>,
+    pub(crate) remaining: Option<usize>,
+    pub(crate) fault: Fault,
+}
+
+impl FaultRule {
+    /// The fault on every request, until removed.
+    #[must_use]
+    pub fn always(fault: Fault) -> Self {
+        Self {
+            method: None,
+            path_contains: None,
+            remaining: None,
+            fault,
+        }
+    }
+
+    /// The fault on requests whose path contains `fragment` (for example `/deploy`).
+    #[must_use]
+    pub fn on_path(fragment: impl Into<String>, fault: Fault) -> Self {
+        Self {
+            path_contains: Some(fragment.into()),
+            ..Self::always(fault)
+        }
+    }
+
+    /// Only for this method (`GET`, `POST`, …).
+    #[must_use]
+    pub fn method(mut self, method: impl Into<String>) -> Self {
+        self.method = Some(method.into().to_ascii_uppercase());
+        self
+    }
+
+    /// Only for the next `count` matching requests.
+    #[must_use]
+    pub fn times(mut self, count: usize) -> Self {
+        self.remaining = Some(count);
+        self
+    }
+
+    pub(crate) fn matches(&self, method: &str, path: &str) -> bool {
+        self.remaining != Some(0)
+            && self.method.as_deref().is_none_or(|wanted| wanted == method)
+            && self
+                .path_contains
+                .as_deref()
+                .is_none_or(|fragment| path.contains(fragment))
+    }
+}
+
+/// One request the fake received.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RecordedRequest {
+    /// The method, for example `POST`.
+    pub method: String,
+    /// The path, for example `/api/v1/deploy`.
+    pub path: String,
+    /// The query string, if any.
+    pub query: Option<String>,
+    /// The body as text (empty when none).
+    pub body: String,
+    /// The application the request concerns (from the path, the deploy body or query, or the
+    /// deployment it names), if any.
+    pub application: Option<ApplicationUuid>,
+}
+
+impl RecordedRequest {
+    /// The body parsed as JSON, if it is JSON.
+    #[must_use]
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_str(&self.body).ok()
+    }
+}
+
+/// A deployment that reached `finished`, as given to the hook of
+/// [`FakeCoolify::on_deployment_finished`](crate::FakeCoolify::on_deployment_finished).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FinishedDeployment {
+    /// The application.
+    pub application: ApplicationUuid,
+    /// The deployment.
+    pub deployment: DeploymentUuid,
+    /// The commit it built.
+    pub commit: String,
+}
+
+pub(crate) type FinishHook = Arc<dyn Fn(&FinishedDeployment) + Send + Sync>;
+
+/// What the next deployment of an application does.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Script {
+    pub(crate) fails: bool,
+    pub(crate) build_time: Option<Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct StoredApplication {
+    pub(crate) spec: FakeApplication,
+    pub(crate) scripts: VecDeque<Script>,
+    /// Serialises this application's deployments, like Coolify's per-app queue.
+    pub(crate) runner: Arc<tokio::sync::Mutex<()>>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct StoredDeployment {
+    pub(crate) id: u64,
+    pub(crate) uuid: String,
+    pub(crate) application: String,
+    pub(crate) status: DeploymentStatus,
+    pub(crate) commit: String,
+    pub(crate) force_rebuild: bool,
+    pub(crate) is_api: bool,
+    pub(crate) restart_only: bool,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
+    pub(crate) finished_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StoredEnv {
+    pub(crate) id: u64,
+    pub(crate) uuid: String,
+    pub(crate) key: String,
+    pub(crate) value: String,
+    pub(crate) is_preview: bool,
+    pub(crate) is_literal: bool,
+    pub(crate) is_multiline: bool,
+    pub(crate) is_shown_once: bool,
+    pub(crate) is_runtime: bool,
+    pub(crate) is_buildtime: bool,
+    pub(crate) comment: Option<String>,
+}
+
+pub(crate) struct State {
+    pub(crate) token: String,
+    pub(crate) abilities: Vec<Ability>,
+    pub(crate) api_enabled: bool,
+    pub(crate) version: String,
+    pub(crate) applications: BTreeMap<String, StoredApplication>,
+    pub(crate) deployments: Vec<StoredDeployment>,
+    pub(crate) envs: BTreeMap<String, Vec<StoredEnv>>,
+    pub(crate) faults: Vec<FaultRule>,
+    pub(crate) requests: Vec<RecordedRequest>,
+    pub(crate) hooks: Vec<FinishHook>,
+    pub(crate) next_id: u64,
+    pub(crate) started: tokio::time::Instant,
+}
+
+impl State {
+    pub(crate) fn new(token: String) -> Self {
+        Self {
+            token,
+            abilities: vec![Ability::Read, Ability::Write, Ability::Deploy],
+            api_enabled: true,
+            version: "4.3.11".to_owned(),
+            applications: BTreeMap::new(),
+            deployments: Vec::new(),
+            envs: BTreeMap::new(),
+            faults: Vec::new(),
+            requests: Vec::new(),
+            hooks: Vec::new(),
+            next_id: 1,
+            started: tokio::time::Instant::now(),
+        }
+    }
+
+    pub(crate) fn has(&self, ability: Ability) -> bool {
+        self.abilities.contains(&Ability::Root) || self.abilities.contains(&ability)
+    }
+
+    pub(crate) fn can_read_sensitive(&self) -> bool {
+        self.has(Ability::ReadSensitive)
+    }
+
+    /// A fresh id and a 24-character lowercase alphanumeric uuid derived from it.
+    pub(crate) fn fresh(&mut self, prefix: &str) -> (u64, String) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut mixed = id.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5DEE_CE66_D1CE_4E5B;
+        let alphabet = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        let mut uuid = String::from(prefix);
+        while uuid.len() < 24 {
+            let index = usize::try_from(mixed % 36).unwrap_or(0);
+            uuid.push(char::from(alphabet[index]));
+            mixed = mixed / 36 + id.wrapping_mul(31);
+        }
+        (id, uuid)
+    }
+
+    /// Coolify-style timestamp of the fake's current tokio time (starting 2026-08-01T12:00:00Z).
+    pub(crate) fn timestamp(&self) -> String {
+        let elapsed = self.started.elapsed();
+        let total = 12 * 3600 + elapsed.as_secs();
+        let (days, rest) = (total / 86_400, total % 86_400);
+        format!(
+            "2026-08-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+            (days % 28) + 1,
+            rest / 3600,
+            (rest % 3600) / 60,
+            rest % 60,
+            elapsed.subsec_micros()
+        )
+    }
+
+    pub(crate) fn deployment_mut(&mut self, uuid: &str) -> Option<&mut StoredDeployment> {
+        self.deployments
+            .iter_mut()
+            .find(|deployment| deployment.uuid == uuid)
+    }
+
+    /// The application a request path names, directly or through a deployment uuid.
+    pub(crate) fn application_of_path(&self, path: &str) -> Option<String> {
+        let rest = path.strip_prefix("/api/v1/")?;
+        let segments: Vec<&str> = rest.split('/').collect();
+        match segments.as_slice() {
+            ["applications", app, ..] | ["deployments", "applications", app] => {
+                Some((*app).to_owned())
+            }
+            ["deployments", uuid, ..] => self
+                .deployments
+                .iter()
+                .find(|deployment| deployment.uuid == *uuid)
+                .map(|deployment| deployment.application.clone()),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Integration tests of the fake Coolify, driven through `coolify-client` on a paused clock.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod fake;

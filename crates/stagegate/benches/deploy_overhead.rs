@@ -1,0 +1,141 @@
+//! How much longer a production deploy takes than Coolify's deployment plus the app's
+//! switch-over, with the default probe settings, and how often it polls Coolify while
+//! following.
+//!
+//! Run: `cargo bench -p stagegate --bench deploy_overhead`
+//!
+//! A fake Coolify on loopback deploys in a known time (1 s queued + 5 s building); the app's
+//! health endpoint switches to the new commit a known time after the deployment finishes.
+//! The overhead is the deploy's wall time minus those two.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use coolify_client::{AutoDeploy, DeploymentStatus};
+use coolify_fake::{FakeApplication, FakeCoolify};
+use stagegate::Session;
+use stagegate::config::EnvironmentName;
+use stagegate::deploy::ProductionOptions;
+use stagegate::environment::Environment;
+use stagegate::output::{Format, Output, Style, Verbosity};
+
+const QUEUE: Duration = Duration::from_secs(1);
+const BUILD: Duration = Duration::from_secs(5);
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    println!("switch-over | wall    | overhead | follow GETs | GETs/s while following");
+    let mut worst = Duration::ZERO;
+    let mut worst_rate: f64 = 0.0;
+    for switch_over in [250, 600, 1000, 1400, 1800] {
+        let switch_over = Duration::from_millis(switch_over);
+        let (wall, gets) = runtime.block_on(run(switch_over))?;
+        let overhead = wall.saturating_sub(QUEUE + BUILD + switch_over);
+        let rate = gets as f64 / (QUEUE + BUILD).as_secs_f64();
+        worst = worst.max(overhead);
+        worst_rate = worst_rate.max(rate);
+        println!(
+            "{:>9} ms | {:>5.2} s | {:>6.2} s | {gets:>11} | {rate:.2}",
+            switch_over.as_millis(),
+            wall.as_secs_f64(),
+            overhead.as_secs_f64()
+        );
+    }
+    println!(
+        "worst overhead {:.2} s (target 2 s), worst poll rate {worst_rate:.2}/s (target 2/s)",
+        worst.as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn run(switch_over: Duration) -> Result<(Duration, usize), Box<dyn std::error::Error>> {
+    let directory = tempfile::tempdir()?;
+    let repository = git2::Repository::init(directory.path())?;
+    let signature = git2::Signature::new(
+        "Bench",
+        "bench@example.com",
+        &git2::Time::new(1_700_000_000, 0),
+    )?;
+    std::fs::write(directory.path().join("README"), "bench\n")?;
+    let mut index = repository.index()?;
+    index.add_path(std::path::Path::new("README"))?;
+    let tree = repository.find_tree(index.write_tree()?)?;
+    let commit = repository.commit(
+        Some("HEAD"),
+        &signature,
+        &signature,
+        "feat: bench\n",
+        &tree,
+        &[],
+    )?;
+    let object = repository.find_object(commit, None)?;
+    repository.tag("v1.0.0", &object, &signature, "v1.0.0", false)?;
+
+    let fake = FakeCoolify::start().await?;
+    let app = |uuid: &str| {
+        FakeApplication::new(uuid)
+            .auto_deploy(AutoDeploy::Disabled)
+            .queue_time(QUEUE)
+            .build_time(BUILD)
+    };
+    let staging = fake.add_application(app("staging-app"));
+    let production = fake.add_application(app("production-app"));
+    fake.seed_deployment(&staging, &commit.to_string(), DeploymentStatus::Finished);
+
+    let serving = Arc::new(Mutex::new("0".repeat(40)));
+    let health =
+        stagegate::demo::serve_health(EnvironmentName::Production, Arc::clone(&serving)).await?;
+    let staging_health = stagegate::demo::serve_health(
+        EnvironmentName::Staging,
+        Arc::new(Mutex::new(commit.to_string())),
+    )
+    .await?;
+    fake.on_deployment_finished(move |finished| {
+        let serving = Arc::clone(&serving);
+        let commit = finished.commit.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(switch_over).await;
+            *serving
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = commit;
+        });
+    });
+    std::fs::write(
+        directory.path().join("deploy.toml"),
+        format!(
+            "[coolify]\nurl = \"{}\"\ntoken_env = \"BENCH_TOKEN\"\n\n[environments.staging]\napp = \"{staging}\"\nhealth_url = \"{staging_health}\"\n\n[environments.production]\napp = \"{production}\"\nhealth_url = \"{health}\"\n",
+            fake.base_url()
+        ),
+    )?;
+
+    let environment = Environment::from_pairs([(
+        "BENCH_TOKEN",
+        secrecy::ExposeSecret::expose_secret(&fake.token()).to_owned(),
+    )]);
+    let sink: stagegate::output::Sink = Arc::new(Mutex::new(std::io::sink()));
+    let output = Output::new(
+        Format::Text,
+        Verbosity::Quiet,
+        Style::Plain,
+        &environment,
+        sink.clone(),
+        sink,
+    );
+    let session = Session::new(environment, output).with_repo(directory.path());
+
+    let started = Instant::now();
+    stagegate::deploy::production(&session, &ProductionOptions::tag("v1.0.0")).await?;
+    let wall = started.elapsed();
+    let gets = fake
+        .requests_for(&production)
+        .iter()
+        .filter(|request| {
+            request.method == "GET"
+                && request.path.starts_with("/api/v1/deployments/")
+                && !request.path.contains("/applications/")
+        })
+        .count();
+    Ok((wall, gets))
+}

@@ -1,0 +1,424 @@
+//! What the command line accepts, and how each command's flags become its flow's options.
+//!
+//! Every type here is parsing only; the flows live in the library's command modules.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::backup::{BackupLocation, Values};
+use crate::deploy::{AutoRollback, GateCheck, ProductionOptions, StagingOptions};
+use crate::env::Prune;
+use crate::output::{Format, Verbosity};
+use crate::release::{Push, Then};
+use crate::rollback::RollbackOptions;
+use crate::setup::SetupOptions;
+use crate::{DryRun, notes, workflows};
+
+/// Staged releases for services hosted on Coolify.
+///
+/// Every push to `main` goes to staging and is verified live; production moves only on a
+/// semver release tag whose exact commit was verified on staging.
+#[derive(Debug, Parser)]
+#[command(name = "stagegate", version, about, long_about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The git repository (default: discovered from the current directory).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+    /// The deploy config (default: deploy.toml at the repository root).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Output format: `text` (for `notes`: Markdown, also spelled `md`) or `json`
+    /// (one JSON document on stdout; logs go to stderr).
+    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
+    /// More detail in logs (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+impl GlobalArgs {
+    /// `-q` and `-v`.
+    pub fn verbosity(&self) -> Verbosity {
+        match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, 0) => Verbosity::Normal,
+            (false, _) => Verbosity::Verbose,
+        }
+    }
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Human-readable text; Markdown for `notes`.
+    #[value(alias = "md", alias = "markdown")]
+    Text,
+    /// One JSON document on stdout.
+    Json,
+}
+
+impl From<FormatArg> for Format {
+    fn from(format: FormatArg) -> Self {
+        match format {
+            FormatArg::Text => Self::Text,
+            FormatArg::Json => Self::Json,
+        }
+    }
+}
+
+/// `--dry-run`, shared by every command that changes anything.
+#[derive(Debug, Args)]
+pub struct DryRunArg {
+    /// Do every read, print every write that would be made, and make none.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Deploy to an environment and verify it serves the deployed commit.
+    #[command(subcommand)]
+    Deploy(DeployCommand),
+    /// Deploy an earlier release tag to production.
+    Rollback(RollbackArgs),
+    /// Cut a release of HEAD once it is live and healthy on staging.
+    Release(ReleaseArgs),
+    /// What each environment runs, whether it is healthy, and how far main is ahead.
+    Status,
+    /// Release notes for a range of commits.
+    Notes(NotesArgs),
+    /// Compare or sync an app's environment variables with deploy.toml.
+    #[command(subcommand)]
+    Env(EnvCommand),
+    /// Export an app's settings and environment variables as JSON.
+    Backup(BackupArgs),
+    /// Configure Coolify for the staged flow (production auto-deploy off, branches, env vars).
+    Setup(SetupArgs),
+    /// Write the GitHub Actions workflows from the config.
+    Workflows(WorkflowsArgs),
+    /// Run the whole story locally against a fake Coolify: no account needed.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeployCommand {
+    /// Deploy a commit (default HEAD) to staging and wait until staging serves it.
+    Staging(DeployStagingArgs),
+    /// Deploy a release tag to production, gated on staging.
+    Production(DeployProductionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeployStagingArgs {
+    /// The commit to deploy (any git revision; resolved to a full SHA).
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub commit: String,
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployProductionArgs {
+    /// The release tag to deploy, e.g. v1.4.2.
+    #[arg(long, value_name = "TAG")]
+    pub tag: String,
+    /// On a failed deployment or probe, redeploy the release that was live before, then exit 1.
+    #[arg(long)]
+    pub auto_rollback: bool,
+    /// Deploy even if staging never ran this commit (an emergency escape hatch).
+    #[arg(long)]
+    pub skip_staging_gate: bool,
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The release tag to return to (default: the newest release older than production's).
+    #[arg(long, value_name = "TAG")]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    /// `patch`, `minor`, `major`, `auto` (from conventional commits) or an explicit X.Y.Z.
+    #[arg(value_name = "LEVEL", default_value = "auto")]
+    pub level: String,
+    /// Cut a pre-release with this identifier, e.g. `rc` gives 1.3.0-rc.1.
+    #[arg(long, value_name = "ID")]
+    pub pre: Option<String>,
+    /// Push the new tag (and only it) with the git CLI.
+    #[arg(long)]
+    pub push: bool,
+    /// The remote to push to.
+    #[arg(long, value_name = "NAME", default_value = "origin")]
+    pub remote: String,
+    /// Then run `deploy production` for the new tag.
+    #[arg(long)]
+    pub deploy: bool,
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
+}
+
+#[derive(Debug, Args)]
+pub struct NotesArgs {
+    /// Start of the range, exclusive (default: the previous release reachable from --to).
+    #[arg(long, value_name = "REF")]
+    pub from: Option<String>,
+    /// End of the range, inclusive.
+    #[arg(long, value_name = "REF", default_value = "HEAD")]
+    pub to: String,
+    /// Write the notes to this file instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// Show missing, differing and extra variables (secret values are never printed).
+    Diff(EnvDiffArgs),
+    /// Upsert the declared variables; delete undeclared ones only with --prune.
+    Sync(EnvSyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EnvDiffArgs {
+    /// The environment, as named in deploy.toml.
+    #[arg(value_name = "ENV")]
+    pub environment: String,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvSyncArgs {
+    /// The environment, as named in deploy.toml.
+    #[arg(value_name = "ENV")]
+    pub environment: String,
+    /// Also delete variables that deploy.toml does not declare.
+    #[arg(long)]
+    pub prune: bool,
+    #[command(flatten)]
+    pub backup_dir: BackupDirArg,
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    #[command(flatten)]
+    pub backup_dir: BackupDirArg,
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
+}
+
+/// `--backup-dir`, for the commands that back up before they change anything.
+#[derive(Debug, Args)]
+pub struct BackupDirArg {
+    /// Where to write the backup taken before the first change
+    /// (default: .stagegate/backups/ at the repository root).
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The environment, as named in deploy.toml.
+    #[arg(value_name = "ENV")]
+    pub environment: String,
+    /// Write the backup here (default: stdout).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Include variable values (only those the token may read).
+    #[arg(long)]
+    pub include_values: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkflowsArgs {
+    /// Write nothing; exit 1 if the committed workflows differ from the generated ones.
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Keep the demo's temporary repository instead of deleting it.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+impl From<&DryRunArg> for DryRun {
+    fn from(arg: &DryRunArg) -> Self {
+        Self::from_flag(arg.dry_run)
+    }
+}
+
+impl From<&BackupDirArg> for BackupLocation {
+    fn from(arg: &BackupDirArg) -> Self {
+        Self::from_flag(arg.backup_dir.clone())
+    }
+}
+
+impl From<DeployStagingArgs> for StagingOptions {
+    fn from(args: DeployStagingArgs) -> Self {
+        Self {
+            commit: args.commit,
+            dry_run: (&args.dry_run).into(),
+        }
+    }
+}
+
+impl From<DeployProductionArgs> for ProductionOptions {
+    fn from(args: DeployProductionArgs) -> Self {
+        Self {
+            tag: args.tag,
+            auto_rollback: if args.auto_rollback {
+                AutoRollback::On
+            } else {
+                AutoRollback::Off
+            },
+            gate: if args.skip_staging_gate {
+                GateCheck::Skip
+            } else {
+                GateCheck::AsConfigured
+            },
+            dry_run: (&args.dry_run).into(),
+        }
+    }
+}
+
+impl From<RollbackArgs> for RollbackOptions {
+    fn from(args: RollbackArgs) -> Self {
+        Self {
+            to: args.to,
+            dry_run: (&args.dry_run).into(),
+        }
+    }
+}
+
+impl ReleaseArgs {
+    /// Where to push the tag, if anywhere.
+    pub fn push(&self) -> Push {
+        if self.push {
+            Push::To(self.remote.clone())
+        } else {
+            Push::No
+        }
+    }
+
+    /// What to do once the tag exists.
+    pub fn then(&self) -> Then {
+        if self.deploy {
+            Then::DeployProduction
+        } else {
+            Then::Stop
+        }
+    }
+}
+
+impl From<&NotesArgs> for notes::NotesOptions {
+    fn from(args: &NotesArgs) -> Self {
+        Self {
+            from: args.from.clone(),
+            to: args.to.clone(),
+            output: args.output.clone(),
+        }
+    }
+}
+
+impl EnvSyncArgs {
+    /// `--prune`.
+    pub fn prune(&self) -> Prune {
+        if self.prune { Prune::Yes } else { Prune::No }
+    }
+}
+
+impl BackupArgs {
+    /// `--include-values`.
+    pub fn values(&self) -> Values {
+        if self.include_values {
+            Values::Included
+        } else {
+            Values::Redacted
+        }
+    }
+}
+
+impl From<SetupArgs> for SetupOptions {
+    fn from(args: SetupArgs) -> Self {
+        Self {
+            dry_run: (&args.dry_run).into(),
+            backup: (&args.backup_dir).into(),
+        }
+    }
+}
+
+impl From<&WorkflowsArgs> for workflows::Mode {
+    fn from(args: &WorkflowsArgs) -> Self {
+        if args.check { Self::Check } else { Self::Write }
+    }
+}
+
+#[cfg(feature = "demo")]
+impl From<&DemoArgs> for crate::demo::Keep {
+    fn from(args: &DemoArgs) -> Self {
+        if args.keep { Self::Yes } else { Self::No }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn notes_accepts_md_as_its_format() {
+        let cli = Cli::try_parse_from(["stagegate", "notes", "--format", "md"]).unwrap();
+        assert_eq!(cli.global.format, FormatArg::Text);
+    }
+
+    #[test]
+    fn global_options_go_after_the_subcommand_too() {
+        let cli = Cli::try_parse_from([
+            "stagegate",
+            "deploy",
+            "staging",
+            "--format",
+            "json",
+            "--dry-run",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.format, FormatArg::Json);
+        let Command::Deploy(DeployCommand::Staging(args)) = cli.command else {
+            panic!("parsed as {:?}", cli.command);
+        };
+        assert!(args.dry_run.dry_run);
+        assert_eq!(args.commit, "HEAD");
+    }
+
+    #[test]
+    fn production_needs_a_tag() {
+        let error = Cli::try_parse_from(["stagegate", "deploy", "production"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+    }
+}

@@ -1,0 +1,99 @@
+//! One `match`: each command's flags to its flow's options, the flow, then its report.
+
+use crate::backup::BackupOptions;
+use crate::cli::args::{Command, DeployCommand, EnvCommand};
+use crate::env::SyncOptions;
+use crate::release::ReleaseOptions;
+use crate::{Session, backup, deploy, env, notes, release, rollback, setup, status, workflows};
+
+pub(super) async fn dispatch(session: &Session, command: Command) -> anyhow::Result<()> {
+    let output = &session.output;
+    match command {
+        Command::Deploy(DeployCommand::Staging(args)) => {
+            let report = deploy::staging(session, &args.into()).await?;
+            output.result(&report, &report)
+        }
+        Command::Deploy(DeployCommand::Production(args)) => {
+            let report = deploy::production(session, &args.into()).await?;
+            output.result(&report, &report)
+        }
+        Command::Rollback(args) => {
+            let report = rollback::rollback(session, &args.into()).await?;
+            output.result(&report, &report)
+        }
+        Command::Release(args) => {
+            let options = ReleaseOptions {
+                level: args.level.parse()?,
+                pre: args.pre.clone(),
+                push: args.push(),
+                then: args.then(),
+                dry_run: (&args.dry_run).into(),
+            };
+            let report = release::release(session, &options).await?;
+            output.result(&report, &report)
+        }
+        Command::Status => {
+            let report = status::status(session).await?;
+            output.result(&report, &report)
+        }
+        Command::Notes(args) => {
+            let text = notes::notes(session, &(&args).into())?;
+            if args.output.is_none() {
+                output.raw(&text);
+            }
+            Ok(())
+        }
+        Command::Env(EnvCommand::Diff(args)) => {
+            let report = env::diff(session, args.environment.parse()?).await?;
+            output.result(&report, &report)
+        }
+        Command::Env(EnvCommand::Sync(args)) => {
+            let options = SyncOptions {
+                environment: args.environment.parse()?,
+                prune: args.prune(),
+                dry_run: (&args.dry_run).into(),
+                backup: (&args.backup_dir).into(),
+            };
+            let report = env::sync(session, &options).await?;
+            output.result(&report, &report)
+        }
+        Command::Backup(args) => {
+            let options = BackupOptions {
+                environment: args.environment.parse()?,
+                values: args.values(),
+                output: args.output,
+            };
+            let report = backup::backup(session, &options).await?;
+            if report.path.is_some() {
+                output.result(&report, &report)
+            } else {
+                // No file: the document itself is the result, in either format.
+                output.raw(&report.document()?);
+                Ok(())
+            }
+        }
+        Command::Setup(args) => {
+            let report = setup::setup(session, &args.into()).await?;
+            output.result(&report, &report)
+        }
+        Command::Workflows(args) => {
+            let report = workflows::workflows(session, (&args).into())?;
+            output.result(&report, &report)
+        }
+        Command::Demo(args) => run_demo(session, &args).await,
+    }
+}
+
+#[cfg(feature = "demo")]
+async fn run_demo(session: &Session, args: &crate::cli::args::DemoArgs) -> anyhow::Result<()> {
+    let report = crate::demo::demo(session, args.into()).await?;
+    session.output.result(&report, &report)
+}
+
+#[cfg(not(feature = "demo"))]
+async fn run_demo(_session: &Session, _args: &crate::cli::args::DemoArgs) -> anyhow::Result<()> {
+    Err(crate::BadInput(
+        "demo: this stagegate was built without its `demo` feature; install it with the default features to run the demo".into(),
+    )
+    .into())
+}

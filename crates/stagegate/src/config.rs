@@ -1,0 +1,597 @@
+//! `deploy.toml`: typed at load time, so a bad value fails before anything is contacted and
+//! names its key and line.
+//!
+//! The `[tags]` table is `tag-policy`'s own type and the `[probe]` tables are
+//! `health-probe`'s: this module only adds what belongs to the flows (Coolify, deploy
+//! deadlines, environments). `docs/CONFIG.md` documents every key and default.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use coolify_client::ApplicationUuid;
+use health_probe::ProbeConfig;
+use secrecy::SecretString;
+use serde::Deserialize;
+use tag_policy::TagPolicy;
+use url::Url;
+
+use crate::environment::Environment;
+use crate::exit::BadInput;
+
+/// `probe.interval` when the config sets none.
+pub const DEFAULT_PROBE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// `probe.confirm_interval` when the config sets none.
+pub const DEFAULT_CONFIRM_INTERVAL: Duration = Duration::from_millis(250);
+
+/// The file name looked for at the repository root.
+pub const FILE_NAME: &str = "deploy.toml";
+
+/// A loaded, validated `deploy.toml`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// `[coolify]`, with `COOLIFY_URL` applied.
+    pub coolify: CoolifyConfig,
+    /// `[tags]`.
+    pub tags: TagPolicy,
+    /// `[deploy]`.
+    pub deploy: DeployConfig,
+    /// `[notes]`.
+    pub notes: NotesConfig,
+    /// `[environments.staging]`.
+    pub staging: EnvironmentConfig,
+    /// `[environments.production]`.
+    pub production: EnvironmentConfig,
+}
+
+/// `[coolify]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoolifyConfig {
+    /// The Coolify instance (without `/api/v1`).
+    pub url: Url,
+    /// The environment variable holding the API token.
+    pub token_env: String,
+}
+
+/// `[deploy]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeployConfig {
+    /// Deadline for one Coolify deployment to reach a terminal status.
+    pub timeout: Duration,
+    /// Whether production needs a finished staging deployment of the same commit.
+    pub staging_gate: StagingGate,
+}
+
+/// Whether production needs a finished staging deployment of the same commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StagingGate {
+    /// Production only takes commits staging finished deploying (the default).
+    Required,
+    /// The gate is off for every production deploy.
+    Off,
+}
+
+/// `[notes]`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NotesConfig {
+    /// The repository's web URL, for compare links (e.g. `https://github.com/org/app`).
+    pub repository_url: Option<Url>,
+}
+
+/// Which environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EnvironmentName {
+    /// Every push to main.
+    Staging,
+    /// Release tags only.
+    Production,
+}
+
+impl EnvironmentName {
+    /// Both, in pipeline order.
+    pub const ALL: [Self; 2] = [Self::Staging, Self::Production];
+
+    /// `staging` or `production`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Staging => "staging",
+            Self::Production => "production",
+        }
+    }
+}
+
+impl fmt::Display for EnvironmentName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for EnvironmentName {
+    type Err = BadInput;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "staging" => Ok(Self::Staging),
+            "production" => Ok(Self::Production),
+            other => Err(BadInput(format!(
+                "unknown environment `{other}`: use `staging` or `production`"
+            ))),
+        }
+    }
+}
+
+/// `[environments.NAME]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvironmentConfig {
+    /// Which one.
+    pub name: EnvironmentName,
+    /// The Coolify application.
+    pub app: ApplicationUuid,
+    /// The git branch Coolify builds.
+    pub branch: String,
+    /// The health endpoint that reports the running commit.
+    pub health_url: Url,
+    /// Declared environment variables.
+    pub env: BTreeMap<String, String>,
+    /// `[probe]` with this environment's overrides applied.
+    pub probe: ProbeConfig,
+}
+
+impl Config {
+    /// The default location: `deploy.toml` at the repository root.
+    pub fn default_path(repository_root: &Path) -> PathBuf {
+        repository_root.join(FILE_NAME)
+    }
+
+    /// Read and validate a config file; `COOLIFY_URL` in `environment` overrides
+    /// `coolify.url`.
+    ///
+    /// # Errors
+    ///
+    /// [`BadInput`] naming the file, the key (with its line) and the fix.
+    pub fn load(path: &Path, environment: &Environment) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            BadInput(if error.kind() == std::io::ErrorKind::NotFound {
+                format!(
+                    "no config at {}: copy deploy.toml from the stagegate repository and fill in your apps, or pass --config PATH",
+                    path.display()
+                )
+            } else {
+                format!("cannot read {}: {error}", path.display())
+            })
+        })?;
+        Self::parse(&text, path, environment)
+    }
+
+    /// Validate config text as if read from `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`BadInput`] naming the file, the key (with its line) and the fix.
+    pub fn parse(text: &str, path: &Path, environment: &Environment) -> anyhow::Result<Self> {
+        let raw: RawConfig = toml::from_str(text).map_err(|error| {
+            let line = error
+                .span()
+                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+            BadInput(match line {
+                Some(line) => format!("{}, line {line}: {}", path.display(), error.message()),
+                None => format!("{}: {}", path.display(), error.message()),
+            })
+        })?;
+        let invalid =
+            |key: &str, message: String| BadInput(format!("{}: {key}: {message}", path.display()));
+
+        let mut url = raw.coolify.url;
+        if let Some(overridden) = environment.get("COOLIFY_URL") {
+            url = Url::parse(overridden).map_err(|error| {
+                BadInput(format!(
+                    "COOLIFY_URL `{overridden}` is not a URL ({error}); set it like https://coolify.example.com"
+                ))
+            })?;
+        }
+        check_coolify_url(&url).map_err(|message| invalid("coolify.url", message))?;
+
+        let token_env = raw
+            .coolify
+            .token_env
+            .unwrap_or_else(|| "COOLIFY_TOKEN".to_owned());
+        if token_env.is_empty()
+            || !token_env
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(invalid(
+                "coolify.token_env",
+                format!(
+                    "`{token_env}` is not an environment variable name; use e.g. COOLIFY_TOKEN"
+                ),
+            )
+            .into());
+        }
+
+        let deploy = raw.deploy.unwrap_or_default();
+        let mut environments = raw.environments;
+        let mut take = |name: EnvironmentName| -> anyhow::Result<EnvironmentConfig> {
+            let section = environments.remove(name.as_str()).ok_or_else(|| {
+                invalid(
+                    &format!("environments.{name}"),
+                    format!("missing; add an [environments.{name}] table with app, branch and health_url"),
+                )
+            })?;
+            let mut probe = match section.probe {
+                Some(overrides) => raw.probe.overlay(&overrides),
+                None => raw.probe.clone(),
+            };
+            // stagegate's own defaults: detect a new version within a second of it answering
+            // and confirm it quickly, so a verified deploy is not intervals slower than Coolify.
+            let interval = *probe.interval.get_or_insert(DEFAULT_PROBE_INTERVAL);
+            probe
+                .confirm_interval
+                .get_or_insert(DEFAULT_CONFIRM_INTERVAL.min(interval));
+            // A probe that checks no version would pass against the old container.
+            if probe.expect_json.is_none()
+                && probe.expect_json_matches.is_none()
+                && probe.expect_body_contains.is_none()
+            {
+                probe.expect_json = Some(BTreeMap::from([(
+                    "/commit".to_owned(),
+                    serde_json::Value::String("{commit}".to_owned()),
+                )]));
+            }
+            let branch = section.branch.unwrap_or_else(|| "main".to_owned());
+            if branch.is_empty()
+                || branch == "HEAD"
+                || branch.contains("..")
+                || branch.starts_with('/')
+            {
+                return Err(invalid(
+                    &format!("environments.{name}.branch"),
+                    format!("`{branch}` is not a branch Coolify can build; use e.g. main"),
+                )
+                .into());
+            }
+            for key in section.env.keys() {
+                if !is_env_key(key) {
+                    return Err(invalid(
+                        &format!("environments.{name}.env"),
+                        format!("`{key}` is not a valid variable name (letters, digits, `_` and `.`, not starting with a digit)"),
+                    )
+                    .into());
+                }
+            }
+            Ok(EnvironmentConfig {
+                name,
+                app: section.app,
+                branch,
+                health_url: section.health_url,
+                env: section.env,
+                probe,
+            })
+        };
+        let staging = take(EnvironmentName::Staging)?;
+        let production = take(EnvironmentName::Production)?;
+        if let Some(unknown) = environments.keys().next() {
+            return Err(invalid(
+                &format!("environments.{unknown}"),
+                "unknown environment; only `staging` and `production` exist".to_owned(),
+            )
+            .into());
+        }
+        if staging.app == production.app {
+            return Err(invalid(
+                "environments.production.app",
+                format!(
+                    "`{}` is also the staging app; staging and production must be different Coolify applications",
+                    production.app
+                ),
+            )
+            .into());
+        }
+
+        Ok(Self {
+            path: path.to_path_buf(),
+            coolify: CoolifyConfig { url, token_env },
+            tags: raw.tags,
+            deploy: DeployConfig {
+                timeout: deploy
+                    .timeout
+                    .map(|d| d.0)
+                    .unwrap_or(Duration::from_secs(20 * 60)),
+                staging_gate: if deploy.staging_gate.unwrap_or(true) {
+                    StagingGate::Required
+                } else {
+                    StagingGate::Off
+                },
+            },
+            notes: NotesConfig {
+                repository_url: raw.notes.and_then(|notes| notes.repository_url),
+            },
+            staging,
+            production,
+        })
+    }
+
+    /// One environment's section.
+    pub fn environment(&self, name: EnvironmentName) -> &EnvironmentConfig {
+        match name {
+            EnvironmentName::Staging => &self.staging,
+            EnvironmentName::Production => &self.production,
+        }
+    }
+
+    /// The Coolify token from the variable `coolify.token_env` names.
+    ///
+    /// # Errors
+    ///
+    /// [`BadInput`] when the variable is unset or empty.
+    pub fn token(&self, environment: &Environment) -> anyhow::Result<SecretString> {
+        let name = &self.coolify.token_env;
+        environment
+            .get(name)
+            .map(|token| SecretString::from(token.to_owned()))
+            .ok_or_else(|| {
+                BadInput(format!(
+                    "{name} is not set: export a Coolify API token with the read, write and deploy abilities as {name}"
+                ))
+                .into()
+            })
+    }
+}
+
+/// http is only for a Coolify on this machine.
+fn check_coolify_url(url: &Url) -> Result<(), String> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(url) => Ok(()),
+        "http" => Err(format!(
+            "`{url}` uses http, which would send the API token in clear text; use https (http is accepted only for localhost)"
+        )),
+        scheme => Err(format!("`{url}` has scheme `{scheme}`; use https://")),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain == "localhost",
+        Some(url::Host::Ipv4(address)) => address.is_loopback(),
+        Some(url::Host::Ipv6(address)) => address.is_loopback(),
+        None => false,
+    }
+}
+
+fn is_env_key(key: &str) -> bool {
+    let mut chars = key.chars();
+    chars
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    coolify: RawCoolify,
+    #[serde(default)]
+    tags: TagPolicy,
+    deploy: Option<RawDeploy>,
+    #[serde(default)]
+    probe: ProbeConfig,
+    notes: Option<RawNotes>,
+    #[serde(default)]
+    environments: BTreeMap<String, RawEnvironment>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCoolify {
+    url: Url,
+    token_env: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDeploy {
+    timeout: Option<HumanDuration>,
+    staging_gate: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotes {
+    repository_url: Option<Url>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnvironment {
+    app: ApplicationUuid,
+    branch: Option<String>,
+    health_url: Url,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    probe: Option<ProbeConfig>,
+}
+
+/// A humantime duration such as `20m`.
+#[derive(Debug, Clone, Copy)]
+struct HumanDuration(Duration);
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        humantime::parse_duration(&text)
+            .map(HumanDuration)
+            .map_err(|error| {
+                serde::de::Error::custom(format!(
+                    "`{text}` is not a duration ({error}); write e.g. \"20m\" or \"90s\""
+                ))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+[coolify]
+url = "https://coolify.example.com"
+
+[environments.staging]
+app = "staging-app-uuid"
+health_url = "https://staging.example.com/healthz"
+env = { ENVIRONMENT = "staging" }
+
+[environments.production]
+app = "production-app-uuid"
+health_url = "https://example.com/healthz"
+"#;
+
+    fn parse(text: &str) -> anyhow::Result<Config> {
+        Config::parse(text, Path::new("deploy.toml"), &Environment::default())
+    }
+
+    fn error(text: &str) -> String {
+        let error = parse(text).unwrap_err();
+        assert!(error.is::<BadInput>(), "{error:?}");
+        error.to_string()
+    }
+
+    #[test]
+    fn defaults_are_filled_in() {
+        let config = parse(EXAMPLE).unwrap();
+        assert_eq!(config.coolify.token_env, "COOLIFY_TOKEN");
+        assert_eq!(config.deploy.timeout, Duration::from_secs(1200));
+        assert_eq!(config.deploy.staging_gate, StagingGate::Required);
+        assert_eq!(config.staging.branch, "main");
+        assert_eq!(config.staging.env["ENVIRONMENT"], "staging");
+        assert_eq!(config.production.app.to_string(), "production-app-uuid");
+    }
+
+    #[test]
+    fn the_repository_example_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy.toml");
+        Config::load(&path, &Environment::default()).unwrap();
+    }
+
+    #[test]
+    fn unknown_keys_name_the_key_and_line() {
+        let message = error(&format!("{EXAMPLE}\n[deploy]\ntimout = \"5m\"\n"));
+        assert!(message.contains("timout"), "{message}");
+        assert!(
+            message.contains("deploy.toml, line 15: unknown field `timout`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn bad_durations_say_how_to_write_one() {
+        let message = error(&format!("{EXAMPLE}\n[deploy]\ntimeout = \"soon\"\n"));
+        assert!(message.contains("`soon` is not a duration"), "{message}");
+    }
+
+    #[test]
+    fn the_probe_checks_the_commit_unless_told_otherwise() {
+        let config = parse(EXAMPLE).unwrap();
+        let expected = BTreeMap::from([("/commit".to_owned(), serde_json::json!("{commit}"))]);
+        assert_eq!(config.staging.probe.expect_json, Some(expected));
+        let config = parse(&format!(
+            "{EXAMPLE}\n[probe]\nexpect_body_contains = \"{{version}}\"\n"
+        ))
+        .unwrap();
+        assert_eq!(config.production.probe.expect_json, None);
+    }
+
+    #[test]
+    fn http_is_refused_except_for_loopback() {
+        let message =
+            error(&EXAMPLE.replace("https://coolify.example.com", "http://coolify.example.com"));
+        assert!(message.contains("clear text"), "{message}");
+        parse(&EXAMPLE.replace("https://coolify.example.com", "http://127.0.0.1:8000")).unwrap();
+        parse(&EXAMPLE.replace("https://coolify.example.com", "http://localhost:8000")).unwrap();
+    }
+
+    #[test]
+    fn coolify_url_overrides_the_file() {
+        let environment = Environment::from_pairs([("COOLIFY_URL", "http://127.0.0.1:9")]);
+        let config = Config::parse(EXAMPLE, Path::new("deploy.toml"), &environment).unwrap();
+        assert_eq!(config.coolify.url.as_str(), "http://127.0.0.1:9/");
+        let environment = Environment::from_pairs([("COOLIFY_URL", "http://coolify.internal")]);
+        assert!(Config::parse(EXAMPLE, Path::new("deploy.toml"), &environment).is_err());
+    }
+
+    #[test]
+    fn both_environments_are_required_and_distinct() {
+        let message = error(&EXAMPLE.replace("[environments.production]", "[environments.prod]"));
+        assert!(
+            message.contains("environments.production: missing"),
+            "{message}"
+        );
+        let message = error(&EXAMPLE.replace("production-app-uuid", "staging-app-uuid"));
+        assert!(message.contains("also the staging app"), "{message}");
+    }
+
+    #[test]
+    fn the_token_comes_from_the_named_variable_only() {
+        let config = parse(EXAMPLE).unwrap();
+        let message = config
+            .token(&Environment::default())
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("COOLIFY_TOKEN is not set"), "{message}");
+        let environment = Environment::from_pairs([("COOLIFY_TOKEN", "1|secret")]);
+        use secrecy::ExposeSecret as _;
+        assert_eq!(
+            config.token(&environment).unwrap().expose_secret(),
+            "1|secret"
+        );
+    }
+
+    #[test]
+    fn environment_probe_tables_override_the_defaults() {
+        let text = format!(
+            "{EXAMPLE}\n[probe]\ndeadline = \"1m\"\n[environments.production.probe]\ndeadline = \"10m\"\n"
+        )
+        .replace(
+            "[environments.production]\napp = \"production-app-uuid\"\nhealth_url = \"https://example.com/healthz\"\n",
+            "",
+        );
+        let text = format!(
+            "{text}\n[environments.production]\napp = \"production-app-uuid\"\nhealth_url = \"https://example.com/healthz\"\n"
+        );
+        // A table may only be defined once; the override form above is a sub-table.
+        let config = parse(&text).unwrap();
+        assert_ne!(config.staging.probe, config.production.probe);
+    }
+
+    #[test]
+    fn probe_defaults_follow_an_environment_interval() {
+        let config = parse(EXAMPLE).unwrap();
+        assert_eq!(config.staging.probe.interval, Some(DEFAULT_PROBE_INTERVAL));
+        assert_eq!(
+            config.staging.probe.confirm_interval,
+            Some(DEFAULT_CONFIRM_INTERVAL)
+        );
+        let text = EXAMPLE.replace(
+            "health_url = \"https://example.com/healthz\"\n",
+            "health_url = \"https://example.com/healthz\"\nprobe = { interval = \"100ms\" }\n",
+        );
+        let config = parse(&text).unwrap();
+        let probe = &config.production.probe;
+        assert_eq!(probe.confirm_interval, Some(Duration::from_millis(100)));
+        let url = config.production.health_url.clone();
+        let variables = health_probe::Variables::new().with("commit", "abc");
+        probe.to_spec(url, &variables).unwrap();
+    }
+
+    #[test]
+    fn declared_variable_names_are_checked() {
+        let message = error(&EXAMPLE.replace("ENVIRONMENT = ", "\"1BAD\" = "));
+        assert!(message.contains("`1BAD`"), "{message}");
+    }
+}

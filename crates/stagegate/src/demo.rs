@@ -1,0 +1,480 @@
+//! `demo`: the whole story on this machine, with no Coolify account.
+//!
+//! A temporary git repository with a few Conventional Commits, the fake Coolify of
+//! `coolify-client` on loopback, and a small local app per environment whose health endpoint
+//! reports the commit it runs, switching over a moment after each deployment finishes, like a
+//! real container. Then the real flows run in order: deploy staging, release, deploy
+//! production, a release whose production build fails and rolls itself back, and a rollback.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use coolify_client::{ApplicationUuid, AutoDeploy};
+use coolify_fake::{FakeApplication, FakeCoolify};
+use serde::Serialize;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::config::EnvironmentName;
+use crate::deploy::{AutoRollback, ProductionOptions, StagingOptions};
+use crate::environment::Environment;
+use crate::exit::{Exit, message};
+use crate::release::ReleaseOptions;
+use crate::rollback::RollbackOptions;
+use crate::session::Session;
+
+/// Whether the demo's repository is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Keep {
+    /// Delete it at the end.
+    #[default]
+    No,
+    /// Keep it and print where it is.
+    Yes,
+}
+
+/// One step of the demo.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoStep {
+    /// The command a user would type.
+    pub command: String,
+    /// Its exit code.
+    pub exit_code: u8,
+    /// What it did, in one line.
+    pub result: String,
+}
+
+/// The demo's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoReport {
+    /// Every step, in order.
+    pub steps: Vec<DemoStep>,
+    /// The repository, when kept.
+    pub repository: Option<String>,
+}
+
+impl fmt::Display for DemoReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "The demo ran {} commands:", self.steps.len())?;
+        for step in &self.steps {
+            writeln!(f, "\n$ {}   # exit {}", step.command, step.exit_code)?;
+            writeln!(f, "  {}", step.result.replace('\n', "\n  "))?;
+        }
+        if let Some(repository) = &self.repository {
+            writeln!(f, "\nThe demo repository is kept at {repository}")?;
+        }
+        write!(
+            f,
+            "\nNext: copy deploy.toml into your repository, point it at your Coolify, and read docs/RELEASING.md."
+        )
+    }
+}
+
+/// The health state of the demo's two apps: the commit each one reports.
+#[derive(Debug, Clone, Default)]
+struct Serving {
+    staging: Arc<Mutex<String>>,
+    production: Arc<Mutex<String>>,
+}
+
+impl Serving {
+    fn slot(&self, environment: EnvironmentName) -> Arc<Mutex<String>> {
+        match environment {
+            EnvironmentName::Staging => Arc::clone(&self.staging),
+            EnvironmentName::Production => Arc::clone(&self.production),
+        }
+    }
+}
+
+/// How long a demo app keeps serving the old commit after its deployment finished.
+const SWITCH_OVER: Duration = Duration::from_millis(600);
+
+/// Run the demo.
+///
+/// # Errors
+///
+/// When a local server cannot start, the repository cannot be written, or a step that must
+/// succeed fails (the failing release is expected to fail and does not count).
+pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
+    let output = &session.output;
+    let directory = tempfile::Builder::new()
+        .prefix("stagegate-demo-")
+        .tempdir()
+        .context("demo: create a temporary directory")?;
+    let root = directory.path().to_path_buf();
+    let repository = DemoRepo::init(&root).context("demo: create the repository")?;
+
+    let token = "demo|stagegate-demo-token";
+    let fake = FakeCoolify::start_with_token(token)
+        .await
+        .context("demo: start the fake Coolify")?;
+    let app = |uuid: &str| {
+        FakeApplication::new(uuid)
+            .name(uuid)
+            .auto_deploy(AutoDeploy::Disabled)
+            .queue_time(Duration::from_millis(300))
+            .build_time(Duration::from_millis(1200))
+    };
+    let staging_app = fake.add_application(app("staging-app"));
+    let production_app = fake.add_application(app("production-app"));
+
+    let serving = Serving::default();
+    let staging_url = serve_health(
+        EnvironmentName::Staging,
+        serving.slot(EnvironmentName::Staging),
+    )
+    .await
+    .context("demo: start the staging app")?;
+    let production_url = serve_health(
+        EnvironmentName::Production,
+        serving.slot(EnvironmentName::Production),
+    )
+    .await
+    .context("demo: start the production app")?;
+    {
+        let serving = serving.clone();
+        let staging_app = staging_app.clone();
+        fake.on_deployment_finished(move |finished| {
+            let slot = if finished.application == staging_app {
+                serving.slot(EnvironmentName::Staging)
+            } else {
+                serving.slot(EnvironmentName::Production)
+            };
+            let commit = finished.commit.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(SWITCH_OVER).await;
+                *slot
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = commit;
+            });
+        });
+    }
+
+    std::fs::write(
+        root.join("deploy.toml"),
+        demo_config(
+            &fake.base_url(),
+            &staging_app,
+            &production_app,
+            &staging_url,
+            &production_url,
+        ),
+    )
+    .context("demo: write deploy.toml")?;
+    repository.commit("deploy.toml", "chore: add the deploy config\n")?;
+
+    // Only what the demo needs: its token, and never a COOLIFY_URL that would point elsewhere.
+    let environment = Environment::from_pairs([("STAGEGATE_DEMO_TOKEN", token)]);
+    let demo_session = Session::new(environment, output.clone())
+        .with_repo(&root)
+        .with_invocation(session.invocation.clone());
+
+    let mut steps = Vec::new();
+    let mut run = Runner {
+        session: &demo_session,
+        steps: &mut steps,
+    };
+
+    output.step("── 1. Two changes land on main; CI deploys main to staging and verifies it");
+    repository.commit("src/greet.txt", "feat: greet users by name\n")?;
+    repository.commit(
+        "src/greet.txt",
+        "fix: keep the greeting under 80 characters\n",
+    )?;
+    run.deploy_staging().await?;
+
+    output.step("── 2. Release what staging verified, then deploy the tag to production");
+    let first = run.release().await?;
+    run.deploy_production(&first, AutoRollback::Off).await?;
+
+    output.step("── 3. A second feature goes through the same gates");
+    repository.commit("src/farewell.txt", "feat(api): add a farewell endpoint\n")?;
+    run.deploy_staging().await?;
+    let second = run.release().await?;
+    run.deploy_production(&second, AutoRollback::Off).await?;
+
+    output.step(
+        "── 4. A third release builds on staging but its production build fails: it rolls itself back",
+    );
+    repository.commit("src/farewell.txt", "perf: cache the farewell text\n")?;
+    run.deploy_staging().await?;
+    let third = run.release().await?;
+    fake.fail_next_deployment(&production_app);
+    run.deploy_production(&third, AutoRollback::On).await?;
+
+    output.step("── 5. Go back one more release by hand, and look at both environments");
+    let command = session.invocation.command("rollback");
+    run.announce(&command);
+    let result = crate::rollback::rollback(&demo_session, &RollbackOptions::default()).await;
+    run.record(
+        &command,
+        result.map(|report| report.to_string()),
+        Expect::Success,
+    )?;
+    let command = session.invocation.command("status");
+    run.announce(&command);
+    let result = crate::status::status(&demo_session).await;
+    run.record(
+        &command,
+        result.map(|report| report.to_string()),
+        Expect::Success,
+    )?;
+
+    let repository = match keep {
+        Keep::Yes => Some(directory.keep().display().to_string()),
+        Keep::No => None,
+    };
+    Ok(DemoReport { steps, repository })
+}
+
+/// Whether a demo step is meant to succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Success,
+    Failure,
+}
+
+/// Runs the demo's commands through the library and keeps what each did.
+struct Runner<'a> {
+    session: &'a Session,
+    steps: &'a mut Vec<DemoStep>,
+}
+
+impl Runner<'_> {
+    fn announce(&self, command: &str) {
+        self.session.output.step(format!("$ {command}"));
+    }
+
+    async fn deploy_staging(&mut self) -> anyhow::Result<()> {
+        let command = self.session.invocation.command("deploy staging");
+        self.announce(&command);
+        let result = crate::deploy::staging(self.session, &StagingOptions::head()).await;
+        self.record(
+            &command,
+            result.map(|report| report.to_string()),
+            Expect::Success,
+        )
+        .map(drop)
+    }
+
+    /// Cut a release; returns its tag.
+    async fn release(&mut self) -> anyhow::Result<String> {
+        let command = self.session.invocation.command("release");
+        self.announce(&command);
+        let report = crate::release::release(self.session, &ReleaseOptions::default())
+            .await
+            .with_context(|| format!("demo: `{command}` failed"))?;
+        let summary = format!(
+            "tagged {} on {}{}",
+            report.tag,
+            crate::repo::short(&report.commit),
+            report
+                .previous
+                .as_ref()
+                .map(|previous| format!(" (after {previous})"))
+                .unwrap_or_default()
+        );
+        self.record(&command, Ok(summary), Expect::Success)?;
+        Ok(report.tag)
+    }
+
+    /// Deploy a tag to production; with `--auto-rollback` the demo expects it to fail.
+    async fn deploy_production(
+        &mut self,
+        tag: &str,
+        auto_rollback: AutoRollback,
+    ) -> anyhow::Result<()> {
+        let (command, expect) = match auto_rollback {
+            AutoRollback::Off => (
+                self.session
+                    .invocation
+                    .command(format_args!("deploy production --tag {tag}")),
+                Expect::Success,
+            ),
+            AutoRollback::On => (
+                self.session.invocation.command(format_args!(
+                    "deploy production --tag {tag} --auto-rollback"
+                )),
+                Expect::Failure,
+            ),
+        };
+        self.announce(&command);
+        let mut options = ProductionOptions::tag(tag);
+        options.auto_rollback = auto_rollback;
+        let result = crate::deploy::production(self.session, &options).await;
+        self.record(&command, result.map(|report| report.to_string()), expect)
+            .map(drop)
+    }
+
+    /// Keep what a command did; an outcome other than the expected one ends the demo.
+    fn record(
+        &mut self,
+        command: &str,
+        result: anyhow::Result<String>,
+        expect: Expect,
+    ) -> anyhow::Result<String> {
+        let (exit, text) = match (result, expect) {
+            (Ok(text), Expect::Success) => (Exit::Done, text),
+            (Err(error), Expect::Failure) => {
+                let text = format!("error: {}", message(&error));
+                self.session.output.step(&text);
+                (Exit::of(&error), text)
+            }
+            (Ok(text), Expect::Failure) => {
+                anyhow::bail!("demo: `{command}` was meant to fail but did: {text}")
+            }
+            (Err(error), Expect::Success) => {
+                return Err(error.context(format!("demo: `{command}` failed")));
+            }
+        };
+        self.steps.push(DemoStep {
+            command: command.to_owned(),
+            exit_code: exit.code(),
+            result: text.clone(),
+        });
+        Ok(text)
+    }
+}
+
+fn demo_config(
+    coolify: &str,
+    staging: &ApplicationUuid,
+    production: &ApplicationUuid,
+    staging_url: &str,
+    production_url: &str,
+) -> String {
+    format!(
+        r#"# The demo's deploy config: a fake Coolify and two local apps on loopback.
+[coolify]
+url = "{coolify}"
+token_env = "STAGEGATE_DEMO_TOKEN"
+
+[deploy]
+timeout = "2m"
+
+[probe]
+interval = "200ms"
+attempt_timeout = "2s"
+deadline = "20s"
+success_threshold = 2
+expect_json = {{ "/commit" = "{{commit}}", "/environment" = "{{environment}}" }}
+
+[environments.staging]
+app = "{staging}"
+health_url = "{staging_url}"
+
+[environments.production]
+app = "{production}"
+health_url = "{production_url}"
+"#
+    )
+}
+
+/// A tiny HTTP server on loopback answering every request with
+/// `{"commit": .., "environment": ..}`, where the commit is whatever `serving` holds at the
+/// time: a stand-in for an app's health endpoint. Returns the endpoint's URL.
+///
+/// # Errors
+///
+/// When no loopback port can be bound.
+pub async fn serve_health(
+    environment: EnvironmentName,
+    serving: Arc<Mutex<String>>,
+) -> std::io::Result<String> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let url = format!("http://{}/healthz", listener.local_addr()?);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let serving = Arc::clone(&serving);
+            tokio::spawn(async move {
+                let mut buffer = vec![0_u8; 4096];
+                let mut read = 0;
+                // Read the request head; the body (there is none) is ignored.
+                while !buffer[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buffer[read..]).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => read += n,
+                    }
+                    if read == buffer.len() {
+                        return;
+                    }
+                }
+                let commit = serving
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .clone();
+                let body =
+                    serde_json::json!({ "commit": commit, "environment": environment.as_str() })
+                        .to_string();
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    Ok(url)
+}
+
+/// The demo's git repository.
+struct DemoRepo {
+    repository: git2::Repository,
+    root: std::path::PathBuf,
+}
+
+impl DemoRepo {
+    fn init(root: &Path) -> anyhow::Result<Self> {
+        let repository = git2::Repository::init(root)?;
+        {
+            let mut config = repository.config()?;
+            config.set_str("user.name", "Demo Developer")?;
+            config.set_str("user.email", "demo@example.com")?;
+        }
+        Ok(Self {
+            repository,
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// Append a line to `file` and commit it with `message`.
+    fn commit(&self, file: &str, message: &str) -> anyhow::Result<()> {
+        let path = self.root.join(file);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        if file != "deploy.toml" {
+            let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+            text.push_str(message.lines().next().unwrap_or_default());
+            text.push('\n');
+            std::fs::write(&path, text)?;
+        }
+        let mut index = self.repository.index()?;
+        index.add_path(Path::new(file))?;
+        index.write()?;
+        let tree = self.repository.find_tree(index.write_tree()?)?;
+        let signature = self.repository.signature()?;
+        let parents = match self.repository.head() {
+            Ok(head) => vec![head.peel_to_commit()?],
+            Err(_) => Vec::new(),
+        };
+        let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
+        self.repository
+            .commit(
+                Some("HEAD"),
+                &signature,
+                &signature,
+                message,
+                &tree,
+                &parents,
+            )
+            .with_context(|| format!("commit {message:?}"))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,474 @@
+//! What the deploying flows share: the open repository, config, Coolify client and prober,
+//! and the one way a commit is put on an environment (pin, deploy, follow, probe).
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use coolify_client::{
+    Client, Deployment, DeploymentOrigin, FollowEvent, FollowOptions, ForceRebuild, PollSchedule,
+};
+use git2::Oid;
+use health_probe::{Outcome, ProbeSpec, Prober, ProgressEvent, Variables};
+use serde::Serialize;
+use tag_policy::{ReleaseTag, Releases};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, EnvironmentName};
+use crate::exit::Refused;
+use crate::output::Output;
+use crate::repo::{Repo, short};
+use crate::session::Session;
+
+/// An open repository, its config and the clients, for one flow.
+pub(crate) struct Pipeline {
+    pub(crate) repo: Repo,
+    pub(crate) config: Config,
+    pub(crate) coolify: Client,
+    pub(crate) prober: Prober,
+    pub(crate) output: Output,
+    /// How the user runs stagegate, for the commands messages name.
+    pub(crate) invocation: crate::Invocation,
+}
+
+/// What putting a commit on an environment did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rollout {
+    /// Which environment.
+    pub environment: EnvironmentName,
+    /// The full SHA now serving.
+    pub commit: String,
+    /// The release tag deployed, if any.
+    pub tag: Option<String>,
+    /// The Coolify deployment that built it.
+    pub deployment: String,
+    /// Whether the deployment was queued by this run or joined an identical one in flight.
+    pub joined_existing: bool,
+    /// How long each phase took.
+    pub timings: Timings,
+    /// The health evidence.
+    pub probe: Outcome,
+}
+
+/// Phase durations of a rollout, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Timings {
+    /// Pin and trigger.
+    pub trigger_ms: u64,
+    /// From trigger until Coolify reported a terminal status.
+    pub deployment_ms: u64,
+    /// From then until the health endpoint proved the commit.
+    pub probe_ms: u64,
+    /// Everything.
+    pub total_ms: u64,
+}
+
+impl std::fmt::Display for Timings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "deployment {}, probe {}, total {}",
+            seconds(self.deployment_ms),
+            seconds(self.probe_ms),
+            seconds(self.total_ms)
+        )
+    }
+}
+
+pub(crate) fn seconds(millis: u64) -> String {
+    format!("{:.1}s", millis as f64 / 1000.0)
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// What an environment runs, as far as Coolify knows.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Live {
+    /// The commit of the newest finished deployment.
+    pub commit: Option<String>,
+    /// Its deployment uuid.
+    pub deployment: Option<String>,
+    /// The release tags of that commit, lowest precedence first.
+    pub tags: Vec<String>,
+    /// A queued or running deployment, if any.
+    pub in_flight: Option<InFlight>,
+}
+
+/// A deployment that has not finished.
+#[derive(Debug, Clone, Serialize)]
+pub struct InFlight {
+    /// Its uuid.
+    pub deployment: String,
+    /// Its commit, once Coolify resolved it.
+    pub commit: Option<String>,
+    /// `queued` or `in_progress`.
+    pub status: String,
+}
+
+impl Live {
+    /// `v1.2.0 (abc1234)`, `abc1234`, or `nothing yet`.
+    pub fn describe(&self) -> String {
+        match (&self.commit, self.tags.last()) {
+            (Some(commit), Some(tag)) => format!("{tag} ({})", short(commit)),
+            (Some(commit), None) => short(commit).to_owned(),
+            (None, _) => "no finished deployment".to_owned(),
+        }
+    }
+}
+
+impl Live {
+    /// The highest release tag of the live commit.
+    pub fn current_release(&self, releases: &Releases) -> Option<ReleaseTag> {
+        self.tags
+            .iter()
+            .filter_map(|name| releases.find(name))
+            .map(|release| release.tag().clone())
+            .max()
+    }
+}
+
+impl Pipeline {
+    /// What production runs once no deployment is in flight: waits for one (except in a
+    /// dry run, which never waits), then reads what is live.
+    pub(crate) async fn settle_production(
+        &self,
+        releases: &Releases,
+        dry_run: crate::DryRun,
+    ) -> anyhow::Result<Live> {
+        if !dry_run.is_dry() {
+            self.wait_for_in_flight(EnvironmentName::Production).await?;
+        }
+        self.live(EnvironmentName::Production, releases).await
+    }
+
+    /// Open the repository and config and build the clients.
+    pub(crate) fn open(session: &Session) -> anyhow::Result<Self> {
+        let repo = session.open_repo()?;
+        let config = session.load_config(&repo)?;
+        let token = config.token(&session.environment)?;
+        let coolify = Client::builder(config.coolify.url.as_str(), token)
+            .user_agent(concat!("stagegate/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("set up the Coolify client")?;
+        let prober = Prober::new().context("set up the health prober")?;
+        Ok(Self {
+            repo,
+            config,
+            coolify,
+            prober,
+            output: session.output.clone(),
+            invocation: session.invocation.clone(),
+        })
+    }
+
+    pub(crate) fn releases(&self) -> anyhow::Result<Releases> {
+        Releases::list(self.repo.git(), &self.config.tags).context("list the release tags")
+    }
+
+    /// What an environment runs now.
+    pub(crate) async fn live(
+        &self,
+        environment: EnvironmentName,
+        releases: &Releases,
+    ) -> anyhow::Result<Live> {
+        let app = &self.config.environment(environment).app;
+        let finished = self
+            .coolify
+            .latest_finished_deployment(app)
+            .await
+            .with_context(|| format!("read {environment}'s deployments"))?;
+        let in_flight = self
+            .coolify
+            .in_flight_deployment(app)
+            .await
+            .with_context(|| format!("read {environment}'s deployments"))?;
+        Ok(self.describe_live(finished.as_ref(), in_flight.as_ref(), releases))
+    }
+
+    fn describe_live(
+        &self,
+        finished: Option<&Deployment>,
+        in_flight: Option<&Deployment>,
+        releases: &Releases,
+    ) -> Live {
+        let commit = finished.and_then(|d| d.resolved_commit().map(str::to_owned));
+        let tags = commit
+            .as_deref()
+            .and_then(|commit| Oid::from_str(commit).ok())
+            .map(|oid| {
+                releases
+                    .at_commit(oid)
+                    .map(|release| release.tag().name().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Live {
+            commit,
+            deployment: finished.map(|d| d.deployment_uuid.to_string()),
+            tags,
+            in_flight: in_flight.map(|d| InFlight {
+                deployment: d.deployment_uuid.to_string(),
+                commit: d.resolved_commit().map(str::to_owned),
+                status: d.status.to_string(),
+            }),
+        }
+    }
+
+    /// The placeholders of `expect_json`.
+    pub(crate) fn variables(
+        environment: EnvironmentName,
+        commit: &str,
+        tag: Option<&ReleaseTag>,
+    ) -> Variables {
+        let mut variables = Variables::new()
+            .with("commit", commit)
+            .with("short_commit", short(commit))
+            .with("environment", environment.as_str());
+        if let Some(tag) = tag {
+            variables.insert("tag", tag.name());
+            variables.insert("version", tag.version_str());
+        }
+        variables
+    }
+
+    pub(crate) fn probe_spec(
+        &self,
+        environment: EnvironmentName,
+        commit: &str,
+        tag: Option<&ReleaseTag>,
+    ) -> anyhow::Result<ProbeSpec> {
+        let section = self.config.environment(environment);
+        section
+            .probe
+            .to_spec(
+                section.health_url.clone(),
+                &Self::variables(environment, commit, tag),
+            )
+            .map_err(|error| {
+                crate::BadInput(format!("{}: [probe]: {error}", self.config.path.display())).into()
+            })
+    }
+
+    /// Probe an environment until it proves it serves `commit`.
+    pub(crate) async fn probe(
+        &self,
+        environment: EnvironmentName,
+        commit: &str,
+        tag: Option<&ReleaseTag>,
+    ) -> anyhow::Result<Outcome> {
+        let spec = self.probe_spec(environment, commit, tag)?;
+        let output = self.output.clone();
+        output.step(format!(
+            "{environment}: probing {} until it reports {}",
+            spec.url(),
+            short(commit)
+        ));
+        let outcome = self
+            .prober
+            .probe_with(&spec, &CancellationToken::new(), |event| {
+                report_probe_event(&output, environment, event);
+            })
+            .await;
+        Ok(outcome)
+    }
+
+    /// Follow a deployment to its end, reporting status changes.
+    pub(crate) async fn follow(
+        &self,
+        environment: EnvironmentName,
+        deployment: &coolify_client::DeploymentUuid,
+    ) -> Result<Deployment, coolify_client::Error> {
+        let output = self.output.clone();
+        // Polls every 750 ms at most: a finished deployment is seen within that, at well under
+        // two requests a second.
+        let options = FollowOptions {
+            deadline: self.config.deploy.timeout,
+            poll: PollSchedule::new(Duration::from_millis(500), Duration::from_millis(750)),
+        };
+        self.coolify
+            .follow(deployment, &options, move |event| match event {
+                FollowEvent::Status { status, elapsed } => output.progress(format!(
+                    "{environment}: deployment {deployment} {status} ({}s)",
+                    elapsed.as_secs()
+                )),
+                FollowEvent::Commit { commit } => output.detail(format!(
+                    "{environment}: deployment {deployment} builds {}",
+                    short(commit)
+                )),
+                _ => {}
+            })
+            .await
+    }
+
+    /// Pin `commit` on an environment, deploy it, follow the deployment and probe until the
+    /// health endpoint reports it.
+    pub(crate) async fn roll_out(
+        &self,
+        environment: EnvironmentName,
+        commit: &str,
+        tag: Option<&ReleaseTag>,
+    ) -> anyhow::Result<Rollout> {
+        let app = &self.config.environment(environment).app;
+        // Fail on a bad probe config before anything is changed.
+        self.probe_spec(environment, commit, tag)?;
+        let started = Instant::now();
+        self.output.step(format!(
+            "{environment}: pinning app {app} to {} and deploying",
+            short(commit)
+        ));
+        let deployment = self
+            .coolify
+            .deploy_commit(app, commit, ForceRebuild::No)
+            .await
+            .with_context(|| format!("deploy {} to {environment} (app {app})", short(commit)))?;
+        let triggered = Instant::now();
+        if deployment.origin == DeploymentOrigin::AlreadyQueued {
+            self.output.step(format!(
+                "{environment}: a deployment of {} was already queued; following {} instead of stacking another",
+                short(commit),
+                deployment.deployment
+            ));
+        }
+        let finished = self
+            .follow(environment, &deployment.deployment)
+            .await
+            .with_context(|| {
+                format!("follow {environment} deployment {}", deployment.deployment)
+            })?;
+        if let Some(built) = finished.resolved_commit()
+            && !finished.is_of_commit(commit)
+        {
+            anyhow::bail!(
+                "{environment} deployment {} built {} instead of {}; the Coolify server may be older than 4.1.0, which ignores pinned commits",
+                deployment.deployment,
+                short(built),
+                short(commit)
+            );
+        }
+        let deployed = Instant::now();
+        self.output.step(format!(
+            "{environment}: deployment {} finished in {}s",
+            deployment.deployment,
+            deployed.duration_since(triggered).as_secs()
+        ));
+        let probe = self.probe(environment, commit, tag).await?;
+        let done = Instant::now();
+        if !probe.is_healthy() {
+            return Err(
+                anyhow::Error::new(ProbeFailed(probe.clone())).context(format!(
+                    "probe {}",
+                    self.config.environment(environment).health_url
+                )),
+            );
+        }
+        self.output.step(format!(
+            "{environment}: {} serves {} ({} attempts)",
+            self.config.environment(environment).health_url,
+            short(commit),
+            probe.attempt_count()
+        ));
+        Ok(Rollout {
+            environment,
+            commit: commit.to_owned(),
+            tag: tag.map(|tag| tag.name().to_owned()),
+            deployment: deployment.deployment.to_string(),
+            joined_existing: deployment.origin == DeploymentOrigin::AlreadyQueued,
+            timings: Timings {
+                trigger_ms: millis(triggered.duration_since(started)),
+                deployment_ms: millis(deployed.duration_since(triggered)),
+                probe_ms: millis(done.duration_since(deployed)),
+                total_ms: millis(done.duration_since(started)),
+            },
+            probe,
+        })
+    }
+
+    /// Wait for an environment's in-flight deployment instead of stacking another; past the
+    /// deploy timeout, refuse.
+    pub(crate) async fn wait_for_in_flight(
+        &self,
+        environment: EnvironmentName,
+    ) -> anyhow::Result<()> {
+        let app = &self.config.environment(environment).app;
+        let Some(in_flight) = self
+            .coolify
+            .in_flight_deployment(app)
+            .await
+            .with_context(|| format!("read {environment}'s deployments"))?
+        else {
+            return Ok(());
+        };
+        self.output.step(format!(
+            "{environment}: deployment {} is {}; waiting for it before deploying",
+            in_flight.deployment_uuid, in_flight.status
+        ));
+        match self.follow(environment, &in_flight.deployment_uuid).await {
+            Ok(_)
+            | Err(coolify_client::Error::DeploymentFailed { .. })
+            | Err(coolify_client::Error::DeploymentCancelled { .. }) => Ok(()),
+            Err(coolify_client::Error::DeadlineExceeded { after, .. }) => Err(Refused(format!(
+                "{environment} deployment {} is still in flight after {}; wait for it or cancel it in Coolify, then run this again",
+                in_flight.deployment_uuid,
+                humantime::format_duration(after)
+            ))
+            .into()),
+            Err(error) => Err(anyhow::Error::new(error)
+                .context(format!("wait for {environment} deployment {}", in_flight.deployment_uuid))),
+        }
+    }
+
+    /// A sentence on what each environment runs now, for the end of a failure message; it
+    /// never fails (an unreadable environment is said to be unknown).
+    pub(crate) async fn aftermath(&self, releases: &Releases) -> String {
+        let mut parts = Vec::new();
+        for environment in EnvironmentName::ALL {
+            let app = &self.config.environment(environment).app;
+            let pinned = match self.coolify.application(app).await {
+                Ok(application) => application.pinned_commit().map(str::to_owned),
+                Err(_) => None,
+            };
+            let text = match self.live(environment, releases).await {
+                Ok(live) => {
+                    let mut text = format!("{environment} runs {}", live.describe());
+                    if let Some(pinned) = pinned
+                        && live.commit.as_deref() != Some(pinned.as_str())
+                    {
+                        text.push_str(&format!(" (app pinned to {})", short(&pinned)));
+                    }
+                    if let Some(in_flight) = live.in_flight {
+                        text.push_str(&format!(
+                            ", deployment {} still {}",
+                            in_flight.deployment, in_flight.status
+                        ));
+                    }
+                    text
+                }
+                Err(_) => format!("{environment}: unknown (Coolify unreachable)"),
+            };
+            parts.push(text);
+        }
+        parts.join("; ")
+    }
+}
+
+/// A probe that did not prove the commit; its evidence travels with the error.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}", .0.verdict)]
+pub struct ProbeFailed(pub Outcome);
+
+fn report_probe_event(output: &Output, environment: EnvironmentName, event: &ProgressEvent) {
+    match event {
+        ProgressEvent::AttemptFinished {
+            attempt,
+            consecutive_passes,
+            success_threshold,
+        } => output.progress(format!(
+            "{environment}: health {attempt} ({consecutive_passes}/{success_threshold} passes)"
+        )),
+        ProgressEvent::Waiting { .. } | ProgressEvent::Started { .. } => {
+            output.detail(format!("{environment}: {event}"));
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,268 @@
+//! `release`: tag HEAD as the next version once it is live and healthy on staging.
+
+use std::fmt;
+
+use anyhow::Context as _;
+use release_notes::{RangeStart, ReleaseNotes};
+use serde::Serialize;
+use tag_policy::{Channels, PreId, VersionRequest};
+
+use crate::config::EnvironmentName;
+use crate::deploy::{self, DeployReport, ProductionOptions};
+use crate::exit::{BadInput, Refused};
+use crate::pipeline::Pipeline;
+use crate::repo::short;
+use crate::session::{DryRun, Session};
+
+/// How the version is chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub enum Level {
+    /// From the Conventional Commits since the previous release.
+    #[default]
+    Auto,
+    /// A bump level or an explicit version.
+    Request(VersionRequest),
+}
+
+impl std::str::FromStr for Level {
+    type Err = BadInput;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text == "auto" {
+            return Ok(Self::Auto);
+        }
+        text.parse().map(Self::Request).map_err(|error| {
+            BadInput(format!(
+                "{error}; give `patch`, `minor`, `major`, `auto` or a version like 1.4.0"
+            ))
+        })
+    }
+}
+
+/// Whether the new tag is pushed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub enum Push {
+    /// Keep the tag local.
+    #[default]
+    No,
+    /// Push only the new tag to this remote.
+    To(String),
+}
+
+/// What happens after the tag is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Then {
+    /// Nothing: CI deploys the pushed tag.
+    #[default]
+    Stop,
+    /// Run `deploy production` for the new tag.
+    DeployProduction,
+}
+
+/// Options of `release`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReleaseOptions {
+    /// The level.
+    pub level: Level,
+    /// `--pre ID`.
+    pub pre: Option<String>,
+    /// `--push [--remote NAME]`.
+    pub push: Push,
+    /// `--deploy`.
+    pub then: Then,
+    /// `--dry-run`.
+    pub dry_run: DryRun,
+}
+
+/// The result of `release`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleaseReport {
+    /// The new tag.
+    pub tag: String,
+    /// The tagged commit.
+    pub commit: String,
+    /// The release it follows, if any.
+    pub previous: Option<String>,
+    /// The notes: the tag's message.
+    pub notes: String,
+    /// Whether anything was written.
+    pub dry_run: bool,
+    /// The remote the tag was pushed to.
+    pub pushed_to: Option<String>,
+    /// The production deploy, with `--deploy`.
+    pub deploy: Option<DeployReport>,
+}
+
+impl fmt::Display for ReleaseReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verb = if self.dry_run { "would tag" } else { "tagged" };
+        write!(f, "{verb} {} on {}", self.tag, short(&self.commit))?;
+        if let Some(previous) = &self.previous {
+            write!(f, " (previous release {previous})")?;
+        }
+        if let Some(remote) = &self.pushed_to {
+            write!(f, ", pushed to {remote}")?;
+        }
+        writeln!(f)?;
+        if let Some(deploy) = &self.deploy {
+            writeln!(f, "{deploy}")?;
+        }
+        write!(f, "\n{}", self.notes)
+    }
+}
+
+/// Cut a release of HEAD.
+///
+/// # Errors
+///
+/// [`Refused`] for a dirty work tree or when HEAD is not the commit live and healthy on
+/// staging; [`BadInput`] for a version that exists or is not greater than the previous
+/// release, or an empty range with `auto`; git and Coolify failures.
+pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Result<ReleaseReport> {
+    let pipeline = Pipeline::open(session).context("release")?;
+    let repo = &pipeline.repo;
+    let dirty = repo.uncommitted_changes().context("release")?;
+    if !dirty.is_empty() {
+        return Err(anyhow::Error::new(Refused(format!(
+            "the work tree has uncommitted changes ({}); commit or stash them: a release tags exactly what staging verified",
+            dirty.join(", ")
+        )))
+        .context("release"));
+    }
+    let head = repo.resolve_commit("HEAD").context("release")?;
+    let commit = head.to_string();
+    let releases = pipeline.releases().context("release")?;
+    if let Some(existing) = releases.at_commit(head).last() {
+        return Err(anyhow::Error::new(BadInput(format!(
+            "HEAD {} is already released as {}; commit something new first",
+            short(&commit),
+            existing.tag()
+        )))
+        .context("release"));
+    }
+
+    // The staging gate on HEAD: the newest finished staging deployment is HEAD, and it
+    // answers healthy now.
+    let staging = pipeline
+        .live(EnvironmentName::Staging, &releases)
+        .await
+        .context("release: check staging")?;
+    if staging.commit.as_deref() != Some(commit.as_str()) {
+        return Err(anyhow::Error::new(Refused(format!(
+            "HEAD {} is not live on staging (staging runs {}); deploy it first with `{}`",
+            short(&commit),
+            staging.describe(),
+            session.invocation.command("deploy staging")
+        )))
+        .context("release"));
+    }
+    let outcome = pipeline
+        .probe(EnvironmentName::Staging, &commit, None)
+        .await
+        .context("release: check staging")?;
+    if !outcome.is_healthy() {
+        return Err(anyhow::Error::new(Refused(format!(
+            "staging runs HEAD {} but is not healthy now ({}); fix staging before releasing",
+            short(&commit),
+            outcome.verdict
+        )))
+        .context("release"));
+    }
+
+    let policy = &pipeline.config.tags;
+    let previous = releases
+        .nearest_reachable(repo.git(), head, Channels::All)
+        .context("release: find the previous release")?;
+    let range = release_notes::read_range(repo.git(), RangeStart::PreviousRelease, "HEAD", policy)
+        .context("release: read the commits since the previous release")?;
+    let draft = ReleaseNotes::new(&range);
+    let request = match &options.level {
+        Level::Request(request) => request.clone(),
+        Level::Auto => {
+            let bump = draft.bump().ok_or_else(|| {
+                BadInput(format!(
+                    "nothing to release: no commits since {}",
+                    previous.map_or("the beginning".to_owned(), |p| p.tag().to_string())
+                ))
+            })?;
+            session.output.step(format!(
+                "{} commits since {}: a {bump} release",
+                draft.commit_count(),
+                previous.map_or("the beginning".to_owned(), |p| p.tag().to_string())
+            ));
+            VersionRequest::Bump(bump)
+        }
+    };
+    let pre = options
+        .pre
+        .as_deref()
+        .map(str::parse::<PreId>)
+        .transpose()
+        .map_err(|error| BadInput(format!("--pre: {error}")))?;
+    let tag = policy
+        .next_release(
+            previous.map(|p| p.tag()),
+            &request,
+            pre.as_ref(),
+            releases.tags(),
+        )
+        .map_err(|error| BadInput(error.to_string()))
+        .context("release")?;
+    let mut notes = draft.with_version(tag.name());
+    if let Some(url) = &pipeline.config.notes.repository_url {
+        notes = notes.with_repository_url(url.clone());
+    }
+    let notes = notes.to_markdown();
+
+    let mut report = ReleaseReport {
+        tag: tag.name().to_owned(),
+        commit: commit.clone(),
+        previous: previous.map(|p| p.tag().name().to_owned()),
+        notes,
+        dry_run: options.dry_run.is_dry(),
+        pushed_to: None,
+        deploy: None,
+    };
+    if options.dry_run.is_dry() {
+        session.output.step(format!(
+            "dry run: would create annotated tag {} on {}",
+            tag,
+            short(&commit)
+        ));
+        if let Push::To(remote) = &options.push {
+            session.output.step(format!(
+                "dry run: would run git push {remote} refs/tags/{tag}"
+            ));
+        }
+        if options.then == Then::DeployProduction {
+            session
+                .output
+                .step(format!("dry run: would run deploy production --tag {tag}"));
+        }
+        return Ok(report);
+    }
+
+    repo.create_annotated_tag(tag.name(), head, &report.notes)
+        .context("release")?;
+    session
+        .output
+        .step(format!("created annotated tag {tag} on {}", short(&commit)));
+    session.output.github_output("tag", tag.name())?;
+    session.output.github_output("commit", &commit)?;
+    session.output.step_summary(&report.notes)?;
+    if let Push::To(remote) = &options.push {
+        repo.push_tag(remote, tag.name())
+            .with_context(|| format!("release: push {tag} (the tag exists locally; push it with `git push {remote} refs/tags/{tag}`)"))?;
+        session.output.step(format!("pushed {tag} to {remote}"));
+        report.pushed_to = Some(remote.clone());
+    }
+    if options.then == Then::DeployProduction {
+        let deployed = deploy::production(session, &ProductionOptions::tag(tag.name()))
+            .await
+            .with_context(|| {
+                format!("release {tag}: the tag exists; the production deploy failed")
+            })?;
+        report.deploy = Some(deployed);
+    }
+    Ok(report)
+}

@@ -1,0 +1,111 @@
+//! `rollback [--to TAG]`: put an earlier release back on production.
+//!
+//! A rollback never touches staging, never moves or pushes a tag, and needs no staging gate:
+//! the release it returns to was in production before.
+
+use anyhow::Context as _;
+
+use crate::deploy::{AutoRollback, DeployReport, deploy_release, release_for_production};
+use crate::exit::{BadInput, Refused};
+use crate::pipeline::Pipeline;
+use crate::repo::short;
+use crate::session::{DryRun, Session};
+
+/// Options of `rollback`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RollbackOptions {
+    /// `--to`: the release to return to (default: the newest release older than production's).
+    pub to: Option<String>,
+    /// `--dry-run`.
+    pub dry_run: DryRun,
+}
+
+/// Deploy an earlier release tag to production, follow and probe it.
+///
+/// # Errors
+///
+/// [`BadInput`] when the target is not a release tag of the repository or production runs
+/// no release to go back from; [`Refused`] when the target is newer than production's
+/// release; a failed deployment or probe, with what each environment runs now.
+pub async fn rollback(
+    session: &Session,
+    options: &RollbackOptions,
+) -> anyhow::Result<DeployReport> {
+    let context = match &options.to {
+        Some(to) => format!("rollback to {to}"),
+        None => "rollback".to_owned(),
+    };
+    let repo = session.open_repo().context(context.clone())?;
+    let config = session.load_config(&repo).context(context.clone())?;
+    let explicit = match &options.to {
+        Some(name) => Some(
+            release_for_production(&session.invocation, &repo, &config.tags, name)
+                .context(context.clone())?,
+        ),
+        None => None,
+    };
+    let pipeline = Pipeline::open(session).context(context.clone())?;
+    let releases = pipeline.releases()?;
+    let live = pipeline
+        .settle_production(&releases, options.dry_run)
+        .await
+        .context(context.clone())?;
+    let current = live.current_release(&releases);
+
+    let target = match explicit {
+        Some(target) => {
+            if let Some(current) = &current
+                && target.tag().cmp_precedence(current).is_gt()
+            {
+                return Err(Refused(format!(
+                    "{} is newer than {current}, which production runs; a rollback only goes back: run `{}`",
+                    target.tag(),
+                    session.invocation.command(format_args!("deploy production --tag {}", target.tag()))
+                ))
+                .into());
+            }
+            target
+        }
+        None => {
+            let Some(current) = &current else {
+                let runs = live
+                    .commit
+                    .as_deref()
+                    .map(|commit| format!("commit {}, which has no release tag", short(commit)))
+                    .unwrap_or_else(|| "nothing yet".to_owned());
+                return Err(anyhow::Error::new(BadInput(format!(
+                    "production runs {runs}, so there is no release to go back from; name one with `{}`",
+                    session.invocation.command("rollback --to TAG")
+                )))
+                .context(context));
+            };
+            releases
+                .rollback_target(current)
+                .cloned()
+                .ok_or_else(|| {
+                    BadInput(format!(
+                        "no release older than {current} may go to production; name one with `{}`",
+                        session.invocation.command("rollback --to TAG")
+                    ))
+                })
+                .context(context.clone())?
+        }
+    };
+
+    session.output.step(format!(
+        "rolling production back from {} to {}",
+        live.describe(),
+        target.tag()
+    ));
+    deploy_release(
+        session,
+        &pipeline,
+        &releases,
+        &target,
+        &live,
+        AutoRollback::Off,
+        options.dry_run,
+        &context,
+    )
+    .await
+}

@@ -1,0 +1,389 @@
+//! `setup [--dry-run]`: configure Coolify for the staged flow.
+//!
+//! Production's auto-deploy goes off (so a push never reaches production), both apps build
+//! their configured branch, and the variables `deploy.toml` declares are present with their
+//! values. The plan is printed first; before the first change both apps are backed up; after
+//! the changes everything is read back and planned again, which must come out empty. A second
+//! run finds nothing to change and says so.
+//!
+//! Staging's auto-deploy is left as it is, and so are variables whose values Coolify hides
+//! (they are reported, never overwritten blindly).
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use anyhow::Context as _;
+use coolify_client::{Application, ApplicationPatch, AutoDeploy, Client};
+use serde::Serialize;
+
+use crate::backup::{self, BackupLocation, Values};
+use crate::config::{EnvironmentConfig, EnvironmentName};
+use crate::env::{self, EnvWrite, KeyState, Prune};
+use crate::pipeline::Pipeline;
+use crate::session::{DryRun, Session};
+
+/// Options of `setup`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SetupOptions {
+    /// `--dry-run`.
+    pub dry_run: DryRun,
+    /// Where the backups go.
+    pub backup: BackupLocation,
+}
+
+/// One change `setup` makes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    /// Turn production's auto-deploy off.
+    AutoDeployOff {
+        /// Which environment.
+        environment: EnvironmentName,
+        /// Its app.
+        app: String,
+        /// What Coolify reported (`None`: it did not say).
+        from: Option<bool>,
+    },
+    /// Build another branch.
+    Branch {
+        /// Which environment.
+        environment: EnvironmentName,
+        /// Its app.
+        app: String,
+        /// The branch it builds now.
+        from: Option<String>,
+        /// The configured branch.
+        to: String,
+    },
+    /// Create or update a declared variable.
+    Variable {
+        /// Which environment.
+        environment: EnvironmentName,
+        /// Its app.
+        app: String,
+        /// The write (never with its value).
+        write: EnvWrite,
+    },
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AutoDeployOff {
+                environment,
+                app,
+                from,
+            } => {
+                let now = match from {
+                    Some(true) => "on",
+                    Some(false) => "off",
+                    None => "not reported",
+                };
+                write!(
+                    f,
+                    "{environment} (app {app}): turn auto-deploy off (now {now}), so a push never deploys {environment}"
+                )
+            }
+            Self::Branch {
+                environment,
+                app,
+                from,
+                to,
+            } => write!(
+                f,
+                "{environment} (app {app}): build branch {to} instead of {}",
+                from.as_deref().unwrap_or("none")
+            ),
+            Self::Variable {
+                environment,
+                app,
+                write,
+            } => write!(f, "{environment} (app {app}): {write}"),
+        }
+    }
+}
+
+/// What `setup` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SetupAction {
+    /// The plan was applied and verified.
+    Applied,
+    /// Coolify was already set up.
+    NothingToChange,
+    /// `--dry-run`: only planned.
+    Planned,
+}
+
+/// The result of `setup`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SetupReport {
+    /// What was done.
+    pub action: SetupAction,
+    /// The changes made (or planned).
+    pub changes: Vec<Change>,
+    /// The backups written before the first change (with `--dry-run`: where they would go).
+    pub backups: Vec<PathBuf>,
+    /// Declared variables whose values Coolify hides, as `environment.KEY`: left as they are.
+    pub unknown: Vec<String>,
+    /// How the user runs stagegate, for the command the text names.
+    #[serde(skip)]
+    pub invocation: crate::Invocation,
+}
+
+impl fmt::Display for SetupReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.action {
+            SetupAction::NothingToChange => write!(
+                f,
+                "Coolify is set up for staged releases: nothing to change"
+            )?,
+            SetupAction::Planned => {
+                write!(
+                    f,
+                    "dry run: setup would make {} changes:",
+                    self.changes.len()
+                )?;
+                for change in &self.changes {
+                    write!(f, "\n  - {change}")?;
+                }
+                for backup in &self.backups {
+                    write!(f, "\nafter backing up to {}", backup.display())?;
+                }
+            }
+            SetupAction::Applied => {
+                write!(f, "setup made and verified {} changes:", self.changes.len())?;
+                for change in &self.changes {
+                    write!(f, "\n  - {change}")?;
+                }
+                write!(f, "\nthe state before is backed up in:")?;
+                for backup in &self.backups {
+                    write!(f, "\n  {}", backup.display())?;
+                }
+            }
+        }
+        if !self.unknown.is_empty() {
+            write!(
+                f,
+                "\nleft as is, values hidden by Coolify: {} (compare them with a read:sensitive token and `{}`)",
+                self.unknown.join(", "),
+                self.invocation.command("env diff ENV")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// One app's plan.
+struct AppPlan<'a> {
+    section: &'a EnvironmentConfig,
+    patch: ApplicationPatch,
+    writes: Vec<EnvWrite>,
+    changes: Vec<Change>,
+    unknown: Vec<String>,
+}
+
+async fn plan_app<'a>(
+    client: &Client,
+    section: &'a EnvironmentConfig,
+) -> anyhow::Result<AppPlan<'a>> {
+    let environment = section.name;
+    let app = &section.app;
+    let application: Application = client
+        .application(app)
+        .await
+        .with_context(|| format!("read {environment} app {app}"))?;
+    let variables = client
+        .env_vars(app)
+        .await
+        .with_context(|| format!("read the variables of {environment} app {app}"))?;
+    let mut patch = ApplicationPatch::new();
+    let mut changes = Vec::new();
+    if environment == EnvironmentName::Production
+        && application.is_auto_deploy_enabled() != Some(false)
+    {
+        patch = patch.auto_deploy(AutoDeploy::Disabled);
+        changes.push(Change::AutoDeployOff {
+            environment,
+            app: app.to_string(),
+            from: application.is_auto_deploy_enabled(),
+        });
+    }
+    if application.git_branch.as_deref() != Some(section.branch.as_str()) {
+        patch = patch.git_branch(section.branch.clone());
+        changes.push(Change::Branch {
+            environment,
+            app: app.to_string(),
+            from: application.git_branch.clone(),
+            to: section.branch.clone(),
+        });
+    }
+    let writes = env::plan(&section.env, &variables, Prune::No);
+    changes.extend(writes.iter().map(|write| Change::Variable {
+        environment,
+        app: app.to_string(),
+        write: write.clone(),
+    }));
+    let unknown = env::compare(&section.env, &variables)
+        .into_iter()
+        .filter(|diff| diff.state == KeyState::Unknown)
+        .map(|diff| format!("{environment}.{}", diff.key))
+        .collect();
+    Ok(AppPlan {
+        section,
+        patch,
+        writes,
+        changes,
+        unknown,
+    })
+}
+
+/// Plan, back up, apply and verify the Coolify configuration of both environments.
+///
+/// # Errors
+///
+/// A bad config or missing token ([`crate::BadInput`]); Coolify unreachable, an app unknown,
+/// a change refused (the token needs `write`), a backup not written, or the read-back still
+/// differing from the plan.
+pub async fn setup(session: &Session, options: &SetupOptions) -> anyhow::Result<SetupReport> {
+    let pipeline = Pipeline::open(session).context("setup")?;
+    let client = &pipeline.coolify;
+    let mut plans = Vec::new();
+    for environment in EnvironmentName::ALL {
+        let section = pipeline.config.environment(environment);
+        plans.push(plan_app(client, section).await.context("setup: plan")?);
+    }
+    let mut report = SetupReport {
+        action: SetupAction::NothingToChange,
+        changes: plans.iter().flat_map(|plan| plan.changes.clone()).collect(),
+        backups: Vec::new(),
+        unknown: plans.iter().flat_map(|plan| plan.unknown.clone()).collect(),
+        invocation: session.invocation.clone(),
+    };
+    if report.changes.is_empty() {
+        return Ok(report);
+    }
+    for change in &report.changes {
+        session.output.step(format!("plan: {change}"));
+    }
+    let now = SystemTime::now();
+    report.backups = EnvironmentName::ALL
+        .into_iter()
+        .map(|environment| {
+            options
+                .backup
+                .path_for(pipeline.repo.root(), environment, now)
+        })
+        .collect();
+    if options.dry_run.is_dry() {
+        report.action = SetupAction::Planned;
+        return Ok(report);
+    }
+
+    // Back up both apps before the first change, even one that needs none.
+    for (environment, path) in EnvironmentName::ALL.into_iter().zip(&report.backups) {
+        let section = pipeline.config.environment(environment);
+        let document = backup::take(client, section, Values::Redacted)
+            .await
+            .context("setup: back up")?;
+        backup::write(path, &document).context("setup: back up")?;
+        session.output.step(format!(
+            "{environment}: backed up app {} to {}",
+            section.app,
+            path.display()
+        ));
+    }
+
+    for plan in &plans {
+        let environment = plan.section.name;
+        let app = &plan.section.app;
+        if !plan.patch.is_empty() {
+            for change in plan
+                .changes
+                .iter()
+                .filter(|change| !matches!(change, Change::Variable { .. }))
+            {
+                session.output.step(format!("apply: {change}"));
+            }
+            client
+                .update_application(app, &plan.patch)
+                .await
+                .with_context(|| format!("setup: update {environment} app {app}"))?;
+        }
+        if !plan.writes.is_empty() {
+            env::apply(client, app, environment, &plan.writes, &session.output)
+                .await
+                .with_context(|| format!("setup: {environment} variables"))?;
+        }
+    }
+
+    // Verify: the plan made from what Coolify reports now must be empty.
+    let mut remaining = Vec::new();
+    for environment in EnvironmentName::ALL {
+        let section = pipeline.config.environment(environment);
+        let plan = plan_app(client, section).await.context("setup: verify")?;
+        remaining.extend(plan.changes);
+    }
+    if !remaining.is_empty() {
+        let list: Vec<String> = remaining.iter().map(ToString::to_string).collect();
+        anyhow::bail!(
+            "setup: verify: Coolify still differs after the changes: {}; check the apps in Coolify (the state before is in {})",
+            list.join("; "),
+            report
+                .backups
+                .iter()
+                .map(|path| path.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" and ")
+        );
+    }
+    report.action = SetupAction::Applied;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_read_as_sentences() {
+        let change = Change::AutoDeployOff {
+            environment: EnvironmentName::Production,
+            app: "prod".to_owned(),
+            from: Some(true),
+        };
+        assert_eq!(
+            change.to_string(),
+            "production (app prod): turn auto-deploy off (now on), so a push never deploys production"
+        );
+        let change = Change::Branch {
+            environment: EnvironmentName::Staging,
+            app: "stage".to_owned(),
+            from: Some("develop".to_owned()),
+            to: "main".to_owned(),
+        };
+        assert_eq!(
+            change.to_string(),
+            "staging (app stage): build branch main instead of develop"
+        );
+        let json = serde_json::to_value(&change).unwrap();
+        assert_eq!(json["kind"], "branch");
+        assert_eq!(json["to"], "main");
+    }
+
+    #[test]
+    fn nothing_to_change_says_so() {
+        let report = SetupReport {
+            action: SetupAction::NothingToChange,
+            changes: Vec::new(),
+            backups: Vec::new(),
+            unknown: vec!["production.API_KEY".to_owned()],
+            invocation: crate::Invocation::cargo_xtask(),
+        };
+        let text = report.to_string();
+        assert!(text.contains("nothing to change"), "{text}");
+        assert!(text.contains("production.API_KEY"), "{text}");
+        assert!(text.contains("`cargo xtask env diff ENV`"), "{text}");
+    }
+}
