@@ -718,3 +718,45 @@ fn action_yml_pins_every_action_and_keeps_expressions_out_of_scripts() {
         "action.yml uses no action: the cache step is missing"
     );
 }
+
+/// The value of `key = "..."` (TOML) or `key="..."` (shell) on the first line that sets it.
+fn toml_string(text: &str, key: &str) -> String {
+    text.lines()
+        .find_map(|line| {
+            let line = line.trim();
+            line.strip_prefix(&format!("{key} = "))
+                .or_else(|| line.strip_prefix(&format!("{key}=")))
+        })
+        .map(|value| value.trim().trim_matches('"').to_owned())
+        .unwrap_or_else(|| panic!("no `{key} = ...` line"))
+}
+
+#[test]
+fn the_action_binstall_and_the_release_agree_on_the_archive_layout() {
+    let root = repository_root();
+    let extension = archive_extension();
+    let dist = fs::read_to_string(root.join("dist-workspace.toml")).unwrap();
+    assert_eq!(toml_string(&dist, "unix-archive"), format!(".{extension}"));
+    assert_eq!(toml_string(&dist, "windows-archive"), ".zip");
+    assert_eq!(toml_string(&dist, "checksum"), "sha256");
+
+    let manifest = fs::read_to_string(root.join("crates/stagegate/Cargo.toml")).unwrap();
+    let binstall = &manifest[manifest
+        .find("[package.metadata.binstall]")
+        .expect("crates/stagegate/Cargo.toml has binstall metadata")..];
+    let url = toml_string(binstall, "pkg-url")
+        .replace("{ repo }", "https://github.com/stagegate/stagegate")
+        .replace("{ version }", "1.2.3")
+        .replace("{ name }", "stagegate")
+        .replace("{ target }", TARGET);
+    let action_default = toml_string(
+        &fs::read_to_string(script()).unwrap(),
+        "DEFAULT_DOWNLOAD_URL",
+    );
+    assert_eq!(url, format!("{action_default}/v1.2.3/{}", archive_name()));
+    assert_eq!(
+        toml_string(binstall, "bin-dir"),
+        "{ name }-{ target }/{ bin }{ binary-ext }",
+        "the archives hold stagegate-{{target}}/stagegate"
+    );
+}
