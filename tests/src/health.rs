@@ -17,6 +17,8 @@ pub enum HealthMode {
     WrongEnvironment,
     /// Answer every request with `500`.
     Fails,
+    /// Read each request and never answer it.
+    Hangs,
 }
 
 #[derive(Debug)]
@@ -128,6 +130,10 @@ async fn answer(mut stream: tokio::net::TcpStream, state: Arc<Mutex<State>>) {
         if read == buffer.len() {
             return;
         }
+    }
+    if lock(&state).mode == HealthMode::Hangs {
+        tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)).await;
+        return;
     }
     let (status, body) = {
         let mut state = lock(&state);

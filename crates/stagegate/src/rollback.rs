@@ -46,10 +46,11 @@ pub async fn rollback(
     };
     let pipeline = Pipeline::open(session).context(context.clone())?;
     let releases = pipeline.releases()?;
-    let live = pipeline
+    let settled = pipeline
         .settle_production(&releases, options.dry_run)
         .await
         .context(context.clone())?;
+    let live = &settled.live;
     let current = live.current_release(&releases);
 
     let target = match explicit {
@@ -92,6 +93,9 @@ pub async fn rollback(
         }
     };
 
+    session
+        .journal
+        .track(format!("rollback --to {}", target.tag()));
     session.output.step(format!(
         "rolling production back from {} to {}",
         live.describe(),
@@ -102,7 +106,7 @@ pub async fn rollback(
         &pipeline,
         &releases,
         &target,
-        &live,
+        &settled,
         AutoRollback::Off,
         options.dry_run,
         &context,
