@@ -258,6 +258,7 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
                 error,
                 fix,
                 session,
+                environment,
                 &commit,
                 tag.as_ref(),
             )
@@ -489,6 +490,7 @@ pub(crate) async fn deploy_release(
                 error,
                 fix,
                 session,
+                environment,
                 &commit,
                 Some(release.tag()),
             )
@@ -805,12 +807,14 @@ fn plan(
     ])
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn aftermath(
     pipeline: &Pipeline,
     releases: &Releases,
     error: anyhow::Error,
     fix: String,
     session: &Session,
+    environment: EnvironmentName,
     commit: &str,
     tag: Option<&ReleaseTag>,
 ) -> anyhow::Error {
@@ -826,16 +830,6 @@ async fn aftermath(
         state,
         fix,
         exit: Exit::of(&error),
-    };
-    let environment = if session
-        .journal
-        .snapshot()
-        .rerun
-        .is_some_and(|rerun| rerun.starts_with("deploy staging"))
-    {
-        EnvironmentName::Staging
-    } else {
-        EnvironmentName::Production
     };
     summarize_failure(session, environment, commit, tag, &aftermath);
     aftermath.into()
