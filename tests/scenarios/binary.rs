@@ -377,3 +377,37 @@ async fn a_usage_error_with_format_json_is_the_error_document() {
     );
     assert!(text(&output.stderr).contains("error:"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_probe_header_credential_echoed_by_the_health_endpoint_is_never_printed() {
+    const SECRET: &str = "probe-header-SECRET-value";
+    let world = World::new().await.unwrap();
+    world
+        .repo
+        .commit("src/app.txt", "feat: greet users")
+        .unwrap();
+    let config = world.config().replace(
+        "success_threshold = 2\n",
+        &format!("success_threshold = 2\nheaders = {{ X-Api-Key = \"{SECRET}\" }}\n"),
+    );
+    world.write_file("deploy.toml", &config).unwrap();
+    world
+        .staging_health
+        .set_mode(stagegate_tests::HealthMode::EchoesRequest);
+
+    let output = stagegate(
+        Some(&world),
+        world.root(),
+        &["--format", "json", "-v", "deploy", "staging"],
+    )
+    .await;
+
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let document: serde_json::Value = serde_json::from_str(&stdout).expect(&stdout);
+    let excerpts = document["rollout"]["probe"]["attempts"].to_string();
+    assert!(excerpts.contains("[redacted]"), "{excerpts}");
+    for printed in [&stdout, &text(&output.stderr)] {
+        assert!(!printed.contains(SECRET), "{printed}");
+    }
+}

@@ -19,6 +19,9 @@ pub enum HealthMode {
     Fails,
     /// Read each request and never answer it.
     Hangs,
+    /// Follow deployments, and echo the request (headers included) in a `request` field, as
+    /// some debugging endpoints do.
+    EchoesRequest,
 }
 
 #[derive(Debug)]
@@ -149,11 +152,12 @@ async fn answer(mut stream: tokio::net::TcpStream, state: Arc<Mutex<State>>) {
                     (HealthMode::WrongEnvironment, _) => "production",
                     (_, environment) => environment,
                 };
-                (
-                    "200 OK",
-                    serde_json::json!({ "commit": state.commit, "environment": environment })
-                        .to_string(),
-                )
+                let mut body =
+                    serde_json::json!({ "commit": state.commit, "environment": environment });
+                if mode == HealthMode::EchoesRequest {
+                    body["request"] = String::from_utf8_lossy(&buffer[..read]).into_owned().into();
+                }
+                ("200 OK", body.to_string())
             }
         }
     };
