@@ -201,6 +201,15 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
     let releases = pipeline.releases()?;
     let tag = releases.at_commit(commit).last().map(|r| r.tag().clone());
     let commit = commit.to_string();
+    // From here on an interruption can say what this run changed.
+    session.journal.track(format!(
+        "deploy staging --commit {commit}{}",
+        if options.dry_run.is_dry() {
+            " --dry-run"
+        } else {
+            ""
+        }
+    ));
     let live = pipeline
         .live(environment, &releases)
         .await
@@ -222,9 +231,6 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
         );
     }
 
-    session
-        .journal
-        .track(format!("deploy staging --commit {commit}"));
     match pipeline.roll_out(environment, &commit, tag.as_ref()).await {
         Ok(rollout) => finish(
             session,
@@ -285,6 +291,21 @@ pub async fn production(
     // The tag policy first: nothing is contacted for a tag that may not go to production.
     let release = release_for_production(&session.invocation, &repo, &config.tags, &options.tag)
         .context(context.clone())?;
+    // From here on an interruption can say what this run changed.
+    let mut rerun = format!("deploy production --tag {}", options.tag);
+    for (set, flag) in [
+        (
+            options.auto_rollback == AutoRollback::On,
+            " --auto-rollback",
+        ),
+        (options.gate == GateCheck::Skip, " --skip-staging-gate"),
+        (options.dry_run.is_dry(), " --dry-run"),
+    ] {
+        if set {
+            rerun.push_str(flag);
+        }
+    }
+    session.journal.track(rerun);
     let pipeline = Pipeline::open(session).context(context.clone())?;
     let releases = pipeline.releases()?;
     let commit = release.commit().to_string();
@@ -303,10 +324,6 @@ pub async fn production(
         ));
     }
 
-    session.journal.track(match options.auto_rollback {
-        AutoRollback::On => format!("deploy production --tag {} --auto-rollback", options.tag),
-        AutoRollback::Off => format!("deploy production --tag {}", options.tag),
-    });
     let settled = pipeline
         .settle_production(&releases, options.dry_run)
         .await

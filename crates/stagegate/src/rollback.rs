@@ -44,6 +44,16 @@ pub async fn rollback(
         ),
         None => None,
     };
+    // From here on an interruption can say what this run changed.
+    let dry = if options.dry_run.is_dry() {
+        " --dry-run"
+    } else {
+        ""
+    };
+    session.journal.track(match &options.to {
+        Some(to) => format!("rollback --to {to}{dry}"),
+        None => format!("rollback{dry}"),
+    });
     let pipeline = Pipeline::open(session).context(context.clone())?;
     let releases = pipeline.releases()?;
     let settled = pipeline
@@ -95,7 +105,7 @@ pub async fn rollback(
 
     session
         .journal
-        .track(format!("rollback --to {}", target.tag()));
+        .track(format!("rollback --to {}{dry}", target.tag()));
     session.output.step(format!(
         "rolling production back from {} to {}",
         live.describe(),
