@@ -541,7 +541,7 @@ pub(crate) async fn deploy_release(
         ),
     };
     let state = pipeline
-        .aftermath_with(releases, reported_health(&error, releases))
+        .aftermath_with(releases, reported_health(environment, &error, releases))
         .await;
     let fix = if fault == Fault::Release {
         format!(
@@ -678,6 +678,7 @@ impl Fault {
 
 /// What the health endpoint reported when a probe saw another version than the one deployed.
 fn reported_health(
+    environment: EnvironmentName,
     error: &anyhow::Error,
     releases: &Releases,
 ) -> Option<(EnvironmentName, String)> {
@@ -694,21 +695,22 @@ fn reported_health(
         return None;
     };
     let reported = match actual {
-        serde_json::Value::String(text) => {
-            let tag = git2::Oid::from_str(text).ok().and_then(|oid| {
-                releases
+        serde_json::Value::String(text) => match git2::Oid::from_str(text) {
+            Ok(oid) if text.len() == 40 => {
+                match releases
                     .at_commit(oid)
                     .last()
                     .map(|r| r.tag().name().to_owned())
-            });
-            match tag {
-                Some(tag) => format!("{} ({tag}) at `{pointer}`", short(text)),
-                None => format!("{text:?} at `{pointer}`"),
+                {
+                    Some(tag) => format!("{} ({tag}) at `{pointer}`", short(text)),
+                    None => format!("{} at `{pointer}`", short(text)),
+                }
             }
-        }
+            _ => format!("{text:?} at `{pointer}`"),
+        },
         other => format!("{other} at `{pointer}`"),
     };
-    Some((EnvironmentName::Production, reported))
+    Some((environment, reported))
 }
 
 /// Parse, admit and find a tag for production.
@@ -836,7 +838,7 @@ async fn aftermath(
     tag: Option<&ReleaseTag>,
 ) -> anyhow::Error {
     let state = pipeline
-        .aftermath_with(releases, reported_health(&error, releases))
+        .aftermath_with(releases, reported_health(environment, &error, releases))
         .await;
     let mut cause = message(&error);
     if let Some(queue) = queue_contents(pipeline, &error).await {
