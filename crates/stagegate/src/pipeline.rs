@@ -369,8 +369,9 @@ impl Pipeline {
         tag: Option<&ReleaseTag>,
     ) -> anyhow::Result<Rollout> {
         let app = &self.config.environment(environment).app;
-        // Fail on a bad probe config, and on a token that may not pin or deploy, before
-        // anything is changed.
+        // Fail on a bad probe config, and on a token that may not deploy, before anything is
+        // changed: a pin followed by a refused deploy would leave production pinned to a
+        // commit it does not run (a token without `write` fails the pin itself).
         self.probe_spec(environment, commit, tag)?;
         self.coolify.check_deploy_ability().await.with_context(|| {
             format!(
