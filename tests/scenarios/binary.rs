@@ -7,8 +7,8 @@ use std::process::{Command, Output, Stdio};
 
 use stagegate_tests::{TOKEN, TOKEN_NEEDLE, World, stagegate_binary};
 
-/// Run the binary in `directory` with `arguments` and a clean environment.
-async fn stagegate(world: Option<&World>, directory: &Path, arguments: &[&str]) -> Output {
+/// The binary in `directory` with `arguments` and a clean environment.
+fn command(world: Option<&World>, directory: &Path, arguments: &[&str]) -> Command {
     let binary = stagegate_binary().unwrap();
     let mut command = Command::new(binary);
     command
@@ -26,6 +26,15 @@ async fn stagegate(world: Option<&World>, directory: &Path, arguments: &[&str]) 
             .env("COOLIFY_URL", world.fake.base_url())
             .env("COOLIFY_TOKEN", TOKEN);
     }
+    command
+}
+
+/// Run the binary in `directory` with `arguments` and a clean environment.
+async fn stagegate(world: Option<&World>, directory: &Path, arguments: &[&str]) -> Output {
+    run(world, command(world, directory, arguments)).await
+}
+
+async fn run(world: Option<&World>, mut command: Command) -> Output {
     let output = tokio::task::spawn_blocking(move || command.output())
         .await
         .unwrap()
@@ -174,4 +183,231 @@ async fn format_json_failures_are_one_document_with_the_exit_code() {
         "{document}"
     );
     world.assert_token_never_leaked();
+}
+
+/// Start the binary, wait for a stderr line containing `ready`, send `signal` with `kill`,
+/// and return its exit code and everything it wrote to stderr.
+#[cfg(unix)]
+async fn interrupt_when(
+    world: &World,
+    arguments: &[&str],
+    ready: &'static str,
+    signal: &'static str,
+) -> (Option<i32>, String) {
+    use std::io::{BufRead as _, BufReader};
+
+    let mut command = command(Some(world), world.root(), arguments);
+    command.stdout(Stdio::null()).stderr(Stdio::piped());
+    let (code, stderr) = tokio::task::spawn_blocking(move || {
+        let mut child = command.spawn().unwrap();
+        let pid = child.id().to_string();
+        let reader = BufReader::new(child.stderr.take().unwrap());
+        let mut stderr = String::new();
+        let mut sent = false;
+        for line in reader.lines() {
+            let line = line.unwrap();
+            stderr.push_str(&line);
+            stderr.push('\n');
+            if !sent && line.contains(ready) {
+                let status = Command::new("kill")
+                    .args([&format!("-{signal}"), &pid])
+                    .status()
+                    .unwrap();
+                assert!(status.success());
+                sent = true;
+            }
+        }
+        assert!(sent, "never saw {ready:?}:\n{stderr}");
+        (child.wait().unwrap().code(), stderr)
+    })
+    .await
+    .unwrap();
+    world.record(&stderr);
+    (code, stderr)
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_while_following_names_the_deployment_and_what_each_environment_runs() {
+    let world = World::new().await.unwrap();
+    let commit = world
+        .repo
+        .commit("src/app.txt", "feat: greet users")
+        .unwrap();
+    let staging = world.app(stagegate_tests::Env::Staging);
+    world
+        .fake
+        .next_deployment_takes(&staging, std::time::Duration::from_secs(3600));
+
+    let (code, stderr) =
+        interrupt_when(&world, &["deploy", "staging"], "in_progress", "TERM").await;
+
+    assert_eq!(code, Some(1), "{stderr}");
+    let deployment = world.fake.deployments_of(&staging)[0]
+        .deployment_uuid
+        .to_string();
+    let error = stderr
+        .lines()
+        .find(|line| line.contains("error:"))
+        .expect(&stderr);
+    for expected in [
+        "interrupted by SIGTERM",
+        &format!("pin staging (app staging-app) to {}", &commit[..7]),
+        &format!("it started staging deployment {deployment}"),
+        "staging runs no finished deployment",
+        &format!("deployment {deployment} still in_progress"),
+        "stagegate status",
+        &format!("stagegate deploy staging --commit {commit}"),
+    ] {
+        assert!(error.contains(expected), "{expected:?} in: {error}");
+    }
+    world.assert_token_never_leaked();
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_while_waiting_for_a_colleagues_deployment_says_nothing_was_changed() {
+    let world = World::new().await.unwrap();
+    world.ship("feat: greet users", "1.0.0").await.unwrap();
+    world
+        .repo
+        .commit("src/app.txt", "feat: say goodbye")
+        .unwrap();
+    world.deploy_staging().await.value();
+    world.release_version("1.1.0").await.value();
+    let production = world.app(stagegate_tests::Env::Production);
+    world
+        .fake
+        .next_deployment_takes(&production, std::time::Duration::from_secs(3600));
+    world.fake.trigger_deployment(&production, None).unwrap();
+    let writes_before = world
+        .fake
+        .requests_for(&production)
+        .iter()
+        .filter(|request| request.method != "GET")
+        .count();
+
+    let (code, stderr) = interrupt_when(
+        &world,
+        &["deploy", "production", "--tag", "v1.1.0"],
+        "waiting for it before deploying",
+        "HUP",
+    )
+    .await;
+
+    assert_eq!(code, Some(1), "{stderr}");
+    let error = stderr
+        .lines()
+        .find(|line| line.contains("error:"))
+        .expect(&stderr);
+    for expected in [
+        "interrupted by SIGHUP before this command changed anything",
+        "nothing was written to Coolify",
+        "stagegate deploy production --tag v1.1.0",
+    ] {
+        assert!(error.contains(expected), "{expected:?} in: {error}");
+    }
+    assert!(!error.contains("may still be running"), "{error}");
+    let writes_after = world
+        .fake
+        .requests_for(&production)
+        .iter()
+        .filter(|request| request.method != "GET")
+        .count();
+    assert_eq!(writes_before, writes_after);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn format_json_under_github_actions_keeps_stdout_one_document() {
+    let world = World::new().await.unwrap();
+    world
+        .repo
+        .commit("src/app.txt", "feat: greet users")
+        .unwrap();
+    world.repo.tag_lightweight("v1.0.0", "HEAD").unwrap();
+    world
+        .fake
+        .fail_next_deployment(&world.app(stagegate_tests::Env::Production));
+    let mut command = command(
+        Some(&world),
+        world.root(),
+        &[
+            "--format",
+            "json",
+            "deploy",
+            "production",
+            "--tag",
+            "v1.0.0",
+            "--skip-staging-gate",
+        ],
+    );
+    command.env("GITHUB_ACTIONS", "true");
+
+    let output = run(Some(&world), command).await;
+
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let document: serde_json::Value = serde_json::from_str(&stdout).expect(&stdout);
+    assert_eq!(document["exit_code"], 1);
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("::error::"), "{stderr}");
+    assert!(stderr.contains("::warning::"), "{stderr}");
+    assert!(!stdout.contains("::"), "{stdout}");
+    world.assert_token_never_leaked();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_usage_error_with_format_json_is_the_error_document() {
+    let directory = tempfile::tempdir().unwrap();
+
+    let output = stagegate(
+        None,
+        directory.path(),
+        &["--format", "json", "deploy", "production"],
+    )
+    .await;
+
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let document: serde_json::Value = serde_json::from_str(&stdout).expect(&stdout);
+    assert_eq!(document["exit_code"], 2);
+    assert!(
+        document["error"].as_str().unwrap().contains("--tag"),
+        "{document}"
+    );
+    assert!(text(&output.stderr).contains("error:"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_probe_header_credential_echoed_by_the_health_endpoint_is_never_printed() {
+    const SECRET: &str = "probe-header-SECRET-value";
+    let world = World::new().await.unwrap();
+    world
+        .repo
+        .commit("src/app.txt", "feat: greet users")
+        .unwrap();
+    let config = world.config().replace(
+        "success_threshold = 2\n",
+        &format!("success_threshold = 2\nheaders = {{ X-Api-Key = \"{SECRET}\" }}\n"),
+    );
+    world.write_file("deploy.toml", &config).unwrap();
+    world
+        .staging_health
+        .set_mode(stagegate_tests::HealthMode::EchoesRequest);
+
+    let output = stagegate(
+        Some(&world),
+        world.root(),
+        &["--format", "json", "-v", "deploy", "staging"],
+    )
+    .await;
+
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let document: serde_json::Value = serde_json::from_str(&stdout).expect(&stdout);
+    let excerpts = document["rollout"]["probe"]["attempts"].to_string();
+    assert!(excerpts.contains("[redacted]"), "{excerpts}");
+    for printed in [&stdout, &text(&output.stderr)] {
+        assert!(!printed.contains(SECRET), "{printed}");
+    }
 }

@@ -6,6 +6,7 @@
 
 mod action;
 mod binary;
+mod config;
 mod coolify;
 mod production;
 mod release;

@@ -380,7 +380,8 @@ async fn coolify_failing_after_the_pin_leaves_a_message_naming_the_pin() {
     let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
     world.fake.inject(
         coolify_fake::FaultRule::on_path("/api/v1/deploy", coolify_fake::Fault::BadGatewayHtml)
-            .method("POST"),
+            .method("POST")
+            .application(&world.app(Env::Production)),
     );
 
     let run = world.deploy_production("v1.1.0").await;
@@ -395,7 +396,8 @@ async fn coolify_failing_after_the_pin_leaves_a_message_naming_the_pin() {
                 &first[..7],
                 &second[..7]
             ),
-            "stagegate rollback --to v1.0.0",
+            "not the release",
+            "run `stagegate deploy production --tag v1.1.0` again",
         ],
     );
     let production = world.app(Env::Production);
@@ -437,4 +439,213 @@ async fn redeploying_an_unhealthy_live_release_that_fails_says_nothing_older_was
     assert_eq!(run.pins_of(&production), [commit]);
     assert_eq!(run.deploys_of(&production).len(), 1);
     assert!(run.writes_to(&world.app(Env::Staging)).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_pin_advises_running_again_not_fixing_the_release() {
+    let world = World::new().await.unwrap();
+    let (first, _) = v1_0_live_and_v1_1_staged(&world).await;
+    world.fake.inject(
+        coolify_fake::FaultRule::on_path(
+            "/api/v1/applications/production-app",
+            coolify_fake::Fault::BadGatewayHtml,
+        )
+        .method("PATCH"),
+    );
+
+    let run = world.deploy_production("v1.1.0").await;
+
+    run.assert_failed(
+        Exit::Failed,
+        &[
+            "deploy production v1.1.0",
+            "status 502",
+            &format!("production runs v1.0.0 ({})", &first[..7]),
+            "Coolify failed for a moment, not the release",
+            "run `stagegate deploy production --tag v1.1.0` again",
+        ],
+    );
+    assert!(
+        !run.message().contains("Fix the release"),
+        "{}",
+        run.message()
+    );
+    assert!(run.deploys_of(&world.app(Env::Production)).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_probe_deadline_reports_coolifys_deployment_and_what_the_health_endpoint_says() {
+    let world = World::new().await.unwrap();
+    let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
+    world.production_health.set_mode(HealthMode::StaysOnOld);
+
+    let run = world.deploy_production("v1.1.0").await;
+
+    run.assert_failed(
+        Exit::Failed,
+        &[
+            &format!(
+                "production's latest finished Coolify deployment is v1.1.0 ({})",
+                &second[..7]
+            ),
+            &format!(
+                "but its health endpoint still reports {} (v1.0.0)",
+                &first[..7]
+            ),
+            "Fix the release",
+        ],
+    );
+    assert!(
+        !run.message().contains("production runs v1.1.0"),
+        "{}",
+        run.message()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_colleague_re_pinning_after_the_pin_is_named_not_blamed_on_coolify() {
+    let world = World::new().await.unwrap();
+    let (first, _) = v1_0_live_and_v1_1_staged(&world).await;
+    let production = world.app(Env::Production);
+    // Another run re-pins v1.0.0 between this run's pin and its deploy.
+    world.fake.race_next_pin(&production, &first, false);
+
+    let run = world.deploy_production("v1.1.0").await;
+
+    run.assert_failed(
+        Exit::Failed,
+        &[
+            "re-pinned to",
+            &first,
+            "by someone else",
+            "Another deploy of this app ran at the same time",
+        ],
+    );
+    let message = run.message();
+    assert!(!message.contains("older than 4.1.0"), "{message}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_colleague_re_pinning_and_deploying_first_is_named_not_a_missing_uuid() {
+    let world = World::new().await.unwrap();
+    let (first, _) = v1_0_live_and_v1_1_staged(&world).await;
+    let production = world.app(Env::Production);
+    world
+        .fake
+        .next_deployment_takes(&production, Duration::from_secs(5));
+    // Another run re-pins v1.0.0 and deploys it before this run's deploy arrives.
+    world.fake.race_next_pin(&production, &first, true);
+
+    let run = world.deploy_production("v1.1.0").await;
+
+    run.assert_failed(Exit::Failed, &["re-pinned to", &first, "by someone else"]);
+    let message = run.message();
+    assert!(!message.contains("token's team"), "{message}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_probe_that_gets_no_answer_prints_durations_for_people() {
+    let world = World::new().await.unwrap();
+    v1_0_live_and_v1_1_staged(&world).await;
+    world.production_health.set_mode(HealthMode::Hangs);
+
+    let run = world.deploy_production("v1.1.0").await;
+
+    run.assert_failed(Exit::Failed, &["no answer within 1.0s"]);
+    let message = run.message();
+    // No `995ms 578us 653ns`: no word is a number of micro- or nanoseconds.
+    let sub_millisecond = message.split_whitespace().any(|word| {
+        ["us", "µs", "ns"].iter().any(|unit| {
+            word.strip_suffix(unit).is_some_and(|number| {
+                !number.is_empty() && number.chars().all(|c| c.is_ascii_digit())
+            })
+        })
+    });
+    assert!(!sub_millisecond, "{message}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_tag_naming_the_commit_production_runs_is_a_no_op_not_a_downgrade() {
+    let world = World::new().await.unwrap();
+    let commit = world.ship("feat: greet users", "1.2.0").await.unwrap();
+    // v1.2.1 is cut on the very same commit and deployed.
+    world.repo.tag_lightweight("v1.2.1", "HEAD").unwrap();
+    world.deploy_production("v1.2.1").await.value();
+
+    let run = world.deploy_production("v1.2.0").await;
+
+    assert_eq!(run.exit(), Exit::Done, "{}", run.stderr);
+    assert_eq!(run.value().action, Action::AlreadyLive);
+    assert_eq!(run.value().commit, commit);
+    assert!(run.writes_to(&world.app(Env::Production)).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn joining_a_colleagues_deployment_of_the_same_commit_reports_joined_existing() {
+    let world = World::new().await.unwrap();
+    let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
+    let production = world.app(Env::Production);
+    // A colleague's run of the same release is building when this one starts.
+    world
+        .fake
+        .next_deployment_takes(&production, Duration::from_secs(10));
+    let theirs = world
+        .fake
+        .trigger_deployment(&production, Some(&second))
+        .unwrap();
+
+    let run = world.deploy_production("v1.1.0").await;
+
+    assert_eq!(run.exit(), Exit::Done, "{}", run.stderr);
+    let report = run.value();
+    assert_eq!(report.action, Action::Deployed);
+    assert_eq!(
+        report.previous.as_deref(),
+        Some(format!("v1.0.0 ({})", &first[..7]).as_str())
+    );
+    let rollout = report.rollout.as_ref().expect("the joined deployment");
+    assert!(rollout.joined_existing);
+    assert_eq!(rollout.deployment, theirs.to_string());
+    assert!(run.deploys_of(&production).is_empty(), "nothing stacked");
+    let document = serde_json::to_value(report).unwrap();
+    assert_eq!(document["action"], "deployed");
+    assert_eq!(document["rollout"]["joined_existing"], true);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rolled_back_deploy_writes_the_failure_to_the_step_summary_and_outputs() {
+    let world = World::new().await.unwrap();
+    let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
+    let (github_output, summary) = world.enable_github_actions();
+    let production = world.app(Env::Production);
+    world.fake.fail_next_deployment(&production);
+
+    let run = world
+        .deploy_production_with(ProductionOptions {
+            auto_rollback: AutoRollback::On,
+            ..ProductionOptions::tag("v1.1.0")
+        })
+        .await;
+
+    run.assert_failed(Exit::Failed, &["rolled back to v1.0.0"]);
+    let summary = std::fs::read_to_string(summary).expect("a step summary");
+    for expected in [
+        "production deploy of v1.1.0",
+        "failed",
+        "what failed",
+        &format!("production runs v1.0.0 ({})", &first[..7]),
+        "stagegate rollback --to v1.0.0",
+    ] {
+        assert!(summary.contains(expected), "{expected:?} in:\n{summary}");
+    }
+    let outputs = std::fs::read_to_string(github_output).unwrap();
+    for expected in [
+        format!("commit={second}"),
+        "tag=v1.1.0".to_owned(),
+        "rolled_back_to=v1.0.0".to_owned(),
+        "deployment=".to_owned(),
+    ] {
+        assert!(outputs.contains(&expected), "{expected:?} in:\n{outputs}");
+    }
+    world.assert_token_never_leaked();
 }

@@ -3,7 +3,7 @@
 use stagegate::DryRun;
 use stagegate::Exit;
 use stagegate::deploy::{Action, StagingOptions};
-use stagegate_tests::{Env, World};
+use stagegate_tests::{Env, HealthMode, World};
 
 #[tokio::test(start_paused = true)]
 async fn a_feature_push_goes_to_staging_only() {
@@ -79,4 +79,33 @@ async fn an_unknown_revision_is_bad_input_and_contacts_nothing() {
 
     run.assert_failed(Exit::BadInput, &["deploy staging", "no-such-branch"]);
     assert!(run.requests.is_empty(), "{:?}", run.requests);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_staging_probe_that_sees_the_old_commit_reports_both_facts_for_staging() {
+    let world = World::new().await.unwrap();
+    let first = world
+        .repo
+        .commit("src/app.txt", "feat: greet users")
+        .unwrap();
+    world.deploy_staging().await.value();
+    let second = world
+        .repo
+        .commit("src/app.txt", "feat: say goodbye")
+        .unwrap();
+    world.staging_health.set_mode(HealthMode::StaysOnOld);
+
+    let run = world.deploy_staging().await;
+
+    run.assert_failed(
+        Exit::Failed,
+        &[
+            &format!(
+                "staging's latest finished Coolify deployment is {}",
+                &second[..7]
+            ),
+            &format!("but its health endpoint still reports {}", &first[..7]),
+            "production runs no finished deployment",
+        ],
+    );
 }

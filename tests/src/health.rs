@@ -17,6 +17,11 @@ pub enum HealthMode {
     WrongEnvironment,
     /// Answer every request with `500`.
     Fails,
+    /// Read each request and never answer it.
+    Hangs,
+    /// Follow deployments, and echo the request (headers included) in a `request` field, as
+    /// some debugging endpoints do.
+    EchoesRequest,
 }
 
 #[derive(Debug)]
@@ -129,6 +134,10 @@ async fn answer(mut stream: tokio::net::TcpStream, state: Arc<Mutex<State>>) {
             return;
         }
     }
+    if lock(&state).mode == HealthMode::Hangs {
+        tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)).await;
+        return;
+    }
     let (status, body) = {
         let mut state = lock(&state);
         state.hits += 1;
@@ -143,11 +152,12 @@ async fn answer(mut stream: tokio::net::TcpStream, state: Arc<Mutex<State>>) {
                     (HealthMode::WrongEnvironment, _) => "production",
                     (_, environment) => environment,
                 };
-                (
-                    "200 OK",
-                    serde_json::json!({ "commit": state.commit, "environment": environment })
-                        .to_string(),
-                )
+                let mut body =
+                    serde_json::json!({ "commit": state.commit, "environment": environment });
+                if mode == HealthMode::EchoesRequest {
+                    body["request"] = String::from_utf8_lossy(&buffer[..read]).into_owned().into();
+                }
+                ("200 OK", body.to_string())
             }
         }
     };

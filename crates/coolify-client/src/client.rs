@@ -10,6 +10,7 @@ use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use tokio::time::Instant;
 use url::Url;
 
 use crate::models::{
@@ -20,6 +21,9 @@ use crate::{ApplicationUuid, DeploymentUuid, EnvVarUuid, Error};
 
 /// The exact message Coolify returns when it skipped a deploy because one of the same commit is queued.
 pub(crate) const ALREADY_QUEUED: &str = "Deployment already queued for this commit.";
+
+/// The start of the message of Coolify's 429 when a server's deployment queue is full.
+const QUEUE_FULL: &str = "Deployment queue is full";
 
 /// How failed idempotent requests are retried.
 ///
@@ -100,11 +104,17 @@ impl Replay {
     fn allows(self, error: &Error) -> bool {
         match self {
             Self::Idempotent => match error {
-                Error::Transport { .. } | Error::Timeout { .. } | Error::RateLimited { .. } => true,
+                Error::Transport { .. }
+                | Error::ConnectionClosed { .. }
+                | Error::Timeout { .. }
+                | Error::RateLimited { .. }
+                | Error::QueueFull { .. } => true,
                 Error::Api { status, .. } | Error::UnexpectedBody { status, .. } => *status >= 500,
                 _ => false,
             },
-            Self::OnlyWhenRateLimited => matches!(error, Error::RateLimited { .. }),
+            Self::OnlyWhenRateLimited => {
+                matches!(error, Error::RateLimited { .. } | Error::QueueFull { .. })
+            }
             Self::Never => false,
         }
     }
@@ -467,9 +477,80 @@ impl Client {
     ///
     /// [`Error::NotFound`] for an unknown deployment, and any request error of this crate.
     pub async fn deployment(&self, deployment: &DeploymentUuid) -> Result<Deployment, Error> {
+        self.deployment_until(deployment, None).await
+    }
+
+    /// [`Client::deployment`], with every attempt and retry ending by `until`.
+    pub(crate) async fn deployment_until(
+        &self,
+        deployment: &DeploymentUuid,
+        until: Option<Instant>,
+    ) -> Result<Deployment, Error> {
         let endpoint = Endpoint::new(Method::GET, format!("deployments/{deployment}"));
-        let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
+        let raw = self
+            .call_until(&endpoint, &[], None, Replay::Idempotent, until)
+            .await?;
         parse(&endpoint, &raw)
+    }
+
+    /// The team's queued and in-progress deployments, across its servers (`GET /deployments`):
+    /// what a full deployment queue holds.
+    ///
+    /// # Errors
+    ///
+    /// Any request error of this crate; the token needs `read`.
+    pub async fn deployments_in_flight(&self) -> Result<Vec<Deployment>, Error> {
+        let endpoint = Endpoint::new(Method::GET, "deployments".to_owned());
+        let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
+        // Coolify may serialise the list as an object keyed "0", "1", … (see API-NOTES).
+        let value: serde_json::Value = parse(&endpoint, &raw)?;
+        let items = match value {
+            serde_json::Value::Array(items) => items,
+            serde_json::Value::Object(fields) => fields.into_iter().map(|(_, item)| item).collect(),
+            _ => Vec::new(),
+        };
+        items
+            .into_iter()
+            .map(|item| {
+                serde_json::from_value(item).map_err(|error| Error::UnexpectedBody {
+                    endpoint: endpoint.label.clone(),
+                    status: 200,
+                    detail: error.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// Check, without changing anything, that the token may deploy: an empty `POST /deploy`,
+    /// which Coolify refuses with 400 ("You must provide uuid or tag.") once its `deploy`
+    /// ability check passed, and with 403 when it did not.
+    ///
+    /// [`Client::deploy_commit`] pins before it deploys, and a token with `write` but not
+    /// `deploy` would leave the pin behind; a missing `write` fails the pin itself, which
+    /// changes nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MissingAbility`] when the token lacks `deploy`, and any request error of this
+    /// crate.
+    pub async fn check_deploy_ability(&self) -> Result<(), Error> {
+        let endpoint = Endpoint::new(Method::POST, "deploy".to_owned())
+            .with_subject("ability check, no application");
+        match self
+            .call(
+                &endpoint,
+                &[],
+                Some(serde_json::json!({})),
+                Replay::OnlyWhenRateLimited,
+            )
+            .await
+        {
+            Ok(_)
+            | Err(Error::Api {
+                status: 400 | 422, ..
+            }) => Ok(()),
+            Err(error) => Err(error),
+        }
     }
 
     /// A page of an application's deployments, newest first
@@ -708,14 +789,42 @@ impl Client {
         body: Option<serde_json::Value>,
         replay: Replay,
     ) -> Result<Raw, Error> {
+        self.call_until(endpoint, query, body, replay, None).await
+    }
+
+    /// [`Client::call`] bounded by `until`: each attempt's timeout is cut to the time left,
+    /// and no retry is slept for that would end past it.
+    async fn call_until(
+        &self,
+        endpoint: &Endpoint,
+        query: &[(&str, String)],
+        body: Option<serde_json::Value>,
+        replay: Replay,
+        until: Option<Instant>,
+    ) -> Result<Raw, Error> {
         let policy = &self.inner.retry;
-        let started = tokio::time::Instant::now();
+        let started = Instant::now();
         let backoff = ExponentialBuilder::default()
             .with_jitter()
             .with_min_delay(policy.min_delay)
             .with_max_delay(policy.max_delay)
             .with_max_times(policy.max_retries);
-        let attempt = || self.attempt(endpoint, query, body.as_ref());
+        let attempt = || async {
+            let timeout = match until {
+                Some(until) => {
+                    let left = until.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(Error::Timeout {
+                            endpoint: endpoint.label.clone(),
+                            after: Duration::ZERO,
+                        });
+                    }
+                    left.min(self.inner.request_timeout)
+                }
+                None => self.inner.request_timeout,
+            };
+            self.attempt(endpoint, query, body.as_ref(), timeout).await
+        };
         attempt
             .retry(backoff)
             .sleep(tokio::time::sleep)
@@ -726,7 +835,8 @@ impl Client {
                     (Some(after), Some(_)) => after,
                     (None, Some(planned)) => planned,
                 };
-                (started.elapsed() + delay <= policy.deadline).then_some(delay)
+                let within_deadline = until.is_none_or(|until| Instant::now() + delay < until);
+                (started.elapsed() + delay <= policy.deadline && within_deadline).then_some(delay)
             })
             .notify(|error, delay| {
                 tracing::warn!(endpoint = %endpoint.label, ?delay, %error, "retrying coolify request");
@@ -740,6 +850,7 @@ impl Client {
         endpoint: &Endpoint,
         query: &[(&str, String)],
         body: Option<&serde_json::Value>,
+        timeout: Duration,
     ) -> Result<Raw, Error> {
         let url =
             self.inner
@@ -754,6 +865,7 @@ impl Client {
             .inner
             .http
             .request(endpoint.method.clone(), url)
+            .timeout(timeout)
             .bearer_auth(self.inner.token.expose_secret());
         if !query.is_empty() {
             request = request.query(query);
@@ -765,7 +877,12 @@ impl Client {
             if source.is_timeout() {
                 Error::Timeout {
                     endpoint: endpoint.label.clone(),
-                    after: self.inner.request_timeout,
+                    after: timeout,
+                }
+            } else if !source.is_connect() && !source.is_builder() {
+                Error::ConnectionClosed {
+                    endpoint: endpoint.label.clone(),
+                    source: source.without_url(),
                 }
             } else {
                 Error::Transport {
@@ -777,7 +894,11 @@ impl Client {
         let response = request.send().await.map_err(transport)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let text = response.text().await.map_err(transport)?;
+        // A proxy's error page may echo the request, `Authorization` header included.
+        let text = scrub(
+            &response.text().await.map_err(transport)?,
+            self.inner.token.expose_secret(),
+        );
         tracing::debug!(status = status.as_u16(), "coolify answered");
         if status.is_success() {
             Ok(Raw { body: text })
@@ -816,6 +937,13 @@ fn classify(label: &str, path: &str, status: StatusCode, headers: &HeaderMap, te
     let parsed = serde_json::from_str::<ErrorBody>(text).ok();
     if status == StatusCode::TOO_MANY_REQUESTS {
         let message = parsed.as_ref().map(message_of).unwrap_or_default();
+        if message.contains(QUEUE_FULL) {
+            return Error::QueueFull {
+                endpoint,
+                retry_after,
+                message,
+            };
+        }
         return Error::RateLimited {
             endpoint,
             retry_after,
@@ -863,6 +991,18 @@ fn classify(label: &str, path: &str, status: StatusCode, headers: &HeaderMap, te
             errors: field_errors(&parsed),
         },
     }
+}
+
+/// `text` with every occurrence of the token (and of its secret part after `id|`) replaced.
+pub(crate) fn scrub(text: &str, token: &str) -> String {
+    let mut scrubbed = text.to_owned();
+    let secret = token.split_once('|').map_or(token, |(_, secret)| secret);
+    for needle in [token, secret] {
+        if needle.trim().len() >= 4 {
+            scrubbed = scrubbed.replace(needle, "[redacted]");
+        }
+    }
+    scrubbed
 }
 
 fn message_of(body: &ErrorBody) -> String {
@@ -1038,6 +1178,38 @@ mod tests {
             "<html><body>502 Bad Gateway</body></html>",
         );
         assert!(matches!(html, Error::UnexpectedBody { status: 502, .. }));
+    }
+
+    #[test]
+    fn a_full_deployment_queue_is_not_a_rate_limit() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, reqwest::header::HeaderValue::from_static("60"));
+        let full = classify(
+            "POST /api/v1/deploy",
+            "deploy",
+            StatusCode::TOO_MANY_REQUESTS,
+            &headers,
+            r#"{"message":"Deployment queue is full. Please wait for existing deployments to complete."}"#,
+        );
+        assert!(matches!(full, Error::QueueFull { .. }), "{full:?}");
+        assert_eq!(full.retry_after(), Some(Duration::from_secs(60)));
+        assert!(full.to_string().contains("deployment queue"), "{full}");
+        let limited = classify(
+            "GET /api/v1/version",
+            "version",
+            StatusCode::TOO_MANY_REQUESTS,
+            &headers,
+            r#"{"message":"Too Many Attempts."}"#,
+        );
+        assert!(matches!(limited, Error::RateLimited { .. }), "{limited:?}");
+    }
+
+    #[test]
+    fn the_token_is_scrubbed_from_echoed_bodies() {
+        let echoed = "headers: Authorization: Bearer 69|very-secret-token and very-secret-token";
+        let scrubbed = scrub(echoed, "69|very-secret-token");
+        assert!(!scrubbed.contains("very-secret"), "{scrubbed}");
+        assert!(scrubbed.contains("Bearer [redacted]"), "{scrubbed}");
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub enum Error {
         /// Why it was rejected.
         reason: String,
     },
-    /// The request could not be sent or its response could not be read.
+    /// No connection to Coolify could be opened.
     #[error("{endpoint}: could not reach coolify: {source}: check the base URL and the network")]
     Transport {
         /// The endpoint called.
@@ -41,9 +41,22 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
+    /// The connection reached Coolify (or a proxy in front of it) and closed before a whole
+    /// answer arrived: whether a write took effect is unknown.
+    #[error(
+        "{endpoint}: the connection to coolify closed before an answer arrived: {source}: coolify or a proxy in front of it dropped the request; check its logs, then run again"
+    )]
+    ConnectionClosed {
+        /// The endpoint called.
+        endpoint: String,
+        /// The underlying HTTP client error.
+        #[source]
+        source: reqwest::Error,
+    },
     /// No response arrived within the request timeout.
     #[error(
-        "{endpoint}: no response within {after:?}: coolify is slow or unreachable; retry or raise the request timeout"
+        "{endpoint}: no response within {}: coolify is slow or unreachable; retry or raise the request timeout",
+        human(*after)
     )]
     Timeout {
         /// The endpoint called.
@@ -90,8 +103,22 @@ pub enum Error {
         message: String,
     },
     /// Coolify asked the caller to slow down (429) and the retry budget is spent.
-    #[error("{endpoint}: rate limited by coolify{}: wait and retry", retry_after.map(|after| format!(" (retry after {after:?})")).unwrap_or_default())]
+    #[error("{endpoint}: rate limited by coolify{}: wait and retry", retry_after.map(|after| format!(" (retry after {})", human(after))).unwrap_or_default())]
     RateLimited {
+        /// The endpoint called.
+        endpoint: String,
+        /// The server's `Retry-After`, when it sent one.
+        retry_after: Option<Duration>,
+        /// Coolify's message.
+        message: String,
+    },
+    /// Coolify's deployment queue for the application's server is full (429 "Deployment queue
+    /// is full."), and stayed full for the retry budget: nothing was queued.
+    #[error(
+        "{endpoint}: coolify's deployment queue for this application's server is full ({message}){}: nothing was queued; wait until deployments in it end, or raise the server's deployment queue limit in Coolify",
+        retry_after.map(|after| format!(", it said to retry after {}", human(after))).unwrap_or_default()
+    )]
+    QueueFull {
         /// The endpoint called.
         endpoint: String,
         /// The server's `Retry-After`, when it sent one.
@@ -146,6 +173,50 @@ pub enum Error {
         /// Coolify's message for this application.
         message: String,
     },
+    /// The deploy was refused after the commit was pinned, so the pin was put back to what it
+    /// was: the application is as it was before the call.
+    #[error(
+        "nothing was deployed and application {application} is pinned to {restored} again, as before"
+    )]
+    PinRestored {
+        /// The application.
+        application: crate::ApplicationUuid,
+        /// The pin it has again (`HEAD` when it followed its branch).
+        restored: String,
+        /// Why the deploy was refused.
+        #[source]
+        source: Box<Error>,
+    },
+    /// The application's pin changed between this call's pin and its deploy: another client
+    /// pinned and deployed it at the same time.
+    #[error(
+        "application {application} was re-pinned to {found} by someone else right after this run pinned {expected}; another deploy of it is running at the same time: let it end, then run again"
+    )]
+    PinChanged {
+        /// The application.
+        application: crate::ApplicationUuid,
+        /// The commit this call pinned.
+        expected: String,
+        /// The commit the application is pinned to now.
+        found: String,
+    },
+    /// Coolify stopped answering while a deployment was followed, until the deadline passed.
+    #[error(
+        "deployment {deployment}: coolify did not answer within the {} deadline (last status seen: {}); the deployment may still finish: follow it in Coolify",
+        human(*after),
+        last_status.as_ref().map_or_else(|| "none".to_owned(), ToString::to_string)
+    )]
+    Unanswered {
+        /// The deployment.
+        deployment: DeploymentUuid,
+        /// The deadline that elapsed.
+        after: Duration,
+        /// The last status seen, if any.
+        last_status: Option<DeploymentStatus>,
+        /// The last request error.
+        #[source]
+        source: Box<Error>,
+    },
     /// The deployment ended with status `failed`.
     #[error("deployment {deployment} failed{}: read its logs in Coolify", commit_suffix(commit.as_deref()))]
     DeploymentFailed {
@@ -164,7 +235,8 @@ pub enum Error {
     },
     /// A deployment did not reach a terminal status before the deadline.
     #[error(
-        "deployment {deployment} still {last_status} after {after:?}: it may still finish; follow it in Coolify or raise the deadline"
+        "deployment {deployment} still {last_status} after {}: it may still finish; follow it in Coolify or raise the deadline",
+        human(*after)
     )]
     DeadlineExceeded {
         /// The deployment.
@@ -184,7 +256,7 @@ impl Error {
             Self::Unauthenticated { .. } => Some(401),
             Self::MissingAbility { .. } | Self::ApiDisabled { .. } => Some(403),
             Self::NotFound { .. } => Some(404),
-            Self::RateLimited { .. } => Some(429),
+            Self::RateLimited { .. } | Self::QueueFull { .. } => Some(429),
             Self::Api { status, .. }
             | Self::UnexpectedBody { status, .. }
             | Self::Redirected { status, .. } => Some(*status),
@@ -196,8 +268,69 @@ impl Error {
     #[must_use]
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::RateLimited { retry_after, .. } => *retry_after,
+            Self::RateLimited { retry_after, .. } | Self::QueueFull { retry_after, .. } => {
+                *retry_after
+            }
             _ => None,
+        }
+    }
+
+    /// Whether Coolify answered in a way that proves it queued nothing and changed nothing
+    /// (a 4xx, or a 200 that lists no deployment); transport errors, timeouts and 5xx leave it
+    /// unknown.
+    #[must_use]
+    pub fn proves_nothing_happened(&self) -> bool {
+        match self {
+            Self::DeployRejected { .. } | Self::InvalidInput { .. } => true,
+            Self::PinRestored { source, .. } => source.proves_nothing_happened(),
+            _ => self
+                .status()
+                .is_some_and(|status| (400..500).contains(&status)),
+        }
+    }
+
+    /// Whether this is Coolify (or the way to it) failing for a while: a timeout, a dropped
+    /// connection, a 5xx, a rate limit or a full queue. Running the same command again later
+    /// may succeed.
+    #[must_use]
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Transport { .. }
+            | Self::ConnectionClosed { .. }
+            | Self::Timeout { .. }
+            | Self::RateLimited { .. }
+            | Self::QueueFull { .. }
+            | Self::Unanswered { .. } => true,
+            Self::PinRestored { source, .. } => source.is_transient(),
+            Self::Api { status, .. } | Self::UnexpectedBody { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+
+    /// Whether the API token is at fault: rejected, or missing an ability.
+    #[must_use]
+    pub fn is_token_problem(&self) -> bool {
+        match self {
+            Self::Unauthenticated { .. } | Self::MissingAbility { .. } => true,
+            Self::PinRestored { source, .. } => source.is_token_problem(),
+            _ => false,
+        }
+    }
+}
+
+/// A duration rounded for people: `250ms`, `1.0s`, `8.0s`, `2m`, `1m 30s`.
+#[must_use]
+pub(crate) fn human(duration: Duration) -> String {
+    let millis = duration.as_millis();
+    if millis < 1000 {
+        format!("{millis}ms")
+    } else if millis < 60_000 {
+        format!("{:.1}s", duration.as_secs_f64())
+    } else {
+        let seconds = (millis + 500) / 1000;
+        match (seconds / 60, seconds % 60) {
+            (minutes, 0) => format!("{minutes}m"),
+            (minutes, rest) => format!("{minutes}m {rest}s"),
         }
     }
 }
@@ -231,6 +364,15 @@ mod tests {
         assert!(message.contains("`deploy`"));
         assert!(!message.ends_with('.'));
         assert_eq!(error.status(), Some(403));
+    }
+
+    #[test]
+    fn durations_are_rounded_for_people() {
+        assert_eq!(human(Duration::from_nanos(995_578_653)), "995ms");
+        assert_eq!(human(Duration::from_millis(1000)), "1.0s");
+        assert_eq!(human(Duration::from_millis(8_049)), "8.0s");
+        assert_eq!(human(Duration::from_secs(120)), "2m");
+        assert_eq!(human(Duration::from_secs(90)), "1m 30s");
     }
 
     #[test]

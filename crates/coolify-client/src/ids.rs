@@ -36,8 +36,22 @@ macro_rules! uuid_newtype {
         ///
         /// Treated as an opaque string: Coolify has used cuid2 and 24-character public ids.
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(transparent)]
+        #[serde(try_from = "String", into = "String")]
         pub struct $name(pub(crate) String);
+
+        impl TryFrom<String> for $name {
+            type Error = Error;
+
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::new(value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
 
         impl $name {
             #[doc = concat!("A ", $what, " from its text.")]
@@ -114,6 +128,13 @@ mod tests {
         let error = ApplicationUuid::new("../x").unwrap_err();
         assert!(error.to_string().contains("\"../x\""), "{error}");
         assert!(EnvVarUuid::new("a".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn deserializing_validates() {
+        assert!(serde_json::from_str::<ApplicationUuid>("\"\"").is_err());
+        assert!(serde_json::from_str::<ApplicationUuid>("\"a/b\"").is_err());
+        assert!(serde_json::from_str::<ApplicationUuid>("\"abc\"").is_ok());
     }
 
     #[test]

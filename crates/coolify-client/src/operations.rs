@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::models::{ApplicationPatch, DeployOutcome, Deployment, DeploymentStatus, ForceRebuild};
+use crate::models::{
+    ApplicationPatch, DeployOutcome, Deployment, DeploymentStatus, ForceRebuild, commits_match,
+};
 use crate::{ApplicationUuid, Client, DeploymentUuid, Error};
 
 /// How many of an application's newest deployments the lookups scan.
@@ -151,11 +153,18 @@ impl Client {
     /// next pin. When Coolify answers "Deployment already queued for this commit." the real,
     /// already in-flight deployment of that commit is looked up in the application's list.
     ///
+    /// The application's pin is read first: when Coolify refuses the deploy in a way that
+    /// proves nothing was queued (a 4xx such as a missing `deploy` ability or a full queue),
+    /// the pin is put back, so no change is left behind that nobody deployed.
+    ///
     /// # Errors
     ///
     /// [`Error::InvalidInput`] for a malformed commit; the errors of
-    /// [`Client::update_application`] and [`Client::deploy`]; [`Error::NotFound`] when Coolify
-    /// says a deployment is queued but none of that commit is in flight.
+    /// [`Client::application`], [`Client::update_application`] and [`Client::deploy`];
+    /// [`Error::PinRestored`] around the deploy's error once the pin was put back;
+    /// [`Error::PinChanged`] when Coolify says a deployment is queued but the application was
+    /// re-pinned meanwhile; [`Error::NotFound`] when it says one is queued but none of that
+    /// commit is in flight.
     #[tracing::instrument(skip(self), fields(%application))]
     pub async fn deploy_commit(
         &self,
@@ -164,10 +173,38 @@ impl Client {
         force: ForceRebuild,
     ) -> Result<StartedDeployment, Error> {
         validate_commit(commit)?;
+        let before = self
+            .application(application)
+            .await?
+            .git_commit_sha
+            .filter(|sha| !sha.is_empty())
+            .unwrap_or_else(|| "HEAD".to_owned());
         self.update_application(application, &ApplicationPatch::new().git_commit_sha(commit))
             .await?;
         tracing::info!(commit, "commit pinned");
-        match self.deploy(application, force).await? {
+        let outcome = match self.deploy(application, force).await {
+            Ok(outcome) => outcome,
+            Err(error) if error.proves_nothing_happened() && !commits_match(&before, commit) => {
+                // Nothing was queued: leave no pin behind that nobody deployed.
+                let restore = ApplicationPatch::new().git_commit_sha(&before);
+                return match self.update_application(application, &restore).await {
+                    Ok(()) => {
+                        tracing::info!(restored = %before, "deploy refused; pin put back");
+                        Err(Error::PinRestored {
+                            application: application.clone(),
+                            restored: before,
+                            source: Box::new(error),
+                        })
+                    }
+                    Err(restore_error) => {
+                        tracing::warn!(%restore_error, "could not put the pin back");
+                        Err(error)
+                    }
+                };
+            }
+            Err(error) => return Err(error),
+        };
+        match outcome {
             DeployOutcome::Queued(deployment) => Ok(StartedDeployment {
                 deployment,
                 origin: DeploymentOrigin::Queued,
@@ -183,14 +220,57 @@ impl Client {
                         deployment: existing.deployment_uuid,
                         origin: DeploymentOrigin::AlreadyQueued,
                     }),
-                    None => Err(Error::NotFound {
+                    None => Err(self.repinned_or(application, commit, Error::NotFound {
                         endpoint: format!("GET /api/v1/deployments/applications/{application}"),
                         resource: format!("in-flight deployment of commit {commit}"),
                         message: "coolify said one is already queued, but none is queued or in progress now".to_owned(),
-                    }),
+                    }).await),
                 }
             }
         }
+    }
+
+    /// [`Error::PinChanged`] when the application is no longer pinned to `commit`, else `otherwise`.
+    pub(crate) async fn repinned_or(
+        &self,
+        application: &ApplicationUuid,
+        commit: &str,
+        otherwise: Error,
+    ) -> Error {
+        match self.application(application).await {
+            Ok(current) => match current.git_commit_sha {
+                Some(found) if !commits_match(&found, commit) => Error::PinChanged {
+                    application: application.clone(),
+                    expected: commit.to_owned(),
+                    found,
+                },
+                _ => otherwise,
+            },
+            Err(_) => otherwise,
+        }
+    }
+
+    /// Why a finished deployment built another commit than the one pinned for it:
+    /// [`Error::PinChanged`] when someone re-pinned the application meanwhile, `None` when the
+    /// pin is still `commit` (a Coolify older than 4.1.0 ignored it).
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`Client::application`].
+    pub async fn explain_other_commit(
+        &self,
+        application: &ApplicationUuid,
+        commit: &str,
+    ) -> Result<Option<Error>, Error> {
+        let current = self.application(application).await?;
+        Ok(match current.git_commit_sha {
+            Some(found) if !commits_match(&found, commit) => Some(Error::PinChanged {
+                application: application.clone(),
+                expected: commit.to_owned(),
+                found,
+            }),
+            _ => None,
+        })
     }
 
     /// Poll a deployment until it reaches a terminal status, reporting each status change
@@ -220,7 +300,18 @@ impl Client {
         let mut last_status: Option<DeploymentStatus> = None;
         let mut commit_reported = false;
         loop {
-            let current = self.deployment(deployment).await?;
+            let current = match self.deployment_until(deployment, Some(deadline)).await {
+                Ok(current) => current,
+                Err(error) if error.is_transient() && Instant::now() >= deadline => {
+                    return Err(Error::Unanswered {
+                        deployment: deployment.clone(),
+                        after: options.deadline,
+                        last_status,
+                        source: Box::new(error),
+                    });
+                }
+                Err(error) => return Err(error),
+            };
             if last_status.as_ref() != Some(&current.status) {
                 tracing::info!(status = %current.status, "deployment status");
                 on_event(&FollowEvent::Status {
@@ -260,6 +351,14 @@ impl Client {
                 });
             }
             tokio::time::sleep_until((now + interval).min(deadline)).await;
+            if Instant::now() >= deadline {
+                // No poll is left that could still get an answer in time.
+                return Err(Error::DeadlineExceeded {
+                    deployment: deployment.clone(),
+                    after: options.deadline,
+                    last_status: current.status,
+                });
+            }
             interval = options.poll.next_after(interval);
         }
     }

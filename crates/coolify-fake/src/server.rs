@@ -1,6 +1,5 @@
 //! The fake's HTTP server, its public handle, and the Coolify behaviour it imitates.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -98,7 +97,15 @@ impl FakeCoolify {
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |request| {
                         let state = Arc::clone(&connection_state);
-                        async move { Ok::<_, Infallible>(handle(state, request).await) }
+                        async move {
+                            // `None`: close the connection without an answer.
+                            handle(state, request).await.ok_or_else(|| {
+                                std::io::Error::new(
+                                    std::io::ErrorKind::ConnectionAborted,
+                                    "fault: connection closed without an answer",
+                                )
+                            })
+                        }
                     });
                     if let Err(error) = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
@@ -176,6 +183,7 @@ impl FakeCoolify {
             StoredApplication {
                 spec: application,
                 scripts: std::collections::VecDeque::new(),
+                race: None,
                 runner: Arc::new(tokio::sync::Mutex::new(())),
             },
         );
@@ -209,6 +217,15 @@ impl FakeCoolify {
             if let Some(script) = stored.scripts.back_mut() {
                 change(script);
             }
+        }
+    }
+
+    /// Imitate another client racing the next pin of `application`: right after the next
+    /// `PATCH` of `git_commit_sha`, the application is re-pinned to `commit`, and with
+    /// `also_deploy` a deployment of it is queued too (as a second run of a deploy would).
+    pub fn race_next_pin(&self, application: &ApplicationUuid, commit: &str, also_deploy: bool) {
+        if let Some(stored) = lock(&self.state).applications.get_mut(application.as_str()) {
+            stored.race = Some((commit.to_owned(), also_deploy));
         }
     }
 
@@ -470,7 +487,7 @@ fn message(status: u16, text: &str) -> Reply {
     reply(status, &json!({ "message": text }))
 }
 
-fn fault_reply(fault: &Fault) -> Option<Reply> {
+fn fault_reply(fault: &Fault, authorization: Option<&str>) -> Option<Reply> {
     Some(match fault {
         Fault::Unauthenticated => message(401, "Unauthenticated."),
         Fault::MissingAbility(ability) => {
@@ -489,12 +506,30 @@ fn fault_reply(fault: &Fault) -> Option<Reply> {
             "text/html",
             "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>".to_owned(),
         ),
+        Fault::QueueFull => {
+            let mut response = message(
+                429,
+                "Deployment queue is full. Please wait for existing deployments to complete.",
+            );
+            response
+                .headers_mut()
+                .insert(hyper::header::RETRY_AFTER, hyper::header::HeaderValue::from_static("60"));
+            response
+        }
+        Fault::EchoingProxyError => reply_text(
+            502,
+            "text/html",
+            format!(
+                "<html><body><h1>502 Bad Gateway</h1><pre>upstream failed for request with headers: Authorization: {}</pre></body></html>",
+                authorization.unwrap_or_default()
+            ),
+        ),
         Fault::Status { status, body } => reply_text(*status, "application/json", body.clone()),
-        Fault::Delay(_) => return None,
+        Fault::Delay(_) | Fault::CloseConnection => return None,
     })
 }
 
-async fn handle(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Reply {
+async fn handle(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Option<Reply> {
     let method = request.method().as_str().to_owned();
     let path = request.uri().path().to_owned();
     let query = request.uri().query().map(str::to_owned);
@@ -524,12 +559,14 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Reply {
             path: path.clone(),
             query: query.clone(),
             body: body.clone(),
-            application: application.and_then(|uuid| ApplicationUuid::new(uuid).ok()),
+            application: application
+                .clone()
+                .and_then(|uuid| ApplicationUuid::new(uuid).ok()),
         });
         let rule = guard
             .faults
             .iter_mut()
-            .find(|rule| rule.matches(&method, &path));
+            .find(|rule| rule.matches(&method, &path, application.as_deref()));
         rule.map(|rule| {
             if let Some(remaining) = rule.remaining.as_mut() {
                 *remaining -= 1;
@@ -538,26 +575,30 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Reply {
         })
     };
     if let Some(fault) = fault {
-        if let Fault::Delay(delay) = fault {
-            tokio::time::sleep(delay).await;
-        } else if let Some(response) = fault_reply(&fault) {
-            return response;
+        match fault {
+            Fault::Delay(delay) => tokio::time::sleep(delay).await,
+            Fault::CloseConnection => return None,
+            fault => {
+                if let Some(response) = fault_reply(&fault, authorization.as_deref()) {
+                    return Some(response);
+                }
+            }
         }
     }
     if path == "/api/health" || path == "/api/v1/health" {
-        return reply_text(200, "text/html", "OK".to_owned());
+        return Some(reply_text(200, "text/html", "OK".to_owned()));
     }
     let expected = format!("Bearer {}", lock(&state).token);
     if authorization.as_deref() != Some(expected.as_str()) {
-        return message(401, "Unauthenticated.");
+        return Some(message(401, "Unauthenticated."));
     }
     if !lock(&state).api_enabled {
-        return reply(
+        return Some(reply(
             403,
             &json!({"success": true, "message": "API is disabled."}),
-        );
+        ));
     }
-    route(&state, &method, &path, &params, parsed.as_ref())
+    Some(route(&state, &method, &path, &params, parsed.as_ref()))
 }
 
 /// Request parameters from the query string and the JSON body (Coolify merges both).
@@ -665,6 +706,20 @@ fn route(
             response
         }
         ("POST", ["deploy"]) => deploy(shared, params),
+        ("GET", ["deployments"]) => {
+            let state = lock(shared);
+            let mut list: Vec<&StoredDeployment> = state
+                .deployments
+                .iter()
+                .filter(|deployment| deployment.status.is_in_flight())
+                .collect();
+            list.sort_by_key(|deployment| deployment.id);
+            let items: Vec<Value> = list
+                .into_iter()
+                .map(|deployment| deployment_json(&state, deployment))
+                .collect();
+            reply(200, &Value::Array(items))
+        }
         ("GET", ["deployments", "applications", app]) => list_deployments(shared, app, params),
         ("GET", ["deployments", uuid]) => {
             let state = lock(shared);
@@ -873,7 +928,7 @@ fn cancel(shared: &Mutex<State>, uuid: &str) -> Reply {
     )
 }
 
-fn patch_application(shared: &Mutex<State>, app: &str, body: Option<&Value>) -> Reply {
+fn patch_application(shared: &Arc<Mutex<State>>, app: &str, body: Option<&Value>) -> Reply {
     let Some(Value::Object(fields)) = body else {
         return reply(
             400,
@@ -921,6 +976,18 @@ fn patch_application(shared: &Mutex<State>, app: &str, body: Option<&Value>) -> 
             ("git_branch", Value::String(branch)) => stored.spec.git_branch.clone_from(branch),
             ("is_auto_deploy_enabled", Value::Bool(flag)) => stored.spec.auto_deploy = *flag,
             _ => {}
+        }
+    }
+    let race = if fields.contains_key("git_commit_sha") {
+        stored.race.take()
+    } else {
+        None
+    };
+    if let Some((commit, also_deploy)) = race {
+        stored.spec.git_commit_sha.clone_from(&commit);
+        drop(state);
+        if also_deploy {
+            queue_deployment(shared, app, None, false, true);
         }
     }
     reply(200, &json!({ "uuid": app }))

@@ -129,6 +129,15 @@ pub enum Fault {
     BadGatewayHtml,
     /// Handle the request normally, but only after this delay (to provoke client timeouts).
     Delay(Duration),
+    /// `429 {"message":"Deployment queue is full. …"}` with `Retry-After: 60`: the server's
+    /// deployment queue is at its limit.
+    QueueFull,
+    /// Read the request, then close the connection without answering (a proxy or server that
+    /// dropped it).
+    CloseConnection,
+    /// `502` with a proxy's HTML page that echoes the request's headers, `Authorization`
+    /// included, as some debugging proxies do.
+    EchoingProxyError,
     /// Any status with this JSON body.
     Status {
         /// The HTTP status.
@@ -144,6 +153,7 @@ pub struct FaultRule {
     pub(crate) method: Option<String>,
     pub(crate) path_contains: Option<String>,
     pub(crate) remaining: Option<usize>,
+    pub(crate) application: Option<String>,
     pub(crate) fault: Fault,
 }
 
@@ -155,6 +165,7 @@ impl FaultRule {
             method: None,
             path_contains: None,
             remaining: None,
+            application: None,
             fault,
         }
     }
@@ -175,6 +186,13 @@ impl FaultRule {
         self
     }
 
+    /// Only for requests that concern `application` (by path, or the `uuid` of `POST /deploy`).
+    #[must_use]
+    pub fn application(mut self, application: &ApplicationUuid) -> Self {
+        self.application = Some(application.as_str().to_owned());
+        self
+    }
+
     /// Only for the next `count` matching requests.
     #[must_use]
     pub fn times(mut self, count: usize) -> Self {
@@ -182,8 +200,12 @@ impl FaultRule {
         self
     }
 
-    pub(crate) fn matches(&self, method: &str, path: &str) -> bool {
+    pub(crate) fn matches(&self, method: &str, path: &str, application: Option<&str>) -> bool {
         self.remaining != Some(0)
+            && self
+                .application
+                .as_deref()
+                .is_none_or(|wanted| application == Some(wanted))
             && self.method.as_deref().is_none_or(|wanted| wanted == method)
             && self
                 .path_contains
@@ -240,6 +262,9 @@ pub(crate) struct Script {
 #[derive(Debug, Clone)]
 pub(crate) struct StoredApplication {
     pub(crate) spec: FakeApplication,
+    /// Another client racing the next pin: re-pin to this commit right after it, and deploy it
+    /// when the flag is set.
+    pub(crate) race: Option<(String, bool)>,
     pub(crate) scripts: VecDeque<Script>,
     /// Serialises this application's deployments, like Coolify's per-app queue.
     pub(crate) runner: Arc<tokio::sync::Mutex<()>>,

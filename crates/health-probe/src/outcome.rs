@@ -123,7 +123,7 @@ impl fmt::Display for Failure {
             ),
             Self::Status { status } => write!(f, "status {status}"),
             Self::Timeout { after } => {
-                write!(f, "no answer within {}", humantime::format_duration(*after))
+                write!(f, "no answer within {}", human(*after))
             }
             Self::ConnectionRefused => f.write_str("connection refused: nothing listens there yet"),
             Self::Connection { detail } => write!(f, "connection failed: {detail}"),
@@ -282,6 +282,22 @@ impl Outcome {
     }
 }
 
+/// A duration rounded for people: `250ms`, `1.0s`, `2m`, `1m 30s`.
+pub(crate) fn human(duration: Duration) -> String {
+    let millis = duration.as_millis();
+    if millis < 1000 {
+        format!("{millis}ms")
+    } else if millis < 60_000 {
+        format!("{:.1}s", duration.as_secs_f64())
+    } else {
+        let seconds = (millis + 500) / 1000;
+        match (seconds / 60, seconds % 60) {
+            (minutes, 0) => format!("{minutes}m"),
+            (minutes, rest) => format!("{minutes}m {rest}s"),
+        }
+    }
+}
+
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -290,9 +306,7 @@ impl fmt::Display for Outcome {
             self.url,
             self.verdict,
             self.attempt_count(),
-            humantime::format_duration(Duration::from_millis(
-                u64::try_from(self.elapsed.as_millis()).unwrap_or(u64::MAX)
-            ))
+            human(self.elapsed)
         )
     }
 }

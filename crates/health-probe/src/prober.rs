@@ -426,7 +426,8 @@ where
                 cause = WaitCause::RetryAfter;
             }
         }
-        if next_start >= deadline {
+        // A hanging attempt may have used the time up: no attempt starts at the deadline.
+        if next_start.max(Instant::now()) >= deadline {
             let reason = match (thresholds.passes(), evidence.last_failure.clone()) {
                 (0, Some(failure)) => failure,
                 (passes, _) => Failure::Unconfirmed {

@@ -80,18 +80,16 @@ impl fmt::Display for ProgressEvent {
                 write!(
                     f,
                     "probing {url} (deadline {})",
-                    humantime::format_duration(*deadline)
+                    crate::outcome::human(*deadline)
                 )
             }
             Self::Waiting { wait, cause, .. } => {
-                let millis =
-                    Duration::from_millis(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX));
                 let why = match cause {
                     WaitCause::InitialDelay => "initial delay",
                     WaitCause::Interval => "next attempt",
                     WaitCause::RetryAfter => "server asked to retry after",
                 };
-                write!(f, "{why}: waiting {}", humantime::format_duration(millis))
+                write!(f, "{why}: waiting {}", crate::outcome::human(*wait))
             }
             Self::AttemptStarted { number, .. } => write!(f, "attempt {number} started"),
             Self::AttemptFinished {
@@ -106,9 +104,7 @@ impl fmt::Display for ProgressEvent {
                 Ok(())
             }
             Self::Finished { verdict, elapsed } => {
-                let millis =
-                    Duration::from_millis(u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX));
-                write!(f, "{verdict} after {}", humantime::format_duration(millis))
+                write!(f, "{verdict} after {}", crate::outcome::human(*elapsed))
             }
         }
     }

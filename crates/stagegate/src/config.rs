@@ -174,15 +174,8 @@ impl Config {
     ///
     /// [`BadInput`] naming the file, the key (with its line) and the fix.
     pub fn parse(text: &str, path: &Path, environment: &Environment) -> anyhow::Result<Self> {
-        let raw: RawConfig = toml::from_str(text).map_err(|error| {
-            let line = error
-                .span()
-                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
-            BadInput(match line {
-                Some(line) => format!("{}, line {line}: {}", path.display(), error.message()),
-                None => format!("{}: {}", path.display(), error.message()),
-            })
-        })?;
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|error| describe_toml_error(text, path, &error))?;
         let invalid =
             |key: &str, message: String| BadInput(format!("{}: {key}: {message}", path.display()));
 
@@ -223,6 +216,7 @@ impl Config {
                     format!("missing; add an [environments.{name}] table with app, branch and health_url"),
                 )
             })?;
+            let section_has_probe = section.probe.is_some();
             let mut probe = match section.probe {
                 Some(overrides) => raw.probe.overlay(&overrides),
                 None => raw.probe.clone(),
@@ -243,6 +237,15 @@ impl Config {
                     serde_json::Value::String("{commit}".to_owned()),
                 )]));
             }
+            // Every probe setting is checked now, not after the first Coolify reads.
+            let table = if section_has_probe {
+                format!("environments.{name}.probe")
+            } else {
+                "probe".to_owned()
+            };
+            probe
+                .to_spec(section.health_url.clone(), &placeholder_examples(name))
+                .map_err(|error| invalid(&table, format!("{error}")))?;
             let branch = section.branch.unwrap_or_else(|| "main".to_owned());
             if branch.is_empty()
                 || branch == "HEAD"
@@ -341,6 +344,74 @@ impl Config {
                 .into()
             })
     }
+}
+
+/// Values for every placeholder of `expect_json`, to check a probe table at load time.
+fn placeholder_examples(environment: EnvironmentName) -> health_probe::Variables {
+    let commit = "0".repeat(40);
+    health_probe::Variables::new()
+        .with("commit", &commit)
+        .with("short_commit", &commit[..7])
+        .with("environment", environment.as_str())
+        .with("tag", "v0.0.0")
+        .with("version", "0.0.0")
+}
+
+/// A TOML error with its line, the dotted key it concerns, and what to write instead.
+fn describe_toml_error(text: &str, path: &Path, error: &toml::de::Error) -> BadInput {
+    let Some(span) = error.span() else {
+        return BadInput(format!("{}: {}", path.display(), error.message()));
+    };
+    let start = span.start.min(text.len());
+    let line = text[..start].matches('\n').count() + 1;
+    let line_start = text[..start].rfind('\n').map_or(0, |index| index + 1);
+    let line_text = text[line_start..].lines().next().unwrap_or_default();
+    let key = line_text
+        .split_once('=')
+        .map(|(key, _)| key.trim().trim_matches('"').to_owned())
+        .filter(|key| !key.is_empty() && !key.starts_with('['));
+    let table = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find_map(|line| {
+            line.strip_prefix('[')
+                .and_then(|rest| rest.strip_suffix(']'))
+        })
+        .map(|table| table.trim_matches(['[', ']']).trim().to_owned());
+    let message = error.message().trim_end_matches('\n');
+    let Some(key) = key else {
+        return BadInput(format!("{}, line {line}: {message}", path.display()));
+    };
+    let dotted = match table {
+        Some(table) if !table.is_empty() => format!("{table}.{key}"),
+        _ => key.clone(),
+    };
+    let fix = if [
+        "expected u8",
+        "expected u16",
+        "expected u32",
+        "expected u64",
+        "expected usize",
+        "expected i32",
+        "expected i64",
+        "expected an integer",
+    ]
+    .iter()
+    .any(|expected| message.contains(expected))
+    {
+        format!("; write a whole number without quotes, e.g. `{key} = 2`")
+    } else if message.contains("expected a boolean") {
+        format!("; write `{key} = true` or `{key} = false`")
+    } else if message.contains("invalid type") {
+        "; see docs/CONFIG.md for the type of this key".to_owned()
+    } else {
+        String::new()
+    };
+    BadInput(format!(
+        "{}, line {line}: `{dotted}`: {message}{fix}",
+        path.display()
+    ))
 }
 
 /// http is only for a Coolify on this machine.
@@ -484,7 +555,7 @@ health_url = "https://example.com/healthz"
         let message = error(&format!("{EXAMPLE}\n[deploy]\ntimout = \"5m\"\n"));
         assert!(message.contains("timout"), "{message}");
         assert!(
-            message.contains("deploy.toml, line 15: unknown field `timout`"),
+            message.contains("deploy.toml, line 15: `deploy.timout`: unknown field `timout`"),
             "{message}"
         );
     }

@@ -12,7 +12,7 @@ use tag_policy::{ReleaseTag, Releases, TaggedRelease};
 
 use crate::config::{EnvironmentName, StagingGate};
 use crate::exit::{Aftermath, BadInput, Exit, Refused, message};
-use crate::pipeline::{Live, Pipeline, Rollout, seconds};
+use crate::pipeline::{Live, Pipeline, ProbeFailed, Rollout, Settled, seconds};
 use crate::repo::short;
 use crate::session::{DryRun, Session};
 
@@ -201,6 +201,15 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
     let releases = pipeline.releases()?;
     let tag = releases.at_commit(commit).last().map(|r| r.tag().clone());
     let commit = commit.to_string();
+    // From here on an interruption can say what this run changed.
+    session.journal.track(format!(
+        "deploy staging --commit {commit}{}",
+        if options.dry_run.is_dry() {
+            " --dry-run"
+        } else {
+            ""
+        }
+    ));
     let live = pipeline
         .live(environment, &releases)
         .await
@@ -237,13 +246,29 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
         ),
         Err(error) => {
             let error = error.context(format!("deploy staging {}", short(&commit)));
-            let fix = format!(
-                "Production was not touched. Fix the cause, then run `{}` again",
-                session
-                    .invocation
-                    .command(format_args!("deploy staging --commit {commit}"))
-            );
-            Err(aftermath(&pipeline, &releases, error, fix).await)
+            let rerun = session
+                .invocation
+                .command(format_args!("deploy staging --commit {commit}"));
+            let fix = match Fault::of(&error) {
+                Fault::Release | Fault::Other => {
+                    format!("Production was not touched. Fix the cause, then run `{rerun}` again")
+                }
+                fault => format!(
+                    "Production was not touched. {}",
+                    fault.advice(session, &error, &rerun, None)
+                ),
+            };
+            Err(aftermath(
+                &pipeline,
+                &releases,
+                error,
+                fix,
+                session,
+                environment,
+                &commit,
+                tag.as_ref(),
+            )
+            .await)
         }
     }
 }
@@ -266,6 +291,21 @@ pub async fn production(
     // The tag policy first: nothing is contacted for a tag that may not go to production.
     let release = release_for_production(&session.invocation, &repo, &config.tags, &options.tag)
         .context(context.clone())?;
+    // From here on an interruption can say what this run changed.
+    let mut rerun = format!("deploy production --tag {}", options.tag);
+    for (set, flag) in [
+        (
+            options.auto_rollback == AutoRollback::On,
+            " --auto-rollback",
+        ),
+        (options.gate == GateCheck::Skip, " --skip-staging-gate"),
+        (options.dry_run.is_dry(), " --dry-run"),
+    ] {
+        if set {
+            rerun.push_str(flag);
+        }
+    }
+    session.journal.track(rerun);
     let pipeline = Pipeline::open(session).context(context.clone())?;
     let releases = pipeline.releases()?;
     let commit = release.commit().to_string();
@@ -284,15 +324,15 @@ pub async fn production(
         ));
     }
 
-    let live = pipeline
+    let settled = pipeline
         .settle_production(&releases, options.dry_run)
         .await
         .context(context.clone())?;
     refuse_downgrade(
         &session.invocation,
         &releases,
-        &live,
-        release.tag(),
+        &settled.live,
+        &release,
         "deploy production",
     )
     .context(context.clone())?;
@@ -302,7 +342,7 @@ pub async fn production(
         &pipeline,
         &releases,
         &release,
-        &live,
+        &settled,
         options.auto_rollback,
         options.dry_run,
         &context,
@@ -317,14 +357,29 @@ pub(crate) async fn deploy_release(
     pipeline: &Pipeline,
     releases: &Releases,
     release: &TaggedRelease,
-    live: &Live,
+    settled: &Settled,
     auto_rollback: AutoRollback,
     dry_run: DryRun,
     context: &str,
 ) -> anyhow::Result<DeployReport> {
     let environment = EnvironmentName::Production;
     let commit = release.commit().to_string();
-    let previous = live.commit.as_ref().map(|_| live.describe());
+    let live = &settled.live;
+    // A deployment of this very commit that was in flight and finished: this run joined it.
+    let joined = settled.waited.as_ref().filter(|waited| {
+        waited.finished
+            && waited
+                .commit
+                .as_deref()
+                .is_some_and(|built| built.eq_ignore_ascii_case(&commit))
+    });
+    // What ran before: before the joined deployment, or once the one waited for ended.
+    let before_live = if joined.is_some() {
+        &settled.before
+    } else {
+        live
+    };
+    let previous = before_live.commit.as_ref().map(|_| before_live.describe());
     let report = |action: Action, rollout: Option<Rollout>, planned: Vec<String>| DeployReport {
         environment,
         commit: commit.clone(),
@@ -337,11 +392,31 @@ pub(crate) async fn deploy_release(
 
     // Idempotent: a release that is live and answers healthy is left alone.
     if live.commit.as_deref() == Some(commit.as_str()) && live.in_flight.is_none() {
+        let probe_started = std::time::Instant::now();
         let outcome = pipeline
             .probe(environment, &commit, Some(release.tag()))
             .await
             .context(context.to_owned())?;
         if outcome.is_healthy() {
+            if let Some(joined) = joined {
+                let deployment_ms = crate::pipeline::millis(joined.waited);
+                let probe_ms = crate::pipeline::millis(probe_started.elapsed());
+                let rollout = Rollout {
+                    environment,
+                    commit: commit.clone(),
+                    tag: Some(release.tag().name().to_owned()),
+                    deployment: joined.deployment.clone(),
+                    joined_existing: true,
+                    timings: Timings {
+                        trigger_ms: 0,
+                        deployment_ms,
+                        probe_ms,
+                        total_ms: deployment_ms.saturating_add(probe_ms),
+                    },
+                    probe: outcome,
+                };
+                return finish(session, report(Action::Deployed, Some(rollout), Vec::new()));
+            }
             return finish(session, report(Action::AlreadyLive, None, Vec::new()));
         }
         session.output.warn(format!(
@@ -375,7 +450,7 @@ pub(crate) async fn deploy_release(
         Err(error) => error.context(context.to_owned()),
     };
 
-    let before = live
+    let before = before_live
         .commit
         .as_deref()
         .filter(|before| *before != commit)
@@ -385,28 +460,58 @@ pub(crate) async fn deploy_release(
         .as_ref()
         .map(|tag| tag.name().to_owned())
         .or_else(|| before.map(|oid| oid.to_string()));
+    let fault = Fault::of(&error);
+    let rerun = session.invocation.command(
+        session
+            .journal
+            .snapshot()
+            .rerun
+            .unwrap_or_else(|| format!("deploy production --tag {}", release.tag())),
+    );
+    // Production's code changes only through a deployment: roll back only when this run
+    // started one (a failed build, a failed probe), never after a refused pin or deploy.
+    let started_one = session
+        .journal
+        .snapshot()
+        .deployments
+        .iter()
+        .any(|(name, _)| *name == environment);
 
     let before = match (auto_rollback, before) {
-        (AutoRollback::On, Some(before)) => before,
+        (AutoRollback::On, Some(before)) if started_one => before,
         (auto_rollback, _) => {
-            let redeploy = live.commit.as_deref() == Some(commit.as_str());
-            let fix = match (&before_name, before_tag.is_some()) {
-                (Some(name), true) => format!(
-                    "Staging was not touched. Fix the release and tag a new version, or go back with `{}`",
-                    session.invocation.command(format_args!("rollback --to {name}"))
-                ),
-                (Some(name), false) => format!(
-                    "Staging was not touched. Fix the release and tag a new version; production ran {name} before"
-                ),
-                (None, _) if redeploy => format!(
-                    "Staging was not touched. Production already ran {} before this deploy, so there was nothing older to restore automatically; read the deployment log, then deploy it again or run `{}`",
-                    release.tag(),
-                    session.invocation.command("rollback")
-                ),
-                (None, _) if auto_rollback == AutoRollback::On => "Nothing to roll back to: production had no earlier finished deployment. Fix the release and tag a new version".to_owned(),
-                (None, _) => "Staging was not touched. Fix the release and tag a new version".to_owned(),
+            let redeploy = before_live.commit.as_deref() == Some(commit.as_str());
+            let fix = if fault != Fault::Release {
+                fault.advice(session, &error, &rerun, before_name.as_deref())
+            } else {
+                match (&before_name, before_tag.is_some()) {
+                    (Some(name), true) => format!(
+                        "Staging was not touched. Fix the release and tag a new version, or go back with `{}`",
+                        session.invocation.command(format_args!("rollback --to {name}"))
+                    ),
+                    (Some(name), false) => format!(
+                        "Staging was not touched. Fix the release and tag a new version; production ran {name} before"
+                    ),
+                    (None, _) if redeploy => format!(
+                        "Staging was not touched. Production already ran {} before this deploy, so there was nothing older to restore automatically; read the deployment log, then deploy it again or run `{}`",
+                        release.tag(),
+                        session.invocation.command("rollback")
+                    ),
+                    (None, _) if auto_rollback == AutoRollback::On => "Nothing to roll back to: production had no earlier finished deployment. Fix the release and tag a new version".to_owned(),
+                    (None, _) => "Staging was not touched. Fix the release and tag a new version".to_owned(),
+                }
             };
-            return Err(aftermath(pipeline, releases, error, fix).await);
+            return Err(aftermath(
+                pipeline,
+                releases,
+                error,
+                fix,
+                session,
+                environment,
+                &commit,
+                Some(release.tag()),
+            )
+            .await);
         }
     };
     let before_commit = before.to_string();
@@ -435,18 +540,177 @@ pub(crate) async fn deploy_release(
             message(&rollback_error)
         ),
     };
-    let state = pipeline.aftermath(releases).await;
-    Err(Aftermath {
-        cause,
-        state,
-        fix: format!(
+    let state = pipeline
+        .aftermath_with(releases, reported_health(environment, &error, releases))
+        .await;
+    let fix = if fault == Fault::Release {
+        format!(
             "{} did not go live. Fix it and tag a new version; if production is not on {before_label}, run `{}`",
             release.tag(),
-            session.invocation.command(format_args!("rollback --to {before_label}"))
-        ),
+            session
+                .invocation
+                .command(format_args!("rollback --to {before_label}"))
+        )
+    } else {
+        format!(
+            "{} did not go live, and the release is not at fault: {} If production is not on {before_label}, run `{}`",
+            release.tag(),
+            fault.advice(session, &error, &rerun, Some(&before_label)),
+            session
+                .invocation
+                .command(format_args!("rollback --to {before_label}"))
+        )
+    };
+    let aftermath = Aftermath {
+        cause,
+        state,
+        fix,
         exit: Exit::Failed,
+    };
+    summarize_failure(
+        session,
+        environment,
+        &commit,
+        Some(release.tag()),
+        &aftermath,
+    );
+    Err(aftermath.into())
+}
+
+/// What failed, as far as the advice goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// The release failed its own verification: its build failed or its probe did not pass.
+    Release,
+    /// The token was rejected or lacks an ability.
+    Token,
+    /// Coolify's deployment queue is full.
+    QueueFull,
+    /// Coolify or the way to it failed for a while: a timeout, a dropped connection, a 5xx.
+    Transient,
+    /// Another deploy re-pinned the app at the same time.
+    Concurrent,
+    /// Someone cancelled the deployment.
+    Cancelled,
+    /// The config or another input is wrong.
+    Input,
+    /// Anything else.
+    Other,
+}
+
+impl Fault {
+    fn of(error: &anyhow::Error) -> Self {
+        if Exit::of(error) == Exit::BadInput {
+            return Self::Input;
+        }
+        for cause in error.chain() {
+            if cause.is::<ProbeFailed>() {
+                return Self::Release;
+            }
+            if let Some(error) = cause.downcast_ref::<coolify_client::Error>() {
+                return match error {
+                    coolify_client::Error::DeploymentFailed { .. } => Self::Release,
+                    coolify_client::Error::DeploymentCancelled { .. } => Self::Cancelled,
+                    coolify_client::Error::PinChanged { .. } => Self::Concurrent,
+                    coolify_client::Error::QueueFull { .. } => Self::QueueFull,
+                    coolify_client::Error::PinRestored { source, .. } => match **source {
+                        coolify_client::Error::QueueFull { .. } => Self::QueueFull,
+                        ref inner if inner.is_token_problem() => Self::Token,
+                        ref inner if inner.is_transient() => Self::Transient,
+                        _ => Self::Other,
+                    },
+                    error if error.is_token_problem() => Self::Token,
+                    error if error.is_transient() => Self::Transient,
+                    _ => Self::Other,
+                };
+            }
+        }
+        Self::Other
     }
-    .into())
+
+    /// What to do, for a failure that is not the release's.
+    fn advice(
+        self,
+        session: &Session,
+        error: &anyhow::Error,
+        rerun: &str,
+        before: Option<&str>,
+    ) -> String {
+        let entries = session.journal.snapshot();
+        let restored = error.chain().any(|cause| {
+            matches!(
+                cause.downcast_ref::<coolify_client::Error>(),
+                Some(coolify_client::Error::PinRestored { .. })
+            )
+        });
+        let unchanged = if entries.writes.is_empty() || restored {
+            "Nothing was changed. "
+        } else {
+            ""
+        };
+        let ran_before = before
+            .map(|before| format!(" (production ran {before} before)"))
+            .unwrap_or_default();
+        match self {
+            Self::Token => format!(
+                "{unchanged}The release is not at fault: give the token the `read`, `write` and `deploy` abilities (Keys & Tokens in Coolify), then run `{rerun}`"
+            ),
+            Self::QueueFull => format!(
+                "{unchanged}The release is not at fault: wait until Coolify's deployment queue has room, then run `{rerun}`"
+            ),
+            Self::Transient => format!(
+                "{unchanged}Coolify failed for a moment, not the release: run `{rerun}` again{ran_before}"
+            ),
+            Self::Concurrent => format!(
+                "Another deploy of this app ran at the same time: once it ended, run `{}` and, if the release is not live, `{rerun}`",
+                session.invocation.command("status")
+            ),
+            Self::Cancelled => {
+                format!("The deployment was cancelled in Coolify: run `{rerun}` to deploy it again")
+            }
+            Self::Input => format!("{unchanged}Fix the input named above, then run `{rerun}`"),
+            Self::Release | Self::Other => {
+                format!("{unchanged}Fix the cause named above, then run `{rerun}`{ran_before}")
+            }
+        }
+    }
+}
+
+/// What the health endpoint reported when a probe saw another version than the one deployed.
+fn reported_health(
+    environment: EnvironmentName,
+    error: &anyhow::Error,
+    releases: &Releases,
+) -> Option<(EnvironmentName, String)> {
+    let probe = error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<ProbeFailed>())?;
+    let health_probe::Verdict::Unhealthy {
+        reason: health_probe::Failure::WrongVersion {
+            pointer, actual, ..
+        },
+        ..
+    } = &probe.0.verdict
+    else {
+        return None;
+    };
+    let reported = match actual {
+        serde_json::Value::String(text) => match git2::Oid::from_str(text) {
+            Ok(oid) if text.len() == 40 => {
+                match releases
+                    .at_commit(oid)
+                    .last()
+                    .map(|r| r.tag().name().to_owned())
+                {
+                    Some(tag) => format!("{} ({tag}) at `{pointer}`", short(text)),
+                    None => format!("{} at `{pointer}`", short(text)),
+                }
+            }
+            _ => format!("{text:?} at `{pointer}`"),
+        },
+        other => format!("{other} at `{pointer}`"),
+    };
+    Some((environment, reported))
 }
 
 /// Parse, admit and find a tag for production.
@@ -508,9 +772,19 @@ pub(crate) fn refuse_downgrade(
     invocation: &crate::Invocation,
     releases: &Releases,
     live: &Live,
-    target: &ReleaseTag,
+    target: &TaggedRelease,
     verb: &str,
 ) -> anyhow::Result<()> {
+    // Commits before versions: the commit production runs is never a downgrade of itself,
+    // whichever of its tags is named.
+    if live
+        .commit
+        .as_deref()
+        .is_some_and(|live| live.eq_ignore_ascii_case(&target.commit().to_string()))
+    {
+        return Ok(());
+    }
+    let target = target.tag();
     let Some(current) = live.current_release(releases) else {
         return Ok(());
     };
@@ -552,20 +826,129 @@ fn plan(
     ])
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn aftermath(
     pipeline: &Pipeline,
     releases: &Releases,
     error: anyhow::Error,
     fix: String,
+    session: &Session,
+    environment: EnvironmentName,
+    commit: &str,
+    tag: Option<&ReleaseTag>,
 ) -> anyhow::Error {
-    let state = pipeline.aftermath(releases).await;
-    Aftermath {
-        cause: message(&error),
+    let state = pipeline
+        .aftermath_with(releases, reported_health(environment, &error, releases))
+        .await;
+    let mut cause = message(&error);
+    if let Some(queue) = queue_contents(pipeline, &error).await {
+        cause.push_str(&format!("; {queue}"));
+    }
+    let aftermath = Aftermath {
+        cause,
         state,
         fix,
         exit: Exit::of(&error),
+    };
+    summarize_failure(session, environment, commit, tag, &aftermath);
+    aftermath.into()
+}
+
+/// When Coolify's deployment queue was full: what it holds now.
+async fn queue_contents(pipeline: &Pipeline, error: &anyhow::Error) -> Option<String> {
+    let full = error.chain().any(
+        |cause| match cause.downcast_ref::<coolify_client::Error>() {
+            Some(coolify_client::Error::QueueFull { .. }) => true,
+            Some(coolify_client::Error::PinRestored { source, .. }) => {
+                matches!(**source, coolify_client::Error::QueueFull { .. })
+            }
+            _ => false,
+        },
+    );
+    if !full {
+        return None;
     }
-    .into()
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        pipeline.coolify.deployments_in_flight(),
+    )
+    .await;
+    Some(match read {
+        Ok(Ok(deployments)) if deployments.is_empty() => {
+            "Coolify's queue is empty again by now".to_owned()
+        }
+        Ok(Ok(deployments)) => {
+            const SHOWN: usize = 5;
+            let mut items: Vec<String> = deployments
+                .iter()
+                .take(SHOWN)
+                .map(|deployment| {
+                    let app = deployment.application_name.as_deref().unwrap_or("an app");
+                    let commit = deployment
+                        .resolved_commit()
+                        .map(|commit| format!(" of {}", short(commit)))
+                        .unwrap_or_default();
+                    format!(
+                        "{} ({app}{commit}, {})",
+                        deployment.deployment_uuid, deployment.status
+                    )
+                })
+                .collect();
+            if deployments.len() > SHOWN {
+                items.push(format!("and {} more", deployments.len() - SHOWN));
+            }
+            format!(
+                "Coolify's queue holds {} deployment(s) now: {}",
+                deployments.len(),
+                items.join(", ")
+            )
+        }
+        _ => "what Coolify's queue holds could not be read".to_owned(),
+    })
+}
+
+/// Under GitHub Actions: the failure in the step summary (what failed, what each environment
+/// runs now, the next command) and the `commit`, `tag` and `deployment` outputs.
+fn summarize_failure(
+    session: &Session,
+    environment: EnvironmentName,
+    commit: &str,
+    tag: Option<&ReleaseTag>,
+    aftermath: &Aftermath,
+) {
+    let output = &session.output;
+    let _ = output.github_output("commit", commit);
+    if let Some(tag) = tag {
+        let _ = output.github_output("tag", tag.name());
+    }
+    let started = session.journal.snapshot().deployments;
+    if let Some((_, deployment)) = started.iter().rev().find(|(name, _)| *name == environment) {
+        let _ = output.github_output("deployment", deployment);
+    }
+    let what = match tag {
+        Some(tag) => format!("{tag} (`{}`)", short(commit)),
+        None => format!("`{}`", short(commit)),
+    };
+    let deployments = if started.is_empty() {
+        "none".to_owned()
+    } else {
+        started
+            .iter()
+            .map(|(name, deployment)| format!("`{deployment}` ({name})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = output.step_summary(&format!(
+        "### {environment} deploy of {what} failed\n\n| | |\n| --- | --- |\n| what failed | {} |\n| deployments started | {deployments} |\n| now | {} |\n| next | {} |\n",
+        table_cell(&aftermath.cause),
+        table_cell(&aftermath.state),
+        table_cell(&aftermath.fix)
+    ));
+}
+
+/// Text safe in a Markdown table cell.
+fn table_cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
 }
 
 fn finish(session: &Session, report: DeployReport) -> anyhow::Result<DeployReport> {

@@ -69,6 +69,7 @@ pub struct Output {
     stdout: Sink,
     stderr: Sink,
     progress_line_open: Arc<Mutex<bool>>,
+    secrets: Arc<Mutex<Vec<String>>>,
 }
 
 impl std::fmt::Debug for Output {
@@ -122,7 +123,43 @@ impl Output {
             stdout,
             stderr,
             progress_line_open: Arc::new(Mutex::new(false)),
+            secrets: Arc::new(Mutex::new(Vec::new())),
         }
+    }
+
+    /// A value never to show: from now on it is replaced by `[redacted]` in everything this
+    /// output writes (lines, results, annotations, the step summary and outputs), whatever
+    /// put it there. Values shorter than 4 characters are ignored (they would mangle text).
+    pub fn add_secret(&self, secret: &str) {
+        let secret = secret.trim();
+        if secret.len() < 4 {
+            return;
+        }
+        let mut secrets = lock(&self.secrets);
+        let mut add = |value: &str| {
+            if value.len() >= 4 && !secrets.iter().any(|known| known == value) {
+                secrets.push(value.to_owned());
+            }
+        };
+        add(secret);
+        // A Coolify token is `id|secret`; the secret part alone is as sensitive.
+        if let Some((_, rest)) = secret.split_once('|') {
+            add(rest);
+        }
+        // Longest first, so a value containing another is replaced whole.
+        secrets.sort_by_key(|known| std::cmp::Reverse(known.len()));
+    }
+
+    /// `text` with every registered secret replaced.
+    pub fn scrub(&self, text: &str) -> String {
+        let secrets = lock(&self.secrets);
+        let mut text = text.to_owned();
+        for secret in secrets.iter() {
+            if text.contains(secret.as_str()) {
+                text = text.replace(secret.as_str(), "[redacted]");
+            }
+        }
+        text
     }
 
     /// The output format.
@@ -149,7 +186,7 @@ impl Output {
         let text = text.to_string();
         self.line(&format!("warning: {text}"));
         if self.github.is_some() {
-            self.write_stdout(&format!("::warning::{}\n", escape_annotation(&text)));
+            self.annotate(&format!("::warning::{}\n", escape_annotation(&text)));
         }
     }
 
@@ -162,6 +199,7 @@ impl Output {
         match self.style {
             Style::Plain => self.line(&text.to_string()),
             Style::Terminal => {
+                let text = self.scrub(&text.to_string());
                 let mut open = lock(&self.progress_line_open);
                 let mut stderr = lock(&self.stderr);
                 let _ = write!(stderr, "\r\x1b[2K  … {text}");
@@ -177,7 +215,22 @@ impl Output {
         let text = text.to_string();
         self.line(&format!("error: {text}"));
         if self.github.is_some() {
-            self.write_stdout(&format!("::error::{}\n", escape_annotation(&text)));
+            self.annotate(&format!("::error::{}\n", escape_annotation(&text)));
+        }
+    }
+
+    /// A workflow command: on stdout, except with `--format json`, whose stdout holds only
+    /// the document (GitHub reads workflow commands from stderr too).
+    fn annotate(&self, command: &str) {
+        match self.format {
+            Format::Text => self.write_stdout(command),
+            Format::Json => {
+                self.close_progress_line();
+                let command = self.scrub(command);
+                let mut stderr = lock(&self.stderr);
+                let _ = stderr.write_all(command.as_bytes());
+                let _ = stderr.flush();
+            }
         }
     }
 
@@ -223,7 +276,7 @@ impl Output {
         else {
             return Ok(());
         };
-        append(path, &github_output_entry(name, value))
+        append(path, &github_output_entry(name, &self.scrub(value)))
     }
 
     /// Append Markdown to `$GITHUB_STEP_SUMMARY` when running under GitHub Actions.
@@ -239,10 +292,11 @@ impl Output {
         else {
             return Ok(());
         };
-        append(path, &format!("{}\n\n", markdown.trim_end()))
+        append(path, &format!("{}\n\n", self.scrub(markdown).trim_end()))
     }
 
     fn line(&self, text: &str) {
+        let text = &self.scrub(text);
         self.close_progress_line();
         let line = match self.style {
             Style::Terminal => format!("{text}\n"),
@@ -264,6 +318,7 @@ impl Output {
     }
 
     fn write_stdout(&self, text: &str) {
+        let text = self.scrub(text);
         let mut stdout = lock(&self.stdout);
         let _ = stdout.write_all(text.as_bytes());
         let _ = stdout.flush();
@@ -354,6 +409,64 @@ mod tests {
             text(&stdout),
             "::error::deploy production: 50%25 done%0Athen failed\n"
         );
+    }
+
+    #[test]
+    fn registered_secrets_are_scrubbed_from_everything_written() {
+        let directory = tempfile::tempdir().unwrap();
+        let summary_file = directory.path().join("summary");
+        let output_file = directory.path().join("output");
+        let environment = Environment::from_pairs([
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_OUTPUT", output_file.to_str().unwrap()),
+            ("GITHUB_STEP_SUMMARY", summary_file.to_str().unwrap()),
+        ]);
+        let (output, stdout, stderr) = capture(&environment);
+        output.add_secret("7|coolify-token-value");
+        output.add_secret("probe-header-secret");
+        let leaky = "Authorization: Bearer 7|coolify-token-value, X-Api-Key: probe-header-secret";
+        output.step(leaky);
+        output.warn(leaky);
+        output.error(leaky);
+        output
+            .result(leaky, &serde_json::json!({ "x": leaky }))
+            .unwrap();
+        output.step_summary(leaky).unwrap();
+        output.github_output("detail", leaky).unwrap();
+        let everything = [
+            text(&stdout),
+            text(&stderr),
+            std::fs::read_to_string(summary_file).unwrap(),
+            std::fs::read_to_string(output_file).unwrap(),
+        ]
+        .concat();
+        assert!(!everything.contains("coolify-token-value"), "{everything}");
+        assert!(!everything.contains("probe-header-secret"), "{everything}");
+        assert!(everything.contains("Bearer [redacted]"), "{everything}");
+    }
+
+    #[test]
+    fn json_annotations_go_to_stderr_so_stdout_stays_one_document() {
+        let environment = Environment::from_pairs([("GITHUB_ACTIONS", "true")]);
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let output = Output::new(
+            Format::Json,
+            Verbosity::Normal,
+            Style::Plain,
+            &environment,
+            stdout.clone(),
+            stderr.clone(),
+        );
+        output.warn("careful");
+        output.error("boom");
+        output
+            .result("", &serde_json::json!({"ok": false}))
+            .unwrap();
+        let document: serde_json::Value = serde_json::from_str(&text(&stdout)).unwrap();
+        assert_eq!(document, serde_json::json!({"ok": false}));
+        assert!(text(&stderr).contains("::warning::careful"));
+        assert!(text(&stderr).contains("::error::boom"));
     }
 
     #[test]

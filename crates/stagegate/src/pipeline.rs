@@ -28,6 +28,36 @@ pub(crate) struct Pipeline {
     pub(crate) output: Output,
     /// How the user runs stagegate, for the commands messages name.
     pub(crate) invocation: crate::Invocation,
+    /// What this flow changed so far.
+    pub(crate) journal: crate::journal::Journal,
+}
+
+/// How long the reads that describe what each environment runs may take at the end of a
+/// failure: a Coolify that stopped answering must not hold the error line back for minutes.
+const AFTERMATH_BUDGET: Duration = Duration::from_secs(5);
+
+/// What production looked like before and after waiting for an in-flight deployment.
+#[derive(Debug, Clone)]
+pub(crate) struct Settled {
+    /// Before any wait.
+    pub(crate) before: Live,
+    /// Once no deployment is in flight (or, in a dry run, the same as `before`).
+    pub(crate) live: Live,
+    /// The in-flight deployment that was waited for, if it finished.
+    pub(crate) waited: Option<Waited>,
+}
+
+/// An in-flight deployment that was followed to its end.
+#[derive(Debug, Clone)]
+pub(crate) struct Waited {
+    /// Its uuid.
+    pub(crate) deployment: String,
+    /// The commit it built.
+    pub(crate) commit: Option<String>,
+    /// Whether it finished (rather than failed or was cancelled).
+    pub(crate) finished: bool,
+    /// How long it was followed.
+    pub(crate) waited: Duration,
 }
 
 /// What putting a commit on an environment did.
@@ -78,7 +108,7 @@ pub(crate) fn seconds(millis: u64) -> String {
     format!("{:.1}s", millis as f64 / 1000.0)
 }
 
-fn millis(duration: Duration) -> u64 {
+pub(crate) fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
@@ -129,17 +159,28 @@ impl Live {
 }
 
 impl Pipeline {
-    /// What production runs once no deployment is in flight: waits for one (except in a
-    /// dry run, which never waits), then reads what is live.
+    /// What production runs once no deployment is in flight: reads what is live, waits for
+    /// an in-flight deployment (except in a dry run, which never waits), then reads again.
     pub(crate) async fn settle_production(
         &self,
         releases: &Releases,
         dry_run: crate::DryRun,
-    ) -> anyhow::Result<Live> {
-        if !dry_run.is_dry() {
-            self.wait_for_in_flight(EnvironmentName::Production).await?;
+    ) -> anyhow::Result<Settled> {
+        let before = self.live(EnvironmentName::Production, releases).await?;
+        if dry_run.is_dry() || before.in_flight.is_none() {
+            return Ok(Settled {
+                live: before.clone(),
+                before,
+                waited: None,
+            });
         }
-        self.live(EnvironmentName::Production, releases).await
+        let waited = self.wait_for_in_flight(EnvironmentName::Production).await?;
+        let live = self.live(EnvironmentName::Production, releases).await?;
+        Ok(Settled {
+            before,
+            live,
+            waited,
+        })
     }
 
     /// Open the repository and config and build the clients.
@@ -147,6 +188,23 @@ impl Pipeline {
         let repo = session.open_repo()?;
         let config = session.load_config(&repo)?;
         let token = config.token(&session.environment)?;
+        {
+            use secrecy::ExposeSecret as _;
+            session.output.add_secret(token.expose_secret());
+        }
+        for environment in EnvironmentName::ALL {
+            for (name, value) in config
+                .environment(environment)
+                .probe
+                .headers
+                .iter()
+                .flatten()
+            {
+                if is_secret_header(name) {
+                    session.output.add_secret(value);
+                }
+            }
+        }
         let coolify = Client::builder(config.coolify.url.as_str(), token)
             .user_agent(concat!("stagegate/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -159,6 +217,7 @@ impl Pipeline {
             prober,
             output: session.output.clone(),
             invocation: session.invocation.clone(),
+            journal: session.journal.clone(),
         })
     }
 
@@ -289,8 +348,8 @@ impl Pipeline {
         self.coolify
             .follow(deployment, &options, move |event| match event {
                 FollowEvent::Status { status, elapsed } => output.progress(format!(
-                    "{environment}: deployment {deployment} {status} ({}s)",
-                    elapsed.as_secs()
+                    "{environment}: deployment {deployment} {status} ({})",
+                    seconds(millis(*elapsed))
                 )),
                 FollowEvent::Commit { commit } => output.detail(format!(
                     "{environment}: deployment {deployment} builds {}",
@@ -310,11 +369,22 @@ impl Pipeline {
         tag: Option<&ReleaseTag>,
     ) -> anyhow::Result<Rollout> {
         let app = &self.config.environment(environment).app;
-        // Fail on a bad probe config before anything is changed.
+        // Fail on a bad probe config, and on a token that may not deploy, before anything is
+        // changed: a pin followed by a refused deploy would leave production pinned to a
+        // commit it does not run (a token without `write` fails the pin itself).
         self.probe_spec(environment, commit, tag)?;
+        self.coolify.check_deploy_ability().await.with_context(|| {
+            format!(
+                "check that the token may deploy {environment} (app {app}); nothing was changed"
+            )
+        })?;
         let started = Instant::now();
         self.output.step(format!(
             "{environment}: pinning app {app} to {} and deploying",
+            short(commit)
+        ));
+        self.journal.write(format!(
+            "pin {environment} (app {app}) to {}",
             short(commit)
         ));
         let deployment = self
@@ -322,6 +392,8 @@ impl Pipeline {
             .deploy_commit(app, commit, ForceRebuild::No)
             .await
             .with_context(|| format!("deploy {} to {environment} (app {app})", short(commit)))?;
+        self.journal
+            .deployment(environment, deployment.deployment.to_string());
         let triggered = Instant::now();
         if deployment.origin == DeploymentOrigin::AlreadyQueued {
             self.output.step(format!(
@@ -339,18 +411,27 @@ impl Pipeline {
         if let Some(built) = finished.resolved_commit()
             && !finished.is_of_commit(commit)
         {
-            anyhow::bail!(
-                "{environment} deployment {} built {} instead of {}; the Coolify server may be older than 4.1.0, which ignores pinned commits",
+            let built = short(built).to_owned();
+            let context = format!(
+                "{environment} deployment {} built {built} instead of {}",
                 deployment.deployment,
-                short(built),
                 short(commit)
             );
+            return Err(match self.coolify.explain_other_commit(app, commit).await {
+                Ok(Some(repinned)) => anyhow::Error::new(repinned).context(context),
+                Ok(None) => anyhow::anyhow!(
+                    "{context}, although app {app} is still pinned to {}: the Coolify server ignores pinned commits (versions before 4.1.0 do); upgrade Coolify",
+                    short(commit)
+                ),
+                Err(error) => anyhow::Error::new(error)
+                    .context(format!("{context}; read app {app} to find out why")),
+            });
         }
         let deployed = Instant::now();
         self.output.step(format!(
-            "{environment}: deployment {} finished in {}s",
+            "{environment}: deployment {} finished in {}",
             deployment.deployment,
-            deployed.duration_since(triggered).as_secs()
+            seconds(millis(deployed.duration_since(triggered)))
         ));
         let probe = self.probe(environment, commit, tag).await?;
         let done = Instant::now();
@@ -389,7 +470,7 @@ impl Pipeline {
     pub(crate) async fn wait_for_in_flight(
         &self,
         environment: EnvironmentName,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Option<Waited>> {
         let app = &self.config.environment(environment).app;
         let Some(in_flight) = self
             .coolify
@@ -397,16 +478,26 @@ impl Pipeline {
             .await
             .with_context(|| format!("read {environment}'s deployments"))?
         else {
-            return Ok(());
+            return Ok(None);
         };
         self.output.step(format!(
             "{environment}: deployment {} is {}; waiting for it before deploying",
             in_flight.deployment_uuid, in_flight.status
         ));
+        let started = Instant::now();
+        let waited = |finished: Option<&Deployment>| Waited {
+            deployment: in_flight.deployment_uuid.to_string(),
+            commit: finished
+                .and_then(Deployment::resolved_commit)
+                .or_else(|| in_flight.resolved_commit())
+                .map(str::to_owned),
+            finished: finished.is_some(),
+            waited: started.elapsed(),
+        };
         match self.follow(environment, &in_flight.deployment_uuid).await {
-            Ok(_)
-            | Err(coolify_client::Error::DeploymentFailed { .. })
-            | Err(coolify_client::Error::DeploymentCancelled { .. }) => Ok(()),
+            Ok(finished) => Ok(Some(waited(Some(&finished)))),
+            Err(coolify_client::Error::DeploymentFailed { .. })
+            | Err(coolify_client::Error::DeploymentCancelled { .. }) => Ok(Some(waited(None))),
             Err(coolify_client::Error::DeadlineExceeded { after, .. }) => Err(Refused(format!(
                 "{environment} deployment {} is still in flight after {}; wait for it or cancel it in Coolify, then run this again",
                 in_flight.deployment_uuid,
@@ -419,18 +510,45 @@ impl Pipeline {
     }
 
     /// A sentence on what each environment runs now, for the end of a failure message; it
-    /// never fails (an unreadable environment is said to be unknown).
+    /// never fails (an unreadable environment is said to be unknown) and takes at most
+    /// [`AFTERMATH_BUDGET`].
     pub(crate) async fn aftermath(&self, releases: &Releases) -> String {
+        self.aftermath_with(releases, None).await
+    }
+
+    /// [`Pipeline::aftermath`], adding what an environment's health endpoint reported when
+    /// that differs from what Coolify deployed.
+    pub(crate) async fn aftermath_with(
+        &self,
+        releases: &Releases,
+        health: Option<(EnvironmentName, String)>,
+    ) -> String {
+        let until = tokio::time::Instant::now() + AFTERMATH_BUDGET;
         let mut parts = Vec::new();
         for environment in EnvironmentName::ALL {
             let app = &self.config.environment(environment).app;
-            let pinned = match self.coolify.application(app).await {
-                Ok(application) => application.pinned_commit().map(str::to_owned),
-                Err(_) => None,
+            let pinned = match tokio::time::timeout_at(until, self.coolify.application(app)).await {
+                Ok(Ok(application)) => application.pinned_commit().map(str::to_owned),
+                _ => None,
             };
-            let text = match self.live(environment, releases).await {
-                Ok(live) => {
-                    let mut text = format!("{environment} runs {}", live.describe());
+            let live = tokio::time::timeout_at(until, self.live(environment, releases)).await;
+            let text = match live {
+                Err(_) => format!(
+                    "{environment}: unknown (Coolify did not answer within {})",
+                    seconds(millis(AFTERMATH_BUDGET))
+                ),
+                Ok(Ok(live)) => {
+                    let reported = health
+                        .as_ref()
+                        .filter(|(name, _)| *name == environment)
+                        .map(|(_, reported)| reported);
+                    let mut text = match reported {
+                        Some(reported) => format!(
+                            "{environment}'s latest finished Coolify deployment is {}, but its health endpoint still reports {reported}",
+                            live.describe()
+                        ),
+                        None => format!("{environment} runs {}", live.describe()),
+                    };
                     if let Some(pinned) = pinned
                         && live.commit.as_deref() != Some(pinned.as_str())
                     {
@@ -444,12 +562,22 @@ impl Pipeline {
                     }
                     text
                 }
-                Err(_) => format!("{environment}: unknown (Coolify unreachable)"),
+                Ok(Err(_)) => format!("{environment}: unknown (Coolify unreachable)"),
             };
             parts.push(text);
         }
         parts.join("; ")
     }
+}
+
+/// Whether a probe header's value is a credential, to keep out of every output.
+fn is_secret_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "auth", "token", "key", "secret", "cookie", "password", "session",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
 }
 
 /// A probe that did not prove the commit; its evidence travels with the error.

@@ -44,12 +44,23 @@ pub async fn rollback(
         ),
         None => None,
     };
+    // From here on an interruption can say what this run changed.
+    let dry = if options.dry_run.is_dry() {
+        " --dry-run"
+    } else {
+        ""
+    };
+    session.journal.track(match &options.to {
+        Some(to) => format!("rollback --to {to}{dry}"),
+        None => format!("rollback{dry}"),
+    });
     let pipeline = Pipeline::open(session).context(context.clone())?;
     let releases = pipeline.releases()?;
-    let live = pipeline
+    let settled = pipeline
         .settle_production(&releases, options.dry_run)
         .await
         .context(context.clone())?;
+    let live = &settled.live;
     let current = live.current_release(&releases);
 
     let target = match explicit {
@@ -92,6 +103,9 @@ pub async fn rollback(
         }
     };
 
+    session
+        .journal
+        .track(format!("rollback --to {}{dry}", target.tag()));
     session.output.step(format!(
         "rolling production back from {} to {}",
         live.describe(),
@@ -102,7 +116,7 @@ pub async fn rollback(
         &pipeline,
         &releases,
         &target,
-        &live,
+        &settled,
         AutoRollback::Off,
         options.dry_run,
         &context,

@@ -6,6 +6,7 @@ use anyhow::Context as _;
 
 use crate::config::Config;
 use crate::environment::Environment;
+use crate::journal::Journal;
 use crate::output::{Format, Output, Verbosity};
 use crate::repo::Repo;
 
@@ -89,6 +90,8 @@ pub struct Session {
     pub config: Option<PathBuf>,
     /// How the user runs stagegate (default `stagegate`).
     pub invocation: Invocation,
+    /// What the flow changed so far, for the message of an interruption.
+    pub journal: Journal,
 }
 
 impl Session {
@@ -107,6 +110,7 @@ impl Session {
             repo: None,
             config: None,
             invocation: Invocation::default(),
+            journal: Journal::default(),
         }
     }
 

@@ -11,7 +11,7 @@ use crate::calls::{Call, app, client_with, quick_retries};
 fn rate_limited(seconds: u64) -> ResponseTemplate {
     ResponseTemplate::new(429)
         .insert_header("retry-after", seconds.to_string().as_str())
-        .set_body_json(serde_json::json!({"message": "Deployment queue is full. Please wait for existing deployments to complete."}))
+        .set_body_json(serde_json::json!({"message": "Too Many Attempts."}))
 }
 
 async fn mount_then(

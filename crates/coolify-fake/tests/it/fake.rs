@@ -499,14 +499,16 @@ async fn requests_are_recorded_per_application() {
         .unwrap();
     assert!(fake.requests_for(&staging).is_empty());
     let production_requests = fake.requests_for(&production);
-    assert_eq!(production_requests[0].method, "PATCH");
+    // The pin it had is read first, to put it back should the deploy be refused.
+    assert_eq!(production_requests[0].method, "GET");
+    assert_eq!(production_requests[1].method, "PATCH");
     assert_eq!(
-        production_requests[0].json().unwrap()["git_commit_sha"],
+        production_requests[1].json().unwrap()["git_commit_sha"],
         COMMIT_A
     );
-    assert_eq!(production_requests[1].path, "/api/v1/deploy");
+    assert_eq!(production_requests[2].path, "/api/v1/deploy");
     assert!(
-        production_requests[2..]
+        production_requests[3..]
             .iter()
             .all(|request| request.method == "GET")
     );

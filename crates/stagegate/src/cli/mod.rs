@@ -23,6 +23,8 @@ use crate::{Invocation, Session};
 
 mod args;
 mod dispatch;
+mod interruption;
+mod signal;
 
 use self::args::Cli;
 
@@ -38,12 +40,35 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match parse(&invocation, arguments) {
+    let arguments: Vec<OsString> = arguments.into_iter().map(Into::into).collect();
+    let cli = match parse(&invocation, arguments.iter().cloned()) {
         Ok(cli) => cli,
         Err(error) => {
             // Help and --version are clap "errors" that exit 0 and print to stdout.
             let _ = error.print();
-            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+            let code = u8::try_from(error.exit_code()).unwrap_or(2);
+            if code != 0 && wants_json(&arguments) {
+                // The same one document as every other failure.
+                let rendered = error.render().to_string();
+                let line = rendered
+                    .lines()
+                    .find(|line| !line.trim().is_empty())
+                    .unwrap_or_default()
+                    .trim_start_matches("error:")
+                    .trim();
+                let usage = rendered
+                    .lines()
+                    .find_map(|line| line.trim().strip_prefix("Usage:"))
+                    .map(|usage| format!("; usage: {}", usage.trim()))
+                    .unwrap_or_default();
+                let document = serde_json::json!({
+                    "error": format!("{line}{usage}"),
+                    "exit_code": Exit::BadInput.code(),
+                });
+                println!("{document:#}");
+                return Exit::BadInput.into();
+            }
+            return ExitCode::from(code);
         }
     };
     let environment = Environment::from_process();
@@ -64,15 +89,21 @@ where
             return Exit::Failed.into();
         }
     };
-    let interrupted = format!(
-        "interrupted: a deployment this command started may still be running in Coolify; run `{}` to see what each environment runs",
-        session.invocation.command("status")
-    );
     let result = runtime.block_on(async {
-        tokio::select! {
-            result = dispatch::dispatch(&session, cli.command) => result,
+        let mut signals = signal::Signals::new();
+        let signal = tokio::select! {
+            result = dispatch::dispatch(&session, cli.command) => return result,
             // Dropping the flow stops its requests; Coolify keeps running whatever it queued.
-            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!(interrupted)),
+            signal = signals.next() => signal,
+        };
+        // Describing what each environment runs takes a few reads; a second signal ends
+        // that at once.
+        tokio::select! {
+            error = interruption::describe(&session, signal) => Err(error),
+            again = signals.next() => Err(anyhow::anyhow!(
+                "interrupted by {signal}, then by {again} while reading what each environment runs: run `{}` to see it",
+                session.invocation.command("status")
+            )),
         }
     });
     match result {
@@ -81,6 +112,13 @@ where
             let exit = Exit::of(&error);
             let text = message(&error);
             output.error(&text);
+            if error
+                .chain()
+                .all(|cause| !cause.is::<crate::exit::Aftermath>())
+            {
+                // Flows summarize the failures that follow a write themselves.
+                let _ = output.step_summary(&format!("### stagegate failed\n\n{text}\n"));
+            }
             if format == Format::Json {
                 let document = serde_json::json!({ "error": text, "exit_code": exit.code() });
                 let _ = output.result("", &document);
@@ -88,6 +126,15 @@ where
             exit.into()
         }
     }
+}
+
+/// Whether the arguments ask for `--format json` (looked at when they do not parse).
+fn wants_json(arguments: &[OsString]) -> bool {
+    let arguments: Vec<&str> = arguments.iter().filter_map(|a| a.to_str()).collect();
+    arguments
+        .windows(2)
+        .any(|pair| pair == ["--format", "json"])
+        || arguments.contains(&"--format=json")
 }
 
 /// Parse the arguments, with usage and help naming the command as the user runs it.

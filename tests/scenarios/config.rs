@@ -1,0 +1,82 @@
+//! `deploy.toml` mistakes: found when the file is loaded, before Coolify is contacted, with
+//! the key, its line and the fix.
+
+use stagegate::Exit;
+use stagegate_tests::World;
+
+/// `deploy staging` with the standard config changed by `edit`.
+async fn deploy_staging_with_config(edit: impl Fn(String) -> String) -> (World, String, Exit) {
+    let world = World::new().await.unwrap();
+    world
+        .repo
+        .commit("src/app.txt", "feat: greet users")
+        .unwrap();
+    let config = edit(world.config());
+    world.write_file("deploy.toml", &config).unwrap();
+    let run = world.deploy_staging().await;
+    let exit = run.exit();
+    let message = run.message();
+    assert!(
+        run.requests.is_empty(),
+        "Coolify was contacted: {:?}",
+        run.requests
+    );
+    (world, message, exit)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_value_of_the_wrong_type_names_the_key_and_the_fix() {
+    let (world, message, exit) = deploy_staging_with_config(|config| {
+        config.replace("success_threshold = 2", "success_threshold = \"two\"")
+    })
+    .await;
+
+    assert_eq!(exit, Exit::BadInput, "{message}");
+    let line = world
+        .config()
+        .lines()
+        .position(|line| line.starts_with("success_threshold"))
+        .unwrap()
+        + 1;
+    for expected in [
+        &format!("line {line}"),
+        "`probe.success_threshold`",
+        "\"two\"",
+        "write a whole number without quotes, e.g. `success_threshold = 2`",
+    ] {
+        assert!(message.contains(expected), "{expected:?} in: {message}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_empty_app_uuid_is_bad_input_at_load_time() {
+    let (_, message, exit) = deploy_staging_with_config(|config| {
+        config.replace("app = \"production-app\"", "app = \"\"")
+    })
+    .await;
+
+    assert_eq!(exit, Exit::BadInput, "{message}");
+    for expected in [
+        "`environments.production.app`",
+        "it is empty",
+        "copy the uuid",
+    ] {
+        assert!(message.contains(expected), "{expected:?} in: {message}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_zero_success_threshold_override_is_refused_at_load_time() {
+    let (_, message, exit) = deploy_staging_with_config(|config| {
+        config.replace(
+            "[environments.production]\n",
+            "[environments.production]\nprobe = { success_threshold = 0 }\n",
+        )
+    })
+    .await;
+
+    assert_eq!(exit, Exit::BadInput, "{message}");
+    for expected in ["environments.production.probe", "success_threshold"] {
+        assert!(message.contains(expected), "{expected:?} in: {message}");
+    }
+}
