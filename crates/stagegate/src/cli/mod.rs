@@ -43,33 +43,7 @@ where
     let arguments: Vec<OsString> = arguments.into_iter().map(Into::into).collect();
     let cli = match parse(&invocation, arguments.iter().cloned()) {
         Ok(cli) => cli,
-        Err(error) => {
-            // Help and --version are clap "errors" that exit 0 and print to stdout.
-            let _ = error.print();
-            let code = u8::try_from(error.exit_code()).unwrap_or(2);
-            if code != 0 && wants_json(&arguments) {
-                // The same one document as every other failure.
-                let rendered = error.render().to_string();
-                let line = rendered
-                    .lines()
-                    .find(|line| !line.trim().is_empty())
-                    .unwrap_or_default()
-                    .trim_start_matches("error:")
-                    .trim();
-                let usage = rendered
-                    .lines()
-                    .find_map(|line| line.trim().strip_prefix("Usage:"))
-                    .map(|usage| format!("; usage: {}", usage.trim()))
-                    .unwrap_or_default();
-                let document = serde_json::json!({
-                    "error": format!("{line}{usage}"),
-                    "exit_code": Exit::BadInput.code(),
-                });
-                println!("{document:#}");
-                return Exit::BadInput.into();
-            }
-            return ExitCode::from(code);
-        }
+        Err(error) => return usage_error(&error, &arguments),
     };
     let environment = Environment::from_process();
     let format = cli.global.format.into();
@@ -89,43 +63,76 @@ where
             return Exit::Failed.into();
         }
     };
-    let result = runtime.block_on(async {
-        let mut signals = signal::Signals::new();
-        let signal = tokio::select! {
-            result = dispatch::dispatch(&session, cli.command) => return result,
-            // Dropping the flow stops its requests; Coolify keeps running whatever it queued.
-            signal = signals.next() => signal,
-        };
-        // Describing what each environment runs takes a few reads; a second signal ends
-        // that at once.
-        tokio::select! {
-            error = interruption::describe(&session, signal) => Err(error),
-            again = signals.next() => Err(anyhow::anyhow!(
-                "interrupted by {signal}, then by {again} while reading what each environment runs: run `{}` to see it",
-                session.invocation.command("status")
-            )),
-        }
-    });
-    match result {
-        Ok(()) => Exit::Done.into(),
-        Err(error) => {
-            let exit = Exit::of(&error);
-            let text = message(&error);
-            output.error(&text);
-            if error
-                .chain()
-                .all(|cause| !cause.is::<crate::exit::Aftermath>())
-            {
-                // Flows summarize the failures that follow a write themselves.
-                let _ = output.step_summary(&format!("### stagegate failed\n\n{text}\n"));
-            }
-            if format == Format::Json {
-                let document = serde_json::json!({ "error": text, "exit_code": exit.code() });
-                let _ = output.result("", &document);
-            }
-            exit.into()
-        }
+    let result = runtime.block_on(until_interrupted(&session, cli.command));
+    finish(&output, format, result)
+}
+
+/// Run the command; a signal stops it and says what each environment runs.
+async fn until_interrupted(session: &Session, command: args::Command) -> anyhow::Result<()> {
+    let mut signals = signal::Signals::new();
+    let signal = tokio::select! {
+        result = dispatch::dispatch(session, command) => return result,
+        // Dropping the flow stops its requests; Coolify keeps running whatever it queued.
+        signal = signals.next() => signal,
+    };
+    // Describing what each environment runs takes a few reads; a second signal ends that at once.
+    tokio::select! {
+        error = interruption::describe(session, signal) => Err(error),
+        again = signals.next() => Err(anyhow::anyhow!(
+            "interrupted by {signal}, then by {again} while reading what each environment runs: run `{}` to see it",
+            session.invocation.command("status")
+        )),
     }
+}
+
+/// The exit code of a finished command, after its `error:` line, summary and JSON document.
+fn finish(output: &Output, format: Format, result: anyhow::Result<()>) -> ExitCode {
+    let Err(error) = result else {
+        return Exit::Done.into();
+    };
+    let exit = Exit::of(&error);
+    let text = message(&error);
+    output.error(&text);
+    if error
+        .chain()
+        .all(|cause| !cause.is::<crate::exit::Aftermath>())
+    {
+        // Flows summarize the failures that follow a write themselves.
+        let _ = output.step_summary(&format!("### stagegate failed\n\n{text}\n"));
+    }
+    if format == Format::Json {
+        let document = serde_json::json!({ "error": text, "exit_code": exit.code() });
+        let _ = output.result("", &document);
+    }
+    exit.into()
+}
+
+/// Help and `--version` (clap "errors" that exit 0 on stdout), or a usage error: with
+/// `--format json`, the same one document as every other failure.
+fn usage_error(error: &clap::Error, arguments: &[OsString]) -> ExitCode {
+    let _ = error.print();
+    let code = u8::try_from(error.exit_code()).unwrap_or(2);
+    if code == 0 || !wants_json(arguments) {
+        return ExitCode::from(code);
+    }
+    let rendered = error.render().to_string();
+    let line = rendered
+        .lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or_default()
+        .trim_start_matches("error:")
+        .trim();
+    let usage = rendered
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("Usage:"))
+        .map(|usage| format!("; usage: {}", usage.trim()))
+        .unwrap_or_default();
+    let document = serde_json::json!({
+        "error": format!("{line}{usage}"),
+        "exit_code": Exit::BadInput.code(),
+    });
+    println!("{document:#}");
+    Exit::BadInput.into()
 }
 
 /// Whether the arguments ask for `--format json` (looked at when they do not parse).
