@@ -107,7 +107,7 @@ pub enum Command {
     Backup(BackupArgs),
     /// Configure Coolify for the staged flow (production auto-deploy off, branches, env vars).
     Setup(SetupArgs),
-    /// Write the GitHub Actions workflows from the config.
+    /// Write the GitHub Actions workflows from the config (only files stagegate generated).
     Workflows(WorkflowsArgs),
     /// Run the whole story locally against a fake Coolify: no account needed.
     Demo(DemoArgs),
@@ -249,9 +249,12 @@ pub struct BackupArgs {
 
 #[derive(Debug, Args)]
 pub struct WorkflowsArgs {
-    /// Write nothing; exit 1 if the committed workflows differ from the generated ones.
+    /// Write nothing; exit 1 if a generated workflow differs from what deploy.toml generates
+    /// (the team's own workflows are never checked).
     #[arg(long)]
     pub check: bool,
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
 }
 
 #[derive(Debug, Args)]
@@ -367,9 +370,16 @@ impl From<SetupArgs> for SetupOptions {
     }
 }
 
-impl From<&WorkflowsArgs> for workflows::Mode {
+impl From<&WorkflowsArgs> for workflows::WorkflowsOptions {
     fn from(args: &WorkflowsArgs) -> Self {
-        if args.check { Self::Check } else { Self::Write }
+        Self {
+            mode: if args.check {
+                workflows::Mode::Check
+            } else {
+                workflows::Mode::Write
+            },
+            dry_run: (&args.dry_run).into(),
+        }
     }
 }
 
