@@ -39,6 +39,7 @@ pub mod deploy;
 pub mod env;
 pub mod environment;
 pub mod exit;
+pub mod legacy;
 pub mod notes;
 pub mod output;
 pub mod release;
