@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod adopting;
 mod binary;
 mod coolify;
 mod production;

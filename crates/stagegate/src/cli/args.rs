@@ -109,6 +109,8 @@ pub enum Command {
     Setup(SetupArgs),
     /// Write the GitHub Actions workflows from the config (only files stagegate generated).
     Workflows(WorkflowsArgs),
+    /// Find this repository's apps in Coolify and write deploy.toml.
+    Init(InitArgs),
     /// Run the whole story locally against a fake Coolify: no account needed.
     Demo(DemoArgs),
 }
@@ -258,6 +260,24 @@ pub struct WorkflowsArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The staging app: its Coolify uuid or name (default: proposed, or asked on a terminal).
+    #[arg(long, value_name = "APP")]
+    pub staging: Option<String>,
+    /// The production app: its Coolify uuid or name (default: proposed, or asked on a terminal).
+    #[arg(long, value_name = "APP")]
+    pub production: Option<String>,
+    /// Ask nothing: take the proposals, and fail naming the flag when a role is unclear.
+    #[arg(long)]
+    pub yes: bool,
+    /// Replace an existing deploy.toml.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
+}
+
+#[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Keep the demo's temporary repository instead of deleting it.
     #[arg(long)]
@@ -377,6 +397,26 @@ impl From<&WorkflowsArgs> for workflows::WorkflowsOptions {
                 workflows::Mode::Check
             } else {
                 workflows::Mode::Write
+            },
+            dry_run: (&args.dry_run).into(),
+        }
+    }
+}
+
+impl From<InitArgs> for crate::init::InitOptions {
+    fn from(args: InitArgs) -> Self {
+        Self {
+            staging: args.staging,
+            production: args.production,
+            questions: if args.yes {
+                crate::init::Questions::AssumeYes
+            } else {
+                crate::init::Questions::AskOnTerminal
+            },
+            overwrite: if args.force {
+                crate::init::Overwrite::Yes
+            } else {
+                crate::init::Overwrite::No
             },
             dry_run: (&args.dry_run).into(),
         }
