@@ -530,6 +530,7 @@ async fn stagegate(world: &World, arguments: &[&str]) -> Output {
         .env_clear()
         .env("COOLIFY_URL", world.fake.base_url())
         .env("COOLIFY_TOKEN", TOKEN)
+        .env("CI", "true")
         .stdin(Stdio::null());
     for name in ["PATH", "HOME", "SYSTEMROOT"] {
         if let Some(value) = std::env::var_os(name) {
@@ -543,6 +544,29 @@ async fn stagegate(world: &World, arguments: &[&str]) -> Output {
     world.record(&String::from_utf8_lossy(&output.stdout));
     world.record(&String::from_utf8_lossy(&output.stderr));
     output
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_ci_init_asks_nothing_and_names_the_missing_flag() {
+    let world = python_world().await;
+    world.fake.add_application(
+        FakeApplication::new("preview-app")
+            .name("api-preview")
+            .git_repository("https://github.com/acme/api.git")
+            .environment("API", "staging"),
+    );
+
+    let output = stagegate(&world, &["init"]).await;
+
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("error: init: cannot tell which app is staging: pass --staging APP"),
+        "{stderr}"
+    );
+    assert!(!world.root().join("deploy.toml").exists());
+    world.assert_token_never_leaked();
 }
 
 /// The `stagegate ...` lines of the guide's shell blocks, in order.

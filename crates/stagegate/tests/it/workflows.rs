@@ -99,3 +99,26 @@ fn this_repository_commits_the_workflows_its_deploy_toml_generates() {
     .with_repo(&root);
     workflows(&session, WorkflowsOptions::check()).unwrap();
 }
+
+#[tokio::test]
+async fn without_a_workflows_table_the_command_says_what_to_add() {
+    let fixture = Fixture::new().await;
+    let config = fixture.root().join("deploy.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let without = text.split("[workflows]").next().unwrap().to_owned();
+    std::fs::write(&config, without).unwrap();
+
+    let error = workflows(&fixture.session(), WorkflowsOptions::write()).unwrap_err();
+
+    assert_eq!(Exit::of(&error), Exit::BadInput);
+    let message = stagegate::exit::message(&error);
+    for words in [
+        "has no [workflows] table",
+        "preset = \"python-uv\"",
+        "after = \"CI\"",
+        "stagegate init --dry-run",
+    ] {
+        assert!(message.contains(words), "{message}");
+    }
+    assert!(!fixture.root().join(".github").exists());
+}
