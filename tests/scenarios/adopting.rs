@@ -616,7 +616,8 @@ async fn the_adoption_guide_runs_from_nothing_to_a_verified_release() {
             .map(|(_, out)| out.clone())
             .unwrap()
     };
-    assert!(printed("stagegate init --dry-run").contains("(dry run: not written)"));
+    let dry_run = printed("stagegate init --dry-run");
+    assert!(dry_run.contains("(dry run: not written)"), "{dry_run}");
     assert!(printed("stagegate setup --dry-run").contains("ci-cd.yml, line 16"));
     assert!(printed("stagegate workflows --dry-run").contains("+name: Staging deploy"));
     assert!(

@@ -778,6 +778,11 @@ fn toml_string(text: &str) -> String {
     quoted
 }
 
+/// `code`, then `comment` from the column the repository's own deploy.toml uses.
+fn commented(code: &str, comment: &str) -> String {
+    format!("{code:<37} # {comment}\n")
+}
+
 fn render_config(
     coolify_url: &Url,
     staging: &ChosenApp,
@@ -793,9 +798,9 @@ fn render_config(
             .map(|name| format!(", Coolify environment {name}"))
             .unwrap_or_default();
         let health_note = if app.health_url_guessed {
-            "   # a guess: the endpoint that reports the running commit"
+            "a guess: the endpoint that reports the running commit"
         } else {
-            "   # the app's domain and its Coolify health check path"
+            "the app's domain and its Coolify health check path"
         };
         let variables = if app.variables.is_empty() {
             "# Coolify has no variables for this app yet.\n".to_owned()
@@ -806,30 +811,91 @@ fn render_config(
             )
         };
         format!(
-            "[environments.{role}]\n# {name}{origin}\napp = {uuid}\nbranch = {branch}\nhealth_url = {health}{health_note}\n{variables}env = {{}}\n",
+            "[environments.{role}]\n# {name}{origin}\n{app_line}{branch_line}{health_line}{variables}env = {{}}\n",
             name = app.name,
-            uuid = toml_string(&app.uuid),
-            branch = toml_string(&app.branch),
-            health = toml_string(&app.health_url),
+            app_line = commented(
+                &format!("app = {}", toml_string(&app.uuid)),
+                "the Coolify application uuid"
+            ),
+            branch_line = commented(
+                &format!("branch = {}", toml_string(&app.branch)),
+                "the branch Coolify builds; setup sets it"
+            ),
+            health_line = commented(
+                &format!("health_url = {}", toml_string(&app.health_url)),
+                health_note
+            ),
         )
     };
     let workflows = match preset {
         Some(preset) => {
             let stagegate = match install {
-                Install::Action => "# stagegate = \"action\"            # deploy jobs install the prebuilt stagegate (default)\n".to_owned(),
-                Install::CargoXtask => "stagegate = \"cargo-xtask\"           # deploy jobs run this workspace's `cargo xtask`\n".to_owned(),
+                Install::Action => commented(
+                    "# stagegate = \"action\"",
+                    "deploy jobs install the prebuilt stagegate (the default)",
+                ),
+                Install::CargoXtask => commented(
+                    "stagegate = \"cargo-xtask\"",
+                    "deploy jobs run this workspace's `cargo xtask`",
+                ),
             };
             format!(
-                "preset = \"{preset}\"                  # found {marker}; sets up the toolchain, pinned by commit\n# test = [\"{first}\"]   # replaces the preset's checks: one command per item\n# after = \"CI\"                  # or: deploy staging once your own CI workflow passes on the branch\n{stagegate}pr_validation = false             # true also generates pr-validation.yml (your own is never touched)\n",
-                marker = preset.marker_file(),
-                first = preset.default_checks().first().copied().unwrap_or_default(),
+                "{preset_line}{test_line}{after_line}{stagegate}{pr_line}",
+                preset_line = commented(
+                    &format!("preset = \"{preset}\""),
+                    &format!(
+                        "found {}; the toolchain setup, pinned by commit",
+                        preset.marker_file()
+                    ),
+                ),
+                test_line = commented(
+                    &format!(
+                        "# test = [\"{}\"]",
+                        preset.default_checks().first().copied().unwrap_or_default()
+                    ),
+                    "replaces the preset's checks, one command per item",
+                ),
+                after_line = commented(
+                    "# after = \"CI\"",
+                    "or: deploy staging once your own CI workflow passes",
+                ),
+                pr_line = commented(
+                    "pr_validation = false",
+                    "true also generates pr-validation.yml (yours is never touched)",
+                ),
             )
         }
-        None => "# No uv.lock, package-lock.json, Cargo.toml or go.mod here: list the commands that check a\n# commit, or replace `test` by `after = \"NAME\"` to deploy once your own CI workflow passes.\ntest = []\npr_validation = false\n".to_owned(),
+        None => format!(
+            "# No uv.lock, package-lock.json, Cargo.toml or go.mod here: list the commands that check a\n# commit, or replace `test` by `after = \"NAME\"` to deploy once your own CI workflow passes.\ntest = []\n{}",
+            commented(
+                "pr_validation = false",
+                "true also generates pr-validation.yml (yours is never touched)"
+            ),
+        ),
     };
     format!(
-        "# stagegate's deploy config, written by `stagegate init`; docs/CONFIG.md documents every key.\n\n[coolify]\nurl = {url}   # COOLIFY_URL overrides it\ntoken_env = \"COOLIFY_TOKEN\"           # the token is read from this variable, never from a file\n\n[tags]\nprefix = \"v\"                          # release tags are PREFIX + semver, e.g. v1.4.2\n\n[deploy]\ntimeout = \"20m\"                       # deadline for one Coolify deployment\nstaging_gate = true                   # production takes only commits staging finished deploying\n\n[probe]\nexpect_json = {{ \"/commit\" = \"{{commit}}\" }}   # the health endpoint must report the deployed commit\n\n{staging}\n{production}\n[workflows]\n{workflows}",
-        url = toml_string(url),
+        "# stagegate's deploy config, written by `stagegate init`; docs/CONFIG.md documents every key.\n\n[coolify]\n{url_line}{token_line}\n[tags]\n{prefix_line}\n[deploy]\n{timeout_line}{gate_line}\n[probe]\n{probe_line}\n{staging}\n{production}\n[workflows]\n{workflows}",
+        url_line = commented(
+            &format!("url = {}", toml_string(url)),
+            "COOLIFY_URL overrides it"
+        ),
+        token_line = commented(
+            "token_env = \"COOLIFY_TOKEN\"",
+            "the token is read from this variable, never from a file"
+        ),
+        prefix_line = commented(
+            "prefix = \"v\"",
+            "release tags are PREFIX + semver, e.g. v1.4.2"
+        ),
+        timeout_line = commented("timeout = \"20m\"", "deadline for one Coolify deployment"),
+        gate_line = commented(
+            "staging_gate = true",
+            "production takes only commits staging finished deploying"
+        ),
+        probe_line = commented(
+            "expect_json = { \"/commit\" = \"{commit}\" }",
+            "the health endpoint must report the deployed commit"
+        ),
         staging = environment("staging", staging),
         production = environment("production", production),
     )
@@ -889,6 +955,43 @@ mod tests {
         );
         let no_domain = app(serde_json::json!({"uuid": "a", "fqdn": null}));
         assert!(health_url(&no_domain).1);
+    }
+
+    #[test]
+    fn every_rendered_config_loads() {
+        let app = |uuid: &str, variables: &[&str]| ChosenApp {
+            uuid: uuid.to_owned(),
+            name: format!("{uuid} \"quoted\""),
+            coolify_environment: None,
+            branch: "main".to_owned(),
+            health_url: "https://replace-with-your-domain.example.com/healthz".to_owned(),
+            health_url_guessed: true,
+            variables: variables.iter().map(|&key| key.to_owned()).collect(),
+        };
+        let url = Url::parse("https://coolify.example.com/").unwrap();
+        let presets = Preset::ALL.into_iter().map(Some).chain([None]);
+        for preset in presets {
+            for install in [Install::Action, Install::CargoXtask] {
+                let text = render_config(
+                    &url,
+                    &app("stg", &["A", "B"]),
+                    &app("prd", &[]),
+                    preset,
+                    install,
+                );
+                let config =
+                    Config::parse(&text, Path::new("deploy.toml"), &Environment::default())
+                        .unwrap_or_else(|error| panic!("{preset:?} {install:?}: {error}\n{text}"));
+                let workflows = config.workflows.unwrap();
+                assert_eq!(workflows.preset, preset);
+                assert!(text.contains("#   A, B"), "{text}");
+                if preset.is_some() {
+                    assert_eq!(workflows.stagegate, install);
+                } else {
+                    assert_eq!(workflows.test, Some(Vec::new()));
+                }
+            }
+        }
     }
 
     #[test]

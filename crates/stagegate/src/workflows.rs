@@ -262,16 +262,16 @@ impl fmt::Display for WorkflowsReport {
         if !would_remove.is_empty() {
             lines.push(format!("dry run: would remove {}", would_remove.join(", ")));
         }
-        for path in self.with_state(FileState::UserOwned) {
-            lines.push(format!(
-                "left {path} untouched: it is your own file (it lacks stagegate's header); rename or delete it and run `{}` to have stagegate generate one",
-                self.command
-            ));
-        }
         if lines.is_empty() {
             lines.push(format!(
                 "the {} generated workflows match deploy.toml: nothing to change",
                 self.with_state(FileState::Unchanged).len()
+            ));
+        }
+        for path in self.with_state(FileState::UserOwned) {
+            lines.push(format!(
+                "left {path} untouched: it is your own file (it lacks stagegate's header); rename or delete it and run `{}` to have stagegate generate one",
+                self.command
             ));
         }
         write!(f, "{}", lines.join("\n"))
