@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod action;
+mod adopting;
 mod binary;
 mod config;
 mod coolify;

@@ -72,6 +72,13 @@ pub const BUILD_TIME: Duration = Duration::from_millis(150);
 /// How long a health server keeps reporting the old commit after a finished deployment.
 pub const SWITCH_OVER: Duration = Duration::from_millis(100);
 
+/// Whether a world starts before adoption (no `deploy.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Adopting {
+    No,
+    Yes,
+}
+
 /// Which environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Env {
@@ -235,6 +242,59 @@ impl World {
     ///
     /// When a server cannot start or the repository cannot be written.
     pub async fn new() -> anyhow::Result<Self> {
+        let world = Self::start(Adopting::No).await?;
+        world.repo.commit_file(
+            "deploy.toml",
+            &world.config(),
+            "chore: add the deploy config",
+        )?;
+        Ok(world)
+    }
+
+    /// A world as a team has it before adopting stagegate: no `deploy.toml`; a first commit
+    /// with a README; the remote `origin` is `https://github.com/acme/api.git` (pushing goes
+    /// to a bare repository outside, [`World::pushed_tags`]); the apps `api-staging` and
+    /// `api-production` build `acme/api` (stored as an https URL and as `git@...`), sit in the
+    /// Coolify environments `staging` and `production` of project `API`, deploy on push, and
+    /// answer on their health servers' origins with the health check path `/healthz`.
+    /// `COOLIFY_URL` is set to the fake.
+    ///
+    /// # Errors
+    ///
+    /// When a server cannot start or the repository cannot be written.
+    pub async fn adopting() -> anyhow::Result<Self> {
+        let world = Self::start(Adopting::Yes).await?;
+        world
+            .repo
+            .commit_file("README.md", "# api\n", "chore: start the service")?;
+        let bare = world.outside.path().join("origin.git");
+        git2::Repository::init_bare(&bare)?;
+        world
+            .repo
+            .git()
+            .remote("origin", "https://github.com/acme/api.git")?;
+        world
+            .repo
+            .git()
+            .config()?
+            .set_str("remote.origin.pushurl", &bare.display().to_string())?;
+        Ok(world)
+    }
+
+    /// The tags pushed to `origin` of an [`World::adopting`] world.
+    pub fn pushed_tags(&self) -> Vec<String> {
+        git2::Repository::open_bare(self.outside.path().join("origin.git"))
+            .and_then(|bare| {
+                bare.tag_names(None).map(|names| {
+                    (0..names.len())
+                        .filter_map(|index| names.get(index).ok().flatten().map(str::to_owned))
+                        .collect()
+                })
+            })
+            .unwrap_or_default()
+    }
+
+    async fn start(adopting: Adopting) -> anyhow::Result<Self> {
         let directory = tempfile::Builder::new()
             .prefix("stagegate-scenario-")
             .tempdir()?;
@@ -250,10 +310,47 @@ impl World {
                 .queue_time(QUEUE_TIME)
                 .build_time(BUILD_TIME)
         };
-        let staging = fake.add_application(app(STAGING_APP));
-        let production = fake.add_application(app(PRODUCTION_APP));
         let staging_health = HealthServer::start("staging", SWITCH_OVER).await?;
         let production_health = HealthServer::start("production", SWITCH_OVER).await?;
+        let (staging, production) = match adopting {
+            Adopting::No => (
+                fake.add_application(app(STAGING_APP)),
+                fake.add_application(app(PRODUCTION_APP)),
+            ),
+            Adopting::Yes => {
+                let origin =
+                    |health: &HealthServer| health.url().trim_end_matches("/healthz").to_owned();
+                let adopting_app = |uuid: &str,
+                                    name: &str,
+                                    repository: &str,
+                                    environment: &str,
+                                    health: &HealthServer| {
+                    app(uuid)
+                        .name(name)
+                        .auto_deploy(coolify_client::AutoDeploy::Enabled)
+                        .git_repository(repository)
+                        .fqdn(Some(&origin(health)))
+                        .health_check_path("/healthz")
+                        .environment("API", environment)
+                };
+                (
+                    fake.add_application(adopting_app(
+                        STAGING_APP,
+                        "api-staging",
+                        "https://github.com/acme/api",
+                        "staging",
+                        &staging_health,
+                    )),
+                    fake.add_application(adopting_app(
+                        PRODUCTION_APP,
+                        "api-production",
+                        "git@github.com:acme/api.git",
+                        "production",
+                        &production_health,
+                    )),
+                )
+            }
+        };
         {
             let staging_health = staging_health.clone();
             let production_health = production_health.clone();
@@ -266,24 +363,22 @@ impl World {
                 }
             });
         }
-        let world = Self {
+        let mut environment = Environment::from_pairs([("COOLIFY_TOKEN", TOKEN)]);
+        if adopting == Adopting::Yes {
+            environment = environment.with("COOLIFY_URL", fake.base_url());
+        }
+        Ok(Self {
             repo,
             fake,
             staging_health,
             production_health,
             staging,
             production,
-            environment: Mutex::new(Environment::from_pairs([("COOLIFY_TOKEN", TOKEN)])),
+            environment: Mutex::new(environment),
             transcript: Arc::new(Mutex::new(String::new())),
             outside,
             _directory: directory,
-        };
-        world.repo.commit_file(
-            "deploy.toml",
-            &world.config(),
-            "chore: add the deploy config",
-        )?;
-        Ok(world)
+        })
     }
 
     /// The standard `deploy.toml` of this world.

@@ -102,6 +102,34 @@ impl FixtureRepo {
         Ok(oid.to_string())
     }
 
+    /// Commit every change of the work tree (as `git add -A && git commit`, honouring
+    /// `.gitignore`); returns the full SHA.
+    ///
+    /// # Errors
+    ///
+    /// When the commit cannot be written.
+    pub fn commit_all(&self, message: &str) -> anyhow::Result<String> {
+        let mut index = self.repository.index()?;
+        index.add_all(["*"], git2::IndexAddOption::DEFAULT, None)?;
+        index.update_all(["*"], None)?;
+        index.write()?;
+        let tree = self.repository.find_tree(index.write_tree()?)?;
+        let signature = self.signature()?;
+        let parent = self.repository.head()?.peel_to_commit()?;
+        let oid = self
+            .repository
+            .commit(
+                Some("HEAD"),
+                &signature,
+                &signature,
+                message,
+                &tree,
+                &[&parent],
+            )
+            .with_context(|| format!("commit {message:?}"))?;
+        Ok(oid.to_string())
+    }
+
     /// Append `message`'s subject to `file` and commit it; returns the full SHA.
     ///
     /// # Errors

@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::models::{
     Application, ApplicationPatch, DeployOutcome, Deployment, DeploymentPage, EnvVar, EnvVarInput,
-    ForceRebuild,
+    ForceRebuild, Project,
 };
 use crate::{ApplicationUuid, DeploymentUuid, EnvVarUuid, Error};
 
@@ -606,6 +606,72 @@ impl Client {
         let endpoint = Endpoint::new(Method::GET, format!("applications/{application}"));
         let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
         parse(&endpoint, &raw)
+    }
+
+    /// Every application the token's team has, as one list (`GET /applications`; Coolify does
+    /// not paginate it). To find those of a repository, compare
+    /// [`crate::RepositoryId::parse`] of their `git_repository`.
+    ///
+    /// # Errors
+    ///
+    /// Any request error of this crate; the token needs the `read` ability.
+    pub async fn applications(&self) -> Result<Vec<Application>, Error> {
+        let endpoint = Endpoint::new(Method::GET, "applications".to_owned());
+        let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
+        parse(&endpoint, &raw)
+    }
+
+    /// Every project, without environments (`GET /projects`).
+    ///
+    /// # Errors
+    ///
+    /// Any request error of this crate; the token needs the `read` ability.
+    pub async fn projects(&self) -> Result<Vec<Project>, Error> {
+        let endpoint = Endpoint::new(Method::GET, "projects".to_owned());
+        let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
+        parse(&endpoint, &raw)
+    }
+
+    /// One project with its environments (`GET /projects/{uuid}`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] for a uuid with characters other than letters, digits, `-` and
+    /// `_`, [`Error::NotFound`] for an unknown project, and any request error of this crate.
+    pub async fn project(&self, project: &str) -> Result<Project, Error> {
+        if project.is_empty()
+            || !project
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(Error::InvalidInput {
+                what: "project uuid",
+                value: project.to_owned(),
+                reason: "only ASCII letters, digits, `-` and `_` may appear".to_owned(),
+            });
+        }
+        let endpoint = Endpoint::new(Method::GET, format!("projects/{project}"));
+        let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
+        parse(&endpoint, &raw)
+    }
+
+    /// The names of the Coolify environments, by the id applications carry as
+    /// `environment_id` (`GET /projects`, then `GET /projects/{uuid}` for each).
+    ///
+    /// # Errors
+    ///
+    /// Any error of [`Client::projects`] and [`Client::project`].
+    pub async fn environment_names(
+        &self,
+    ) -> Result<std::collections::BTreeMap<u64, String>, Error> {
+        let mut names = std::collections::BTreeMap::new();
+        for listed in self.projects().await? {
+            let project = self.project(&listed.uuid).await?;
+            for environment in project.environments {
+                names.insert(environment.id, environment.name);
+            }
+        }
+        Ok(names)
     }
 
     /// Change an application's branch, commit pin or auto-deploy setting (`PATCH /applications/{uuid}`).

@@ -45,11 +45,13 @@ pub use crate::error::Error;
 pub use crate::ids::{ApplicationUuid, DeploymentUuid, EnvVarUuid};
 pub use crate::models::{
     Application, ApplicationPatch, ApplicationSettings, AutoDeploy, DeployOutcome, Deployment,
-    DeploymentPage, DeploymentStatus, EnvVar, EnvVarInput, ForceRebuild,
+    DeploymentPage, DeploymentStatus, EnvVar, EnvVarInput, ForceRebuild, Project,
+    ProjectEnvironment,
 };
 pub use crate::operations::{
     DeploymentOrigin, FollowEvent, FollowOptions, HISTORY_WINDOW, PollSchedule, StartedDeployment,
 };
+pub use crate::repository::RepositoryId;
 pub use secrecy;
 
 mod client;
@@ -57,3 +59,4 @@ mod error;
 mod ids;
 mod models;
 mod operations;
+mod repository;

@@ -261,9 +261,20 @@ pub struct Application {
     /// The container status, for example `running:healthy`.
     #[serde(default)]
     pub status: Option<String>,
-    /// The application's domains, comma-separated.
+    /// The application's domains, comma-separated, each with its scheme; see
+    /// [`Application::domains`].
     #[serde(default)]
     pub fqdn: Option<String>,
+    /// The path of Coolify's own container health check (Coolify's default is `/`).
+    #[serde(default)]
+    pub health_check_path: Option<String>,
+    /// Whether Coolify's container health check is on.
+    #[serde(default)]
+    pub health_check_enabled: Option<bool>,
+    /// The numeric id of the Coolify environment (of a project) the application belongs to;
+    /// [`crate::Project::environments`] names it.
+    #[serde(default)]
+    pub environment_id: Option<u64>,
     /// Its settings (Coolify 4.2 and later).
     #[serde(default)]
     pub settings: Option<ApplicationSettings>,
@@ -279,6 +290,25 @@ impl Application {
         self.settings
             .as_ref()
             .and_then(|settings| settings.is_auto_deploy_enabled)
+    }
+
+    /// The application's domains, in Coolify's order: `fqdn` split at its commas, blanks
+    /// dropped.
+    ///
+    /// ```
+    /// # let json = r#"{"uuid": "app1", "fqdn": "https://api.example.com, https://www.example.com"}"#;
+    /// let app: coolify_client::Application = serde_json::from_str(json).unwrap();
+    /// assert_eq!(app.domains(), ["https://api.example.com", "https://www.example.com"]);
+    /// ```
+    #[must_use]
+    pub fn domains(&self) -> Vec<&str> {
+        self.fqdn
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|domain| !domain.is_empty())
+            .collect()
     }
 
     /// The pinned commit, or `None` when the application follows its branch head.
@@ -565,4 +595,32 @@ mod tests {
         );
         assert!(ApplicationPatch::new().is_empty());
     }
+}
+
+/// A project (`GET /projects`, `GET /projects/{uuid}`); the single-project answer also lists
+/// its environments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Project {
+    /// The project's uuid.
+    pub uuid: String,
+    /// Its name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Its environments (only in `GET /projects/{uuid}`).
+    #[serde(default)]
+    pub environments: Vec<ProjectEnvironment>,
+}
+
+/// One environment of a project: `production`, `staging` or any name the team chose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ProjectEnvironment {
+    /// The numeric id applications refer to as `environment_id`.
+    pub id: u64,
+    /// Its name.
+    pub name: String,
+    /// Its uuid.
+    #[serde(default)]
+    pub uuid: Option<String>,
 }

@@ -733,6 +733,49 @@ fn route(
             }
         }
         ("POST", ["deployments", uuid, "cancel"]) => cancel(shared, uuid),
+        ("GET", ["applications"]) => {
+            let state = lock(shared);
+            let sensitive = state.can_read_sensitive();
+            let list: Vec<Value> = state
+                .applications
+                .values()
+                .map(|stored| application_json(&stored.spec, sensitive))
+                .collect();
+            reply(200, &Value::Array(list))
+        }
+        ("GET", ["projects"]) => {
+            let state = lock(shared);
+            let list: Vec<Value> = projects(&state)
+                .into_iter()
+                .map(|(name, _)| json!({"uuid": project_uuid(&name), "name": name, "description": null}))
+                .collect();
+            reply(200, &Value::Array(list))
+        }
+        ("GET", ["projects", uuid]) => {
+            let state = lock(shared);
+            match projects(&state)
+                .into_iter()
+                .find(|(name, _)| project_uuid(name) == *uuid)
+            {
+                Some((name, environments)) => reply(
+                    200,
+                    &json!({
+                        "uuid": uuid,
+                        "name": name,
+                        "description": null,
+                        "environments": environments
+                            .into_iter()
+                            .map(|environment| json!({
+                                "id": environment_id(&name, &environment),
+                                "name": environment,
+                                "uuid": project_uuid(&format!("{name}-{environment}")),
+                            }))
+                            .collect::<Vec<Value>>(),
+                    }),
+                ),
+                None => message(404, "Project not found."),
+            }
+        }
         ("GET", ["applications", app]) => {
             let state = lock(shared);
             match state.applications.get(*app) {
@@ -1236,13 +1279,58 @@ fn envs_json(state: &State, app: &str, sensitive: bool) -> Value {
     )
 }
 
+/// The projects the applications name, each with its environments, sorted.
+fn projects(state: &State) -> Vec<(String, Vec<String>)> {
+    let mut projects: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        std::collections::BTreeMap::new();
+    for stored in state.applications.values() {
+        projects
+            .entry(stored.spec.project.clone())
+            .or_default()
+            .insert(stored.spec.environment.clone());
+    }
+    projects
+        .into_iter()
+        .map(|(name, environments)| (name, environments.into_iter().collect()))
+        .collect()
+}
+
+/// A stable uuid-like id for a project name.
+fn project_uuid(name: &str) -> String {
+    let slug: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("project-{slug}")
+}
+
+/// A stable numeric id for an environment of a project.
+fn environment_id(project: &str, environment: &str) -> u64 {
+    // FNV-1a: stable across runs and platforms, unlike the std hasher.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in project.bytes().chain([0]).chain(environment.bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash % 1_000_000
+}
+
 fn application_json(spec: &FakeApplication, sensitive: bool) -> Value {
     let mut body = json!({
         "uuid": spec.uuid,
         "name": spec.name,
         "description": null,
-        "fqdn": format!("https://{}.example.test", spec.uuid),
-        "git_repository": "stagegate/example",
+        "fqdn": spec.fqdn,
+        "health_check_enabled": spec.health_check_path.is_some(),
+        "health_check_path": spec.health_check_path.as_deref().unwrap_or("/"),
+        "environment_id": environment_id(&spec.project, &spec.environment),
+        "git_repository": spec.git_repository,
         "git_branch": spec.git_branch,
         "git_commit_sha": spec.git_commit_sha,
         "git_full_url": null,

@@ -47,24 +47,71 @@ pub struct FakeApplication {
     pub(crate) auto_deploy: bool,
     pub(crate) queue_time: Duration,
     pub(crate) build_time: Duration,
+    pub(crate) git_repository: String,
+    pub(crate) fqdn: Option<String>,
+    pub(crate) health_check_path: Option<String>,
+    pub(crate) project: String,
+    pub(crate) environment: String,
 }
 
 impl FakeApplication {
     /// An application on branch `main`, unpinned (`HEAD`), auto-deploy on, whose deployments
-    /// wait 1 s in the queue and build for 10 s.
+    /// wait 1 s in the queue and build for 10 s; it builds `stagegate/example`, answers on
+    /// `https://UUID.example.test`, has no health check path, and sits in the `production`
+    /// environment of the project `Example`.
     #[must_use]
     pub fn new(uuid: impl Into<String>) -> Self {
         let uuid = uuid.into();
         Self {
             name: uuid.clone(),
-            uuid,
             git_branch: "main".to_owned(),
             git_commit_sha: "HEAD".to_owned(),
             branch_head: "a".repeat(40),
             auto_deploy: true,
             queue_time: Duration::from_secs(1),
             build_time: Duration::from_secs(10),
+            fqdn: Some(format!("https://{uuid}.example.test")),
+            git_repository: "stagegate/example".to_owned(),
+            health_check_path: None,
+            project: "Example".to_owned(),
+            environment: "production".to_owned(),
+            uuid,
         }
+    }
+
+    /// The repository it builds, as Coolify stores it (`owner/repo`, an https URL or
+    /// `git@host:owner/repo.git`).
+    #[must_use]
+    pub fn git_repository(mut self, repository: impl Into<String>) -> Self {
+        self.git_repository = repository.into();
+        self
+    }
+
+    /// Its domains as Coolify's `fqdn` (comma-separated, with schemes), or `None` for none.
+    #[must_use]
+    pub fn fqdn(mut self, fqdn: Option<&str>) -> Self {
+        self.fqdn = fqdn.map(str::to_owned);
+        self
+    }
+
+    /// The path of its container health check (`health_check_enabled` becomes true).
+    #[must_use]
+    pub fn health_check_path(mut self, path: impl Into<String>) -> Self {
+        self.health_check_path = Some(path.into());
+        self
+    }
+
+    /// The project and the environment of that project it belongs to; the fake lists both
+    /// under `/projects`.
+    #[must_use]
+    pub fn environment(
+        mut self,
+        project: impl Into<String>,
+        environment: impl Into<String>,
+    ) -> Self {
+        self.project = project.into();
+        self.environment = environment.into();
+        self
     }
 
     /// The application's name.

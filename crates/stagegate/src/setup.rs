@@ -127,6 +127,9 @@ pub struct SetupReport {
     pub backups: Vec<PathBuf>,
     /// Declared variables whose values Coolify hides, as `environment.KEY`: left as they are.
     pub unknown: Vec<String>,
+    /// Workflows of the team's that still deploy production on a push, whatever Coolify's
+    /// auto-deploy says: part of the plan, to remove by hand.
+    pub production_deploys_on_push: Vec<crate::legacy::ProductionDeployOnPush>,
     /// How the user runs stagegate, for the command the text names.
     #[serde(skip)]
     pub invocation: crate::Invocation,
@@ -170,6 +173,15 @@ impl fmt::Display for SetupReport {
                 self.unknown.join(", "),
                 self.invocation.command("env diff ENV")
             )?;
+        }
+        if !self.production_deploys_on_push.is_empty() {
+            write!(
+                f,
+                "\nnot done by setup: production still deploys on a push through workflows of yours, whatever its auto-deploy setting:"
+            )?;
+            for finding in &self.production_deploys_on_push {
+                write!(f, "\n  - {finding}")?;
+            }
         }
         Ok(())
     }
@@ -259,6 +271,10 @@ pub async fn setup(session: &Session, options: &SetupOptions) -> anyhow::Result<
         changes: plans.iter().flat_map(|plan| plan.changes.clone()).collect(),
         backups: Vec::new(),
         unknown: plans.iter().flat_map(|plan| plan.unknown.clone()).collect(),
+        production_deploys_on_push: crate::legacy::production_deploys_on_push(
+            pipeline.repo.root(),
+            pipeline.config.production.app.as_str(),
+        ),
         invocation: session.invocation.clone(),
     };
     if report.changes.is_empty() {
@@ -379,6 +395,7 @@ mod tests {
             changes: Vec::new(),
             backups: Vec::new(),
             unknown: vec!["production.API_KEY".to_owned()],
+            production_deploys_on_push: Vec::new(),
             invocation: crate::Invocation::cargo_xtask(),
         };
         let text = report.to_string();

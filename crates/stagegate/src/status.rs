@@ -63,6 +63,8 @@ pub struct StatusReport {
     pub branch: String,
     /// Commits on the branch that production does not run.
     pub ahead_of_production: Option<usize>,
+    /// Workflows of the team's that still deploy production on a push.
+    pub production_deploys_on_push: Vec<crate::legacy::ProductionDeployOnPush>,
 }
 
 impl fmt::Display for StatusReport {
@@ -112,7 +114,11 @@ impl fmt::Display for StatusReport {
                 self.branch
             ),
             None => write!(f, "{}: production runs no known commit", self.branch),
+        }?;
+        for finding in &self.production_deploys_on_push {
+            write!(f, "\nwarning: {finding}")?;
         }
+        Ok(())
     }
 }
 
@@ -186,6 +192,10 @@ pub async fn status(session: &Session) -> anyhow::Result<StatusReport> {
         environments,
         branch,
         ahead_of_production: ahead,
+        production_deploys_on_push: crate::legacy::production_deploys_on_push(
+            pipeline.repo.root(),
+            pipeline.config.production.app.as_str(),
+        ),
     })
 }
 

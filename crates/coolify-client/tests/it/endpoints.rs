@@ -330,3 +330,41 @@ async fn transport_errors_name_the_endpoint_and_not_the_token() {
     );
     assert_no_token(&error);
 }
+
+#[tokio::test]
+async fn the_application_list_and_a_project_parse_in_coolifys_shapes() {
+    let server = MockServer::start().await;
+    let applications = serde_json::json!([
+        {"uuid": "app000a", "name": "api", "git_repository": "acme/api", "fqdn": "https://a.example.com,https://b.example.com", "health_check_path": "/healthz", "health_check_enabled": true, "environment_id": 3, "some_future_field": 1},
+        {"uuid": "app000b", "name": "web", "git_repository": "git@github.com:acme/web.git", "fqdn": null, "environment_id": null}
+    ]);
+    Mock::given(method("GET"))
+        .and(path("/api/v1/applications"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(applications))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let project = serde_json::json!({"uuid": "prj1", "name": "API", "environments": [{"id": 3, "name": "staging", "uuid": "env3"}]});
+    Mock::given(method("GET"))
+        .and(path("/api/v1/projects/prj1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(project))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client_with(&server.uri(), RetryPolicy::none(), Duration::from_secs(10));
+
+    let listed = client.applications().await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(
+        listed[0].domains(),
+        ["https://a.example.com", "https://b.example.com"]
+    );
+    assert_eq!(listed[0].environment_id, Some(3));
+    assert!(listed[1].domains().is_empty());
+    let project = client.project("prj1").await.unwrap();
+    assert_eq!(project.environments[0].id, 3);
+    assert_eq!(project.environments[0].name, "staging");
+    let refused = client.project("../x").await.unwrap_err();
+    assert!(matches!(refused, Error::InvalidInput { .. }), "{refused:?}");
+    server.verify().await;
+}

@@ -513,3 +513,64 @@ async fn requests_are_recorded_per_application() {
             .all(|request| request.method == "GET")
     );
 }
+
+#[tokio::test]
+async fn the_application_list_and_the_projects_describe_where_each_app_lives() {
+    let fake = FakeCoolify::start().await.unwrap();
+    fake.add_application(
+        FakeApplication::new("api-stg")
+            .name("api")
+            .git_repository("git@github.com:acme/api.git")
+            .fqdn(Some("https://stg.example.com,https://stg2.example.com"))
+            .health_check_path("/healthz")
+            .environment("API", "staging"),
+    );
+    fake.add_application(
+        FakeApplication::new("api-prod")
+            .name("api")
+            .git_repository("https://github.com/acme/api")
+            .fqdn(None)
+            .environment("API", "production"),
+    );
+    let client = fake.client_builder().build().unwrap();
+
+    let applications = client.applications().await.unwrap();
+    let names = client.environment_names().await.unwrap();
+
+    assert_eq!(applications.len(), 2);
+    let staging = applications
+        .iter()
+        .find(|app| app.uuid.as_str() == "api-stg")
+        .unwrap();
+    assert_eq!(
+        staging.domains(),
+        ["https://stg.example.com", "https://stg2.example.com"]
+    );
+    assert_eq!(staging.health_check_path.as_deref(), Some("/healthz"));
+    assert_eq!(staging.health_check_enabled, Some(true));
+    let production = applications
+        .iter()
+        .find(|app| app.uuid.as_str() == "api-prod")
+        .unwrap();
+    assert!(production.domains().is_empty());
+    assert_eq!(
+        production.health_check_path.as_deref(),
+        Some("/"),
+        "Coolify's default"
+    );
+    let environment =
+        |app: &coolify_client::Application| names.get(&app.environment_id.unwrap()).cloned();
+    assert_eq!(environment(staging).as_deref(), Some("staging"));
+    assert_eq!(environment(production).as_deref(), Some("production"));
+    assert_eq!(
+        coolify_client::RepositoryId::parse(staging.git_repository.as_deref().unwrap()),
+        coolify_client::RepositoryId::parse(production.git_repository.as_deref().unwrap()),
+    );
+    let projects = client.projects().await.unwrap();
+    assert_eq!(projects.len(), 1);
+    assert_eq!(projects[0].name.as_deref(), Some("API"));
+    assert!(
+        matches!(client.project("nope").await, Err(Error::NotFound { .. })),
+        "an unknown project is 404"
+    );
+}

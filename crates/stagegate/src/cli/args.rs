@@ -107,8 +107,10 @@ pub enum Command {
     Backup(BackupArgs),
     /// Configure Coolify for the staged flow (production auto-deploy off, branches, env vars).
     Setup(SetupArgs),
-    /// Write the GitHub Actions workflows from the config.
+    /// Write the GitHub Actions workflows from the config (only files stagegate generated).
     Workflows(WorkflowsArgs),
+    /// Find this repository's apps in Coolify and write deploy.toml.
+    Init(InitArgs),
     /// Run the whole story locally against a fake Coolify: no account needed.
     Demo(DemoArgs),
 }
@@ -249,9 +251,30 @@ pub struct BackupArgs {
 
 #[derive(Debug, Args)]
 pub struct WorkflowsArgs {
-    /// Write nothing; exit 1 if the committed workflows differ from the generated ones.
+    /// Write nothing; exit 1 if a generated workflow differs from what deploy.toml generates
+    /// (the team's own workflows are never checked).
     #[arg(long)]
     pub check: bool,
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The staging app: its Coolify uuid or name (default: proposed, or asked on a terminal).
+    #[arg(long, value_name = "APP")]
+    pub staging: Option<String>,
+    /// The production app: its Coolify uuid or name (default: proposed, or asked on a terminal).
+    #[arg(long, value_name = "APP")]
+    pub production: Option<String>,
+    /// Ask nothing: take the proposals, and fail naming the flag when a role is unclear.
+    #[arg(long)]
+    pub yes: bool,
+    /// Replace an existing deploy.toml.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
 }
 
 #[derive(Debug, Args)]
@@ -367,9 +390,36 @@ impl From<SetupArgs> for SetupOptions {
     }
 }
 
-impl From<&WorkflowsArgs> for workflows::Mode {
+impl From<&WorkflowsArgs> for workflows::WorkflowsOptions {
     fn from(args: &WorkflowsArgs) -> Self {
-        if args.check { Self::Check } else { Self::Write }
+        Self {
+            mode: if args.check {
+                workflows::Mode::Check
+            } else {
+                workflows::Mode::Write
+            },
+            dry_run: (&args.dry_run).into(),
+        }
+    }
+}
+
+impl From<InitArgs> for crate::init::InitOptions {
+    fn from(args: InitArgs) -> Self {
+        Self {
+            staging: args.staging,
+            production: args.production,
+            questions: if args.yes {
+                crate::init::Questions::AssumeYes
+            } else {
+                crate::init::Questions::AskOnTerminal
+            },
+            overwrite: if args.force {
+                crate::init::Overwrite::Yes
+            } else {
+                crate::init::Overwrite::No
+            },
+            dry_run: (&args.dry_run).into(),
+        }
     }
 }
 

@@ -4,7 +4,9 @@ use crate::backup::BackupOptions;
 use crate::cli::args::{Command, DeployCommand, EnvCommand};
 use crate::env::SyncOptions;
 use crate::release::ReleaseOptions;
-use crate::{Session, backup, deploy, env, notes, release, rollback, setup, status, workflows};
+use crate::{
+    Session, backup, deploy, env, init, notes, release, rollback, setup, status, workflows,
+};
 
 pub(super) async fn dispatch(session: &Session, command: Command) -> anyhow::Result<()> {
     let output = &session.output;
@@ -78,6 +80,10 @@ pub(super) async fn dispatch(session: &Session, command: Command) -> anyhow::Res
         }
         Command::Workflows(args) => {
             let report = workflows::workflows(session, (&args).into())?;
+            output.result(&report, &report)
+        }
+        Command::Init(args) => {
+            let report = init::init(session, &args.into()).await?;
             output.result(&report, &report)
         }
         Command::Demo(args) => run_demo(session, &args).await,

@@ -73,6 +73,9 @@ app = "{production}"
 branch = "main"
 health_url = "http://127.0.0.1:9/healthz"
 env = {production_env}
+
+[workflows]
+preset = "python-uv"
 "#,
             url = self.fake.base_url(),
             staging = self.staging,

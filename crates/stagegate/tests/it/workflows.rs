@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use stagegate::Exit;
-use stagegate::workflows::{FileState, Mode, workflows};
+use stagegate::workflows::{FileState, WorkflowsOptions, workflows};
 
 use crate::support::Fixture;
 
@@ -12,23 +12,23 @@ async fn check_fails_naming_the_file_until_the_workflows_are_written() {
     let fixture = Fixture::new().await;
     let session = fixture.session();
 
-    let missing = workflows(&session, Mode::Check).unwrap_err();
+    let missing = workflows(&session, WorkflowsOptions::check()).unwrap_err();
     assert_eq!(Exit::of(&missing), Exit::Failed);
     let message = stagegate::exit::message(&missing);
     assert!(
         message
-            .contains(".github/workflows/pr-validation.yml is missing: run `stagegate workflows`"),
+            .contains(".github/workflows/staging-deploy.yml is missing: run `stagegate workflows`"),
         "{message}"
     );
 
-    let written = workflows(&session, Mode::Write).unwrap();
+    let written = workflows(&session, WorkflowsOptions::write()).unwrap();
     assert!(
         written
             .files
             .iter()
             .all(|file| file.state == FileState::Written)
     );
-    let same = workflows(&session, Mode::Check).unwrap();
+    let same = workflows(&session, WorkflowsOptions::check()).unwrap();
     assert!(
         same.files
             .iter()
@@ -38,7 +38,7 @@ async fn check_fails_naming_the_file_until_the_workflows_are_written() {
     let rollback = fixture.root().join(".github/workflows/rollback.yml");
     let edited = std::fs::read_to_string(&rollback).unwrap() + "# hand edit\n";
     std::fs::write(&rollback, edited).unwrap();
-    let differs = workflows(&session, Mode::Check).unwrap_err();
+    let differs = workflows(&session, WorkflowsOptions::check()).unwrap_err();
     let message = stagegate::exit::message(&differs);
     assert!(
         message.contains(".github/workflows/rollback.yml differs from what deploy.toml generates"),
@@ -57,7 +57,7 @@ async fn check_fails_naming_the_file_until_the_workflows_are_written() {
 async fn a_config_change_makes_the_committed_workflows_stale() {
     let fixture = Fixture::new().await;
     let session = fixture.session();
-    workflows(&session, Mode::Write).unwrap();
+    workflows(&session, WorkflowsOptions::write()).unwrap();
     let config = fixture.root().join("deploy.toml");
     let text = std::fs::read_to_string(&config).unwrap().replacen(
         "[environments.staging]",
@@ -66,12 +66,13 @@ async fn a_config_change_makes_the_committed_workflows_stale() {
     );
     std::fs::write(&config, text).unwrap();
 
-    let message = stagegate::exit::message(&workflows(&session, Mode::Check).unwrap_err());
+    let message =
+        stagegate::exit::message(&workflows(&session, WorkflowsOptions::check()).unwrap_err());
     assert!(
         message.contains("production-deploy.yml differs"),
         "{message}"
     );
-    let report = workflows(&session, Mode::Write).unwrap();
+    let report = workflows(&session, WorkflowsOptions::write()).unwrap();
     let written: Vec<&str> = report
         .files
         .iter()
@@ -96,5 +97,28 @@ fn this_repository_commits_the_workflows_its_deploy_toml_generates() {
         ),
     )
     .with_repo(&root);
-    workflows(&session, Mode::Check).unwrap();
+    workflows(&session, WorkflowsOptions::check()).unwrap();
+}
+
+#[tokio::test]
+async fn without_a_workflows_table_the_command_says_what_to_add() {
+    let fixture = Fixture::new().await;
+    let config = fixture.root().join("deploy.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let without = text.split("[workflows]").next().unwrap().to_owned();
+    std::fs::write(&config, without).unwrap();
+
+    let error = workflows(&fixture.session(), WorkflowsOptions::write()).unwrap_err();
+
+    assert_eq!(Exit::of(&error), Exit::BadInput);
+    let message = stagegate::exit::message(&error);
+    for words in [
+        "has no [workflows] table",
+        "preset = \"python-uv\"",
+        "after = \"CI\"",
+        "stagegate init --dry-run",
+    ] {
+        assert!(message.contains(words), "{message}");
+    }
+    assert!(!fixture.root().join(".github").exists());
 }
