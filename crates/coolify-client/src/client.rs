@@ -314,21 +314,39 @@ impl fmt::Debug for Client {
     }
 }
 
-/// One endpoint call: method, path under `/api/v1/`, and how it is named in errors.
+/// One endpoint call: method, path segments under `/api/v1/`, and how it is named in errors.
+///
+/// The segments are pushed onto the API root one by one ([`Endpoint::url`]), so a value in a
+/// segment can never change the path: a `/` is percent-encoded, `.` and `..` are dropped.
 pub(crate) struct Endpoint {
     method: Method,
-    path: String,
+    segments: Vec<String>,
     label: String,
 }
 
 impl Endpoint {
-    fn new(method: Method, path: String) -> Self {
-        let label = format!("{method} /api/v1/{path}");
+    fn new(method: Method, segments: &[&str]) -> Self {
+        let label = format!("{method} /api/v1/{}", segments.join("/"));
         Self {
             method,
-            path,
+            segments: segments.iter().map(|&segment| segment.to_owned()).collect(),
             label,
         }
+    }
+
+    /// The request URL: `api_base` (which ends in `/api/v1/`) with each segment pushed.
+    fn url(&self, api_base: &Url) -> Result<Url, Error> {
+        let mut url = api_base.clone();
+        url.path_segments_mut()
+            .map_err(|()| Error::InvalidConfig {
+                field: "base_url",
+                value: api_base.to_string(),
+                reason: "the URL cannot have a path; use for example https://coolify.example.com"
+                    .to_owned(),
+            })?
+            .pop_if_empty()
+            .extend(&self.segments);
+        Ok(url)
     }
 
     fn with_subject(mut self, subject: &str) -> Self {
@@ -407,7 +425,7 @@ impl Client {
     ///
     /// Any request error of this crate's [`Error`]; the token needs the `read` ability.
     pub async fn version(&self) -> Result<String, Error> {
-        let endpoint = Endpoint::new(Method::GET, "version".to_owned());
+        let endpoint = Endpoint::new(Method::GET, &["version"]);
         let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
         Ok(raw.body.trim().trim_matches('"').to_owned())
     }
@@ -427,7 +445,7 @@ impl Client {
         application: &ApplicationUuid,
         force: ForceRebuild,
     ) -> Result<DeployOutcome, Error> {
-        let endpoint = Endpoint::new(Method::POST, "deploy".to_owned())
+        let endpoint = Endpoint::new(Method::POST, &["deploy"])
             .with_subject(&format!("application {application}"));
         let body = serde_json::json!({
             "uuid": application.as_str(),
@@ -486,7 +504,7 @@ impl Client {
         deployment: &DeploymentUuid,
         until: Option<Instant>,
     ) -> Result<Deployment, Error> {
-        let endpoint = Endpoint::new(Method::GET, format!("deployments/{deployment}"));
+        let endpoint = Endpoint::new(Method::GET, &["deployments", deployment.as_str()]);
         let raw = self
             .call_until(&endpoint, &[], None, Replay::Idempotent, until)
             .await?;
@@ -500,7 +518,7 @@ impl Client {
     ///
     /// Any request error of this crate; the token needs `read`.
     pub async fn deployments_in_flight(&self) -> Result<Vec<Deployment>, Error> {
-        let endpoint = Endpoint::new(Method::GET, "deployments".to_owned());
+        let endpoint = Endpoint::new(Method::GET, &["deployments"]);
         let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
         // Coolify may serialise the list as an object keyed "0", "1", … (see API-NOTES).
         let value: serde_json::Value = parse(&endpoint, &raw)?;
@@ -534,8 +552,8 @@ impl Client {
     /// [`Error::MissingAbility`] when the token lacks `deploy`, and any request error of this
     /// crate.
     pub async fn check_deploy_ability(&self) -> Result<(), Error> {
-        let endpoint = Endpoint::new(Method::POST, "deploy".to_owned())
-            .with_subject("ability check, no application");
+        let endpoint =
+            Endpoint::new(Method::POST, &["deploy"]).with_subject("ability check, no application");
         match self
             .call(
                 &endpoint,
@@ -575,7 +593,7 @@ impl Client {
         }
         let endpoint = Endpoint::new(
             Method::GET,
-            format!("deployments/applications/{application}"),
+            &["deployments", "applications", application.as_str()],
         );
         let query = [("skip", skip.to_string()), ("take", take.to_string())];
         let raw = self
@@ -591,7 +609,10 @@ impl Client {
     /// [`Error::Api`] with status 400 when it already ended, [`Error::NotFound`], and any request
     /// error of this crate; the token needs the `deploy` ability.
     pub async fn cancel_deployment(&self, deployment: &DeploymentUuid) -> Result<(), Error> {
-        let endpoint = Endpoint::new(Method::POST, format!("deployments/{deployment}/cancel"));
+        let endpoint = Endpoint::new(
+            Method::POST,
+            &["deployments", deployment.as_str(), "cancel"],
+        );
         self.call(&endpoint, &[], None, Replay::OnlyWhenRateLimited)
             .await?;
         Ok(())
@@ -603,7 +624,7 @@ impl Client {
     ///
     /// [`Error::NotFound`] for an unknown application, and any request error of this crate.
     pub async fn application(&self, application: &ApplicationUuid) -> Result<Application, Error> {
-        let endpoint = Endpoint::new(Method::GET, format!("applications/{application}"));
+        let endpoint = Endpoint::new(Method::GET, &["applications", application.as_str()]);
         let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
         parse(&endpoint, &raw)
     }
@@ -616,7 +637,7 @@ impl Client {
     ///
     /// Any request error of this crate; the token needs the `read` ability.
     pub async fn applications(&self) -> Result<Vec<Application>, Error> {
-        let endpoint = Endpoint::new(Method::GET, "applications".to_owned());
+        let endpoint = Endpoint::new(Method::GET, &["applications"]);
         let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
         parse(&endpoint, &raw)
     }
@@ -627,7 +648,7 @@ impl Client {
     ///
     /// Any request error of this crate; the token needs the `read` ability.
     pub async fn projects(&self) -> Result<Vec<Project>, Error> {
-        let endpoint = Endpoint::new(Method::GET, "projects".to_owned());
+        let endpoint = Endpoint::new(Method::GET, &["projects"]);
         let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
         parse(&endpoint, &raw)
     }
@@ -650,7 +671,7 @@ impl Client {
                 reason: "only ASCII letters, digits, `-` and `_` may appear".to_owned(),
             });
         }
-        let endpoint = Endpoint::new(Method::GET, format!("projects/{project}"));
+        let endpoint = Endpoint::new(Method::GET, &["projects", project]);
         let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
         parse(&endpoint, &raw)
     }
@@ -694,7 +715,7 @@ impl Client {
                 reason: "nothing to change; Coolify rejects an empty body".to_owned(),
             });
         }
-        let endpoint = Endpoint::new(Method::PATCH, format!("applications/{application}"));
+        let endpoint = Endpoint::new(Method::PATCH, &["applications", application.as_str()]);
         let body = serde_json::to_value(patch).map_err(|error| Error::InvalidInput {
             what: "application patch",
             value: format!("{patch:?}"),
@@ -714,7 +735,10 @@ impl Client {
         application: &ApplicationUuid,
         force: ForceRebuild,
     ) -> Result<DeployOutcome, Error> {
-        let endpoint = Endpoint::new(Method::POST, format!("applications/{application}/start"));
+        let endpoint = Endpoint::new(
+            Method::POST,
+            &["applications", application.as_str(), "start"],
+        );
         let query = [("force", (force == ForceRebuild::Yes).to_string())];
         let raw = self
             .call(&endpoint, &query, None, Replay::OnlyWhenRateLimited)
@@ -731,7 +755,10 @@ impl Client {
         &self,
         application: &ApplicationUuid,
     ) -> Result<DeployOutcome, Error> {
-        let endpoint = Endpoint::new(Method::POST, format!("applications/{application}/restart"));
+        let endpoint = Endpoint::new(
+            Method::POST,
+            &["applications", application.as_str(), "restart"],
+        );
         let raw = self
             .call(&endpoint, &[], None, Replay::OnlyWhenRateLimited)
             .await?;
@@ -744,7 +771,10 @@ impl Client {
     ///
     /// [`Error::NotFound`] and any request error of this crate; the token needs `deploy`.
     pub async fn stop_application(&self, application: &ApplicationUuid) -> Result<(), Error> {
-        let endpoint = Endpoint::new(Method::POST, format!("applications/{application}/stop"));
+        let endpoint = Endpoint::new(
+            Method::POST,
+            &["applications", application.as_str(), "stop"],
+        );
         self.call(&endpoint, &[], None, Replay::OnlyWhenRateLimited)
             .await?;
         Ok(())
@@ -757,7 +787,7 @@ impl Client {
     ///
     /// [`Error::NotFound`] and any request error of this crate.
     pub async fn env_vars(&self, application: &ApplicationUuid) -> Result<Vec<EnvVar>, Error> {
-        let endpoint = Endpoint::new(Method::GET, format!("applications/{application}/envs"));
+        let endpoint = Endpoint::new(Method::GET, &["applications", application.as_str(), "envs"]);
         let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
         parse(&endpoint, &raw)
     }
@@ -773,8 +803,11 @@ impl Client {
         application: &ApplicationUuid,
         variable: &EnvVarInput,
     ) -> Result<EnvVarUuid, Error> {
-        let endpoint = Endpoint::new(Method::POST, format!("applications/{application}/envs"))
-            .with_subject(&format!("key {}", variable.key));
+        let endpoint = Endpoint::new(
+            Method::POST,
+            &["applications", application.as_str(), "envs"],
+        )
+        .with_subject(&format!("key {}", variable.key));
         let raw = self
             .call(&endpoint, &[], Some(to_json(variable)?), Replay::Never)
             .await?;
@@ -797,8 +830,11 @@ impl Client {
         application: &ApplicationUuid,
         variable: &EnvVarInput,
     ) -> Result<EnvVar, Error> {
-        let endpoint = Endpoint::new(Method::PATCH, format!("applications/{application}/envs"))
-            .with_subject(&format!("key {}", variable.key));
+        let endpoint = Endpoint::new(
+            Method::PATCH,
+            &["applications", application.as_str(), "envs"],
+        )
+        .with_subject(&format!("key {}", variable.key));
         let raw = self
             .call(&endpoint, &[], Some(to_json(variable)?), Replay::Never)
             .await?;
@@ -822,7 +858,7 @@ impl Client {
         }
         let endpoint = Endpoint::new(
             Method::PATCH,
-            format!("applications/{application}/envs/bulk"),
+            &["applications", application.as_str(), "envs", "bulk"],
         );
         let body = serde_json::json!({ "data": to_json(&variables)? });
         let raw = self.call(&endpoint, &[], Some(body), Replay::Never).await?;
@@ -841,7 +877,12 @@ impl Client {
     ) -> Result<(), Error> {
         let endpoint = Endpoint::new(
             Method::DELETE,
-            format!("applications/{application}/envs/{variable}"),
+            &[
+                "applications",
+                application.as_str(),
+                "envs",
+                variable.as_str(),
+            ],
         );
         self.call(&endpoint, &[], None, Replay::Never).await?;
         Ok(())
@@ -918,15 +959,7 @@ impl Client {
         body: Option<&serde_json::Value>,
         timeout: Duration,
     ) -> Result<Raw, Error> {
-        let url =
-            self.inner
-                .api_base
-                .join(&endpoint.path)
-                .map_err(|error| Error::InvalidInput {
-                    what: "request path",
-                    value: endpoint.path.clone(),
-                    reason: error.to_string(),
-                })?;
+        let url = endpoint.url(&self.inner.api_base)?;
         let mut request = self
             .inner
             .http
@@ -971,7 +1004,7 @@ impl Client {
         } else {
             Err(classify(
                 &endpoint.label,
-                &endpoint.path,
+                &endpoint.segments,
                 status,
                 &headers,
                 &text,
@@ -981,7 +1014,13 @@ impl Client {
 }
 
 /// Turn an error response into the matching [`Error`] variant.
-fn classify(label: &str, path: &str, status: StatusCode, headers: &HeaderMap, text: &str) -> Error {
+fn classify(
+    label: &str,
+    segments: &[String],
+    status: StatusCode,
+    headers: &HeaderMap,
+    text: &str,
+) -> Error {
     let endpoint = label.to_owned();
     if status.is_redirection() {
         let location = headers
@@ -1047,7 +1086,7 @@ fn classify(label: &str, path: &str, status: StatusCode, headers: &HeaderMap, te
         }
         StatusCode::NOT_FOUND => Error::NotFound {
             endpoint,
-            resource: resource_of(path),
+            resource: resource_of(segments),
             message,
         },
         _ => Error::Api {
@@ -1110,8 +1149,8 @@ fn field_errors(body: &ErrorBody) -> Vec<String> {
 }
 
 /// What a path asks for, in words: `deployment abc`, `application xyz`, `environment variable e1 of application xyz`.
-fn resource_of(path: &str) -> String {
-    let segments: Vec<&str> = path.split('/').collect();
+fn resource_of(segments: &[String]) -> String {
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     match segments.as_slice() {
         ["deployments", "applications", app] => format!("application {app}"),
         ["deployments", uuid, ..] => format!("deployment {uuid}"),
@@ -1121,7 +1160,7 @@ fn resource_of(path: &str) -> String {
         ["applications", app, "envs", ..] => format!("environment variable of application {app}"),
         ["applications", app, ..] => format!("application {app}"),
         ["deploy"] => "application".to_owned(),
-        _ => format!("/api/v1/{path}"),
+        _ => format!("/api/v1/{}", segments.join("/")),
     }
 }
 
@@ -1179,6 +1218,56 @@ fn action_outcome(endpoint: &Endpoint, raw: &Raw) -> Result<DeployOutcome, Error
 mod tests {
     use super::*;
 
+    fn segments(path: &str) -> Vec<String> {
+        path.split('/').map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn no_value_in_a_segment_changes_the_path() {
+        let api_base = api_base("https://c.example.com/sub").unwrap();
+        // Built around the id types' validation, as a deserializer that skipped it would.
+        let hostile = "x y/../../../version";
+        let application = ApplicationUuid(hostile.to_owned());
+        let deployment = DeploymentUuid(hostile.to_owned());
+        let variable = EnvVarUuid(hostile.to_owned());
+        for (segments, expected_prefix) in [
+            (
+                vec!["applications", application.as_str()],
+                "/sub/api/v1/applications/",
+            ),
+            (
+                vec!["deployments", deployment.as_str(), "cancel"],
+                "/sub/api/v1/deployments/",
+            ),
+            (
+                vec!["applications", "a1", "envs", variable.as_str()],
+                "/sub/api/v1/applications/a1/envs/",
+            ),
+            (vec!["projects", ".."], "/sub/api/v1/projects"),
+        ] {
+            let url = Endpoint::new(Method::GET, &segments)
+                .url(&api_base)
+                .unwrap();
+            assert!(url.path().starts_with(expected_prefix), "{url}");
+            assert!(!url.path().contains("/../"), "{url}");
+            assert_eq!(
+                url.path_segments().unwrap().count(),
+                3 + segments
+                    .iter()
+                    .filter(|s| !matches!(**s, "." | ".."))
+                    .count(),
+                "{url}"
+            );
+        }
+        let url = Endpoint::new(Method::GET, &["deployments", "d1"])
+            .url(&api_base)
+            .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://c.example.com/sub/api/v1/deployments/d1"
+        );
+    }
+
     #[test]
     fn api_base_appends_api_v1_once() {
         assert_eq!(
@@ -1208,13 +1297,16 @@ mod tests {
 
     #[test]
     fn resources_are_named_from_paths() {
-        assert_eq!(resource_of("deployments/d1"), "deployment d1");
-        assert_eq!(resource_of("deployments/applications/a1"), "application a1");
+        assert_eq!(resource_of(&segments("deployments/d1")), "deployment d1");
         assert_eq!(
-            resource_of("applications/a1/envs/e1"),
+            resource_of(&segments("deployments/applications/a1")),
+            "application a1"
+        );
+        assert_eq!(
+            resource_of(&segments("applications/a1/envs/e1")),
             "environment variable e1 of application a1"
         );
-        assert_eq!(resource_of("applications/a1"), "application a1");
+        assert_eq!(resource_of(&segments("applications/a1")), "application a1");
     }
 
     #[test]
@@ -1222,7 +1314,7 @@ mod tests {
         let headers = HeaderMap::new();
         let missing = classify(
             "GET x",
-            "x",
+            &segments("x"),
             StatusCode::FORBIDDEN,
             &headers,
             r#"{"message":"Missing required permissions: read"}"#,
@@ -1230,7 +1322,7 @@ mod tests {
         assert!(matches!(missing, Error::MissingAbility { ref ability, .. } if ability == "read"));
         let disabled = classify(
             "GET x",
-            "x",
+            &segments("x"),
             StatusCode::FORBIDDEN,
             &headers,
             r#"{"success":true,"message":"API is disabled."}"#,
@@ -1238,7 +1330,7 @@ mod tests {
         assert!(matches!(disabled, Error::ApiDisabled { .. }));
         let html = classify(
             "GET x",
-            "x",
+            &segments("x"),
             StatusCode::BAD_GATEWAY,
             &headers,
             "<html><body>502 Bad Gateway</body></html>",
@@ -1252,7 +1344,7 @@ mod tests {
         headers.insert(RETRY_AFTER, reqwest::header::HeaderValue::from_static("60"));
         let full = classify(
             "POST /api/v1/deploy",
-            "deploy",
+            &segments("deploy"),
             StatusCode::TOO_MANY_REQUESTS,
             &headers,
             r#"{"message":"Deployment queue is full. Please wait for existing deployments to complete."}"#,
@@ -1262,7 +1354,7 @@ mod tests {
         assert!(full.to_string().contains("deployment queue"), "{full}");
         let limited = classify(
             "GET /api/v1/version",
-            "version",
+            &segments("version"),
             StatusCode::TOO_MANY_REQUESTS,
             &headers,
             r#"{"message":"Too Many Attempts."}"#,
