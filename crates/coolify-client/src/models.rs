@@ -396,7 +396,11 @@ pub enum AutoDeploy {
 ///
 /// `value` and `real_value` are absent unless the token has `read:sensitive`, and always for
 /// `is_shown_once` variables: `None` means hidden, not empty.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// `Debug` shows the key and flags and replaces the values by `<redacted>`. `Serialize` writes
+/// the values (a backup of an application's variables needs them): serialize it only where the
+/// values may go.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct EnvVar {
     /// The variable's uuid (env JSON has no `id`).
     pub uuid: EnvVarUuid,
@@ -438,7 +442,10 @@ pub struct EnvVar {
 ///
 /// Coolify's PATCH resets `is_literal`, `is_multiline` and `is_shown_once` when they are left out,
 /// so this type has no way to leave them out.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// `Debug` shows the key and flags and replaces the value by `<redacted>`. `Serialize` writes
+/// the value, because it is the request body Coolify needs: serialize it only to send it.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct EnvVarInput {
     /// The key (`[A-Za-z_][A-Za-z0-9_.]*`).
     pub key: String,
@@ -459,6 +466,53 @@ pub struct EnvVarInput {
     /// A comment; left unchanged when `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+}
+
+/// Stands in for a secret value in `Debug`: `Some(<redacted>)` when there is one, `None` when
+/// there is none, never the value.
+struct Redacted(bool);
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(if self.0 { "Some(<redacted>)" } else { "None" })
+    }
+}
+
+impl fmt::Debug for EnvVar {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("EnvVar")
+            .field("uuid", &self.uuid)
+            .field("key", &self.key)
+            .field("value", &Redacted(self.value.is_some()))
+            .field("real_value", &Redacted(self.real_value.is_some()))
+            .field("is_preview", &self.is_preview)
+            .field("is_literal", &self.is_literal)
+            .field("is_multiline", &self.is_multiline)
+            .field("is_shown_once", &self.is_shown_once)
+            .field("is_runtime", &self.is_runtime)
+            .field("is_buildtime", &self.is_buildtime)
+            .field("is_shared", &self.is_shared)
+            .field("comment", &self.comment)
+            .finish()
+    }
+}
+
+impl fmt::Debug for EnvVarInput {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("EnvVarInput")
+            .field("key", &self.key)
+            .field("value", &"<redacted>")
+            .field("is_preview", &self.is_preview)
+            .field("is_literal", &self.is_literal)
+            .field("is_multiline", &self.is_multiline)
+            .field("is_shown_once", &self.is_shown_once)
+            .field("is_runtime", &self.is_runtime)
+            .field("is_buildtime", &self.is_buildtime)
+            .field("comment", &self.comment)
+            .finish()
+    }
 }
 
 impl EnvVarInput {
@@ -555,6 +609,31 @@ mod tests {
         .unwrap();
         assert_eq!(env.value, None);
         assert!(env.is_runtime && env.is_buildtime && env.is_shown_once);
+    }
+
+    #[test]
+    fn debug_never_shows_an_env_value() {
+        let env: EnvVar = serde_json::from_value(serde_json::json!({
+            "uuid": "e1", "key": "DATABASE_URL", "value": "postgres://u:hunter2@db",
+            "real_value": "postgres://u:hunter2@db"
+        }))
+        .unwrap();
+        let input = EnvVarInput::updating(&env, "hunter3");
+        for text in [
+            format!("{env:?}"),
+            format!("{env:#?}"),
+            format!("{input:?}"),
+            format!("{:?}", std::slice::from_ref(&input)),
+        ] {
+            assert!(!text.contains("hunter"), "{text}");
+            assert!(text.contains("DATABASE_URL"), "{text}");
+            assert!(text.contains("<redacted>"), "{text}");
+        }
+        let hidden: EnvVar = serde_json::from_value(serde_json::json!({
+            "uuid": "e2", "key": "HIDDEN"
+        }))
+        .unwrap();
+        assert!(format!("{hidden:?}").contains("value: None"), "{hidden:?}");
     }
 
     #[test]
