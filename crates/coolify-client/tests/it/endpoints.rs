@@ -329,6 +329,17 @@ async fn transport_errors_name_the_endpoint_and_not_the_token() {
         "{error}"
     );
     assert_no_token(&error);
+    // Each error of the chain prints its own message; none repeats its cause.
+    let mut chain = Vec::new();
+    let mut cause: Option<&dyn std::error::Error> = Some(&error);
+    while let Some(current) = cause {
+        chain.push(current.to_string());
+        cause = current.source();
+    }
+    assert!(chain.len() >= 2, "{chain:?}");
+    for pair in chain.windows(2) {
+        assert!(!pair[0].contains(&pair[1]), "{chain:?}");
+    }
 }
 
 #[tokio::test]
