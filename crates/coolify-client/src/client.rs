@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
-use reqwest::header::{ACCEPT, HeaderMap, LOCATION, RETRY_AFTER};
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -128,6 +128,7 @@ pub struct ClientBuilder {
     request_timeout: Duration,
     user_agent: String,
     retry: RetryPolicy,
+    http_client: Option<reqwest::Client>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -140,12 +141,17 @@ impl fmt::Debug for ClientBuilder {
             .field("request_timeout", &self.request_timeout)
             .field("user_agent", &self.user_agent)
             .field("retry", &self.retry)
+            .field(
+                "http_client",
+                &self.http_client.as_ref().map(|_| "caller's"),
+            )
             .finish()
     }
 }
 
 impl ClientBuilder {
-    /// Time allowed to open a connection (default 10 s).
+    /// Time allowed to open a connection (default 10 s); not applied to a client given with
+    /// [`ClientBuilder::http_client`], which keeps its own.
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
@@ -159,7 +165,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The `User-Agent` header (default `coolify-client/<version>`).
+    /// The `User-Agent` header (default `coolify-client/<version>`); not applied to a client
+    /// given with [`ClientBuilder::http_client`], which keeps its own.
     #[must_use]
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
@@ -173,15 +180,31 @@ impl ClientBuilder {
         self
     }
 
+    /// Send the requests with this `reqwest` client instead of one built here: to share a
+    /// connection pool, use a proxy, or choose the TLS setup.
+    ///
+    /// Its connect timeout, user agent and redirect policy are its own; the request timeout,
+    /// the retries and the `Authorization` and `Accept` headers of each request still come from
+    /// this builder. Build it with `redirect(reqwest::redirect::Policy::none())`: this crate
+    /// reports a redirect as [`Error::Redirected`] and never means to follow one.
+    #[must_use]
+    pub fn http_client(mut self, http_client: reqwest::Client) -> Self {
+        self.http_client = Some(http_client);
+        self
+    }
+
     /// Validate the settings and build the client.
     ///
-    /// Installs rustls' `ring` provider as the process default if no provider is installed yet.
+    /// Unless [`ClientBuilder::http_client`] gave one, the HTTP client verifies TLS against
+    /// the platform's roots with rustls' `ring` provider, chosen for this client only: the
+    /// process-wide default provider is neither read nor installed.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidConfig`] when the base URL does not parse, uses `http` for a host that is
     /// not loopback, carries a query, fragment or credentials, or when the user agent or a
-    /// timeout is unusable; [`Error::Transport`] when the HTTP client cannot be initialised.
+    /// timeout is unusable; [`Error::Tls`] when the platform's TLS roots cannot be used;
+    /// [`Error::Transport`] when the HTTP client cannot be initialised.
     pub fn build(self) -> Result<Client, Error> {
         let api_base = api_base(&self.base_url)?;
         for (field, timeout) in [
@@ -205,23 +228,20 @@ impl ClientBuilder {
                     .to_owned(),
             });
         }
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            ACCEPT,
-            reqwest::header::HeaderValue::from_static("application/json"),
-        );
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .user_agent(self.user_agent.clone())
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.request_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|source| Error::Transport {
-                endpoint: "building the HTTP client".to_owned(),
-                source,
-            })?;
+        let http = match self.http_client {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .tls_backend_preconfigured(tls_config()?)
+                .user_agent(self.user_agent.clone())
+                .connect_timeout(self.connect_timeout)
+                .timeout(self.request_timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|source| Error::Transport {
+                    endpoint: "building the HTTP client".to_owned(),
+                    source,
+                })?,
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -232,6 +252,25 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// rustls with the `ring` provider and the platform's certificate verifier, for one client:
+/// the process-wide default provider stays as it was.
+fn tls_config() -> Result<rustls::ClientConfig, Error> {
+    let tls = |source: rustls::Error| Error::Tls {
+        source: Box::new(source),
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(tls)?;
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(tls)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    // reqwest is built without HTTP/2.
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 /// The API root (`…/api/v1/`) of a Coolify base URL, validated.
@@ -410,6 +449,7 @@ impl Client {
             request_timeout: Duration::from_secs(30),
             user_agent: concat!("coolify-client/", env!("CARGO_PKG_VERSION")).to_owned(),
             retry: RetryPolicy::default(),
+            http_client: None,
         }
     }
 
@@ -964,6 +1004,7 @@ impl Client {
             .inner
             .http
             .request(endpoint.method.clone(), url)
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
             .timeout(timeout)
             .bearer_auth(self.inner.token.expose_secret());
         if !query.is_empty() {
@@ -1368,6 +1409,16 @@ mod tests {
         let scrubbed = scrub(echoed, "69|very-secret-token");
         assert!(!scrubbed.contains("very-secret"), "{scrubbed}");
         assert!(scrubbed.contains("Bearer [redacted]"), "{scrubbed}");
+    }
+
+    #[test]
+    fn building_clients_leaves_the_process_tls_provider_alone() {
+        for base_url in ["https://c.example.com", "http://127.0.0.1:8000"] {
+            Client::builder(base_url, SecretString::from("1|token"))
+                .build()
+                .unwrap();
+        }
+        assert!(rustls::crypto::CryptoProvider::get_default().is_none());
     }
 
     #[test]

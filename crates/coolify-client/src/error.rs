@@ -44,6 +44,14 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
+    /// The TLS setup of the HTTP client could not be built, for example because the
+    /// platform's certificate roots cannot be loaded.
+    #[error("could not set up TLS for the HTTP client")]
+    Tls {
+        /// What rustls or the platform verifier reported.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The connection reached Coolify (or a proxy in front of it) and closed before a whole
     /// answer arrived: whether a write took effect is unknown.
     #[error(

@@ -43,7 +43,10 @@ async fn env_values_never_reach_debug_errors_or_logs() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // Global rather than scoped: a scoped subscriber misses events whose callsite another test's
+    // thread registered first. Every test of this binary then logs here, which only widens the
+    // check; no other test installs a subscriber.
+    tracing::subscriber::set_global_default(subscriber).unwrap();
 
     let server = MockServer::start().await;
     let envs = format!("/api/v1/applications/{APP}/envs");
