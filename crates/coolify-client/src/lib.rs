@@ -52,7 +52,15 @@ pub use crate::operations::{
     DeploymentOrigin, FollowEvent, FollowOptions, HISTORY_WINDOW, PollSchedule, StartedDeployment,
 };
 pub use crate::repository::RepositoryId;
+/// The HTTP client this crate uses: [`ClientBuilder::http_client`] takes a
+/// [`reqwest::Client`], and [`Error::Transport`] carries a [`reqwest::Error`].
+pub use reqwest;
+/// The token type: [`Client::builder`] takes a [`secrecy::SecretString`].
 pub use secrecy;
+/// The JSON values of the fields this crate keeps untyped ([`Application::extra`]).
+pub use serde_json;
+/// The URL type of [`Client::api_base`].
+pub use url;
 
 mod client;
 mod error;
