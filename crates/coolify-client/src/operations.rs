@@ -62,7 +62,18 @@ impl PollSchedule {
 }
 
 /// How [`Client::follow`] waits for a deployment.
+///
+/// `#[non_exhaustive]`: build one with [`FollowOptions::default`] or
+/// [`FollowOptions::with_deadline`], then [`FollowOptions::poll`].
+///
+/// ```compile_fail
+/// let options = coolify_client::FollowOptions {
+///     deadline: std::time::Duration::from_secs(60),
+///     poll: coolify_client::PollSchedule::default(),
+/// };
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct FollowOptions {
     /// Overall deadline; past it the follow stops with [`Error::DeadlineExceeded`] (default 20 min).
     pub deadline: Duration,
@@ -88,6 +99,13 @@ impl FollowOptions {
             ..Self::default()
         }
     }
+
+    /// These options with another polling schedule.
+    #[must_use]
+    pub fn poll(mut self, poll: PollSchedule) -> Self {
+        self.poll = poll;
+        self
+    }
 }
 
 /// Something [`Client::follow`] observed.
@@ -109,7 +127,17 @@ pub enum FollowEvent {
 }
 
 /// A deployment that [`Client::deploy_commit`] started or joined.
+///
+/// `#[non_exhaustive]`: only [`Client::deploy_commit`] makes one.
+///
+/// ```compile_fail
+/// let started = coolify_client::StartedDeployment {
+///     deployment: "d1".parse().unwrap(),
+///     origin: coolify_client::DeploymentOrigin::Queued,
+/// };
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct StartedDeployment {
     /// The real deployment to follow.
     pub deployment: DeploymentUuid,
