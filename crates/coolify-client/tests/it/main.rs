@@ -4,6 +4,7 @@
 mod calls;
 mod endpoints;
 mod openapi;
+mod pages;
 mod retries;
 mod secrets;
 
