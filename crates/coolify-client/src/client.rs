@@ -986,7 +986,8 @@ impl Client {
                 (started.elapsed() + delay <= policy.deadline && within_deadline).then_some(delay)
             })
             .notify(|error, delay| {
-                tracing::warn!(endpoint = %endpoint.label, ?delay, %error, "retrying coolify request");
+                let cause = causes(error);
+                tracing::warn!(endpoint = %endpoint.label, ?delay, %error, %cause, "retrying coolify request");
             })
             .await
     }
@@ -1052,6 +1053,17 @@ impl Client {
             ))
         }
     }
+}
+
+/// The messages of an error's causes, joined like a path; empty when it has none.
+fn causes(error: &Error) -> String {
+    let mut parts = Vec::new();
+    let mut cause = std::error::Error::source(error);
+    while let Some(current) = cause {
+        parts.push(current.to_string());
+        cause = current.source();
+    }
+    parts.join(": ")
 }
 
 /// Turn an error response into the matching [`Error`] variant.
@@ -1409,6 +1421,30 @@ mod tests {
         let scrubbed = scrub(echoed, "69|very-secret-token");
         assert!(!scrubbed.contains("very-secret"), "{scrubbed}");
         assert!(scrubbed.contains("Bearer [redacted]"), "{scrubbed}");
+    }
+
+    #[test]
+    fn retry_warnings_name_the_causes_an_error_no_longer_prints() {
+        let inner = Error::DeployRejected {
+            endpoint: "POST /api/v1/deploy".to_owned(),
+            message: "queue closed".to_owned(),
+        };
+        let outer = Error::PinRestored {
+            application: ApplicationUuid::new("a1").unwrap(),
+            restored: "HEAD".to_owned(),
+            source: Box::new(inner),
+        };
+        assert_eq!(
+            causes(&outer),
+            "POST /api/v1/deploy: coolify did not queue a deployment: queue closed"
+        );
+        assert_eq!(
+            causes(&Error::Timeout {
+                endpoint: "GET x".to_owned(),
+                after: Duration::from_secs(1)
+            }),
+            ""
+        );
     }
 
     #[test]
