@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
-use reqwest::header::{ACCEPT, HeaderMap, LOCATION, RETRY_AFTER};
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -128,6 +128,7 @@ pub struct ClientBuilder {
     request_timeout: Duration,
     user_agent: String,
     retry: RetryPolicy,
+    http_client: Option<reqwest::Client>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -140,12 +141,17 @@ impl fmt::Debug for ClientBuilder {
             .field("request_timeout", &self.request_timeout)
             .field("user_agent", &self.user_agent)
             .field("retry", &self.retry)
+            .field(
+                "http_client",
+                &self.http_client.as_ref().map(|_| "caller's"),
+            )
             .finish()
     }
 }
 
 impl ClientBuilder {
-    /// Time allowed to open a connection (default 10 s).
+    /// Time allowed to open a connection (default 10 s); not applied to a client given with
+    /// [`ClientBuilder::http_client`], which keeps its own.
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
@@ -159,7 +165,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The `User-Agent` header (default `coolify-client/<version>`).
+    /// The `User-Agent` header (default `coolify-client/<version>`); not applied to a client
+    /// given with [`ClientBuilder::http_client`], which keeps its own.
     #[must_use]
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
@@ -173,15 +180,31 @@ impl ClientBuilder {
         self
     }
 
+    /// Send the requests with this `reqwest` client instead of one built here: to share a
+    /// connection pool, use a proxy, or choose the TLS setup.
+    ///
+    /// Its connect timeout, user agent and redirect policy are its own; the request timeout,
+    /// the retries and the `Authorization` and `Accept` headers of each request still come from
+    /// this builder. Build it with `redirect(reqwest::redirect::Policy::none())`: this crate
+    /// reports a redirect as [`Error::Redirected`] and never means to follow one.
+    #[must_use]
+    pub fn http_client(mut self, http_client: reqwest::Client) -> Self {
+        self.http_client = Some(http_client);
+        self
+    }
+
     /// Validate the settings and build the client.
     ///
-    /// Installs rustls' `ring` provider as the process default if no provider is installed yet.
+    /// Unless [`ClientBuilder::http_client`] gave one, the HTTP client verifies TLS against
+    /// the platform's roots with rustls' `ring` provider, chosen for this client only: the
+    /// process-wide default provider is neither read nor installed.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidConfig`] when the base URL does not parse, uses `http` for a host that is
     /// not loopback, carries a query, fragment or credentials, or when the user agent or a
-    /// timeout is unusable; [`Error::Transport`] when the HTTP client cannot be initialised.
+    /// timeout is unusable; [`Error::Tls`] when the platform's TLS roots cannot be used;
+    /// [`Error::Transport`] when the HTTP client cannot be initialised.
     pub fn build(self) -> Result<Client, Error> {
         let api_base = api_base(&self.base_url)?;
         for (field, timeout) in [
@@ -205,23 +228,20 @@ impl ClientBuilder {
                     .to_owned(),
             });
         }
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            ACCEPT,
-            reqwest::header::HeaderValue::from_static("application/json"),
-        );
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .user_agent(self.user_agent.clone())
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.request_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|source| Error::Transport {
-                endpoint: "building the HTTP client".to_owned(),
-                source,
-            })?;
+        let http = match self.http_client {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .tls_backend_preconfigured(tls_config()?)
+                .user_agent(self.user_agent.clone())
+                .connect_timeout(self.connect_timeout)
+                .timeout(self.request_timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|source| Error::Transport {
+                    endpoint: "building the HTTP client".to_owned(),
+                    source,
+                })?,
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -232,6 +252,25 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// rustls with the `ring` provider and the platform's certificate verifier, for one client:
+/// the process-wide default provider stays as it was.
+fn tls_config() -> Result<rustls::ClientConfig, Error> {
+    let tls = |source: rustls::Error| Error::Tls {
+        source: Box::new(source),
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(tls)?;
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(tls)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    // reqwest is built without HTTP/2.
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 /// The API root (`…/api/v1/`) of a Coolify base URL, validated.
@@ -314,21 +353,39 @@ impl fmt::Debug for Client {
     }
 }
 
-/// One endpoint call: method, path under `/api/v1/`, and how it is named in errors.
+/// One endpoint call: method, path segments under `/api/v1/`, and how it is named in errors.
+///
+/// The segments are pushed onto the API root one by one ([`Endpoint::url`]), so a value in a
+/// segment can never change the path: a `/` is percent-encoded, `.` and `..` are dropped.
 pub(crate) struct Endpoint {
     method: Method,
-    path: String,
+    segments: Vec<String>,
     label: String,
 }
 
 impl Endpoint {
-    fn new(method: Method, path: String) -> Self {
-        let label = format!("{method} /api/v1/{path}");
+    fn new(method: Method, segments: &[&str]) -> Self {
+        let label = format!("{method} /api/v1/{}", segments.join("/"));
         Self {
             method,
-            path,
+            segments: segments.iter().map(|&segment| segment.to_owned()).collect(),
             label,
         }
+    }
+
+    /// The request URL: `api_base` (which ends in `/api/v1/`) with each segment pushed.
+    fn url(&self, api_base: &Url) -> Result<Url, Error> {
+        let mut url = api_base.clone();
+        url.path_segments_mut()
+            .map_err(|()| Error::InvalidConfig {
+                field: "base_url",
+                value: api_base.to_string(),
+                reason: "the URL cannot have a path; use for example https://coolify.example.com"
+                    .to_owned(),
+            })?
+            .pop_if_empty()
+            .extend(&self.segments);
+        Ok(url)
     }
 
     fn with_subject(mut self, subject: &str) -> Self {
@@ -392,6 +449,7 @@ impl Client {
             request_timeout: Duration::from_secs(30),
             user_agent: concat!("coolify-client/", env!("CARGO_PKG_VERSION")).to_owned(),
             retry: RetryPolicy::default(),
+            http_client: None,
         }
     }
 
@@ -407,7 +465,7 @@ impl Client {
     ///
     /// Any request error of this crate's [`Error`]; the token needs the `read` ability.
     pub async fn version(&self) -> Result<String, Error> {
-        let endpoint = Endpoint::new(Method::GET, "version".to_owned());
+        let endpoint = Endpoint::new(Method::GET, &["version"]);
         let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
         Ok(raw.body.trim().trim_matches('"').to_owned())
     }
@@ -427,7 +485,7 @@ impl Client {
         application: &ApplicationUuid,
         force: ForceRebuild,
     ) -> Result<DeployOutcome, Error> {
-        let endpoint = Endpoint::new(Method::POST, "deploy".to_owned())
+        let endpoint = Endpoint::new(Method::POST, &["deploy"])
             .with_subject(&format!("application {application}"));
         let body = serde_json::json!({
             "uuid": application.as_str(),
@@ -486,7 +544,7 @@ impl Client {
         deployment: &DeploymentUuid,
         until: Option<Instant>,
     ) -> Result<Deployment, Error> {
-        let endpoint = Endpoint::new(Method::GET, format!("deployments/{deployment}"));
+        let endpoint = Endpoint::new(Method::GET, &["deployments", deployment.as_str()]);
         let raw = self
             .call_until(&endpoint, &[], None, Replay::Idempotent, until)
             .await?;
@@ -500,7 +558,7 @@ impl Client {
     ///
     /// Any request error of this crate; the token needs `read`.
     pub async fn deployments_in_flight(&self) -> Result<Vec<Deployment>, Error> {
-        let endpoint = Endpoint::new(Method::GET, "deployments".to_owned());
+        let endpoint = Endpoint::new(Method::GET, &["deployments"]);
         let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
         // Coolify may serialise the list as an object keyed "0", "1", … (see API-NOTES).
         let value: serde_json::Value = parse(&endpoint, &raw)?;
@@ -534,8 +592,8 @@ impl Client {
     /// [`Error::MissingAbility`] when the token lacks `deploy`, and any request error of this
     /// crate.
     pub async fn check_deploy_ability(&self) -> Result<(), Error> {
-        let endpoint = Endpoint::new(Method::POST, "deploy".to_owned())
-            .with_subject("ability check, no application");
+        let endpoint =
+            Endpoint::new(Method::POST, &["deploy"]).with_subject("ability check, no application");
         match self
             .call(
                 &endpoint,
@@ -575,7 +633,7 @@ impl Client {
         }
         let endpoint = Endpoint::new(
             Method::GET,
-            format!("deployments/applications/{application}"),
+            &["deployments", "applications", application.as_str()],
         );
         let query = [("skip", skip.to_string()), ("take", take.to_string())];
         let raw = self
@@ -591,7 +649,10 @@ impl Client {
     /// [`Error::Api`] with status 400 when it already ended, [`Error::NotFound`], and any request
     /// error of this crate; the token needs the `deploy` ability.
     pub async fn cancel_deployment(&self, deployment: &DeploymentUuid) -> Result<(), Error> {
-        let endpoint = Endpoint::new(Method::POST, format!("deployments/{deployment}/cancel"));
+        let endpoint = Endpoint::new(
+            Method::POST,
+            &["deployments", deployment.as_str(), "cancel"],
+        );
         self.call(&endpoint, &[], None, Replay::OnlyWhenRateLimited)
             .await?;
         Ok(())
@@ -603,7 +664,7 @@ impl Client {
     ///
     /// [`Error::NotFound`] for an unknown application, and any request error of this crate.
     pub async fn application(&self, application: &ApplicationUuid) -> Result<Application, Error> {
-        let endpoint = Endpoint::new(Method::GET, format!("applications/{application}"));
+        let endpoint = Endpoint::new(Method::GET, &["applications", application.as_str()]);
         let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
         parse(&endpoint, &raw)
     }
@@ -616,7 +677,7 @@ impl Client {
     ///
     /// Any request error of this crate; the token needs the `read` ability.
     pub async fn applications(&self) -> Result<Vec<Application>, Error> {
-        let endpoint = Endpoint::new(Method::GET, "applications".to_owned());
+        let endpoint = Endpoint::new(Method::GET, &["applications"]);
         let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
         parse(&endpoint, &raw)
     }
@@ -627,7 +688,7 @@ impl Client {
     ///
     /// Any request error of this crate; the token needs the `read` ability.
     pub async fn projects(&self) -> Result<Vec<Project>, Error> {
-        let endpoint = Endpoint::new(Method::GET, "projects".to_owned());
+        let endpoint = Endpoint::new(Method::GET, &["projects"]);
         let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
         parse(&endpoint, &raw)
     }
@@ -650,7 +711,7 @@ impl Client {
                 reason: "only ASCII letters, digits, `-` and `_` may appear".to_owned(),
             });
         }
-        let endpoint = Endpoint::new(Method::GET, format!("projects/{project}"));
+        let endpoint = Endpoint::new(Method::GET, &["projects", project]);
         let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
         parse(&endpoint, &raw)
     }
@@ -694,7 +755,7 @@ impl Client {
                 reason: "nothing to change; Coolify rejects an empty body".to_owned(),
             });
         }
-        let endpoint = Endpoint::new(Method::PATCH, format!("applications/{application}"));
+        let endpoint = Endpoint::new(Method::PATCH, &["applications", application.as_str()]);
         let body = serde_json::to_value(patch).map_err(|error| Error::InvalidInput {
             what: "application patch",
             value: format!("{patch:?}"),
@@ -714,7 +775,10 @@ impl Client {
         application: &ApplicationUuid,
         force: ForceRebuild,
     ) -> Result<DeployOutcome, Error> {
-        let endpoint = Endpoint::new(Method::POST, format!("applications/{application}/start"));
+        let endpoint = Endpoint::new(
+            Method::POST,
+            &["applications", application.as_str(), "start"],
+        );
         let query = [("force", (force == ForceRebuild::Yes).to_string())];
         let raw = self
             .call(&endpoint, &query, None, Replay::OnlyWhenRateLimited)
@@ -731,7 +795,10 @@ impl Client {
         &self,
         application: &ApplicationUuid,
     ) -> Result<DeployOutcome, Error> {
-        let endpoint = Endpoint::new(Method::POST, format!("applications/{application}/restart"));
+        let endpoint = Endpoint::new(
+            Method::POST,
+            &["applications", application.as_str(), "restart"],
+        );
         let raw = self
             .call(&endpoint, &[], None, Replay::OnlyWhenRateLimited)
             .await?;
@@ -744,7 +811,10 @@ impl Client {
     ///
     /// [`Error::NotFound`] and any request error of this crate; the token needs `deploy`.
     pub async fn stop_application(&self, application: &ApplicationUuid) -> Result<(), Error> {
-        let endpoint = Endpoint::new(Method::POST, format!("applications/{application}/stop"));
+        let endpoint = Endpoint::new(
+            Method::POST,
+            &["applications", application.as_str(), "stop"],
+        );
         self.call(&endpoint, &[], None, Replay::OnlyWhenRateLimited)
             .await?;
         Ok(())
@@ -757,7 +827,7 @@ impl Client {
     ///
     /// [`Error::NotFound`] and any request error of this crate.
     pub async fn env_vars(&self, application: &ApplicationUuid) -> Result<Vec<EnvVar>, Error> {
-        let endpoint = Endpoint::new(Method::GET, format!("applications/{application}/envs"));
+        let endpoint = Endpoint::new(Method::GET, &["applications", application.as_str(), "envs"]);
         let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
         parse(&endpoint, &raw)
     }
@@ -773,8 +843,11 @@ impl Client {
         application: &ApplicationUuid,
         variable: &EnvVarInput,
     ) -> Result<EnvVarUuid, Error> {
-        let endpoint = Endpoint::new(Method::POST, format!("applications/{application}/envs"))
-            .with_subject(&format!("key {}", variable.key));
+        let endpoint = Endpoint::new(
+            Method::POST,
+            &["applications", application.as_str(), "envs"],
+        )
+        .with_subject(&format!("key {}", variable.key));
         let raw = self
             .call(&endpoint, &[], Some(to_json(variable)?), Replay::Never)
             .await?;
@@ -797,8 +870,11 @@ impl Client {
         application: &ApplicationUuid,
         variable: &EnvVarInput,
     ) -> Result<EnvVar, Error> {
-        let endpoint = Endpoint::new(Method::PATCH, format!("applications/{application}/envs"))
-            .with_subject(&format!("key {}", variable.key));
+        let endpoint = Endpoint::new(
+            Method::PATCH,
+            &["applications", application.as_str(), "envs"],
+        )
+        .with_subject(&format!("key {}", variable.key));
         let raw = self
             .call(&endpoint, &[], Some(to_json(variable)?), Replay::Never)
             .await?;
@@ -822,7 +898,7 @@ impl Client {
         }
         let endpoint = Endpoint::new(
             Method::PATCH,
-            format!("applications/{application}/envs/bulk"),
+            &["applications", application.as_str(), "envs", "bulk"],
         );
         let body = serde_json::json!({ "data": to_json(&variables)? });
         let raw = self.call(&endpoint, &[], Some(body), Replay::Never).await?;
@@ -841,7 +917,12 @@ impl Client {
     ) -> Result<(), Error> {
         let endpoint = Endpoint::new(
             Method::DELETE,
-            format!("applications/{application}/envs/{variable}"),
+            &[
+                "applications",
+                application.as_str(),
+                "envs",
+                variable.as_str(),
+            ],
         );
         self.call(&endpoint, &[], None, Replay::Never).await?;
         Ok(())
@@ -905,7 +986,8 @@ impl Client {
                 (started.elapsed() + delay <= policy.deadline && within_deadline).then_some(delay)
             })
             .notify(|error, delay| {
-                tracing::warn!(endpoint = %endpoint.label, ?delay, %error, "retrying coolify request");
+                let cause = causes(error);
+                tracing::warn!(endpoint = %endpoint.label, ?delay, %error, %cause, "retrying coolify request");
             })
             .await
     }
@@ -918,19 +1000,12 @@ impl Client {
         body: Option<&serde_json::Value>,
         timeout: Duration,
     ) -> Result<Raw, Error> {
-        let url =
-            self.inner
-                .api_base
-                .join(&endpoint.path)
-                .map_err(|error| Error::InvalidInput {
-                    what: "request path",
-                    value: endpoint.path.clone(),
-                    reason: error.to_string(),
-                })?;
+        let url = endpoint.url(&self.inner.api_base)?;
         let mut request = self
             .inner
             .http
             .request(endpoint.method.clone(), url)
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
             .timeout(timeout)
             .bearer_auth(self.inner.token.expose_secret());
         if !query.is_empty() {
@@ -971,7 +1046,7 @@ impl Client {
         } else {
             Err(classify(
                 &endpoint.label,
-                &endpoint.path,
+                &endpoint.segments,
                 status,
                 &headers,
                 &text,
@@ -980,8 +1055,25 @@ impl Client {
     }
 }
 
+/// The messages of an error's causes, joined like a path; empty when it has none.
+fn causes(error: &Error) -> String {
+    let mut parts = Vec::new();
+    let mut cause = std::error::Error::source(error);
+    while let Some(current) = cause {
+        parts.push(current.to_string());
+        cause = current.source();
+    }
+    parts.join(": ")
+}
+
 /// Turn an error response into the matching [`Error`] variant.
-fn classify(label: &str, path: &str, status: StatusCode, headers: &HeaderMap, text: &str) -> Error {
+fn classify(
+    label: &str,
+    segments: &[String],
+    status: StatusCode,
+    headers: &HeaderMap,
+    text: &str,
+) -> Error {
     let endpoint = label.to_owned();
     if status.is_redirection() {
         let location = headers
@@ -1047,7 +1139,7 @@ fn classify(label: &str, path: &str, status: StatusCode, headers: &HeaderMap, te
         }
         StatusCode::NOT_FOUND => Error::NotFound {
             endpoint,
-            resource: resource_of(path),
+            resource: resource_of(segments),
             message,
         },
         _ => Error::Api {
@@ -1110,8 +1202,8 @@ fn field_errors(body: &ErrorBody) -> Vec<String> {
 }
 
 /// What a path asks for, in words: `deployment abc`, `application xyz`, `environment variable e1 of application xyz`.
-fn resource_of(path: &str) -> String {
-    let segments: Vec<&str> = path.split('/').collect();
+fn resource_of(segments: &[String]) -> String {
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     match segments.as_slice() {
         ["deployments", "applications", app] => format!("application {app}"),
         ["deployments", uuid, ..] => format!("deployment {uuid}"),
@@ -1121,7 +1213,7 @@ fn resource_of(path: &str) -> String {
         ["applications", app, "envs", ..] => format!("environment variable of application {app}"),
         ["applications", app, ..] => format!("application {app}"),
         ["deploy"] => "application".to_owned(),
-        _ => format!("/api/v1/{path}"),
+        _ => format!("/api/v1/{}", segments.join("/")),
     }
 }
 
@@ -1179,6 +1271,56 @@ fn action_outcome(endpoint: &Endpoint, raw: &Raw) -> Result<DeployOutcome, Error
 mod tests {
     use super::*;
 
+    fn segments(path: &str) -> Vec<String> {
+        path.split('/').map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn no_value_in_a_segment_changes_the_path() {
+        let api_base = api_base("https://c.example.com/sub").unwrap();
+        // Built around the id types' validation, as a deserializer that skipped it would.
+        let hostile = "x y/../../../version";
+        let application = ApplicationUuid(hostile.to_owned());
+        let deployment = DeploymentUuid(hostile.to_owned());
+        let variable = EnvVarUuid(hostile.to_owned());
+        for (segments, expected_prefix) in [
+            (
+                vec!["applications", application.as_str()],
+                "/sub/api/v1/applications/",
+            ),
+            (
+                vec!["deployments", deployment.as_str(), "cancel"],
+                "/sub/api/v1/deployments/",
+            ),
+            (
+                vec!["applications", "a1", "envs", variable.as_str()],
+                "/sub/api/v1/applications/a1/envs/",
+            ),
+            (vec!["projects", ".."], "/sub/api/v1/projects"),
+        ] {
+            let url = Endpoint::new(Method::GET, &segments)
+                .url(&api_base)
+                .unwrap();
+            assert!(url.path().starts_with(expected_prefix), "{url}");
+            assert!(!url.path().contains("/../"), "{url}");
+            assert_eq!(
+                url.path_segments().unwrap().count(),
+                3 + segments
+                    .iter()
+                    .filter(|s| !matches!(**s, "." | ".."))
+                    .count(),
+                "{url}"
+            );
+        }
+        let url = Endpoint::new(Method::GET, &["deployments", "d1"])
+            .url(&api_base)
+            .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://c.example.com/sub/api/v1/deployments/d1"
+        );
+    }
+
     #[test]
     fn api_base_appends_api_v1_once() {
         assert_eq!(
@@ -1208,13 +1350,16 @@ mod tests {
 
     #[test]
     fn resources_are_named_from_paths() {
-        assert_eq!(resource_of("deployments/d1"), "deployment d1");
-        assert_eq!(resource_of("deployments/applications/a1"), "application a1");
+        assert_eq!(resource_of(&segments("deployments/d1")), "deployment d1");
         assert_eq!(
-            resource_of("applications/a1/envs/e1"),
+            resource_of(&segments("deployments/applications/a1")),
+            "application a1"
+        );
+        assert_eq!(
+            resource_of(&segments("applications/a1/envs/e1")),
             "environment variable e1 of application a1"
         );
-        assert_eq!(resource_of("applications/a1"), "application a1");
+        assert_eq!(resource_of(&segments("applications/a1")), "application a1");
     }
 
     #[test]
@@ -1222,7 +1367,7 @@ mod tests {
         let headers = HeaderMap::new();
         let missing = classify(
             "GET x",
-            "x",
+            &segments("x"),
             StatusCode::FORBIDDEN,
             &headers,
             r#"{"message":"Missing required permissions: read"}"#,
@@ -1230,7 +1375,7 @@ mod tests {
         assert!(matches!(missing, Error::MissingAbility { ref ability, .. } if ability == "read"));
         let disabled = classify(
             "GET x",
-            "x",
+            &segments("x"),
             StatusCode::FORBIDDEN,
             &headers,
             r#"{"success":true,"message":"API is disabled."}"#,
@@ -1238,7 +1383,7 @@ mod tests {
         assert!(matches!(disabled, Error::ApiDisabled { .. }));
         let html = classify(
             "GET x",
-            "x",
+            &segments("x"),
             StatusCode::BAD_GATEWAY,
             &headers,
             "<html><body>502 Bad Gateway</body></html>",
@@ -1252,7 +1397,7 @@ mod tests {
         headers.insert(RETRY_AFTER, reqwest::header::HeaderValue::from_static("60"));
         let full = classify(
             "POST /api/v1/deploy",
-            "deploy",
+            &segments("deploy"),
             StatusCode::TOO_MANY_REQUESTS,
             &headers,
             r#"{"message":"Deployment queue is full. Please wait for existing deployments to complete."}"#,
@@ -1262,7 +1407,7 @@ mod tests {
         assert!(full.to_string().contains("deployment queue"), "{full}");
         let limited = classify(
             "GET /api/v1/version",
-            "version",
+            &segments("version"),
             StatusCode::TOO_MANY_REQUESTS,
             &headers,
             r#"{"message":"Too Many Attempts."}"#,
@@ -1276,6 +1421,40 @@ mod tests {
         let scrubbed = scrub(echoed, "69|very-secret-token");
         assert!(!scrubbed.contains("very-secret"), "{scrubbed}");
         assert!(scrubbed.contains("Bearer [redacted]"), "{scrubbed}");
+    }
+
+    #[test]
+    fn retry_warnings_name_the_causes_an_error_no_longer_prints() {
+        let inner = Error::DeployRejected {
+            endpoint: "POST /api/v1/deploy".to_owned(),
+            message: "queue closed".to_owned(),
+        };
+        let outer = Error::PinRestored {
+            application: ApplicationUuid::new("a1").unwrap(),
+            restored: "HEAD".to_owned(),
+            source: Box::new(inner),
+        };
+        assert_eq!(
+            causes(&outer),
+            "POST /api/v1/deploy: coolify did not queue a deployment: queue closed"
+        );
+        assert_eq!(
+            causes(&Error::Timeout {
+                endpoint: "GET x".to_owned(),
+                after: Duration::from_secs(1)
+            }),
+            ""
+        );
+    }
+
+    #[test]
+    fn building_clients_leaves_the_process_tls_provider_alone() {
+        for base_url in ["https://c.example.com", "http://127.0.0.1:8000"] {
+            Client::builder(base_url, SecretString::from("1|token"))
+                .build()
+                .unwrap();
+        }
+        assert!(rustls::crypto::CryptoProvider::get_default().is_none());
     }
 
     #[test]

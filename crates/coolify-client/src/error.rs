@@ -9,6 +9,9 @@ use crate::{DeploymentStatus, DeploymentUuid};
 /// Every variant names the endpoint it concerns (for example
 /// `GET /api/v1/deployments/abc`), which includes the application or deployment uuid.
 /// The API token never appears in any message.
+///
+/// `Display` prints this error's own message only; the underlying error, if any, is its
+/// [`std::error::Error::source`], so walking the chain reads each cause once.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -33,7 +36,7 @@ pub enum Error {
         reason: String,
     },
     /// No connection to Coolify could be opened.
-    #[error("{endpoint}: could not reach coolify: {source}: check the base URL and the network")]
+    #[error("{endpoint}: could not reach coolify (check the base URL and the network)")]
     Transport {
         /// The endpoint called.
         endpoint: String,
@@ -41,10 +44,18 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
+    /// The TLS setup of the HTTP client could not be built, for example because the
+    /// platform's certificate roots cannot be loaded.
+    #[error("could not set up TLS for the HTTP client")]
+    Tls {
+        /// What rustls or the platform verifier reported.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The connection reached Coolify (or a proxy in front of it) and closed before a whole
     /// answer arrived: whether a write took effect is unknown.
     #[error(
-        "{endpoint}: the connection to coolify closed before an answer arrived: {source}: coolify or a proxy in front of it dropped the request; check its logs, then run again"
+        "{endpoint}: the connection to coolify closed before an answer arrived (coolify or a proxy in front of it dropped the request; check its logs)"
     )]
     ConnectionClosed {
         /// The endpoint called.
@@ -364,6 +375,36 @@ mod tests {
         assert!(message.contains("`deploy`"));
         assert!(!message.ends_with('.'));
         assert_eq!(error.status(), Some(403));
+    }
+
+    #[test]
+    fn no_message_repeats_its_source() {
+        let inner = Error::Timeout {
+            endpoint: "GET /api/v1/deployments/d1".to_owned(),
+            after: Duration::from_secs(5),
+        };
+        let inner_text = inner.to_string();
+        let errors = [
+            Error::PinRestored {
+                application: crate::ApplicationUuid::new("a1").unwrap(),
+                restored: "HEAD".to_owned(),
+                source: Box::new(Error::DeployRejected {
+                    endpoint: "POST /api/v1/deploy".to_owned(),
+                    message: "no".to_owned(),
+                }),
+            },
+            Error::Unanswered {
+                deployment: DeploymentUuid::new("d1").unwrap(),
+                after: Duration::from_secs(60),
+                last_status: None,
+                source: Box::new(inner),
+            },
+        ];
+        for error in errors {
+            let source = std::error::Error::source(&error).unwrap().to_string();
+            assert!(!error.to_string().contains(&source), "{error}");
+        }
+        assert!(!inner_text.is_empty());
     }
 
     #[test]

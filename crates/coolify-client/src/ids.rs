@@ -138,6 +138,20 @@ mod tests {
     }
 
     #[test]
+    fn deserializing_a_path_fails_for_every_id_type() {
+        let hostile = "\"x y/../../../version\"";
+        for error in [
+            serde_json::from_str::<ApplicationUuid>(hostile).map(drop),
+            serde_json::from_str::<DeploymentUuid>(hostile).map(drop),
+            serde_json::from_str::<EnvVarUuid>(hostile).map(drop),
+        ] {
+            let error = error.unwrap_err().to_string();
+            assert!(error.contains("x y/../../../version"), "{error}");
+            assert!(error.contains("only ASCII letters"), "{error}");
+        }
+    }
+
+    #[test]
     fn serializes_as_a_plain_string() {
         let uuid = DeploymentUuid::new("abc123").unwrap();
         assert_eq!(serde_json::to_string(&uuid).unwrap(), "\"abc123\"");

@@ -16,26 +16,40 @@
 //!
 //! # Example
 //!
-//! ```no_run
-//! use coolify_client::{ApplicationUuid, Client, FollowEvent, FollowOptions, ForceRebuild};
-//! use secrecy::SecretString;
+//! Against the fake Coolify of the `coolify-fake` crate, on tokio's paused clock; for a real
+//! server, give [`Client::builder`] its URL and an API token instead.
 //!
-//! # async fn run() -> Result<(), coolify_client::Error> {
-//! let token = SecretString::from(std::env::var("COOLIFY_TOKEN").unwrap_or_default());
-//! let client = Client::builder("https://coolify.example.com", token).build()?;
-//! let app: ApplicationUuid = "vgsco4o4wc8w0ok8gwgk8w0o".parse()?;
+//! ```
+//! use std::time::Duration;
 //!
-//! let started = client
-//!     .deploy_commit(&app, "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c", ForceRebuild::No)
-//!     .await?;
+//! use coolify_client::{Client, DeploymentOrigin, FollowEvent, FollowOptions, ForceRebuild};
+//! use coolify_fake::{FakeApplication, FakeCoolify};
+//!
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let fake = FakeCoolify::start().await?;
+//! let app = fake.add_application(FakeApplication::new("vgsco4o4wc8w0ok8gwgk8w0o"));
+//!
+//! let client = Client::builder(fake.base_url(), fake.token()).build()?;
+//! let commit = "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c";
+//! let started = client.deploy_commit(&app, commit, ForceRebuild::No).await?;
+//! assert_eq!(started.origin, DeploymentOrigin::Queued);
+//!
+//! let mut statuses = Vec::new();
+//! let options = FollowOptions::with_deadline(Duration::from_secs(600));
 //! let finished = client
-//!     .follow(&started.deployment, &FollowOptions::default(), |event| match event {
-//!         FollowEvent::Status { status, elapsed } => eprintln!("{elapsed:?}: {status}"),
-//!         FollowEvent::Commit { commit } => eprintln!("building {commit}"),
-//!         _ => {}
+//!     .follow(&started.deployment, &options, |event| {
+//!         if let FollowEvent::Status { status, .. } = event {
+//!             statuses.push(status.to_string());
+//!         }
 //!     })
 //!     .await?;
-//! assert_eq!(finished.resolved_commit(), Some("4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c"));
+//! assert_eq!(finished.resolved_commit(), Some(commit));
+//! assert_eq!(statuses.last().map(String::as_str), Some("finished"));
+//!
+//! let mut pages = client.deployment_pages(&app, 20)?;
+//! let newest = pages.next().await.expect("one page")?;
+//! assert_eq!(newest[0].deployment_uuid, started.deployment);
 //! # Ok(())
 //! # }
 //! ```
@@ -49,10 +63,19 @@ pub use crate::models::{
     ProjectEnvironment,
 };
 pub use crate::operations::{
-    DeploymentOrigin, FollowEvent, FollowOptions, HISTORY_WINDOW, PollSchedule, StartedDeployment,
+    DeploymentOrigin, DeploymentPages, FollowEvent, FollowOptions, HISTORY_WINDOW, PollSchedule,
+    StartedDeployment,
 };
 pub use crate::repository::RepositoryId;
+/// The HTTP client this crate uses: [`ClientBuilder::http_client`] takes a
+/// [`reqwest::Client`], and [`Error::Transport`] carries a [`reqwest::Error`].
+pub use reqwest;
+/// The token type: [`Client::builder`] takes a [`secrecy::SecretString`].
 pub use secrecy;
+/// The JSON values of the fields this crate keeps untyped ([`Application::extra`]).
+pub use serde_json;
+/// The URL type of [`Client::api_base`].
+pub use url;
 
 mod client;
 mod error;

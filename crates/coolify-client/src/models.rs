@@ -116,7 +116,17 @@ const fn yes() -> bool {
 /// One deployment (`ApplicationDeploymentQueue`), from `GET /deployments/{uuid}` or an app's list.
 ///
 /// Fields Coolify may omit are optional; unknown fields are ignored.
+///
+/// Coolify adds fields often, so this struct is `#[non_exhaustive]`: build one with
+/// [`Deployment::new`] and set fields, never with a literal.
+///
+/// ```compile_fail
+/// # use coolify_client::{Deployment, DeploymentStatus};
+/// let base = Deployment::new("d1".parse().unwrap(), DeploymentStatus::Queued);
+/// let copy = Deployment { rollback: true, ..base };
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Deployment {
     /// The deployment's uuid.
     pub deployment_uuid: DeploymentUuid,
@@ -170,6 +180,31 @@ pub struct Deployment {
 }
 
 impl Deployment {
+    /// A deployment with only its uuid and status; every optional field empty, every flag off.
+    /// For tests and fakes: the client reads deployments from Coolify's JSON.
+    #[must_use]
+    pub fn new(deployment_uuid: DeploymentUuid, status: DeploymentStatus) -> Self {
+        Self {
+            deployment_uuid,
+            status,
+            commit: None,
+            commit_message: None,
+            application_name: None,
+            server_name: None,
+            deployment_url: None,
+            pull_request_id: None,
+            force_rebuild: false,
+            is_webhook: false,
+            is_api: false,
+            restart_only: false,
+            rollback: false,
+            created_at: None,
+            updated_at: None,
+            finished_at: None,
+            logs: None,
+        }
+    }
+
     /// The resolved commit SHA: `None` while Coolify still reports `HEAD` or nothing.
     #[must_use]
     pub fn resolved_commit(&self) -> Option<&str> {
@@ -203,7 +238,14 @@ pub(crate) fn commits_match(left: &str, right: &str) -> bool {
 /// One page of an application's deployments: `GET /deployments/applications/{uuid}`.
 ///
 /// The OpenAPI spec documents this as an array of applications; the real shape is `{count, deployments}`.
+///
+/// `#[non_exhaustive]`: build one with [`DeploymentPage::new`].
+///
+/// ```compile_fail
+/// let page = coolify_client::DeploymentPage { count: 0, deployments: Vec::new() };
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeploymentPage {
     /// Total number of deployments of the application.
     #[serde(default)]
@@ -211,6 +253,14 @@ pub struct DeploymentPage {
     /// This page, newest first.
     #[serde(default)]
     pub deployments: Vec<Deployment>,
+}
+
+impl DeploymentPage {
+    /// A page of `deployments` out of `count` in all.
+    #[must_use]
+    pub fn new(count: u64, deployments: Vec<Deployment>) -> Self {
+        Self { count, deployments }
+    }
 }
 
 /// Whether a deploy rebuilds without the build cache.
@@ -239,7 +289,15 @@ pub enum DeployOutcome {
 /// An application (`GET /applications/{uuid}`), with the fields the release flows use typed.
 ///
 /// Every other field is kept in `extra`, so a backup can export the whole object.
+///
+/// `#[non_exhaustive]`: build one with [`Application::new`] and set fields.
+///
+/// ```compile_fail
+/// let base = coolify_client::Application::new("a1".parse().unwrap());
+/// let copy = coolify_client::Application { name: None, ..base };
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Application {
     /// The application's uuid.
     pub uuid: ApplicationUuid,
@@ -284,6 +342,27 @@ pub struct Application {
 }
 
 impl Application {
+    /// An application with only its uuid; every other field empty. For tests and fakes: the
+    /// client reads applications from Coolify's JSON.
+    #[must_use]
+    pub fn new(uuid: ApplicationUuid) -> Self {
+        Self {
+            uuid,
+            name: None,
+            git_repository: None,
+            git_branch: None,
+            git_commit_sha: None,
+            build_pack: None,
+            status: None,
+            fqdn: None,
+            health_check_path: None,
+            health_check_enabled: None,
+            environment_id: None,
+            settings: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+
     /// Whether pushes to the branch deploy automatically; `None` when the server does not say.
     #[must_use]
     pub fn is_auto_deploy_enabled(&self) -> Option<bool> {
@@ -321,7 +400,17 @@ impl Application {
 }
 
 /// The nested `settings` object of an application.
+///
+/// `#[non_exhaustive]`: build one with `ApplicationSettings::default()` and set fields.
+///
+/// ```compile_fail
+/// let settings = coolify_client::ApplicationSettings {
+///     is_auto_deploy_enabled: Some(false),
+///     ..Default::default()
+/// };
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ApplicationSettings {
     /// Whether pushes deploy automatically.
     #[serde(default)]
@@ -335,7 +424,14 @@ pub struct ApplicationSettings {
 }
 
 /// The fields `PATCH /applications/{uuid}` may change; unset fields are not sent.
+///
+/// `#[non_exhaustive]`: build one with [`ApplicationPatch::new`] and its setters.
+///
+/// ```compile_fail
+/// let patch = coolify_client::ApplicationPatch { git_branch: None, ..Default::default() };
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[non_exhaustive]
 pub struct ApplicationPatch {
     /// New branch.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -396,7 +492,19 @@ pub enum AutoDeploy {
 ///
 /// `value` and `real_value` are absent unless the token has `read:sensitive`, and always for
 /// `is_shown_once` variables: `None` means hidden, not empty.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// `Debug` shows the key and flags and replaces the values by `<redacted>`. `Serialize` writes
+/// the values (a backup of an application's variables needs them): serialize it only where the
+/// values may go.
+///
+/// `#[non_exhaustive]`: build one with [`EnvVar::new`] and set fields.
+///
+/// ```compile_fail
+/// let base = coolify_client::EnvVar::new("e1".parse().unwrap(), "KEY");
+/// let copy = coolify_client::EnvVar { is_preview: true, ..base };
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct EnvVar {
     /// The variable's uuid (env JSON has no `id`).
     pub uuid: EnvVarUuid,
@@ -438,7 +546,19 @@ pub struct EnvVar {
 ///
 /// Coolify's PATCH resets `is_literal`, `is_multiline` and `is_shown_once` when they are left out,
 /// so this type has no way to leave them out.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// `Debug` shows the key and flags and replaces the value by `<redacted>`. `Serialize` writes
+/// the value, because it is the request body Coolify needs: serialize it only to send it.
+///
+/// `#[non_exhaustive]`: build one with [`EnvVarInput::new`] or [`EnvVarInput::updating`] and
+/// set fields.
+///
+/// ```compile_fail
+/// let base = coolify_client::EnvVarInput::new("KEY", "value");
+/// let copy = coolify_client::EnvVarInput { is_preview: true, ..base };
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct EnvVarInput {
     /// The key (`[A-Za-z_][A-Za-z0-9_.]*`).
     pub key: String,
@@ -459,6 +579,76 @@ pub struct EnvVarInput {
     /// A comment; left unchanged when `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+}
+
+/// Stands in for a secret value in `Debug`: `Some(<redacted>)` when there is one, `None` when
+/// there is none, never the value.
+struct Redacted(bool);
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(if self.0 { "Some(<redacted>)" } else { "None" })
+    }
+}
+
+impl EnvVar {
+    /// A variable with its uuid and key, no readable value, and Coolify's default flags (run
+    /// time and build time). For tests and fakes: the client reads variables from Coolify's
+    /// JSON.
+    #[must_use]
+    pub fn new(uuid: EnvVarUuid, key: impl Into<String>) -> Self {
+        Self {
+            uuid,
+            key: key.into(),
+            value: None,
+            real_value: None,
+            is_preview: false,
+            is_literal: false,
+            is_multiline: false,
+            is_shown_once: false,
+            is_runtime: true,
+            is_buildtime: true,
+            is_shared: false,
+            comment: None,
+        }
+    }
+}
+
+impl fmt::Debug for EnvVar {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("EnvVar")
+            .field("uuid", &self.uuid)
+            .field("key", &self.key)
+            .field("value", &Redacted(self.value.is_some()))
+            .field("real_value", &Redacted(self.real_value.is_some()))
+            .field("is_preview", &self.is_preview)
+            .field("is_literal", &self.is_literal)
+            .field("is_multiline", &self.is_multiline)
+            .field("is_shown_once", &self.is_shown_once)
+            .field("is_runtime", &self.is_runtime)
+            .field("is_buildtime", &self.is_buildtime)
+            .field("is_shared", &self.is_shared)
+            .field("comment", &self.comment)
+            .finish()
+    }
+}
+
+impl fmt::Debug for EnvVarInput {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("EnvVarInput")
+            .field("key", &self.key)
+            .field("value", &"<redacted>")
+            .field("is_preview", &self.is_preview)
+            .field("is_literal", &self.is_literal)
+            .field("is_multiline", &self.is_multiline)
+            .field("is_shown_once", &self.is_shown_once)
+            .field("is_runtime", &self.is_runtime)
+            .field("is_buildtime", &self.is_buildtime)
+            .field("comment", &self.comment)
+            .finish()
+    }
 }
 
 impl EnvVarInput {
@@ -555,6 +745,54 @@ mod tests {
         .unwrap();
         assert_eq!(env.value, None);
         assert!(env.is_runtime && env.is_buildtime && env.is_shown_once);
+    }
+
+    #[test]
+    fn debug_never_shows_an_env_value() {
+        let env: EnvVar = serde_json::from_value(serde_json::json!({
+            "uuid": "e1", "key": "DATABASE_URL", "value": "postgres://u:hunter2@db",
+            "real_value": "postgres://u:hunter2@db"
+        }))
+        .unwrap();
+        let input = EnvVarInput::updating(&env, "hunter3");
+        for text in [
+            format!("{env:?}"),
+            format!("{env:#?}"),
+            format!("{input:?}"),
+            format!("{:?}", std::slice::from_ref(&input)),
+        ] {
+            assert!(!text.contains("hunter"), "{text}");
+            assert!(text.contains("DATABASE_URL"), "{text}");
+            assert!(text.contains("<redacted>"), "{text}");
+        }
+        let hidden: EnvVar = serde_json::from_value(serde_json::json!({
+            "uuid": "e2", "key": "HIDDEN"
+        }))
+        .unwrap();
+        assert!(format!("{hidden:?}").contains("value: None"), "{hidden:?}");
+    }
+
+    #[test]
+    fn constructors_agree_with_the_least_json_coolify_sends() {
+        let deployment: Deployment = serde_json::from_value(
+            serde_json::json!({"deployment_uuid": "d1", "status": "queued"}),
+        )
+        .unwrap();
+        assert_eq!(
+            Deployment::new(DeploymentUuid::new("d1").unwrap(), DeploymentStatus::Queued),
+            deployment
+        );
+        let application: Application =
+            serde_json::from_value(serde_json::json!({"uuid": "a1"})).unwrap();
+        assert_eq!(
+            Application::new(ApplicationUuid::new("a1").unwrap()),
+            application
+        );
+        let env: EnvVar =
+            serde_json::from_value(serde_json::json!({"uuid": "e1", "key": "KEY"})).unwrap();
+        assert_eq!(EnvVar::new(EnvVarUuid::new("e1").unwrap(), "KEY"), env);
+        let page: DeploymentPage = serde_json::from_value(serde_json::json!({})).unwrap();
+        assert_eq!(DeploymentPage::new(0, Vec::new()), page);
     }
 
     #[test]

@@ -62,7 +62,18 @@ impl PollSchedule {
 }
 
 /// How [`Client::follow`] waits for a deployment.
+///
+/// `#[non_exhaustive]`: build one with [`FollowOptions::default`] or
+/// [`FollowOptions::with_deadline`], then [`FollowOptions::poll`].
+///
+/// ```compile_fail
+/// let options = coolify_client::FollowOptions {
+///     deadline: std::time::Duration::from_secs(60),
+///     poll: coolify_client::PollSchedule::default(),
+/// };
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct FollowOptions {
     /// Overall deadline; past it the follow stops with [`Error::DeadlineExceeded`] (default 20 min).
     pub deadline: Duration,
@@ -88,6 +99,13 @@ impl FollowOptions {
             ..Self::default()
         }
     }
+
+    /// These options with another polling schedule.
+    #[must_use]
+    pub fn poll(mut self, poll: PollSchedule) -> Self {
+        self.poll = poll;
+        self
+    }
 }
 
 /// Something [`Client::follow`] observed.
@@ -109,7 +127,17 @@ pub enum FollowEvent {
 }
 
 /// A deployment that [`Client::deploy_commit`] started or joined.
+///
+/// `#[non_exhaustive]`: only [`Client::deploy_commit`] makes one.
+///
+/// ```compile_fail
+/// let started = coolify_client::StartedDeployment {
+///     deployment: "d1".parse().unwrap(),
+///     origin: coolify_client::DeploymentOrigin::Queued,
+/// };
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct StartedDeployment {
     /// The real deployment to follow.
     pub deployment: DeploymentUuid,
@@ -425,6 +453,34 @@ impl Client {
             .await
     }
 
+    /// Walk an application's deployments page by page, newest first, `page_size` at a time
+    /// (`GET /deployments/applications/{uuid}?skip=&take=` for each page).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] when `page_size` is 0; each page may fail as
+    /// [`Client::deployments`] does.
+    pub fn deployment_pages(
+        &self,
+        application: &ApplicationUuid,
+        page_size: u32,
+    ) -> Result<DeploymentPages, Error> {
+        if page_size == 0 {
+            return Err(Error::InvalidInput {
+                what: "page size",
+                value: page_size.to_string(),
+                reason: "a page holds at least 1 deployment".to_owned(),
+            });
+        }
+        Ok(DeploymentPages {
+            client: self.clone(),
+            application: application.clone(),
+            page_size,
+            skip: 0,
+            done: false,
+        })
+    }
+
     /// The newest deployment matching `wanted` among the newest [`HISTORY_WINDOW`].
     async fn scan<P>(
         &self,
@@ -452,6 +508,59 @@ impl Client {
             }
         }
         Ok(None)
+    }
+}
+
+/// An application's deployments, one page at a time, newest first; from
+/// [`Client::deployment_pages`].
+///
+/// Coolify pages by offset: a deployment started while the pages are walked shifts the later
+/// pages by one, so a deployment may appear twice (never go missing).
+///
+/// ```
+/// # use coolify_client::{ApplicationUuid, Client, Error};
+/// # async fn count(client: &Client, app: &ApplicationUuid) -> Result<usize, Error> {
+/// let mut pages = client.deployment_pages(app, 50)?;
+/// let mut seen = 0;
+/// while let Some(page) = pages.next().await {
+///     seen += page?.len();
+/// }
+/// # Ok(seen)
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct DeploymentPages {
+    client: Client,
+    application: ApplicationUuid,
+    page_size: u32,
+    skip: u32,
+    done: bool,
+}
+
+impl DeploymentPages {
+    /// The next page, `None` after the last one. After an error, calling again requests the same
+    /// page again.
+    pub async fn next(&mut self) -> Option<Result<Vec<Deployment>, Error>> {
+        if self.done {
+            return None;
+        }
+        let page = match self
+            .client
+            .deployments(&self.application, self.skip, self.page_size)
+            .await
+        {
+            Ok(page) => page,
+            Err(error) => return Some(Err(error)),
+        };
+        let received = u32::try_from(page.deployments.len()).unwrap_or(u32::MAX);
+        self.skip = self.skip.saturating_add(received);
+        if received < self.page_size || u64::from(self.skip) >= page.count {
+            self.done = true;
+        }
+        if page.deployments.is_empty() {
+            return None;
+        }
+        Some(Ok(page.deployments))
     }
 }
 

@@ -40,3 +40,6 @@ pub use self::server::{DEFAULT_TOKEN, FakeCoolify};
 pub use self::state::{
     Ability, FakeApplication, Fault, FaultRule, FinishedDeployment, RecordedRequest,
 };
+/// The client whose types this crate's signatures use ([`coolify_client::ApplicationUuid`],
+/// [`coolify_client::ClientBuilder`], …); its own re-exports bring `secrecy` and `serde_json`.
+pub use coolify_client;

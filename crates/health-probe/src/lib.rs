@@ -62,7 +62,7 @@ pub use config::{ProbeConfig, Variables};
 pub use error::Error;
 pub use glob::Glob;
 pub use outcome::{Attempt, Failure, Outcome, Stop, Verdict};
-pub use prober::{BODY_EXCERPT_BYTES, MAX_ATTEMPTS_KEPT, Prober};
+pub use prober::{BODY_EXCERPT_BYTES, MAX_ATTEMPTS_KEPT, Prober, ProberBuilder};
 pub use progress::{ProgressEvent, WaitCause};
 pub use spec::{
     DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE, DEFAULT_FATAL_STATUS, DEFAULT_INTERVAL,

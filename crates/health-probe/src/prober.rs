@@ -39,32 +39,97 @@ pub struct Prober {
     client: reqwest::Client,
 }
 
-impl Prober {
-    /// A prober with its own connection pool.
+/// Configures a [`Prober`]; see [`Prober::builder`].
+#[derive(Debug, Clone)]
+pub struct ProberBuilder {
+    user_agent: String,
+    connect_timeout: Duration,
+    client: Option<reqwest::Client>,
+}
+
+impl ProberBuilder {
+    /// The `User-Agent` header (default `stagegate-health-probe/<version>`); not applied to a
+    /// client given with [`ProberBuilder::client`].
+    #[must_use]
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Time allowed to open a connection (default 10 s); not applied to a client given with
+    /// [`ProberBuilder::client`].
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Probe with this `reqwest` client instead of one built here. Build it with
+    /// `redirect(reqwest::redirect::Policy::none())`: the prober follows redirects itself, as
+    /// each [`ProbeSpec`] allows, so that headers never reach another origin.
+    #[must_use]
+    pub fn client(mut self, client: reqwest::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Build the prober.
     ///
-    /// Installs rustls' `ring` provider as the process default if no provider is installed
-    /// yet (the workspace builds rustls without a default provider).
+    /// Unless [`ProberBuilder::client`] gave one, TLS is verified against the platform's roots
+    /// with rustls' `ring` provider, chosen for this client only: the process-wide default
+    /// provider is neither read nor installed.
     ///
     /// # Errors
     ///
     /// [`Error::Client`] if the HTTP client cannot be built, for example when the platform's
     /// TLS roots cannot be loaded.
-    pub fn new() -> Result<Self, Error> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
+    pub fn build(self) -> Result<Prober, Error> {
+        if let Some(client) = self.client {
+            return Ok(Prober { client });
+        }
+        let failed = |reason: String| Error::Client { reason };
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
+            .map_err(|error| failed(error.to_string()))?;
+        let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|error| failed(error.to_string()))?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
+        // reqwest is built without HTTP/2.
+        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
+            .connect_timeout(self.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_nodelay(true)
-            .user_agent(concat!(
-                "stagegate-health-probe/",
-                env!("CARGO_PKG_VERSION")
-            ))
+            .user_agent(self.user_agent)
             .build()
-            .map_err(|error| Error::Client {
-                reason: error.to_string(),
-            })?;
-        Ok(Self { client })
+            .map_err(|error| failed(error.to_string()))?;
+        Ok(Prober { client })
+    }
+}
+
+impl Prober {
+    /// A prober with its own connection pool and the defaults of [`Prober::builder`].
+    ///
+    /// # Errors
+    ///
+    /// As [`ProberBuilder::build`].
+    pub fn new() -> Result<Self, Error> {
+        Self::builder().build()
+    }
+
+    /// Start configuring a prober: user agent, connect timeout, or the caller's own client.
+    #[must_use]
+    pub fn builder() -> ProberBuilder {
+        ProberBuilder {
+            user_agent: concat!("stagegate-health-probe/", env!("CARGO_PKG_VERSION")).to_owned(),
+            connect_timeout: Duration::from_secs(10),
+            client: None,
+        }
     }
 
     /// Probes until healthy, unhealthy or the deadline; cancelled only by dropping the future.
@@ -809,6 +874,43 @@ mod tests {
         assert!(text.len() <= BODY_EXCERPT_BYTES);
         assert!(text.len() >= BODY_EXCERPT_BYTES - 1);
         assert_eq!(excerpt("short"), "short");
+    }
+
+    #[test]
+    fn building_probers_leaves_the_process_tls_provider_alone() {
+        Prober::new().unwrap();
+        Prober::builder()
+            .user_agent("probe-test/1")
+            .connect_timeout(Duration::from_secs(2))
+            .build()
+            .unwrap();
+        assert!(rustls::crypto::CryptoProvider::get_default().is_none());
+    }
+
+    #[tokio::test]
+    async fn the_builder_sets_the_user_agent() {
+        use wiremock::{Mock, MockServer, ResponseTemplate, matchers};
+
+        let server = MockServer::start().await;
+        Mock::given(matchers::path("/healthz"))
+            .and(matchers::header("user-agent", "probe-test/1"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"commit": "new"})))
+            .expect(1..)
+            .mount(&server)
+            .await;
+        let url = Url::parse(&format!("{}/healthz", server.uri())).unwrap();
+        let spec = ProbeSpec::new(url)
+            .unwrap()
+            .with_jitter(Duration::ZERO)
+            .with_success_threshold(1)
+            .with_assertion(Assertion::json_equals("/commit", json!("new")).unwrap());
+        let prober = Prober::builder()
+            .user_agent("probe-test/1")
+            .build()
+            .unwrap();
+        let outcome = prober.probe(&spec).await;
+        assert!(outcome.is_healthy(), "{outcome:#?}");
+        server.verify().await;
     }
 
     #[test]

@@ -758,6 +758,19 @@ health_url = "https://example.com/healthz"
     }
 
     #[test]
+    fn an_app_uuid_that_is_a_path_is_bad_input_naming_the_key() {
+        let text = EXAMPLE.replace("staging-app-uuid", "x y/../../../version");
+        let error = parse(&text).unwrap_err();
+        assert_eq!(crate::exit::Exit::of(&error).code(), 2, "{error:?}");
+        let message = error.to_string();
+        assert!(
+            message.contains("line 6: `environments.staging.app`"),
+            "{message}"
+        );
+        assert!(message.contains("x y/../../../version"), "{message}");
+    }
+
+    #[test]
     fn bad_durations_say_how_to_write_one() {
         let message = error(&format!("{EXAMPLE}\n[deploy]\ntimeout = \"soon\"\n"));
         assert!(message.contains("`soon` is not a duration"), "{message}");

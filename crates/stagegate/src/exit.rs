@@ -111,6 +111,52 @@ mod tests {
         );
     }
 
+    /// Every `: `-separated part of `message` once: no cause is printed twice.
+    fn assert_no_repeats(message: &str) {
+        let parts: Vec<&str> = message.split(": ").collect();
+        for (index, part) in parts.iter().enumerate() {
+            assert!(
+                !parts[index + 1..].contains(part),
+                "{part:?} repeats in {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unreachable_coolify_reads_as_one_path() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base_url = format!("http://{}", closed.local_addr().unwrap());
+        drop(closed);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let error = runtime
+            .block_on(async {
+                coolify_client::Client::builder(base_url, "1|token".to_owned().into())
+                    .retry_policy(coolify_client::RetryPolicy::none())
+                    .build()
+                    .unwrap()
+                    .version()
+                    .await
+            })
+            .unwrap_err();
+        let error = anyhow::Error::new(error).context("read coolify's version");
+        let message = message(&error);
+        assert!(
+            message.starts_with(
+                "read coolify's version: GET /api/v1/version: could not reach coolify"
+            ),
+            "{message}"
+        );
+        assert_eq!(
+            message.matches("error sending request").count(),
+            1,
+            "{message}"
+        );
+        assert_no_repeats(&message);
+    }
+
     #[test]
     fn message_reads_like_a_path() {
         let error = anyhow::anyhow!("deployment failed")

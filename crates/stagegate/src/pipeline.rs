@@ -341,10 +341,9 @@ impl Pipeline {
         let output = self.output.clone();
         // Polls every 750 ms at most: a finished deployment is seen within that, at well under
         // two requests a second.
-        let options = FollowOptions {
-            deadline: self.config.deploy.timeout,
-            poll: PollSchedule::new(Duration::from_millis(500), Duration::from_millis(750)),
-        };
+        let options = FollowOptions::with_deadline(self.config.deploy.timeout).poll(
+            PollSchedule::new(Duration::from_millis(500), Duration::from_millis(750)),
+        );
         self.coolify
             .follow(deployment, &options, move |event| match event {
                 FollowEvent::Status { status, elapsed } => output.progress(format!(

@@ -329,6 +329,17 @@ async fn transport_errors_name_the_endpoint_and_not_the_token() {
         "{error}"
     );
     assert_no_token(&error);
+    // Each error of the chain prints its own message; none repeats its cause.
+    let mut chain = Vec::new();
+    let mut cause: Option<&dyn std::error::Error> = Some(&error);
+    while let Some(current) = cause {
+        chain.push(current.to_string());
+        cause = current.source();
+    }
+    assert!(chain.len() >= 2, "{chain:?}");
+    for pair in chain.windows(2) {
+        assert!(!pair[0].contains(&pair[1]), "{chain:?}");
+    }
 }
 
 #[tokio::test]
@@ -366,5 +377,40 @@ async fn the_application_list_and_a_project_parse_in_coolifys_shapes() {
     assert_eq!(project.environments[0].name, "staging");
     let refused = client.project("../x").await.unwrap_err();
     assert!(matches!(refused, Error::InvalidInput { .. }), "{refused:?}");
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn a_callers_http_client_sends_the_requests() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/version"))
+        .and(header("x-caller", "own-client"))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .and(header("accept", "application/json"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("4.3.11"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(rustls::RootCertStore::empty())
+    .with_no_client_auth();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-caller", "own-client".parse().unwrap());
+    let own = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let client = coolify_client::Client::builder(server.uri(), TOKEN.to_owned().into())
+        .http_client(own)
+        .build()
+        .unwrap();
+    assert_eq!(client.version().await.unwrap(), "4.3.11");
     server.verify().await;
 }

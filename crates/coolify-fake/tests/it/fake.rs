@@ -110,7 +110,18 @@ async fn the_dedupe_answer_carries_a_uuid_that_does_not_exist() {
     let DeployOutcome::Queued(real) = client.deploy(&app, ForceRebuild::No).await.unwrap() else {
         panic!("the first deploy queues")
     };
-    let raw = reqwest::Client::new()
+    // The workspace builds reqwest without a default TLS provider; this raw client needs one.
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(rustls::RootCertStore::empty())
+    .with_no_client_auth();
+    let raw = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .build()
+        .unwrap()
         .post(format!("{}/api/v1/deploy", fake.base_url()))
         .bearer_auth(coolify_fake::DEFAULT_TOKEN)
         .json(&serde_json::json!({"uuid": app.as_str(), "force": false}))
