@@ -636,8 +636,20 @@ fn cancel_reverts(commits: &[Commit], omitted: &mut [Option<OmitReason>]) {
 
 /// The commit ids a message reverts: git's `This reverts commit <id>` lines, or the `Refs`
 /// footer of a conventional `revert:` commit.
+///
+/// Only a commit whose subject is a revert (git's `Revert "..."` or a conventional `revert:`)
+/// reverts anything: the subject's type decides what a commit is, and a squash-merged
+/// `feat: ...` whose body quotes `This reverts commit <id>` (one of the squashed commits was a
+/// revert) stays a feature and cancels nothing.
 fn revert_references(message: &Message) -> Vec<String> {
     let mut references = Vec::new();
+    let is_revert = match message.conventional() {
+        Some(header) => header.kind() == "revert",
+        None => git_revert_target_summary(message.summary()).is_some(),
+    };
+    if !is_revert {
+        return references;
+    }
     if let Some(body) = message.body() {
         for line in body.lines() {
             if let Some(rest) = line.trim().strip_prefix("This reverts commit ") {
@@ -648,10 +660,7 @@ fn revert_references(message: &Message) -> Vec<String> {
             }
         }
     }
-    let is_revert = message
-        .conventional()
-        .is_some_and(|header| header.kind() == "revert");
-    if references.is_empty() && is_revert {
+    if references.is_empty() && message.conventional().is_some() {
         for footer in message.footers().iter().filter(|f| f.is("Refs")) {
             for word in footer.value().split([',', ' ', '\n']) {
                 let word = word.trim();
@@ -818,6 +827,35 @@ mod tests {
             &["feat: a", &first, &second],
             &[("features", "feat: a")],
             &[(2, "reverted"), (3, "revert")],
+        );
+    }
+
+    #[test]
+    fn a_squashed_feature_quoting_a_revert_stays_a_feature_and_cancels_nothing() {
+        let squashed = format!(
+            "feat(docker): build arm64 images again\n\n\
+             * Revert \"build(docker): drop arm64\"\n\n\
+             This reverts commit {}.\n\n\
+             * fix the arm64 cache key\n",
+            id(1)
+        );
+        check(
+            &["build(docker): drop arm64", &squashed],
+            &[
+                ("features", "feat(docker): build arm64 images again"),
+                ("build", "build(docker): drop arm64"),
+            ],
+            &[],
+        );
+        // The same body under a revert subject still links.
+        let revert = format!(
+            "Revert \"build(docker): drop arm64\"\n\nThis reverts commit {}.\n",
+            id(1)
+        );
+        check(
+            &["build(docker): drop arm64", &revert],
+            &[],
+            &[(1, "reverted"), (2, "revert")],
         );
     }
 
