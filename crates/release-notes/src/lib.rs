@@ -89,6 +89,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! [`ReleaseNotes`] implements `serde::Serialize` with the fields of the JSON document of
+//! [`ReleaseNotes::to_json`], so it can be embedded in a larger document.
+
 pub use crate::commit::{Commit, Date, Person, Timestamp};
 pub use crate::error::Error;
 pub use crate::git::{RangeStart, read_range};
