@@ -5,3 +5,4 @@ mod calls;
 mod endpoints;
 mod openapi;
 mod retries;
+mod server;
