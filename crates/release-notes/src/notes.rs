@@ -362,18 +362,30 @@ impl ReleaseNotes {
     ///
     /// The heading's version is the name of `range.to()` when it is a release tag, else
     /// `Unreleased`; set it with [`ReleaseNotes::with_version`] when cutting a new release.
+    ///
+    /// This copies the commits into the entries; [`ReleaseNotes::from_range`] moves them, which
+    /// is what a caller that has no further use for the range wants on long histories.
     #[must_use]
     pub fn new(range: &CommitRange) -> Self {
-        let grouped = group(&range.commits);
+        Self::from_range(range.clone())
+    }
+
+    /// The notes of `range`, as [`ReleaseNotes::new`], moving its commits into the entries
+    /// instead of copying them.
+    #[must_use]
+    pub fn from_range(range: CommitRange) -> Self {
+        let version = range.to.version.as_ref().map(|_| range.to.name.clone());
+        let commit_count = range.commits.len();
+        let grouped = group(range.commits);
         Self {
-            from: range.from.clone(),
-            to: range.to.clone(),
-            version: range.to.version.as_ref().map(|_| range.to.name.clone()),
+            from: range.from,
+            to: range.to,
+            version,
             repository_url: None,
             sections: grouped.sections,
             contributors: grouped.contributors,
             omitted: grouped.omitted,
-            commit_count: range.commits.len(),
+            commit_count,
         }
     }
 
@@ -521,21 +533,31 @@ struct Grouped {
 }
 
 /// Groups commits (oldest first) into sections, resolving merges, reverts and fixups.
-fn group(commits: &[Commit]) -> Grouped {
+fn group(commits: Vec<Commit>) -> Grouped {
     let mut omitted: Vec<Option<OmitReason>> = vec![None; commits.len()];
     for (index, commit) in commits.iter().enumerate() {
         if commit.is_merge() {
             omitted[index] = Some(OmitReason::Merge);
         }
     }
-    cancel_reverts(commits, &mut omitted);
-    fold_fixups(commits, &mut omitted);
+    cancel_reverts(&commits, &mut omitted);
+    fold_fixups(&commits, &mut omitted);
+    let omitted_list: Vec<Omitted> = commits
+        .iter()
+        .zip(&omitted)
+        .filter_map(|(commit, reason)| {
+            reason.clone().map(|reason| Omitted {
+                commit: commit.id().to_owned(),
+                reason,
+            })
+        })
+        .collect();
 
     let mut by_section: Vec<Vec<Entry>> = vec![Vec::new(); SectionKind::ALL.len()];
     let mut contributors = Contributors::default();
-    for (commit, reason) in commits.iter().zip(&omitted) {
+    for (commit, reason) in commits.into_iter().zip(&omitted) {
         match reason {
-            Some(OmitReason::Fixup { .. }) => contributors.add_commit(commit),
+            Some(OmitReason::Fixup { .. }) => contributors.add_commit(&commit),
             Some(_) => {}
             None => {
                 let message = commit.message();
@@ -547,11 +569,12 @@ fn group(commits: &[Commit]) -> Grouped {
                 let description = match message.conventional() {
                     Some(header) if kind.shows_description() => header.description(),
                     _ => message.summary(),
-                };
-                contributors.add_commit(commit);
+                }
+                .to_owned();
+                contributors.add_commit(&commit);
                 by_section[kind as usize].push(Entry {
-                    commit: commit.clone(),
-                    description: description.to_owned(),
+                    commit,
+                    description,
                 });
             }
         }
@@ -562,20 +585,10 @@ fn group(commits: &[Commit]) -> Grouped {
         .filter(|(_, entries)| !entries.is_empty())
         .map(|(kind, entries)| Section { kind, entries })
         .collect();
-    let omitted = commits
-        .iter()
-        .zip(omitted)
-        .filter_map(|(commit, reason)| {
-            reason.map(|reason| Omitted {
-                commit: commit.id().to_owned(),
-                reason,
-            })
-        })
-        .collect();
     Grouped {
         sections,
         contributors: contributors.into_sorted(),
-        omitted,
+        omitted: omitted_list,
     }
 }
 
@@ -784,7 +797,7 @@ mod tests {
 
     /// Section key and summary of every entry, plus the omitted (id number, reason key).
     fn check(messages: &[&str], entries: &[(&str, &str)], omitted: &[(usize, &str)]) {
-        let grouped = group(&commits(messages));
+        let grouped = group(commits(messages));
         let got: Vec<(&str, &str)> = grouped
             .sections
             .iter()
@@ -993,7 +1006,7 @@ mod tests {
             Commit::new(id(3), Person::new("bob", None), at, "fix: c"),
             Commit::new(id(4), Person::new("bob", None), at, "fix: d"),
         ];
-        let names: Vec<String> = group(&commits)
+        let names: Vec<String> = group(commits)
             .contributors
             .iter()
             .map(ToString::to_string)

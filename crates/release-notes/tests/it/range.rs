@@ -127,6 +127,15 @@ fn merges_count_the_merged_work_once() {
     assert_eq!(notes.omitted().len(), 1);
     assert_eq!(notes.omitted()[0].commit(), merge.to_string());
     assert_eq!(notes.omitted()[0].reason(), &OmitReason::Merge);
+    // Moving the range into the notes gives the same notes as copying it.
+    let range = read_range(
+        &fx.repo,
+        RangeStart::PreviousRelease,
+        "main",
+        &TagPolicy::default(),
+    )
+    .unwrap();
+    assert_eq!(ReleaseNotes::from_range(range), notes);
 }
 
 #[test]
