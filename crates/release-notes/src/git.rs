@@ -63,11 +63,14 @@ pub fn read_range(
         RangeStart::Beginning => None,
     };
     let from_oid = from_endpoint.as_ref().map(oid).transpose()?;
+    let walked = walk(repo, from_oid, to_oid)?;
+    // `from` is an ancestor of `to` when they are the same commit or when a commit of the
+    // range has `from` as a parent (the range then holds the path from `to` down to `from`).
+    // The walk answers this for free; libgit2's `graph_descendant_of` computes merge bases
+    // and took most of the time on long histories.
     if let Some(from_oid) = from_oid
         && from_oid != to_oid
-        && !repo
-            .graph_descendant_of(to_oid, from_oid)
-            .map_err(|source| Error::git("check ancestry", source))?
+        && !walked.reaches_from
     {
         let merge_base = repo
             .merge_base(from_oid, to_oid)
@@ -86,7 +89,7 @@ pub fn read_range(
             merge_base,
         });
     }
-    let commits = walk(repo, from_oid, to_oid)?;
+    let commits = walked.commits;
     tracing::debug!(
         from = from_endpoint.as_ref().map(Endpoint::name),
         to = to_endpoint.name(),
@@ -132,8 +135,14 @@ fn date_of(commit: &git2::Commit<'_>) -> crate::commit::Date {
     Timestamp::new(time.seconds(), time.offset_minutes()).local_date()
 }
 
+/// The commits of a walk, and whether one of them has the hidden `from` as a parent.
+struct Walked {
+    commits: Vec<Commit>,
+    reaches_from: bool,
+}
+
 /// Walks `to` hiding `from`, oldest first, converting each commit.
-fn walk(repo: &Repository, from: Option<Oid>, to: Oid) -> Result<Vec<Commit>, Error> {
+fn walk(repo: &Repository, from: Option<Oid>, to: Oid) -> Result<Walked, Error> {
     let mut revwalk = repo
         .revwalk()
         .map_err(|source| Error::git("start the history walk", source))?;
@@ -149,14 +158,23 @@ fn walk(repo: &Repository, from: Option<Oid>, to: Oid) -> Result<Vec<Commit>, Er
             .map_err(|source| Error::git("hide `from`", source))?;
     }
     let mut commits = Vec::new();
+    let mut reaches_from = false;
     for oid in revwalk {
         let oid = oid.map_err(|source| Error::git("walk the history", source))?;
         let commit = repo
             .find_commit(oid)
             .map_err(|source| Error::git("read a commit", source))?;
+        if let Some(from) = from
+            && !reaches_from
+        {
+            reaches_from = commit.parent_ids().any(|parent| parent == from);
+        }
         commits.push(convert(&commit));
     }
-    Ok(commits)
+    Ok(Walked {
+        commits,
+        reaches_from,
+    })
 }
 
 /// Converts a git2 commit, decoding text lossily.

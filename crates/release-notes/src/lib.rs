@@ -56,18 +56,41 @@
 //! Against a repository, [`read_range`] builds the [`CommitRange`]; `from` defaults to the
 //! previous release tag reachable from `to`:
 //!
-//! ```no_run
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let repo = git2::Repository::discover(".")?;
-//! let policy = tag_policy::TagPolicy::default();
-//! let from = release_notes::RangeStart::PreviousRelease; // or RangeStart::from_flag(--from)
-//! let range = release_notes::read_range(&repo, from, "HEAD", &policy)?;
-//! let notes = release_notes::ReleaseNotes::new(&range)
-//!     .with_repository_url("https://github.com/stagegate/stagegate".parse()?);
-//! print!("{}", notes.to_markdown());
-//! # Ok(())
-//! # }
 //! ```
+//! use release_notes::git2::{Repository, Signature, Time};
+//! use release_notes::tag_policy::TagPolicy;
+//! use release_notes::{RangeStart, ReleaseNotes, read_range};
+//!
+//! // A repository with a release and two commits after it.
+//! let dir = tempfile::tempdir()?;
+//! let repo = Repository::init(dir.path())?;
+//! let ada = Signature::new("Ada Lovelace", "ada@example.com", &Time::new(1_714_550_400, 0))?;
+//! let tree = repo.find_tree(repo.index()?.write_tree()?)?;
+//! let mut parent = None;
+//! for message in ["feat: first release", "fix: keep the exit code", "feat(cli): add --json"] {
+//!     let parents: Vec<_> = parent.iter().map(|id| repo.find_commit(*id)).collect::<Result<_, _>>()?;
+//!     let parents: Vec<_> = parents.iter().collect();
+//!     let id = repo.commit(Some("HEAD"), &ada, &ada, message, &tree, &parents)?;
+//!     if parent.is_none() {
+//!         repo.tag("v1.0.0", &repo.find_object(id, None)?, &ada, "v1.0.0", false)?;
+//!     }
+//!     parent = Some(id);
+//! }
+//!
+//! let from = RangeStart::PreviousRelease; // or RangeStart::from_flag(--from)
+//! let range = read_range(&repo, from, "HEAD", &TagPolicy::default())?;
+//! let notes = ReleaseNotes::new(&range)
+//!     .with_version("v1.1.0")
+//!     .with_repository_url("https://github.com/stagegate/stagegate".parse()?);
+//! assert_eq!(notes.bump(), Some(release_notes::Bump::Minor));
+//! let markdown = notes.to_markdown();
+//! assert!(markdown.starts_with("## v1.1.0 (2024-05-01)\n\n### Features\n\n- **cli:** add --json"));
+//! assert!(markdown.ends_with("/compare/v1.0.0...v1.1.0\n"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [`ReleaseNotes`] implements `serde::Serialize` with the fields of the JSON document of
+//! [`ReleaseNotes::to_json`], so it can be embedded in a larger document.
 
 pub use crate::commit::{Commit, Date, Person, Timestamp};
 pub use crate::error::Error;
@@ -79,6 +102,11 @@ pub use crate::notes::{
 };
 pub use crate::render::JSON_SCHEMA_VERSION;
 pub use tag_policy::Bump;
+
+/// The git library [`read_range`] takes a repository of.
+pub use git2;
+/// The release tag policy [`read_range`] takes, re-exported with the `git` feature it needs.
+pub use tag_policy;
 
 mod commit;
 mod error;

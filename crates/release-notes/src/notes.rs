@@ -362,18 +362,30 @@ impl ReleaseNotes {
     ///
     /// The heading's version is the name of `range.to()` when it is a release tag, else
     /// `Unreleased`; set it with [`ReleaseNotes::with_version`] when cutting a new release.
+    ///
+    /// This copies the commits into the entries; [`ReleaseNotes::from_range`] moves them, which
+    /// is what a caller that has no further use for the range wants on long histories.
     #[must_use]
     pub fn new(range: &CommitRange) -> Self {
-        let grouped = group(&range.commits);
+        Self::from_range(range.clone())
+    }
+
+    /// The notes of `range`, as [`ReleaseNotes::new`], moving its commits into the entries
+    /// instead of copying them.
+    #[must_use]
+    pub fn from_range(range: CommitRange) -> Self {
+        let version = range.to.version.as_ref().map(|_| range.to.name.clone());
+        let commit_count = range.commits.len();
+        let grouped = group(range.commits);
         Self {
-            from: range.from.clone(),
-            to: range.to.clone(),
-            version: range.to.version.as_ref().map(|_| range.to.name.clone()),
+            from: range.from,
+            to: range.to,
+            version,
             repository_url: None,
             sections: grouped.sections,
             contributors: grouped.contributors,
             omitted: grouped.omitted,
-            commit_count: range.commits.len(),
+            commit_count,
         }
     }
 
@@ -521,21 +533,31 @@ struct Grouped {
 }
 
 /// Groups commits (oldest first) into sections, resolving merges, reverts and fixups.
-fn group(commits: &[Commit]) -> Grouped {
+fn group(commits: Vec<Commit>) -> Grouped {
     let mut omitted: Vec<Option<OmitReason>> = vec![None; commits.len()];
     for (index, commit) in commits.iter().enumerate() {
         if commit.is_merge() {
             omitted[index] = Some(OmitReason::Merge);
         }
     }
-    cancel_reverts(commits, &mut omitted);
-    fold_fixups(commits, &mut omitted);
+    cancel_reverts(&commits, &mut omitted);
+    fold_fixups(&commits, &mut omitted);
+    let omitted_list: Vec<Omitted> = commits
+        .iter()
+        .zip(&omitted)
+        .filter_map(|(commit, reason)| {
+            reason.clone().map(|reason| Omitted {
+                commit: commit.id().to_owned(),
+                reason,
+            })
+        })
+        .collect();
 
     let mut by_section: Vec<Vec<Entry>> = vec![Vec::new(); SectionKind::ALL.len()];
     let mut contributors = Contributors::default();
-    for (commit, reason) in commits.iter().zip(&omitted) {
+    for (commit, reason) in commits.into_iter().zip(&omitted) {
         match reason {
-            Some(OmitReason::Fixup { .. }) => contributors.add_commit(commit),
+            Some(OmitReason::Fixup { .. }) => contributors.add_commit(&commit),
             Some(_) => {}
             None => {
                 let message = commit.message();
@@ -547,11 +569,12 @@ fn group(commits: &[Commit]) -> Grouped {
                 let description = match message.conventional() {
                     Some(header) if kind.shows_description() => header.description(),
                     _ => message.summary(),
-                };
-                contributors.add_commit(commit);
+                }
+                .to_owned();
+                contributors.add_commit(&commit);
                 by_section[kind as usize].push(Entry {
-                    commit: commit.clone(),
-                    description: description.to_owned(),
+                    commit,
+                    description,
                 });
             }
         }
@@ -562,20 +585,10 @@ fn group(commits: &[Commit]) -> Grouped {
         .filter(|(_, entries)| !entries.is_empty())
         .map(|(kind, entries)| Section { kind, entries })
         .collect();
-    let omitted = commits
-        .iter()
-        .zip(omitted)
-        .filter_map(|(commit, reason)| {
-            reason.map(|reason| Omitted {
-                commit: commit.id().to_owned(),
-                reason,
-            })
-        })
-        .collect();
     Grouped {
         sections,
         contributors: contributors.into_sorted(),
-        omitted,
+        omitted: omitted_list,
     }
 }
 
@@ -636,8 +649,20 @@ fn cancel_reverts(commits: &[Commit], omitted: &mut [Option<OmitReason>]) {
 
 /// The commit ids a message reverts: git's `This reverts commit <id>` lines, or the `Refs`
 /// footer of a conventional `revert:` commit.
+///
+/// Only a commit whose subject is a revert (git's `Revert "..."` or a conventional `revert:`)
+/// reverts anything: the subject's type decides what a commit is, and a squash-merged
+/// `feat: ...` whose body quotes `This reverts commit <id>` (one of the squashed commits was a
+/// revert) stays a feature and cancels nothing.
 fn revert_references(message: &Message) -> Vec<String> {
     let mut references = Vec::new();
+    let is_revert = match message.conventional() {
+        Some(header) => header.kind() == "revert",
+        None => git_revert_target_summary(message.summary()).is_some(),
+    };
+    if !is_revert {
+        return references;
+    }
     if let Some(body) = message.body() {
         for line in body.lines() {
             if let Some(rest) = line.trim().strip_prefix("This reverts commit ") {
@@ -648,10 +673,7 @@ fn revert_references(message: &Message) -> Vec<String> {
             }
         }
     }
-    let is_revert = message
-        .conventional()
-        .is_some_and(|header| header.kind() == "revert");
-    if references.is_empty() && is_revert {
+    if references.is_empty() && message.conventional().is_some() {
         for footer in message.footers().iter().filter(|f| f.is("Refs")) {
             for word in footer.value().split([',', ' ', '\n']) {
                 let word = word.trim();
@@ -775,7 +797,7 @@ mod tests {
 
     /// Section key and summary of every entry, plus the omitted (id number, reason key).
     fn check(messages: &[&str], entries: &[(&str, &str)], omitted: &[(usize, &str)]) {
-        let grouped = group(&commits(messages));
+        let grouped = group(commits(messages));
         let got: Vec<(&str, &str)> = grouped
             .sections
             .iter()
@@ -818,6 +840,35 @@ mod tests {
             &["feat: a", &first, &second],
             &[("features", "feat: a")],
             &[(2, "reverted"), (3, "revert")],
+        );
+    }
+
+    #[test]
+    fn a_squashed_feature_quoting_a_revert_stays_a_feature_and_cancels_nothing() {
+        let squashed = format!(
+            "feat(docker): build arm64 images again\n\n\
+             * Revert \"build(docker): drop arm64\"\n\n\
+             This reverts commit {}.\n\n\
+             * fix the arm64 cache key\n",
+            id(1)
+        );
+        check(
+            &["build(docker): drop arm64", &squashed],
+            &[
+                ("features", "feat(docker): build arm64 images again"),
+                ("build", "build(docker): drop arm64"),
+            ],
+            &[],
+        );
+        // The same body under a revert subject still links.
+        let revert = format!(
+            "Revert \"build(docker): drop arm64\"\n\nThis reverts commit {}.\n",
+            id(1)
+        );
+        check(
+            &["build(docker): drop arm64", &revert],
+            &[],
+            &[(1, "reverted"), (2, "revert")],
         );
     }
 
@@ -955,7 +1006,7 @@ mod tests {
             Commit::new(id(3), Person::new("bob", None), at, "fix: c"),
             Commit::new(id(4), Person::new("bob", None), at, "fix: d"),
         ];
-        let names: Vec<String> = group(&commits)
+        let names: Vec<String> = group(commits)
             .contributors
             .iter()
             .map(ToString::to_string)

@@ -2,12 +2,12 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use tag_policy::Bump;
 
-use crate::commit::Person;
+use crate::commit::{Date, Person};
 use crate::message::FooterSeparator;
-use crate::notes::{Endpoint, Entry, OmitReason, ReleaseNotes, SectionKind};
+use crate::notes::{Endpoint, Entry, OmitReason, Omitted, ReleaseNotes, Section, SectionKind};
 
 /// The version of the JSON schema written by [`ReleaseNotes::to_json`].
 pub const JSON_SCHEMA_VERSION: u32 = 1;
@@ -100,46 +100,97 @@ impl ReleaseNotes {
     ///                  "related": ["<40 hex>"] } ]
     /// }
     /// ```
+    ///
+    /// The document is the [`Serialize`] form of the notes, so embedding them in a larger
+    /// document (`serde_json::json!({ "notes": notes })`) gives the same object.
     #[must_use]
     pub fn to_json(&self) -> String {
-        let document = JsonNotes {
+        // Serializing plain structs of strings and numbers into a `String` cannot fail.
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}
+
+/// The JSON document of [`ReleaseNotes::to_json`], `schema_version` included.
+impl Serialize for ReleaseNotes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        JsonNotes {
             schema_version: JSON_SCHEMA_VERSION,
             version: self.version.as_deref(),
-            date: self.date().to_string(),
-            from: self.from.as_ref().map(JsonEndpoint::new),
-            to: JsonEndpoint::new(&self.to),
+            date: self.date(),
+            from: self.from.as_ref(),
+            to: &self.to,
             bump: self.bump().map(bump_key),
             compare_url: self.compare_url(),
             commit_count: self.commit_count,
-            sections: self
-                .sections
-                .iter()
-                .map(|section| JsonSection {
-                    key: section.kind().key(),
-                    title: section.kind().title(),
-                    entries: section.entries().iter().map(JsonEntry::new).collect(),
-                })
-                .collect(),
-            contributors: self.contributors.iter().map(JsonPerson::new).collect(),
-            omitted: self
-                .omitted
-                .iter()
-                .map(|omitted| JsonOmitted {
-                    commit: omitted.commit(),
-                    reason: omitted.reason().key(),
-                    related: match omitted.reason() {
-                        OmitReason::Merge => Vec::new(),
-                        OmitReason::Reverted { by } => vec![by.as_str()],
-                        OmitReason::Revert { of } => of.iter().map(String::as_str).collect(),
-                        OmitReason::Fixup { into } => vec![into.as_str()],
-                    },
-                })
-                .collect(),
-        };
-        // Serializing plain structs of strings and numbers cannot fail.
-        let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
-        text.push('\n');
-        text
+            sections: &self.sections,
+            contributors: &self.contributors,
+            omitted: &self.omitted,
+        }
+        .serialize(serializer)
+    }
+}
+
+/// `{ "name", "commit", "version" }`, as in the `from` and `to` of the JSON document.
+impl Serialize for Endpoint {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        JsonEndpoint {
+            name: self.name(),
+            commit: self.commit(),
+            version: self.version().map(ToString::to_string),
+        }
+        .serialize(serializer)
+    }
+}
+
+/// `{ "key", "title", "entries" }`, as in the `sections` of the JSON document.
+impl Serialize for Section {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        JsonSection {
+            key: self.kind().key(),
+            title: self.kind().title(),
+            entries: self.entries(),
+        }
+        .serialize(serializer)
+    }
+}
+
+/// One entry of a section of the JSON document.
+impl Serialize for Entry {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        JsonEntry::new(self).serialize(serializer)
+    }
+}
+
+/// `{ "name", "email" }` (email `null` when there is none).
+impl Serialize for Person {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        JsonPerson::new(self).serialize(serializer)
+    }
+}
+
+/// `{ "commit", "reason", "related" }`, as in the `omitted` list of the JSON document.
+impl Serialize for Omitted {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        JsonOmitted {
+            commit: self.commit(),
+            reason: self.reason().key(),
+            related: match self.reason() {
+                OmitReason::Merge => Vec::new(),
+                OmitReason::Reverted { by } => vec![by.as_str()],
+                OmitReason::Revert { of } => of.iter().map(String::as_str).collect(),
+                OmitReason::Fixup { into } => vec![into.as_str()],
+            },
+        }
+        .serialize(serializer)
+    }
+}
+
+/// `YYYY-MM-DD`.
+impl Serialize for Date {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 
@@ -203,15 +254,15 @@ fn escape(text: &str) -> std::borrow::Cow<'_, str> {
 struct JsonNotes<'a> {
     schema_version: u32,
     version: Option<&'a str>,
-    date: String,
-    from: Option<JsonEndpoint<'a>>,
-    to: JsonEndpoint<'a>,
+    date: Date,
+    from: Option<&'a Endpoint>,
+    to: &'a Endpoint,
     bump: Option<&'static str>,
     compare_url: Option<String>,
     commit_count: usize,
-    sections: Vec<JsonSection<'a>>,
-    contributors: Vec<JsonPerson<'a>>,
-    omitted: Vec<JsonOmitted<'a>>,
+    sections: &'a [Section],
+    contributors: &'a [Person],
+    omitted: &'a [Omitted],
 }
 
 #[derive(Serialize)]
@@ -221,21 +272,11 @@ struct JsonEndpoint<'a> {
     version: Option<String>,
 }
 
-impl<'a> JsonEndpoint<'a> {
-    fn new(endpoint: &'a Endpoint) -> Self {
-        Self {
-            name: endpoint.name(),
-            commit: endpoint.commit(),
-            version: endpoint.version().map(ToString::to_string),
-        }
-    }
-}
-
 #[derive(Serialize)]
 struct JsonSection<'a> {
     key: &'static str,
     title: &'static str,
-    entries: Vec<JsonEntry<'a>>,
+    entries: &'a [Entry],
 }
 
 #[derive(Serialize)]
@@ -250,7 +291,7 @@ struct JsonEntry<'a> {
     body: Option<&'a str>,
     breaking: bool,
     breaking_note: Option<&'a str>,
-    author: JsonPerson<'a>,
+    author: &'a Person,
     timestamp: i64,
     footers: Vec<JsonFooter<'a>>,
 }
@@ -269,7 +310,7 @@ impl<'a> JsonEntry<'a> {
             body: message.body(),
             breaking: message.is_breaking(),
             breaking_note: message.breaking_note(),
-            author: JsonPerson::new(commit.author()),
+            author: commit.author(),
             timestamp: commit.time().seconds(),
             footers: message
                 .footers()

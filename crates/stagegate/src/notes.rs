@@ -62,7 +62,7 @@ pub fn notes(session: &Session, options: &NotesOptions) -> anyhow::Result<String
         other => BadInput(other.to_string()).into(),
     })
     .context("notes")?;
-    let mut notes = ReleaseNotes::new(&range);
+    let mut notes = ReleaseNotes::from_range(range);
     if let Some(url) = repository_url {
         notes = notes.with_repository_url(url);
     }

@@ -114,6 +114,8 @@ pub enum Error {
         kind: String,
     },
     /// A git operation failed.
+    #[cfg(feature = "git")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "git")))]
     #[error("git: {action}: {source}")]
     Git {
         /// What was being done, e.g. "listing tags".
@@ -124,6 +126,7 @@ pub enum Error {
     },
 }
 
+#[cfg(feature = "git")]
 impl Error {
     pub(crate) fn git(action: impl Into<String>) -> impl FnOnce(git2::Error) -> Self {
         let action = action.into();

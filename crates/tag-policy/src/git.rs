@@ -4,7 +4,7 @@
 //! this crate (release-notes, xtask) already holds a [`git2::Repository`] and walks history with
 //! `Oid`s, which are `Copy`, `Ord`, `Hash`, print as the full hex SHA and parse from it. A
 //! newtype would add a conversion at every boundary and buy nothing; the price is that git2 is a
-//! public dependency, pinned once for the workspace.
+//! public dependency, pinned once for the workspace and re-exported as `tag_policy::git2`.
 
 use std::collections::{HashMap, HashSet};
 

@@ -9,7 +9,7 @@
 //! release tags of a git repository with the commits they peel to, and answers the questions
 //! the release flows ask: the previous release of a commit, the rollback target, the tags of a
 //! commit. Everything except [`Releases::list`], the reachability queries and
-//! [`find_release`] is pure.
+//! [`find_release`] is pure, and builds without libgit2 when the `git` feature is off.
 //!
 //! # Example
 //!
@@ -42,29 +42,63 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! With a repository (`no_run`: it opens the current directory):
+//! With a repository (the `git` feature, on by default):
 //!
-//! ```no_run
+//! ```
+//! # #[cfg(feature = "git")] {
+//! use tag_policy::git2::{Repository, Signature, Time};
 //! use tag_policy::{Channels, Releases, TagPolicy, find_release};
 //!
-//! let repo = git2::Repository::discover(".")?;
+//! // A repository with two releases and one commit after them.
+//! let dir = tempfile::tempdir()?;
+//! let repo = Repository::init(dir.path())?;
+//! let who = Signature::new("Ann", "ann@example.com", &Time::new(1_700_000_000, 0))?;
+//! let tree = repo.find_tree(repo.index()?.write_tree()?)?;
+//! let mut parents = Vec::new();
+//! for (message, tag) in [("feat: one", Some("v1.4.1")), ("fix: two", Some("v1.4.2")), ("docs: three", None)] {
+//!     let parent_commits: Vec<_> = parents.iter().map(|id| repo.find_commit(*id)).collect::<Result<_, _>>()?;
+//!     let parent_refs: Vec<_> = parent_commits.iter().collect();
+//!     let id = repo.commit(Some("HEAD"), &who, &who, message, &tree, &parent_refs)?;
+//!     if let Some(tag) = tag {
+//!         repo.tag(tag, &repo.find_object(id, None)?, &who, tag, false)?;
+//!     }
+//!     parents = vec![id];
+//! }
+//!
 //! let policy = TagPolicy::default();
 //! let releases = Releases::list(&repo, &policy)?;
 //! let head = repo.head()?.peel_to_commit()?.id();
 //! let previous = releases.nearest_reachable(&repo, head, Channels::StableOnly)?;
+//! assert_eq!(previous.map(|r| r.tag().name()), Some("v1.4.2"));
 //! let live = find_release(&repo, &policy, "v1.4.2")?;
 //! let rollback = releases.rollback_target(live.tag());
-//! println!("previous {previous:?}, rollback {rollback:?}");
+//! assert_eq!(rollback.map(|r| r.tag().name()), Some("v1.4.1"));
+//! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Features
+//!
+//! - `git` (default): [`Releases::list`], [`find_release`] and the reachability queries, with
+//!   libgit2 through [`git2`] (re-exported, since the signatures name its types). Without it
+//!   (`default-features = false`) the crate is the pure logic and does not build libgit2.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use crate::error::{Error, Part, Rejection};
+#[cfg(feature = "git")]
+#[cfg_attr(docsrs, doc(cfg(feature = "git")))]
 pub use crate::git::{Channels, Releases, TagKind, TaggedRelease, find_release};
 pub use crate::next::{Bump, PreId, VersionRequest};
 pub use crate::policy::{PrereleaseAdmission, TagPolicy};
 pub use crate::tag::{Channel, ReleaseTag};
 
+#[cfg(feature = "git")]
+#[cfg_attr(docsrs, doc(cfg(feature = "git")))]
+pub use git2;
+
 mod error;
+#[cfg(feature = "git")]
 mod git;
 mod next;
 mod policy;

@@ -139,28 +139,58 @@ impl Call {
 
     /// The success response Coolify sends, in its real shape.
     pub fn success(self) -> ResponseTemplate {
-        let ok = ResponseTemplate::new(200);
+        let (status, body) = self.success_body();
+        let template = ResponseTemplate::new(status);
+        match body {
+            serde_json::Value::String(text) => template.set_body_string(text),
+            json => template.set_body_json(json),
+        }
+    }
+
+    /// The status and body of [`Call::success`]: JSON, or a JSON string for a plain-text body.
+    pub fn success_body(self) -> (u16, serde_json::Value) {
         match self {
-            Self::Version => ok.set_body_string("4.3.11"),
-            Self::Deploy => ok.set_body_json(json!({"deployments": [{
-                "deployment_uuid": DEPLOYMENT, "message": "Application web deployment queued.", "resource_uuid": APP
-            }]})),
-            Self::Deployment => ok.set_body_json(deployment_json("in_progress")),
-            Self::Deployments => ok.set_body_json(json!({"count": 1, "deployments": [deployment_json("finished")]})),
-            Self::Cancel => ok.set_body_json(json!({"message": "Deployment cancelled successfully.", "deployment_uuid": DEPLOYMENT, "status": "cancelled-by-user"})),
-            Self::Application => ok.set_body_json(json!({
-                "uuid": APP, "name": "web", "git_branch": "main", "git_commit_sha": "HEAD",
-                "status": "running:healthy", "settings": {"is_auto_deploy_enabled": false}
-            })),
-            Self::PatchApplication => ok.set_body_json(json!({"uuid": APP})),
-            Self::Start => ok.set_body_json(json!({"message": "Deployment request queued.", "deployment_uuid": DEPLOYMENT})),
-            Self::Restart => ok.set_body_json(json!({"message": "Restart request queued.", "deployment_uuid": DEPLOYMENT})),
-            Self::Stop => ok.set_body_json(json!({"message": "Application stopping request queued."})),
-            Self::Envs => ok.set_body_json(json!([env_json()])),
-            Self::CreateEnv => ResponseTemplate::new(201).set_body_json(json!({"uuid": ENV})),
-            Self::UpdateEnv => ResponseTemplate::new(201).set_body_json(env_json()),
-            Self::BulkEnvs => ResponseTemplate::new(201).set_body_json(json!([env_json()])),
-            Self::DeleteEnv => ok.set_body_json(json!({"message": "Environment variable deleted."})),
+            Self::Version => (200, json!("4.3.11")),
+            Self::Deploy => (
+                200,
+                json!({"deployments": [{
+                    "deployment_uuid": DEPLOYMENT, "message": "Application web deployment queued.", "resource_uuid": APP
+                }]}),
+            ),
+            Self::Deployment => (200, deployment_json("in_progress")),
+            Self::Deployments => (
+                200,
+                json!({"count": 1, "deployments": [deployment_json("finished")]}),
+            ),
+            Self::Cancel => (
+                200,
+                json!({"message": "Deployment cancelled successfully.", "deployment_uuid": DEPLOYMENT, "status": "cancelled-by-user"}),
+            ),
+            Self::Application => (
+                200,
+                json!({
+                    "uuid": APP, "name": "web", "git_branch": "main", "git_commit_sha": "HEAD",
+                    "status": "running:healthy", "settings": {"is_auto_deploy_enabled": false}
+                }),
+            ),
+            Self::PatchApplication => (200, json!({"uuid": APP})),
+            Self::Start => (
+                200,
+                json!({"message": "Deployment request queued.", "deployment_uuid": DEPLOYMENT}),
+            ),
+            Self::Restart => (
+                200,
+                json!({"message": "Restart request queued.", "deployment_uuid": DEPLOYMENT}),
+            ),
+            Self::Stop => (
+                200,
+                json!({"message": "Application stopping request queued."}),
+            ),
+            Self::Envs => (200, json!([env_json()])),
+            Self::CreateEnv => (201, json!({"uuid": ENV})),
+            Self::UpdateEnv => (201, env_json()),
+            Self::BulkEnvs => (201, json!([env_json()])),
+            Self::DeleteEnv => (200, json!({"message": "Environment variable deleted."})),
         }
     }
 

@@ -1,12 +1,15 @@
-//! Every endpoint against wiremock: success, 4xx JSON, 5xx HTML, timeout, unknown status, redirects.
+//! Every endpoint against wiremock: success, 4xx JSON, 5xx HTML, unknown status, redirects; and
+//! timeouts on the paused clock against a scripted server on the test's runtime.
 
 use std::time::Duration;
 
 use coolify_client::{DeploymentStatus, Error, RetryPolicy};
+use tokio::time::Instant;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::calls::{ALL, Call, DEPLOYMENT, TOKEN, assert_no_token, client_with, quick_retries};
+use crate::server::{Reply, ScriptedServer};
 
 async fn server_with(call: Call, response: ResponseTemplate, expected: u64) -> MockServer {
     let server = MockServer::start().await;
@@ -88,37 +91,60 @@ async fn every_endpoint_keeps_the_status_of_an_html_502_and_only_gets_are_retrie
     }
 }
 
-#[tokio::test]
+/// A loopback server on the test's runtime whose only answer is `call`'s success after 5 s of
+/// tokio time: with the paused clock, the client's 200 ms timeout fires without a real wait.
+async fn slow_server(call: Call) -> ScriptedServer {
+    let (status, body) = call.success_body();
+    ScriptedServer::start(vec![
+        Reply::json(status, &body).delayed(Duration::from_secs(5)),
+    ])
+    .await
+}
+
+/// The request lines `server` received, checked to be `call`'s.
+fn requests_of(server: &ScriptedServer, call: Call) -> usize {
+    let requests = server.requests();
+    let expected = format!("{} {}", call.method(), call.path());
+    assert!(
+        requests.iter().all(|line| line.starts_with(&expected)),
+        "{call:?}: {requests:?}"
+    );
+    requests.len()
+}
+
+#[tokio::test(start_paused = true)]
 async fn every_endpoint_times_out_without_a_blind_replay() {
     for call in ALL {
-        let slow = call.success().set_delay(Duration::from_secs(5));
-        let server = server_with(call, slow, 1).await;
+        let server = slow_server(call).await;
         let client = client_with(
             &server.uri(),
             RetryPolicy::none(),
             Duration::from_millis(200),
         );
+        let started = Instant::now();
         let error = call.run(&client).await.expect_err("must time out");
         assert!(
             matches!(error, Error::Timeout { after, .. } if after == Duration::from_millis(200)),
             "{call:?}: {error:?}"
         );
-        server.verify().await;
+        assert_eq!(started.elapsed(), Duration::from_millis(200), "{call:?}");
+        assert_eq!(requests_of(&server, call), 1, "{call:?}");
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn writes_are_not_replayed_after_a_timeout_even_with_retries_enabled() {
     for call in ALL.into_iter().filter(|call| !call.is_idempotent()) {
-        let slow = call.success().set_delay(Duration::from_secs(5));
-        let server = server_with(call, slow, 1).await;
+        let server = slow_server(call).await;
         let client = client_with(&server.uri(), quick_retries(), Duration::from_millis(200));
         let error = call.run(&client).await.expect_err("must time out");
         assert!(
             matches!(error, Error::Timeout { .. }),
             "{call:?}: {error:?}"
         );
-        server.verify().await;
+        // Long after the retry policy's delays, still one request.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(requests_of(&server, call), 1, "{call:?}");
     }
 }
 

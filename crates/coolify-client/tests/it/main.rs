@@ -7,6 +7,7 @@ mod openapi;
 mod pages;
 mod retries;
 mod secrets;
+mod server;
 
 /// What the public signatures name is reachable through this crate alone.
 #[test]

@@ -1,12 +1,17 @@
 //! Retry rules: GETs retry transient failures, a deploy POST is sent exactly once unless 429.
+//!
+//! Waits (timeouts, `Retry-After`) run on tokio's paused clock against a scripted server on the
+//! test's own runtime; wiremock serves the answers whose timing does not matter.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use coolify_client::{Error, ForceRebuild, RetryPolicy};
+use tokio::time::Instant;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::calls::{Call, app, client_with, quick_retries};
+use crate::server::{Reply, ScriptedServer};
 
 fn rate_limited(seconds: u64) -> ResponseTemplate {
     ResponseTemplate::new(429)
@@ -48,42 +53,76 @@ async fn a_get_is_retried_after_a_5xx_then_succeeds() {
     server.verify().await;
 }
 
-#[tokio::test]
-async fn a_get_is_retried_after_a_timeout_then_succeeds() {
-    let server = MockServer::start().await;
-    let slow = Call::Application
-        .success()
-        .set_delay(Duration::from_secs(5));
-    mount_then(&server, Call::Application, slow, 1, 1).await;
-    let client = client_with(&server.uri(), quick_retries(), Duration::from_millis(300));
-    Call::Application.run(&client).await.unwrap();
-    server.verify().await;
+/// A scripted loopback server on the test's runtime: `first` for the first request of
+/// `call`, its success after that.
+async fn scripted(call: Call, first: Reply) -> ScriptedServer {
+    let (status, body) = call.success_body();
+    ScriptedServer::start(vec![first, Reply::json(status, &body)]).await
 }
 
-#[tokio::test]
+fn rate_limited_for(seconds: u64) -> Reply {
+    Reply::json(429, &serde_json::json!({"message": "Too Many Attempts."}))
+        .header("Retry-After", &seconds.to_string())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_get_is_retried_after_a_timeout_then_succeeds() {
+    let (status, body) = Call::Application.success_body();
+    let slow = Reply::json(status, &body).delayed(Duration::from_secs(5));
+    let server = scripted(Call::Application, slow).await;
+    let client = client_with(&server.uri(), quick_retries(), Duration::from_millis(300));
+    let started = Instant::now();
+    Call::Application.run(&client).await.unwrap();
+    // The first request timed out at 300 ms, the retry came 10 to 20 ms later and was answered
+    // at once: the client did not wait for the slow answer.
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(310) && elapsed <= Duration::from_millis(320),
+        "succeeded after {elapsed:?}"
+    );
+    assert_eq!(server.requests().len(), 2, "{:?}", server.requests());
+}
+
+#[tokio::test(start_paused = true)]
 async fn retry_after_is_honoured_on_a_get() {
-    let server = MockServer::start().await;
-    mount_then(&server, Call::Deployments, rate_limited(1), 1, 1).await;
+    let server = scripted(Call::Deployments, rate_limited_for(7)).await;
     let client = client_with(&server.uri(), quick_retries(), Duration::from_secs(10));
     let started = Instant::now();
     Call::Deployments.run(&client).await.unwrap();
+    // Retry-After (7 s) wins over the policy's 10 to 20 ms backoff.
+    let elapsed = started.elapsed();
     assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "retried after {:?}",
-        started.elapsed()
+        elapsed >= Duration::from_secs(7) && elapsed < Duration::from_secs(8),
+        "retried after {elapsed:?}"
     );
-    server.verify().await;
+    let requests = server.requests();
+    let expected = format!("GET {}?", Call::Deployments.path());
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert!(
+        requests.iter().all(|line| line.starts_with(&expected)),
+        "{requests:?}"
+    );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_deploy_post_is_retried_only_after_a_429() {
-    let server = MockServer::start().await;
-    mount_then(&server, Call::Deploy, rate_limited(1), 1, 1).await;
+    let server = scripted(Call::Deploy, rate_limited_for(7)).await;
     let client = client_with(&server.uri(), quick_retries(), Duration::from_secs(10));
     let started = Instant::now();
     Call::Deploy.run(&client).await.unwrap();
-    assert!(started.elapsed() >= Duration::from_secs(1));
-    server.verify().await;
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_secs(7) && elapsed < Duration::from_secs(8),
+        "retried after {elapsed:?}"
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert!(
+        requests
+            .iter()
+            .all(|line| line.starts_with("POST /api/v1/deploy")),
+        "{requests:?}"
+    );
 }
 
 #[tokio::test]

@@ -227,6 +227,79 @@ fn json_of_a_release() {
     assert!(notes.to_json().ends_with("}\n"));
 }
 
+#[test]
+fn serialize_gives_the_document_of_to_json() {
+    let fx = release_repository();
+    let range = read_range(
+        &fx.repo,
+        RangeStart::Ref("v1.0.0"),
+        "v1.1.0",
+        &TagPolicy::default(),
+    )
+    .unwrap();
+    let notes =
+        ReleaseNotes::new(&range).with_repository_url("https://github.com/o/r".parse().unwrap());
+    // Embedded in a larger document, the notes are the versioned document of `to_json`.
+    let embedded = serde_json::json!({ "release": "v1.1.0", "notes": &notes });
+    let document: serde_json::Value = serde_json::from_str(&notes.to_json()).unwrap();
+    assert_eq!(embedded["notes"], document);
+    // Byte for byte, fields in the documented order.
+    let mut pretty = serde_json::to_string_pretty(&notes).unwrap();
+    pretty.push('\n');
+    assert_eq!(pretty, notes.to_json());
+    let keys: Vec<&str> = document
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut documented = [
+        "schema_version",
+        "version",
+        "date",
+        "from",
+        "to",
+        "bump",
+        "compare_url",
+        "commit_count",
+        "sections",
+        "contributors",
+        "omitted",
+    ];
+    // serde_json's map sorts keys unless `preserve_order` is on; compare as sets then check
+    // the order in the text itself.
+    let mut sorted = keys.clone();
+    sorted.sort_unstable();
+    documented.sort_unstable();
+    assert_eq!(sorted, documented);
+    let text = notes.to_json();
+    let positions: Vec<usize> = [
+        "\"schema_version\"",
+        "\"version\"",
+        "\"date\"",
+        "\"from\"",
+        "\"to\"",
+        "\"bump\"",
+        "\"compare_url\"",
+        "\"commit_count\"",
+        "\"sections\"",
+        "\"contributors\"",
+        "\"omitted\"",
+    ]
+    .iter()
+    .map(|key| text.find(key).unwrap())
+    .collect();
+    assert!(positions.is_sorted(), "{positions:?}");
+    assert_eq!(
+        document["compare_url"],
+        "https://github.com/o/r/compare/v1.0.0...v1.1.0"
+    );
+    assert_eq!(
+        serde_json::to_value(&notes.sections()[0].entries()[0]).unwrap(),
+        document["sections"][0]["entries"][0]
+    );
+}
+
 /// Replaces `SHA_<WORD>` placeholders with the short id of the commit whose summary contains
 /// the word (case-insensitive), so that snapshots read well and still pin real ids.
 fn with_shas(fx: &Fixture, expected: &str) -> String {

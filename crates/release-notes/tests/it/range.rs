@@ -127,6 +127,15 @@ fn merges_count_the_merged_work_once() {
     assert_eq!(notes.omitted().len(), 1);
     assert_eq!(notes.omitted()[0].commit(), merge.to_string());
     assert_eq!(notes.omitted()[0].reason(), &OmitReason::Merge);
+    // Moving the range into the notes gives the same notes as copying it.
+    let range = read_range(
+        &fx.repo,
+        RangeStart::PreviousRelease,
+        "main",
+        &TagPolicy::default(),
+    )
+    .unwrap();
+    assert_eq!(ReleaseNotes::from_range(range), notes);
 }
 
 #[test]
@@ -188,6 +197,46 @@ fn from_that_is_not_an_ancestor_names_the_merge_base() {
         "{message}"
     );
     assert!(message.contains(&base.to_string()), "{message}");
+}
+
+#[test]
+fn ancestry_is_decided_by_the_walk_through_merges_and_reversed_ranges() {
+    let mut fx = Fixture::new();
+    let base = fx.commit("main", "chore: base");
+    fx.repo
+        .reference("refs/heads/side", base, true, "branch")
+        .unwrap();
+    let side = fx.commit("side", "feat: side");
+    fx.commit("main", "fix: main");
+    // `from` reached only through the second parent of a merge.
+    fx.merge("main", side, "Merge branch 'side'");
+    fx.commit("main", "docs: after");
+    let range = read_range(
+        &fx.repo,
+        RangeStart::Ref("side"),
+        "main",
+        &TagPolicy::default(),
+    )
+    .unwrap();
+    assert_eq!(range.commits().len(), 3);
+    // A reversed range: `from` is a descendant of `to`, the walk is empty.
+    let error = read_range(
+        &fx.repo,
+        RangeStart::Ref("main"),
+        "side",
+        &TagPolicy::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(error, Error::NotAncestor { .. }), "{error:?}");
+    // The same commit at both ends is an empty range, not an error.
+    let same = read_range(
+        &fx.repo,
+        RangeStart::Ref("side"),
+        &side.to_string(),
+        &TagPolicy::default(),
+    )
+    .unwrap();
+    assert!(same.commits().is_empty());
 }
 
 #[test]

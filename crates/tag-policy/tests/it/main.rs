@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[cfg(feature = "git")]
 mod fixture;
+#[cfg(feature = "git")]
 mod git;
 mod properties;
