@@ -155,14 +155,34 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Variables {
 /// assert_eq!(effective.interval, Some(std::time::Duration::from_secs(2)));
 /// # Ok::<(), toml::de::Error>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// # Header values are never shown
+///
+/// A header value may be a credential under any name (`Authorization`, `Cookie`, `X-Api-Key`,
+/// a team's own `X-Deploy-Secret`), so `Debug` and `Serialize` replace every header value by
+/// `[redacted]` and keep only the names. Serializing is for showing a config, not for writing
+/// one back: a serialized table with headers does not parse into the same table.
+///
+/// ```
+/// use health_probe::ProbeConfig;
+///
+/// let config: ProbeConfig = toml::from_str(r#"headers = { Authorization = "Bearer s3cret" }"#)?;
+/// assert!(!format!("{config:?}").contains("s3cret"));
+/// # Ok::<(), toml::de::Error>(())
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProbeConfig {
     /// HTTP method: `"GET"` (default), `"HEAD"` or `"POST"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<Method>,
     /// Request headers, e.g. `{ Host = "example.com" }`; sent to the probed origin only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `Debug` and `Serialize` show their names only.
+    #[serde(
+        default,
+        serialize_with = "redacted_headers",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub headers: Option<BTreeMap<String, String>>,
     /// Wait before the first attempt (default none).
     #[serde(
@@ -237,6 +257,51 @@ pub struct ProbeConfig {
     /// Redirects followed per attempt (default 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_redirects: Option<u32>,
+}
+
+/// What `Debug` and `Serialize` show instead of a header value.
+const REDACTED: &str = "[redacted]";
+
+/// The header names, each with [`REDACTED`] for its value.
+fn redacted_header_map(headers: &BTreeMap<String, String>) -> BTreeMap<&str, &'static str> {
+    headers
+        .keys()
+        .map(|name| (name.as_str(), REDACTED))
+        .collect()
+}
+
+fn redacted_headers<S: serde::Serializer>(
+    headers: &Option<BTreeMap<String, String>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    headers
+        .as_ref()
+        .map(redacted_header_map)
+        .serialize(serializer)
+}
+
+impl std::fmt::Debug for ProbeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProbeConfig")
+            .field("method", &self.method)
+            .field("headers", &self.headers.as_ref().map(redacted_header_map))
+            .field("initial_delay", &self.initial_delay)
+            .field("interval", &self.interval)
+            .field("jitter", &self.jitter)
+            .field("confirm_interval", &self.confirm_interval)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("deadline", &self.deadline)
+            .field("success_threshold", &self.success_threshold)
+            .field("failure_threshold", &self.failure_threshold)
+            .field("expect_status", &self.expect_status)
+            .field("fatal_status", &self.fatal_status)
+            .field("expect_json", &self.expect_json)
+            .field("expect_json_matches", &self.expect_json_matches)
+            .field("expect_body_contains", &self.expect_body_contains)
+            .field("latency_budget", &self.latency_budget)
+            .field("max_redirects", &self.max_redirects)
+            .finish()
+    }
 }
 
 impl ProbeConfig {
@@ -600,6 +665,69 @@ mod tests {
                 "{text}: {error}"
             );
         }
+    }
+
+    #[test]
+    fn header_values_never_reach_debug_serialize_or_a_log_line() {
+        let config = parse(
+            r#"
+            headers = { Authorization = "Bearer s3cret-token", "X-Team" = "pl4in-value" }
+            interval = "2s"
+            "#,
+        );
+        let secrets = ["s3cret-token", "pl4in-value"];
+        let debug = format!("{config:?}");
+        let pretty = format!("{config:#?}");
+        let json = serde_json::to_string(&config).unwrap();
+        let spec = config.to_spec(url(), &variables()).unwrap();
+        let spec_debug = format!("{spec:?}");
+        let log = logged(|| tracing::warn!(config = ?config, spec = ?spec, "probe settings"));
+        for shown in [&debug, &pretty, &json, &spec_debug, &log] {
+            for secret in secrets {
+                assert!(!shown.contains(secret), "{secret} shown in {shown}");
+            }
+        }
+        // The names stay, so a reader knows which headers are sent.
+        assert!(
+            debug.contains("Authorization") && debug.contains(REDACTED),
+            "{debug}"
+        );
+        assert_eq!(
+            serde_json::to_value(&config).unwrap()["headers"],
+            json!({ "Authorization": REDACTED, "X-Team": REDACTED })
+        );
+        // Redaction is only in what is shown: the probe sends the values.
+        assert_eq!(
+            config.headers.as_ref().unwrap()["Authorization"],
+            "Bearer s3cret-token"
+        );
+    }
+
+    /// What a `tracing` fmt subscriber writes while `emit` runs.
+    fn logged(emit: impl FnOnce()) -> String {
+        use std::sync::{Arc, Mutex};
+
+        #[derive(Clone, Default)]
+        struct Buffer(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, emit);
+        let bytes = buffer.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
     }
 
     #[test]
