@@ -6,7 +6,6 @@
 
 mod action;
 mod adopting;
-mod binary;
 mod config;
 mod coolify;
 mod production;
