@@ -141,6 +141,10 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Variables {
 /// Durations are humantime strings (`"500ms"`, `"2s"`, `"5m"`); unknown keys are an error.
 /// A missing field takes the [`ProbeSpec`] default.
 ///
+/// This struct is the one list of probe settings: [`ProbeSpec`] holds one and reads each
+/// setting with its default, so a new setting is a new field here (the struct is
+/// `#[non_exhaustive]`: build one with [`Default`] or by deserializing, then set fields).
+///
 /// ```
 /// use health_probe::ProbeConfig;
 ///
@@ -172,6 +176,7 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Variables {
 /// ```
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ProbeConfig {
     /// HTTP method: `"GET"` (default), `"HEAD"` or `"POST"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -282,24 +287,44 @@ fn redacted_headers<S: serde::Serializer>(
 
 impl std::fmt::Debug for ProbeConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Destructured, so that a new field cannot be left out of Debug.
+        let Self {
+            method,
+            headers,
+            initial_delay,
+            interval,
+            jitter,
+            confirm_interval,
+            attempt_timeout,
+            deadline,
+            success_threshold,
+            failure_threshold,
+            expect_status,
+            fatal_status,
+            expect_json,
+            expect_json_matches,
+            expect_body_contains,
+            latency_budget,
+            max_redirects,
+        } = self;
         f.debug_struct("ProbeConfig")
-            .field("method", &self.method)
-            .field("headers", &self.headers.as_ref().map(redacted_header_map))
-            .field("initial_delay", &self.initial_delay)
-            .field("interval", &self.interval)
-            .field("jitter", &self.jitter)
-            .field("confirm_interval", &self.confirm_interval)
-            .field("attempt_timeout", &self.attempt_timeout)
-            .field("deadline", &self.deadline)
-            .field("success_threshold", &self.success_threshold)
-            .field("failure_threshold", &self.failure_threshold)
-            .field("expect_status", &self.expect_status)
-            .field("fatal_status", &self.fatal_status)
-            .field("expect_json", &self.expect_json)
-            .field("expect_json_matches", &self.expect_json_matches)
-            .field("expect_body_contains", &self.expect_body_contains)
-            .field("latency_budget", &self.latency_budget)
-            .field("max_redirects", &self.max_redirects)
+            .field("method", method)
+            .field("headers", &headers.as_ref().map(redacted_header_map))
+            .field("initial_delay", initial_delay)
+            .field("interval", interval)
+            .field("jitter", jitter)
+            .field("confirm_interval", confirm_interval)
+            .field("attempt_timeout", attempt_timeout)
+            .field("deadline", deadline)
+            .field("success_threshold", success_threshold)
+            .field("failure_threshold", failure_threshold)
+            .field("expect_status", expect_status)
+            .field("fatal_status", fatal_status)
+            .field("expect_json", expect_json)
+            .field("expect_json_matches", expect_json_matches)
+            .field("expect_body_contains", expect_body_contains)
+            .field("latency_budget", latency_budget)
+            .field("max_redirects", max_redirects)
             .finish()
     }
 }
@@ -347,93 +372,13 @@ impl ProbeConfig {
     /// - [`Error::InvalidHeader`], [`Error::InvalidPointer`], [`Error::UnknownPlaceholder`],
     ///   [`Error::UnclosedPlaceholder`] for the header and assertion tables.
     pub fn to_spec(&self, url: Url, variables: &Variables) -> Result<ProbeSpec, Error> {
-        let mut spec = ProbeSpec::new(url)?;
-        if let Some(method) = self.method {
-            spec = spec.with_method(method);
-        }
+        // The spec keeps this table's settings as they are; only the headers and the
+        // assertion tables are parsed into it.
+        let mut spec = ProbeSpec::new(url)?.with_settings(self.clone());
         for (name, value) in self.headers.iter().flatten() {
             spec = spec.with_header(name, value)?;
         }
-        if let Some(initial_delay) = self.initial_delay {
-            spec = spec.with_initial_delay(initial_delay);
-        }
-        if let Some(interval) = self.interval {
-            positive("interval", interval)?;
-            spec = spec.with_interval(interval);
-        }
-        if let Some(jitter) = self.jitter {
-            if jitter > spec.interval() {
-                return Err(Error::InvalidSetting {
-                    key: "jitter",
-                    value: quoted(jitter),
-                    reason: format!(
-                        "it must not exceed the interval ({})",
-                        quoted(spec.interval())
-                    ),
-                });
-            }
-            spec = spec.with_jitter(jitter);
-        }
-        if let Some(confirm_interval) = self.confirm_interval {
-            positive("confirm_interval", confirm_interval)?;
-            if confirm_interval > spec.interval() {
-                return Err(Error::InvalidSetting {
-                    key: "confirm_interval",
-                    value: quoted(confirm_interval),
-                    reason: format!(
-                        "it must not exceed the interval ({})",
-                        quoted(spec.interval())
-                    ),
-                });
-            }
-            spec = spec.with_confirm_interval(confirm_interval);
-        }
-        if let Some(attempt_timeout) = self.attempt_timeout {
-            positive("attempt_timeout", attempt_timeout)?;
-            spec = spec.with_attempt_timeout(attempt_timeout);
-        }
-        if let Some(deadline) = self.deadline {
-            spec = spec.with_deadline(deadline);
-        }
-        if spec.deadline() <= spec.initial_delay() {
-            return Err(Error::InvalidSetting {
-                key: "deadline",
-                value: quoted(spec.deadline()),
-                reason: format!(
-                    "it must be longer than the initial delay ({})",
-                    quoted(spec.initial_delay())
-                ),
-            });
-        }
-        if let Some(success_threshold) = self.success_threshold {
-            if success_threshold == 0 {
-                return Err(Error::InvalidSetting {
-                    key: "success_threshold",
-                    value: "0".into(),
-                    reason: "at least one pass is needed: use 1 or more".into(),
-                });
-            }
-            spec = spec.with_success_threshold(success_threshold);
-        }
-        if let Some(failure_threshold) = self.failure_threshold {
-            spec = spec.with_failure_threshold(failure_threshold);
-        }
-        if let Some(statuses) = &self.expect_status {
-            if statuses.is_empty() {
-                return Err(Error::InvalidSetting {
-                    key: "expect_status",
-                    value: "[]".into(),
-                    reason: "no answer could ever pass: list at least one status, e.g. [200]"
-                        .into(),
-                });
-            }
-            valid_statuses("expect_status", statuses)?;
-            spec = spec.with_expect_status(statuses.iter().copied());
-        }
-        if let Some(statuses) = &self.fatal_status {
-            valid_statuses("fatal_status", statuses)?;
-            spec = spec.with_fatal_status(statuses.iter().copied());
-        }
+        self.check(&spec)?;
         for (pointer, expected) in self.expect_json.iter().flatten() {
             let expected = variables.expand_value(expected, pointer)?;
             spec = spec.with_assertion(Assertion::json_equals(pointer, expected)?);
@@ -448,10 +393,6 @@ impl ProbeConfig {
         }
         if let Some(budget) = self.latency_budget {
             positive("latency_budget", budget)?;
-            spec = spec.with_latency_budget(budget);
-        }
-        if let Some(max_redirects) = self.max_redirects {
-            spec = spec.with_max_redirects(max_redirects);
         }
         if spec.method() == Method::Head && !spec.assertions().is_empty() {
             return Err(Error::InvalidSetting {
@@ -461,6 +402,73 @@ impl ProbeConfig {
             });
         }
         Ok(spec)
+    }
+
+    /// The checks of the scalar settings, against the values `spec` takes from them.
+    fn check(&self, spec: &ProbeSpec) -> Result<(), Error> {
+        if let Some(interval) = self.interval {
+            positive("interval", interval)?;
+        }
+        if let Some(jitter) = self.jitter
+            && jitter > spec.interval()
+        {
+            return Err(Error::InvalidSetting {
+                key: "jitter",
+                value: quoted(jitter),
+                reason: format!(
+                    "it must not exceed the interval ({})",
+                    quoted(spec.interval())
+                ),
+            });
+        }
+        if let Some(confirm_interval) = self.confirm_interval {
+            positive("confirm_interval", confirm_interval)?;
+            if confirm_interval > spec.interval() {
+                return Err(Error::InvalidSetting {
+                    key: "confirm_interval",
+                    value: quoted(confirm_interval),
+                    reason: format!(
+                        "it must not exceed the interval ({})",
+                        quoted(spec.interval())
+                    ),
+                });
+            }
+        }
+        if let Some(attempt_timeout) = self.attempt_timeout {
+            positive("attempt_timeout", attempt_timeout)?;
+        }
+        if spec.deadline() <= spec.initial_delay() {
+            return Err(Error::InvalidSetting {
+                key: "deadline",
+                value: quoted(spec.deadline()),
+                reason: format!(
+                    "it must be longer than the initial delay ({})",
+                    quoted(spec.initial_delay())
+                ),
+            });
+        }
+        if self.success_threshold == Some(0) {
+            return Err(Error::InvalidSetting {
+                key: "success_threshold",
+                value: "0".into(),
+                reason: "at least one pass is needed: use 1 or more".into(),
+            });
+        }
+        if let Some(statuses) = &self.expect_status {
+            if statuses.is_empty() {
+                return Err(Error::InvalidSetting {
+                    key: "expect_status",
+                    value: "[]".into(),
+                    reason: "no answer could ever pass: list at least one status, e.g. [200]"
+                        .into(),
+                });
+            }
+            valid_statuses("expect_status", statuses)?;
+        }
+        if let Some(statuses) = &self.fatal_status {
+            valid_statuses("fatal_status", statuses)?;
+        }
+        Ok(())
     }
 }
 
@@ -665,6 +673,47 @@ mod tests {
                 "{text}: {error}"
             );
         }
+    }
+
+    #[test]
+    fn the_spec_holds_the_table_as_the_builders_would_set_it() {
+        let config = parse(
+            r#"
+            method = "POST"
+            initial_delay = "1s"
+            interval = "3s"
+            jitter = "100ms"
+            confirm_interval = "500ms"
+            attempt_timeout = "2s"
+            deadline = "1m"
+            success_threshold = 3
+            failure_threshold = 4
+            expect_status = [200, 204]
+            fatal_status = [410]
+            latency_budget = "700ms"
+            max_redirects = 1
+            "#,
+        );
+        let built = ProbeSpec::new(url())
+            .unwrap()
+            .with_method(Method::Post)
+            .with_initial_delay(Duration::from_secs(1))
+            .with_interval(Duration::from_secs(3))
+            .with_jitter(Duration::from_millis(100))
+            .with_confirm_interval(Duration::from_millis(500))
+            .with_attempt_timeout(Duration::from_secs(2))
+            .with_deadline(Duration::from_secs(60))
+            .with_success_threshold(3)
+            .with_failure_threshold(4)
+            .with_expect_status([200, 204])
+            .with_fatal_status([410])
+            .with_latency_budget(Duration::from_millis(700))
+            .with_max_redirects(1);
+        assert_eq!(config.to_spec(url(), &variables()).unwrap(), built);
+        assert_eq!(
+            ProbeConfig::default().to_spec(url(), &variables()).unwrap(),
+            ProbeSpec::new(url()).unwrap()
+        );
     }
 
     #[test]
