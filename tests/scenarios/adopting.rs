@@ -1,10 +1,10 @@
 //! Adopting stagegate in a team's existing repository: `init` against the fake Coolify, the
 //! workflows for the repository's own language, the team's own files left alone, the old
-//! pipeline that still deploys production found, and `docs/ADOPTING.md` run command by command
-//! through the built binary.
+//! pipeline that still deploys production found. The runs through the built binary (`init` in
+//! CI, `docs/ADOPTING.md` command by command) are `stagegate`'s own tests, in
+//! `crates/stagegate/tests/cli/adopting.rs`.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
 use coolify_client::EnvVarInput;
 use coolify_fake::FakeApplication;
@@ -13,44 +13,8 @@ use stagegate::config::Preset;
 use stagegate::init::{InitOptions, InitReport, Overwrite, Questions, Written, init_with};
 use stagegate::prompt::Ask;
 use stagegate::workflows::{FileState, WorkflowsOptions, workflows};
-use stagegate_tests::{
-    Env, PRODUCTION_APP, Run, STAGING_APP, TOKEN, World, stagegate_binary, workspace_root,
-};
-
-/// The team's own pull-request checks, which stagegate must never touch.
-const THEIR_PR_VALIDATION: &str = "name: PR validation\n\non:\n  pull_request:\n    branches: [main]\n\npermissions:\n  contents: read\n\njobs:\n  checks:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1\n        with:\n          persist-credentials: false\n      - run: pipx run uv run pytest\n      - run: pipx run bandit -r src\n      - run: pipx run ruff check\n      - run: pipx run actionlint\n";
-
-/// Their old pipeline: both apps deployed on every push to main.
-const THEIR_CI_CD: &str = "name: CI/CD\n\non:\n  push:\n    branches: [main]\n\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - name: Deploy staging\n        run: curl -fsS \"$COOLIFY_URL/api/v1/deploy?uuid=staging-app\" -H \"Authorization: Bearer $TOKEN\"\n        env:\n          TOKEN: ${{ secrets.COOLIFY_TOKEN }}\n      - name: Deploy production\n        run: curl -fsS \"$COOLIFY_URL/api/v1/deploy?uuid=production-app\" -H \"Authorization: Bearer $TOKEN\"\n        env:\n          TOKEN: ${{ secrets.COOLIFY_TOKEN }}\n";
-
-/// A Python (uv) service with its own PR checks and the old pipeline, committed.
-async fn python_world() -> World {
-    let world = World::adopting().await.unwrap();
-    let repo = &world.repo;
-    repo.commit_file(
-        "pyproject.toml",
-        "[project]\nname = \"api\"\nversion = \"0.1.0\"\ndependencies = [\"fastapi>=0.115\"]\n",
-        "feat: the service",
-    )
-    .unwrap();
-    repo.commit_file("uv.lock", "version = 1\n", "chore: lock")
-        .unwrap();
-    repo.commit_file(
-        ".gitignore",
-        "__pycache__/\n.venv\n",
-        "chore: ignore caches",
-    )
-    .unwrap();
-    repo.commit_file(
-        ".github/workflows/pr-validation.yml",
-        THEIR_PR_VALIDATION,
-        "ci: checks",
-    )
-    .unwrap();
-    repo.commit_file(".github/workflows/ci-cd.yml", THEIR_CI_CD, "ci: deploy")
-        .unwrap();
-    world
-}
+use stagegate_tests::adopting::{THEIR_CI_CD, THEIR_PR_VALIDATION, python_world};
+use stagegate_tests::{Env, PRODUCTION_APP, Run, STAGING_APP, World};
 
 /// A Node (npm) service.
 async fn node_world() -> World {
@@ -109,7 +73,7 @@ impl Ask for Scripted {
 
 #[tokio::test]
 async fn init_finds_both_apps_of_the_repository_and_writes_a_config_that_loads() {
-    let world = python_world().await;
+    let world = python_world().await.unwrap();
     let staging = world.app(Env::Staging);
     world.fake.set_env_var(
         &staging,
@@ -201,7 +165,7 @@ async fn init_finds_both_apps_of_the_repository_and_writes_a_config_that_loads()
 
 #[tokio::test]
 async fn an_unclear_role_asks_on_a_terminal_and_otherwise_names_the_flag() {
-    let world = python_world().await;
+    let world = python_world().await.unwrap();
     world.fake.add_application(
         FakeApplication::new("preview-app")
             .name("api-preview")
@@ -302,7 +266,7 @@ async fn the_flags_take_a_uuid_or_a_unique_name() {
 
 #[tokio::test]
 async fn with_no_app_of_this_repository_init_lists_the_apps_there_are() {
-    let world = python_world().await;
+    let world = python_world().await.unwrap();
     world
         .repo
         .git()
@@ -329,7 +293,7 @@ async fn with_no_app_of_this_repository_init_lists_the_apps_there_are() {
 
 #[tokio::test]
 async fn dry_run_prints_the_file_and_writes_nothing() {
-    let world = python_world().await;
+    let world = python_world().await.unwrap();
     let gitignore = std::fs::read_to_string(world.root().join(".gitignore")).unwrap();
 
     let run = run_init(
@@ -362,7 +326,7 @@ async fn dry_run_prints_the_file_and_writes_nothing() {
 
 #[tokio::test]
 async fn an_existing_config_is_replaced_only_with_force() {
-    let world = python_world().await;
+    let world = python_world().await.unwrap();
     world.write_file("deploy.toml", "# ours\n").unwrap();
 
     let run = run_init(&world, yes(), None).await;
@@ -400,7 +364,7 @@ async fn an_existing_config_is_replaced_only_with_force() {
 #[tokio::test]
 async fn each_preset_gets_its_own_workflows_and_the_teams_files_stay_as_they_are() {
     for preset in Preset::ALL {
-        let world = python_world().await;
+        let world = python_world().await.unwrap();
         run_init(&world, yes(), None).await.value();
         let config_path = world.root().join("deploy.toml");
         let config = std::fs::read_to_string(&config_path)
@@ -489,7 +453,7 @@ async fn each_preset_gets_its_own_workflows_and_the_teams_files_stay_as_they_are
 
 #[tokio::test]
 async fn setup_plans_the_removal_of_the_old_production_deploy() {
-    let world = python_world().await;
+    let world = python_world().await.unwrap();
     run_init(&world, yes(), None).await.value();
 
     let run = world
@@ -518,132 +482,4 @@ async fn setup_plans_the_removal_of_the_old_production_deploy() {
         "{}",
         shown(&run)
     );
-}
-
-/// Run the built binary in the world's repository, as a user at a shell with the two
-/// variables exported.
-async fn stagegate(world: &World, arguments: &[&str]) -> Output {
-    let mut command = Command::new(stagegate_binary().unwrap());
-    command
-        .args(arguments)
-        .current_dir(world.root())
-        .env_clear()
-        .env("COOLIFY_URL", world.fake.base_url())
-        .env("COOLIFY_TOKEN", TOKEN)
-        .env("CI", "true")
-        .stdin(Stdio::null());
-    for name in ["PATH", "HOME", "SYSTEMROOT"] {
-        if let Some(value) = std::env::var_os(name) {
-            command.env(name, value);
-        }
-    }
-    let output = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .unwrap()
-        .unwrap();
-    world.record(&String::from_utf8_lossy(&output.stdout));
-    world.record(&String::from_utf8_lossy(&output.stderr));
-    output
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn in_ci_init_asks_nothing_and_names_the_missing_flag() {
-    let world = python_world().await;
-    world.fake.add_application(
-        FakeApplication::new("preview-app")
-            .name("api-preview")
-            .git_repository("https://github.com/acme/api.git")
-            .environment("API", "staging"),
-    );
-
-    let output = stagegate(&world, &["init"]).await;
-
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let last = stderr.lines().last().unwrap_or_default();
-    assert!(
-        last.contains("error: init: cannot tell which app is staging: pass --staging APP"),
-        "{stderr}"
-    );
-    assert!(!world.root().join("deploy.toml").exists());
-    world.assert_token_never_leaked();
-}
-
-/// The `stagegate ...` lines of the guide's shell blocks, in order.
-fn guide_commands() -> Vec<String> {
-    let guide = std::fs::read_to_string(workspace_root().join("docs/ADOPTING.md")).unwrap();
-    let mut commands = Vec::new();
-    let mut in_shell = false;
-    for line in guide.lines() {
-        if line.starts_with("```") {
-            in_shell = line == "```sh";
-            continue;
-        }
-        if in_shell && line.starts_with("stagegate ") {
-            commands.push(line.to_owned());
-        }
-    }
-    commands
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_adoption_guide_runs_from_nothing_to_a_verified_release() {
-    let world = python_world().await;
-    let commands = guide_commands();
-    assert!(commands.len() >= 10, "{commands:?}");
-
-    let mut ran = Vec::new();
-    for line in &commands {
-        if line.starts_with("stagegate deploy staging") {
-            // "Commit deploy.toml, .gitignore and .github/workflows/, and push to main."
-            world.repo.commit_all("chore: adopt stagegate").unwrap();
-        }
-        let arguments: Vec<&str> = line.split_whitespace().skip(1).collect();
-        let output = stagegate(&world, &arguments).await;
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "`{line}` failed:\n{stdout}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        ran.push((line.clone(), stdout));
-    }
-
-    let printed = |prefix: &str| {
-        ran.iter()
-            .find(|(line, _)| line.starts_with(prefix))
-            .map(|(_, out)| out.clone())
-            .unwrap()
-    };
-    let dry_run = printed("stagegate init --dry-run");
-    assert!(dry_run.contains("(dry run: not written)"), "{dry_run}");
-    assert!(printed("stagegate setup --dry-run").contains("ci-cd.yml, line 16"));
-    assert!(printed("stagegate workflows --dry-run").contains("+name: Staging deploy"));
-    assert!(
-        printed("stagegate status")
-            .contains("warning: .github/workflows/ci-cd.yml, line 16, still deploys production"),
-        "status names the old pipeline"
-    );
-    assert_eq!(
-        std::fs::read_to_string(world.root().join(".github/workflows/pr-validation.yml")).unwrap(),
-        THEIR_PR_VALIDATION
-    );
-    assert!(world.root().join(".stagegate/staging.json").is_file());
-    assert_eq!(
-        world
-            .repo
-            .git()
-            .status_file(Path::new(".stagegate/staging.json"))
-            .unwrap(),
-        git2::Status::IGNORED
-    );
-    let production = world.fake.application(&world.app(Env::Production)).unwrap();
-    assert_eq!(production.is_auto_deploy_enabled(), Some(false));
-    assert_eq!(world.pushed_tags(), ["v0.1.0"]);
-    assert_eq!(
-        production.pinned_commit().map(str::to_owned),
-        Some(world.repo.resolve("v0.1.0").unwrap())
-    );
-    world.assert_token_never_leaked();
 }

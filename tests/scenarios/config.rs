@@ -80,3 +80,52 @@ async fn a_zero_success_threshold_override_is_refused_at_load_time() {
         assert!(message.contains(expected), "{expected:?} in: {message}");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_zero_deploy_timeout_is_refused_before_coolify_is_contacted() {
+    let (world, message, exit) =
+        deploy_staging_with_config(|config| config.replace("timeout = \"2m\"", "timeout = \"0s\""))
+            .await;
+
+    assert_eq!(exit, Exit::BadInput, "{message}");
+    let line = world
+        .config()
+        .lines()
+        .position(|line| line.starts_with("timeout"))
+        .unwrap()
+        + 1;
+    for expected in [&format!("line {line}"), "`deploy.timeout`", "\"0s\""] {
+        assert!(message.contains(expected), "{expected:?} in: {message}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_release_placeholder_in_the_shared_probe_is_refused_before_coolify_is_contacted() {
+    let (_, message, exit) = deploy_staging_with_config(|config| {
+        config.replace(
+            "\"/environment\" = ",
+            "\"/version\" = \"{version}\", \"/environment\" = ",
+        )
+    })
+    .await;
+
+    assert_eq!(exit, Exit::BadInput, "{message}");
+    for expected in [
+        "`probe`",
+        "`{version}`",
+        "a staging deploy has no release tag",
+    ] {
+        assert!(message.contains(expected), "{expected:?} in: {message}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unknown_placeholder_is_refused_before_coolify_is_contacted() {
+    let (_, message, exit) =
+        deploy_staging_with_config(|config| config.replace("\"{commit}\"", "\"{sha}\"")).await;
+
+    assert_eq!(exit, Exit::BadInput, "{message}");
+    for expected in ["`{sha}`", "known placeholders are {commit}"] {
+        assert!(message.contains(expected), "{expected:?} in: {message}");
+    }
+}

@@ -6,9 +6,9 @@
 
 mod action;
 mod adopting;
-mod binary;
 mod config;
 mod coolify;
+mod notes;
 mod production;
 mod release;
 mod rollback;

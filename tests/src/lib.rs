@@ -43,11 +43,10 @@ use stagegate::release::{Level, ReleaseOptions, ReleaseReport};
 use stagegate::rollback::RollbackOptions;
 use stagegate::{Exit, Session};
 
-mod binary;
+pub mod adopting;
 mod health;
 mod repo;
 
-pub use crate::binary::{stagegate_binary, workspace_root};
 pub use crate::health::{HealthMode, HealthServer};
 pub use crate::repo::FixtureRepo;
 
@@ -56,6 +55,15 @@ pub const TOKEN: &str = "1|stagegate-scenario-SECRET-token";
 
 /// The part of [`TOKEN`] searched for in every output (a leak may drop the `1|` prefix).
 pub const TOKEN_NEEDLE: &str = "stagegate-scenario-SECRET-token";
+
+/// The workspace root: the parent of this package.
+pub fn workspace_root() -> std::path::PathBuf {
+    let package = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    package.parent().map_or_else(
+        || std::path::PathBuf::from(".."),
+        std::path::Path::to_path_buf,
+    )
+}
 
 /// The staging app's uuid in the fake.
 pub const STAGING_APP: &str = "staging-app";

@@ -141,6 +141,10 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Variables {
 /// Durations are humantime strings (`"500ms"`, `"2s"`, `"5m"`); unknown keys are an error.
 /// A missing field takes the [`ProbeSpec`] default.
 ///
+/// This struct is the one list of probe settings: [`ProbeSpec`] holds one and reads each
+/// setting with its default, so a new setting is a new field here (the struct is
+/// `#[non_exhaustive]`: build one with [`Default`] or by deserializing, then set fields).
+///
 /// ```
 /// use health_probe::ProbeConfig;
 ///
@@ -155,14 +159,35 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Variables {
 /// assert_eq!(effective.interval, Some(std::time::Duration::from_secs(2)));
 /// # Ok::<(), toml::de::Error>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// # Header values are never shown
+///
+/// A header value may be a credential under any name (`Authorization`, `Cookie`, `X-Api-Key`,
+/// a team's own `X-Deploy-Secret`), so `Debug` and `Serialize` replace every header value by
+/// `[redacted]` and keep only the names. Serializing is for showing a config, not for writing
+/// one back: a serialized table with headers does not parse into the same table.
+///
+/// ```
+/// use health_probe::ProbeConfig;
+///
+/// let config: ProbeConfig = toml::from_str(r#"headers = { Authorization = "Bearer s3cret" }"#)?;
+/// assert!(!format!("{config:?}").contains("s3cret"));
+/// # Ok::<(), toml::de::Error>(())
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ProbeConfig {
     /// HTTP method: `"GET"` (default), `"HEAD"` or `"POST"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<Method>,
     /// Request headers, e.g. `{ Host = "example.com" }`; sent to the probed origin only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `Debug` and `Serialize` show their names only.
+    #[serde(
+        default,
+        serialize_with = "redacted_headers",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub headers: Option<BTreeMap<String, String>>,
     /// Wait before the first attempt (default none).
     #[serde(
@@ -239,6 +264,71 @@ pub struct ProbeConfig {
     pub max_redirects: Option<u32>,
 }
 
+/// What `Debug` and `Serialize` show instead of a header value.
+const REDACTED: &str = "[redacted]";
+
+/// The header names, each with [`REDACTED`] for its value.
+fn redacted_header_map(headers: &BTreeMap<String, String>) -> BTreeMap<&str, &'static str> {
+    headers
+        .keys()
+        .map(|name| (name.as_str(), REDACTED))
+        .collect()
+}
+
+fn redacted_headers<S: serde::Serializer>(
+    headers: &Option<BTreeMap<String, String>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    headers
+        .as_ref()
+        .map(redacted_header_map)
+        .serialize(serializer)
+}
+
+impl std::fmt::Debug for ProbeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Destructured, so that a new field cannot be left out of Debug.
+        let Self {
+            method,
+            headers,
+            initial_delay,
+            interval,
+            jitter,
+            confirm_interval,
+            attempt_timeout,
+            deadline,
+            success_threshold,
+            failure_threshold,
+            expect_status,
+            fatal_status,
+            expect_json,
+            expect_json_matches,
+            expect_body_contains,
+            latency_budget,
+            max_redirects,
+        } = self;
+        f.debug_struct("ProbeConfig")
+            .field("method", method)
+            .field("headers", &headers.as_ref().map(redacted_header_map))
+            .field("initial_delay", initial_delay)
+            .field("interval", interval)
+            .field("jitter", jitter)
+            .field("confirm_interval", confirm_interval)
+            .field("attempt_timeout", attempt_timeout)
+            .field("deadline", deadline)
+            .field("success_threshold", success_threshold)
+            .field("failure_threshold", failure_threshold)
+            .field("expect_status", expect_status)
+            .field("fatal_status", fatal_status)
+            .field("expect_json", expect_json)
+            .field("expect_json_matches", expect_json_matches)
+            .field("expect_body_contains", expect_body_contains)
+            .field("latency_budget", latency_budget)
+            .field("max_redirects", max_redirects)
+            .finish()
+    }
+}
+
 impl ProbeConfig {
     /// This table with every field that `overrides` sets replaced by the override.
     ///
@@ -282,93 +372,13 @@ impl ProbeConfig {
     /// - [`Error::InvalidHeader`], [`Error::InvalidPointer`], [`Error::UnknownPlaceholder`],
     ///   [`Error::UnclosedPlaceholder`] for the header and assertion tables.
     pub fn to_spec(&self, url: Url, variables: &Variables) -> Result<ProbeSpec, Error> {
-        let mut spec = ProbeSpec::new(url)?;
-        if let Some(method) = self.method {
-            spec = spec.with_method(method);
-        }
+        // The spec keeps this table's settings as they are; only the headers and the
+        // assertion tables are parsed into it.
+        let mut spec = ProbeSpec::new(url)?.with_settings(self.clone());
         for (name, value) in self.headers.iter().flatten() {
             spec = spec.with_header(name, value)?;
         }
-        if let Some(initial_delay) = self.initial_delay {
-            spec = spec.with_initial_delay(initial_delay);
-        }
-        if let Some(interval) = self.interval {
-            positive("interval", interval)?;
-            spec = spec.with_interval(interval);
-        }
-        if let Some(jitter) = self.jitter {
-            if jitter > spec.interval() {
-                return Err(Error::InvalidSetting {
-                    key: "jitter",
-                    value: quoted(jitter),
-                    reason: format!(
-                        "it must not exceed the interval ({})",
-                        quoted(spec.interval())
-                    ),
-                });
-            }
-            spec = spec.with_jitter(jitter);
-        }
-        if let Some(confirm_interval) = self.confirm_interval {
-            positive("confirm_interval", confirm_interval)?;
-            if confirm_interval > spec.interval() {
-                return Err(Error::InvalidSetting {
-                    key: "confirm_interval",
-                    value: quoted(confirm_interval),
-                    reason: format!(
-                        "it must not exceed the interval ({})",
-                        quoted(spec.interval())
-                    ),
-                });
-            }
-            spec = spec.with_confirm_interval(confirm_interval);
-        }
-        if let Some(attempt_timeout) = self.attempt_timeout {
-            positive("attempt_timeout", attempt_timeout)?;
-            spec = spec.with_attempt_timeout(attempt_timeout);
-        }
-        if let Some(deadline) = self.deadline {
-            spec = spec.with_deadline(deadline);
-        }
-        if spec.deadline() <= spec.initial_delay() {
-            return Err(Error::InvalidSetting {
-                key: "deadline",
-                value: quoted(spec.deadline()),
-                reason: format!(
-                    "it must be longer than the initial delay ({})",
-                    quoted(spec.initial_delay())
-                ),
-            });
-        }
-        if let Some(success_threshold) = self.success_threshold {
-            if success_threshold == 0 {
-                return Err(Error::InvalidSetting {
-                    key: "success_threshold",
-                    value: "0".into(),
-                    reason: "at least one pass is needed: use 1 or more".into(),
-                });
-            }
-            spec = spec.with_success_threshold(success_threshold);
-        }
-        if let Some(failure_threshold) = self.failure_threshold {
-            spec = spec.with_failure_threshold(failure_threshold);
-        }
-        if let Some(statuses) = &self.expect_status {
-            if statuses.is_empty() {
-                return Err(Error::InvalidSetting {
-                    key: "expect_status",
-                    value: "[]".into(),
-                    reason: "no answer could ever pass: list at least one status, e.g. [200]"
-                        .into(),
-                });
-            }
-            valid_statuses("expect_status", statuses)?;
-            spec = spec.with_expect_status(statuses.iter().copied());
-        }
-        if let Some(statuses) = &self.fatal_status {
-            valid_statuses("fatal_status", statuses)?;
-            spec = spec.with_fatal_status(statuses.iter().copied());
-        }
+        self.check(&spec)?;
         for (pointer, expected) in self.expect_json.iter().flatten() {
             let expected = variables.expand_value(expected, pointer)?;
             spec = spec.with_assertion(Assertion::json_equals(pointer, expected)?);
@@ -383,10 +393,6 @@ impl ProbeConfig {
         }
         if let Some(budget) = self.latency_budget {
             positive("latency_budget", budget)?;
-            spec = spec.with_latency_budget(budget);
-        }
-        if let Some(max_redirects) = self.max_redirects {
-            spec = spec.with_max_redirects(max_redirects);
         }
         if spec.method() == Method::Head && !spec.assertions().is_empty() {
             return Err(Error::InvalidSetting {
@@ -396,6 +402,73 @@ impl ProbeConfig {
             });
         }
         Ok(spec)
+    }
+
+    /// The checks of the scalar settings, against the values `spec` takes from them.
+    fn check(&self, spec: &ProbeSpec) -> Result<(), Error> {
+        if let Some(interval) = self.interval {
+            positive("interval", interval)?;
+        }
+        if let Some(jitter) = self.jitter
+            && jitter > spec.interval()
+        {
+            return Err(Error::InvalidSetting {
+                key: "jitter",
+                value: quoted(jitter),
+                reason: format!(
+                    "it must not exceed the interval ({})",
+                    quoted(spec.interval())
+                ),
+            });
+        }
+        if let Some(confirm_interval) = self.confirm_interval {
+            positive("confirm_interval", confirm_interval)?;
+            if confirm_interval > spec.interval() {
+                return Err(Error::InvalidSetting {
+                    key: "confirm_interval",
+                    value: quoted(confirm_interval),
+                    reason: format!(
+                        "it must not exceed the interval ({})",
+                        quoted(spec.interval())
+                    ),
+                });
+            }
+        }
+        if let Some(attempt_timeout) = self.attempt_timeout {
+            positive("attempt_timeout", attempt_timeout)?;
+        }
+        if spec.deadline() <= spec.initial_delay() {
+            return Err(Error::InvalidSetting {
+                key: "deadline",
+                value: quoted(spec.deadline()),
+                reason: format!(
+                    "it must be longer than the initial delay ({})",
+                    quoted(spec.initial_delay())
+                ),
+            });
+        }
+        if self.success_threshold == Some(0) {
+            return Err(Error::InvalidSetting {
+                key: "success_threshold",
+                value: "0".into(),
+                reason: "at least one pass is needed: use 1 or more".into(),
+            });
+        }
+        if let Some(statuses) = &self.expect_status {
+            if statuses.is_empty() {
+                return Err(Error::InvalidSetting {
+                    key: "expect_status",
+                    value: "[]".into(),
+                    reason: "no answer could ever pass: list at least one status, e.g. [200]"
+                        .into(),
+                });
+            }
+            valid_statuses("expect_status", statuses)?;
+        }
+        if let Some(statuses) = &self.fatal_status {
+            valid_statuses("fatal_status", statuses)?;
+        }
+        Ok(())
     }
 }
 
@@ -600,6 +673,110 @@ mod tests {
                 "{text}: {error}"
             );
         }
+    }
+
+    #[test]
+    fn the_spec_holds_the_table_as_the_builders_would_set_it() {
+        let config = parse(
+            r#"
+            method = "POST"
+            initial_delay = "1s"
+            interval = "3s"
+            jitter = "100ms"
+            confirm_interval = "500ms"
+            attempt_timeout = "2s"
+            deadline = "1m"
+            success_threshold = 3
+            failure_threshold = 4
+            expect_status = [200, 204]
+            fatal_status = [410]
+            latency_budget = "700ms"
+            max_redirects = 1
+            "#,
+        );
+        let built = ProbeSpec::new(url())
+            .unwrap()
+            .with_method(Method::Post)
+            .with_initial_delay(Duration::from_secs(1))
+            .with_interval(Duration::from_secs(3))
+            .with_jitter(Duration::from_millis(100))
+            .with_confirm_interval(Duration::from_millis(500))
+            .with_attempt_timeout(Duration::from_secs(2))
+            .with_deadline(Duration::from_secs(60))
+            .with_success_threshold(3)
+            .with_failure_threshold(4)
+            .with_expect_status([200, 204])
+            .with_fatal_status([410])
+            .with_latency_budget(Duration::from_millis(700))
+            .with_max_redirects(1);
+        assert_eq!(config.to_spec(url(), &variables()).unwrap(), built);
+        assert_eq!(
+            ProbeConfig::default().to_spec(url(), &variables()).unwrap(),
+            ProbeSpec::new(url()).unwrap()
+        );
+    }
+
+    #[test]
+    fn header_values_never_reach_debug_serialize_or_a_log_line() {
+        let config = parse(
+            r#"
+            headers = { Authorization = "Bearer s3cret-token", "X-Team" = "pl4in-value" }
+            interval = "2s"
+            "#,
+        );
+        let secrets = ["s3cret-token", "pl4in-value"];
+        let debug = format!("{config:?}");
+        let pretty = format!("{config:#?}");
+        let json = serde_json::to_string(&config).unwrap();
+        let spec = config.to_spec(url(), &variables()).unwrap();
+        let spec_debug = format!("{spec:?}");
+        let log = logged(|| tracing::warn!(config = ?config, spec = ?spec, "probe settings"));
+        for shown in [&debug, &pretty, &json, &spec_debug, &log] {
+            for secret in secrets {
+                assert!(!shown.contains(secret), "{secret} shown in {shown}");
+            }
+        }
+        // The names stay, so a reader knows which headers are sent.
+        assert!(
+            debug.contains("Authorization") && debug.contains(REDACTED),
+            "{debug}"
+        );
+        assert_eq!(
+            serde_json::to_value(&config).unwrap()["headers"],
+            json!({ "Authorization": REDACTED, "X-Team": REDACTED })
+        );
+        // Redaction is only in what is shown: the probe sends the values.
+        assert_eq!(
+            config.headers.as_ref().unwrap()["Authorization"],
+            "Bearer s3cret-token"
+        );
+    }
+
+    /// What a `tracing` fmt subscriber writes while `emit` runs.
+    fn logged(emit: impl FnOnce()) -> String {
+        use std::sync::{Arc, Mutex};
+
+        #[derive(Clone, Default)]
+        struct Buffer(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, emit);
+        let bytes = buffer.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
     }
 
     #[test]

@@ -65,8 +65,8 @@ pub use outcome::{Attempt, Failure, Outcome, Stop, Verdict};
 pub use prober::{BODY_EXCERPT_BYTES, MAX_ATTEMPTS_KEPT, Prober, ProberBuilder};
 pub use progress::{ProgressEvent, WaitCause};
 pub use spec::{
-    DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE, DEFAULT_FATAL_STATUS, DEFAULT_INTERVAL,
-    DEFAULT_SUCCESS_THRESHOLD, Method, ProbeSpec,
+    DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE, DEFAULT_EXPECT_STATUS, DEFAULT_FATAL_STATUS,
+    DEFAULT_INTERVAL, DEFAULT_SUCCESS_THRESHOLD, Method, ProbeSpec,
 };
 
 mod assertion;

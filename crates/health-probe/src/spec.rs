@@ -6,7 +6,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::{Assertion, Error};
+use crate::{Assertion, Error, ProbeConfig};
 
 /// Default pause between the starts of two attempts.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(2);
@@ -19,6 +19,8 @@ pub const DEFAULT_SUCCESS_THRESHOLD: u32 = 2;
 /// Default statuses that end the probe at once: the URL, path or credentials are wrong, and
 /// waiting will not fix them.
 pub const DEFAULT_FATAL_STATUS: [u16; 3] = [401, 403, 404];
+/// Default statuses that count as an answer.
+pub const DEFAULT_EXPECT_STATUS: [u16; 1] = [200];
 
 /// The HTTP method of a probe.
 #[derive(
@@ -93,24 +95,19 @@ impl FromStr for Method {
 /// | redirects | not followed |
 ///
 /// Header values are marked sensitive: `Debug` never shows them.
+///
+/// The settings are one [`ProbeConfig`](crate::ProbeConfig), the type `deploy.toml`'s `[probe]`
+/// table deserializes into: a setting is added to that struct once, and the spec reads it with
+/// its default here. Only what needs parsing lives beside it: the headers, ready to send, and
+/// the assertions, with placeholders expanded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeSpec {
     url: Url,
-    method: Method,
+    /// Every scalar setting; its `headers` and assertion tables are always `None` (they live in
+    /// `headers` and `assertions`).
+    settings: ProbeConfig,
     headers: HeaderMap,
-    initial_delay: Duration,
-    interval: Duration,
-    jitter: Option<Duration>,
-    confirm_interval: Option<Duration>,
-    attempt_timeout: Duration,
-    deadline: Duration,
-    success_threshold: u32,
-    failure_threshold: u32,
-    expect_status: Vec<u16>,
-    fatal_status: Vec<u16>,
     assertions: Vec<Assertion>,
-    latency_budget: Option<Duration>,
-    max_redirects: u32,
 }
 
 impl ProbeSpec {
@@ -134,28 +131,27 @@ impl ProbeSpec {
         }
         Ok(Self {
             url,
-            method: Method::Get,
+            settings: ProbeConfig::default(),
             headers: HeaderMap::new(),
-            initial_delay: Duration::ZERO,
-            interval: DEFAULT_INTERVAL,
-            jitter: None,
-            confirm_interval: None,
-            attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
-            deadline: DEFAULT_DEADLINE,
-            success_threshold: DEFAULT_SUCCESS_THRESHOLD,
-            failure_threshold: 0,
-            expect_status: vec![200],
-            fatal_status: DEFAULT_FATAL_STATUS.to_vec(),
             assertions: Vec::new(),
-            latency_budget: None,
-            max_redirects: 0,
         })
+    }
+
+    /// This spec with the scalar settings of `settings` (its headers and assertion tables are
+    /// dropped: [`ProbeConfig::to_spec`](crate::ProbeConfig::to_spec) parses those).
+    pub(crate) fn with_settings(mut self, mut settings: ProbeConfig) -> Self {
+        settings.headers = None;
+        settings.expect_json = None;
+        settings.expect_json_matches = None;
+        settings.expect_body_contains = None;
+        self.settings = settings;
+        self
     }
 
     /// Sets the HTTP method.
     #[must_use]
     pub fn with_method(mut self, method: Method) -> Self {
-        self.method = method;
+        self.settings.method = Some(method);
         self
     }
 
@@ -185,14 +181,14 @@ impl ProbeSpec {
     /// Waits this long before the first attempt (a container's start period).
     #[must_use]
     pub fn with_initial_delay(mut self, initial_delay: Duration) -> Self {
-        self.initial_delay = initial_delay;
+        self.settings.initial_delay = Some(initial_delay);
         self
     }
 
     /// Sets the time between the starts of two attempts.
     #[must_use]
     pub fn with_interval(mut self, interval: Duration) -> Self {
-        self.interval = interval;
+        self.settings.interval = Some(interval);
         self
     }
 
@@ -201,7 +197,7 @@ impl ProbeSpec {
     /// of the interval.
     #[must_use]
     pub fn with_jitter(mut self, jitter: Duration) -> Self {
-        self.jitter = Some(jitter);
+        self.settings.jitter = Some(jitter);
         self
     }
 
@@ -212,42 +208,42 @@ impl ProbeSpec {
     /// polling a still-old endpoint more often. Capped at the interval; no jitter applies.
     #[must_use]
     pub fn with_confirm_interval(mut self, confirm_interval: Duration) -> Self {
-        self.confirm_interval = Some(confirm_interval);
+        self.settings.confirm_interval = Some(confirm_interval);
         self
     }
 
     /// Sets how long one attempt may take, from connecting to the end of the body.
     #[must_use]
     pub fn with_attempt_timeout(mut self, attempt_timeout: Duration) -> Self {
-        self.attempt_timeout = attempt_timeout;
+        self.settings.attempt_timeout = Some(attempt_timeout);
         self
     }
 
     /// Sets how long the whole probe may take; the deadline also cuts the attempt in flight.
     #[must_use]
     pub fn with_deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = deadline;
+        self.settings.deadline = Some(deadline);
         self
     }
 
     /// Sets how many consecutive passes make the target healthy (0 is read as 1).
     #[must_use]
     pub fn with_success_threshold(mut self, success_threshold: u32) -> Self {
-        self.success_threshold = success_threshold.max(1);
+        self.settings.success_threshold = Some(success_threshold.max(1));
         self
     }
 
     /// Sets how many consecutive failures end the probe early; 0 waits until the deadline.
     #[must_use]
     pub fn with_failure_threshold(mut self, failure_threshold: u32) -> Self {
-        self.failure_threshold = failure_threshold;
+        self.settings.failure_threshold = Some(failure_threshold);
         self
     }
 
     /// Sets the statuses that count as an answer (default `[200]`).
     #[must_use]
     pub fn with_expect_status(mut self, statuses: impl IntoIterator<Item = u16>) -> Self {
-        self.expect_status = statuses.into_iter().collect();
+        self.settings.expect_status = Some(statuses.into_iter().collect());
         self
     }
 
@@ -255,7 +251,7 @@ impl ProbeSpec {
     /// status is never fatal.
     #[must_use]
     pub fn with_fatal_status(mut self, statuses: impl IntoIterator<Item = u16>) -> Self {
-        self.fatal_status = statuses.into_iter().collect();
+        self.settings.fatal_status = Some(statuses.into_iter().collect());
         self
     }
 
@@ -269,7 +265,7 @@ impl ProbeSpec {
     /// An attempt slower than this does not pass, even if every other check holds.
     #[must_use]
     pub fn with_latency_budget(mut self, budget: Duration) -> Self {
-        self.latency_budget = Some(budget);
+        self.settings.latency_budget = Some(budget);
         self
     }
 
@@ -277,7 +273,7 @@ impl ProbeSpec {
     /// status). Headers set on the spec are dropped as soon as a redirect leaves the origin.
     #[must_use]
     pub fn with_max_redirects(mut self, max_redirects: u32) -> Self {
-        self.max_redirects = max_redirects;
+        self.settings.max_redirects = Some(max_redirects);
         self
     }
 
@@ -288,7 +284,7 @@ impl ProbeSpec {
 
     /// The HTTP method.
     pub fn method(&self) -> Method {
-        self.method
+        self.settings.method.unwrap_or_default()
     }
 
     /// The headers (values are marked sensitive).
@@ -303,59 +299,73 @@ impl ProbeSpec {
 
     /// The wait before the first attempt.
     pub fn initial_delay(&self) -> Duration {
-        self.initial_delay
+        self.settings.initial_delay.unwrap_or(Duration::ZERO)
     }
 
     /// The time between the starts of two attempts.
     pub fn interval(&self) -> Duration {
-        self.interval
+        self.settings.interval.unwrap_or(DEFAULT_INTERVAL)
     }
 
     /// The time from a passing attempt to the next while confirming.
     pub fn confirm_interval(&self) -> Duration {
-        self.confirm_interval
-            .unwrap_or(self.interval)
-            .min(self.interval)
+        let interval = self.interval();
+        self.settings
+            .confirm_interval
+            .unwrap_or(interval)
+            .min(interval)
     }
 
     /// The largest random shortening of a wait.
     pub fn jitter(&self) -> Duration {
-        self.jitter.unwrap_or(self.interval / 10).min(self.interval)
+        let interval = self.interval();
+        self.settings.jitter.unwrap_or(interval / 10).min(interval)
     }
 
     /// The time one attempt may take.
     pub fn attempt_timeout(&self) -> Duration {
-        self.attempt_timeout
+        self.settings
+            .attempt_timeout
+            .unwrap_or(DEFAULT_ATTEMPT_TIMEOUT)
     }
 
     /// The time the whole probe may take.
     pub fn deadline(&self) -> Duration {
-        self.deadline
+        self.settings.deadline.unwrap_or(DEFAULT_DEADLINE)
     }
 
     /// Consecutive passes needed.
     pub fn success_threshold(&self) -> u32 {
-        self.success_threshold
+        self.settings
+            .success_threshold
+            .unwrap_or(DEFAULT_SUCCESS_THRESHOLD)
+            .max(1)
     }
 
     /// Consecutive failures that end the probe (0: none).
     pub fn failure_threshold(&self) -> u32 {
-        self.failure_threshold
+        self.settings.failure_threshold.unwrap_or(0)
     }
 
     /// Accepted statuses.
     pub fn expect_status(&self) -> &[u16] {
-        &self.expect_status
+        self.settings
+            .expect_status
+            .as_deref()
+            .unwrap_or(&DEFAULT_EXPECT_STATUS)
     }
 
     /// Whether `status` ends the probe at once.
     pub fn is_fatal(&self, status: u16) -> bool {
-        self.fatal_status.contains(&status) && !self.expect_status.contains(&status)
+        self.fatal_status().contains(&status) && !self.expect_status().contains(&status)
     }
 
     /// Fatal statuses.
     pub fn fatal_status(&self) -> &[u16] {
-        &self.fatal_status
+        self.settings
+            .fatal_status
+            .as_deref()
+            .unwrap_or(&DEFAULT_FATAL_STATUS)
     }
 
     /// Body assertions.
@@ -365,12 +375,12 @@ impl ProbeSpec {
 
     /// The latency budget, if any.
     pub fn latency_budget(&self) -> Option<Duration> {
-        self.latency_budget
+        self.settings.latency_budget
     }
 
     /// The number of redirects followed per attempt.
     pub fn max_redirects(&self) -> u32 {
-        self.max_redirects
+        self.settings.max_redirects.unwrap_or(0)
     }
 }
 

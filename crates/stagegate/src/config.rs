@@ -352,14 +352,11 @@ impl Config {
                 )]));
             }
             // Every probe setting is checked now, not after the first Coolify reads.
-            let table = if section_has_probe {
-                format!("environments.{name}.probe")
-            } else {
-                "probe".to_owned()
-            };
-            probe
-                .to_spec(section.health_url.clone(), &placeholder_examples(name))
-                .map_err(|error| invalid(&table, format!("{error}")))?;
+            if let Err(error) =
+                probe.to_spec(section.health_url.clone(), &placeholder_examples(name))
+            {
+                return Err(probe_error(text, path, name, section_has_probe, &error).into());
+            }
             let branch = section.branch.unwrap_or_else(|| "main".to_owned());
             if branch.is_empty()
                 || branch == "HEAD"
@@ -410,15 +407,28 @@ impl Config {
             .into());
         }
 
+        let timeout = match deploy.timeout {
+            Some(timeout) if timeout.get_ref().0.is_zero() => {
+                let line = text[..timeout.span().start.min(text.len())]
+                    .matches('\n')
+                    .count()
+                    + 1;
+                return Err(BadInput(format!(
+                    "{}, line {line}: `deploy.timeout`: \"0s\" would give up on every deployment at once; write a positive duration, e.g. \"20m\"",
+                    path.display()
+                ))
+                .into());
+            }
+            Some(timeout) => timeout.into_inner().0,
+            None => Duration::from_secs(20 * 60),
+        };
+
         Ok(Self {
             path: path.to_path_buf(),
             coolify: CoolifyConfig { url, token_env },
             tags: raw.tags,
             deploy: DeployConfig {
-                timeout: deploy
-                    .timeout
-                    .map(|d| d.0)
-                    .unwrap_or(Duration::from_secs(20 * 60)),
+                timeout,
                 staging_gate: if deploy.staging_gate.unwrap_or(true) {
                     StagingGate::Required
                 } else {
@@ -464,15 +474,112 @@ impl Config {
     }
 }
 
-/// Values for every placeholder of `expect_json`, to check a probe table at load time.
+/// Values for every placeholder an environment's probe can expand, to check its table at load
+/// time: a staging deploy has no release tag, so `{tag}` and `{version}` exist for production
+/// only (as `pipeline::variables` fills them).
 fn placeholder_examples(environment: EnvironmentName) -> health_probe::Variables {
     let commit = "0".repeat(40);
-    health_probe::Variables::new()
+    let variables = health_probe::Variables::new()
         .with("commit", &commit)
         .with("short_commit", &commit[..7])
-        .with("environment", environment.as_str())
-        .with("tag", "v0.0.0")
-        .with("version", "0.0.0")
+        .with("environment", environment.as_str());
+    match environment {
+        EnvironmentName::Staging => variables,
+        EnvironmentName::Production => variables.with("tag", "v0.0.0").with("version", "0.0.0"),
+    }
+}
+
+/// A probe table that `health-probe` refused: the table (and the line) that sets the value,
+/// and, for a release placeholder in staging's probe, where it can go instead.
+fn probe_error(
+    text: &str,
+    path: &Path,
+    environment: EnvironmentName,
+    section_has_probe: bool,
+    error: &health_probe::Error,
+) -> BadInput {
+    use health_probe::Error;
+    let needle = match error {
+        Error::InvalidSetting { key, .. } => Some((*key).to_owned()),
+        Error::InvalidHeader { name, .. } => Some(name.clone()),
+        Error::InvalidPointer { pointer }
+        | Error::UnknownPlaceholder { pointer, .. }
+        | Error::UnclosedPlaceholder { pointer, .. } => Some(pointer.clone()),
+        _ => None,
+    };
+    let own_table = format!("environments.{environment}.probe");
+    let own = section_has_probe
+        .then(|| line_in_table(text, &own_table, needle.as_deref()))
+        .flatten();
+    let shared = line_in_table(text, "probe", needle.as_deref());
+    // The environment's table wins when it sets the value; otherwise it came from `[probe]`.
+    let (table, line) = match (own, shared) {
+        (Some((_, Some(line))), _) => (own_table.as_str(), Some(line)),
+        (_, Some((_, Some(line)))) => ("probe", Some(line)),
+        (Some((line, None)), _) => (own_table.as_str(), Some(line)),
+        (None, Some((line, None))) if !section_has_probe => ("probe", Some(line)),
+        _ if section_has_probe => (own_table.as_str(), None),
+        _ => ("probe", None),
+    };
+    let mut message = error.to_string();
+    if let Error::UnknownPlaceholder { name, .. } = error
+        && environment == EnvironmentName::Staging
+        && matches!(name.as_str(), "tag" | "version")
+    {
+        message.push_str(&format!(
+            "; a staging deploy has no release tag, so `{{{name}}}` is known in production only: move the check to [environments.production.probe]"
+        ));
+        if table == "probe" {
+            message.push_str(" (the shared [probe] table applies to staging too)");
+        }
+    }
+    let location = match line {
+        Some(line) => format!("{}, line {line}", path.display()),
+        None => path.display().to_string(),
+    };
+    BadInput(format!("{location}: `{table}`: {message}"))
+}
+
+/// The line of the TOML table `table` (a `[table]` header, or a `key = { ... }` inline table
+/// in the parent table) and the line in it that holds `needle`, if any; `None` when the text
+/// has no such table.
+fn line_in_table(text: &str, table: &str, needle: Option<&str>) -> Option<(usize, Option<usize>)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let is_header = |line: &str, name: &str| {
+        line.trim()
+            .strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'))
+            .is_some_and(|header| header.trim() == name)
+    };
+    let table_end = |start: usize| {
+        lines[start + 1..]
+            .iter()
+            .position(|line| line.trim_start().starts_with('['))
+            .map_or(lines.len(), |offset| start + 1 + offset)
+    };
+    let (start, end) = if let Some(start) = lines.iter().position(|line| is_header(line, table)) {
+        (start, table_end(start))
+    } else {
+        // `probe = { ... }` inside `[environments.NAME]`.
+        let (parent, key) = table.rsplit_once('.')?;
+        let parent_start = lines.iter().position(|line| is_header(line, parent))?;
+        let offset = lines[parent_start + 1..table_end(parent_start)]
+            .iter()
+            .position(|line| {
+                line.trim_start()
+                    .strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            })?;
+        let start = parent_start + 1 + offset;
+        (start, start + 1)
+    };
+    let within = needle.and_then(|needle| {
+        lines[start..end]
+            .iter()
+            .position(|line| line.contains(needle))
+            .map(|offset| start + offset + 1)
+    });
+    Some((start + 1, within))
 }
 
 /// A TOML error with its line, the dotted key it concerns, and what to write instead.
@@ -664,7 +771,7 @@ struct RawCoolify {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawDeploy {
-    timeout: Option<HumanDuration>,
+    timeout: Option<toml::Spanned<HumanDuration>>,
     staging_gate: Option<bool>,
 }
 
@@ -782,7 +889,7 @@ health_url = "https://example.com/healthz"
         let expected = BTreeMap::from([("/commit".to_owned(), serde_json::json!("{commit}"))]);
         assert_eq!(config.staging.probe.expect_json, Some(expected));
         let config = parse(&format!(
-            "{EXAMPLE}\n[probe]\nexpect_body_contains = \"{{version}}\"\n"
+            "{EXAMPLE}\n[probe]\nexpect_body_contains = \"{{short_commit}}\"\n"
         ))
         .unwrap();
         assert_eq!(config.production.probe.expect_json, None);
@@ -874,5 +981,85 @@ health_url = "https://example.com/healthz"
     fn declared_variable_names_are_checked() {
         let message = error(&EXAMPLE.replace("ENVIRONMENT = ", "\"1BAD\" = "));
         assert!(message.contains("`1BAD`"), "{message}");
+    }
+
+    #[test]
+    fn every_duration_must_be_positive_and_names_its_line() {
+        let message = error(&format!("{EXAMPLE}\n[deploy]\ntimeout = \"0s\"\n"));
+        assert!(
+            message.contains("deploy.toml, line 15: `deploy.timeout`: \"0s\""),
+            "{message}"
+        );
+        assert!(message.contains("e.g. \"20m\""), "{message}");
+        for (key, value) in [
+            ("interval", "0s"),
+            ("attempt_timeout", "0s"),
+            ("confirm_interval", "0s"),
+            ("latency_budget", "0s"),
+            ("deadline", "0s"),
+        ] {
+            let message = error(&format!("{EXAMPLE}\n[probe]\n{key} = \"{value}\"\n"));
+            assert!(
+                message.contains(&format!(
+                    "deploy.toml, line 15: `probe`: invalid probe setting `{key}`"
+                )),
+                "{key}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_placeholders_are_refused_naming_the_known_ones() {
+        let message = error(&format!(
+            "{EXAMPLE}\n[probe]\ninterval = \"2s\"\nexpect_json = {{ \"/commit\" = \"{{sha}}\" }}\n"
+        ));
+        for expected in [
+            "deploy.toml, line 16: `probe`",
+            "`{sha}`",
+            "{commit}, {environment}, {short_commit}",
+        ] {
+            assert!(message.contains(expected), "{expected:?} in: {message}");
+        }
+    }
+
+    #[test]
+    fn release_placeholders_are_refused_where_staging_would_expand_them() {
+        let shared =
+            format!("{EXAMPLE}\n[probe]\nexpect_json = {{ \"/version\" = \"{{version}}\" }}\n");
+        let message = error(&shared);
+        for expected in [
+            "line 15: `probe`",
+            "`{version}`",
+            "a staging deploy has no release tag",
+            "[environments.production.probe]",
+        ] {
+            assert!(message.contains(expected), "{expected:?} in: {message}");
+        }
+        let staging = EXAMPLE.replace(
+            "env = { ENVIRONMENT = \"staging\" }\n",
+            "env = { ENVIRONMENT = \"staging\" }\nprobe = { expect_body_contains = \"{tag}\" }\n",
+        );
+        let message = error(&staging);
+        assert!(
+            message.contains("line 9: `environments.staging.probe`"),
+            "{message}"
+        );
+        assert!(message.contains("`{tag}`"), "{message}");
+        // Where a tag is known, the same check loads.
+        let production = EXAMPLE.replace(
+            "health_url = \"https://example.com/healthz\"\n",
+            "health_url = \"https://example.com/healthz\"\nprobe = { expect_json = { \"/version\" = \"{version}\" } }\n",
+        );
+        parse(&production).unwrap();
+    }
+
+    #[test]
+    fn a_setting_inherited_from_the_shared_table_is_reported_there() {
+        let text = EXAMPLE.replace(
+            "health_url = \"https://example.com/healthz\"\n",
+            "health_url = \"https://example.com/healthz\"\nprobe = { deadline = \"1m\" }\n",
+        );
+        let message = error(&format!("{text}\n[probe]\nattempt_timeout = \"0s\"\n"));
+        assert!(message.contains("line 16: `probe`"), "{message}");
     }
 }

@@ -51,6 +51,9 @@ pub fn notes(session: &Session, options: &NotesOptions) -> anyhow::Result<String
             (TagPolicy::default(), None)
         }
     };
+    if let Some(from) = &options.from {
+        refuse_a_reversed_range(session, repo.git(), from, &options.to).context("notes")?;
+    }
     let range = release_notes::read_range(
         repo.git(),
         RangeStart::from_flag(options.from.as_deref()),
@@ -59,6 +62,12 @@ pub fn notes(session: &Session, options: &NotesOptions) -> anyhow::Result<String
     )
     .map_err(|error| match error {
         release_notes::Error::Git { .. } => anyhow::Error::new(error),
+        release_notes::Error::NotAncestor {
+            from,
+            to,
+            merge_base,
+            ..
+        } => not_an_ancestor(session, &from, &to, merge_base.as_deref()).into(),
         other => BadInput(other.to_string()).into(),
     })
     .context("notes")?;
@@ -75,6 +84,57 @@ pub fn notes(session: &Session, options: &NotesOptions) -> anyhow::Result<String
         session.output.step(format!("wrote {}", path.display()));
     }
     Ok(text)
+}
+
+/// `--from` after `--to` (`--from HEAD --to HEAD~1`): their merge base is `--to` itself, so the
+/// range would be empty; say that they are the wrong way round.
+fn refuse_a_reversed_range(
+    session: &Session,
+    git: &git2::Repository,
+    from: &str,
+    to: &str,
+) -> anyhow::Result<()> {
+    // An unknown ref is left to release-notes, which names it.
+    let commit = |revision: &str| {
+        git.revparse_single(revision)
+            .and_then(|object| object.peel_to_commit())
+            .map(|commit| commit.id())
+            .ok()
+    };
+    let (Some(from_commit), Some(to_commit)) = (commit(from), commit(to)) else {
+        return Ok(());
+    };
+    if from_commit == to_commit {
+        return Ok(());
+    }
+    let reversed = git
+        .graph_descendant_of(from_commit, to_commit)
+        .with_context(|| format!("check whether `{from}` comes after `{to}`"))?;
+    if reversed {
+        return Err(BadInput(format!(
+            "the range is reversed: `{from}` (--from) comes after `{to}` (--to), so it lists nothing; swap them: `{}`",
+            session
+                .invocation
+                .command(format!("notes --from {to} --to {from}"))
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// release-notes' `NotAncestor`, with the command that lists what `to` added.
+fn not_an_ancestor(session: &Session, from: &str, to: &str, merge_base: Option<&str>) -> BadInput {
+    BadInput(match merge_base {
+        Some(base) => format!(
+            "`{from}` is not an ancestor of `{to}`; to list what `{to}` added since they diverged, start at their merge base: `{}`",
+            session
+                .invocation
+                .command(format!("notes --from {base} --to {to}"))
+        ),
+        None => format!(
+            "`{from}` is not an ancestor of `{to}` and they share no history; pass a --from on the history of `{to}`, or leave it out to start at the previous release"
+        ),
+    })
 }
 
 /// Write through a temporary file in the same directory, so a failure never leaves half a file.

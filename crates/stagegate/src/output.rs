@@ -167,6 +167,11 @@ impl Output {
         self.format
     }
 
+    /// How the lines look: timestamped in CI and pipes, bare on a terminal.
+    pub fn style(&self) -> Style {
+        self.style
+    }
+
     /// A step of a flow: one line on stderr.
     pub fn step(&self, text: impl Display) {
         if self.verbosity >= Verbosity::Normal {

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::backup::{BackupLocation, Values};
+use crate::config::EnvironmentName;
 use crate::deploy::{AutoRollback, GateCheck, ProductionOptions, StagingOptions};
 use crate::env::Prune;
 use crate::output::{Format, Verbosity};
@@ -80,6 +81,56 @@ impl From<FormatArg> for Format {
 }
 
 /// `--dry-run`, shared by every command that changes anything.
+/// An environment of `deploy.toml`, so that clap lists the possible values in usage errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EnvironmentArg {
+    Staging,
+    Production,
+}
+
+impl From<EnvironmentArg> for EnvironmentName {
+    fn from(environment: EnvironmentArg) -> Self {
+        match environment {
+            EnvironmentArg::Staging => EnvironmentName::Staging,
+            EnvironmentArg::Production => EnvironmentName::Production,
+        }
+    }
+}
+
+/// The shape of a release tag, checked while parsing the command line so that a malformed
+/// `--tag` is refused before the config and the token are read.
+///
+/// The config's `[tags]` prefix is not known yet, so any prefix is accepted here: the tag must
+/// be some prefix (not ending in a digit, as `tag-policy` requires) followed by a strict semver
+/// version, judged by `tag-policy`'s own parser. Whether the prefix is the configured one is
+/// checked once the config is loaded, still before the token is read.
+fn release_tag_shape(tag: &str) -> Result<String, String> {
+    let expected =
+        "expected a release tag: the `[tags]` prefix, then MAJOR.MINOR.PATCH, e.g. v1.4.2";
+    // Every place a version could start: a digit that does not follow a digit.
+    let starts = tag.char_indices().filter(|&(index, c)| {
+        c.is_ascii_digit() && !tag[..index].ends_with(|before: char| before.is_ascii_digit())
+    });
+    let mut first_error = None;
+    for (index, _) in starts {
+        let Ok(policy) =
+            tag_policy::TagPolicy::new(&tag[..index], tag_policy::PrereleaseAdmission::Allowed)
+        else {
+            continue;
+        };
+        match policy.parse(tag) {
+            Ok(_) => return Ok(tag.to_owned()),
+            Err(error) => {
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    Err(match first_error {
+        Some(error) => format!("{error}; {expected}"),
+        None => format!("`{tag}` has no version; {expected}"),
+    })
+}
+
 #[derive(Debug, Args)]
 pub struct DryRunArg {
     /// Do every read, print every write that would be made, and make none.
@@ -135,7 +186,7 @@ pub struct DeployStagingArgs {
 #[derive(Debug, Args)]
 pub struct DeployProductionArgs {
     /// The release tag to deploy, e.g. v1.4.2.
-    #[arg(long, value_name = "TAG")]
+    #[arg(long, value_name = "TAG", value_parser = release_tag_shape)]
     pub tag: String,
     /// On a failed deployment or probe, redeploy the release that was live before, then exit 1.
     #[arg(long)]
@@ -150,7 +201,7 @@ pub struct DeployProductionArgs {
 #[derive(Debug, Args)]
 pub struct RollbackArgs {
     /// The release tag to return to (default: the newest release older than production's).
-    #[arg(long, value_name = "TAG")]
+    #[arg(long, value_name = "TAG", value_parser = release_tag_shape)]
     pub to: Option<String>,
     #[command(flatten)]
     pub dry_run: DryRunArg,
@@ -201,15 +252,15 @@ pub enum EnvCommand {
 #[derive(Debug, Args)]
 pub struct EnvDiffArgs {
     /// The environment, as named in deploy.toml.
-    #[arg(value_name = "ENV")]
-    pub environment: String,
+    #[arg(value_name = "ENV", value_enum)]
+    pub environment: EnvironmentArg,
 }
 
 #[derive(Debug, Args)]
 pub struct EnvSyncArgs {
     /// The environment, as named in deploy.toml.
-    #[arg(value_name = "ENV")]
-    pub environment: String,
+    #[arg(value_name = "ENV", value_enum)]
+    pub environment: EnvironmentArg,
     /// Also delete variables that deploy.toml does not declare.
     #[arg(long)]
     pub prune: bool,
@@ -239,8 +290,8 @@ pub struct BackupDirArg {
 #[derive(Debug, Args)]
 pub struct BackupArgs {
     /// The environment, as named in deploy.toml.
-    #[arg(value_name = "ENV")]
-    pub environment: String,
+    #[arg(value_name = "ENV", value_enum)]
+    pub environment: EnvironmentArg,
     /// Write the backup here (default: stdout).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -464,6 +515,70 @@ mod tests {
         };
         assert!(args.dry_run.dry_run);
         assert_eq!(args.commit, "HEAD");
+    }
+
+    #[test]
+    fn environments_are_listed_when_one_is_unknown() {
+        for command in [
+            ["env", "diff"],
+            ["env", "sync"],
+            ["backup", "--include-values"],
+        ] {
+            let mut arguments = vec!["stagegate"];
+            arguments.extend(command);
+            arguments.push("qa");
+            let error = Cli::try_parse_from(&arguments).unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{arguments:?}");
+            let text = error.render().to_string();
+            for expected in ["'qa'", "[possible values: staging, production]"] {
+                assert!(text.contains(expected), "{expected:?} in: {text}");
+            }
+        }
+        let cli = Cli::try_parse_from(["stagegate", "env", "diff", "production"]).unwrap();
+        let Command::Env(EnvCommand::Diff(args)) = cli.command else {
+            panic!("parsed as {:?}", cli.command);
+        };
+        assert_eq!(
+            EnvironmentName::from(args.environment),
+            EnvironmentName::Production
+        );
+    }
+
+    #[test]
+    fn malformed_tags_are_usage_errors_naming_the_tag_and_the_form() {
+        for (tag, reason) in [
+            ("1.2", "`1.2`"),
+            ("v1.2", "`v1.2`"),
+            ("vx", "`vx` has no version"),
+            ("v1.02.3", "leading zero"),
+            ("", "`` has no version"),
+        ] {
+            for arguments in [
+                vec!["stagegate", "deploy", "production", "--tag", tag],
+                vec!["stagegate", "rollback", "--to", tag],
+            ] {
+                let error = Cli::try_parse_from(&arguments).unwrap_err();
+                assert_eq!(error.exit_code(), 2, "{arguments:?}");
+                let text = error.render().to_string();
+                for expected in [reason, "MAJOR.MINOR.PATCH, e.g. v1.4.2"] {
+                    assert!(text.contains(expected), "{expected:?} in: {text}");
+                }
+            }
+        }
+        for tag in [
+            "v1.4.2",
+            "1.4.2",
+            "release-2.0.0-rc.1",
+            "app2-v1.0.0",
+            "v10.0.0",
+        ] {
+            let cli =
+                Cli::try_parse_from(["stagegate", "deploy", "production", "--tag", tag]).unwrap();
+            let Command::Deploy(DeployCommand::Production(args)) = cli.command else {
+                panic!("parsed as {:?}", cli.command);
+            };
+            assert_eq!(args.tag, tag);
+        }
     }
 
     #[test]

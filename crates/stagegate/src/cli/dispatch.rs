@@ -46,12 +46,12 @@ pub(super) async fn dispatch(session: &Session, command: Command) -> anyhow::Res
             Ok(())
         }
         Command::Env(EnvCommand::Diff(args)) => {
-            let report = env::diff(session, args.environment.parse()?).await?;
+            let report = env::diff(session, args.environment.into()).await?;
             output.result(&report, &report)
         }
         Command::Env(EnvCommand::Sync(args)) => {
             let options = SyncOptions {
-                environment: args.environment.parse()?,
+                environment: args.environment.into(),
                 prune: args.prune(),
                 dry_run: (&args.dry_run).into(),
                 backup: (&args.backup_dir).into(),
@@ -61,7 +61,7 @@ pub(super) async fn dispatch(session: &Session, command: Command) -> anyhow::Res
         }
         Command::Backup(args) => {
             let options = BackupOptions {
-                environment: args.environment.parse()?,
+                environment: args.environment.into(),
                 values: args.values(),
                 output: args.output,
             };

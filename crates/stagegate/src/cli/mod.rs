@@ -18,15 +18,17 @@ use clap::{CommandFactory as _, FromArgMatches as _};
 
 use crate::environment::Environment;
 use crate::exit::{Exit, message};
-use crate::output::{Format, Output};
+use crate::output::{Format, Output, Style};
 use crate::{Invocation, Session};
 
 mod args;
 mod dispatch;
 mod interruption;
+mod log_lines;
 mod signal;
 
 use self::args::Cli;
+use self::log_lines::{Colour, LogLines};
 
 /// Run the command line with the process's arguments and environment; the exit code to return
 /// from `main`.
@@ -47,13 +49,13 @@ where
     };
     let environment = Environment::from_process();
     let format = cli.global.format.into();
-    install_subscriber(cli.global.verbose);
     // Read objects as `git` does: libgit2 re-hashes every object it reads by default (SHA-1
     // with collision detection), which was about 13% of `notes` on large histories; zlib's
     // checksum still catches corrupt packs. Process-wide, so set here by the command line and
     // never by the libraries.
     git2::opts::strict_hash_verification(false);
     let output = Output::stdio(format, cli.global.verbosity(), &environment);
+    install_subscriber(cli.global.verbose, output.style(), &environment);
     let mut session = Session::new(environment, output.clone()).with_invocation(invocation);
     session.repo = cli.global.repo;
     session.config = cli.global.config;
@@ -160,18 +162,26 @@ where
     Cli::from_arg_matches(&matches)
 }
 
-/// Library events go to stderr: warnings by default, more with `-v`.
-fn install_subscriber(verbose: u8) {
+/// Library events go to stderr: warnings by default, more with `-v`; lines shaped like the
+/// flows' own (`style`), coloured only on a terminal when `NO_COLOR` is not set.
+fn install_subscriber(verbose: u8, style: Style, environment: &Environment) {
+    use std::io::IsTerminal as _;
     let level = match verbose {
         0 => tracing::Level::WARN,
         1 => tracing::Level::INFO,
         2 => tracing::Level::DEBUG,
         _ => tracing::Level::TRACE,
     };
+    let colour = if std::io::stderr().is_terminal() && environment.get("NO_COLOR").is_none() {
+        Colour::On
+    } else {
+        Colour::Off
+    };
     let _ = tracing_subscriber::fmt()
         .with_max_level(level)
         .with_writer(std::io::stderr)
-        .with_target(false)
+        .with_ansi(colour == Colour::On)
+        .event_format(LogLines { style, colour })
         .try_init();
 }
 

@@ -5,12 +5,11 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use stagegate_tests::{TOKEN, TOKEN_NEEDLE, World, stagegate_binary};
+use stagegate_tests::{TOKEN, TOKEN_NEEDLE, World};
 
 /// The binary in `directory` with `arguments` and a clean environment.
 fn command(world: Option<&World>, directory: &Path, arguments: &[&str]) -> Command {
-    let binary = stagegate_binary().unwrap();
-    let mut command = Command::new(binary);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_stagegate"));
     command
         .args(arguments)
         .current_dir(directory)
@@ -409,5 +408,82 @@ async fn a_probe_header_credential_echoed_by_the_health_endpoint_is_never_printe
     assert!(excerpts.contains("[redacted]"), "{excerpts}");
     for printed in [&stdout, &text(&output.stderr)] {
         assert!(!printed.contains(SECRET), "{printed}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_warning_in_a_log_has_no_escapes_and_the_flows_line_shape() {
+    use coolify_fake::{Fault, FaultRule};
+
+    let world = World::new().await.unwrap();
+    world
+        .repo
+        .commit("src/app.txt", "feat: greet users")
+        .unwrap();
+    world.fake.inject(
+        FaultRule::on_path("/api/v1/applications/staging-app", Fault::BadGatewayHtml)
+            .method("GET")
+            .times(1),
+    );
+
+    // stderr is a pipe here, as in a CI log.
+    let output = stagegate(Some(&world), world.root(), &["status"]).await;
+
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains('\x1b'), "escape bytes in: {stderr:?}");
+    let warning = stderr
+        .lines()
+        .find(|line| line.contains("retrying coolify request"))
+        .expect(&stderr);
+    // `2026-11-26T18:07:32Z warning: ...`, like every other line of the run.
+    let (stamp, rest) = warning.split_once(' ').expect(warning);
+    assert!(
+        stamp.len() == "2026-11-26T18:07:32Z".len() && stamp.ends_with('Z'),
+        "{warning}"
+    );
+    assert!(
+        rest.starts_with("warning: retrying coolify request"),
+        "{warning}"
+    );
+    world.assert_token_never_leaked();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_environment_is_a_usage_error_listing_the_known_ones() {
+    let world = World::new().await.unwrap();
+
+    let output = stagegate(Some(&world), world.root(), &["env", "diff", "qa"]).await;
+
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("[possible values: staging, production]"),
+        "{stderr}"
+    );
+    assert!(world.fake.requests().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_tag_is_refused_before_the_config_and_the_token_are_read() {
+    // No repository, no deploy.toml, no token: only the tag can be judged.
+    let directory = tempfile::tempdir().unwrap();
+
+    for tag in ["1.2", "vx"] {
+        let output = stagegate(
+            None,
+            directory.path(),
+            &["deploy", "production", "--tag", tag],
+        )
+        .await;
+
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        for expected in [&format!("`{tag}`"), "MAJOR.MINOR.PATCH, e.g. v1.4.2"] {
+            assert!(stderr.contains(expected), "{expected:?} in: {stderr}");
+        }
+        for not_reached in ["deploy.toml", "COOLIFY_TOKEN"] {
+            assert!(!stderr.contains(not_reached), "{not_reached} in: {stderr}");
+        }
     }
 }
