@@ -67,6 +67,7 @@ pub use crate::operations::{
     StartedDeployment,
 };
 pub use crate::repository::RepositoryId;
+pub use crate::timestamp::Timestamp;
 /// The HTTP client this crate uses: [`ClientBuilder::http_client`] takes a
 /// [`reqwest::Client`], and [`Error::Transport`] carries a [`reqwest::Error`].
 pub use reqwest;
@@ -83,3 +84,4 @@ mod ids;
 mod models;
 mod operations;
 mod repository;
+mod timestamp;

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::{ApplicationUuid, DeploymentUuid, EnvVarUuid};
+use crate::{ApplicationUuid, DeploymentUuid, EnvVarUuid, Timestamp};
 
 /// The status of a deployment, exactly as Coolify spells it.
 ///
@@ -165,15 +165,15 @@ pub struct Deployment {
     /// Whether it is a rollback to an earlier image.
     #[serde(default, deserialize_with = "lenient_bool")]
     pub rollback: bool,
-    /// Creation time as Coolify formats it (ISO-8601).
+    /// Creation time (see [`Timestamp`] for the forms accepted).
     #[serde(default)]
-    pub created_at: Option<String>,
-    /// Last update time (ISO-8601).
+    pub created_at: Option<Timestamp>,
+    /// Last update time.
     #[serde(default)]
-    pub updated_at: Option<String>,
-    /// When it reached a terminal status (ISO-8601), if it did.
+    pub updated_at: Option<Timestamp>,
+    /// When it reached a terminal status, if it did.
     #[serde(default)]
-    pub finished_at: Option<String>,
+    pub finished_at: Option<Timestamp>,
     /// The JSON-encoded log lines; present only for `read:sensitive` tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logs: Option<String>,
@@ -726,6 +726,29 @@ mod tests {
         assert_eq!(deployment.resolved_commit(), None);
         assert!(deployment.is_webhook);
         assert!(!deployment.force_rebuild);
+    }
+
+    #[test]
+    fn deployment_timestamps_are_typed_and_a_bad_one_does_not_fail_the_deployment() {
+        let deployment: Deployment = serde_json::from_value(serde_json::json!({
+            "deployment_uuid": "d1", "status": "finished",
+            "created_at": "2026-08-01T12:00:00.000000Z",
+            "updated_at": "not a time",
+            "finished_at": null
+        }))
+        .unwrap();
+        let created = deployment.created_at.as_ref().unwrap();
+        assert_eq!(
+            created.system_time(),
+            Some(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_785_585_600))
+        );
+        let updated = deployment.updated_at.as_ref().unwrap();
+        assert_eq!(updated.system_time(), None);
+        assert_eq!(updated.as_str(), "not a time");
+        assert_eq!(deployment.finished_at, None);
+        let json = serde_json::to_value(&deployment).unwrap();
+        assert_eq!(json["created_at"], "2026-08-01T12:00:00.000000Z");
+        assert_eq!(json["updated_at"], "not a time");
     }
 
     #[test]
