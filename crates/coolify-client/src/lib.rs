@@ -22,7 +22,9 @@
 //! ```
 //! use std::time::Duration;
 //!
-//! use coolify_client::{Client, DeploymentOrigin, FollowEvent, FollowOptions, ForceRebuild};
+//! use coolify_client::{
+//!     Client, CommitSha, DeploymentOrigin, FollowEvent, FollowOptions, ForceRebuild,
+//! };
 //! use coolify_fake::{FakeApplication, FakeCoolify};
 //!
 //! # #[tokio::main(flavor = "current_thread", start_paused = true)]
@@ -31,8 +33,8 @@
 //! let app = fake.add_application(FakeApplication::new("vgsco4o4wc8w0ok8gwgk8w0o"));
 //!
 //! let client = Client::builder(fake.base_url(), fake.token()).build()?;
-//! let commit = "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c";
-//! let started = client.deploy_commit(&app, commit, ForceRebuild::No).await?;
+//! let commit: CommitSha = "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c".parse()?;
+//! let started = client.deploy_commit(&app, &commit, ForceRebuild::No).await?;
 //! assert_eq!(started.origin, DeploymentOrigin::Queued);
 //!
 //! let mut statuses = Vec::new();
@@ -55,6 +57,7 @@
 //! ```
 
 pub use crate::client::{Client, ClientBuilder, RetryPolicy};
+pub use crate::commit::CommitSha;
 pub use crate::error::Error;
 pub use crate::ids::{ApplicationUuid, DeploymentUuid, EnvVarUuid};
 pub use crate::models::{
@@ -79,6 +82,7 @@ pub use serde_json;
 pub use url;
 
 mod client;
+mod commit;
 mod error;
 mod ids;
 mod models;

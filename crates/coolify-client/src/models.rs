@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::{ApplicationUuid, DeploymentUuid, EnvVarUuid, Timestamp};
+use crate::{ApplicationUuid, CommitSha, DeploymentUuid, EnvVarUuid, Timestamp};
 
 /// The status of a deployment, exactly as Coolify spells it.
 ///
@@ -205,19 +205,23 @@ impl Deployment {
         }
     }
 
-    /// The resolved commit SHA: `None` while Coolify still reports `HEAD` or nothing.
+    /// The resolved commit: `None` while Coolify still reports `HEAD` or nothing, or when what
+    /// it reports is not a full commit id.
     #[must_use]
-    pub fn resolved_commit(&self) -> Option<&str> {
+    pub fn resolved_commit(&self) -> Option<CommitSha> {
         self.commit
             .as_deref()
-            .filter(|commit| !commit.is_empty() && !commit.eq_ignore_ascii_case("HEAD"))
+            .and_then(|commit| CommitSha::new(commit).ok())
     }
 
-    /// Whether this deployment built `commit` (compared case-insensitively, full SHA or prefix of at least 7).
+    /// Whether this deployment built `commit`: Coolify's commit is the same id, or an
+    /// abbreviation of it of at least 7 digits (compared case-insensitively).
     #[must_use]
-    pub fn is_of_commit(&self, commit: &str) -> bool {
-        self.resolved_commit()
-            .is_some_and(|own| commits_match(own, commit))
+    pub fn is_of_commit(&self, commit: &CommitSha) -> bool {
+        self.commit
+            .as_deref()
+            .filter(|own| !own.eq_ignore_ascii_case("HEAD"))
+            .is_some_and(|own| commits_match(own, commit.as_str()))
     }
 }
 
@@ -749,6 +753,21 @@ mod tests {
         let json = serde_json::to_value(&deployment).unwrap();
         assert_eq!(json["created_at"], "2026-08-01T12:00:00.000000Z");
         assert_eq!(json["updated_at"], "not a time");
+    }
+
+    #[test]
+    fn a_resolved_commit_is_a_full_sha_and_is_of_commit_takes_one() {
+        let sha: CommitSha = "0123456789abcdef0123456789abcdef01234567".parse().unwrap();
+        let mut deployment = Deployment::new("d1".parse().unwrap(), DeploymentStatus::Finished);
+        deployment.commit = Some("0123456789ABCDEF0123456789ABCDEF01234567".to_owned());
+        assert_eq!(deployment.resolved_commit(), Some(sha.clone()));
+        assert!(deployment.is_of_commit(&sha));
+        // An abbreviation from Coolify is no resolved commit, but still names the same one.
+        deployment.commit = Some("0123456789ab".to_owned());
+        assert_eq!(deployment.resolved_commit(), None);
+        assert!(deployment.is_of_commit(&sha));
+        deployment.commit = Some("HEAD".to_owned());
+        assert!(!deployment.is_of_commit(&sha));
     }
 
     #[test]
