@@ -56,18 +56,18 @@
 //! # }
 //! ```
 
-pub use crate::client::{Client, ClientBuilder, RetryPolicy};
+pub use crate::client::{Client, ClientBuilder, RetryPolicy, api_base_url};
 pub use crate::commit::CommitSha;
 pub use crate::error::Error;
 pub use crate::ids::{ApplicationUuid, DeploymentUuid, EnvVarUuid};
 pub use crate::models::{
     Application, ApplicationPatch, ApplicationSettings, AutoDeploy, DeployOutcome, Deployment,
     DeploymentPage, DeploymentStatus, EnvVar, EnvVarInput, ForceRebuild, Project,
-    ProjectEnvironment,
+    ProjectEnvironment, validate_env_key,
 };
 pub use crate::operations::{
-    DeploymentOrigin, DeploymentPages, FollowEvent, FollowOptions, HISTORY_WINDOW, PollSchedule,
-    StartedDeployment,
+    DeploymentOrigin, DeploymentPages, FollowEvent, FollowOptions, HISTORY_WINDOW, PlannedRequest,
+    PollSchedule, StartedDeployment,
 };
 pub use crate::repository::RepositoryId;
 pub use crate::timestamp::Timestamp;

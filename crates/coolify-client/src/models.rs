@@ -546,6 +546,47 @@ pub struct EnvVar {
     pub comment: Option<String>,
 }
 
+/// The longest key Coolify accepts.
+const MAX_ENV_KEY_LEN: usize = 255;
+
+/// Check an environment variable's key against Coolify's rule: a letter or `_`, then letters,
+/// digits, `_` and `.`, at most 255 characters (`/\A[A-Za-z_][A-Za-z0-9_.]*\z/`).
+///
+/// [`Client::upsert_env_vars`](crate::Client::upsert_env_vars) checks every key with it before
+/// it sends anything, because Coolify saves a bulk request's items up to the first invalid one.
+///
+/// ```
+/// assert!(coolify_client::validate_env_key("DATABASE_URL").is_ok());
+/// assert!(coolify_client::validate_env_key("app.name").is_ok());
+/// assert!(coolify_client::validate_env_key("1ST").is_err());
+/// assert!(coolify_client::validate_env_key("MY KEY").is_err());
+/// ```
+///
+/// # Errors
+///
+/// [`Error::InvalidInput`](crate::Error::InvalidInput) naming the key and the rule.
+pub fn validate_env_key(key: &str) -> Result<(), crate::Error> {
+    let mut characters = key.chars();
+    let reason = if key.len() > MAX_ENV_KEY_LEN {
+        "at most 255 characters"
+    } else if !(characters
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && characters.all(|character| {
+            character.is_ascii_alphanumeric() || character == '_' || character == '.'
+        }))
+    {
+        "letters, digits, `_` and `.`, not starting with a digit"
+    } else {
+        return Ok(());
+    };
+    Err(crate::Error::InvalidInput {
+        what: "environment variable key",
+        value: key.to_owned(),
+        reason: reason.to_owned(),
+    })
+}
+
 /// An environment variable to create or update, always sent with its full flag set.
 ///
 /// Coolify's PATCH resets `is_literal`, `is_multiline` and `is_shown_once` when they are left out,
@@ -768,6 +809,35 @@ mod tests {
         assert!(deployment.is_of_commit(&sha));
         deployment.commit = Some("HEAD".to_owned());
         assert!(!deployment.is_of_commit(&sha));
+    }
+
+    #[test]
+    fn env_keys_follow_coolifys_rule() {
+        for good in [
+            "A",
+            "_",
+            "DATABASE_URL",
+            "app.name",
+            "a1_b.c",
+            &"K".repeat(255),
+        ] {
+            assert!(validate_env_key(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "1ST",
+            ".env",
+            "MY KEY",
+            "A-B",
+            "ÄPFEL",
+            &"K".repeat(256),
+        ] {
+            let error = validate_env_key(bad).unwrap_err();
+            assert!(
+                matches!(&error, crate::Error::InvalidInput { what: "environment variable key", value, .. } if value == bad),
+                "{bad}: {error:?}"
+            );
+        }
     }
 
     #[test]

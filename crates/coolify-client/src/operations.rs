@@ -154,7 +154,81 @@ pub enum DeploymentOrigin {
     AlreadyQueued,
 }
 
+/// A write a method would send, described for a dry run: nothing is sent.
+///
+/// [`Client::planned_deploy_commit`] lists the writes of [`Client::deploy_commit`].
+/// Its [`Display`](std::fmt::Display) is the method, the path under the base URL and the
+/// JSON body: `POST /api/v1/deploy {"force": false, "uuid": "vgsco4o4wc8w0ok8gwgk8w0o"}`.
+///
+/// `#[non_exhaustive]`: only this crate makes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PlannedRequest {
+    /// The HTTP method, for example `PATCH`.
+    pub method: &'static str,
+    /// The path under the base URL, for example `/api/v1/deploy`.
+    pub path: String,
+    /// The JSON body, if the request has one.
+    pub body: Option<serde_json::Value>,
+}
+
+impl PlannedRequest {
+    fn new(method: &'static str, segments: &[&str], body: serde_json::Value) -> Self {
+        Self {
+            method,
+            path: format!("/api/v1/{}", segments.join("/")),
+            body: Some(body),
+        }
+    }
+}
+
+impl std::fmt::Display for PlannedRequest {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "{} {}", self.method, self.path)?;
+        match &self.body {
+            // An object's members one after the other, spaced for reading.
+            Some(serde_json::Value::Object(members)) => {
+                let members: Vec<String> = members
+                    .iter()
+                    .map(|(name, value)| {
+                        format!("{}: {value}", serde_json::Value::from(name.as_str()))
+                    })
+                    .collect();
+                write!(formatter, " {{{}}}", members.join(", "))
+            }
+            Some(body) => write!(formatter, " {body}"),
+            None => Ok(()),
+        }
+    }
+}
+
 impl Client {
+    /// The writes [`Client::deploy_commit`] would send, in order, for a dry run: the pin
+    /// (`PATCH /applications/{uuid}`) and the deploy (`POST /deploy`).
+    /// The reads it makes first (the current pin) are left out; nothing is sent.
+    #[must_use]
+    pub fn planned_deploy_commit(
+        application: &ApplicationUuid,
+        commit: &CommitSha,
+        force: ForceRebuild,
+    ) -> Vec<PlannedRequest> {
+        vec![
+            PlannedRequest::new(
+                "PATCH",
+                &["applications", application.as_str()],
+                serde_json::json!({ "git_commit_sha": commit.as_str() }),
+            ),
+            PlannedRequest::new(
+                "POST",
+                &["deploy"],
+                serde_json::json!({
+                    "uuid": application.as_str(),
+                    "force": force == ForceRebuild::Yes,
+                }),
+            ),
+        ]
+    }
+
     /// Deploy `commit` to an application: pin `git_commit_sha` (PATCH), then `POST /deploy`.
     ///
     /// The pin persists, so later deploys of the application build the same commit until the
@@ -553,6 +627,23 @@ impl DeploymentPages {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_planned_writes_of_deploy_commit_are_the_pin_and_the_deploy() {
+        let app: ApplicationUuid = "vgsco4o4wc8w0ok8gwgk8w0o".parse().unwrap();
+        let commit: CommitSha = "0123456789abcdef0123456789abcdef01234567".parse().unwrap();
+        let planned: Vec<String> = Client::planned_deploy_commit(&app, &commit, ForceRebuild::No)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            planned,
+            [
+                "PATCH /api/v1/applications/vgsco4o4wc8w0ok8gwgk8w0o {\"git_commit_sha\": \"0123456789abcdef0123456789abcdef01234567\"}",
+                "POST /api/v1/deploy {\"force\": false, \"uuid\": \"vgsco4o4wc8w0ok8gwgk8w0o\"}",
+            ]
+        );
+    }
 
     #[test]
     fn poll_schedule_backs_off_to_its_max() {

@@ -7,7 +7,7 @@
 use std::fmt;
 
 use anyhow::Context as _;
-use coolify_client::CommitSha;
+use coolify_client::{Client, CommitSha, ForceRebuild};
 use serde::Serialize;
 use tag_policy::{ReleaseTag, Releases, TaggedRelease};
 
@@ -802,12 +802,12 @@ fn plan(
     let commit = sha.as_str();
     let section = pipeline.config.environment(environment);
     let spec = pipeline.probe_spec(environment, commit, tag)?;
-    Ok(vec![
-        format!(
-            "PATCH /api/v1/applications/{} {{\"git_commit_sha\": \"{commit}\"}}",
-            section.app
-        ),
-        format!("POST /api/v1/deploy?uuid={}", section.app),
+    let mut planned: Vec<String> =
+        Client::planned_deploy_commit(&section.app, sha, ForceRebuild::No)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+    planned.extend([
         format!(
             "follow the deployment until it ends (deadline {})",
             humantime::format_duration(pipeline.config.deploy.timeout)
@@ -819,7 +819,8 @@ fn plan(
             spec.success_threshold(),
             humantime::format_duration(spec.deadline())
         ),
-    ])
+    ]);
+    Ok(planned)
 }
 
 #[allow(clippy::too_many_arguments)]

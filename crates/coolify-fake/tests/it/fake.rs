@@ -205,6 +205,28 @@ async fn another_commit_built_is_explained_by_a_re_pin_or_by_a_server_that_ignor
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_bulk_upsert_with_a_key_coolify_refuses_sends_nothing() {
+    let (fake, app) = fake_with_app(Duration::from_secs(5)).await;
+    let client = fake.client_builder().build().unwrap();
+    let error = client
+        .upsert_env_vars(
+            &app,
+            &[
+                EnvVarInput::new("GOOD", "1"),
+                EnvVarInput::new("BAD KEY", "2"),
+            ],
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidInput { value, .. } if value == "BAD KEY"),
+        "{error:?}"
+    );
+    assert!(fake.requests_for_path("/envs").is_empty());
+    assert!(fake.env_vars_of(&app).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_failed_deployment_is_an_error_naming_deployment_and_commit() {
     let (fake, app) = fake_with_app(Duration::from_secs(20)).await;
     fake.fail_next_deployment(&app);
