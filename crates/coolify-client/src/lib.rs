@@ -58,6 +58,8 @@
 
 pub use crate::client::{Client, ClientBuilder, RetryPolicy, api_base_url};
 pub use crate::commit::CommitSha;
+pub use crate::env_plan::{EnvWrite, KeyDiff, KeyState, Prune, WriteKind, env_diff, env_plan};
+pub use crate::env_record::{EnvVarRecord, RecordValues, ValueState};
 pub use crate::error::Error;
 pub use crate::ids::{ApplicationUuid, DeploymentUuid, EnvVarUuid};
 pub use crate::models::{
@@ -83,6 +85,8 @@ pub use url;
 
 mod client;
 mod commit;
+mod env_plan;
+mod env_record;
 mod error;
 mod ids;
 mod models;
