@@ -35,6 +35,15 @@ pub enum KeyState {
 }
 
 /// One key of a comparison.
+///
+/// `#[non_exhaustive]`: only [`env_diff`] makes one.
+///
+/// ```compile_fail
+/// let diff = coolify_client::KeyDiff {
+///     key: "A".to_owned(),
+///     state: coolify_client::KeyState::Same,
+/// };
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[non_exhaustive]
 pub struct KeyDiff {

@@ -45,6 +45,13 @@ pub enum ValueState {
 /// ```
 ///
 /// `#[non_exhaustive]`: build one with [`EnvVarRecord::new`].
+///
+/// ```compile_fail
+/// # use coolify_client::{EnvVar, EnvVarRecord, RecordValues};
+/// let variable = EnvVar::new("abc".parse().unwrap(), "KEY");
+/// let base = EnvVarRecord::new(&variable, RecordValues::Redacted);
+/// let copy = EnvVarRecord { is_preview: true, ..base };
+/// ```
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct EnvVarRecord {

@@ -161,6 +161,14 @@ pub enum DeploymentOrigin {
 /// JSON body: `POST /api/v1/deploy {"force": false, "uuid": "vgsco4o4wc8w0ok8gwgk8w0o"}`.
 ///
 /// `#[non_exhaustive]`: only this crate makes one.
+///
+/// ```compile_fail
+/// let request = coolify_client::PlannedRequest {
+///     method: "GET",
+///     path: String::new(),
+///     body: None,
+/// };
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PlannedRequest {
