@@ -178,7 +178,10 @@ async fn an_in_flight_production_deployment_is_waited_for_not_stacked() {
             .all(|d| d.status.to_string() == "finished"),
         "{deployments:?}"
     );
-    assert_eq!(deployments[0].resolved_commit(), Some(second.as_str()));
+    assert_eq!(
+        deployments[0].resolved_commit().map(String::from),
+        Some(second.clone())
+    );
     assert_eq!(deployments[1].deployment_uuid, in_flight);
     assert!(run.writes_to(&world.app(Env::Staging)).is_empty());
 }
@@ -294,7 +297,10 @@ async fn auto_rollback_restores_the_previous_release_and_fails() {
     assert!(run.writes_to(&world.app(Env::Staging)).is_empty());
     let latest = &world.fake.deployments_of(&production)[0];
     assert_eq!(latest.status.to_string(), "finished");
-    assert_eq!(latest.resolved_commit(), Some(first.as_str()));
+    assert_eq!(
+        latest.resolved_commit().map(String::from),
+        Some(first.clone())
+    );
     assert_eq!(world.production_health.commit(), first);
 }
 

@@ -273,6 +273,28 @@ fn tls_config() -> Result<rustls::ClientConfig, Error> {
     Ok(config)
 }
 
+/// The API root (`…/api/v1/`) of a Coolify base URL, checked as [`ClientBuilder::build`]
+/// checks it, so a caller can refuse a bad URL when it reads its configuration, before any
+/// token is read or request is made.
+///
+/// The base URL is the address of the Coolify instance, with or without a trailing `/api/v1`.
+///
+/// ```
+/// let api = coolify_client::api_base_url("https://coolify.example.com").unwrap();
+/// assert_eq!(api.as_str(), "https://coolify.example.com/api/v1/");
+/// assert!(coolify_client::api_base_url("http://coolify.example.com").is_err());
+/// assert!(coolify_client::api_base_url("http://127.0.0.1:8000").is_ok());
+/// ```
+///
+/// # Errors
+///
+/// [`Error::InvalidConfig`] for the field `base_url` when the text is not a URL, its scheme is
+/// not https (http only for a loopback host: plain http would send the token in clear text),
+/// it has no host, it holds credentials, a query or a fragment.
+pub fn api_base_url(base_url: &str) -> Result<Url, Error> {
+    api_base(base_url)
+}
+
 /// The API root (`…/api/v1/`) of a Coolify base URL, validated.
 fn api_base(base_url: &str) -> Result<Url, Error> {
     let invalid = |reason: &str| Error::InvalidConfig {
@@ -290,7 +312,7 @@ fn api_base(base_url: &str) -> Result<Url, Error> {
         "http" if is_loopback(&url) => {}
         "http" => {
             return Err(invalid(
-                "plain http would send the token in clear; use https (http is allowed only for loopback hosts)",
+                "plain http would send the token in clear text; use https (http is allowed only for loopback hosts)",
             ));
         }
         _ => {
@@ -303,9 +325,16 @@ fn api_base(base_url: &str) -> Result<Url, Error> {
         return Err(invalid("the URL has no host"));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid(
-            "credentials in the URL are not allowed; the token goes in its own setting",
-        ));
+        // The value is quoted without them: the error must not carry a password.
+        let mut shown = url.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        return Err(Error::InvalidConfig {
+            field: "base_url",
+            value: shown.to_string(),
+            reason: "credentials in the URL are not allowed; the token goes in its own setting"
+                .to_owned(),
+        });
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(invalid("remove the query and fragment"));
@@ -886,8 +915,10 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// [`Error::Api`] (422) at the first invalid item (earlier items are already saved), and any
-    /// request error of this crate; the token needs `write`.
+    /// [`Error::InvalidInput`] when a key breaks Coolify's rule ([`crate::validate_env_key`]),
+    /// before anything is sent; [`Error::Api`] (422) at the first item Coolify refuses otherwise
+    /// (earlier items are already saved), and any request error of this crate; the token needs
+    /// `write`.
     pub async fn upsert_env_vars(
         &self,
         application: &ApplicationUuid,
@@ -895,6 +926,10 @@ impl Client {
     ) -> Result<Vec<EnvVar>, Error> {
         if variables.is_empty() {
             return Ok(Vec::new());
+        }
+        // Coolify saves the items before the first invalid one: refuse them all up front.
+        for variable in variables {
+            crate::validate_env_key(&variable.key)?;
         }
         let endpoint = Endpoint::new(
             Method::PATCH,
@@ -1445,6 +1480,32 @@ mod tests {
             }),
             ""
         );
+    }
+
+    #[test]
+    fn a_base_url_with_credentials_is_refused_without_quoting_them() {
+        let error = api_base_url("https://admin:hunter22@c.example.com").unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("credentials in the URL"), "{message}");
+        assert!(message.contains("c.example.com"), "{message}");
+        assert!(!message.contains("hunter22"), "{message}");
+        assert!(!message.contains("admin"), "{message}");
+    }
+
+    #[test]
+    fn api_base_url_checks_as_build_does() {
+        assert_eq!(
+            api_base_url("https://c.example.com/api/v1")
+                .unwrap()
+                .as_str(),
+            "https://c.example.com/api/v1/"
+        );
+        let message = api_base_url("http://c.example.com")
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("clear text"), "{message}");
+        assert!(api_base_url("ftp://c.example.com").is_err());
+        assert!(api_base_url("https://c.example.com/?a=1").is_err());
     }
 
     #[test]

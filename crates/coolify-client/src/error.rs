@@ -207,9 +207,21 @@ pub enum Error {
         /// The application.
         application: crate::ApplicationUuid,
         /// The commit this call pinned.
-        expected: String,
+        expected: crate::CommitSha,
         /// The commit the application is pinned to now.
         found: String,
+    },
+    /// A deployment built another commit than the one pinned for it, and the application is
+    /// still pinned to that one: the Coolify server ignores pins.
+    #[error(
+        "app {application} is still pinned to {}: the Coolify server ignores pinned commits (versions before 4.1.0 do); upgrade Coolify",
+        pinned.short()
+    )]
+    PinIgnored {
+        /// The application.
+        application: crate::ApplicationUuid,
+        /// The commit it is pinned to, which was not built.
+        pinned: crate::CommitSha,
     },
     /// Coolify stopped answering while a deployment was followed, until the deadline passed.
     #[error(
@@ -229,20 +241,20 @@ pub enum Error {
         source: Box<Error>,
     },
     /// The deployment ended with status `failed`.
-    #[error("deployment {deployment} failed{}: read its logs in Coolify", commit_suffix(commit.as_deref()))]
+    #[error("deployment {deployment} failed{}: read its logs in Coolify", commit_suffix(commit.as_ref()))]
     DeploymentFailed {
         /// The deployment.
         deployment: DeploymentUuid,
         /// The commit it built, when known.
-        commit: Option<String>,
+        commit: Option<crate::CommitSha>,
     },
     /// The deployment was cancelled.
-    #[error("deployment {deployment} was cancelled{}: deploy again if that was not intended", commit_suffix(commit.as_deref()))]
+    #[error("deployment {deployment} was cancelled{}: deploy again if that was not intended", commit_suffix(commit.as_ref()))]
     DeploymentCancelled {
         /// The deployment.
         deployment: DeploymentUuid,
         /// The commit it built, when known.
-        commit: Option<String>,
+        commit: Option<crate::CommitSha>,
     },
     /// A deployment did not reach a terminal status before the deadline.
     #[error(
@@ -354,7 +366,7 @@ fn format_field_errors(errors: &[String]) -> String {
     }
 }
 
-fn commit_suffix(commit: Option<&str>) -> String {
+fn commit_suffix(commit: Option<&crate::CommitSha>) -> String {
     commit
         .map(|commit| format!(" building commit {commit}"))
         .unwrap_or_default()

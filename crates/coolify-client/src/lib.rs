@@ -22,7 +22,9 @@
 //! ```
 //! use std::time::Duration;
 //!
-//! use coolify_client::{Client, DeploymentOrigin, FollowEvent, FollowOptions, ForceRebuild};
+//! use coolify_client::{
+//!     Client, CommitSha, DeploymentOrigin, FollowEvent, FollowOptions, ForceRebuild,
+//! };
 //! use coolify_fake::{FakeApplication, FakeCoolify};
 //!
 //! # #[tokio::main(flavor = "current_thread", start_paused = true)]
@@ -31,8 +33,8 @@
 //! let app = fake.add_application(FakeApplication::new("vgsco4o4wc8w0ok8gwgk8w0o"));
 //!
 //! let client = Client::builder(fake.base_url(), fake.token()).build()?;
-//! let commit = "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c";
-//! let started = client.deploy_commit(&app, commit, ForceRebuild::No).await?;
+//! let commit: CommitSha = "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c".parse()?;
+//! let started = client.deploy_commit(&app, &commit, ForceRebuild::No).await?;
 //! assert_eq!(started.origin, DeploymentOrigin::Queued);
 //!
 //! let mut statuses = Vec::new();
@@ -54,19 +56,23 @@
 //! # }
 //! ```
 
-pub use crate::client::{Client, ClientBuilder, RetryPolicy};
+pub use crate::client::{Client, ClientBuilder, RetryPolicy, api_base_url};
+pub use crate::commit::CommitSha;
+pub use crate::env_plan::{EnvWrite, KeyDiff, KeyState, Prune, WriteKind, env_diff, env_plan};
+pub use crate::env_record::{EnvVarRecord, RecordValues, ValueState};
 pub use crate::error::Error;
 pub use crate::ids::{ApplicationUuid, DeploymentUuid, EnvVarUuid};
 pub use crate::models::{
     Application, ApplicationPatch, ApplicationSettings, AutoDeploy, DeployOutcome, Deployment,
     DeploymentPage, DeploymentStatus, EnvVar, EnvVarInput, ForceRebuild, Project,
-    ProjectEnvironment,
+    ProjectEnvironment, validate_env_key,
 };
 pub use crate::operations::{
-    DeploymentOrigin, DeploymentPages, FollowEvent, FollowOptions, HISTORY_WINDOW, PollSchedule,
-    StartedDeployment,
+    DeploymentOrigin, DeploymentPages, FollowEvent, FollowOptions, HISTORY_WINDOW, PlannedRequest,
+    PollSchedule, StartedDeployment,
 };
 pub use crate::repository::RepositoryId;
+pub use crate::timestamp::Timestamp;
 /// The HTTP client this crate uses: [`ClientBuilder::http_client`] takes a
 /// [`reqwest::Client`], and [`Error::Transport`] carries a [`reqwest::Error`].
 pub use reqwest;
@@ -78,8 +84,12 @@ pub use serde_json;
 pub use url;
 
 mod client;
+mod commit;
+mod env_plan;
+mod env_record;
 mod error;
 mod ids;
 mod models;
 mod operations;
 mod repository;
+mod timestamp;

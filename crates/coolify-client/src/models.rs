@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::{ApplicationUuid, DeploymentUuid, EnvVarUuid};
+use crate::{ApplicationUuid, CommitSha, DeploymentUuid, EnvVarUuid, Timestamp};
 
 /// The status of a deployment, exactly as Coolify spells it.
 ///
@@ -165,15 +165,15 @@ pub struct Deployment {
     /// Whether it is a rollback to an earlier image.
     #[serde(default, deserialize_with = "lenient_bool")]
     pub rollback: bool,
-    /// Creation time as Coolify formats it (ISO-8601).
+    /// Creation time (see [`Timestamp`] for the forms accepted).
     #[serde(default)]
-    pub created_at: Option<String>,
-    /// Last update time (ISO-8601).
+    pub created_at: Option<Timestamp>,
+    /// Last update time.
     #[serde(default)]
-    pub updated_at: Option<String>,
-    /// When it reached a terminal status (ISO-8601), if it did.
+    pub updated_at: Option<Timestamp>,
+    /// When it reached a terminal status, if it did.
     #[serde(default)]
-    pub finished_at: Option<String>,
+    pub finished_at: Option<Timestamp>,
     /// The JSON-encoded log lines; present only for `read:sensitive` tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logs: Option<String>,
@@ -205,19 +205,23 @@ impl Deployment {
         }
     }
 
-    /// The resolved commit SHA: `None` while Coolify still reports `HEAD` or nothing.
+    /// The resolved commit: `None` while Coolify still reports `HEAD` or nothing, or when what
+    /// it reports is not a full commit id.
     #[must_use]
-    pub fn resolved_commit(&self) -> Option<&str> {
+    pub fn resolved_commit(&self) -> Option<CommitSha> {
         self.commit
             .as_deref()
-            .filter(|commit| !commit.is_empty() && !commit.eq_ignore_ascii_case("HEAD"))
+            .and_then(|commit| CommitSha::new(commit).ok())
     }
 
-    /// Whether this deployment built `commit` (compared case-insensitively, full SHA or prefix of at least 7).
+    /// Whether this deployment built `commit`: Coolify's commit is the same id, or an
+    /// abbreviation of it of at least 7 digits (compared case-insensitively).
     #[must_use]
-    pub fn is_of_commit(&self, commit: &str) -> bool {
-        self.resolved_commit()
-            .is_some_and(|own| commits_match(own, commit))
+    pub fn is_of_commit(&self, commit: &CommitSha) -> bool {
+        self.commit
+            .as_deref()
+            .filter(|own| !own.eq_ignore_ascii_case("HEAD"))
+            .is_some_and(|own| commits_match(own, commit.as_str()))
     }
 }
 
@@ -542,6 +546,47 @@ pub struct EnvVar {
     pub comment: Option<String>,
 }
 
+/// The longest key Coolify accepts.
+const MAX_ENV_KEY_LEN: usize = 255;
+
+/// Check an environment variable's key against Coolify's rule: a letter or `_`, then letters,
+/// digits, `_` and `.`, at most 255 characters (`/\A[A-Za-z_][A-Za-z0-9_.]*\z/`).
+///
+/// [`Client::upsert_env_vars`](crate::Client::upsert_env_vars) checks every key with it before
+/// it sends anything, because Coolify saves a bulk request's items up to the first invalid one.
+///
+/// ```
+/// assert!(coolify_client::validate_env_key("DATABASE_URL").is_ok());
+/// assert!(coolify_client::validate_env_key("app.name").is_ok());
+/// assert!(coolify_client::validate_env_key("1ST").is_err());
+/// assert!(coolify_client::validate_env_key("MY KEY").is_err());
+/// ```
+///
+/// # Errors
+///
+/// [`Error::InvalidInput`](crate::Error::InvalidInput) naming the key and the rule.
+pub fn validate_env_key(key: &str) -> Result<(), crate::Error> {
+    let mut characters = key.chars();
+    let reason = if key.len() > MAX_ENV_KEY_LEN {
+        "at most 255 characters"
+    } else if !(characters
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && characters.all(|character| {
+            character.is_ascii_alphanumeric() || character == '_' || character == '.'
+        }))
+    {
+        "letters, digits, `_` and `.`, not starting with a digit"
+    } else {
+        return Ok(());
+    };
+    Err(crate::Error::InvalidInput {
+        what: "environment variable key",
+        value: key.to_owned(),
+        reason: reason.to_owned(),
+    })
+}
+
 /// An environment variable to create or update, always sent with its full flag set.
 ///
 /// Coolify's PATCH resets `is_literal`, `is_multiline` and `is_shown_once` when they are left out,
@@ -726,6 +771,73 @@ mod tests {
         assert_eq!(deployment.resolved_commit(), None);
         assert!(deployment.is_webhook);
         assert!(!deployment.force_rebuild);
+    }
+
+    #[test]
+    fn deployment_timestamps_are_typed_and_a_bad_one_does_not_fail_the_deployment() {
+        let deployment: Deployment = serde_json::from_value(serde_json::json!({
+            "deployment_uuid": "d1", "status": "finished",
+            "created_at": "2026-08-01T12:00:00.000000Z",
+            "updated_at": "not a time",
+            "finished_at": null
+        }))
+        .unwrap();
+        let created = deployment.created_at.as_ref().unwrap();
+        assert_eq!(
+            created.system_time(),
+            Some(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_785_585_600))
+        );
+        let updated = deployment.updated_at.as_ref().unwrap();
+        assert_eq!(updated.system_time(), None);
+        assert_eq!(updated.as_str(), "not a time");
+        assert_eq!(deployment.finished_at, None);
+        let json = serde_json::to_value(&deployment).unwrap();
+        assert_eq!(json["created_at"], "2026-08-01T12:00:00.000000Z");
+        assert_eq!(json["updated_at"], "not a time");
+    }
+
+    #[test]
+    fn a_resolved_commit_is_a_full_sha_and_is_of_commit_takes_one() {
+        let sha: CommitSha = "0123456789abcdef0123456789abcdef01234567".parse().unwrap();
+        let mut deployment = Deployment::new("d1".parse().unwrap(), DeploymentStatus::Finished);
+        deployment.commit = Some("0123456789ABCDEF0123456789ABCDEF01234567".to_owned());
+        assert_eq!(deployment.resolved_commit(), Some(sha.clone()));
+        assert!(deployment.is_of_commit(&sha));
+        // An abbreviation from Coolify is no resolved commit, but still names the same one.
+        deployment.commit = Some("0123456789ab".to_owned());
+        assert_eq!(deployment.resolved_commit(), None);
+        assert!(deployment.is_of_commit(&sha));
+        deployment.commit = Some("HEAD".to_owned());
+        assert!(!deployment.is_of_commit(&sha));
+    }
+
+    #[test]
+    fn env_keys_follow_coolifys_rule() {
+        for good in [
+            "A",
+            "_",
+            "DATABASE_URL",
+            "app.name",
+            "a1_b.c",
+            &"K".repeat(255),
+        ] {
+            assert!(validate_env_key(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "1ST",
+            ".env",
+            "MY KEY",
+            "A-B",
+            "ÄPFEL",
+            &"K".repeat(256),
+        ] {
+            let error = validate_env_key(bad).unwrap_err();
+            assert!(
+                matches!(&error, crate::Error::InvalidInput { what: "environment variable key", value, .. } if value == bad),
+                "{bad}: {error:?}"
+            );
+        }
     }
 
     #[test]

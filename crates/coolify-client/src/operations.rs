@@ -7,7 +7,7 @@ use tokio::time::Instant;
 use crate::models::{
     ApplicationPatch, DeployOutcome, Deployment, DeploymentStatus, ForceRebuild, commits_match,
 };
-use crate::{ApplicationUuid, Client, DeploymentUuid, Error};
+use crate::{ApplicationUuid, Client, CommitSha, DeploymentUuid, Error};
 
 /// How many of an application's newest deployments the lookups scan.
 pub const HISTORY_WINDOW: u32 = 50;
@@ -121,8 +121,8 @@ pub enum FollowEvent {
     },
     /// Coolify resolved the commit the deployment builds (`HEAD` became a SHA).
     Commit {
-        /// The commit SHA.
-        commit: String,
+        /// The commit.
+        commit: CommitSha,
     },
 }
 
@@ -154,27 +154,89 @@ pub enum DeploymentOrigin {
     AlreadyQueued,
 }
 
-/// Coolify's rule for `git_commit_sha`: `^[a-zA-Z0-9][a-zA-Z0-9._\-/]*$`.
-fn validate_commit(commit: &str) -> Result<(), Error> {
-    let mut characters = commit.chars();
-    let valid = characters
-        .next()
-        .is_some_and(|first| first.is_ascii_alphanumeric())
-        && characters.all(|character| {
-            character.is_ascii_alphanumeric() || matches!(character, '.' | '_' | '-' | '/')
-        });
-    if valid {
-        Ok(())
-    } else {
-        Err(Error::InvalidInput {
-            what: "commit",
-            value: commit.to_owned(),
-            reason: "pass a commit SHA (letters, digits, `.`, `_`, `-`, `/`, starting with a letter or digit)".to_owned(),
-        })
+/// A write a method would send, described for a dry run: nothing is sent.
+///
+/// [`Client::planned_deploy_commit`] lists the writes of [`Client::deploy_commit`].
+/// Its [`Display`](std::fmt::Display) is the method, the path under the base URL and the
+/// JSON body: `POST /api/v1/deploy {"force": false, "uuid": "vgsco4o4wc8w0ok8gwgk8w0o"}`.
+///
+/// `#[non_exhaustive]`: only this crate makes one.
+///
+/// ```compile_fail
+/// let request = coolify_client::PlannedRequest {
+///     method: "GET",
+///     path: String::new(),
+///     body: None,
+/// };
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PlannedRequest {
+    /// The HTTP method, for example `PATCH`.
+    pub method: &'static str,
+    /// The path under the base URL, for example `/api/v1/deploy`.
+    pub path: String,
+    /// The JSON body, if the request has one.
+    pub body: Option<serde_json::Value>,
+}
+
+impl PlannedRequest {
+    fn new(method: &'static str, segments: &[&str], body: serde_json::Value) -> Self {
+        Self {
+            method,
+            path: format!("/api/v1/{}", segments.join("/")),
+            body: Some(body),
+        }
+    }
+}
+
+impl std::fmt::Display for PlannedRequest {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "{} {}", self.method, self.path)?;
+        match &self.body {
+            // An object's members one after the other, spaced for reading.
+            Some(serde_json::Value::Object(members)) => {
+                let members: Vec<String> = members
+                    .iter()
+                    .map(|(name, value)| {
+                        format!("{}: {value}", serde_json::Value::from(name.as_str()))
+                    })
+                    .collect();
+                write!(formatter, " {{{}}}", members.join(", "))
+            }
+            Some(body) => write!(formatter, " {body}"),
+            None => Ok(()),
+        }
     }
 }
 
 impl Client {
+    /// The writes [`Client::deploy_commit`] would send, in order, for a dry run: the pin
+    /// (`PATCH /applications/{uuid}`) and the deploy (`POST /deploy`).
+    /// The reads it makes first (the current pin) are left out; nothing is sent.
+    #[must_use]
+    pub fn planned_deploy_commit(
+        application: &ApplicationUuid,
+        commit: &CommitSha,
+        force: ForceRebuild,
+    ) -> Vec<PlannedRequest> {
+        vec![
+            PlannedRequest::new(
+                "PATCH",
+                &["applications", application.as_str()],
+                serde_json::json!({ "git_commit_sha": commit.as_str() }),
+            ),
+            PlannedRequest::new(
+                "POST",
+                &["deploy"],
+                serde_json::json!({
+                    "uuid": application.as_str(),
+                    "force": force == ForceRebuild::Yes,
+                }),
+            ),
+        ]
+    }
+
     /// Deploy `commit` to an application: pin `git_commit_sha` (PATCH), then `POST /deploy`.
     ///
     /// The pin persists, so later deploys of the application build the same commit until the
@@ -187,8 +249,7 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidInput`] for a malformed commit; the errors of
-    /// [`Client::application`], [`Client::update_application`] and [`Client::deploy`];
+    /// The errors of [`Client::application`], [`Client::update_application`] and [`Client::deploy`];
     /// [`Error::PinRestored`] around the deploy's error once the pin was put back;
     /// [`Error::PinChanged`] when Coolify says a deployment is queued but the application was
     /// re-pinned meanwhile; [`Error::NotFound`] when it says one is queued but none of that
@@ -197,22 +258,26 @@ impl Client {
     pub async fn deploy_commit(
         &self,
         application: &ApplicationUuid,
-        commit: &str,
+        commit: &CommitSha,
         force: ForceRebuild,
     ) -> Result<StartedDeployment, Error> {
-        validate_commit(commit)?;
         let before = self
             .application(application)
             .await?
             .git_commit_sha
             .filter(|sha| !sha.is_empty())
             .unwrap_or_else(|| "HEAD".to_owned());
-        self.update_application(application, &ApplicationPatch::new().git_commit_sha(commit))
-            .await?;
-        tracing::info!(commit, "commit pinned");
+        self.update_application(
+            application,
+            &ApplicationPatch::new().git_commit_sha(commit.as_str()),
+        )
+        .await?;
+        tracing::info!(%commit, "commit pinned");
         let outcome = match self.deploy(application, force).await {
             Ok(outcome) => outcome,
-            Err(error) if error.proves_nothing_happened() && !commits_match(&before, commit) => {
+            Err(error)
+                if error.proves_nothing_happened() && !commits_match(&before, commit.as_str()) =>
+            {
                 // Nothing was queued: leave no pin behind that nobody deployed.
                 let restore = ApplicationPatch::new().git_commit_sha(&before);
                 return match self.update_application(application, &restore).await {
@@ -262,14 +327,14 @@ impl Client {
     pub(crate) async fn repinned_or(
         &self,
         application: &ApplicationUuid,
-        commit: &str,
+        commit: &CommitSha,
         otherwise: Error,
     ) -> Error {
         match self.application(application).await {
             Ok(current) => match current.git_commit_sha {
-                Some(found) if !commits_match(&found, commit) => Error::PinChanged {
+                Some(found) if !commits_match(&found, commit.as_str()) => Error::PinChanged {
                     application: application.clone(),
-                    expected: commit.to_owned(),
+                    expected: commit.clone(),
                     found,
                 },
                 _ => otherwise,
@@ -278,26 +343,31 @@ impl Client {
         }
     }
 
-    /// Why a finished deployment built another commit than the one pinned for it:
-    /// [`Error::PinChanged`] when someone re-pinned the application meanwhile, `None` when the
-    /// pin is still `commit` (a Coolify older than 4.1.0 ignored it).
+    /// Why a finished deployment built another commit than `commit`, the one pinned for it:
+    /// [`Error::PinChanged`] when someone re-pinned the application meanwhile, else
+    /// [`Error::PinIgnored`] (the pin is still `commit`: a Coolify older than 4.1.0 ignores
+    /// pins).
+    /// Whether a deployment built another commit is [`Deployment::is_of_commit`].
     ///
     /// # Errors
     ///
-    /// The errors of [`Client::application`].
+    /// The errors of [`Client::application`] (the explanation is the `Ok` value).
     pub async fn explain_other_commit(
         &self,
         application: &ApplicationUuid,
-        commit: &str,
-    ) -> Result<Option<Error>, Error> {
+        commit: &CommitSha,
+    ) -> Result<Error, Error> {
         let current = self.application(application).await?;
         Ok(match current.git_commit_sha {
-            Some(found) if !commits_match(&found, commit) => Some(Error::PinChanged {
+            Some(found) if !commits_match(&found, commit.as_str()) => Error::PinChanged {
                 application: application.clone(),
-                expected: commit.to_owned(),
+                expected: commit.clone(),
                 found,
-            }),
-            _ => None,
+            },
+            _ => Error::PinIgnored {
+                application: application.clone(),
+                pinned: commit.clone(),
+            },
         })
     }
 
@@ -350,22 +420,20 @@ impl Client {
             }
             if !commit_reported && let Some(commit) = current.resolved_commit() {
                 commit_reported = true;
-                on_event(&FollowEvent::Commit {
-                    commit: commit.to_owned(),
-                });
+                on_event(&FollowEvent::Commit { commit });
             }
             match current.status {
                 DeploymentStatus::Finished => return Ok(current),
                 DeploymentStatus::Failed => {
                     return Err(Error::DeploymentFailed {
                         deployment: deployment.clone(),
-                        commit: current.resolved_commit().map(str::to_owned),
+                        commit: current.resolved_commit(),
                     });
                 }
                 DeploymentStatus::CancelledByUser => {
                     return Err(Error::DeploymentCancelled {
                         deployment: deployment.clone(),
-                        commit: current.resolved_commit().map(str::to_owned),
+                        commit: current.resolved_commit(),
                     });
                 }
                 _ => {}
@@ -416,7 +484,7 @@ impl Client {
     pub async fn find_deployment_by_commit(
         &self,
         application: &ApplicationUuid,
-        commit: &str,
+        commit: &CommitSha,
     ) -> Result<Option<Deployment>, Error> {
         self.scan(application, |deployment| deployment.is_of_commit(commit))
             .await
@@ -431,7 +499,7 @@ impl Client {
     pub async fn find_finished_deployment_of_commit(
         &self,
         application: &ApplicationUuid,
-        commit: &str,
+        commit: &CommitSha,
     ) -> Result<Option<Deployment>, Error> {
         self.scan(application, |deployment| {
             deployment.status == DeploymentStatus::Finished && deployment.is_of_commit(commit)
@@ -569,6 +637,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_planned_writes_of_deploy_commit_are_the_pin_and_the_deploy() {
+        let app: ApplicationUuid = "vgsco4o4wc8w0ok8gwgk8w0o".parse().unwrap();
+        let commit: CommitSha = "0123456789abcdef0123456789abcdef01234567".parse().unwrap();
+        let planned: Vec<String> = Client::planned_deploy_commit(&app, &commit, ForceRebuild::No)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            planned,
+            [
+                "PATCH /api/v1/applications/vgsco4o4wc8w0ok8gwgk8w0o {\"git_commit_sha\": \"0123456789abcdef0123456789abcdef01234567\"}",
+                "POST /api/v1/deploy {\"force\": false, \"uuid\": \"vgsco4o4wc8w0ok8gwgk8w0o\"}",
+            ]
+        );
+    }
+
+    #[test]
     fn poll_schedule_backs_off_to_its_max() {
         let schedule = PollSchedule::new(Duration::from_millis(400), Duration::from_secs(1));
         let second = schedule.next_after(schedule.first());
@@ -581,14 +666,5 @@ mod tests {
             PollSchedule::new(Duration::from_secs(2), Duration::from_secs(1)).max(),
             Duration::from_secs(2)
         );
-    }
-
-    #[test]
-    fn commits_are_validated_like_coolify_does() {
-        assert!(validate_commit("0123456789abcdef0123456789abcdef01234567").is_ok());
-        assert!(validate_commit("v1.2.3").is_ok());
-        assert!(validate_commit("").is_err());
-        assert!(validate_commit("-rf").is_err());
-        assert!(validate_commit("a b").is_err());
     }
 }

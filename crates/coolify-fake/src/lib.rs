@@ -15,7 +15,7 @@
 //! ```
 //! use std::time::Duration;
 //! use coolify_fake::{FakeApplication, FakeCoolify};
-//! use coolify_client::{FollowOptions, ForceRebuild};
+//! use coolify_client::{CommitSha, FollowOptions, ForceRebuild};
 //!
 //! # #[tokio::main(flavor = "current_thread", start_paused = true)]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,8 +23,8 @@
 //! let app = fake.add_application(FakeApplication::new("staging-app").build_time(Duration::from_secs(30)));
 //! let client = fake.client_builder().build()?;
 //!
-//! let commit = "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c";
-//! let started = client.deploy_commit(&app, commit, ForceRebuild::No).await?;
+//! let commit: CommitSha = "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c".parse()?;
+//! let started = client.deploy_commit(&app, &commit, ForceRebuild::No).await?;
 //! let finished = client.follow(&started.deployment, &FollowOptions::default(), |_| {}).await?;
 //! assert_eq!(finished.resolved_commit(), Some(commit));
 //! let deploys = fake.requests_for(&app).into_iter().filter(|request| request.path == "/api/v1/deploy");

@@ -21,7 +21,7 @@
 //!
 //! ```no_run
 //! use health_probe::{ProbeConfig, Prober, Variables};
-//! use tokio_util::sync::CancellationToken;
+//! use health_probe::tokio_util::sync::CancellationToken;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let config: ProbeConfig = toml::from_str(r#"
@@ -64,10 +64,14 @@ pub use glob::Glob;
 pub use outcome::{Attempt, Failure, Outcome, Stop, Verdict};
 pub use prober::{BODY_EXCERPT_BYTES, MAX_ATTEMPTS_KEPT, Prober, ProberBuilder};
 pub use progress::{ProgressEvent, WaitCause};
+/// The HTTP client type [`ProberBuilder::client`] takes.
+pub use reqwest;
 pub use spec::{
     DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE, DEFAULT_EXPECT_STATUS, DEFAULT_FATAL_STATUS,
     DEFAULT_INTERVAL, DEFAULT_SUCCESS_THRESHOLD, Method, ProbeSpec,
 };
+/// The cancellation type [`Prober::probe_with`] and [`Prober::probe_many`] take.
+pub use tokio_util;
 
 mod assertion;
 mod config;

@@ -20,8 +20,8 @@ pub enum Error {
     #[error(
         "`{from}` is not an ancestor of `{to}`{}",
         match merge_base {
-            Some(base) => format!("; their merge base is {base}, use it as `--from` to list what `{to}` added since they diverged"),
-            None => "; they share no history, pick a `--from` on the history of `--to`".to_owned(),
+            Some(base) => format!("; they diverged at their merge base {base}"),
+            None => "; they share no history".to_owned(),
         }
     )]
     NotAncestor {
@@ -52,5 +52,35 @@ pub enum Error {
 impl Error {
     pub(crate) fn git(operation: &'static str, source: git2::Error) -> Self {
         Self::Git { operation, source }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_ancestor_says_what_is_not_an_ancestor_of_what_and_names_no_flag() {
+        let unrelated = Error::NotAncestor {
+            from: "orphan".to_owned(),
+            to: "main".to_owned(),
+            merge_base: None,
+        };
+        assert_eq!(
+            unrelated.to_string(),
+            "`orphan` is not an ancestor of `main`; they share no history"
+        );
+        let diverged = Error::NotAncestor {
+            from: "side".to_owned(),
+            to: "main".to_owned(),
+            merge_base: Some("0123456789abcdef0123456789abcdef01234567".to_owned()),
+        };
+        let message = diverged.to_string();
+        assert_eq!(
+            message,
+            "`side` is not an ancestor of `main`; they diverged at their merge base \
+             0123456789abcdef0123456789abcdef01234567"
+        );
+        assert!(!message.contains("--"), "{message}");
     }
 }

@@ -45,8 +45,8 @@ impl<'a> RangeStart<'a> {
 /// # Errors
 ///
 /// - [`Error::UnknownRef`] when `from` or `to` names nothing in the repository;
-/// - [`Error::NotAncestor`] when `from` is not an ancestor of `to` (the error names their merge
-///   base, the usual fix);
+/// - [`Error::NotAncestor`] when `from` is not an ancestor of `to` (the error carries their merge
+///   base, where a range that lists what `to` added would start);
 /// - [`Error::Git`] when the repository cannot be read.
 pub fn read_range(
     repo: &Repository,

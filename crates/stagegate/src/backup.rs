@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use anyhow::Context as _;
-use coolify_client::{Client, EnvVar};
-use serde::{Deserialize, Serialize};
+use coolify_client::Client;
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::{EnvironmentConfig, EnvironmentName};
@@ -50,15 +50,13 @@ const SENSITIVE_FIELDS: &[&str] = &[
 /// Parts of a field name that mark it secret even if Coolify adds it later.
 const SENSITIVE_WORDS: &[&str] = &["secret", "password", "token", "private_key"];
 
-/// `--include-values`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Values {
-    /// Replace values and sensitive fields by `"<redacted>"`.
-    #[default]
-    Redacted,
-    /// Keep what the token can read.
-    Included,
-}
+/// One environment variable in a backup: coolify-client's record of it.
+pub use coolify_client::EnvVarRecord as BackupVariable;
+/// `--include-values`: [`Values::Redacted`] replaces values and sensitive fields by
+/// `"<redacted>"`, [`Values::Included`] keeps what the token can read.
+pub use coolify_client::RecordValues as Values;
+/// Whether a value is in the document.
+pub use coolify_client::ValueState;
 
 /// Where `setup` and `env sync` put their backups.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
@@ -98,71 +96,6 @@ impl BackupLocation {
             counter += 1;
         }
         path
-    }
-}
-
-/// Whether a value is in the document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ValueState {
-    /// Left out on purpose (no `--include-values`).
-    Redacted,
-    /// Coolify did not return it (token without `read:sensitive`, or a locked variable).
-    Hidden,
-    /// In the document.
-    Included,
-}
-
-/// One environment variable in a backup.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BackupVariable {
-    /// Its uuid.
-    pub uuid: String,
-    /// The key.
-    pub key: String,
-    /// The value, when included.
-    pub value: Option<String>,
-    /// Why the value is or is not here.
-    pub value_state: ValueState,
-    /// The preview copy.
-    pub is_preview: bool,
-    /// `$` references left unexpanded.
-    pub is_literal: bool,
-    /// Multi-line value.
-    pub is_multiline: bool,
-    /// Locked: the value is never returned.
-    pub is_shown_once: bool,
-    /// Available at run time.
-    pub is_runtime: bool,
-    /// Available at build time.
-    pub is_buildtime: bool,
-    /// References a shared variable.
-    pub is_shared: bool,
-    /// Its comment.
-    pub comment: Option<String>,
-}
-
-impl BackupVariable {
-    fn from_variable(variable: &EnvVar, values: Values) -> Self {
-        let (value, value_state) = match (values, &variable.value) {
-            (_, None) => (None, ValueState::Hidden),
-            (Values::Redacted, Some(_)) => (None, ValueState::Redacted),
-            (Values::Included, Some(value)) => (Some(value.clone()), ValueState::Included),
-        };
-        Self {
-            uuid: variable.uuid.to_string(),
-            key: variable.key.clone(),
-            value,
-            value_state,
-            is_preview: variable.is_preview,
-            is_literal: variable.is_literal,
-            is_multiline: variable.is_multiline,
-            is_shown_once: variable.is_shown_once,
-            is_runtime: variable.is_runtime,
-            is_buildtime: variable.is_buildtime,
-            is_shared: variable.is_shared,
-            comment: variable.comment.clone(),
-        }
     }
 }
 
@@ -256,7 +189,7 @@ pub(crate) async fn take(
         redacted_fields,
         variables: variables
             .iter()
-            .map(|variable| BackupVariable::from_variable(variable, values))
+            .map(|variable| BackupVariable::new(variable, values))
             .collect(),
     })
 }
@@ -398,28 +331,6 @@ mod tests {
                 "settings.webhook_secret"
             ]
         );
-    }
-
-    #[test]
-    fn values_are_redacted_hidden_or_included() {
-        let visible: EnvVar =
-            serde_json::from_value(serde_json::json!({"uuid": "e1", "key": "A", "value": "v"}))
-                .unwrap();
-        let hidden: EnvVar =
-            serde_json::from_value(serde_json::json!({"uuid": "e2", "key": "B"})).unwrap();
-        let state = |variable: &EnvVar, values| {
-            let backed_up = BackupVariable::from_variable(variable, values);
-            (backed_up.value, backed_up.value_state)
-        };
-        assert_eq!(
-            state(&visible, Values::Redacted),
-            (None, ValueState::Redacted)
-        );
-        assert_eq!(
-            state(&visible, Values::Included),
-            (Some("v".to_owned()), ValueState::Included)
-        );
-        assert_eq!(state(&hidden, Values::Included), (None, ValueState::Hidden));
     }
 
     #[test]

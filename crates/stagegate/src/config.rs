@@ -370,10 +370,14 @@ impl Config {
                 .into());
             }
             for key in section.env.keys() {
-                if !is_env_key(key) {
+                if let Err(error) = coolify_client::validate_env_key(key) {
+                    let reason = match error {
+                        coolify_client::Error::InvalidInput { reason, .. } => reason,
+                        other => other.to_string(),
+                    };
                     return Err(invalid(
                         &format!("environments.{name}.env"),
-                        format!("`{key}` is not a valid variable name (letters, digits, `_` and `.`, not starting with a digit)"),
+                        format!("`{key}` is not a valid variable name ({reason})"),
                     )
                     .into());
                 }
@@ -639,33 +643,18 @@ fn describe_toml_error(text: &str, path: &Path, error: &toml::de::Error) -> BadI
     ))
 }
 
-/// http is only for a Coolify on this machine.
+/// The Coolify URL, checked as coolify-client checks it (https, or http only for a Coolify on
+/// this machine; no credentials, query or fragment).
 pub(crate) fn check_coolify_url(url: &Url) -> Result<(), String> {
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if is_loopback(url) => Ok(()),
-        "http" => Err(format!(
-            "`{url}` uses http, which would send the API token in clear text; use https (http is accepted only for localhost)"
-        )),
-        scheme => Err(format!("`{url}` has scheme `{scheme}`; use https://")),
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(domain)) => domain == "localhost",
-        Some(url::Host::Ipv4(address)) => address.is_loopback(),
-        Some(url::Host::Ipv6(address)) => address.is_loopback(),
-        None => false,
-    }
-}
-
-fn is_env_key(key: &str) -> bool {
-    let mut chars = key.chars();
-    chars
-        .next()
-        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    coolify_client::api_base_url(url.as_str())
+        .map(drop)
+        .map_err(|error| match error {
+            // The client's value has any credentials taken out.
+            coolify_client::Error::InvalidConfig { value, reason, .. } => {
+                format!("`{value}`: {reason}")
+            }
+            other => other.to_string(),
+        })
 }
 
 #[derive(Debug, Deserialize)]
@@ -902,6 +891,28 @@ health_url = "https://example.com/healthz"
         assert!(message.contains("clear text"), "{message}");
         parse(&EXAMPLE.replace("https://coolify.example.com", "http://127.0.0.1:8000")).unwrap();
         parse(&EXAMPLE.replace("https://coolify.example.com", "http://localhost:8000")).unwrap();
+    }
+
+    #[test]
+    fn a_coolify_url_with_credentials_is_refused_at_load_time() {
+        let message = error(&EXAMPLE.replace(
+            "https://coolify.example.com",
+            "https://user:pass@coolify.example.com",
+        ));
+        assert!(message.contains("coolify.url"), "{message}");
+        assert!(message.contains("credentials in the URL"), "{message}");
+        assert!(!message.contains("pass@"), "{message}");
+    }
+
+    #[test]
+    fn an_env_key_coolify_refuses_is_refused_at_load_time_naming_it() {
+        let message = error(&EXAMPLE.replace("ENVIRONMENT = ", "\"1ST KEY\" = "));
+        assert!(
+            message.contains(
+                "environments.staging.env: `1ST KEY` is not a valid variable name (letters, digits, `_` and `.`, not starting with a digit)"
+            ),
+            "{message}"
+        );
     }
 
     #[test]

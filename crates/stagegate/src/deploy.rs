@@ -7,13 +7,14 @@
 use std::fmt;
 
 use anyhow::Context as _;
+use coolify_client::{Client, CommitSha, ForceRebuild};
 use serde::Serialize;
 use tag_policy::{ReleaseTag, Releases, TaggedRelease};
 
 use crate::config::{EnvironmentName, StagingGate};
 use crate::exit::{Aftermath, BadInput, Exit, Refused, message};
 use crate::pipeline::{Live, Pipeline, ProbeFailed, Rollout, Settled, seconds};
-use crate::repo::short;
+use crate::repo::{commit_sha, oid, short};
 use crate::session::{DryRun, Session};
 
 pub use crate::pipeline::{InFlight, Timings};
@@ -200,7 +201,8 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
     }
     let releases = pipeline.releases()?;
     let tag = releases.at_commit(commit).last().map(|r| r.tag().clone());
-    let commit = commit.to_string();
+    let sha = commit_sha(commit).context("deploy staging")?;
+    let commit = sha.to_string();
     // From here on an interruption can say what this run changed.
     session.journal.track(format!(
         "deploy staging --commit {commit}{}",
@@ -216,7 +218,7 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
         .context("deploy staging")?;
 
     if options.dry_run.is_dry() {
-        let planned = plan(&pipeline, environment, &commit, tag.as_ref())?;
+        let planned = plan(&pipeline, environment, &sha, tag.as_ref())?;
         return finish(
             session,
             DeployReport {
@@ -231,7 +233,7 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
         );
     }
 
-    match pipeline.roll_out(environment, &commit, tag.as_ref()).await {
+    match pipeline.roll_out(environment, &sha, tag.as_ref()).await {
         Ok(rollout) => finish(
             session,
             DeployReport {
@@ -363,16 +365,14 @@ pub(crate) async fn deploy_release(
     context: &str,
 ) -> anyhow::Result<DeployReport> {
     let environment = EnvironmentName::Production;
-    let commit = release.commit().to_string();
+    let sha = commit_sha(release.commit()).context(context.to_owned())?;
+    let commit = sha.to_string();
     let live = &settled.live;
     // A deployment of this very commit that was in flight and finished: this run joined it.
-    let joined = settled.waited.as_ref().filter(|waited| {
-        waited.finished
-            && waited
-                .commit
-                .as_deref()
-                .is_some_and(|built| built.eq_ignore_ascii_case(&commit))
-    });
+    let joined = settled
+        .waited
+        .as_ref()
+        .filter(|waited| waited.finished && waited.commit.as_ref() == Some(&sha));
     // What ran before: before the joined deployment, or once the one waited for ended.
     let before_live = if joined.is_some() {
         &settled.before
@@ -391,7 +391,7 @@ pub(crate) async fn deploy_release(
     };
 
     // Idempotent: a release that is live and answers healthy is left alone.
-    if live.commit.as_deref() == Some(commit.as_str()) && live.in_flight.is_none() {
+    if live.commit.as_ref() == Some(&sha) && live.in_flight.is_none() {
         let probe_started = std::time::Instant::now();
         let outcome = pipeline
             .probe(environment, &commit, Some(release.tag()))
@@ -427,7 +427,7 @@ pub(crate) async fn deploy_release(
     }
 
     if dry_run.is_dry() {
-        let mut planned = plan(pipeline, environment, &commit, Some(release.tag()))?;
+        let mut planned = plan(pipeline, environment, &sha, Some(release.tag()))?;
         if let Some(in_flight) = &live.in_flight {
             planned.insert(
                 0,
@@ -441,7 +441,7 @@ pub(crate) async fn deploy_release(
     }
 
     let error = match pipeline
-        .roll_out(environment, &commit, Some(release.tag()))
+        .roll_out(environment, &sha, Some(release.tag()))
         .await
     {
         Ok(rollout) => {
@@ -450,16 +450,15 @@ pub(crate) async fn deploy_release(
         Err(error) => error.context(context.to_owned()),
     };
 
-    let before = before_live
-        .commit
-        .as_deref()
-        .filter(|before| *before != commit)
-        .and_then(|before| git2::Oid::from_str(before).ok());
-    let before_tag = before.and_then(|oid| releases.at_commit(oid).last().map(|r| r.tag().clone()));
+    let before = before_live.commit.clone().filter(|before| *before != sha);
+    let before_tag = before
+        .as_ref()
+        .and_then(oid)
+        .and_then(|oid| releases.at_commit(oid).last().map(|r| r.tag().clone()));
     let before_name = before_tag
         .as_ref()
         .map(|tag| tag.name().to_owned())
-        .or_else(|| before.map(|oid| oid.to_string()));
+        .or_else(|| before.as_ref().map(CommitSha::to_string));
     let fault = Fault::of(&error);
     let rerun = session.invocation.command(
         session
@@ -480,7 +479,7 @@ pub(crate) async fn deploy_release(
     let before = match (auto_rollback, before) {
         (AutoRollback::On, Some(before)) if started_one => before,
         (auto_rollback, _) => {
-            let redeploy = before_live.commit.as_deref() == Some(commit.as_str());
+            let redeploy = before_live.commit.as_ref() == Some(&sha);
             let fix = if fault != Fault::Release {
                 fault.advice(session, &error, &rerun, before_name.as_deref())
             } else {
@@ -514,14 +513,13 @@ pub(crate) async fn deploy_release(
             .await);
         }
     };
-    let before_commit = before.to_string();
-    let before_label = before_name.unwrap_or_else(|| before_commit.clone());
+    let before_label = before_name.unwrap_or_else(|| before.to_string());
     session.output.warn(format!(
         "{}; rolling production back to {before_label}",
         message(&error)
     ));
     let cause = match pipeline
-        .roll_out(environment, &before_commit, before_tag.as_ref())
+        .roll_out(environment, &before, before_tag.as_ref())
         .await
     {
         Ok(rollback) => {
@@ -741,11 +739,12 @@ pub(crate) fn release_for_production(
 }
 
 async fn check_staging_gate(pipeline: &Pipeline, release: &TaggedRelease) -> anyhow::Result<()> {
-    let commit = release.commit().to_string();
+    let sha = commit_sha(release.commit()).context("check the staging gate")?;
+    let commit = sha.as_str();
     let staging = &pipeline.config.staging.app;
     let evidence = pipeline
         .coolify
-        .find_finished_deployment_of_commit(staging, &commit)
+        .find_finished_deployment_of_commit(staging, &sha)
         .await
         .context("check the staging gate")?;
     match evidence {
@@ -753,7 +752,7 @@ async fn check_staging_gate(pipeline: &Pipeline, release: &TaggedRelease) -> any
             pipeline.output.step(format!(
                 "staging gate: {} ({}) finished on staging in deployment {}",
                 release.tag(),
-                short(&commit),
+                short(commit),
                 deployment.deployment_uuid
             ));
             Ok(())
@@ -777,11 +776,7 @@ pub(crate) fn refuse_downgrade(
 ) -> anyhow::Result<()> {
     // Commits before versions: the commit production runs is never a downgrade of itself,
     // whichever of its tags is named.
-    if live
-        .commit
-        .as_deref()
-        .is_some_and(|live| live.eq_ignore_ascii_case(&target.commit().to_string()))
-    {
+    if live.commit.as_ref().and_then(oid) == Some(target.commit()) {
         return Ok(());
     }
     let target = target.tag();
@@ -801,17 +796,18 @@ pub(crate) fn refuse_downgrade(
 fn plan(
     pipeline: &Pipeline,
     environment: EnvironmentName,
-    commit: &str,
+    sha: &CommitSha,
     tag: Option<&ReleaseTag>,
 ) -> anyhow::Result<Vec<String>> {
+    let commit = sha.as_str();
     let section = pipeline.config.environment(environment);
     let spec = pipeline.probe_spec(environment, commit, tag)?;
-    Ok(vec![
-        format!(
-            "PATCH /api/v1/applications/{} {{\"git_commit_sha\": \"{commit}\"}}",
-            section.app
-        ),
-        format!("POST /api/v1/deploy?uuid={}", section.app),
+    let mut planned: Vec<String> =
+        Client::planned_deploy_commit(&section.app, sha, ForceRebuild::No)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+    planned.extend([
         format!(
             "follow the deployment until it ends (deadline {})",
             humantime::format_duration(pipeline.config.deploy.timeout)
@@ -823,7 +819,8 @@ fn plan(
             spec.success_threshold(),
             humantime::format_duration(spec.deadline())
         ),
-    ])
+    ]);
+    Ok(planned)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -886,7 +883,7 @@ async fn queue_contents(pipeline: &Pipeline, error: &anyhow::Error) -> Option<St
                     let app = deployment.application_name.as_deref().unwrap_or("an app");
                     let commit = deployment
                         .resolved_commit()
-                        .map(|commit| format!(" of {}", short(commit)))
+                        .map(|commit| format!(" of {}", commit.short()))
                         .unwrap_or_default();
                     format!(
                         "{} ({app}{commit}, {})",

@@ -10,13 +10,17 @@
 //!
 //! Writes always carry the full flag set, because Coolify's PATCH clears the flags a request
 //! leaves out; an update keeps the variable's existing flags and comment.
+//!
+//! The comparison and the writes are coolify-client's [`env_diff`] and [`env_plan`]; this
+//! module reads, presents, backs up and applies them.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use coolify_client::{ApplicationUuid, Client, EnvVar, EnvVarInput, EnvVarUuid};
+use coolify_client::{ApplicationUuid, Client, EnvVar, EnvVarInput};
+pub use coolify_client::{EnvWrite, KeyDiff, KeyState, Prune, WriteKind};
+use coolify_client::{env_diff, env_plan};
 use serde::Serialize;
 
 use crate::backup::{self, BackupLocation, Values};
@@ -24,16 +28,6 @@ use crate::config::{EnvironmentConfig, EnvironmentName};
 use crate::output::Output;
 use crate::pipeline::Pipeline;
 use crate::session::{DryRun, Session};
-
-/// `--prune`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Prune {
-    /// Leave undeclared variables alone.
-    #[default]
-    No,
-    /// Delete variables that `deploy.toml` does not declare (and their preview copies).
-    Yes,
-}
 
 /// Options of `env sync`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,53 +54,28 @@ impl SyncOptions {
     }
 }
 
-/// How one declared or present key compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KeyState {
-    /// Present with the declared value.
-    Same,
-    /// Declared but absent from the app.
-    Missing,
-    /// Present with another value (which is never printed).
-    Differs,
-    /// Present, but Coolify does not return its value, so it cannot be compared.
-    Unknown,
-    /// Present on the app but not declared.
-    Extra,
-}
-
-impl KeyState {
-    fn marker(self) -> &'static str {
-        match self {
-            Self::Same => "=",
-            Self::Missing => "+",
-            Self::Differs => "~",
-            Self::Unknown => "?",
-            Self::Extra => "-",
-        }
-    }
-
-    fn words(self) -> &'static str {
-        match self {
-            Self::Same => "same",
-            Self::Missing => "missing",
-            Self::Differs => "differs",
-            Self::Unknown => {
-                "unknown (Coolify hides its value: locked, or the token lacks read:sensitive)"
-            }
-            Self::Extra => "extra (not declared in deploy.toml)",
-        }
+/// The sign of a key's state in `env diff`.
+fn marker(state: KeyState) -> &'static str {
+    match state {
+        KeyState::Same => "=",
+        KeyState::Missing => "+",
+        KeyState::Differs => "~",
+        KeyState::Unknown => "?",
+        KeyState::Extra => "-",
     }
 }
 
-/// One key of a comparison.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-pub struct KeyDiff {
-    /// The variable's key.
-    pub key: String,
-    /// How it compares.
-    pub state: KeyState,
+/// A key's state in words, in `env diff`.
+fn words(state: KeyState) -> &'static str {
+    match state {
+        KeyState::Same => "same",
+        KeyState::Missing => "missing",
+        KeyState::Differs => "differs",
+        KeyState::Unknown => {
+            "unknown (Coolify hides its value: locked, or the token lacks read:sensitive)"
+        }
+        KeyState::Extra => "extra (not declared in deploy.toml)",
+    }
 }
 
 /// The result of `env diff`.
@@ -162,177 +131,13 @@ impl fmt::Display for EnvDiff {
             writeln!(
                 f,
                 "  {} {} {}",
-                diff.state.marker(),
+                marker(diff.state),
                 diff.key,
-                diff.state.words()
+                words(diff.state)
             )?;
         }
         Ok(())
     }
-}
-
-/// What a write does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WriteKind {
-    /// Create a missing variable with Coolify's default flags.
-    Create,
-    /// Set a differing value, keeping the variable's flags.
-    Update,
-    /// Delete an undeclared variable (`--prune`).
-    Delete,
-}
-
-/// One write to an app's variables. Its value is never shown, not even by `Debug`.
-#[derive(Clone, PartialEq, Eq, Serialize)]
-pub struct EnvWrite {
-    /// What it does.
-    pub kind: WriteKind,
-    /// The key.
-    pub key: String,
-    /// Whether it targets the preview copy.
-    pub is_preview: bool,
-    /// The flags sent with a create or update (`literal`, `multiline`, `locked`, `runtime`,
-    /// `buildtime`).
-    pub flags: Vec<&'static str>,
-    #[serde(skip)]
-    input: Option<EnvVarInput>,
-    #[serde(skip)]
-    uuid: Option<EnvVarUuid>,
-}
-
-impl fmt::Debug for EnvWrite {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EnvWrite")
-            .field("kind", &self.kind)
-            .field("key", &self.key)
-            .field("is_preview", &self.is_preview)
-            .field("flags", &self.flags)
-            .finish_non_exhaustive()
-    }
-}
-
-impl fmt::Display for EnvWrite {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let copy = if self.is_preview {
-            " (preview copy)"
-        } else {
-            ""
-        };
-        match self.kind {
-            WriteKind::Create => write!(f, "create {}{copy} [{}]", self.key, self.flags.join(", ")),
-            WriteKind::Update => write!(
-                f,
-                "update {}{copy}: value differs, flags kept [{}]",
-                self.key,
-                self.flags.join(", ")
-            ),
-            WriteKind::Delete => write!(f, "delete {}{copy} (not declared)", self.key),
-        }
-    }
-}
-
-fn flags_of(input: &EnvVarInput) -> Vec<&'static str> {
-    [
-        (input.is_literal, "literal"),
-        (input.is_multiline, "multiline"),
-        (input.is_shown_once, "locked"),
-        (input.is_runtime, "runtime"),
-        (input.is_buildtime, "buildtime"),
-    ]
-    .into_iter()
-    .filter_map(|(on, name)| on.then_some(name))
-    .collect()
-}
-
-/// The app's variables deduplicated by `(key, is_preview)`: the first entry of each pair wins.
-fn deduplicate(actual: &[EnvVar]) -> BTreeMap<(String, bool), &EnvVar> {
-    let mut unique = BTreeMap::new();
-    for variable in actual {
-        unique
-            .entry((variable.key.clone(), variable.is_preview))
-            .or_insert(variable);
-    }
-    unique
-}
-
-/// Compare the declared variables with the app's non-preview ones.
-pub(crate) fn compare(declared: &BTreeMap<String, String>, actual: &[EnvVar]) -> Vec<KeyDiff> {
-    let unique = deduplicate(actual);
-    let mut keys: BTreeSet<&str> = declared.keys().map(String::as_str).collect();
-    keys.extend(
-        unique
-            .keys()
-            .filter(|(_, preview)| !preview)
-            .map(|(key, _)| key.as_str()),
-    );
-    keys.into_iter()
-        .map(|key| {
-            let present = unique.get(&(key.to_owned(), false));
-            let state = match (declared.get(key), present) {
-                (Some(_), None) => KeyState::Missing,
-                (Some(wanted), Some(variable)) => match &variable.value {
-                    None => KeyState::Unknown,
-                    Some(value) if value == wanted => KeyState::Same,
-                    Some(_) => KeyState::Differs,
-                },
-                (None, _) => KeyState::Extra,
-            };
-            KeyDiff {
-                key: key.to_owned(),
-                state,
-            }
-        })
-        .collect()
-}
-
-/// The writes that make the app match: create missing, update differing (keeping flags), and
-/// with `--prune` delete undeclared ones with their preview copies. Unknown values are left alone.
-pub(crate) fn plan(
-    declared: &BTreeMap<String, String>,
-    actual: &[EnvVar],
-    prune: Prune,
-) -> Vec<EnvWrite> {
-    let unique = deduplicate(actual);
-    let mut writes = Vec::new();
-    for diff in compare(declared, actual) {
-        let existing = unique.get(&(diff.key.clone(), false));
-        let input = match (diff.state, existing, declared.get(&diff.key)) {
-            (KeyState::Missing, _, Some(value)) => {
-                Some((WriteKind::Create, EnvVarInput::new(&diff.key, value)))
-            }
-            (KeyState::Differs, Some(existing), Some(value)) => Some((
-                WriteKind::Update,
-                EnvVarInput::updating(existing, value.clone()),
-            )),
-            _ => None,
-        };
-        if let Some((kind, input)) = input {
-            writes.push(EnvWrite {
-                kind,
-                key: diff.key.clone(),
-                is_preview: false,
-                flags: flags_of(&input),
-                input: Some(input),
-                uuid: None,
-            });
-        }
-        if diff.state == KeyState::Extra && prune == Prune::Yes {
-            for is_preview in [false, true] {
-                if let Some(variable) = unique.get(&(diff.key.clone(), is_preview)) {
-                    writes.push(EnvWrite {
-                        kind: WriteKind::Delete,
-                        key: diff.key.clone(),
-                        is_preview,
-                        flags: Vec::new(),
-                        input: None,
-                        uuid: Some(variable.uuid.clone()),
-                    });
-                }
-            }
-        }
-    }
-    writes
 }
 
 /// Make `writes` on `app`, one line of output per write: upserts in one bulk request, then
@@ -346,9 +151,9 @@ pub(crate) async fn apply(
 ) -> anyhow::Result<()> {
     let upserts: Vec<EnvVarInput> = writes
         .iter()
-        .filter_map(|write| write.input.clone())
+        .filter_map(|write| write.input().cloned())
         .collect();
-    for write in writes.iter().filter(|write| write.input.is_some()) {
+    for write in writes.iter().filter(|write| write.input().is_some()) {
         output.step(format!("{environment}: {write}"));
     }
     client
@@ -356,7 +161,7 @@ pub(crate) async fn apply(
         .await
         .with_context(|| format!("upsert {} variables of app {app}", upserts.len()))?;
     for write in writes {
-        if let Some(uuid) = &write.uuid {
+        if let Some(uuid) = write.uuid() {
             output.step(format!("{environment}: {write}"));
             client
                 .delete_env_var(app, uuid)
@@ -380,7 +185,7 @@ pub async fn diff(session: &Session, environment: EnvironmentName) -> anyhow::Re
     Ok(EnvDiff {
         environment,
         app: section.app.to_string(),
-        keys: compare(&section.env, &actual),
+        keys: env_diff(&section.env, &actual),
     })
 }
 
@@ -488,8 +293,8 @@ pub async fn sync(session: &Session, options: &SyncOptions) -> anyhow::Result<Sy
     let actual = read(&pipeline.coolify, section)
         .await
         .context(context.clone())?;
-    let diffs = compare(&section.env, &actual);
-    let writes = plan(&section.env, &actual, options.prune);
+    let diffs = env_diff(&section.env, &actual);
+    let writes = env_plan(&section.env, &actual, options.prune);
     let names = |state: KeyState| -> Vec<String> {
         diffs
             .iter()
@@ -548,7 +353,7 @@ pub async fn sync(session: &Session, options: &SyncOptions) -> anyhow::Result<Sy
     let after = read(&pipeline.coolify, section)
         .await
         .with_context(|| format!("{context}: verify"))?;
-    let remaining = plan(&section.env, &after, options.prune);
+    let remaining = env_plan(&section.env, &after, options.prune);
     if !remaining.is_empty() {
         let list: Vec<String> = remaining.iter().map(ToString::to_string).collect();
         anyhow::bail!(
@@ -570,6 +375,8 @@ pub async fn sync(session: &Session, options: &SyncOptions) -> anyhow::Result<Sy
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     fn variable(key: &str, value: Option<&str>, is_preview: bool) -> EnvVar {
@@ -591,109 +398,12 @@ mod tests {
             .collect()
     }
 
-    fn check(declared_pairs: &[(&str, &str)], actual: &[EnvVar], expected: &[(&str, KeyState)]) {
-        let diffs = compare(&declared(declared_pairs), actual);
-        let got: Vec<(&str, KeyState)> = diffs
-            .iter()
-            .map(|diff| (diff.key.as_str(), diff.state))
-            .collect();
-        assert_eq!(got, expected);
-    }
-
-    #[test]
-    fn each_state_is_found() {
-        check(
-            &[("A", "1"), ("B", "2"), ("C", "3"), ("D", "4")],
-            &[
-                variable("A", Some("1"), false),
-                variable("B", Some("other"), false),
-                variable("C", None, false),
-                variable("E", Some("5"), false),
-            ],
-            &[
-                ("A", KeyState::Same),
-                ("B", KeyState::Differs),
-                ("C", KeyState::Unknown),
-                ("D", KeyState::Missing),
-                ("E", KeyState::Extra),
-            ],
-        );
-    }
-
-    #[test]
-    fn preview_copies_are_not_compared() {
-        check(
-            &[("A", "1")],
-            &[
-                variable("A", Some("1"), false),
-                variable("A", Some("preview value"), true),
-                variable("ONLY_PREVIEW", Some("x"), true),
-            ],
-            &[("A", KeyState::Same)],
-        );
-        check(
-            &[("A", "1")],
-            &[variable("A", Some("1"), true)],
-            &[("A", KeyState::Missing)],
-        );
-    }
-
-    #[test]
-    fn duplicates_of_a_key_count_once() {
-        check(
-            &[],
-            &[
-                variable("X", Some("1"), false),
-                variable("X", Some("1"), false),
-            ],
-            &[("X", KeyState::Extra)],
-        );
-    }
-
-    #[test]
-    fn updates_keep_flags_and_unknown_values_are_left_alone() {
-        let mut locked = variable("B", Some("old"), false);
-        locked.is_literal = true;
-        locked.is_buildtime = false;
-        let writes = plan(
-            &declared(&[("A", "1"), ("B", "2"), ("C", "3")]),
-            &[locked, variable("C", None, false)],
-            Prune::No,
-        );
-        assert_eq!(writes.len(), 2, "{writes:?}");
-        assert_eq!(writes[0].kind, WriteKind::Create);
-        assert_eq!(writes[0].to_string(), "create A [runtime, buildtime]");
-        let update = writes[1].input.as_ref().unwrap();
-        assert!(update.is_literal && !update.is_buildtime && update.is_runtime);
-        assert_eq!(update.value, "2");
-        assert_eq!(
-            writes[1].to_string(),
-            "update B: value differs, flags kept [literal, runtime]"
-        );
-    }
-
-    #[test]
-    fn prune_deletes_both_copies_and_only_with_the_flag() {
-        let actual = [
-            variable("OLD", Some("x"), false),
-            variable("OLD", Some("x"), true),
-        ];
-        assert!(plan(&BTreeMap::new(), &actual, Prune::No).is_empty());
-        let writes = plan(&BTreeMap::new(), &actual, Prune::Yes);
-        let deleted: Vec<(&str, bool)> = writes
-            .iter()
-            .map(|write| (write.key.as_str(), write.is_preview))
-            .collect();
-        assert_eq!(deleted, [("OLD", false), ("OLD", true)]);
-        assert!(writes.iter().all(|write| write.kind == WriteKind::Delete));
-    }
-
     #[test]
     fn no_value_is_ever_displayed() {
         let diff = EnvDiff {
             environment: EnvironmentName::Staging,
             app: "app".to_owned(),
-            keys: compare(
+            keys: env_diff(
                 &declared(&[("SECRET", "declared-value")]),
                 &[variable("SECRET", Some("live-secret"), false)],
             ),
@@ -701,7 +411,7 @@ mod tests {
         let text = diff.to_string();
         assert!(text.contains("~ SECRET differs"), "{text}");
         assert!(!text.contains("declared-value") && !text.contains("live-secret"));
-        let writes = plan(
+        let writes = env_plan(
             &declared(&[("SECRET", "declared-value")]),
             &[variable("SECRET", Some("live-secret"), false)],
             Prune::No,

@@ -5,9 +5,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use coolify_client::{
-    Client, Deployment, DeploymentOrigin, FollowEvent, FollowOptions, ForceRebuild, PollSchedule,
+    Client, CommitSha, Deployment, DeploymentOrigin, FollowEvent, FollowOptions, ForceRebuild,
+    PollSchedule,
 };
-use git2::Oid;
 use health_probe::{Outcome, ProbeSpec, Prober, ProgressEvent, Variables};
 use serde::Serialize;
 use tag_policy::{ReleaseTag, Releases};
@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Config, EnvironmentName};
 use crate::exit::Refused;
 use crate::output::Output;
-use crate::repo::{Repo, short};
+use crate::repo::{Repo, oid, short};
 use crate::session::Session;
 
 /// An open repository, its config and the clients, for one flow.
@@ -53,7 +53,7 @@ pub(crate) struct Waited {
     /// Its uuid.
     pub(crate) deployment: String,
     /// The commit it built.
-    pub(crate) commit: Option<String>,
+    pub(crate) commit: Option<CommitSha>,
     /// Whether it finished (rather than failed or was cancelled).
     pub(crate) finished: bool,
     /// How long it was followed.
@@ -116,7 +116,7 @@ pub(crate) fn millis(duration: Duration) -> u64 {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Live {
     /// The commit of the newest finished deployment.
-    pub commit: Option<String>,
+    pub commit: Option<CommitSha>,
     /// Its deployment uuid.
     pub deployment: Option<String>,
     /// The release tags of that commit, lowest precedence first.
@@ -131,7 +131,7 @@ pub struct InFlight {
     /// Its uuid.
     pub deployment: String,
     /// Its commit, once Coolify resolved it.
-    pub commit: Option<String>,
+    pub commit: Option<CommitSha>,
     /// `queued` or `in_progress`.
     pub status: String,
 }
@@ -140,8 +140,8 @@ impl Live {
     /// `v1.2.0 (abc1234)`, `abc1234`, or `nothing yet`.
     pub fn describe(&self) -> String {
         match (&self.commit, self.tags.last()) {
-            (Some(commit), Some(tag)) => format!("{tag} ({})", short(commit)),
-            (Some(commit), None) => short(commit).to_owned(),
+            (Some(commit), Some(tag)) => format!("{tag} ({})", commit.short()),
+            (Some(commit), None) => commit.short().to_owned(),
             (None, _) => "no finished deployment".to_owned(),
         }
     }
@@ -251,10 +251,10 @@ impl Pipeline {
         in_flight: Option<&Deployment>,
         releases: &Releases,
     ) -> Live {
-        let commit = finished.and_then(|d| d.resolved_commit().map(str::to_owned));
+        let commit = finished.and_then(Deployment::resolved_commit);
         let tags = commit
-            .as_deref()
-            .and_then(|commit| Oid::from_str(commit).ok())
+            .as_ref()
+            .and_then(oid)
             .map(|oid| {
                 releases
                     .at_commit(oid)
@@ -268,7 +268,7 @@ impl Pipeline {
             tags,
             in_flight: in_flight.map(|d| InFlight {
                 deployment: d.deployment_uuid.to_string(),
-                commit: d.resolved_commit().map(str::to_owned),
+                commit: d.resolved_commit(),
                 status: d.status.to_string(),
             }),
         }
@@ -352,7 +352,7 @@ impl Pipeline {
                 )),
                 FollowEvent::Commit { commit } => output.detail(format!(
                     "{environment}: deployment {deployment} builds {}",
-                    short(commit)
+                    commit.short()
                 )),
                 _ => {}
             })
@@ -364,9 +364,10 @@ impl Pipeline {
     pub(crate) async fn roll_out(
         &self,
         environment: EnvironmentName,
-        commit: &str,
+        sha: &CommitSha,
         tag: Option<&ReleaseTag>,
     ) -> anyhow::Result<Rollout> {
+        let commit = sha.as_str();
         let app = &self.config.environment(environment).app;
         // Fail on a bad probe config, and on a token that may not deploy, before anything is
         // changed: a pin followed by a refused deploy would leave production pinned to a
@@ -388,7 +389,7 @@ impl Pipeline {
         ));
         let deployment = self
             .coolify
-            .deploy_commit(app, commit, ForceRebuild::No)
+            .deploy_commit(app, sha, ForceRebuild::No)
             .await
             .with_context(|| format!("deploy {} to {environment} (app {app})", short(commit)))?;
         self.journal
@@ -408,20 +409,16 @@ impl Pipeline {
                 format!("follow {environment} deployment {}", deployment.deployment)
             })?;
         if let Some(built) = finished.resolved_commit()
-            && !finished.is_of_commit(commit)
+            && !finished.is_of_commit(sha)
         {
-            let built = short(built).to_owned();
             let context = format!(
-                "{environment} deployment {} built {built} instead of {}",
+                "{environment} deployment {} built {} instead of {}",
                 deployment.deployment,
-                short(commit)
+                built.short(),
+                sha.short()
             );
-            return Err(match self.coolify.explain_other_commit(app, commit).await {
-                Ok(Some(repinned)) => anyhow::Error::new(repinned).context(context),
-                Ok(None) => anyhow::anyhow!(
-                    "{context}, although app {app} is still pinned to {}: the Coolify server ignores pinned commits (versions before 4.1.0 do); upgrade Coolify",
-                    short(commit)
-                ),
+            return Err(match self.coolify.explain_other_commit(app, sha).await {
+                Ok(explanation) => anyhow::Error::new(explanation).context(context),
                 Err(error) => anyhow::Error::new(error)
                     .context(format!("{context}; read app {app} to find out why")),
             });
@@ -488,8 +485,7 @@ impl Pipeline {
             deployment: in_flight.deployment_uuid.to_string(),
             commit: finished
                 .and_then(Deployment::resolved_commit)
-                .or_else(|| in_flight.resolved_commit())
-                .map(str::to_owned),
+                .or_else(|| in_flight.resolved_commit()),
             finished: finished.is_some(),
             waited: started.elapsed(),
         };
@@ -549,7 +545,7 @@ impl Pipeline {
                         None => format!("{environment} runs {}", live.describe()),
                     };
                     if let Some(pinned) = pinned
-                        && live.commit.as_deref() != Some(pinned.as_str())
+                        && live.commit.as_ref().map(CommitSha::as_str) != Some(pinned.as_str())
                     {
                         text.push_str(&format!(" (app pinned to {})", short(&pinned)));
                     }

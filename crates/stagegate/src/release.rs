@@ -130,7 +130,8 @@ pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Res
         .context("release"));
     }
     let head = repo.resolve_commit("HEAD").context("release")?;
-    let commit = head.to_string();
+    let sha = crate::repo::commit_sha(head).context("release")?;
+    let commit = sha.to_string();
     let releases = pipeline.releases().context("release")?;
     if let Some(existing) = releases.at_commit(head).last() {
         return Err(anyhow::Error::new(BadInput(format!(
@@ -147,7 +148,7 @@ pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Res
         .live(EnvironmentName::Staging, &releases)
         .await
         .context("release: check staging")?;
-    if staging.commit.as_deref() != Some(commit.as_str()) {
+    if staging.commit.as_ref() != Some(&sha) {
         return Err(anyhow::Error::new(Refused(format!(
             "HEAD {} is not live on staging (staging runs {}); deploy it first with `{}`",
             short(&commit),

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context as _, bail};
+use coolify_client::CommitSha;
 use git2::{Oid, Repository, StatusOptions};
 
 use crate::exit::BadInput;
@@ -205,9 +206,30 @@ pub fn short(commit: &str) -> &str {
     commit.get(..7).unwrap_or(commit)
 }
 
+/// The id Coolify takes for a git commit: git's and Coolify's commit ids are converted only
+/// here and in [`oid`], through their text.
+pub(crate) fn commit_sha(oid: Oid) -> anyhow::Result<CommitSha> {
+    oid.to_string()
+        .parse()
+        .with_context(|| format!("commit {oid} as a Coolify commit sha"))
+}
+
+/// The git id of a commit Coolify reported; `None` only if git cannot hold it.
+pub(crate) fn oid(sha: &CommitSha) -> Option<Oid> {
+    Oid::from_str(sha.as_str()).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn commit_ids_convert_between_git_and_coolify_both_ways() {
+        let oid = Oid::from_str("0123456789abcdef0123456789abcdef01234567").unwrap();
+        let sha = commit_sha(oid).unwrap();
+        assert_eq!(sha.as_str(), "0123456789abcdef0123456789abcdef01234567");
+        assert_eq!(super::oid(&sha), Some(oid));
+    }
 
     fn fixture() -> (tempfile::TempDir, Repo, Oid) {
         let directory = tempfile::tempdir().unwrap();

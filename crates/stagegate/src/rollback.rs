@@ -8,7 +8,6 @@ use anyhow::Context as _;
 use crate::deploy::{AutoRollback, DeployReport, deploy_release, release_for_production};
 use crate::exit::{BadInput, Refused};
 use crate::pipeline::Pipeline;
-use crate::repo::short;
 use crate::session::{DryRun, Session};
 
 /// Options of `rollback`.
@@ -81,8 +80,8 @@ pub async fn rollback(
             let Some(current) = &current else {
                 let runs = live
                     .commit
-                    .as_deref()
-                    .map(|commit| format!("commit {}, which has no release tag", short(commit)))
+                    .as_ref()
+                    .map(|commit| format!("commit {}, which has no release tag", commit.short()))
                     .unwrap_or_else(|| "nothing yet".to_owned());
                 return Err(anyhow::Error::new(BadInput(format!(
                     "production runs {runs}, so there is no release to go back from; name one with `{}`",

@@ -231,13 +231,13 @@ async fn plan_app<'a>(
             to: section.branch.clone(),
         });
     }
-    let writes = env::plan(&section.env, &variables, Prune::No);
+    let writes = coolify_client::env_plan(&section.env, &variables, Prune::No);
     changes.extend(writes.iter().map(|write| Change::Variable {
         environment,
         app: app.to_string(),
         write: write.clone(),
     }));
-    let unknown = env::compare(&section.env, &variables)
+    let unknown = coolify_client::env_diff(&section.env, &variables)
         .into_iter()
         .filter(|diff| diff.state == KeyState::Unknown)
         .map(|diff| format!("{environment}.{}", diff.key))

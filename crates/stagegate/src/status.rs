@@ -153,7 +153,7 @@ pub async fn status(session: &Session) -> anyhow::Result<StatusReport> {
             .map(|deployment| LatestDeployment {
                 deployment: deployment.deployment_uuid.to_string(),
                 status: deployment.status.to_string(),
-                commit: deployment.resolved_commit().map(str::to_owned),
+                commit: deployment.resolved_commit().map(String::from),
             });
         let health = match &live.commit {
             Some(commit) => {
@@ -162,7 +162,7 @@ pub async fn status(session: &Session) -> anyhow::Result<StatusReport> {
                     .last()
                     .and_then(|name| releases.find(name))
                     .map(|release| release.tag().clone());
-                let spec = pipeline.probe_spec(environment, commit, tag.as_ref())?;
+                let spec = pipeline.probe_spec(environment, commit.as_str(), tag.as_ref())?;
                 let attempt = pipeline.prober.check(&spec).await;
                 Some(Health {
                     passed: attempt.passed(),
@@ -200,7 +200,7 @@ pub async fn status(session: &Session) -> anyhow::Result<StatusReport> {
 }
 
 fn ahead_of_production(pipeline: &Pipeline, branch: &str, production: &Live) -> Option<usize> {
-    let production = git2::Oid::from_str(production.commit.as_deref()?).ok()?;
+    let production = crate::repo::oid(production.commit.as_ref()?)?;
     let tip = [
         format!("refs/heads/{branch}"),
         format!("refs/remotes/origin/{branch}"),

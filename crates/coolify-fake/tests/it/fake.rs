@@ -4,14 +4,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use coolify_client::{
-    ApplicationPatch, AutoDeploy, DeployOutcome, DeploymentOrigin, DeploymentStatus, EnvVarInput,
-    Error, FollowEvent, FollowOptions, ForceRebuild,
+    ApplicationPatch, AutoDeploy, CommitSha, DeployOutcome, DeploymentOrigin, DeploymentStatus,
+    EnvVarInput, Error, FollowEvent, FollowOptions, ForceRebuild,
 };
 use coolify_fake::{Ability, FakeApplication, FakeCoolify, Fault, FaultRule};
 use tokio::time::Instant;
 
 const COMMIT_A: &str = "1111111111111111111111111111111111111111";
 const COMMIT_B: &str = "2222222222222222222222222222222222222222";
+
+fn sha(text: &str) -> CommitSha {
+    text.parse().unwrap()
+}
 
 async fn fake_with_app(build_time: Duration) -> (FakeCoolify, coolify_client::ApplicationUuid) {
     let fake = FakeCoolify::start().await.unwrap();
@@ -30,7 +34,7 @@ async fn deploy_and_follow_ends_within_one_poll_interval_of_the_fake_finishing()
     let client = fake.client_builder().build().unwrap();
     let started_at = Instant::now();
     let started = client
-        .deploy_commit(&app, COMMIT_A, ForceRebuild::No)
+        .deploy_commit(&app, &sha(COMMIT_A), ForceRebuild::No)
         .await
         .unwrap();
     assert_eq!(started.origin, DeploymentOrigin::Queued);
@@ -49,7 +53,7 @@ async fn deploy_and_follow_ends_within_one_poll_interval_of_the_fake_finishing()
         "follow ended {lag:?} after the deployment finished"
     );
     assert_eq!(hook_commit, COMMIT_A);
-    assert_eq!(done.resolved_commit(), Some(COMMIT_A));
+    assert_eq!(done.resolved_commit(), Some(sha(COMMIT_A)));
     let statuses: Vec<_> = events
         .iter()
         .filter_map(|event| match event {
@@ -66,7 +70,7 @@ async fn deploy_and_follow_ends_within_one_poll_interval_of_the_fake_finishing()
         ]
     );
     assert!(events.contains(&FollowEvent::Commit {
-        commit: COMMIT_A.to_owned()
+        commit: sha(COMMIT_A)
     }));
     let polls = fake.requests_for_path("/api/v1/deployments/").len();
     let seconds = (Instant::now() - started_at).as_secs_f64();
@@ -81,20 +85,20 @@ async fn a_second_deploy_of_the_same_commit_joins_the_one_in_flight() {
     let (fake, app) = fake_with_app(Duration::from_secs(30)).await;
     let client = fake.client_builder().build().unwrap();
     let first = client
-        .deploy_commit(&app, COMMIT_A, ForceRebuild::No)
+        .deploy_commit(&app, &sha(COMMIT_A), ForceRebuild::No)
         .await
         .unwrap();
     let raw = client.deploy(&app, ForceRebuild::No).await.unwrap();
     assert_eq!(raw, DeployOutcome::AlreadyQueued);
     let second = client
-        .deploy_commit(&app, COMMIT_A, ForceRebuild::No)
+        .deploy_commit(&app, &sha(COMMIT_A), ForceRebuild::No)
         .await
         .unwrap();
     assert_eq!(second.deployment, first.deployment);
     assert_eq!(second.origin, DeploymentOrigin::AlreadyQueued);
     assert_eq!(fake.deployments_of(&app).len(), 1);
     let forced = client
-        .deploy_commit(&app, COMMIT_A, ForceRebuild::Yes)
+        .deploy_commit(&app, &sha(COMMIT_A), ForceRebuild::Yes)
         .await
         .unwrap();
     assert_ne!(
@@ -147,7 +151,7 @@ async fn the_pin_persists_for_later_deploys() {
     let (fake, app) = fake_with_app(Duration::from_secs(5)).await;
     let client = fake.client_builder().build().unwrap();
     let started = client
-        .deploy_commit(&app, COMMIT_A, ForceRebuild::No)
+        .deploy_commit(&app, &sha(COMMIT_A), ForceRebuild::No)
         .await
         .unwrap();
     client
@@ -163,7 +167,63 @@ async fn the_pin_persists_for_later_deploys() {
         .follow(&pushed, &FollowOptions::default(), |_| {})
         .await
         .unwrap();
-    assert_eq!(later.resolved_commit(), Some(COMMIT_A));
+    assert_eq!(later.resolved_commit(), Some(sha(COMMIT_A)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn another_commit_built_is_explained_by_a_re_pin_or_by_a_server_that_ignores_pins() {
+    let (fake, app) = fake_with_app(Duration::from_secs(5)).await;
+    let client = fake.client_builder().build().unwrap();
+    client
+        .update_application(&app, &ApplicationPatch::new().git_commit_sha(COMMIT_A))
+        .await
+        .unwrap();
+    // Still pinned to what was deployed: the server ignored the pin.
+    let ignored = client
+        .explain_other_commit(&app, &sha(COMMIT_A))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&ignored, Error::PinIgnored { application, pinned } if *application == app && *pinned == sha(COMMIT_A)),
+        "{ignored:?}"
+    );
+    assert_eq!(
+        ignored.to_string(),
+        format!(
+            "app {app} is still pinned to 1111111: the Coolify server ignores pinned commits (versions before 4.1.0 do); upgrade Coolify"
+        )
+    );
+    // Pinned to another commit since: someone re-pinned it.
+    let repinned = client
+        .explain_other_commit(&app, &sha(COMMIT_B))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&repinned, Error::PinChanged { expected, found, .. } if *expected == sha(COMMIT_B) && found == COMMIT_A),
+        "{repinned:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_bulk_upsert_with_a_key_coolify_refuses_sends_nothing() {
+    let (fake, app) = fake_with_app(Duration::from_secs(5)).await;
+    let client = fake.client_builder().build().unwrap();
+    let error = client
+        .upsert_env_vars(
+            &app,
+            &[
+                EnvVarInput::new("GOOD", "1"),
+                EnvVarInput::new("BAD KEY", "2"),
+            ],
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidInput { value, .. } if value == "BAD KEY"),
+        "{error:?}"
+    );
+    assert!(fake.requests_for_path("/envs").is_empty());
+    assert!(fake.env_vars_of(&app).is_empty());
 }
 
 #[tokio::test(start_paused = true)]
@@ -172,7 +232,7 @@ async fn a_failed_deployment_is_an_error_naming_deployment_and_commit() {
     fake.fail_next_deployment(&app);
     let client = fake.client_builder().build().unwrap();
     let started = client
-        .deploy_commit(&app, COMMIT_B, ForceRebuild::No)
+        .deploy_commit(&app, &sha(COMMIT_B), ForceRebuild::No)
         .await
         .unwrap();
     let error = client
@@ -180,7 +240,7 @@ async fn a_failed_deployment_is_an_error_naming_deployment_and_commit() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&error, Error::DeploymentFailed { commit: Some(commit), .. } if commit == COMMIT_B),
+        matches!(&error, Error::DeploymentFailed { commit: Some(commit), .. } if commit.as_str() == COMMIT_B),
         "{error:?}"
     );
     assert!(error.to_string().contains(started.deployment.as_str()));
@@ -191,7 +251,7 @@ async fn follow_stops_at_its_deadline() {
     let (fake, app) = fake_with_app(Duration::from_secs(600)).await;
     let client = fake.client_builder().build().unwrap();
     let started = client
-        .deploy_commit(&app, COMMIT_A, ForceRebuild::No)
+        .deploy_commit(&app, &sha(COMMIT_A), ForceRebuild::No)
         .await
         .unwrap();
     let begin = Instant::now();
@@ -223,7 +283,7 @@ async fn scripted_durations_and_cancellation() {
     fake.next_deployment_takes(&app, Duration::from_secs(3));
     let client = fake.client_builder().build().unwrap();
     let quick = client
-        .deploy_commit(&app, COMMIT_A, ForceRebuild::No)
+        .deploy_commit(&app, &sha(COMMIT_A), ForceRebuild::No)
         .await
         .unwrap();
     let begin = Instant::now();
@@ -233,7 +293,7 @@ async fn scripted_durations_and_cancellation() {
         .unwrap();
     assert!(Instant::now() - begin <= Duration::from_secs(6));
     let slow = client
-        .deploy_commit(&app, COMMIT_B, ForceRebuild::No)
+        .deploy_commit(&app, &sha(COMMIT_B), ForceRebuild::No)
         .await
         .unwrap();
     client.cancel_deployment(&slow.deployment).await.unwrap();
@@ -263,16 +323,16 @@ async fn lookups_read_seeded_history() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(latest.resolved_commit(), Some(COMMIT_A));
+    assert_eq!(latest.resolved_commit(), Some(sha(COMMIT_A)));
     let by_commit = client
-        .find_deployment_by_commit(&app, &COMMIT_B[..12])
+        .find_deployment_by_commit(&app, &sha(COMMIT_B))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(by_commit.status, DeploymentStatus::Failed);
     assert!(
         client
-            .find_finished_deployment_of_commit(&app, COMMIT_B)
+            .find_finished_deployment_of_commit(&app, &sha(COMMIT_B))
             .await
             .unwrap()
             .is_none()
@@ -296,7 +356,7 @@ async fn lookups_page_through_more_than_one_page() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(latest.resolved_commit(), Some(COMMIT_A));
+    assert_eq!(latest.resolved_commit(), Some(sha(COMMIT_A)));
     let pages = fake.requests_for_path("/deployments/applications/");
     assert_eq!(pages.len(), 2);
     assert_eq!(pages[1].query.as_deref(), Some("skip=25&take=25"));
@@ -480,7 +540,7 @@ async fn injected_faults_reach_the_client_as_typed_errors() {
             .times(1),
     );
     let error = client
-        .deploy_commit(&app, COMMIT_A, ForceRebuild::No)
+        .deploy_commit(&app, &sha(COMMIT_A), ForceRebuild::No)
         .await
         .unwrap_err();
     assert!(
@@ -501,7 +561,7 @@ async fn requests_are_recorded_per_application() {
     let production = fake.add_application(FakeApplication::new("production"));
     let client = fake.client_builder().build().unwrap();
     let started = client
-        .deploy_commit(&production, COMMIT_A, ForceRebuild::No)
+        .deploy_commit(&production, &sha(COMMIT_A), ForceRebuild::No)
         .await
         .unwrap();
     client

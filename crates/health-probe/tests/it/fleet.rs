@@ -2,9 +2,9 @@
 
 use std::sync::{Arc, Mutex};
 
+use health_probe::tokio_util::sync::CancellationToken;
 use health_probe::{Failure, Prober, ProgressEvent, Stop, Verdict};
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::path};
 
 use crate::fast_spec;
