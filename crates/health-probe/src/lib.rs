@@ -19,29 +19,45 @@
 //!
 //! # Example
 //!
-//! ```no_run
+//! ```
 //! use health_probe::{ProbeConfig, Prober, Variables};
 //! use health_probe::tokio_util::sync::CancellationToken;
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // A health endpoint on loopback that reports the commit it runs.
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let url = format!("http://{}/healthz", listener.local_addr()?);
+//! tokio::spawn(async move {
+//!     while let Ok((mut stream, _)) = listener.accept().await {
+//!         let mut request = [0; 1024];
+//!         let _ = stream.read(&mut request).await;
+//!         let body = r#"{"commit":"4f2a9c1e0b7d"}"#;
+//!         let answer = format!(
+//!             "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+//!             body.len()
+//!         );
+//!         let _ = stream.write_all(answer.as_bytes()).await;
+//!     }
+//! });
+//!
 //! let config: ProbeConfig = toml::from_str(r#"
-//!     interval = "2s"
-//!     deadline = "5m"
+//!     interval = "100ms"
+//!     deadline = "30s"
 //!     success_threshold = 2
 //!     expect_json = { "/commit" = "{commit}" }
 //! "#)?;
 //! let variables = Variables::new().with("commit", "4f2a9c1e0b7d");
-//! let spec = config.to_spec("https://staging.example.com/healthz".parse()?, &variables)?;
+//! let spec = config.to_spec(url.parse()?, &variables)?;
 //!
 //! let prober = Prober::new()?;
 //! let cancel = CancellationToken::new(); // cancel() it from a Ctrl-C handler
 //! let outcome = prober
 //!     .probe_with(&spec, &cancel, |event| eprintln!("{event}"))
 //!     .await;
-//! if !outcome.is_healthy() {
-//!     eprintln!("{}", serde_json::to_string_pretty(&outcome)?); // the evidence
-//!     return Err(outcome.verdict.to_string().into());
-//! }
+//! // The evidence of every attempt serializes to JSON.
+//! assert!(outcome.is_healthy(), "{}", serde_json::to_string_pretty(&outcome)?);
 //! # Ok(())
 //! # }
 //! ```
