@@ -53,6 +53,8 @@ pub struct DemoReport {
     pub steps: Vec<DemoStep>,
     /// The repository, when kept.
     pub repository: Option<String>,
+    /// The command that starts stagegate in a real repository.
+    pub next: String,
 }
 
 impl fmt::Display for DemoReport {
@@ -67,7 +69,8 @@ impl fmt::Display for DemoReport {
         }
         write!(
             f,
-            "\nNext: copy deploy.toml into your repository, point it at your Coolify, and read docs/RELEASING.md."
+            "\nNext: in your repository, run `{}` to find its Coolify apps and write deploy.toml (docs/ADOPTING.md walks it through).",
+            self.next
         )
     }
 }
@@ -226,7 +229,11 @@ pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
         Keep::Yes => Some(directory.keep().display().to_string()),
         Keep::No => None,
     };
-    Ok(DemoReport { steps, repository })
+    Ok(DemoReport {
+        steps,
+        repository,
+        next: session.invocation.command("init"),
+    })
 }
 
 /// Whether a demo step is meant to succeed.
