@@ -12,7 +12,49 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::output::{Style, timestamp};
+use crate::output::{Output, Style, timestamp};
+
+/// One event's line, held until it is complete, then written with every secret the
+/// [`Output`] knows replaced (a library may log an answer that echoes a credential).
+pub(crate) struct ScrubbedLine<W: std::io::Write> {
+    output: Output,
+    line: Vec<u8>,
+    destination: W,
+}
+
+impl<W: std::io::Write> ScrubbedLine<W> {
+    pub(crate) fn new(output: Output, destination: W) -> Self {
+        Self {
+            output,
+            line: Vec::new(),
+            destination,
+        }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for ScrubbedLine<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.line.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.line.is_empty() {
+            return Ok(());
+        }
+        let text = self.output.scrub(&String::from_utf8_lossy(&self.line));
+        self.line.clear();
+        self.destination.write_all(text.as_bytes())?;
+        self.destination.flush()
+    }
+}
+
+impl<W: std::io::Write> Drop for ScrubbedLine<W> {
+    fn drop(&mut self) {
+        // tracing-subscriber writes one event, then drops the writer.
+        let _ = std::io::Write::flush(self);
+    }
+}
 
 /// Whether the lines may carry colour escapes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +114,34 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
+
+    #[test]
+    fn a_logged_secret_is_replaced_before_the_line_is_written() {
+        let environment = crate::environment::Environment::default();
+        let output = Output::new(
+            crate::output::Format::Text,
+            crate::output::Verbosity::Normal,
+            Style::Plain,
+            &environment,
+            Arc::new(Mutex::new(Vec::new())),
+            Arc::new(Mutex::new(Vec::new())),
+        );
+        output.add_secret("7|coolify-token-value");
+        let written = Buffer::default();
+        {
+            let mut line = ScrubbedLine::new(output, written.clone());
+            std::io::Write::write_all(
+                &mut line,
+                b"warning: 502 from proxy: Authorization: Bearer 7|coolify-token-value\n",
+            )
+            .unwrap();
+        }
+        let text = String::from_utf8(written.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(
+            text,
+            "warning: 502 from proxy: Authorization: Bearer [redacted]\n"
+        );
+    }
 
     #[derive(Clone, Default)]
     struct Buffer(Arc<Mutex<Vec<u8>>>);

@@ -18,7 +18,7 @@ use clap::{CommandFactory as _, FromArgMatches as _};
 
 use crate::environment::Environment;
 use crate::exit::{Exit, message};
-use crate::output::{Format, Output, Style};
+use crate::output::{Format, Output};
 use crate::{Invocation, Session};
 
 mod args;
@@ -28,7 +28,7 @@ mod log_lines;
 mod signal;
 
 use self::args::Cli;
-use self::log_lines::{Colour, LogLines};
+use self::log_lines::{Colour, LogLines, ScrubbedLine};
 
 /// Run the command line with the process's arguments and environment; the exit code to return
 /// from `main`.
@@ -55,7 +55,7 @@ where
     // never by the libraries.
     git2::opts::strict_hash_verification(false);
     let output = Output::stdio(format, cli.global.verbosity(), &environment);
-    install_subscriber(cli.global.verbose, output.style(), &environment);
+    install_subscriber(cli.global.verbose, &output, &environment);
     let mut session = Session::new(environment, output.clone()).with_invocation(invocation);
     session.repo = cli.global.repo;
     session.config = cli.global.config;
@@ -163,8 +163,9 @@ where
 }
 
 /// Library events go to stderr: warnings by default, more with `-v`; lines shaped like the
-/// flows' own (`style`), coloured only on a terminal when `NO_COLOR` is not set.
-fn install_subscriber(verbose: u8, style: Style, environment: &Environment) {
+/// flows' own, coloured only on a terminal when `NO_COLOR` is not set, and scrubbed of the
+/// secrets `output` knows (the token, probe credentials) like every other line.
+fn install_subscriber(verbose: u8, output: &Output, environment: &Environment) {
     use std::io::IsTerminal as _;
     let level = match verbose {
         0 => tracing::Level::WARN,
@@ -177,9 +178,11 @@ fn install_subscriber(verbose: u8, style: Style, environment: &Environment) {
     } else {
         Colour::Off
     };
+    let style = output.style();
+    let output = output.clone();
     let _ = tracing_subscriber::fmt()
         .with_max_level(level)
-        .with_writer(std::io::stderr)
+        .with_writer(move || ScrubbedLine::new(output.clone(), std::io::stderr()))
         .with_ansi(colour == Colour::On)
         .event_format(LogLines { style, colour })
         .try_init();
