@@ -198,6 +198,24 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// The deploy was refused after the pin, and putting the pin back failed too: the
+    /// application is left pinned to a commit nothing deployed.
+    #[error(
+        "nothing was deployed, but putting the pin of application {application} back to {previous} failed ({restore}), so it is still pinned to {pinned}: set its git commit back to {previous} in Coolify before anyone redeploys it"
+    )]
+    PinLeft {
+        /// The application.
+        application: crate::ApplicationUuid,
+        /// The commit it is pinned to now.
+        pinned: crate::CommitSha,
+        /// The pin it had before (`HEAD` when it followed its branch).
+        previous: String,
+        /// Why putting the pin back failed.
+        restore: Box<Error>,
+        /// Why the deploy was refused.
+        #[source]
+        source: Box<Error>,
+    },
     /// The application's pin changed between this call's pin and its deploy: another client
     /// pinned and deployed it at the same time.
     #[error(
@@ -305,7 +323,9 @@ impl Error {
     pub fn proves_nothing_happened(&self) -> bool {
         match self {
             Self::DeployRejected { .. } | Self::InvalidInput { .. } => true,
-            Self::PinRestored { source, .. } => source.proves_nothing_happened(),
+            Self::PinRestored { source, .. } | Self::PinLeft { source, .. } => {
+                source.proves_nothing_happened()
+            }
             _ => self
                 .status()
                 .is_some_and(|status| (400..500).contains(&status)),
@@ -324,7 +344,9 @@ impl Error {
             | Self::RateLimited { .. }
             | Self::QueueFull { .. }
             | Self::Unanswered { .. } => true,
-            Self::PinRestored { source, .. } => source.is_transient(),
+            Self::PinRestored { source, .. } | Self::PinLeft { source, .. } => {
+                source.is_transient()
+            }
             Self::Api { status, .. } | Self::UnexpectedBody { status, .. } => *status >= 500,
             _ => false,
         }
@@ -335,7 +357,9 @@ impl Error {
     pub fn is_token_problem(&self) -> bool {
         match self {
             Self::Unauthenticated { .. } | Self::MissingAbility { .. } => true,
-            Self::PinRestored { source, .. } => source.is_token_problem(),
+            Self::PinRestored { source, .. } | Self::PinLeft { source, .. } => {
+                source.is_token_problem()
+            }
             _ => false,
         }
     }

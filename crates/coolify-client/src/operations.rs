@@ -250,7 +250,8 @@ impl Client {
     /// # Errors
     ///
     /// The errors of [`Client::application`], [`Client::update_application`] and [`Client::deploy`];
-    /// [`Error::PinRestored`] around the deploy's error once the pin was put back;
+    /// [`Error::PinRestored`] around the deploy's error once the pin was put back, or
+    /// [`Error::PinLeft`] when putting it back failed too;
     /// [`Error::PinChanged`] when Coolify says a deployment is queued but the application was
     /// re-pinned meanwhile; [`Error::NotFound`] when it says one is queued but none of that
     /// commit is in flight.
@@ -289,10 +290,13 @@ impl Client {
                             source: Box::new(error),
                         })
                     }
-                    Err(restore_error) => {
-                        tracing::warn!(%restore_error, "could not put the pin back");
-                        Err(error)
-                    }
+                    Err(restore_error) => Err(Error::PinLeft {
+                        application: application.clone(),
+                        pinned: commit.clone(),
+                        previous: before,
+                        restore: Box::new(restore_error),
+                        source: Box::new(error),
+                    }),
                 };
             }
             Err(error) => return Err(error),

@@ -5,6 +5,7 @@ mod calls;
 mod endpoints;
 mod openapi;
 mod pages;
+mod pin;
 mod retries;
 mod secrets;
 mod server;
