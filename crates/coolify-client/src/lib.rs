@@ -62,6 +62,7 @@ pub use crate::env_plan::{EnvWrite, KeyDiff, KeyState, Prune, WriteKind, env_dif
 pub use crate::env_record::{EnvVarRecord, RecordValues, ValueState};
 pub use crate::error::Error;
 pub use crate::ids::{ApplicationUuid, DeploymentUuid, EnvVarUuid};
+pub use crate::image::{ImageName, ImageTag};
 pub use crate::models::{
     Application, ApplicationPatch, ApplicationSettings, AutoDeploy, DeployOutcome, Deployment,
     DeploymentPage, DeploymentStatus, EnvVar, EnvVarInput, ForceRebuild, Project,
@@ -89,6 +90,7 @@ mod env_plan;
 mod env_record;
 mod error;
 mod ids;
+mod image;
 mod models;
 mod operations;
 mod repository;
