@@ -64,9 +64,9 @@ pub use crate::error::Error;
 pub use crate::ids::{ApplicationUuid, DeploymentUuid, EnvVarUuid};
 pub use crate::image::{ImageName, ImageTag};
 pub use crate::models::{
-    Application, ApplicationPatch, ApplicationSettings, AutoDeploy, DeployOutcome, Deployment,
-    DeploymentPage, DeploymentStatus, EnvVar, EnvVarInput, ForceRebuild, Project,
-    ProjectEnvironment, validate_env_key,
+    Application, ApplicationPatch, ApplicationSettings, AutoDeploy, ContainerHealth,
+    ContainerStatus, DeployOutcome, Deployment, DeploymentPage, DeploymentStatus, EnvVar,
+    EnvVarInput, ForceRebuild, Project, ProjectEnvironment, validate_env_key,
 };
 pub use crate::operations::{
     DeploymentOrigin, DeploymentPages, FollowEvent, FollowOptions, HISTORY_WINDOW, PlannedRequest,

@@ -320,9 +320,17 @@ pub struct Application {
     /// The build pack, for example `nixpacks` or `dockerfile`.
     #[serde(default)]
     pub build_pack: Option<String>,
-    /// The container status, for example `running:healthy`.
+    /// The container status, for example `running:healthy`; typed by
+    /// [`Application::container_status`].
     #[serde(default)]
     pub status: Option<String>,
+    /// The image repository of a Docker-image application (without a tag), for example
+    /// `ghcr.io/acme/api`; for other build packs, where Coolify pushes the built image, if set.
+    #[serde(default)]
+    pub docker_registry_image_name: Option<String>,
+    /// The image tag a Docker-image application deploys; `None` means `latest`.
+    #[serde(default)]
+    pub docker_registry_image_tag: Option<String>,
     /// The application's domains, comma-separated, each with its scheme; see
     /// [`Application::domains`].
     #[serde(default)]
@@ -358,6 +366,8 @@ impl Application {
             git_commit_sha: None,
             build_pack: None,
             status: None,
+            docker_registry_image_name: None,
+            docker_registry_image_tag: None,
             fqdn: None,
             health_check_path: None,
             health_check_enabled: None,
@@ -394,12 +404,165 @@ impl Application {
             .collect()
     }
 
+    /// Whether the application deploys a prebuilt Docker image (`build_pack` `dockerimage`):
+    /// its deployments are all of commit `HEAD`, and [`Client::deploy_image_tag`](crate::Client::deploy_image_tag)
+    /// deploys a tag.
+    #[must_use]
+    pub fn is_image_app(&self) -> bool {
+        self.build_pack.as_deref() == Some("dockerimage")
+    }
+
+    /// The container status, parsed from `status`; [`ContainerStatus::Other`] for a form this
+    /// crate does not know (and `Other("")` when Coolify sent none).
+    ///
+    /// ```
+    /// # use coolify_client::{ContainerHealth, ContainerStatus};
+    /// # let json = r#"{"uuid": "app1", "status": "running:unhealthy"}"#;
+    /// let app: coolify_client::Application = serde_json::from_str(json).unwrap();
+    /// let status = app.container_status();
+    /// assert_eq!(status, ContainerStatus::Running { health: ContainerHealth::Unhealthy });
+    /// assert!(!status.is_running_ok());
+    /// ```
+    #[must_use]
+    pub fn container_status(&self) -> ContainerStatus {
+        ContainerStatus::parse(self.status.as_deref().unwrap_or_default())
+    }
+
     /// The pinned commit, or `None` when the application follows its branch head.
     #[must_use]
     pub fn pinned_commit(&self) -> Option<&str> {
         self.git_commit_sha
             .as_deref()
             .filter(|sha| !sha.is_empty() && !sha.eq_ignore_ascii_case("HEAD"))
+    }
+}
+
+/// The health part of a container status (`running:healthy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ContainerHealth {
+    /// `healthy`: the container's health check passes.
+    Healthy,
+    /// `unhealthy`: the health check fails.
+    Unhealthy,
+    /// `unknown` or absent: no health check, or none has run yet.
+    Unknown,
+}
+
+impl ContainerHealth {
+    /// Coolify's spelling.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Healthy => "healthy",
+            Self::Unhealthy => "unhealthy",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    fn parse(text: Option<&str>) -> Self {
+        match text.map(str::trim) {
+            Some("healthy") => Self::Healthy,
+            Some("unhealthy") => Self::Unhealthy,
+            _ => Self::Unknown,
+        }
+    }
+}
+
+/// The state of an application's container, from Coolify's `status` (`running:healthy`,
+/// `exited:unhealthy`, `restarting:unknown`, `degraded:unhealthy`, `starting`, …).
+///
+/// Parsing is tolerant: the part before `:` picks the variant, the part after is the health,
+/// and unknown forms are kept in [`ContainerStatus::Other`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ContainerStatus {
+    /// `running:<health>`.
+    Running {
+        /// The container's health.
+        health: ContainerHealth,
+    },
+    /// `starting`: the container is being started.
+    Starting,
+    /// `restarting`: the container keeps restarting (it crashes after it starts).
+    Restarting,
+    /// `exited` or `stopped`: no container runs.
+    Exited,
+    /// `degraded`: some of the app's containers run and others do not.
+    Degraded {
+        /// The health Coolify reports with it.
+        health: ContainerHealth,
+    },
+    /// A status this crate does not know, as Coolify sent it.
+    Other(String),
+}
+
+impl ContainerStatus {
+    /// Parse Coolify's `status` string.
+    ///
+    /// ```
+    /// use coolify_client::ContainerStatus;
+    ///
+    /// assert!(ContainerStatus::parse("running:healthy").is_running_ok());
+    /// assert!(ContainerStatus::parse("running:unknown").is_running_ok());
+    /// assert_eq!(ContainerStatus::parse("restarting:unknown"), ContainerStatus::Restarting);
+    /// assert_eq!(ContainerStatus::parse("exited:unhealthy"), ContainerStatus::Exited);
+    /// ```
+    #[must_use]
+    pub fn parse(text: &str) -> Self {
+        let trimmed = text.trim();
+        let (state, health) = match trimmed.split_once(':') {
+            Some((state, health)) => (state, Some(health)),
+            None => (trimmed, None),
+        };
+        let health = ContainerHealth::parse(health);
+        match state.trim().to_ascii_lowercase().as_str() {
+            "running" => Self::Running { health },
+            "starting" | "created" => Self::Starting,
+            "restarting" => Self::Restarting,
+            "exited" | "stopped" | "dead" => Self::Exited,
+            "degraded" => Self::Degraded { health },
+            _ => Self::Other(trimmed.to_owned()),
+        }
+    }
+
+    /// Whether the container runs and its health check does not fail (`running:healthy`, or
+    /// `running:unknown` when it has no health check).
+    #[must_use]
+    pub fn is_running_ok(&self) -> bool {
+        matches!(
+            self,
+            Self::Running {
+                health: ContainerHealth::Healthy | ContainerHealth::Unknown
+            }
+        )
+    }
+
+    /// Whether the container is down or failing: exited, restarting, degraded, or running
+    /// with a failing health check.
+    #[must_use]
+    pub fn is_failing(&self) -> bool {
+        matches!(
+            self,
+            Self::Exited
+                | Self::Restarting
+                | Self::Degraded { .. }
+                | Self::Running {
+                    health: ContainerHealth::Unhealthy
+                }
+        )
+    }
+}
+
+impl fmt::Display for ContainerStatus {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Running { health } => write!(formatter, "running:{}", health.as_str()),
+            Self::Starting => formatter.write_str("starting"),
+            Self::Restarting => formatter.write_str("restarting"),
+            Self::Exited => formatter.write_str("exited"),
+            Self::Degraded { health } => write!(formatter, "degraded:{}", health.as_str()),
+            Self::Other(other) => formatter.write_str(other),
+        }
     }
 }
 
@@ -446,6 +609,12 @@ pub struct ApplicationPatch {
     /// New auto-deploy setting (sent as `is_auto_deploy_enabled`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_auto_deploy_enabled: Option<bool>,
+    /// New image repository of a Docker-image application.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub docker_registry_image_name: Option<crate::ImageName>,
+    /// New image tag of a Docker-image application.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub docker_registry_image_tag: Option<crate::ImageTag>,
 }
 
 impl ApplicationPatch {
@@ -466,6 +635,20 @@ impl ApplicationPatch {
     #[must_use]
     pub fn git_commit_sha(mut self, commit: impl Into<String>) -> Self {
         self.git_commit_sha = Some(commit.into());
+        self
+    }
+
+    /// Set the image repository of a Docker-image application.
+    #[must_use]
+    pub fn docker_registry_image_name(mut self, name: &crate::ImageName) -> Self {
+        self.docker_registry_image_name = Some(name.clone());
+        self
+    }
+
+    /// Set the image tag a Docker-image application deploys.
+    #[must_use]
+    pub fn docker_registry_image_tag(mut self, tag: &crate::ImageTag) -> Self {
+        self.docker_registry_image_tag = Some(tag.clone());
         self
     }
 
@@ -733,6 +916,87 @@ impl EnvVarInput {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn container_statuses_parse_from_coolifys_forms() {
+        let cases = [
+            (
+                "running:healthy",
+                ContainerStatus::Running {
+                    health: ContainerHealth::Healthy,
+                },
+                true,
+            ),
+            (
+                "running:unknown",
+                ContainerStatus::Running {
+                    health: ContainerHealth::Unknown,
+                },
+                true,
+            ),
+            (
+                "running",
+                ContainerStatus::Running {
+                    health: ContainerHealth::Unknown,
+                },
+                true,
+            ),
+            (
+                "running:unhealthy",
+                ContainerStatus::Running {
+                    health: ContainerHealth::Unhealthy,
+                },
+                false,
+            ),
+            ("exited:unhealthy", ContainerStatus::Exited, false),
+            ("stopped", ContainerStatus::Exited, false),
+            ("restarting:unknown", ContainerStatus::Restarting, false),
+            ("starting", ContainerStatus::Starting, false),
+            (
+                "degraded:unhealthy",
+                ContainerStatus::Degraded {
+                    health: ContainerHealth::Unhealthy,
+                },
+                false,
+            ),
+            (
+                "paused:weird",
+                ContainerStatus::Other("paused:weird".to_owned()),
+                false,
+            ),
+        ];
+        for (text, expected, ok) in cases {
+            let status = ContainerStatus::parse(text);
+            assert_eq!(status, expected, "{text}");
+            assert_eq!(status.is_running_ok(), ok, "{text}");
+        }
+        assert!(ContainerStatus::parse("restarting:unknown").is_failing());
+        assert!(!ContainerStatus::parse("starting").is_failing());
+        assert_eq!(
+            ContainerStatus::parse("degraded:unhealthy").to_string(),
+            "degraded:unhealthy"
+        );
+    }
+
+    #[test]
+    fn image_apps_expose_their_image_and_patch_the_tag() {
+        let json = r#"{"uuid": "app1", "build_pack": "dockerimage", "status": "exited:unhealthy",
+            "docker_registry_image_name": "ghcr.io/acme/api", "docker_registry_image_tag": "1.5.0"}"#;
+        let app: Application = serde_json::from_str(json).unwrap();
+        assert!(app.is_image_app());
+        assert_eq!(
+            app.docker_registry_image_name.as_deref(),
+            Some("ghcr.io/acme/api")
+        );
+        assert_eq!(app.docker_registry_image_tag.as_deref(), Some("1.5.0"));
+        assert_eq!(app.container_status(), ContainerStatus::Exited);
+        assert!(!Application::new("a2".parse().unwrap()).is_image_app());
+        let patch = ApplicationPatch::new().docker_registry_image_tag(&"1.6.0".parse().unwrap());
+        assert_eq!(
+            serde_json::to_value(&patch).unwrap(),
+            serde_json::json!({"docker_registry_image_tag": "1.6.0"})
+        );
+    }
     use super::*;
 
     #[test]
