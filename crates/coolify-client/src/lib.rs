@@ -66,7 +66,8 @@ pub use crate::image::{ImageName, ImageTag};
 pub use crate::models::{
     Application, ApplicationPatch, ApplicationSettings, AutoDeploy, ContainerHealth,
     ContainerStatus, DeployOutcome, Deployment, DeploymentPage, DeploymentStatus, EnvVar,
-    EnvVarInput, ForceRebuild, Project, ProjectEnvironment, validate_env_key,
+    EnvVarInput, ForceRebuild, ImageAvailability, Project, ProjectEnvironment, RollbackImage,
+    RollbackImages, validate_env_key,
 };
 pub use crate::operations::{
     DeploymentOrigin, DeploymentPages, FollowEvent, FollowOptions, HISTORY_WINDOW, PlannedRequest,

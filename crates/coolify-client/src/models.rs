@@ -566,6 +566,140 @@ impl fmt::Display for ContainerStatus {
     }
 }
 
+/// The images of an application that Coolify's server still has
+/// (`GET /applications/{uuid}/rollback-images`, Coolify 4.3.0+), newest first.
+///
+/// For a git application the tags are commit shas (or a pinned ref such as `HEAD`); for a
+/// Docker-image application, the tags pulled. Coolify removes old images in its Docker
+/// cleanup, keeping the application's `docker_images_to_keep` newest, so a deploy or rollback
+/// to a removed image builds or pulls it again: ask [`RollbackImages::availability`] first.
+///
+/// `#[non_exhaustive]`: build one with [`RollbackImages::new`] or [`RollbackImages::unsupported`].
+///
+/// ```
+/// use coolify_client::{ImageAvailability, RollbackImage, RollbackImages};
+///
+/// let images = RollbackImages::new(None, vec![RollbackImage::new("1.5.0", "2026-08-22 17:22:50 +0000 UTC")]);
+/// assert_eq!(images.availability("1.5.0"), ImageAvailability::Kept);
+/// assert_eq!(images.availability("1.4.0"), ImageAvailability::Removed);
+/// assert!(matches!(RollbackImages::unsupported().availability("1.5.0"), ImageAvailability::Unknown { .. }));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RollbackImages {
+    /// The image tag of a container named exactly after the application's uuid; `None` by
+    /// default, since Coolify names containers `{uuid}-<time>` unless consistent container
+    /// names are on. Do not rely on it: ask the application's own health endpoint.
+    #[serde(default)]
+    pub current: Option<String>,
+    /// The images on the server, newest first.
+    #[serde(default)]
+    pub images: Vec<RollbackImage>,
+    /// Whether the server has the endpoint (false for Coolify before 4.3.0).
+    #[serde(skip, default = "yes")]
+    supported: bool,
+}
+
+impl RollbackImages {
+    /// What a server with the endpoint answered.
+    #[must_use]
+    pub fn new(current: Option<String>, images: Vec<RollbackImage>) -> Self {
+        Self {
+            current,
+            images,
+            supported: true,
+        }
+    }
+
+    /// The answer of a Coolify before 4.3.0, which has no such endpoint: nothing is known, so
+    /// every [`RollbackImages::availability`] is [`ImageAvailability::Unknown`].
+    #[must_use]
+    pub fn unsupported() -> Self {
+        Self {
+            current: None,
+            images: Vec::new(),
+            supported: false,
+        }
+    }
+
+    /// Whether the server has the endpoint (Coolify 4.3.0 and later).
+    #[must_use]
+    pub fn is_supported(&self) -> bool {
+        self.supported
+    }
+
+    /// Whether the image tagged `tag` (a full commit sha for a git application, the image tag
+    /// for a Docker-image application) is still on the server: [`ImageAvailability::Kept`]
+    /// (a deploy of it only restarts), [`ImageAvailability::Removed`] (it builds or pulls
+    /// again), or [`ImageAvailability::Unknown`] when the server cannot tell: it has no
+    /// endpoint, or listed no image at all (Coolify answers an empty list when it cannot reach
+    /// the application's server).
+    #[must_use]
+    pub fn availability(&self, tag: &str) -> ImageAvailability {
+        if !self.supported {
+            return ImageAvailability::Unknown {
+                reason: "Coolify before 4.3.0 has no rollback-images endpoint".to_owned(),
+            };
+        }
+        if self.images.is_empty() {
+            return ImageAvailability::Unknown {
+                reason: "Coolify listed no images; its server may be unreachable".to_owned(),
+            };
+        }
+        let tag = tag.trim();
+        if self.images.iter().any(|image| {
+            image.tag == tag || (image.tag.len() == 40 && image.tag.eq_ignore_ascii_case(tag))
+        }) {
+            ImageAvailability::Kept
+        } else {
+            ImageAvailability::Removed
+        }
+    }
+}
+
+/// One image of [`RollbackImages`].
+///
+/// `#[non_exhaustive]`: build one with [`RollbackImage::new`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RollbackImage {
+    /// The tag: a commit sha or ref for a git application, the pulled tag for a Docker-image one.
+    pub tag: String,
+    /// When the image was built, in Docker's text form (`2026-08-22 17:22:50 +0200 CEST`, not
+    /// ISO 8601); for a pulled image, when it was built, not pulled.
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// Whether it is [`RollbackImages::current`].
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub is_current: bool,
+}
+
+impl RollbackImage {
+    /// An image that is not the current one.
+    #[must_use]
+    pub fn new(tag: impl Into<String>, created_at: impl Into<String>) -> Self {
+        Self {
+            tag: tag.into(),
+            created_at: Some(created_at.into()),
+            is_current: false,
+        }
+    }
+}
+
+/// Whether an image is still on the application's server; from [`RollbackImages::availability`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ImageAvailability {
+    /// The server has it: deploying it skips the build (or the pull) and only restarts.
+    Kept,
+    /// The server does not have it any more: deploying it builds (or pulls) it again.
+    Removed,
+    /// The server could not tell.
+    Unknown {
+        /// Why, in words.
+        reason: String,
+    },
+}
+
 /// The nested `settings` object of an application.
 ///
 /// `#[non_exhaustive]`: build one with `ApplicationSettings::default()` and set fields.
