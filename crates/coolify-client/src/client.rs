@@ -1502,6 +1502,7 @@ mod tests {
         };
         let outer = Error::PinRestored {
             application: ApplicationUuid::new("a1").unwrap(),
+            pin: crate::PinKind::Commit,
             restored: "HEAD".to_owned(),
             source: Box::new(inner),
         };

@@ -60,7 +60,7 @@ pub use crate::client::{Client, ClientBuilder, RetryPolicy, api_base_url};
 pub use crate::commit::CommitSha;
 pub use crate::env_plan::{EnvWrite, KeyDiff, KeyState, Prune, WriteKind, env_diff, env_plan};
 pub use crate::env_record::{EnvVarRecord, RecordValues, ValueState};
-pub use crate::error::Error;
+pub use crate::error::{Error, PinKind};
 pub use crate::ids::{ApplicationUuid, DeploymentUuid, EnvVarUuid};
 pub use crate::image::{ImageName, ImageTag};
 pub use crate::models::{
@@ -71,7 +71,7 @@ pub use crate::models::{
 };
 pub use crate::operations::{
     DeploymentOrigin, DeploymentPages, FollowEvent, FollowOptions, HISTORY_WINDOW, PlannedRequest,
-    PollSchedule, StartedDeployment,
+    PollSchedule, StartedDeployment, StartedImageDeployment,
 };
 pub use crate::repository::RepositoryId;
 pub use crate::timestamp::Timestamp;
