@@ -8,6 +8,9 @@
 //! (resolving Coolify's "already queued" answer to the real deployment), [`Client::follow`] waits
 //! for a terminal status with an adaptive poll, and the lookups find the latest finished or
 //! in-flight deployment of an application, or the deployment of a given commit.
+//! Docker-image applications deploy an [`ImageTag`] with [`Client::deploy_image_tag`], and
+//! [`Client::rollback_images`] tells whether a commit's or a tag's image is still on the
+//! server, so a rollback knows whether it rebuilds.
 //!
 //! The token is a [`secrecy::SecretString`]: it is only exposed to build the `Authorization`
 //! header, never logged, never put in an error, and never sent after a redirect (redirects are
