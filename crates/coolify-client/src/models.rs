@@ -460,7 +460,8 @@ impl ContainerHealth {
     }
 
     fn parse(text: Option<&str>) -> Self {
-        match text.map(str::trim) {
+        // Only the first part counts: `healthy:excluded` is healthy.
+        match text.and_then(|text| text.split(':').next()).map(str::trim) {
             Some("healthy") => Self::Healthy,
             Some("unhealthy") => Self::Unhealthy,
             _ => Self::Unknown,

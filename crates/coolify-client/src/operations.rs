@@ -594,8 +594,16 @@ impl Client {
         deadline: Instant,
         poll: PollSchedule,
     ) -> Result<Vec<Deployment>, Error> {
+        let started = Instant::now();
         let mut ended = Vec::new();
         while let Some(in_flight) = self.in_flight_deployment(application).await? {
+            if Instant::now() >= deadline {
+                return Err(Error::DeadlineExceeded {
+                    deployment: in_flight.deployment_uuid,
+                    after: deadline.saturating_duration_since(started),
+                    last_status: in_flight.status,
+                });
+            }
             let uuid = in_flight.deployment_uuid;
             tracing::info!(deployment = %uuid, "waiting for the application's deployment to end");
             let options =

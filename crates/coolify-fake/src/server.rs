@@ -281,7 +281,8 @@ impl FakeCoolify {
     }
 
     /// Start a deployment the way a git push would (not through the API, not recorded):
-    /// of `commit`, or of the pin or branch head when `None`. It moves over time like any other.
+    /// of `commit`, or of the pin or branch head when `None` (always of `HEAD` for a
+    /// Docker-image application, which pulls its tag). It moves over time like any other.
     ///
     /// Returns `None` for an unknown application. Must be called within the tokio runtime.
     pub fn trigger_deployment(

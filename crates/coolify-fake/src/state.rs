@@ -191,7 +191,9 @@ impl FakeApplication {
     }
 
     /// Time a deployment stays `in_progress` when it skips the build because the server still
-    /// has the commit's image (default 2 s), as Coolify's `should_skip_build` does.
+    /// has the commit's image, or only restarts (`/restart`) (default 2 s), as Coolify's
+    /// `should_skip_build` does. A forced rebuild, or a build time set with
+    /// [`FakeCoolify::next_deployment_takes`](crate::FakeCoolify::next_deployment_takes), builds.
     #[must_use]
     pub fn restart_time(mut self, duration: Duration) -> Self {
         self.restart_time = duration;
