@@ -57,28 +57,50 @@ fn invalid(what: &'static str, value: &str, reason: String) -> Error {
     }
 }
 
-/// One path component: lowercase letters and digits, with `.`, `_` or `-` only between them.
+/// One path component, Docker's grammar: runs of lowercase letters and digits joined by one
+/// separator each, a `.`, one or two `_`, or one or more `-`.
 fn valid_component(component: &str) -> bool {
     let bytes = component.as_bytes();
-    !bytes.is_empty()
-        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
-        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
-        && bytes.iter().all(|&byte| {
-            byte.is_ascii_lowercase() || byte.is_ascii_digit() || matches!(byte, b'.' | b'_' | b'-')
-        })
+    if !bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+        || !bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+    {
+        return false;
+    }
+    let mut separator = String::new();
+    for &byte in bytes {
+        if byte.is_ascii_lowercase() || byte.is_ascii_digit() {
+            let valid = separator.is_empty()
+                || matches!(separator.as_str(), "." | "_" | "__")
+                || separator.bytes().all(|part| part == b'-');
+            if !valid {
+                return false;
+            }
+            separator.clear();
+        } else if matches!(byte, b'.' | b'_' | b'-') {
+            separator.push(char::from(byte));
+        } else {
+            return false;
+        }
+    }
+    true
 }
 
-/// A registry host: letters, digits, `.` and `-`, then an optional `:port`.
+/// A registry host: labels of letters, digits and `-` joined by `.`, then an optional `:port`.
 fn valid_host(host: &str) -> bool {
     let (name, port) = match host.split_once(':') {
         Some((name, port)) => (name, Some(port)),
         None => (host, None),
     };
-    valid_component(name)
-        && !name.contains('_')
-        && port.is_none_or(|port| {
-            !port.is_empty() && port.len() <= 5 && port.bytes().all(|byte| byte.is_ascii_digit())
-        })
+    name.split('.').all(|label| {
+        !label.is_empty()
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .bytes()
+                .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
+    }) && port.is_none_or(|port| {
+        !port.is_empty() && port.len() <= 5 && port.bytes().all(|byte| byte.is_ascii_digit())
+    })
 }
 
 /// Whether the first component of a name is a registry host (Docker's rule: it has a `.` or a
@@ -270,6 +292,8 @@ mod tests {
             "localhost:5000/api",
             "docker.io/library/postgres",
             "acme/api_worker.v2-x",
+            "acme/api__worker",
+            "acme/api--worker",
         ] {
             assert!(ImageName::new(good).is_ok(), "{good}");
         }
