@@ -143,7 +143,7 @@ async fn the_old_container_answering_past_the_switch_over_is_not_a_failure_of_th
     let report = run.value();
     assert_eq!(report.action, Action::Deployed);
     let production = world.app(Env::Production);
-    assert_eq!(run.pins_of(&production), [second.clone()]);
+    assert_eq!(run.pins_of(&production), [second.as_str()]);
     assert_eq!(run.deploys_of(&production).len(), 1, "no rollback");
     assert_eq!(world.production_health.commit(), second);
     let probe = &report.rollout.as_ref().unwrap().probe;
