@@ -8,6 +8,7 @@ mod action;
 mod adopting;
 mod config;
 mod coolify;
+mod fast_failure;
 mod notes;
 mod production;
 mod release;
