@@ -228,11 +228,7 @@ pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
     output.step(
         "── 5. A fourth release passes staging, but in production it answers 503 once the rolling update switches to it: it leaves production seconds after the switch-over",
     );
-    repository.commit(
-        "src/greet.txt",
-        "feat: greet users in their language
-",
-    )?;
+    repository.commit("src/greet.txt", "feat: greet users in their language\n")?;
     run.deploy_staging().await?;
     let fourth = run.release().await?;
     *lock(&serving.unavailable) = Some(repository.head()?);
