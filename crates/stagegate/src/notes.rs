@@ -51,9 +51,6 @@ pub fn notes(session: &Session, options: &NotesOptions) -> anyhow::Result<String
             (TagPolicy::default(), None)
         }
     };
-    if let Some(from) = &options.from {
-        refuse_a_reversed_range(session, repo.git(), from, &options.to).context("notes")?;
-    }
     let range = release_notes::read_range(
         repo.git(),
         RangeStart::from_flag(options.from.as_deref()),
@@ -62,12 +59,21 @@ pub fn notes(session: &Session, options: &NotesOptions) -> anyhow::Result<String
     )
     .map_err(|error| match error {
         release_notes::Error::Git { .. } => anyhow::Error::new(error),
+        // A reversed range is one way `from` is not an ancestor of `to`; it is only looked
+        // for then, as the check walks the range again.
         release_notes::Error::NotAncestor {
             from,
             to,
             merge_base,
             ..
-        } => not_an_ancestor(session, &from, &to, merge_base.as_deref()).into(),
+        } => match options
+            .from
+            .as_deref()
+            .map(|flag| refuse_a_reversed_range(session, repo.git(), flag, &options.to))
+        {
+            Some(Err(reversed)) => reversed,
+            _ => not_an_ancestor(session, &from, &to, merge_base.as_deref()).into(),
+        },
         other => BadInput(other.to_string()).into(),
     })
     .context("notes")?;
