@@ -19,6 +19,7 @@
 //! generated histories.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 use std::path::Path;
 
@@ -110,7 +111,26 @@ struct Graph<'repo> {
     /// Replaced parents by commit, from `info/grafts` and `shallow`.
     grafts: HashMap<Oid, Vec<Oid>>,
     nodes: Vec<Node>,
-    index: HashMap<Oid, usize>,
+    index: HashMap<Oid, usize, BuildHasherDefault<OidHasher>>,
+}
+
+/// Hashes object ids by mixing their bytes eight at a time: they are uniformly distributed
+/// already, and SipHash took 4% of the walk.
+#[derive(Default)]
+struct OidHasher(u64);
+
+impl Hasher for OidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(23) ^ u64::from_le_bytes(word);
+        }
+    }
 }
 
 impl<'repo> Graph<'repo> {
@@ -122,7 +142,7 @@ impl<'repo> Graph<'repo> {
             odb,
             grafts: grafts(repo)?,
             nodes: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
         })
     }
 
@@ -404,12 +424,25 @@ impl Header {
 fn oid_line(data: &[u8], at: &mut usize, prefix: &[u8]) -> Option<Oid> {
     let rest = data[*at..].strip_prefix(prefix)?;
     let hex = rest.get(..40)?;
-    if rest.get(40) != Some(&b'\n') || !hex.iter().all(u8::is_ascii_hexdigit) {
+    if rest.get(40) != Some(&b'\n') {
         return None;
     }
-    let oid = Oid::from_str(std::str::from_utf8(hex).ok()?).ok()?;
+    let mut bytes = [0; 20];
+    for (byte, pair) in bytes.iter_mut().zip(hex.chunks_exact(2)) {
+        *byte = (hex_digit(pair[0])? << 4) | hex_digit(pair[1])?;
+    }
+    let oid = Oid::from_bytes(&bytes).ok()?;
     *at += prefix.len() + 41;
     Some(oid)
+}
+
+fn hex_digit(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
+    }
 }
 
 /// The range of a signature line's value after `prefix`, moving past the line.
