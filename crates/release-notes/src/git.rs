@@ -32,6 +32,12 @@ impl<'a> RangeStart<'a> {
 
 /// Reads the commits of `from..to` from `repo`, oldest first (parents before children).
 ///
+/// The order is that of `git log --topo-order --reverse FROM..TO` as libgit2 computes it
+/// (`Revwalk` with `Sort::TOPOLOGICAL | Sort::REVERSE`); each commit is read from the object
+/// database and parsed once. The walk never sets libgit2's process-wide options: a program
+/// that reads large ranges can turn off `git2::opts::strict_hash_verification` and
+/// `git2::opts::enable_caching`, as the `stagegate` command does.
+///
 /// - `to` is any revision (`HEAD`, a branch, a tag, a commit id); tags are peeled to commits.
 /// - `from` is a [`RangeStart`]; the previous release of a commit tagged as a release is the
 ///   release before it on its own line (stable releases only, unless `to` is a pre-release),
