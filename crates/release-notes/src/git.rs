@@ -1,11 +1,13 @@
 //! Reading a commit range from a git repository: the only module that touches git.
 
-use git2::{Oid, Repository, Sort};
+use git2::{Oid, Repository};
 use tag_policy::{Channels, Releases, TagPolicy, TaggedRelease};
 
-use crate::commit::{Commit, Person, Timestamp};
+use crate::commit::Timestamp;
 use crate::error::Error;
 use crate::notes::{CommitRange, Endpoint};
+
+mod walk;
 
 /// Where a range starts (the excluded end).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -29,6 +31,12 @@ impl<'a> RangeStart<'a> {
 }
 
 /// Reads the commits of `from..to` from `repo`, oldest first (parents before children).
+///
+/// The order is that of `git log --topo-order --reverse FROM..TO` as libgit2 computes it
+/// (`Revwalk` with `Sort::TOPOLOGICAL | Sort::REVERSE`); each commit is read from the object
+/// database and parsed once. The walk never sets libgit2's process-wide options: a program
+/// that reads large ranges can turn off `git2::opts::strict_hash_verification` and
+/// `git2::opts::enable_caching`, as the `stagegate` command does.
 ///
 /// - `to` is any revision (`HEAD`, a branch, a tag, a commit id); tags are peeled to commits.
 /// - `from` is a [`RangeStart`]; the previous release of a commit tagged as a release is the
@@ -63,7 +71,7 @@ pub fn read_range(
         RangeStart::Beginning => None,
     };
     let from_oid = from_endpoint.as_ref().map(oid).transpose()?;
-    let walked = walk(repo, from_oid, to_oid)?;
+    let walked = walk::walk(repo, from_oid, to_oid)?;
     // `from` is an ancestor of `to` when they are the same commit or when a commit of the
     // range has `from` as a parent (the range then holds the path from `to` down to `from`).
     // The walk answers this for free; libgit2's `graph_descendant_of` computes merge bases
@@ -133,65 +141,6 @@ fn resolve(repo: &Repository, releases: &Releases, spec: &str) -> Result<Endpoin
 fn date_of(commit: &git2::Commit<'_>) -> crate::commit::Date {
     let time = commit.time();
     Timestamp::new(time.seconds(), time.offset_minutes()).local_date()
-}
-
-/// The commits of a walk, and whether one of them has the hidden `from` as a parent.
-struct Walked {
-    commits: Vec<Commit>,
-    reaches_from: bool,
-}
-
-/// Walks `to` hiding `from`, oldest first, converting each commit.
-fn walk(repo: &Repository, from: Option<Oid>, to: Oid) -> Result<Walked, Error> {
-    let mut revwalk = repo
-        .revwalk()
-        .map_err(|source| Error::git("start the history walk", source))?;
-    revwalk
-        .set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
-        .map_err(|source| Error::git("sort the history walk", source))?;
-    revwalk
-        .push(to)
-        .map_err(|source| Error::git("walk from `to`", source))?;
-    if let Some(from) = from {
-        revwalk
-            .hide(from)
-            .map_err(|source| Error::git("hide `from`", source))?;
-    }
-    let mut commits = Vec::new();
-    let mut reaches_from = false;
-    for oid in revwalk {
-        let oid = oid.map_err(|source| Error::git("walk the history", source))?;
-        let commit = repo
-            .find_commit(oid)
-            .map_err(|source| Error::git("read a commit", source))?;
-        if let Some(from) = from
-            && !reaches_from
-        {
-            reaches_from = commit.parent_ids().any(|parent| parent == from);
-        }
-        commits.push(convert(&commit));
-    }
-    Ok(Walked {
-        commits,
-        reaches_from,
-    })
-}
-
-/// Converts a git2 commit, decoding text lossily.
-pub(crate) fn convert(commit: &git2::Commit<'_>) -> Commit {
-    let author = commit.author();
-    let name = String::from_utf8_lossy(author.name_bytes());
-    let email = String::from_utf8_lossy(author.email_bytes());
-    let person = Person::new(name, Some(email.into_owned()));
-    let time = commit.time();
-    let message = String::from_utf8_lossy(commit.message_bytes());
-    Commit::new(
-        commit.id().to_string(),
-        person,
-        Timestamp::new(time.seconds(), time.offset_minutes()),
-        &message,
-    )
-    .with_parent_count(commit.parent_count())
 }
 
 /// The previous release of `to`: for a commit tagged as a release, the release before it on

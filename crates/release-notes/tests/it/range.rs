@@ -341,3 +341,80 @@ fn same_repository_gives_byte_identical_notes() {
         assert_eq!(build(), first);
     }
 }
+
+/// Removes a commit's loose object, as a shallow clone or a damaged repository lacks it.
+fn remove_object(fx: &Fixture, oid: git2::Oid) {
+    let hex = oid.to_string();
+    let path = fx
+        .repo
+        .path()
+        .join("objects")
+        .join(&hex[..2])
+        .join(&hex[2..]);
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn a_shallow_clone_reads_up_to_its_boundary() {
+    let mut fx = Fixture::new();
+    let cut = fx.commit("main", "chore: before the boundary");
+    let boundary = fx.commit("main", "feat: boundary");
+    fx.commit("main", "fix: after");
+    remove_object(&fx, cut);
+    std::fs::write(fx.repo.path().join("shallow"), format!("{boundary}\n")).unwrap();
+    // The boundary's parents are read when the repository is opened.
+    let repo = git2::Repository::open(fx.repo.path()).unwrap();
+    let range = read_range(&repo, RangeStart::Beginning, "HEAD", &TagPolicy::default()).unwrap();
+    let summaries: Vec<&str> = range
+        .commits()
+        .iter()
+        .map(|commit| commit.message().summary())
+        .collect();
+    assert_eq!(summaries, ["feat: boundary", "fix: after"]);
+}
+
+#[test]
+fn a_missing_or_malformed_parent_is_a_git_error_naming_it() {
+    let mut fx = Fixture::new();
+    let lost = fx.commit("main", "chore: lost");
+    fx.commit("main", "feat: child of the lost commit");
+    remove_object(&fx, lost);
+    let error = read_range(
+        &fx.repo,
+        RangeStart::Beginning,
+        "HEAD",
+        &TagPolicy::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(error, Error::Git { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(message.contains(&lost.to_string()), "{message}");
+    assert!(message.contains("git fsck"), "{message}");
+
+    let mut fx = Fixture::new();
+    let malformed = fx
+        .repo
+        .odb()
+        .unwrap()
+        .write(
+            git2::ObjectType::Commit,
+            b"tree 0123\nauthor nobody\n\nchore: bad\n",
+        )
+        .unwrap();
+    fx.commit_with_parents(
+        "main",
+        ADA,
+        b"feat: child of a malformed commit\n",
+        &[malformed],
+    );
+    let error = read_range(
+        &fx.repo,
+        RangeStart::Beginning,
+        "HEAD",
+        &TagPolicy::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(error, Error::Git { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(message.contains(&malformed.to_string()), "{message}");
+}
