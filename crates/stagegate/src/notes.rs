@@ -40,10 +40,6 @@ impl Default for NotesOptions {
 /// [`BadInput`] for an unknown ref or a `from` that is not an ancestor of `to`; a bad
 /// deploy.toml when one exists; the file cannot be written.
 pub fn notes(session: &Session, options: &NotesOptions) -> anyhow::Result<String> {
-    // Each commit of the range is read once, so libgit2's object cache only costs: storing,
-    // looking up and freeing its entries took about 10% of `notes` on large histories.
-    // Process-wide, so set by the command and never by the libraries.
-    git2::opts::enable_caching(false);
     let repo = session.open_repo().context("notes")?;
     // The config is optional here: its tag prefix and repository URL are used when present.
     let (policy, repository_url): (TagPolicy, Option<Url>) = {
