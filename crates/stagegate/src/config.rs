@@ -244,16 +244,41 @@ impl std::str::FromStr for EnvironmentName {
 pub struct EnvironmentConfig {
     /// Which one.
     pub name: EnvironmentName,
-    /// The Coolify application.
-    pub app: ApplicationUuid,
     /// The git branch Coolify builds.
     pub branch: String,
-    /// The health endpoint that reports the running commit.
-    pub health_url: Url,
-    /// Declared environment variables.
-    pub env: BTreeMap<String, String>,
-    /// `[probe]` with this environment's overrides applied.
+    /// The Coolify applications that move together, in the order the config lists them (one
+    /// for the single-app form `app = "..."`); never empty, and at least one has a health URL.
+    pub apps: Vec<AppConfig>,
+}
+
+/// One Coolify application of an environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppConfig {
+    /// Its uuid.
+    pub uuid: ApplicationUuid,
+    /// Its name in messages: `name`, or the uuid.
+    pub label: String,
+    /// The health endpoint that reports the running commit; `None` for an app that serves no
+    /// HTTP (a worker): then its deployment and container status are the evidence.
+    pub health_url: Option<Url>,
+    /// `[probe]` with the environment's and then this app's overrides applied.
     pub probe: ProbeConfig,
+    /// Declared environment variables: the environment's, with this app's added or overriding.
+    pub env: BTreeMap<String, String>,
+}
+
+impl EnvironmentConfig {
+    /// The apps that have a health URL, with it.
+    pub fn probed_apps(&self) -> impl Iterator<Item = (&AppConfig, &Url)> {
+        self.apps
+            .iter()
+            .filter_map(|app| app.health_url.as_ref().map(|url| (app, url)))
+    }
+
+    /// Whether the config lists several apps (messages then name each one).
+    pub fn has_several_apps(&self) -> bool {
+        self.apps.len() > 1
+    }
 }
 
 impl Config {
@@ -330,6 +355,8 @@ impl Config {
                     format!("missing; add an [environments.{name}] table with app, branch and health_url"),
                 )
             })?;
+            let expectation_set =
+                has_expectation(&raw.probe) || section.probe.as_ref().is_some_and(has_expectation);
             let section_has_probe = section.probe.is_some();
             let mut probe = match section.probe {
                 Some(overrides) => raw.probe.overlay(&overrides),
@@ -351,12 +378,6 @@ impl Config {
                     serde_json::Value::String("{commit}".to_owned()),
                 )]));
             }
-            // Every probe setting is checked now, not after the first Coolify reads.
-            if let Err(error) =
-                probe.to_spec(section.health_url.clone(), &placeholder_examples(name))
-            {
-                return Err(probe_error(text, path, name, section_has_probe, &error).into());
-            }
             let branch = section.branch.unwrap_or_else(|| "main".to_owned());
             if branch.is_empty()
                 || branch == "HEAD"
@@ -369,27 +390,171 @@ impl Config {
                 )
                 .into());
             }
-            for key in section.env.keys() {
-                if let Err(error) = coolify_client::validate_env_key(key) {
-                    let reason = match error {
-                        coolify_client::Error::InvalidInput { reason, .. } => reason,
-                        other => other.to_string(),
-                    };
-                    return Err(invalid(
-                        &format!("environments.{name}.env"),
-                        format!("`{key}` is not a valid variable name ({reason})"),
+            check_env_keys(&section.env)
+                .map_err(|message| invalid(&format!("environments.{name}.env"), message))?;
+            let section_line =
+                line_in_table(text, &format!("environments.{name}"), None).map(|(line, _)| line);
+            let at_section = |key: &str, message: String| at_line(path, section_line, key, message);
+
+            let raw_apps = match (section.apps, section.app) {
+                (Some(_), _) if section.health_url.is_some() => {
+                    return Err(at_section(
+                        &format!("environments.{name}.health_url"),
+                        "is set next to `apps`; with several apps each entry of `apps` has its own health_url: move it into the entry of the app it belongs to".to_owned(),
                     )
                     .into());
                 }
+                (Some(_), Some(app)) => {
+                    return Err(at_section(
+                        &format!("environments.{name}.app"),
+                        format!("`{app}` is set next to `apps`; list every app in `apps` (e.g. apps = [{{ app = \"{app}\", health_url = \"...\" }}]) and remove `app`"),
+                    )
+                    .into());
+                }
+                (Some(apps), None) => {
+                    if apps.is_empty() {
+                        return Err(at_section(
+                            &format!("environments.{name}.apps"),
+                            "is empty; list at least the app that serves the health endpoint, e.g. apps = [{ app = \"uuid\", health_url = \"https://...\" }]".to_owned(),
+                        )
+                        .into());
+                    }
+                    apps.into_iter()
+                        .enumerate()
+                        .map(|(index, app)| {
+                            let line = line_of(text, app.span().start);
+                            (
+                                format!("environments.{name}.apps[{index}]"),
+                                Some(line),
+                                app.into_inner(),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                }
+                (None, Some(app)) => {
+                    let Some(health_url) = section.health_url else {
+                        return Err(at_section(
+                            &format!("environments.{name}.health_url"),
+                            "missing; give the URL of the endpoint that reports the running commit, e.g. health_url = \"https://api.example.com/healthz\" (an app without one, such as a worker, goes in `apps` next to one that has it)".to_owned(),
+                        )
+                        .into());
+                    };
+                    vec![(
+                        format!("environments.{name}"),
+                        section_line,
+                        RawApp {
+                            app,
+                            name: None,
+                            health_url: Some(health_url),
+                            probe: None,
+                            env: BTreeMap::new(),
+                        },
+                    )]
+                }
+                (None, None) => {
+                    return Err(at_section(
+                        &format!("environments.{name}.app"),
+                        "missing; set the Coolify application with app = \"uuid\" and health_url, or list several apps with apps = [...]".to_owned(),
+                    )
+                    .into());
+                }
+            };
+
+            let mut apps: Vec<AppConfig> = Vec::new();
+            for (key, line, raw_app) in raw_apps {
+                let label = match raw_app.name {
+                    Some(label)
+                        if label.trim().is_empty() || label.chars().any(char::is_control) =>
+                    {
+                        return Err(at_line(
+                            path,
+                            line,
+                            &format!("{key}.name"),
+                            format!("{label:?} is not a name; write a short label such as \"web\" or \"worker\", or leave it out to use the uuid"),
+                        )
+                        .into());
+                    }
+                    Some(label) => label,
+                    None => raw_app.app.to_string(),
+                };
+                if let Some(other) = apps.iter().find(|other| other.uuid == raw_app.app) {
+                    return Err(at_line(
+                        path,
+                        line,
+                        &format!("{key}.app"),
+                        format!(
+                            "`{}` is listed twice (also as {}); list each Coolify application once",
+                            raw_app.app, other.label
+                        ),
+                    )
+                    .into());
+                }
+                if apps.iter().any(|other| other.label == label) {
+                    return Err(at_line(
+                        path,
+                        line,
+                        &format!("{key}.name"),
+                        format!("`{label}` names two apps; give each app its own name"),
+                    )
+                    .into());
+                }
+                let app_probe = match &raw_app.probe {
+                    Some(overrides) => {
+                        let mut app_probe = probe.overlay(overrides);
+                        // The confirm interval follows a shorter interval of the app's own.
+                        if let (Some(interval), None) =
+                            (overrides.interval, overrides.confirm_interval)
+                            && let Some(confirm) = app_probe.confirm_interval.as_mut()
+                        {
+                            *confirm = (*confirm).min(interval);
+                        }
+                        // The default commit check gives way to the app's own checks.
+                        if !expectation_set
+                            && has_expectation(overrides)
+                            && overrides.expect_json.is_none()
+                        {
+                            app_probe.expect_json = None;
+                        }
+                        app_probe
+                    }
+                    None => probe.clone(),
+                };
+                // Every probe setting is checked now, not after the first Coolify reads.
+                if let Some(health_url) = &raw_app.health_url
+                    && let Err(error) =
+                        app_probe.to_spec(health_url.clone(), &placeholder_examples(name))
+                {
+                    return Err(match raw_app.probe {
+                        Some(_) => at_line(
+                            path,
+                            line,
+                            &format!("{key}.probe"),
+                            app_probe_message(name, &error),
+                        ),
+                        None => probe_error(text, path, name, section_has_probe, &error),
+                    }
+                    .into());
+                }
+                check_env_keys(&raw_app.env)
+                    .map_err(|message| at_line(path, line, &format!("{key}.env"), message))?;
+                let mut env = section.env.clone();
+                env.extend(raw_app.env);
+                apps.push(AppConfig {
+                    uuid: raw_app.app,
+                    label,
+                    health_url: raw_app.health_url,
+                    probe: app_probe,
+                    env,
+                });
             }
-            Ok(EnvironmentConfig {
-                name,
-                app: section.app,
-                branch,
-                health_url: section.health_url,
-                env: section.env,
-                probe,
-            })
+            if !apps.iter().any(|app| app.health_url.is_some()) {
+                return Err(at_section(
+                    &format!("environments.{name}.apps"),
+                    "no app has a health_url: without an endpoint that reports the running commit nothing proves which commit runs; give the app that serves HTTP a health_url".to_owned(),
+                )
+                .into());
+            }
+            Ok(EnvironmentConfig { name, branch, apps })
         };
         let staging = take(EnvironmentName::Staging)?;
         let production = take(EnvironmentName::Production)?;
@@ -400,12 +565,16 @@ impl Config {
             )
             .into());
         }
-        if staging.app == production.app {
+        if let Some(shared) = production
+            .apps
+            .iter()
+            .find(|app| staging.apps.iter().any(|other| other.uuid == app.uuid))
+        {
             return Err(invalid(
                 "environments.production.app",
                 format!(
                     "`{}` is also the staging app; staging and production must be different Coolify applications",
-                    production.app
+                    shared.uuid
                 ),
             )
             .into());
@@ -476,6 +645,57 @@ impl Config {
                 .into()
             })
     }
+}
+
+/// Whether a probe table sets a check of the answer's body.
+fn has_expectation(probe: &ProbeConfig) -> bool {
+    probe.expect_json.is_some()
+        || probe.expect_json_matches.is_some()
+        || probe.expect_body_contains.is_some()
+}
+
+/// The variable names of an `env` table that Coolify would refuse, as a message.
+fn check_env_keys(env: &BTreeMap<String, String>) -> Result<(), String> {
+    for key in env.keys() {
+        if let Err(error) = coolify_client::validate_env_key(key) {
+            let reason = match error {
+                coolify_client::Error::InvalidInput { reason, .. } => reason,
+                other => other.to_string(),
+            };
+            return Err(format!("`{key}` is not a valid variable name ({reason})"));
+        }
+    }
+    Ok(())
+}
+
+/// The 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// A load-time error on `key`, with its line when known.
+fn at_line(path: &Path, line: Option<usize>, key: &str, message: String) -> BadInput {
+    match line {
+        Some(line) => BadInput(format!(
+            "{}, line {line}: `{key}`: {message}",
+            path.display()
+        )),
+        None => BadInput(format!("{}: `{key}`: {message}", path.display())),
+    }
+}
+
+/// A refused per-app probe table's message, with where a release placeholder can go instead.
+fn app_probe_message(environment: EnvironmentName, error: &health_probe::Error) -> String {
+    let mut message = error.to_string();
+    if let health_probe::Error::UnknownPlaceholder { name, .. } = error
+        && environment == EnvironmentName::Staging
+        && matches!(name.as_str(), "tag" | "version")
+    {
+        message.push_str(&format!(
+            "; a staging deploy has no release tag, so `{{{name}}}` is known in production only: move the check to production's apps"
+        ));
+    }
+    message
 }
 
 /// Values for every placeholder an environment's probe can expand, to check its table at load
@@ -773,12 +993,25 @@ struct RawNotes {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEnvironment {
-    app: ApplicationUuid,
+    app: Option<ApplicationUuid>,
     branch: Option<String>,
-    health_url: Url,
+    health_url: Option<Url>,
     #[serde(default)]
     env: BTreeMap<String, String>,
     probe: Option<ProbeConfig>,
+    apps: Option<Vec<toml::Spanned<RawApp>>>,
+}
+
+/// One entry of `apps = [...]` (or `[[environments.NAME.apps]]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApp {
+    app: ApplicationUuid,
+    name: Option<String>,
+    health_url: Option<Url>,
+    probe: Option<ProbeConfig>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
 }
 
 /// A humantime duration such as `20m`.
@@ -833,8 +1066,11 @@ health_url = "https://example.com/healthz"
         assert_eq!(config.deploy.timeout, Duration::from_secs(1200));
         assert_eq!(config.deploy.staging_gate, StagingGate::Required);
         assert_eq!(config.staging.branch, "main");
-        assert_eq!(config.staging.env["ENVIRONMENT"], "staging");
-        assert_eq!(config.production.app.to_string(), "production-app-uuid");
+        assert_eq!(config.staging.apps[0].env["ENVIRONMENT"], "staging");
+        assert_eq!(
+            config.production.apps[0].uuid.to_string(),
+            "production-app-uuid"
+        );
     }
 
     #[test]
@@ -876,12 +1112,12 @@ health_url = "https://example.com/healthz"
     fn the_probe_checks_the_commit_unless_told_otherwise() {
         let config = parse(EXAMPLE).unwrap();
         let expected = BTreeMap::from([("/commit".to_owned(), serde_json::json!("{commit}"))]);
-        assert_eq!(config.staging.probe.expect_json, Some(expected));
+        assert_eq!(config.staging.apps[0].probe.expect_json, Some(expected));
         let config = parse(&format!(
             "{EXAMPLE}\n[probe]\nexpect_body_contains = \"{{short_commit}}\"\n"
         ))
         .unwrap();
-        assert_eq!(config.production.probe.expect_json, None);
+        assert_eq!(config.production.apps[0].probe.expect_json, None);
     }
 
     #[test]
@@ -965,15 +1201,21 @@ health_url = "https://example.com/healthz"
         );
         // A table may only be defined once; the override form above is a sub-table.
         let config = parse(&text).unwrap();
-        assert_ne!(config.staging.probe, config.production.probe);
+        assert_ne!(
+            config.staging.apps[0].probe,
+            config.production.apps[0].probe
+        );
     }
 
     #[test]
     fn probe_defaults_follow_an_environment_interval() {
         let config = parse(EXAMPLE).unwrap();
-        assert_eq!(config.staging.probe.interval, Some(DEFAULT_PROBE_INTERVAL));
         assert_eq!(
-            config.staging.probe.confirm_interval,
+            config.staging.apps[0].probe.interval,
+            Some(DEFAULT_PROBE_INTERVAL)
+        );
+        assert_eq!(
+            config.staging.apps[0].probe.confirm_interval,
             Some(DEFAULT_CONFIRM_INTERVAL)
         );
         let text = EXAMPLE.replace(
@@ -981,9 +1223,9 @@ health_url = "https://example.com/healthz"
             "health_url = \"https://example.com/healthz\"\nprobe = { interval = \"100ms\" }\n",
         );
         let config = parse(&text).unwrap();
-        let probe = &config.production.probe;
+        let probe = &config.production.apps[0].probe;
         assert_eq!(probe.confirm_interval, Some(Duration::from_millis(100)));
-        let url = config.production.health_url.clone();
+        let url = config.production.apps[0].health_url.clone().unwrap();
         let variables = health_probe::Variables::new().with("commit", "abc");
         probe.to_spec(url, &variables).unwrap();
     }

@@ -13,7 +13,9 @@ use tag_policy::{ReleaseTag, Releases, TaggedRelease};
 
 use crate::config::{EnvironmentName, StagingGate};
 use crate::exit::{Aftermath, BadInput, Exit, Refused, message};
-use crate::pipeline::{Live, Pipeline, ProbeFailed, Rollout, Settled, seconds};
+use crate::pipeline::{
+    ContainerNotRunning, EnvironmentLive, Pipeline, ProbeFailed, Rollout, Settled, Target, seconds,
+};
 use crate::repo::{commit_sha, oid, short};
 use crate::session::{DryRun, Session};
 
@@ -129,11 +131,20 @@ impl fmt::Display for DeployReport {
             Action::Deployed => {
                 write!(f, "{} now serves {what}", self.environment)?;
                 if let Some(rollout) = &self.rollout {
-                    write!(
-                        f,
-                        ": deployment {}, {}",
-                        rollout.deployment, rollout.timings
-                    )?;
+                    match rollout.apps.as_slice() {
+                        [] | [_] => write!(f, ": deployment {}", rollout.deployment)?,
+                        apps => {
+                            for (index, app) in apps.iter().enumerate() {
+                                let separator = if index == 0 { ":" } else { "," };
+                                write!(
+                                    f,
+                                    "{separator} {} runs {what} (deployment {})",
+                                    app.label, app.deployment
+                                )?;
+                            }
+                        }
+                    }
+                    write!(f, ", {}", rollout.timings)?;
                 }
                 Ok(())
             }
@@ -171,7 +182,7 @@ impl DeployReport {
                 rollout.deployment,
                 seconds(rollout.timings.deployment_ms),
                 seconds(rollout.timings.probe_ms),
-                rollout.probe.attempt_count(),
+                rollout.probe.as_ref().map_or(0, health_probe::Outcome::attempt_count),
                 seconds(rollout.timings.total_ms)
             )),
             None => text.push_str(&format!("| result | {} |\n", self)),
@@ -226,14 +237,15 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
                 commit,
                 tag: tag.map(|t| t.name().to_owned()),
                 action: Action::Planned,
-                previous: live.commit.as_ref().map(|_| live.describe()),
+                previous: (!live.is_empty()).then(|| live.describe()),
                 rollout: None,
                 planned,
             },
         );
     }
 
-    match pipeline.roll_out(environment, &sha, tag.as_ref()).await {
+    let targets = Target::every_app(&pipeline.config, environment, &sha, tag.as_ref());
+    match pipeline.roll_out(environment, &targets).await {
         Ok(rollout) => finish(
             session,
             DeployReport {
@@ -241,7 +253,7 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
                 commit,
                 tag: tag.map(|t| t.name().to_owned()),
                 action: Action::Deployed,
-                previous: live.commit.as_ref().map(|_| live.describe()),
+                previous: (!live.is_empty()).then(|| live.describe()),
                 rollout: Some(rollout),
                 planned: Vec::new(),
             },
@@ -368,18 +380,21 @@ pub(crate) async fn deploy_release(
     let sha = commit_sha(release.commit()).context(context.to_owned())?;
     let commit = sha.to_string();
     let live = &settled.live;
-    // A deployment of this very commit that was in flight and finished: this run joined it.
-    let joined = settled
-        .waited
-        .as_ref()
-        .filter(|waited| waited.finished && waited.commit.as_ref() == Some(&sha));
+    // Deployments of this very commit that were in flight and finished: this run joined them.
+    let joined = (!settled.waited.is_empty()
+        && settled
+            .waited
+            .iter()
+            .all(|waited| waited.finished && waited.commit.as_ref() == Some(&sha)))
+    .then(|| settled.waited.first())
+    .flatten();
     // What ran before: before the joined deployment, or once the one waited for ended.
     let before_live = if joined.is_some() {
         &settled.before
     } else {
         live
     };
-    let previous = before_live.commit.as_ref().map(|_| before_live.describe());
+    let previous = (!before_live.is_empty()).then(|| before_live.describe());
     let report = |action: Action, rollout: Option<Rollout>, planned: Vec<String>| DeployReport {
         environment,
         commit: commit.clone(),
@@ -389,15 +404,17 @@ pub(crate) async fn deploy_release(
         rollout,
         planned,
     };
+    let targets = Target::every_app(&pipeline.config, environment, &sha, Some(release.tag()));
 
-    // Idempotent: a release that is live and answers healthy is left alone.
-    if live.commit.as_ref() == Some(&sha) && live.in_flight.is_none() {
+    // Idempotent: a release that is live on every app and answers healthy is left alone.
+    if live.commit() == Some(&sha) && live.in_flight().is_none() {
         let probe_started = std::time::Instant::now();
-        let outcome = pipeline
-            .probe(environment, &commit, Some(release.tag()))
+        let outcomes = pipeline
+            .probe(environment, &targets)
             .await
             .context(context.to_owned())?;
-        if outcome.is_healthy() {
+        let failing = outcomes.iter().find(|(_, outcome)| !outcome.is_healthy());
+        if failing.is_none() {
             if let Some(joined) = joined {
                 let deployment_ms = crate::pipeline::millis(joined.waited);
                 let probe_ms = crate::pipeline::millis(probe_started.elapsed());
@@ -413,52 +430,70 @@ pub(crate) async fn deploy_release(
                         probe_ms,
                         total_ms: deployment_ms.saturating_add(probe_ms),
                     },
-                    probe: outcome,
+                    probe: outcomes.into_iter().next().map(|(_, outcome)| outcome),
+                    apps: Vec::new(),
                 };
                 return finish(session, report(Action::Deployed, Some(rollout), Vec::new()));
             }
             return finish(session, report(Action::AlreadyLive, None, Vec::new()));
         }
-        session.output.warn(format!(
-            "production runs {} but is not healthy ({}); deploying it again",
-            release.tag(),
-            outcome.verdict
-        ));
+        if let Some((_, outcome)) = failing {
+            session.output.warn(format!(
+                "production runs {} but is not healthy ({}); deploying it again",
+                release.tag(),
+                outcome.verdict
+            ));
+        }
     }
 
     if dry_run.is_dry() {
         let mut planned = plan(pipeline, environment, &sha, Some(release.tag()))?;
-        if let Some(in_flight) = &live.in_flight {
-            planned.insert(
-                0,
-                format!(
-                    "wait for production deployment {} ({}) to end",
-                    in_flight.deployment, in_flight.status
-                ),
-            );
+        for app in live.apps.iter().rev() {
+            if let Some(in_flight) = &app.live.in_flight {
+                planned.insert(
+                    0,
+                    format!(
+                        "wait for production deployment {} ({}) to end",
+                        in_flight.deployment, in_flight.status
+                    ),
+                );
+            }
         }
         return finish(session, report(Action::Planned, None, planned));
     }
 
-    let error = match pipeline
-        .roll_out(environment, &sha, Some(release.tag()))
-        .await
-    {
+    let error = match pipeline.roll_out(environment, &targets).await {
         Ok(rollout) => {
             return finish(session, report(Action::Deployed, Some(rollout), Vec::new()));
         }
         Err(error) => error.context(context.to_owned()),
     };
 
-    let before = before_live.commit.clone().filter(|before| *before != sha);
-    let before_tag = before
-        .as_ref()
-        .and_then(oid)
-        .and_then(|oid| releases.at_commit(oid).last().map(|r| r.tag().clone()));
-    let before_name = before_tag
-        .as_ref()
-        .map(|tag| tag.name().to_owned())
-        .or_else(|| before.as_ref().map(CommitSha::to_string));
+    // Each app's commit before this run, where it differs from the release.
+    let befores: Vec<Target> = before_live
+        .apps
+        .iter()
+        .enumerate()
+        .filter_map(|(app, live)| {
+            let commit = live.live.commit.clone().filter(|before| *before != sha)?;
+            let tag = oid(&commit)
+                .and_then(|oid| releases.at_commit(oid).last().map(|r| r.tag().clone()));
+            Some(Target { app, commit, tag })
+        })
+        .collect();
+    let before = befores.first().map(|target| target.commit.clone());
+    let same_before = befores
+        .iter()
+        .all(|target| Some(&target.commit) == before.as_ref());
+    let before_tag = befores.first().and_then(|target| target.tag.clone());
+    let before_name = if same_before {
+        before_tag
+            .as_ref()
+            .map(|tag| tag.name().to_owned())
+            .or_else(|| before.as_ref().map(CommitSha::to_string))
+    } else {
+        None
+    };
     let fault = Fault::of(&error);
     let rerun = session.invocation.command(
         session
@@ -479,7 +514,7 @@ pub(crate) async fn deploy_release(
     let before = match (auto_rollback, before) {
         (AutoRollback::On, Some(before)) if started_one => before,
         (auto_rollback, _) => {
-            let redeploy = before_live.commit.as_ref() == Some(&sha);
+            let redeploy = before_live.commit() == Some(&sha);
             let fix = if fault != Fault::Release {
                 fault.advice(session, &error, &rerun, before_name.as_deref())
             } else {
@@ -490,6 +525,10 @@ pub(crate) async fn deploy_release(
                     ),
                     (Some(name), false) => format!(
                         "Staging was not touched. Fix the release and tag a new version; production ran {name} before"
+                    ),
+                    (None, _) if !befores.is_empty() => format!(
+                        "Staging was not touched. Fix the release and tag a new version; production's apps ran {} before",
+                        before_live.describe()
                     ),
                     (None, _) if redeploy => format!(
                         "Staging was not touched. Production already ran {} before this deploy, so there was nothing older to restore automatically; read the deployment log, then deploy it again or run `{}`",
@@ -513,19 +552,28 @@ pub(crate) async fn deploy_release(
             .await);
         }
     };
-    let before_label = before_name.unwrap_or_else(|| before.to_string());
+    let before_label = before_name
+        .clone()
+        .unwrap_or_else(|| match befores.as_slice() {
+            [_] => before.to_string(),
+            _ => "the releases each app ran before".to_owned(),
+        });
+    let every_app = pipeline.config.environment(environment).has_several_apps();
     session.output.warn(format!(
-        "{}; rolling production back to {before_label}",
-        message(&error)
+        "{}; rolling production{} back to {before_label}",
+        message(&error),
+        if every_app { "'s apps" } else { "" }
     ));
-    let cause = match pipeline
-        .roll_out(environment, &before, before_tag.as_ref())
-        .await
-    {
+    let cause = match pipeline.roll_out(environment, &befores).await {
         Ok(rollback) => {
             session.output.step(format!(
                 "production rolled back to {before_label} (deployment {})",
-                rollback.deployment
+                rollback
+                    .apps
+                    .iter()
+                    .map(|app| app.deployment.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
             let _ = session
                 .output
@@ -541,22 +589,22 @@ pub(crate) async fn deploy_release(
     let state = pipeline
         .aftermath_with(releases, reported_health(environment, &error, releases))
         .await;
+    let go_back = match &before_name {
+        Some(name) => session
+            .invocation
+            .command(format_args!("rollback --to {name}")),
+        None => session.invocation.command("rollback"),
+    };
     let fix = if fault == Fault::Release {
         format!(
-            "{} did not go live. Fix it and tag a new version; if production is not on {before_label}, run `{}`",
+            "{} did not go live. Fix it and tag a new version; if production is not on {before_label}, run `{go_back}`",
             release.tag(),
-            session
-                .invocation
-                .command(format_args!("rollback --to {before_label}"))
         )
     } else {
         format!(
-            "{} did not go live, and the release is not at fault: {} If production is not on {before_label}, run `{}`",
+            "{} did not go live, and the release is not at fault: {} If production is not on {before_label}, run `{go_back}`",
             release.tag(),
             fault.advice(session, &error, &rerun, Some(&before_label)),
-            session
-                .invocation
-                .command(format_args!("rollback --to {before_label}"))
         )
     };
     let aftermath = Aftermath {
@@ -602,7 +650,7 @@ impl Fault {
             return Self::Input;
         }
         for cause in error.chain() {
-            if cause.is::<ProbeFailed>() {
+            if cause.is::<ProbeFailed>() || cause.is::<ContainerNotRunning>() {
                 return Self::Release;
             }
             if let Some(error) = cause.downcast_ref::<coolify_client::Error>() {
@@ -741,42 +789,68 @@ pub(crate) fn release_for_production(
 async fn check_staging_gate(pipeline: &Pipeline, release: &TaggedRelease) -> anyhow::Result<()> {
     let sha = commit_sha(release.commit()).context("check the staging gate")?;
     let commit = sha.as_str();
-    let staging = &pipeline.config.staging.app;
-    let evidence = pipeline
-        .coolify
-        .find_finished_deployment_of_commit(staging, &sha)
-        .await
-        .context("check the staging gate")?;
-    match evidence {
-        Some(deployment) => {
-            pipeline.output.step(format!(
+    let staging = &pipeline.config.staging;
+    let several = staging.has_several_apps();
+    let mut missing = Vec::new();
+    for app in &staging.apps {
+        let evidence = pipeline
+            .coolify
+            .find_finished_deployment_of_commit(&app.uuid, &sha)
+            .await
+            .context("check the staging gate")?;
+        match evidence {
+            Some(deployment) if several => pipeline.output.step(format!(
+                "staging gate: {} ({}) finished on staging's {} in deployment {}",
+                release.tag(),
+                short(commit),
+                app.label,
+                deployment.deployment_uuid
+            )),
+            Some(deployment) => pipeline.output.step(format!(
                 "staging gate: {} ({}) finished on staging in deployment {}",
                 release.tag(),
                 short(commit),
                 deployment.deployment_uuid
-            ));
-            Ok(())
+            )),
+            None => missing.push(app),
         }
-        None => Err(Refused(format!(
-            "staging gate: commit {commit} ({}) has no finished staging deployment; deploy it to staging first with `{}`",
-            release.tag(),
-            pipeline.invocation.command(format_args!("deploy staging --commit {commit}"))
-        ))
-        .into()),
     }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let deploy = pipeline
+        .invocation
+        .command(format_args!("deploy staging --commit {commit}"));
+    Err(if several {
+        let apps: Vec<String> = missing
+            .iter()
+            .map(|app| format!("{} (app {})", app.label, app.uuid))
+            .collect();
+        Refused(format!(
+            "staging gate: commit {commit} ({}) has no finished deployment on staging's {}; every app of staging must run it first: deploy it to staging with `{deploy}`",
+            release.tag(),
+            apps.join(" and ")
+        ))
+    } else {
+        Refused(format!(
+            "staging gate: commit {commit} ({}) has no finished staging deployment; deploy it to staging first with `{deploy}`",
+            release.tag(),
+        ))
+    }
+    .into())
 }
 
 /// Refuse to deploy a release older than production's unless it is a rollback.
 pub(crate) fn refuse_downgrade(
     invocation: &crate::Invocation,
     releases: &Releases,
-    live: &Live,
+    live: &EnvironmentLive,
     target: &TaggedRelease,
     verb: &str,
 ) -> anyhow::Result<()> {
     // Commits before versions: the commit production runs is never a downgrade of itself,
     // whichever of its tags is named.
-    if live.commit.as_ref().and_then(oid) == Some(target.commit()) {
+    if live.commit().and_then(oid) == Some(target.commit()) {
         return Ok(());
     }
     let target = target.tag();
@@ -801,25 +875,39 @@ fn plan(
 ) -> anyhow::Result<Vec<String>> {
     let commit = sha.as_str();
     let section = pipeline.config.environment(environment);
-    let spec = pipeline.probe_spec(environment, commit, tag)?;
-    let mut planned: Vec<String> =
-        Client::planned_deploy_commit(&section.app, sha, ForceRebuild::No)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-    planned.extend([
-        format!(
-            "follow the deployment until it ends (deadline {})",
-            humantime::format_duration(pipeline.config.deploy.timeout)
-        ),
-        format!(
-            "probe {} until it reports {} ({} consecutive passes, deadline {})",
-            section.health_url,
-            short(commit),
-            spec.success_threshold(),
-            humantime::format_duration(spec.deadline())
-        ),
-    ]);
+    let mut planned: Vec<String> = Vec::new();
+    for app in &section.apps {
+        planned.extend(
+            Client::planned_deploy_commit(&app.uuid, sha, ForceRebuild::No)
+                .iter()
+                .map(ToString::to_string),
+        );
+    }
+    planned.push(format!(
+        "follow the deployment{} until it ends (deadline {})",
+        if section.has_several_apps() { "s" } else { "" },
+        humantime::format_duration(pipeline.config.deploy.timeout)
+    ));
+    for app in &section.apps {
+        match pipeline.probe_spec(environment, app, commit, tag)? {
+            Some(spec) => planned.push(format!(
+                "probe {} until it reports {} ({} consecutive passes, deadline {})",
+                spec.url(),
+                short(commit),
+                spec.success_threshold(),
+                humantime::format_duration(spec.deadline())
+            )),
+            None => planned.push(format!(
+                "watch the container of {} (app {}) for {}: it must stay running",
+                app.label,
+                app.uuid,
+                humantime::format_duration(
+                    crate::pipeline::CONTAINER_CHECK_INTERVAL
+                        * (crate::pipeline::CONTAINER_CHECKS - 1)
+                )
+            )),
+        }
+    }
     Ok(planned)
 }
 

@@ -13,7 +13,7 @@ use serde::Serialize;
 use tag_policy::{ReleaseTag, Releases};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, EnvironmentName};
+use crate::config::{AppConfig, Config, EnvironmentName};
 use crate::exit::Refused;
 use crate::output::Output;
 use crate::repo::{Repo, oid, short};
@@ -40,11 +40,11 @@ const AFTERMATH_BUDGET: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone)]
 pub(crate) struct Settled {
     /// Before any wait.
-    pub(crate) before: Live,
+    pub(crate) before: EnvironmentLive,
     /// Once no deployment is in flight (or, in a dry run, the same as `before`).
-    pub(crate) live: Live,
-    /// The in-flight deployment that was waited for, if it finished.
-    pub(crate) waited: Option<Waited>,
+    pub(crate) live: EnvironmentLive,
+    /// The in-flight deployments that were waited for, one per app that had one.
+    pub(crate) waited: Vec<Waited>,
 }
 
 /// An in-flight deployment that was followed to its end.
@@ -75,8 +75,59 @@ pub struct Rollout {
     pub joined_existing: bool,
     /// How long each phase took.
     pub timings: Timings,
-    /// The health evidence.
-    pub probe: Outcome,
+    /// The health evidence of the first app with a health URL (absent only when every app
+    /// deployed has none).
+    pub probe: Option<Outcome>,
+    /// Each app's deployment and evidence, in config order.
+    pub apps: Vec<AppRollout>,
+}
+
+/// What putting a commit on one app did.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppRollout {
+    /// The Coolify application uuid.
+    pub app: String,
+    /// Its name in messages.
+    pub label: String,
+    /// The full SHA it now serves.
+    pub commit: String,
+    /// The Coolify deployment.
+    pub deployment: String,
+    /// Whether the deployment was queued by this run or joined an identical one in flight.
+    pub joined_existing: bool,
+    /// The health evidence, for an app with a health URL.
+    pub probe: Option<Outcome>,
+    /// The container status read after the deployment, for an app without a health URL.
+    pub container: Option<String>,
+}
+
+/// What one app of an environment is to run.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    /// The app's position in the environment's `apps`.
+    pub(crate) app: usize,
+    /// The commit.
+    pub(crate) commit: CommitSha,
+    /// Its release tag, if any.
+    pub(crate) tag: Option<ReleaseTag>,
+}
+
+impl Target {
+    /// The same commit on every app of an environment.
+    pub(crate) fn every_app(
+        config: &Config,
+        environment: EnvironmentName,
+        commit: &CommitSha,
+        tag: Option<&ReleaseTag>,
+    ) -> Vec<Self> {
+        (0..config.environment(environment).apps.len())
+            .map(|app| Self {
+                app,
+                commit: commit.clone(),
+                tag: tag.cloned(),
+            })
+            .collect()
+    }
 }
 
 /// Phase durations of a rollout, in milliseconds.
@@ -147,6 +198,72 @@ impl Live {
     }
 }
 
+/// What one app of an environment runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppLive {
+    /// The Coolify application uuid.
+    pub app: String,
+    /// Its name in messages.
+    pub label: String,
+    /// What it runs.
+    pub live: Live,
+}
+
+/// What an environment runs: each app, in config order.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct EnvironmentLive {
+    /// One entry per app.
+    pub apps: Vec<AppLive>,
+}
+
+impl EnvironmentLive {
+    /// The commit every app runs, when they all run the same one.
+    pub fn commit(&self) -> Option<&CommitSha> {
+        let first = self.apps.first()?.live.commit.as_ref()?;
+        self.apps
+            .iter()
+            .all(|app| app.live.commit.as_ref() == Some(first))
+            .then_some(first)
+    }
+
+    /// Whether no app has a finished deployment.
+    pub fn is_empty(&self) -> bool {
+        self.apps.iter().all(|app| app.live.commit.is_none())
+    }
+
+    /// The first in-flight deployment of any app, with the app's label.
+    pub fn in_flight(&self) -> Option<(&str, &InFlight)> {
+        self.apps.iter().find_map(|app| {
+            app.live
+                .in_flight
+                .as_ref()
+                .map(|in_flight| (app.label.as_str(), in_flight))
+        })
+    }
+
+    /// The highest release any app runs.
+    pub fn current_release(&self, releases: &Releases) -> Option<ReleaseTag> {
+        self.apps
+            .iter()
+            .filter_map(|app| app.live.current_release(releases))
+            .max()
+    }
+
+    /// `v1.2.0 (abc1234)` when every app runs it, else `web v1.2.0 (abc1234), worker v1.1.0
+    /// (def5678)`; `no finished deployment` when no app has one.
+    pub fn describe(&self) -> String {
+        match self.apps.as_slice() {
+            [only] => only.live.describe(),
+            apps if self.commit().is_some() => apps[0].live.describe(),
+            apps => apps
+                .iter()
+                .map(|app| format!("{} {}", app.label, app.live.describe()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
 impl Live {
     /// The highest release tag of the live commit.
     pub fn current_release(&self, releases: &Releases) -> Option<ReleaseTag> {
@@ -167,11 +284,11 @@ impl Pipeline {
         dry_run: crate::DryRun,
     ) -> anyhow::Result<Settled> {
         let before = self.live(EnvironmentName::Production, releases).await?;
-        if dry_run.is_dry() || before.in_flight.is_none() {
+        if dry_run.is_dry() || before.in_flight().is_none() {
             return Ok(Settled {
                 live: before.clone(),
                 before,
-                waited: None,
+                waited: Vec::new(),
             });
         }
         let waited = self.wait_for_in_flight(EnvironmentName::Production).await?;
@@ -193,15 +310,11 @@ impl Pipeline {
             session.output.add_secret(token.expose_secret());
         }
         for environment in EnvironmentName::ALL {
-            for (name, value) in config
-                .environment(environment)
-                .probe
-                .headers
-                .iter()
-                .flatten()
-            {
-                if is_secret_header(name) {
-                    session.output.add_secret(value);
+            for app in &config.environment(environment).apps {
+                for (name, value) in app.probe.headers.iter().flatten() {
+                    if is_secret_header(name) {
+                        session.output.add_secret(value);
+                    }
                 }
             }
         }
@@ -225,23 +338,47 @@ impl Pipeline {
         Releases::list(self.repo.git(), &self.config.tags).context("list the release tags")
     }
 
-    /// What an environment runs now.
+    /// What an environment runs now: each app's newest finished and in-flight deployment.
     pub(crate) async fn live(
         &self,
         environment: EnvironmentName,
         releases: &Releases,
+    ) -> anyhow::Result<EnvironmentLive> {
+        let mut apps = Vec::new();
+        for app in &self.config.environment(environment).apps {
+            apps.push(AppLive {
+                app: app.uuid.to_string(),
+                label: app.label.clone(),
+                live: self.app_live(environment, app, releases).await?,
+            });
+        }
+        Ok(EnvironmentLive { apps })
+    }
+
+    /// What one app runs now.
+    pub(crate) async fn app_live(
+        &self,
+        environment: EnvironmentName,
+        app: &AppConfig,
+        releases: &Releases,
     ) -> anyhow::Result<Live> {
-        let app = &self.config.environment(environment).app;
+        let context = || {
+            if self.config.environment(environment).has_several_apps() {
+                format!("read the deployments of {environment}'s {}", app.label)
+            } else {
+                format!("read {environment}'s deployments")
+            }
+        };
         let finished = self
             .coolify
-            .latest_finished_deployment(app)
+            .latest_finished_deployment(&app.uuid)
             .await
-            .with_context(|| format!("read {environment}'s deployments"))?;
+            .with_context(context)?;
         let in_flight = self
             .coolify
-            .in_flight_deployment(app)
+            .in_flight_deployment(&app.uuid)
             .await
-            .with_context(|| format!("read {environment}'s deployments"))?;
+            .with_context(context)?;
         Ok(self.describe_live(finished.as_ref(), in_flight.as_ref(), releases))
     }
 
@@ -291,45 +428,80 @@ impl Pipeline {
         variables
     }
 
+    /// The probe of one app with a health URL; `None` for an app without one.
     pub(crate) fn probe_spec(
         &self,
         environment: EnvironmentName,
+        app: &AppConfig,
         commit: &str,
         tag: Option<&ReleaseTag>,
-    ) -> anyhow::Result<ProbeSpec> {
-        let section = self.config.environment(environment);
-        section
-            .probe
-            .to_spec(
-                section.health_url.clone(),
-                &Self::variables(environment, commit, tag),
-            )
+    ) -> anyhow::Result<Option<ProbeSpec>> {
+        let Some(url) = &app.health_url else {
+            return Ok(None);
+        };
+        app.probe
+            .to_spec(url.clone(), &Self::variables(environment, commit, tag))
+            .map(Some)
             .map_err(|error| {
                 crate::BadInput(format!("{}: [probe]: {error}", self.config.path.display())).into()
             })
     }
 
-    /// Probe an environment until it proves it serves `commit`.
+    /// Probe every app of `targets` that has a health URL, all at once, until each proves it
+    /// serves its commit; one outcome per probed app, with the app's position.
     pub(crate) async fn probe(
         &self,
         environment: EnvironmentName,
-        commit: &str,
-        tag: Option<&ReleaseTag>,
-    ) -> anyhow::Result<Outcome> {
-        let spec = self.probe_spec(environment, commit, tag)?;
+        targets: &[Target],
+    ) -> anyhow::Result<Vec<(usize, Outcome)>> {
+        let section = self.config.environment(environment);
+        let several = section.has_several_apps();
+        let mut probed = Vec::new();
+        let mut specs = Vec::new();
+        let mut names = Vec::new();
+        for target in targets {
+            let Some(app) = section.apps.get(target.app) else {
+                continue;
+            };
+            let Some(spec) = self.probe_spec(
+                environment,
+                app,
+                target.commit.as_str(),
+                target.tag.as_ref(),
+            )?
+            else {
+                continue;
+            };
+            let name = if several {
+                format!("{environment} {}", app.label)
+            } else {
+                environment.to_string()
+            };
+            self.output.step(format!(
+                "{name}: probing {} until it reports {}",
+                spec.url(),
+                target.commit.short()
+            ));
+            probed.push(target.app);
+            specs.push(spec);
+            names.push(name);
+        }
         let output = self.output.clone();
-        output.step(format!(
-            "{environment}: probing {} until it reports {}",
-            spec.url(),
-            short(commit)
-        ));
-        let outcome = self
+        let concurrency = specs.len();
+        let outcomes = self
             .prober
-            .probe_with(&spec, &CancellationToken::new(), |event| {
-                report_probe_event(&output, environment, event);
-            })
+            .probe_many(
+                specs,
+                concurrency,
+                &CancellationToken::new(),
+                move |index, event| {
+                    if let Some(name) = names.get(index) {
+                        report_probe_event(&output, name, event);
+                    }
+                },
+            )
             .await;
-        Ok(outcome)
+        Ok(probed.into_iter().zip(outcomes).collect())
     }
 
     /// Follow a deployment to its end, reporting status changes.
@@ -359,98 +531,182 @@ impl Pipeline {
             .await
     }
 
-    /// Pin `commit` on an environment, deploy it, follow the deployment and probe until the
-    /// health endpoint reports it.
+    /// Pin each target's commit on its app, deploy them all, follow every deployment, probe
+    /// every health URL and watch every app without one, until all prove their commit.
+    ///
+    /// Everything that can be checked is checked before the first write: the probe settings
+    /// of every app and the token's deploy ability.
     pub(crate) async fn roll_out(
         &self,
         environment: EnvironmentName,
-        sha: &CommitSha,
-        tag: Option<&ReleaseTag>,
+        targets: &[Target],
     ) -> anyhow::Result<Rollout> {
-        let commit = sha.as_str();
-        let app = &self.config.environment(environment).app;
-        // Fail on a bad probe config, and on a token that may not deploy, before anything is
-        // changed: a pin followed by a refused deploy would leave production pinned to a
-        // commit it does not run (a token without `write` fails the pin itself).
-        self.probe_spec(environment, commit, tag)?;
+        let section = self.config.environment(environment);
+        let several = section.has_several_apps();
+        let Some(first) = targets.first() else {
+            return Err(anyhow::anyhow!("nothing to deploy to {environment}"));
+        };
+        let mut apps: Vec<&AppConfig> = Vec::new();
+        for target in targets {
+            let app = section.apps.get(target.app).ok_or_else(|| {
+                anyhow::anyhow!("{environment} has no app number {}", target.app + 1)
+            })?;
+            // Fail on a bad probe config, and on a token that may not deploy, before anything
+            // is changed: a pin followed by a refused deploy would leave production pinned to
+            // a commit it does not run (a token without `write` fails the pin itself).
+            self.probe_spec(
+                environment,
+                app,
+                target.commit.as_str(),
+                target.tag.as_ref(),
+            )?;
+            apps.push(app);
+        }
+        let every_app: Vec<String> = apps.iter().map(|app| app.uuid.to_string()).collect();
         self.coolify.check_deploy_ability().await.with_context(|| {
             format!(
-                "check that the token may deploy {environment} (app {app}); nothing was changed"
+                "check that the token may deploy {environment} (app {}); nothing was changed",
+                every_app.join(", app ")
             )
         })?;
         let started = Instant::now();
-        self.output.step(format!(
-            "{environment}: pinning app {app} to {} and deploying",
-            short(commit)
-        ));
-        self.journal.write(format!(
-            "pin {environment} (app {app}) to {}",
-            short(commit)
-        ));
-        let deployment = self
-            .coolify
-            .deploy_commit(app, sha, ForceRebuild::No)
-            .await
-            .with_context(|| format!("deploy {} to {environment} (app {app})", short(commit)))?;
-        self.journal
-            .deployment(environment, deployment.deployment.to_string());
-        let triggered = Instant::now();
-        if deployment.origin == DeploymentOrigin::AlreadyQueued {
+        let mut deployments = Vec::new();
+        for (target, app) in targets.iter().zip(&apps) {
+            let commit = target.commit.as_str();
+            let uuid = &app.uuid;
             self.output.step(format!(
-                "{environment}: a deployment of {} was already queued; following {} instead of stacking another",
-                short(commit),
-                deployment.deployment
+                "{environment}: pinning app {uuid} to {} and deploying",
+                short(commit)
             ));
+            self.journal.write(format!(
+                "pin {environment} (app {uuid}) to {}",
+                short(commit)
+            ));
+            let deployment = self
+                .coolify
+                .deploy_commit(uuid, &target.commit, ForceRebuild::No)
+                .await
+                .with_context(|| {
+                    format!("deploy {} to {environment} (app {uuid})", short(commit))
+                })?;
+            self.journal
+                .deployment(environment, deployment.deployment.to_string());
+            if deployment.origin == DeploymentOrigin::AlreadyQueued {
+                self.output.step(format!(
+                    "{environment}: a deployment of {} was already queued for app {uuid}; following {} instead of stacking another",
+                    short(commit),
+                    deployment.deployment
+                ));
+            }
+            deployments.push(deployment);
         }
-        let finished = self
-            .follow(environment, &deployment.deployment)
-            .await
-            .with_context(|| {
+        let triggered = Instant::now();
+        let followed = join_all(
+            deployments
+                .iter()
+                .map(|deployment| self.follow(environment, &deployment.deployment)),
+        )
+        .await;
+        for (((target, app), deployment), result) in
+            targets.iter().zip(&apps).zip(&deployments).zip(followed)
+        {
+            let finished = result.with_context(|| {
                 format!("follow {environment} deployment {}", deployment.deployment)
             })?;
-        if let Some(built) = finished.resolved_commit()
-            && !finished.is_of_commit(sha)
-        {
-            let context = format!(
-                "{environment} deployment {} built {} instead of {}",
-                deployment.deployment,
-                built.short(),
-                sha.short()
-            );
-            return Err(match self.coolify.explain_other_commit(app, sha).await {
-                Ok(explanation) => anyhow::Error::new(explanation).context(context),
-                Err(error) => anyhow::Error::new(error)
-                    .context(format!("{context}; read app {app} to find out why")),
-            });
+            let sha = &target.commit;
+            if let Some(built) = finished.resolved_commit()
+                && !finished.is_of_commit(sha)
+            {
+                let context = format!(
+                    "{environment} deployment {} built {} instead of {}",
+                    deployment.deployment,
+                    built.short(),
+                    sha.short()
+                );
+                return Err(
+                    match self.coolify.explain_other_commit(&app.uuid, sha).await {
+                        Ok(explanation) => anyhow::Error::new(explanation).context(context),
+                        Err(error) => anyhow::Error::new(error)
+                            .context(format!("{context}; read app {} to find out why", app.uuid)),
+                    },
+                );
+            }
         }
         let deployed = Instant::now();
-        self.output.step(format!(
-            "{environment}: deployment {} finished in {}",
-            deployment.deployment,
-            seconds(millis(deployed.duration_since(triggered)))
-        ));
-        let probe = self.probe(environment, commit, tag).await?;
-        let done = Instant::now();
-        if !probe.is_healthy() {
-            return Err(
-                anyhow::Error::new(ProbeFailed(probe.clone())).context(format!(
-                    "probe {}",
-                    self.config.environment(environment).health_url
-                )),
-            );
+        for deployment in &deployments {
+            self.output.step(format!(
+                "{environment}: deployment {} finished in {}",
+                deployment.deployment,
+                seconds(millis(deployed.duration_since(triggered)))
+            ));
         }
-        self.output.step(format!(
-            "{environment}: {} serves {} ({} attempts)",
-            self.config.environment(environment).health_url,
-            short(commit),
-            probe.attempt_count()
-        ));
+        let (outcomes, containers) = tokio::join!(
+            self.probe(environment, targets),
+            self.watch_containers(environment, targets)
+        );
+        let outcomes = outcomes?;
+        let done = Instant::now();
+        for (index, outcome) in &outcomes {
+            let Some(app) = section.apps.get(*index) else {
+                continue;
+            };
+            let url = app
+                .health_url
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            if !outcome.is_healthy() {
+                return Err(anyhow::Error::new(ProbeFailed(outcome.clone()))
+                    .context(format!("probe {url}")));
+            }
+            let name = if several {
+                format!("{environment} {}", app.label)
+            } else {
+                environment.to_string()
+            };
+            let commit = targets
+                .iter()
+                .find(|target| target.app == *index)
+                .map(|target| target.commit.short().to_owned())
+                .unwrap_or_default();
+            self.output.step(format!(
+                "{name}: {url} serves {commit} ({} attempts)",
+                outcome.attempt_count()
+            ));
+        }
+        let containers = containers?;
+        let app_rollouts: Vec<AppRollout> = targets
+            .iter()
+            .zip(&apps)
+            .zip(&deployments)
+            .map(|((target, app), deployment)| AppRollout {
+                app: app.uuid.to_string(),
+                label: app.label.clone(),
+                commit: target.commit.to_string(),
+                deployment: deployment.deployment.to_string(),
+                joined_existing: deployment.origin == DeploymentOrigin::AlreadyQueued,
+                probe: outcomes
+                    .iter()
+                    .find(|(index, _)| *index == target.app)
+                    .map(|(_, outcome)| outcome.clone()),
+                container: containers
+                    .iter()
+                    .find(|(index, _)| *index == target.app)
+                    .map(|(_, status)| status.clone()),
+            })
+            .collect();
+        let probe = outcomes.into_iter().next().map(|(_, outcome)| outcome);
         Ok(Rollout {
             environment,
-            commit: commit.to_owned(),
-            tag: tag.map(|tag| tag.name().to_owned()),
-            deployment: deployment.deployment.to_string(),
-            joined_existing: deployment.origin == DeploymentOrigin::AlreadyQueued,
+            commit: first.commit.to_string(),
+            tag: first.tag.as_ref().map(|tag| tag.name().to_owned()),
+            deployment: deployments
+                .first()
+                .map(|deployment| deployment.deployment.to_string())
+                .unwrap_or_default(),
+            joined_existing: deployments
+                .iter()
+                .all(|deployment| deployment.origin == DeploymentOrigin::AlreadyQueued),
             timings: Timings {
                 trigger_ms: millis(triggered.duration_since(started)),
                 deployment_ms: millis(deployed.duration_since(triggered)),
@@ -458,19 +714,103 @@ impl Pipeline {
                 total_ms: millis(done.duration_since(started)),
             },
             probe,
+            apps: app_rollouts,
         })
     }
 
-    /// Wait for an environment's in-flight deployment instead of stacking another; past the
-    /// deploy timeout, refuse.
+    /// For every app of `targets` without a health URL: read its container status
+    /// [`CONTAINER_CHECKS`] times, [`CONTAINER_CHECK_INTERVAL`] apart, and fail unless it is
+    /// running every time (a worker that crashes on start is restarting or exited by then).
+    async fn watch_containers(
+        &self,
+        environment: EnvironmentName,
+        targets: &[Target],
+    ) -> anyhow::Result<Vec<(usize, String)>> {
+        let section = self.config.environment(environment);
+        let watched: Vec<&AppConfig> = targets
+            .iter()
+            .filter_map(|target| section.apps.get(target.app))
+            .filter(|app| app.health_url.is_none())
+            .collect();
+        if watched.is_empty() {
+            return Ok(Vec::new());
+        }
+        for app in &watched {
+            self.output.step(format!(
+                "{environment} {}: no health URL; watching its container for {}",
+                app.label,
+                humantime::format_duration(CONTAINER_CHECK_INTERVAL * (CONTAINER_CHECKS - 1))
+            ));
+        }
+        let mut last = vec![String::new(); watched.len()];
+        for check in 0..CONTAINER_CHECKS {
+            if check > 0 {
+                tokio::time::sleep(CONTAINER_CHECK_INTERVAL).await;
+            }
+            for (app, last) in watched.iter().zip(last.iter_mut()) {
+                let application = self.coolify.application(&app.uuid).await.with_context(|| {
+                    format!(
+                        "read the container status of {environment}'s {} (app {})",
+                        app.label, app.uuid
+                    )
+                })?;
+                let status = application.status.clone().unwrap_or_default();
+                if !container_is_running(&status) {
+                    return Err(anyhow::Error::new(ContainerNotRunning {
+                        app: app.uuid.to_string(),
+                        label: app.label.clone(),
+                        status: if status.is_empty() {
+                            "unknown".to_owned()
+                        } else {
+                            status
+                        },
+                    }));
+                }
+                *last = status;
+            }
+        }
+        for (app, status) in watched.iter().zip(&last) {
+            self.output.step(format!(
+                "{environment} {}: container {status} throughout",
+                app.label
+            ));
+        }
+        Ok(targets
+            .iter()
+            .filter(|target| {
+                section
+                    .apps
+                    .get(target.app)
+                    .is_some_and(|app| app.health_url.is_none())
+            })
+            .map(|target| target.app)
+            .zip(last)
+            .collect())
+    }
+
+    /// Wait for every in-flight deployment of an environment's apps instead of stacking
+    /// another; past the deploy timeout, refuse.
     pub(crate) async fn wait_for_in_flight(
         &self,
         environment: EnvironmentName,
+    ) -> anyhow::Result<Vec<Waited>> {
+        let mut all = Vec::new();
+        for app in &self.config.environment(environment).apps {
+            if let Some(waited) = self.wait_for_app(environment, app).await? {
+                all.push(waited);
+            }
+        }
+        Ok(all)
+    }
+
+    async fn wait_for_app(
+        &self,
+        environment: EnvironmentName,
+        app: &AppConfig,
     ) -> anyhow::Result<Option<Waited>> {
-        let app = &self.config.environment(environment).app;
         let Some(in_flight) = self
             .coolify
-            .in_flight_deployment(app)
+            .in_flight_deployment(&app.uuid)
             .await
             .with_context(|| format!("read {environment}'s deployments"))?
         else {
@@ -521,48 +861,134 @@ impl Pipeline {
         let until = tokio::time::Instant::now() + AFTERMATH_BUDGET;
         let mut parts = Vec::new();
         for environment in EnvironmentName::ALL {
-            let app = &self.config.environment(environment).app;
-            let pinned = match tokio::time::timeout_at(until, self.coolify.application(app)).await {
-                Ok(Ok(application)) => application.pinned_commit().map(str::to_owned),
-                _ => None,
-            };
-            let live = tokio::time::timeout_at(until, self.live(environment, releases)).await;
-            let text = match live {
-                Err(_) => format!(
-                    "{environment}: unknown (Coolify did not answer within {})",
-                    seconds(millis(AFTERMATH_BUDGET))
-                ),
-                Ok(Ok(live)) => {
-                    let reported = health
-                        .as_ref()
-                        .filter(|(name, _)| *name == environment)
-                        .map(|(_, reported)| reported);
-                    let mut text = match reported {
-                        Some(reported) => format!(
-                            "{environment}'s latest finished Coolify deployment is {}, but its health endpoint still reports {reported}",
-                            live.describe()
-                        ),
-                        None => format!("{environment} runs {}", live.describe()),
-                    };
-                    if let Some(pinned) = pinned
-                        && live.commit.as_ref().map(CommitSha::as_str) != Some(pinned.as_str())
+            let section = self.config.environment(environment);
+            let reported = health
+                .as_ref()
+                .filter(|(name, _)| *name == environment)
+                .map(|(_, reported)| reported);
+            let mut texts = Vec::new();
+            for app in &section.apps {
+                let pinned =
+                    match tokio::time::timeout_at(until, self.coolify.application(&app.uuid)).await
                     {
-                        text.push_str(&format!(" (app pinned to {})", short(&pinned)));
+                        Ok(Ok(application)) => application.pinned_commit().map(str::to_owned),
+                        _ => None,
+                    };
+                let live =
+                    tokio::time::timeout_at(until, self.app_live(environment, app, releases)).await;
+                let (runs, unknown) = match live {
+                    Err(_) => (
+                        format!(
+                            "unknown (Coolify did not answer within {})",
+                            seconds(millis(AFTERMATH_BUDGET))
+                        ),
+                        true,
+                    ),
+                    Ok(Err(_)) => ("unknown (Coolify unreachable)".to_owned(), true),
+                    Ok(Ok(live)) => {
+                        let mut text = live.describe();
+                        if let Some(pinned) = pinned
+                            && live.commit.as_ref().map(CommitSha::as_str) != Some(pinned.as_str())
+                        {
+                            text.push_str(&format!(" (app pinned to {})", short(&pinned)));
+                        }
+                        if let Some(in_flight) = live.in_flight {
+                            text.push_str(&format!(
+                                ", deployment {} still {}",
+                                in_flight.deployment, in_flight.status
+                            ));
+                        }
+                        (text, false)
                     }
-                    if let Some(in_flight) = live.in_flight {
-                        text.push_str(&format!(
-                            ", deployment {} still {}",
-                            in_flight.deployment, in_flight.status
-                        ));
+                };
+                texts.push((app, runs, unknown));
+            }
+            let text = match texts.as_slice() {
+                [(_, runs, true)] => format!("{environment}: {runs}"),
+                [(_, runs, false)] => match reported {
+                    Some(reported) => format!(
+                        "{environment}'s latest finished Coolify deployment is {runs}, but its health endpoint still reports {reported}"
+                    ),
+                    None => format!("{environment} runs {runs}"),
+                },
+                several => {
+                    let mut text = format!(
+                        "{environment}: {}",
+                        several
+                            .iter()
+                            .map(|(app, runs, unknown)| if *unknown {
+                                format!("{} {runs}", app.label)
+                            } else {
+                                format!("{} runs {runs}", app.label)
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    if let Some(reported) = reported {
+                        text.push_str(&format!(" (a health endpoint still reports {reported})"));
                     }
                     text
                 }
-                Ok(Err(_)) => format!("{environment}: unknown (Coolify unreachable)"),
             };
             parts.push(text);
         }
         parts.join("; ")
     }
+}
+
+/// How many times a deploy reads the container status of an app without a health URL.
+pub const CONTAINER_CHECKS: u32 = 4;
+
+/// How far apart those reads are: together they watch the container for 15 seconds, long
+/// enough for a process that crashes on start to be seen restarting or exited.
+pub const CONTAINER_CHECK_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Whether Coolify's container status (`running:healthy`, `running:unknown`,
+/// `restarting:unhealthy`, `exited:unhealthy`, ...) says the container runs and is not
+/// unhealthy.
+pub(crate) fn container_is_running(status: &str) -> bool {
+    let mut parts = status.split(':');
+    let state = parts.next().unwrap_or_default();
+    let health = parts.next().unwrap_or_default();
+    state.starts_with("running") && health != "unhealthy"
+}
+
+/// An app without a health URL whose container did not stay running after its deployment.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the container of {label} (app {app}) is {status} after its deployment finished")]
+pub struct ContainerNotRunning {
+    /// The app's uuid.
+    pub app: String,
+    /// Its name in messages.
+    pub label: String,
+    /// Coolify's container status.
+    pub status: String,
+}
+
+/// Run futures concurrently on the current task and collect their outputs in order.
+pub(crate) async fn join_all<F: std::future::Future>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut futures: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|context| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(context) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
 }
 
 /// Whether a probe header's value is a credential, to keep out of every output.
@@ -580,7 +1006,7 @@ fn is_secret_header(name: &str) -> bool {
 #[error("{}", .0.verdict)]
 pub struct ProbeFailed(pub Outcome);
 
-fn report_probe_event(output: &Output, environment: EnvironmentName, event: &ProgressEvent) {
+fn report_probe_event(output: &Output, environment: &str, event: &ProgressEvent) {
     match event {
         ProgressEvent::AttemptFinished {
             attempt,

@@ -78,11 +78,11 @@ pub async fn rollback(
         }
         None => {
             let Some(current) = &current else {
-                let runs = live
-                    .commit
-                    .as_ref()
-                    .map(|commit| format!("commit {}, which has no release tag", commit.short()))
-                    .unwrap_or_else(|| "nothing yet".to_owned());
+                let runs = match live.commit() {
+                    Some(commit) => format!("commit {}, which has no release tag", commit.short()),
+                    None if live.is_empty() => "nothing yet".to_owned(),
+                    None => format!("{}, none of it a release", live.describe()),
+                };
                 return Err(anyhow::Error::new(BadInput(format!(
                     "production runs {runs}, so there is no release to go back from; name one with `{}`",
                     session.invocation.command("rollback --to TAG")
