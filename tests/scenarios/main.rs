@@ -6,6 +6,7 @@
 
 mod action;
 mod adopting;
+mod apps;
 mod config;
 mod coolify;
 mod notes;

@@ -71,6 +71,12 @@ pub const STAGING_APP: &str = "staging-app";
 /// The production app's uuid in the fake.
 pub const PRODUCTION_APP: &str = "production-app";
 
+/// The staging worker's uuid in a [`World::with_worker`] world.
+pub const STAGING_WORKER: &str = "staging-worker";
+
+/// The production worker's uuid in a [`World::with_worker`] world.
+pub const PRODUCTION_WORKER: &str = "production-worker";
+
 /// How long a fake deployment stays queued.
 pub const QUEUE_TIME: Duration = Duration::from_millis(50);
 
@@ -83,6 +89,13 @@ pub const SWITCH_OVER: Duration = Duration::from_millis(100);
 /// Whether a world starts before adoption (no `deploy.toml`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Adopting {
+    No,
+    Yes,
+}
+
+/// Whether a world's environments have a worker next to their web app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Workers {
     No,
     Yes,
 }
@@ -108,6 +121,8 @@ pub struct World {
     pub production_health: HealthServer,
     staging: ApplicationUuid,
     production: ApplicationUuid,
+    /// The workers (staging, production) of a [`World::with_worker`] world.
+    workers: Option<(ApplicationUuid, ApplicationUuid)>,
     environment: Mutex<Environment>,
     transcript: Arc<Mutex<String>>,
     // Kept last so the directories outlive everything that writes into them.
@@ -250,7 +265,7 @@ impl World {
     ///
     /// When a server cannot start or the repository cannot be written.
     pub async fn new() -> anyhow::Result<Self> {
-        let world = Self::start(Adopting::No).await?;
+        let world = Self::start(Adopting::No, Workers::No).await?;
         world.repo.commit_file(
             "deploy.toml",
             &world.config(),
@@ -271,7 +286,7 @@ impl World {
     ///
     /// When a server cannot start or the repository cannot be written.
     pub async fn adopting() -> anyhow::Result<Self> {
-        let world = Self::start(Adopting::Yes).await?;
+        let world = Self::start(Adopting::Yes, Workers::No).await?;
         world
             .repo
             .commit_file("README.md", "# api\n", "chore: start the service")?;
@@ -289,6 +304,25 @@ impl World {
         Ok(world)
     }
 
+    /// A world whose environments each run two apps that move together: `web` (the app of
+    /// [`World::new`], with its health server) and `worker` ([`STAGING_WORKER`],
+    /// [`PRODUCTION_WORKER`]: no health URL, so its deployment and container status are the
+    /// evidence). The config lists staging's apps as an inline array and production's as
+    /// `[[environments.production.apps]]` tables.
+    ///
+    /// # Errors
+    ///
+    /// When a server cannot start or the repository cannot be written.
+    pub async fn with_worker() -> anyhow::Result<Self> {
+        let world = Self::start(Adopting::No, Workers::Yes).await?;
+        world.repo.commit_file(
+            "deploy.toml",
+            &world.config(),
+            "chore: add the deploy config",
+        )?;
+        Ok(world)
+    }
+
     /// The tags pushed to `origin` of an [`World::adopting`] world.
     pub fn pushed_tags(&self) -> Vec<String> {
         git2::Repository::open_bare(self.outside.path().join("origin.git"))
@@ -302,7 +336,7 @@ impl World {
             .unwrap_or_default()
     }
 
-    async fn start(adopting: Adopting) -> anyhow::Result<Self> {
+    async fn start(adopting: Adopting, workers: Workers) -> anyhow::Result<Self> {
         let directory = tempfile::Builder::new()
             .prefix("stagegate-scenario-")
             .tempdir()?;
@@ -359,14 +393,22 @@ impl World {
                 )
             }
         };
+        let workers = match workers {
+            Workers::No => None,
+            Workers::Yes => Some((
+                fake.add_application(app(STAGING_WORKER)),
+                fake.add_application(app(PRODUCTION_WORKER)),
+            )),
+        };
         {
             let staging_health = staging_health.clone();
             let production_health = production_health.clone();
             let staging = staging.clone();
+            let production = production.clone();
             fake.on_deployment_finished(move |finished| {
                 if finished.application == staging {
                     staging_health.deployment_finished(&finished.commit);
-                } else {
+                } else if finished.application == production {
                     production_health.deployment_finished(&finished.commit);
                 }
             });
@@ -382,6 +424,7 @@ impl World {
             production_health,
             staging,
             production,
+            workers,
             environment: Mutex::new(environment),
             transcript: Arc::new(Mutex::new(String::new())),
             outside,
@@ -391,6 +434,46 @@ impl World {
 
     /// The standard `deploy.toml` of this world.
     pub fn config(&self) -> String {
+        if let Some((staging_worker, production_worker)) = &self.workers {
+            return format!(
+                r#"[coolify]
+url = "{coolify}"
+token_env = "COOLIFY_TOKEN"
+
+[deploy]
+timeout = "2m"
+
+[probe]
+interval = "50ms"
+attempt_timeout = "1s"
+deadline = "3s"
+success_threshold = 2
+expect_json = {{ "/commit" = "{{commit}}", "/environment" = "{{environment}}" }}
+
+[environments.staging]
+apps = [
+  {{ app = "{staging}", name = "web", health_url = "{staging_url}" }},
+  {{ app = "{staging_worker}", name = "worker" }},
+]
+
+[environments.production]
+
+[[environments.production.apps]]
+app = "{production}"
+name = "web"
+health_url = "{production_url}"
+
+[[environments.production.apps]]
+app = "{production_worker}"
+name = "worker"
+"#,
+                coolify = self.fake.base_url(),
+                staging = self.staging,
+                production = self.production,
+                staging_url = self.staging_health.url(),
+                production_url = self.production_health.url(),
+            );
+        }
         format!(
             r#"[coolify]
 url = "{coolify}"
@@ -427,6 +510,20 @@ health_url = "{production_url}"
         match env {
             Env::Staging => self.staging.clone(),
             Env::Production => self.production.clone(),
+        }
+    }
+
+    /// An environment's worker app, in a [`World::with_worker`] world.
+    ///
+    /// # Panics
+    ///
+    /// In a world without workers.
+    pub fn worker(&self, env: Env) -> ApplicationUuid {
+        #[allow(clippy::expect_used)]
+        let (staging, production) = self.workers.as_ref().expect("a world with workers");
+        match env {
+            Env::Staging => staging.clone(),
+            Env::Production => production.clone(),
         }
     }
 

@@ -1,0 +1,224 @@
+//! Environments with several apps (a web app and a worker) that move together: every app is
+//! pinned, deployed, followed and verified; a failure of one rolls every app back; the
+//! staging gate needs every staging app on the commit.
+
+use stagegate::deploy::{Action, AutoRollback, ProductionOptions};
+use stagegate::{DryRun, Exit};
+use stagegate_tests::{Env, World};
+
+/// Production runs v1.0.0 on both apps, v1.1.0 is released and live on staging's apps;
+/// returns (v1.0.0's commit, v1.1.0's commit).
+async fn v1_0_live_and_v1_1_staged(world: &World) -> (String, String) {
+    let first = world.ship("feat: greet users", "1.0.0").await.unwrap();
+    let second = world
+        .repo
+        .commit("src/app.txt", "feat: say goodbye")
+        .unwrap();
+    world.deploy_staging().await.value();
+    assert_eq!(world.release_version("1.1.0").await.value().tag, "v1.1.0");
+    (first, second)
+}
+
+#[tokio::test(start_paused = true)]
+async fn both_apps_go_to_staging_and_then_to_production_together() {
+    let world = World::with_worker().await.unwrap();
+    let commit = world
+        .repo
+        .commit("src/app.txt", "feat: greet users")
+        .unwrap();
+
+    let staged = world.deploy_staging().await;
+
+    assert_eq!(staged.exit(), Exit::Done, "{}", staged.stderr);
+    for app in [world.app(Env::Staging), world.worker(Env::Staging)] {
+        assert_eq!(staged.pins_of(&app), [commit.as_str()], "{app}");
+        assert_eq!(staged.deploys_of(&app).len(), 1, "{app}");
+    }
+    for app in [world.app(Env::Production), world.worker(Env::Production)] {
+        assert!(staged.requests_to(&app).is_empty(), "{app}");
+    }
+    let rollout = staged.value().rollout.clone().unwrap();
+    let labels: Vec<&str> = rollout.apps.iter().map(|app| app.label.as_str()).collect();
+    assert_eq!(labels, ["web", "worker"]);
+    assert!(rollout.apps[0].probe.is_some());
+    assert_eq!(rollout.apps[1].probe, None);
+    assert_eq!(
+        rollout.apps[1].container.as_deref(),
+        Some("running:healthy")
+    );
+    assert!(
+        staged
+            .stderr
+            .contains("staging worker: no health URL; watching its container"),
+        "{}",
+        staged.stderr
+    );
+    assert_eq!(world.staging_health.commit(), commit);
+
+    world.release_version("1.0.0").await.value();
+    let run = world.deploy_production("v1.0.0").await;
+
+    assert_eq!(run.exit(), Exit::Done, "{}", run.stderr);
+    assert_eq!(run.value().action, Action::Deployed);
+    for app in [world.app(Env::Production), world.worker(Env::Production)] {
+        assert_eq!(run.pins_of(&app), [commit.as_str()], "{app}");
+        assert_eq!(run.deploys_of(&app).len(), 1, "{app}");
+    }
+    for app in [world.app(Env::Staging), world.worker(Env::Staging)] {
+        assert!(run.writes_to(&app).is_empty(), "{:?}", run.writes_to(&app));
+        assert!(
+            !run.requests_to(&app).is_empty(),
+            "the staging gate reads every staging app"
+        );
+    }
+    let text = run.value().to_string();
+    for expected in [
+        "production now serves v1.0.0",
+        "web runs v1.0.0",
+        "worker runs v1.0.0",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in {text}");
+    }
+    assert!(
+        run.stderr.contains("finished on staging's worker"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(world.production_health.commit(), commit);
+
+    // Live on every app and healthy: nothing to do.
+    let again = world.deploy_production("v1.0.0").await;
+    assert_eq!(again.value().action, Action::AlreadyLive);
+    for app in [world.app(Env::Production), world.worker(Env::Production)] {
+        assert!(again.writes_to(&app).is_empty());
+    }
+    world.assert_token_never_leaked();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_worker_deployment_rolls_both_apps_back() {
+    let world = World::with_worker().await.unwrap();
+    let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
+    let web = world.app(Env::Production);
+    let worker = world.worker(Env::Production);
+    world.fake.fail_next_deployment(&worker);
+
+    let run = world
+        .deploy_production_with(ProductionOptions {
+            auto_rollback: AutoRollback::On,
+            ..ProductionOptions::tag("v1.1.0")
+        })
+        .await;
+
+    let short = &first[..7];
+    run.assert_failed(
+        Exit::Failed,
+        &[
+            "deploy production v1.1.0",
+            "rolled back to v1.0.0",
+            &format!("production: web runs v1.0.0 ({short}), worker runs v1.0.0 ({short})"),
+            "v1.1.0 did not go live",
+            "stagegate rollback --to v1.0.0",
+        ],
+    );
+    for app in [&web, &worker] {
+        assert_eq!(run.pins_of(app), [second.clone(), first.clone()], "{app}");
+        assert_eq!(run.deploys_of(app).len(), 2, "{app}");
+        let latest = &world.fake.deployments_of(app)[0];
+        assert_eq!(latest.status.to_string(), "finished");
+        assert_eq!(
+            latest.resolved_commit().map(String::from),
+            Some(first.clone())
+        );
+    }
+    for app in [world.app(Env::Staging), world.worker(Env::Staging)] {
+        assert!(run.writes_to(&app).is_empty());
+    }
+    assert_eq!(world.production_health.commit(), first);
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_auto_rollback_the_message_says_what_each_app_runs() {
+    let world = World::with_worker().await.unwrap();
+    let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
+    let worker = world.worker(Env::Production);
+    world.fake.fail_next_deployment(&worker);
+
+    let run = world.deploy_production("v1.1.0").await;
+
+    run.assert_failed(
+        Exit::Failed,
+        &[
+            &format!(
+                "production: web runs v1.1.0 ({}), worker runs v1.0.0 ({}) (app pinned to {})",
+                &second[..7],
+                &first[..7],
+                &second[..7]
+            ),
+            "stagegate rollback --to v1.0.0",
+        ],
+    );
+    assert_eq!(run.pins_of(&worker), [second]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_staging_gate_needs_every_staging_app_on_the_commit() {
+    let world = World::with_worker().await.unwrap();
+    let commit = world
+        .repo
+        .commit("src/app.txt", "feat: greet users")
+        .unwrap();
+    world.fake.fail_next_deployment(&world.worker(Env::Staging));
+    let staged = world.deploy_staging().await;
+    staged.assert_failed(Exit::Failed, &["Production was not touched"]);
+    world.repo.tag_lightweight("v1.0.0", "HEAD").unwrap();
+
+    let run = world.deploy_production("v1.0.0").await;
+
+    run.assert_failed(
+        Exit::Refused,
+        &[
+            "staging gate",
+            &commit,
+            &format!("staging's worker (app {})", world.worker(Env::Staging)),
+            &format!("stagegate deploy staging --commit {commit}"),
+        ],
+    );
+    assert!(
+        !run.message().contains("staging's web"),
+        "{}",
+        run.message()
+    );
+    for app in [world.app(Env::Production), world.worker(Env::Production)] {
+        assert!(run.requests_to(&app).is_empty(), "{app}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dry_run_plans_every_app() {
+    let world = World::with_worker().await.unwrap();
+    world
+        .repo
+        .commit("src/app.txt", "feat: greet users")
+        .unwrap();
+
+    let run = world
+        .deploy_staging_with(stagegate::deploy::StagingOptions {
+            dry_run: DryRun::Yes,
+            ..stagegate::deploy::StagingOptions::head()
+        })
+        .await;
+
+    let planned = run.value().planned.join("\n");
+    for app in [world.app(Env::Staging), world.worker(Env::Staging)] {
+        assert!(
+            planned.contains(&format!("/applications/{app}")),
+            "{planned}"
+        );
+        assert!(run.writes_to(&app).is_empty());
+    }
+    assert!(
+        planned.contains("watch the container of worker"),
+        "{planned}"
+    );
+}
