@@ -1059,6 +1059,173 @@ health_url = "https://example.com/healthz"
         error.to_string()
     }
 
+    const TWO_APPS: &str = r#"
+[coolify]
+url = "https://coolify.example.com"
+
+[environments.staging]
+env = { ENVIRONMENT = "staging" }
+apps = [
+  { app = "staging-web", name = "web", health_url = "https://staging.example.com/healthz", env = { ROLE = "web" } },
+  { app = "staging-worker", name = "worker", env = { ROLE = "worker", QUEUE = "jobs" } },
+]
+
+[environments.production]
+app = "production-app-uuid"
+health_url = "https://example.com/healthz"
+"#;
+
+    #[test]
+    fn several_apps_parse_with_labels_merged_env_and_one_probe_each() {
+        let config = parse(TWO_APPS).unwrap();
+        let apps = &config.staging.apps;
+        assert_eq!(apps.len(), 2);
+        assert_eq!(apps[0].uuid.as_str(), "staging-web");
+        assert_eq!(apps[0].label, "web");
+        assert_eq!(apps[1].health_url, None);
+        assert_eq!(apps[0].env["ENVIRONMENT"], "staging");
+        assert_eq!(apps[0].env["ROLE"], "web");
+        assert_eq!(apps[1].env["ROLE"], "worker");
+        assert!(!apps[0].env.contains_key("QUEUE"));
+        assert!(config.staging.has_several_apps());
+        assert_eq!(config.staging.probed_apps().count(), 1);
+        // The single-app form is one app labelled by its uuid.
+        assert_eq!(config.production.apps.len(), 1);
+        assert_eq!(config.production.apps[0].label, "production-app-uuid");
+    }
+
+    #[test]
+    fn an_array_of_tables_reads_like_the_inline_array() {
+        let tables = TWO_APPS.replace(
+            "apps = [\n  { app = \"staging-web\", name = \"web\", health_url = \"https://staging.example.com/healthz\", env = { ROLE = \"web\" } },\n  { app = \"staging-worker\", name = \"worker\", env = { ROLE = \"worker\", QUEUE = \"jobs\" } },\n]\n",
+            "\n[[environments.staging.apps]]\napp = \"staging-web\"\nname = \"web\"\nhealth_url = \"https://staging.example.com/healthz\"\nenv = { ROLE = \"web\" }\n\n[[environments.staging.apps]]\napp = \"staging-worker\"\nname = \"worker\"\nenv = { ROLE = \"worker\", QUEUE = \"jobs\" }\n",
+        );
+        assert_ne!(tables, TWO_APPS);
+        assert_eq!(
+            parse(&tables).unwrap().staging,
+            parse(TWO_APPS).unwrap().staging
+        );
+    }
+
+    #[test]
+    fn an_app_probe_overlays_the_environment_probe() {
+        let text = TWO_APPS.replace(
+            "name = \"web\", health_url",
+            "name = \"web\", probe = { interval = \"100ms\", expect_body_contains = \"{short_commit}\" }, health_url",
+        );
+        let text = format!("{text}\n[probe]\ndeadline = \"1m\"\n");
+        let config = parse(&text).unwrap();
+        let probe = &config.staging.apps[0].probe;
+        assert_eq!(probe.deadline, Some(Duration::from_secs(60)));
+        assert_eq!(probe.interval, Some(Duration::from_millis(100)));
+        assert_eq!(probe.confirm_interval, Some(Duration::from_millis(100)));
+        // The app's own check replaces the default commit check.
+        assert_eq!(probe.expect_json, None);
+        assert_eq!(
+            config.staging.apps[1].probe.interval,
+            Some(DEFAULT_PROBE_INTERVAL)
+        );
+    }
+
+    #[test]
+    fn apps_next_to_the_single_app_keys_is_refused_naming_the_fix() {
+        let message = error(&TWO_APPS.replace(
+            "env = { ENVIRONMENT = \"staging\" }\n",
+            "env = { ENVIRONMENT = \"staging\" }\napp = \"staging-web\"\n",
+        ));
+        assert!(
+            message.contains("deploy.toml, line 5: `environments.staging.app`"),
+            "{message}"
+        );
+        assert!(message.contains("list every app in `apps`"), "{message}");
+        let message = error(&TWO_APPS.replace(
+            "env = { ENVIRONMENT = \"staging\" }\n",
+            "env = { ENVIRONMENT = \"staging\" }\nhealth_url = \"https://staging.example.com/healthz\"\n",
+        ));
+        assert!(
+            message.contains("line 5: `environments.staging.health_url`: is set next to `apps`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn an_environment_needs_an_app_with_a_health_url() {
+        let message =
+            error(&TWO_APPS.replace("health_url = \"https://staging.example.com/healthz\", ", ""));
+        for expected in [
+            "line 5: `environments.staging.apps`",
+            "no app has a health_url",
+            "give the app that serves HTTP a health_url",
+        ] {
+            assert!(message.contains(expected), "{expected:?} in {message}");
+        }
+        let message =
+            error(&TWO_APPS.replace("health_url = \"https://example.com/healthz\"\n", ""));
+        assert!(
+            message.contains("`environments.production.health_url`: missing"),
+            "{message}"
+        );
+        let message = error(&EXAMPLE.replace("app = \"production-app-uuid\"\n", ""));
+        assert!(
+            message.contains("`environments.production.app`: missing"),
+            "{message}"
+        );
+        let message = error(&TWO_APPS.replace(
+            "apps = [\n  { app = \"staging-web\", name = \"web\", health_url = \"https://staging.example.com/healthz\", env = { ROLE = \"web\" } },\n  { app = \"staging-worker\", name = \"worker\", env = { ROLE = \"worker\", QUEUE = \"jobs\" } },\n]\n",
+            "apps = []\n",
+        ));
+        assert!(
+            message.contains("`environments.staging.apps`: is empty"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn apps_are_listed_once_with_distinct_names_and_never_shared() {
+        let message = error(&TWO_APPS.replace("\"staging-worker\"", "\"staging-web\""));
+        assert!(
+            message.contains("line 9: `environments.staging.apps[1].app`: `staging-web` is listed twice (also as web)"),
+            "{message}"
+        );
+        let message = error(&TWO_APPS.replace("name = \"worker\"", "name = \"web\""));
+        assert!(
+            message.contains("line 9: `environments.staging.apps[1].name`: `web` names two apps"),
+            "{message}"
+        );
+        let message = error(&TWO_APPS.replace("name = \"worker\"", "name = \" \""));
+        assert!(message.contains("apps[1].name"), "{message}");
+        let message = error(&TWO_APPS.replace("production-app-uuid", "staging-worker"));
+        assert!(
+            message.contains("`staging-worker` is also the staging app"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_bad_app_probe_or_env_key_names_the_app_and_its_line() {
+        let message = error(&TWO_APPS.replace(
+            "name = \"web\", health_url",
+            "name = \"web\", probe = { expect_body_contains = \"{version}\" }, health_url",
+        ));
+        for expected in [
+            "line 8: `environments.staging.apps[0].probe`",
+            "`{version}`",
+            "known in production only",
+        ] {
+            assert!(message.contains(expected), "{expected:?} in {message}");
+        }
+        let message = error(&TWO_APPS.replace("QUEUE = ", "\"1QUEUE\" = "));
+        assert!(
+            message.contains(
+                "line 9: `environments.staging.apps[1].env`: `1QUEUE` is not a valid variable name"
+            ),
+            "{message}"
+        );
+        let message =
+            error(&TWO_APPS.replace("name = \"worker\"", "name = \"worker\", colour = \"red\""));
+        assert!(message.contains("colour"), "{message}");
+    }
+
     #[test]
     fn defaults_are_filled_in() {
         let config = parse(EXAMPLE).unwrap();
