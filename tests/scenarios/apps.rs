@@ -222,3 +222,63 @@ async fn a_dry_run_plans_every_app() {
         "{planned}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_rollback_puts_every_app_back_and_keeps_the_pin() {
+    let world = World::with_worker().await.unwrap();
+    let first = world.ship("feat: greet users", "1.0.0").await.unwrap();
+    world.ship("feat: say goodbye", "1.1.0").await.unwrap();
+
+    let run = world.rollback(None).await;
+
+    assert_eq!(run.exit(), Exit::Done, "{}", run.stderr);
+    assert_eq!(run.value().tag.as_deref(), Some("v1.0.0"));
+    for app in [world.app(Env::Production), world.worker(Env::Production)] {
+        // The pin moves with the rollback, so a later redeploy keeps the old commit.
+        assert_eq!(run.pins_of(&app), [first.as_str()], "{app}");
+        assert_eq!(run.deploys_of(&app).len(), 1, "{app}");
+        let application = world.fake.application(&app).unwrap();
+        assert_eq!(application.pinned_commit(), Some(first.as_str()));
+    }
+    for app in [world.app(Env::Staging), world.worker(Env::Staging)] {
+        assert!(run.requests_to(&app).is_empty(), "{app}");
+    }
+    assert_eq!(world.production_health.commit(), first);
+}
+
+#[tokio::test(start_paused = true)]
+async fn status_shows_every_app_of_each_environment() {
+    let world = World::with_worker().await.unwrap();
+    let commit = world.ship("feat: greet users", "1.0.0").await.unwrap();
+
+    let run = world
+        .run(|s| async move { stagegate::status::status(&s).await })
+        .await;
+
+    let report = run.value();
+    for environment in &report.environments {
+        let labels: Vec<&str> = environment
+            .apps
+            .iter()
+            .map(|app| app.label.as_str())
+            .collect();
+        assert_eq!(labels, ["web", "worker"]);
+        for app in &environment.apps {
+            assert_eq!(
+                app.live.commit.as_ref().map(|c| c.to_string()),
+                Some(commit.clone())
+            );
+        }
+        assert!(environment.apps[0].health.as_ref().unwrap().passed);
+        assert!(environment.apps[1].health.is_none());
+    }
+    let text = report.to_string();
+    for expected in [
+        "production:\n  web: production-app (running:healthy)",
+        "  worker: production-worker (running:healthy)\n    runs       v1.0.0",
+        "    health     no health URL (container status only)",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in {text}");
+    }
+    assert_eq!(report.ahead_of_production, Some(0));
+}
