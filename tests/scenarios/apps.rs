@@ -281,4 +281,16 @@ async fn status_shows_every_app_of_each_environment() {
         assert!(text.contains(expected), "{expected:?} in {text}");
     }
     assert_eq!(report.ahead_of_production, Some(0));
+    // The JSON keeps the first app's fields where documents before several apps had them.
+    let json = serde_json::to_value(report).unwrap();
+    assert_eq!(json["environments"][1]["app"], "production-app");
+    assert_eq!(json["environments"][1]["live"]["commit"], commit.as_str());
+    assert_eq!(
+        json["environments"][1]["apps"][1]["app"],
+        "production-worker"
+    );
+    assert_eq!(
+        json["environments"][1]["apps"][1]["health"],
+        serde_json::Value::Null
+    );
 }

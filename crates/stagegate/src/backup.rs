@@ -241,12 +241,32 @@ pub struct BackupOptions {
 }
 
 /// The result of `backup`.
-#[derive(Debug, Clone, Serialize)]
+///
+/// Its JSON has `path`, `backup` (the first app's document, as before several apps) and
+/// `backups` (every app's).
+#[derive(Debug, Clone)]
 pub struct BackupReport {
     /// The file written, if any.
     pub path: Option<PathBuf>,
     /// One document per app of the environment, in config order.
     pub backups: Vec<Backup>,
+}
+
+impl Serialize for BackupReport {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            path: Option<&'a PathBuf>,
+            backup: Option<&'a Backup>,
+            backups: &'a [Backup],
+        }
+        Wire {
+            path: self.path.as_ref(),
+            backup: self.backups.first(),
+            backups: &self.backups,
+        }
+        .serialize(serializer)
+    }
 }
 
 impl fmt::Display for BackupReport {

@@ -79,7 +79,10 @@ fn words(state: KeyState) -> &'static str {
 }
 
 /// The result of `env diff`: each app of the environment, in config order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// Its JSON also carries the first app's `app` and `keys` at the top level, as documents
+/// before several apps had them.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvDiff {
     /// Which environment.
     pub environment: EnvironmentName,
@@ -113,6 +116,24 @@ impl AppEnvDiff {
         self.keys
             .iter()
             .all(|diff| matches!(diff.state, KeyState::Same | KeyState::Unknown))
+    }
+}
+
+impl Serialize for EnvDiff {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            environment: EnvironmentName,
+            #[serde(flatten)]
+            first: Option<&'a AppEnvDiff>,
+            apps: &'a [AppEnvDiff],
+        }
+        Wire {
+            environment: self.environment,
+            first: self.apps.first(),
+            apps: &self.apps,
+        }
+        .serialize(serializer)
     }
 }
 
@@ -239,7 +260,10 @@ pub enum SyncAction {
 }
 
 /// The result of `env sync`.
-#[derive(Debug, Clone, Serialize)]
+///
+/// Its JSON also carries the first app's `app`, `writes`, `unknown` and `kept` at the top
+/// level, as documents before several apps had them.
+#[derive(Debug, Clone)]
 pub struct SyncReport {
     /// Which environment.
     pub environment: EnvironmentName,
@@ -264,6 +288,28 @@ pub struct AppSync {
     pub unknown: Vec<String>,
     /// Undeclared keys kept because `--prune` was not given.
     pub kept: Vec<String>,
+}
+
+impl Serialize for SyncReport {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            environment: EnvironmentName,
+            action: SyncAction,
+            backup: Option<&'a PathBuf>,
+            #[serde(flatten)]
+            first: Option<&'a AppSync>,
+            apps: &'a [AppSync],
+        }
+        Wire {
+            environment: self.environment,
+            action: self.action,
+            backup: self.backup.as_ref(),
+            first: self.apps.first(),
+            apps: &self.apps,
+        }
+        .serialize(serializer)
+    }
 }
 
 impl SyncReport {

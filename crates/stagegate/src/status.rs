@@ -12,12 +12,33 @@ use crate::repo::short;
 use crate::session::Session;
 
 /// One environment's status.
-#[derive(Debug, Clone, Serialize)]
+///
+/// Its JSON also carries the first app's fields at the top level (`app`, `live`, `health`,
+/// ...), as documents before several apps had them.
+#[derive(Debug, Clone)]
 pub struct EnvironmentStatus {
     /// Which environment.
     pub environment: EnvironmentName,
     /// Each app, in config order.
     pub apps: Vec<AppStatus>,
+}
+
+impl Serialize for EnvironmentStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            environment: EnvironmentName,
+            #[serde(flatten)]
+            first: Option<&'a AppStatus>,
+            apps: &'a [AppStatus],
+        }
+        Wire {
+            environment: self.environment,
+            first: self.apps.first(),
+            apps: &self.apps,
+        }
+        .serialize(serializer)
+    }
 }
 
 /// One app's status.

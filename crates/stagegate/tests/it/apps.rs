@@ -148,6 +148,9 @@ async fn env_diff_and_sync_cover_every_app_with_its_own_variables() {
         ["ROLE"]
     );
     assert!(!report.is_clean());
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["app"], fixture.staging.as_str());
+    assert_eq!(json["apps"][1]["keys"][1]["key"], "ROLE");
     let text = report.to_string();
     assert!(
         text.contains(&format!(
@@ -171,6 +174,9 @@ async fn env_diff_and_sync_cover_every_app_with_its_own_variables() {
     assert_eq!(synced.action, SyncAction::Applied);
     assert!(synced.apps[0].writes.is_empty());
     assert_eq!(synced.apps[1].writes.len(), 1);
+    let json = serde_json::to_value(&synced).unwrap();
+    assert_eq!(json["writes"], serde_json::json!([]));
+    assert_eq!(json["apps"][1]["writes"][0]["key"], "ROLE");
     assert_eq!(
         variables(&fixture, &staging_worker),
         pairs(&[("ENVIRONMENT", "staging"), ("ROLE", "worker")])
@@ -219,6 +225,15 @@ async fn backup_writes_every_app_of_the_environment() {
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(
         document[1]["application"]["uuid"],
+        production_worker.as_str()
+    );
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(
+        json["backup"]["application"]["uuid"],
+        fixture.production.as_str()
+    );
+    assert_eq!(
+        json["backups"][1]["application"]["uuid"],
         production_worker.as_str()
     );
     let text = report.to_string();
