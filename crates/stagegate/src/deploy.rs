@@ -689,7 +689,9 @@ impl Fault {
                 Some(coolify_client::Error::PinRestored { .. })
             )
         });
-        let unchanged = if entries.writes.is_empty() || restored {
+        // A pin put back undoes this run's only change unless another app's deployment started.
+        let unchanged = if entries.writes.is_empty() || (restored && entries.deployments.is_empty())
+        {
             "Nothing was changed. "
         } else {
             ""
