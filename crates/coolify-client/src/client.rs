@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::models::{
     Application, ApplicationPatch, DeployOutcome, Deployment, DeploymentPage, EnvVar, EnvVarInput,
-    ForceRebuild, Project,
+    ForceRebuild, Project, RollbackImages,
 };
 use crate::{ApplicationUuid, DeploymentUuid, EnvVarUuid, Error};
 
@@ -698,6 +698,36 @@ impl Client {
         parse(&endpoint, &raw)
     }
 
+    /// The images of an application still on its server, newest first
+    /// (`GET /applications/{uuid}/rollback-images`, Coolify 4.3.0+): which commits (or image
+    /// tags) a deploy can start without building (or pulling) again.
+    ///
+    /// A Coolify before 4.3.0 has no such endpoint and answers its catch-all 404
+    /// (`Not found.`); that gives [`RollbackImages::unsupported`], whose every availability is
+    /// unknown. An unknown application (`Application not found.`) stays an error.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] for an unknown application, and any request error of this crate;
+    /// the token needs `read`.
+    pub async fn rollback_images(
+        &self,
+        application: &ApplicationUuid,
+    ) -> Result<RollbackImages, Error> {
+        let endpoint = Endpoint::new(
+            Method::GET,
+            &["applications", application.as_str(), "rollback-images"],
+        );
+        match self.call(&endpoint, &[], None, Replay::Idempotent).await {
+            Ok(raw) => parse(&endpoint, &raw),
+            Err(Error::NotFound { message, .. }) if is_catch_all_not_found(&message) => {
+                tracing::info!(%application, "coolify has no rollback-images endpoint (before 4.3.0)");
+                Ok(RollbackImages::unsupported())
+            }
+            Err(error) => Err(error),
+        }
+    }
+
     /// Every application the token's team has, as one list (`GET /applications`; Coolify does
     /// not paginate it). To find those of a repository, compare
     /// [`crate::RepositoryId::parse`] of their `git_repository`.
@@ -1186,6 +1216,12 @@ fn classify(
     }
 }
 
+/// Whether a 404's message is Coolify's catch-all route (`Not found.`, for a path it does not
+/// have) rather than a controller's (`Application not found.`).
+fn is_catch_all_not_found(message: &str) -> bool {
+    message.trim() == "Not found."
+}
+
 /// `text` with every occurrence of the token (and of its secret part after `id|`) replaced.
 pub(crate) fn scrub(text: &str, token: &str) -> String {
     let mut scrubbed = text.to_owned();
@@ -1466,6 +1502,7 @@ mod tests {
         };
         let outer = Error::PinRestored {
             application: ApplicationUuid::new("a1").unwrap(),
+            pin: crate::PinKind::Commit,
             restored: "HEAD".to_owned(),
             source: Box::new(inner),
         };

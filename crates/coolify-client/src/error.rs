@@ -184,30 +184,40 @@ pub enum Error {
         /// Coolify's message for this application.
         message: String,
     },
-    /// The deploy was refused after the commit was pinned, so the pin was put back to what it
-    /// was: the application is as it was before the call.
+    /// The deploy was refused after the commit was pinned (or, for a Docker-image application,
+    /// the image tag was set), so the pin was put back to what it was: the application is as
+    /// it was before the call.
     #[error(
-        "nothing was deployed and application {application} is pinned to {restored} again, as before"
+        "nothing was deployed and application {application} {} again, as before",
+        pin.state(restored)
     )]
     PinRestored {
         /// The application.
         application: crate::ApplicationUuid,
-        /// The pin it has again (`HEAD` when it followed its branch).
+        /// What was pinned: a commit or an image tag.
+        pin: PinKind,
+        /// The pin it has again (`HEAD` when it followed its branch; for an image tag,
+        /// `latest` when it had none).
         restored: String,
         /// Why the deploy was refused.
         #[source]
         source: Box<Error>,
     },
     /// The deploy was refused after the pin, and putting the pin back failed too: the
-    /// application is left pinned to a commit nothing deployed.
+    /// application is left pinned to a commit (or an image tag) nothing deployed.
     #[error(
-        "nothing was deployed, but putting the pin of application {application} back to {previous} failed ({restore}), so it is still pinned to {pinned}: set its git commit back to {previous} in Coolify before anyone redeploys it"
+        "nothing was deployed, but putting the {} of application {application} back to {previous} failed ({restore}), so it {}: set its {} back to {previous} in Coolify before anyone redeploys it",
+        pin.noun(),
+        pin.still(pinned),
+        pin.field()
     )]
     PinLeft {
         /// The application.
         application: crate::ApplicationUuid,
-        /// The commit it is pinned to now.
-        pinned: crate::CommitSha,
+        /// What was pinned: a commit or an image tag.
+        pin: PinKind,
+        /// The commit (or image tag) it is pinned to now.
+        pinned: String,
         /// The pin it had before (`HEAD` when it followed its branch).
         previous: String,
         /// Why putting the pin back failed.
@@ -215,6 +225,21 @@ pub enum Error {
         /// Why the deploy was refused.
         #[source]
         source: Box<Error>,
+    },
+    /// Coolify answered "already queued" to an image application's deploy twice, each time
+    /// after this call waited for the application's deployments to end: other deploys keep
+    /// starting. The tag was set, but this call queued nothing.
+    #[error(
+        "application {application}: coolify skipped the deploy of image tag {tag} twice because another deployment of it started each time this run waited{}; the tag is set, so that deployment may deploy it: follow it in Coolify, or run again once the application's deployments have ended",
+        in_flight.as_ref().map(|deployment| format!(" (now {deployment})")).unwrap_or_default()
+    )]
+    ImageDeployBlocked {
+        /// The application.
+        application: crate::ApplicationUuid,
+        /// The tag set on it.
+        tag: String,
+        /// The deployment in flight when it gave up, if known.
+        in_flight: Option<DeploymentUuid>,
     },
     /// The application's pin changed between this call's pin and its deploy: another client
     /// pinned and deployed it at the same time.
@@ -287,6 +312,53 @@ pub enum Error {
         /// The last status seen.
         last_status: DeploymentStatus,
     },
+}
+
+/// What [`Error::PinRestored`] and [`Error::PinLeft`] put back: the commit a git application
+/// is pinned to, or the image tag a Docker-image application deploys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PinKind {
+    /// The git commit (`git_commit_sha`), set by [`crate::Client::deploy_commit`].
+    Commit,
+    /// The image tag (`docker_registry_image_tag`), set by [`crate::Client::deploy_image_tag`].
+    ImageTag,
+}
+
+impl PinKind {
+    /// `pin` or `image tag`.
+    #[must_use]
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Commit => "pin",
+            Self::ImageTag => "image tag",
+        }
+    }
+
+    /// The application's field in Coolify's words: `git commit` or `image tag`.
+    #[must_use]
+    pub fn field(self) -> &'static str {
+        match self {
+            Self::Commit => "git commit",
+            Self::ImageTag => "image tag",
+        }
+    }
+
+    /// `is still pinned to VALUE` or `still has the image tag VALUE`.
+    fn still(self, value: &str) -> String {
+        match self {
+            Self::Commit => format!("is still pinned to {value}"),
+            Self::ImageTag => format!("still has the image tag {value}"),
+        }
+    }
+
+    /// `is pinned to VALUE` or `has the image tag VALUE`.
+    fn state(self, value: &str) -> String {
+        match self {
+            Self::Commit => format!("is pinned to {value}"),
+            Self::ImageTag => format!("has the image tag {value}"),
+        }
+    }
 }
 
 impl Error {
@@ -423,6 +495,7 @@ mod tests {
         let errors = [
             Error::PinRestored {
                 application: crate::ApplicationUuid::new("a1").unwrap(),
+                pin: PinKind::Commit,
                 restored: "HEAD".to_owned(),
                 source: Box::new(Error::DeployRejected {
                     endpoint: "POST /api/v1/deploy".to_owned(),
@@ -441,6 +514,44 @@ mod tests {
             assert!(!error.to_string().contains(&source), "{error}");
         }
         assert!(!inner_text.is_empty());
+    }
+
+    #[test]
+    fn pin_messages_read_right_for_commits_and_image_tags() {
+        let refused = || {
+            Box::new(Error::DeployRejected {
+                endpoint: "POST /api/v1/deploy".to_owned(),
+                message: "no".to_owned(),
+            })
+        };
+        let restored = Error::PinRestored {
+            application: crate::ApplicationUuid::new("a1").unwrap(),
+            pin: PinKind::ImageTag,
+            restored: "1.4.0".to_owned(),
+            source: refused(),
+        };
+        assert_eq!(
+            restored.to_string(),
+            "nothing was deployed and application a1 has the image tag 1.4.0 again, as before"
+        );
+        let left = Error::PinLeft {
+            application: crate::ApplicationUuid::new("a1").unwrap(),
+            pin: PinKind::ImageTag,
+            pinned: "1.5.0".to_owned(),
+            previous: "1.4.0".to_owned(),
+            restore: refused(),
+            source: refused(),
+        };
+        let text = left.to_string();
+        assert!(
+            text.contains("putting the image tag of application a1 back to 1.4.0 failed"),
+            "{text}"
+        );
+        assert!(
+            text.contains("so it still has the image tag 1.5.0"),
+            "{text}"
+        );
+        assert!(text.contains("set its image tag back to 1.4.0"), "{text}");
     }
 
     #[test]

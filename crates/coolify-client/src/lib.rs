@@ -8,6 +8,9 @@
 //! (resolving Coolify's "already queued" answer to the real deployment), [`Client::follow`] waits
 //! for a terminal status with an adaptive poll, and the lookups find the latest finished or
 //! in-flight deployment of an application, or the deployment of a given commit.
+//! Docker-image applications deploy an [`ImageTag`] with [`Client::deploy_image_tag`], and
+//! [`Client::rollback_images`] tells whether a commit's or a tag's image is still on the
+//! server, so a rollback knows whether it rebuilds.
 //!
 //! The token is a [`secrecy::SecretString`]: it is only exposed to build the `Authorization`
 //! header, never logged, never put in an error, and never sent after a redirect (redirects are
@@ -60,16 +63,18 @@ pub use crate::client::{Client, ClientBuilder, RetryPolicy, api_base_url};
 pub use crate::commit::CommitSha;
 pub use crate::env_plan::{EnvWrite, KeyDiff, KeyState, Prune, WriteKind, env_diff, env_plan};
 pub use crate::env_record::{EnvVarRecord, RecordValues, ValueState};
-pub use crate::error::Error;
+pub use crate::error::{Error, PinKind};
 pub use crate::ids::{ApplicationUuid, DeploymentUuid, EnvVarUuid};
+pub use crate::image::{ImageName, ImageTag};
 pub use crate::models::{
-    Application, ApplicationPatch, ApplicationSettings, AutoDeploy, DeployOutcome, Deployment,
-    DeploymentPage, DeploymentStatus, EnvVar, EnvVarInput, ForceRebuild, Project,
-    ProjectEnvironment, validate_env_key,
+    Application, ApplicationPatch, ApplicationSettings, AutoDeploy, ContainerHealth,
+    ContainerStatus, DeployOutcome, Deployment, DeploymentPage, DeploymentStatus, EnvVar,
+    EnvVarInput, ForceRebuild, ImageAvailability, Project, ProjectEnvironment, RollbackImage,
+    RollbackImages, validate_env_key,
 };
 pub use crate::operations::{
     DeploymentOrigin, DeploymentPages, FollowEvent, FollowOptions, HISTORY_WINDOW, PlannedRequest,
-    PollSchedule, StartedDeployment,
+    PollSchedule, StartedDeployment, StartedImageDeployment,
 };
 pub use crate::repository::RepositoryId;
 pub use crate::timestamp::Timestamp;
@@ -89,6 +94,7 @@ mod env_plan;
 mod env_record;
 mod error;
 mod ids;
+mod image;
 mod models;
 mod operations;
 mod repository;

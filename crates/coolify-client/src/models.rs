@@ -320,9 +320,17 @@ pub struct Application {
     /// The build pack, for example `nixpacks` or `dockerfile`.
     #[serde(default)]
     pub build_pack: Option<String>,
-    /// The container status, for example `running:healthy`.
+    /// The container status, for example `running:healthy`; typed by
+    /// [`Application::container_status`].
     #[serde(default)]
     pub status: Option<String>,
+    /// The image repository of a Docker-image application (without a tag), for example
+    /// `ghcr.io/acme/api`; for other build packs, where Coolify pushes the built image, if set.
+    #[serde(default)]
+    pub docker_registry_image_name: Option<String>,
+    /// The image tag a Docker-image application deploys; `None` means `latest`.
+    #[serde(default)]
+    pub docker_registry_image_tag: Option<String>,
     /// The application's domains, comma-separated, each with its scheme; see
     /// [`Application::domains`].
     #[serde(default)]
@@ -358,6 +366,8 @@ impl Application {
             git_commit_sha: None,
             build_pack: None,
             status: None,
+            docker_registry_image_name: None,
+            docker_registry_image_tag: None,
             fqdn: None,
             health_check_path: None,
             health_check_enabled: None,
@@ -394,6 +404,30 @@ impl Application {
             .collect()
     }
 
+    /// Whether the application deploys a prebuilt Docker image (`build_pack` `dockerimage`):
+    /// its deployments are all of commit `HEAD`, and [`Client::deploy_image_tag`](crate::Client::deploy_image_tag)
+    /// deploys a tag.
+    #[must_use]
+    pub fn is_image_app(&self) -> bool {
+        self.build_pack.as_deref() == Some("dockerimage")
+    }
+
+    /// The container status, parsed from `status`; [`ContainerStatus::Other`] for a form this
+    /// crate does not know (and `Other("")` when Coolify sent none).
+    ///
+    /// ```
+    /// # use coolify_client::{ContainerHealth, ContainerStatus};
+    /// # let json = r#"{"uuid": "app1", "status": "running:unhealthy"}"#;
+    /// let app: coolify_client::Application = serde_json::from_str(json).unwrap();
+    /// let status = app.container_status();
+    /// assert_eq!(status, ContainerStatus::Running { health: ContainerHealth::Unhealthy });
+    /// assert!(!status.is_running_ok());
+    /// ```
+    #[must_use]
+    pub fn container_status(&self) -> ContainerStatus {
+        ContainerStatus::parse(self.status.as_deref().unwrap_or_default())
+    }
+
     /// The pinned commit, or `None` when the application follows its branch head.
     #[must_use]
     pub fn pinned_commit(&self) -> Option<&str> {
@@ -401,6 +435,270 @@ impl Application {
             .as_deref()
             .filter(|sha| !sha.is_empty() && !sha.eq_ignore_ascii_case("HEAD"))
     }
+}
+
+/// The health part of a container status (`running:healthy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ContainerHealth {
+    /// `healthy`: the container's health check passes.
+    Healthy,
+    /// `unhealthy`: the health check fails.
+    Unhealthy,
+    /// `unknown` or absent: no health check, or none has run yet.
+    Unknown,
+}
+
+impl ContainerHealth {
+    /// Coolify's spelling.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Healthy => "healthy",
+            Self::Unhealthy => "unhealthy",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    fn parse(text: Option<&str>) -> Self {
+        // Only the first part counts: `healthy:excluded` is healthy.
+        match text.and_then(|text| text.split(':').next()).map(str::trim) {
+            Some("healthy") => Self::Healthy,
+            Some("unhealthy") => Self::Unhealthy,
+            _ => Self::Unknown,
+        }
+    }
+}
+
+/// The state of an application's container, from Coolify's `status` (`running:healthy`,
+/// `exited:unhealthy`, `restarting:unknown`, `degraded:unhealthy`, `starting`, …).
+///
+/// Parsing is tolerant: the part before `:` picks the variant, the part after is the health,
+/// and unknown forms are kept in [`ContainerStatus::Other`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ContainerStatus {
+    /// `running:<health>`.
+    Running {
+        /// The container's health.
+        health: ContainerHealth,
+    },
+    /// `starting`: the container is being started.
+    Starting,
+    /// `restarting`: the container keeps restarting (it crashes after it starts).
+    Restarting,
+    /// `exited` or `stopped`: no container runs.
+    Exited,
+    /// `degraded`: some of the app's containers run and others do not.
+    Degraded {
+        /// The health Coolify reports with it.
+        health: ContainerHealth,
+    },
+    /// A status this crate does not know, as Coolify sent it.
+    Other(String),
+}
+
+impl ContainerStatus {
+    /// Parse Coolify's `status` string.
+    ///
+    /// ```
+    /// use coolify_client::ContainerStatus;
+    ///
+    /// assert!(ContainerStatus::parse("running:healthy").is_running_ok());
+    /// assert!(ContainerStatus::parse("running:unknown").is_running_ok());
+    /// assert_eq!(ContainerStatus::parse("restarting:unknown"), ContainerStatus::Restarting);
+    /// assert_eq!(ContainerStatus::parse("exited:unhealthy"), ContainerStatus::Exited);
+    /// ```
+    #[must_use]
+    pub fn parse(text: &str) -> Self {
+        let trimmed = text.trim();
+        let (state, health) = match trimmed.split_once(':') {
+            Some((state, health)) => (state, Some(health)),
+            None => (trimmed, None),
+        };
+        let health = ContainerHealth::parse(health);
+        match state.trim().to_ascii_lowercase().as_str() {
+            "running" => Self::Running { health },
+            "starting" | "created" => Self::Starting,
+            "restarting" => Self::Restarting,
+            "exited" | "stopped" | "dead" => Self::Exited,
+            "degraded" => Self::Degraded { health },
+            _ => Self::Other(trimmed.to_owned()),
+        }
+    }
+
+    /// Whether the container runs and its health check does not fail (`running:healthy`, or
+    /// `running:unknown` when it has no health check).
+    #[must_use]
+    pub fn is_running_ok(&self) -> bool {
+        matches!(
+            self,
+            Self::Running {
+                health: ContainerHealth::Healthy | ContainerHealth::Unknown
+            }
+        )
+    }
+
+    /// Whether the container is down or failing: exited, restarting, degraded, or running
+    /// with a failing health check.
+    #[must_use]
+    pub fn is_failing(&self) -> bool {
+        matches!(
+            self,
+            Self::Exited
+                | Self::Restarting
+                | Self::Degraded { .. }
+                | Self::Running {
+                    health: ContainerHealth::Unhealthy
+                }
+        )
+    }
+}
+
+impl fmt::Display for ContainerStatus {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Running { health } => write!(formatter, "running:{}", health.as_str()),
+            Self::Starting => formatter.write_str("starting"),
+            Self::Restarting => formatter.write_str("restarting"),
+            Self::Exited => formatter.write_str("exited"),
+            Self::Degraded { health } => write!(formatter, "degraded:{}", health.as_str()),
+            Self::Other(other) => formatter.write_str(other),
+        }
+    }
+}
+
+/// The images of an application that Coolify's server still has
+/// (`GET /applications/{uuid}/rollback-images`, Coolify 4.3.0+), newest first.
+///
+/// For a git application the tags are commit shas (or a pinned ref such as `HEAD`); for a
+/// Docker-image application, the tags pulled. Coolify removes old images in its Docker
+/// cleanup, keeping the application's `docker_images_to_keep` newest, so a deploy or rollback
+/// to a removed image builds or pulls it again: ask [`RollbackImages::availability`] first.
+///
+/// `#[non_exhaustive]`: build one with [`RollbackImages::new`] or [`RollbackImages::unsupported`].
+///
+/// ```
+/// use coolify_client::{ImageAvailability, RollbackImage, RollbackImages};
+///
+/// let images = RollbackImages::new(None, vec![RollbackImage::new("1.5.0", "2026-08-22 17:22:50 +0000 UTC")]);
+/// assert_eq!(images.availability("1.5.0"), ImageAvailability::Kept);
+/// assert_eq!(images.availability("1.4.0"), ImageAvailability::Removed);
+/// assert!(matches!(RollbackImages::unsupported().availability("1.5.0"), ImageAvailability::Unknown { .. }));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RollbackImages {
+    /// The image tag of a container named exactly after the application's uuid; `None` by
+    /// default, since Coolify names containers `{uuid}-<time>` unless consistent container
+    /// names are on. Do not rely on it: ask the application's own health endpoint.
+    #[serde(default)]
+    pub current: Option<String>,
+    /// The images on the server, newest first.
+    #[serde(default)]
+    pub images: Vec<RollbackImage>,
+    /// Whether the server has the endpoint (false for Coolify before 4.3.0).
+    #[serde(skip, default = "yes")]
+    supported: bool,
+}
+
+impl RollbackImages {
+    /// What a server with the endpoint answered.
+    #[must_use]
+    pub fn new(current: Option<String>, images: Vec<RollbackImage>) -> Self {
+        Self {
+            current,
+            images,
+            supported: true,
+        }
+    }
+
+    /// The answer of a Coolify before 4.3.0, which has no such endpoint: nothing is known, so
+    /// every [`RollbackImages::availability`] is [`ImageAvailability::Unknown`].
+    #[must_use]
+    pub fn unsupported() -> Self {
+        Self {
+            current: None,
+            images: Vec::new(),
+            supported: false,
+        }
+    }
+
+    /// Whether the server has the endpoint (Coolify 4.3.0 and later).
+    #[must_use]
+    pub fn is_supported(&self) -> bool {
+        self.supported
+    }
+
+    /// Whether the image tagged `tag` (a full commit sha for a git application, the image tag
+    /// for a Docker-image application) is still on the server: [`ImageAvailability::Kept`]
+    /// (a deploy of it only restarts), [`ImageAvailability::Removed`] (it builds or pulls
+    /// again), or [`ImageAvailability::Unknown`] when the server cannot tell: it has no
+    /// endpoint, or listed no image at all (Coolify answers an empty list when it cannot reach
+    /// the application's server).
+    #[must_use]
+    pub fn availability(&self, tag: &str) -> ImageAvailability {
+        if !self.supported {
+            return ImageAvailability::Unknown {
+                reason: "Coolify before 4.3.0 has no rollback-images endpoint".to_owned(),
+            };
+        }
+        if self.images.is_empty() {
+            return ImageAvailability::Unknown {
+                reason: "Coolify listed no images; its server may be unreachable".to_owned(),
+            };
+        }
+        let tag = tag.trim();
+        if self.images.iter().any(|image| {
+            image.tag == tag || (image.tag.len() == 40 && image.tag.eq_ignore_ascii_case(tag))
+        }) {
+            ImageAvailability::Kept
+        } else {
+            ImageAvailability::Removed
+        }
+    }
+}
+
+/// One image of [`RollbackImages`].
+///
+/// `#[non_exhaustive]`: build one with [`RollbackImage::new`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RollbackImage {
+    /// The tag: a commit sha or ref for a git application, the pulled tag for a Docker-image one.
+    pub tag: String,
+    /// When the image was built, in Docker's text form (`2026-08-22 17:22:50 +0200 CEST`, not
+    /// ISO 8601); for a pulled image, when it was built, not pulled.
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// Whether it is [`RollbackImages::current`].
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub is_current: bool,
+}
+
+impl RollbackImage {
+    /// An image that is not the current one.
+    #[must_use]
+    pub fn new(tag: impl Into<String>, created_at: impl Into<String>) -> Self {
+        Self {
+            tag: tag.into(),
+            created_at: Some(created_at.into()),
+            is_current: false,
+        }
+    }
+}
+
+/// Whether an image is still on the application's server; from [`RollbackImages::availability`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ImageAvailability {
+    /// The server has it: deploying it skips the build (or the pull) and only restarts.
+    Kept,
+    /// The server does not have it any more: deploying it builds (or pulls) it again.
+    Removed,
+    /// The server could not tell.
+    Unknown {
+        /// Why, in words.
+        reason: String,
+    },
 }
 
 /// The nested `settings` object of an application.
@@ -446,6 +744,12 @@ pub struct ApplicationPatch {
     /// New auto-deploy setting (sent as `is_auto_deploy_enabled`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_auto_deploy_enabled: Option<bool>,
+    /// New image repository of a Docker-image application.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub docker_registry_image_name: Option<crate::ImageName>,
+    /// New image tag of a Docker-image application.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub docker_registry_image_tag: Option<crate::ImageTag>,
 }
 
 impl ApplicationPatch {
@@ -466,6 +770,20 @@ impl ApplicationPatch {
     #[must_use]
     pub fn git_commit_sha(mut self, commit: impl Into<String>) -> Self {
         self.git_commit_sha = Some(commit.into());
+        self
+    }
+
+    /// Set the image repository of a Docker-image application.
+    #[must_use]
+    pub fn docker_registry_image_name(mut self, name: &crate::ImageName) -> Self {
+        self.docker_registry_image_name = Some(name.clone());
+        self
+    }
+
+    /// Set the image tag a Docker-image application deploys.
+    #[must_use]
+    pub fn docker_registry_image_tag(mut self, tag: &crate::ImageTag) -> Self {
+        self.docker_registry_image_tag = Some(tag.clone());
         self
     }
 
@@ -733,6 +1051,87 @@ impl EnvVarInput {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn container_statuses_parse_from_coolifys_forms() {
+        let cases = [
+            (
+                "running:healthy",
+                ContainerStatus::Running {
+                    health: ContainerHealth::Healthy,
+                },
+                true,
+            ),
+            (
+                "running:unknown",
+                ContainerStatus::Running {
+                    health: ContainerHealth::Unknown,
+                },
+                true,
+            ),
+            (
+                "running",
+                ContainerStatus::Running {
+                    health: ContainerHealth::Unknown,
+                },
+                true,
+            ),
+            (
+                "running:unhealthy",
+                ContainerStatus::Running {
+                    health: ContainerHealth::Unhealthy,
+                },
+                false,
+            ),
+            ("exited:unhealthy", ContainerStatus::Exited, false),
+            ("stopped", ContainerStatus::Exited, false),
+            ("restarting:unknown", ContainerStatus::Restarting, false),
+            ("starting", ContainerStatus::Starting, false),
+            (
+                "degraded:unhealthy",
+                ContainerStatus::Degraded {
+                    health: ContainerHealth::Unhealthy,
+                },
+                false,
+            ),
+            (
+                "paused:weird",
+                ContainerStatus::Other("paused:weird".to_owned()),
+                false,
+            ),
+        ];
+        for (text, expected, ok) in cases {
+            let status = ContainerStatus::parse(text);
+            assert_eq!(status, expected, "{text}");
+            assert_eq!(status.is_running_ok(), ok, "{text}");
+        }
+        assert!(ContainerStatus::parse("restarting:unknown").is_failing());
+        assert!(!ContainerStatus::parse("starting").is_failing());
+        assert_eq!(
+            ContainerStatus::parse("degraded:unhealthy").to_string(),
+            "degraded:unhealthy"
+        );
+    }
+
+    #[test]
+    fn image_apps_expose_their_image_and_patch_the_tag() {
+        let json = r#"{"uuid": "app1", "build_pack": "dockerimage", "status": "exited:unhealthy",
+            "docker_registry_image_name": "ghcr.io/acme/api", "docker_registry_image_tag": "1.5.0"}"#;
+        let app: Application = serde_json::from_str(json).unwrap();
+        assert!(app.is_image_app());
+        assert_eq!(
+            app.docker_registry_image_name.as_deref(),
+            Some("ghcr.io/acme/api")
+        );
+        assert_eq!(app.docker_registry_image_tag.as_deref(), Some("1.5.0"));
+        assert_eq!(app.container_status(), ContainerStatus::Exited);
+        assert!(!Application::new("a2".parse().unwrap()).is_image_app());
+        let patch = ApplicationPatch::new().docker_registry_image_tag(&"1.6.0".parse().unwrap());
+        assert_eq!(
+            serde_json::to_value(&patch).unwrap(),
+            serde_json::json!({"docker_registry_image_tag": "1.6.0"})
+        );
+    }
     use super::*;
 
     #[test]

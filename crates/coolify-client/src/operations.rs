@@ -4,10 +4,11 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::error::PinKind;
 use crate::models::{
     ApplicationPatch, DeployOutcome, Deployment, DeploymentStatus, ForceRebuild, commits_match,
 };
-use crate::{ApplicationUuid, Client, CommitSha, DeploymentUuid, Error};
+use crate::{ApplicationUuid, Client, CommitSha, DeploymentUuid, Error, ImageTag};
 
 /// How many of an application's newest deployments the lookups scan.
 pub const HISTORY_WINDOW: u32 = 50;
@@ -143,6 +144,38 @@ pub struct StartedDeployment {
     pub deployment: DeploymentUuid,
     /// Whether it is new or was already in flight for the same commit.
     pub origin: DeploymentOrigin,
+}
+
+/// A deployment of an image tag that [`Client::deploy_image_tag`] queued.
+///
+/// `#[non_exhaustive]`: only [`Client::deploy_image_tag`] makes one.
+///
+/// ```compile_fail
+/// let started = coolify_client::StartedImageDeployment {
+///     deployment: "d1".parse().unwrap(),
+///     origin: coolify_client::DeploymentOrigin::Queued,
+///     tag: "1.5.0".parse().unwrap(),
+///     previous_tag: None,
+///     waited_for: Vec::new(),
+/// };
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StartedImageDeployment {
+    /// The deployment to follow.
+    pub deployment: DeploymentUuid,
+    /// Always [`DeploymentOrigin::Queued`]: an image application's "already queued" is never
+    /// joined (the deployment in flight would not deploy the new tag), it is waited out.
+    pub origin: DeploymentOrigin,
+    /// The tag deployed.
+    pub tag: ImageTag,
+    /// The tag the application had before this call (what a rollback goes back to); `None`
+    /// when it had none, which Coolify deploys as `latest`.
+    pub previous_tag: Option<ImageTag>,
+    /// The deployments of the application that were queued or in progress when the call
+    /// began (or raced its deploy), each followed to its end before the tag was deployed,
+    /// oldest first, with the status each ended with.
+    pub waited_for: Vec<Deployment>,
 }
 
 /// Where a [`StartedDeployment`] came from.
@@ -286,13 +319,15 @@ impl Client {
                         tracing::info!(restored = %before, "deploy refused; pin put back");
                         Err(Error::PinRestored {
                             application: application.clone(),
+                            pin: PinKind::Commit,
                             restored: before,
                             source: Box::new(error),
                         })
                     }
                     Err(restore_error) => Err(Error::PinLeft {
                         application: application.clone(),
-                        pinned: commit.clone(),
+                        pin: PinKind::Commit,
+                        pinned: commit.to_string(),
                         previous: before,
                         restore: Box::new(restore_error),
                         source: Box::new(error),
@@ -325,6 +360,265 @@ impl Client {
                 }
             }
         }
+    }
+
+    /// The writes [`Client::deploy_image_tag`] would send, in order, for a dry run: the tag
+    /// (`PATCH /applications/{uuid}`) and the deploy (`POST /deploy`).
+    /// The reads it makes first (the application, its deployments in flight) and the waits
+    /// are left out; nothing is sent.
+    ///
+    /// ```
+    /// use coolify_client::{ApplicationUuid, Client, ImageTag};
+    ///
+    /// let app: ApplicationUuid = "vgsco4o4wc8w0ok8gwgk8w0o".parse().unwrap();
+    /// let tag: ImageTag = "1.5.0".parse().unwrap();
+    /// let planned: Vec<String> = Client::planned_deploy_image_tag(&app, &tag)
+    ///     .iter()
+    ///     .map(ToString::to_string)
+    ///     .collect();
+    /// assert_eq!(planned, [
+    ///     r#"PATCH /api/v1/applications/vgsco4o4wc8w0ok8gwgk8w0o {"docker_registry_image_tag": "1.5.0"}"#,
+    ///     r#"POST /api/v1/deploy {"force": false, "uuid": "vgsco4o4wc8w0ok8gwgk8w0o"}"#,
+    /// ]);
+    /// ```
+    #[must_use]
+    pub fn planned_deploy_image_tag(
+        application: &ApplicationUuid,
+        tag: &ImageTag,
+    ) -> Vec<PlannedRequest> {
+        vec![
+            PlannedRequest::new(
+                "PATCH",
+                &["applications", application.as_str()],
+                serde_json::json!({ "docker_registry_image_tag": tag.as_str() }),
+            ),
+            PlannedRequest::new(
+                "POST",
+                &["deploy"],
+                serde_json::json!({ "uuid": application.as_str(), "force": false }),
+            ),
+        ]
+    }
+
+    /// Deploy the image `tag` to a Docker-image application (`build_pack` `dockerimage`): the
+    /// counterpart of [`Client::deploy_commit`] for applications that pull a prebuilt image.
+    ///
+    /// Every deployment of an image application is of commit `HEAD`, so Coolify skips a deploy
+    /// while any deployment of the application is queued or in progress ("already queued"),
+    /// and one in progress would not pick up a new tag. So this call:
+    /// 1. reads the application (refusing one that builds from git) and its current tag;
+    /// 2. follows each deployment of it that is queued or in progress to its end
+    ///    ([`Client::wait_until_idle`]; they are listed in
+    ///    [`StartedImageDeployment::waited_for`]);
+    /// 3. sets `docker_registry_image_tag` (PATCH), then `POST /deploy`;
+    /// 4. when Coolify still answers "already queued" (another client deployed in between),
+    ///    waits for that deployment too and deploys once more.
+    ///
+    /// `options.deadline` bounds all the waiting; its poll schedule is used to follow.
+    /// When Coolify refuses the deploy in a way that proves nothing was queued (a 4xx, a full
+    /// queue), the previous tag is put back.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use coolify_client::{FollowOptions, ImageTag};
+    /// use coolify_fake::{FakeApplication, FakeCoolify};
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let fake = FakeCoolify::start().await?;
+    /// let app = fake.add_application(FakeApplication::new("api").docker_image("ghcr.io/acme/api", "1.4.0"));
+    /// fake.push_image("ghcr.io/acme/api", "1.5.0");
+    /// let client = fake.client_builder().build()?;
+    ///
+    /// let tag: ImageTag = "1.5.0".parse()?;
+    /// let options = FollowOptions::with_deadline(Duration::from_secs(600));
+    /// let started = client.deploy_image_tag(&app, &tag, &options).await?;
+    /// assert_eq!(started.previous_tag.as_ref().map(ImageTag::as_str), Some("1.4.0"));
+    /// client.follow(&started.deployment, &options, |_| {}).await?;
+    /// let app = client.application(&app).await?;
+    /// assert_eq!(app.docker_registry_image_tag.as_deref(), Some("1.5.0"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] for an application that is not a Docker-image one (before
+    /// anything is changed); the errors of [`Client::wait_until_idle`] (then nothing was
+    /// changed), [`Client::update_application`] and [`Client::deploy`];
+    /// [`Error::PinRestored`] (with [`PinKind::ImageTag`](crate::PinKind::ImageTag)) around the
+    /// deploy's error once the previous tag was put back, or [`Error::PinLeft`] when putting it
+    /// back failed too; [`Error::ImageDeployBlocked`] when Coolify still answers "already
+    /// queued" after the second wait.
+    #[tracing::instrument(skip(self, options), fields(%application, %tag))]
+    pub async fn deploy_image_tag(
+        &self,
+        application: &ApplicationUuid,
+        tag: &ImageTag,
+        options: &FollowOptions,
+    ) -> Result<StartedImageDeployment, Error> {
+        let deadline = Instant::now() + options.deadline;
+        let current = self.application(application).await?;
+        if !current.is_image_app() {
+            return Err(Error::InvalidInput {
+                what: "application",
+                value: application.to_string(),
+                reason: format!(
+                    "it builds from git (build pack {}), not from a Docker image, so it has no image tag to deploy; deploy a commit to it instead, or pick a Docker-image application",
+                    current.build_pack.as_deref().unwrap_or("unknown")
+                ),
+            });
+        }
+        let before = current
+            .docker_registry_image_tag
+            .filter(|previous| !previous.trim().is_empty());
+        let previous_tag = before
+            .as_deref()
+            .and_then(|previous| ImageTag::new(previous).ok());
+        let before = before.unwrap_or_else(|| "latest".to_owned());
+        let mut waited_for = self
+            .wait_until_idle_by(application, deadline, options.poll)
+            .await?;
+        self.update_application(
+            application,
+            &ApplicationPatch::new().docker_registry_image_tag(tag),
+        )
+        .await?;
+        tracing::info!(previous = %before, "image tag set");
+        for attempt in 0..2 {
+            let outcome = match self.deploy(application, ForceRebuild::No).await {
+                Ok(outcome) => outcome,
+                Err(error) if error.proves_nothing_happened() && before != tag.as_str() => {
+                    return Err(self
+                        .restore_image_tag(application, tag, &before, error)
+                        .await);
+                }
+                Err(error) => return Err(error),
+            };
+            match outcome {
+                DeployOutcome::Queued(deployment) => {
+                    return Ok(StartedImageDeployment {
+                        deployment,
+                        origin: DeploymentOrigin::Queued,
+                        tag: tag.clone(),
+                        previous_tag,
+                        waited_for,
+                    });
+                }
+                DeployOutcome::AlreadyQueued if attempt == 0 => {
+                    tracing::info!("another deployment was queued meanwhile; waiting for it");
+                    waited_for.extend(
+                        self.wait_until_idle_by(application, deadline, options.poll)
+                            .await?,
+                    );
+                }
+                DeployOutcome::AlreadyQueued => {}
+            }
+        }
+        let in_flight = self
+            .in_flight_deployment(application)
+            .await
+            .ok()
+            .flatten()
+            .map(|deployment| deployment.deployment_uuid);
+        Err(Error::ImageDeployBlocked {
+            application: application.clone(),
+            tag: tag.to_string(),
+            in_flight,
+        })
+    }
+
+    /// Put an image application's tag back after a refused deploy.
+    async fn restore_image_tag(
+        &self,
+        application: &ApplicationUuid,
+        tag: &ImageTag,
+        before: &str,
+        error: Error,
+    ) -> Error {
+        let restore = match ImageTag::new(before) {
+            Ok(previous) => {
+                self.update_application(
+                    application,
+                    &ApplicationPatch::new().docker_registry_image_tag(&previous),
+                )
+                .await
+            }
+            Err(invalid) => Err(invalid),
+        };
+        match restore {
+            Ok(()) => {
+                tracing::info!(restored = %before, "deploy refused; image tag put back");
+                Error::PinRestored {
+                    application: application.clone(),
+                    pin: PinKind::ImageTag,
+                    restored: before.to_owned(),
+                    source: Box::new(error),
+                }
+            }
+            Err(restore_error) => Error::PinLeft {
+                application: application.clone(),
+                pin: PinKind::ImageTag,
+                pinned: tag.to_string(),
+                previous: before.to_owned(),
+                restore: Box::new(restore_error),
+                source: Box::new(error),
+            },
+        }
+    }
+
+    /// Follow each queued or in-progress deployment of an application to its end, until none
+    /// is left, and return them oldest first with the status each ended with (`failed` and
+    /// `cancelled-by-user` count as ended). `options.deadline` bounds the whole wait.
+    ///
+    /// [`Client::deploy_image_tag`] does this first; call it before to report the wait as it
+    /// happens ([`Client::in_flight_deployment`] names what it would wait for).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DeadlineExceeded`] (naming the deployment still running) when the deadline
+    /// passes, and the errors of [`Client::deployments`] and [`Client::follow`].
+    pub async fn wait_until_idle(
+        &self,
+        application: &ApplicationUuid,
+        options: &FollowOptions,
+    ) -> Result<Vec<Deployment>, Error> {
+        self.wait_until_idle_by(application, Instant::now() + options.deadline, options.poll)
+            .await
+    }
+
+    async fn wait_until_idle_by(
+        &self,
+        application: &ApplicationUuid,
+        deadline: Instant,
+        poll: PollSchedule,
+    ) -> Result<Vec<Deployment>, Error> {
+        let started = Instant::now();
+        let mut ended = Vec::new();
+        while let Some(in_flight) = self.in_flight_deployment(application).await? {
+            if Instant::now() >= deadline {
+                return Err(Error::DeadlineExceeded {
+                    deployment: in_flight.deployment_uuid,
+                    after: deadline.saturating_duration_since(started),
+                    last_status: in_flight.status,
+                });
+            }
+            let uuid = in_flight.deployment_uuid;
+            tracing::info!(deployment = %uuid, "waiting for the application's deployment to end");
+            let options =
+                FollowOptions::with_deadline(deadline.saturating_duration_since(Instant::now()))
+                    .poll(poll);
+            let last = match self.follow(&uuid, &options, |_| {}).await {
+                Ok(finished) => finished,
+                Err(Error::DeploymentFailed { .. } | Error::DeploymentCancelled { .. }) => {
+                    self.deployment(&uuid).await?
+                }
+                Err(error) => return Err(error),
+            };
+            ended.push(last);
+        }
+        Ok(ended)
     }
 
     /// [`Error::PinChanged`] when the application is no longer pinned to `commit`, else `otherwise`.

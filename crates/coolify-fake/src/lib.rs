@@ -11,6 +11,11 @@
 //! "already queued for this commit" dedupe (with Coolify's bogus fresh uuid), creates preview
 //! copies of environment variables and hides their values unless configured as
 //! `read:sensitive`, records every request, and lets tests script outcomes and inject faults.
+//! Docker-image applications ([`FakeApplication::docker_image`]) pull tags from a registry
+//! ([`FakeCoolify::push_image`]); the images kept on each application's server back
+//! `rollback-images` and make a redeploy of a kept commit skip its build
+//! ([`FakeCoolify::images_of`], [`FakeCoolify::cleanup_images`]); the container status can
+//! fail after a deployment ([`FakeCoolify::crash_after_next_deployment`]).
 //!
 //! ```
 //! use std::time::Duration;

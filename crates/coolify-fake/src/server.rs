@@ -12,8 +12,8 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::state::{
-    Ability, FakeApplication, Fault, FaultRule, FinishedDeployment, RecordedRequest, Script, State,
-    StoredApplication, StoredDeployment, StoredEnv,
+    Ability, FakeApplication, Fault, FaultRule, FinishedDeployment, KeptImage, RecordedRequest,
+    Script, State, StoredApplication, StoredDeployment, StoredEnv,
 };
 use coolify_client::{
     Application, ApplicationUuid, ClientBuilder, Deployment, DeploymentStatus, DeploymentUuid,
@@ -178,13 +178,27 @@ impl FakeCoolify {
         #[allow(clippy::expect_used)]
         let uuid = ApplicationUuid::new(application.uuid.clone())
             .expect("fake application uuid must be valid");
-        lock(&self.state).applications.insert(
+        let mut state = lock(&self.state);
+        let mut images = Vec::new();
+        let mut running_image = None;
+        if let (Some(name), Some(tag)) = (&application.image_name, &application.image_tag) {
+            state.registry.insert((name.clone(), tag.clone()));
+            images.push(KeptImage {
+                tag: tag.clone(),
+                created_at: state.docker_timestamp(),
+            });
+            running_image = Some(tag.clone());
+        }
+        state.applications.insert(
             application.uuid.clone(),
             StoredApplication {
                 spec: application,
                 scripts: std::collections::VecDeque::new(),
                 race: None,
                 runner: Arc::new(tokio::sync::Mutex::new(())),
+                images,
+                running_image,
+                status_after_next: None,
             },
         );
         uuid
@@ -260,12 +274,15 @@ impl FakeCoolify {
             created_at: now.clone(),
             updated_at: now,
             finished_at,
+            image_tag: None,
+            logs: Vec::new(),
         });
         generated_deployment_uuid(uuid)
     }
 
     /// Start a deployment the way a git push would (not through the API, not recorded):
-    /// of `commit`, or of the pin or branch head when `None`. It moves over time like any other.
+    /// of `commit`, or of the pin or branch head when `None` (always of `HEAD` for a
+    /// Docker-image application, which pulls its tag). It moves over time like any other.
     ///
     /// Returns `None` for an unknown application. Must be called within the tokio runtime.
     pub fn trigger_deployment(
@@ -355,8 +372,89 @@ impl FakeCoolify {
             .collect()
     }
 
-    /// Call `hook` each time a deployment reaches `finished`, with its commit (a local health
-    /// app can switch the commit it reports then).
+    /// Push `name:tag` to the fake's registry, so a Docker-image deployment of that tag can
+    /// pull it (a deployment of a tag the registry lacks fails, and the previous container
+    /// keeps running).
+    pub fn push_image(&self, name: impl Into<String>, tag: impl Into<String>) {
+        lock(&self.state).registry.insert((name.into(), tag.into()));
+    }
+
+    /// The tags of the application's images still on its server, newest first, as
+    /// `GET /applications/{uuid}/rollback-images` lists them: full commit shas of finished
+    /// builds for a git application, pulled tags for a Docker-image one.
+    #[must_use]
+    pub fn images_of(&self, application: &ApplicationUuid) -> Vec<String> {
+        lock(&self.state)
+            .applications
+            .get(application.as_str())
+            .map(|stored| {
+                stored
+                    .images
+                    .iter()
+                    .rev()
+                    .map(|image| image.tag.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Remove one image of the application from its server (`docker rmi`), as a Docker
+    /// cleanup would; a later deploy of it builds (or pulls) again. Returns whether it was there.
+    pub fn remove_image(&self, application: &ApplicationUuid, tag: &str) -> bool {
+        let mut state = lock(&self.state);
+        let Some(stored) = state.applications.get_mut(application.as_str()) else {
+            return false;
+        };
+        let before = stored.images.len();
+        stored.images.retain(|image| image.tag != tag);
+        stored.images.len() < before
+    }
+
+    /// Imitate Coolify's Docker cleanup with `docker_images_to_keep` = `keep`: keep the `keep`
+    /// newest images of the application, and the one its running container uses (which
+    /// `docker rmi` cannot remove); remove the rest. Returns the tags removed.
+    pub fn cleanup_images(&self, application: &ApplicationUuid, keep: usize) -> Vec<String> {
+        let mut state = lock(&self.state);
+        let Some(stored) = state.applications.get_mut(application.as_str()) else {
+            return Vec::new();
+        };
+        let count = stored.images.len();
+        let running = stored.running_image.clone();
+        let mut removed = Vec::new();
+        let mut index = 0;
+        stored.images.retain(|image| {
+            let newest = index + keep >= count;
+            index += 1;
+            let stays = newest || running.as_deref() == Some(image.tag.as_str());
+            if !stays {
+                removed.push(image.tag.clone());
+            }
+            stays
+        });
+        removed
+    }
+
+    /// Make the application's container fail right after its next deployment finishes: the
+    /// deployment ends `finished`, then the container keeps restarting (status
+    /// `restarting:unknown`), as a worker that crashes on start does.
+    pub fn crash_after_next_deployment(&self, application: &ApplicationUuid) {
+        if let Some(stored) = lock(&self.state).applications.get_mut(application.as_str()) {
+            stored.status_after_next = Some("restarting:unknown".to_owned());
+        }
+    }
+
+    /// Set the application's container status as Coolify reports it in `status` (for example
+    /// `exited:unhealthy` or `running:unhealthy`); a later finished deployment sets
+    /// `running:healthy` again.
+    pub fn set_container_status(&self, application: &ApplicationUuid, status: &str) {
+        if let Some(stored) = lock(&self.state).applications.get_mut(application.as_str()) {
+            stored.spec.status = status.to_owned();
+        }
+    }
+
+    /// Call `hook` each time a deployment reaches `finished`, with its commit and, for a
+    /// Docker-image application, the image tag it started (a local health app can switch the
+    /// commit it reports then).
     pub fn on_deployment_finished(
         &self,
         hook: impl Fn(&FinishedDeployment) + Send + Sync + 'static,
@@ -378,9 +476,14 @@ fn queue_deployment(
     let stored = state.applications.get_mut(application)?;
     let script = stored.scripts.pop_front().unwrap_or_default();
     let queue_time = stored.spec.queue_time;
-    let build_time = script.build_time.unwrap_or(stored.spec.build_time);
     let runner = Arc::clone(&stored.runner);
-    let commit = commit.map_or_else(|| stored.spec.git_commit_sha.clone(), str::to_owned);
+    let image_app = stored.spec.is_image_app();
+    // An image application's deployments are all of `HEAD`, never rewritten.
+    let commit = match commit {
+        Some(_) if image_app => "HEAD".to_owned(),
+        Some(commit) => commit.to_owned(),
+        None => stored.spec.git_commit_sha.clone(),
+    };
     let (id, uuid) = state.fresh("");
     let now = state.timestamp();
     state.deployments.push(StoredDeployment {
@@ -395,6 +498,8 @@ fn queue_deployment(
         created_at: now.clone(),
         updated_at: now,
         finished_at: None,
+        image_tag: None,
+        logs: Vec::new(),
     });
     drop(state);
     let task_state = Arc::clone(shared);
@@ -402,63 +507,166 @@ fn queue_deployment(
     tokio::spawn(async move {
         tokio::time::sleep(queue_time).await;
         let _turn = runner.lock().await;
-        {
-            let mut state = lock(&task_state);
-            let now = state.timestamp();
-            let head = state
-                .deployment_mut(&task_uuid)
-                .map(|deployment| deployment.application.clone())
-                .and_then(|app| {
-                    state
-                        .applications
-                        .get(&app)
-                        .map(|stored| stored.spec.branch_head.clone())
-                });
-            let Some(deployment) = state.deployment_mut(&task_uuid) else {
-                return;
-            };
-            if deployment.status != DeploymentStatus::Queued {
-                return;
-            }
-            deployment.status = DeploymentStatus::InProgress;
-            deployment.updated_at = now;
-            if deployment.commit.eq_ignore_ascii_case("HEAD")
-                && let Some(head) = head
-            {
-                deployment.commit = head;
-            }
-        }
-        tokio::time::sleep(build_time).await;
-        let (hooks, finished) = {
-            let mut state = lock(&task_state);
-            let now = state.timestamp();
-            let Some(deployment) = state.deployment_mut(&task_uuid) else {
-                return;
-            };
-            if deployment.status != DeploymentStatus::InProgress {
-                return;
-            }
-            deployment.status = if script.fails {
-                DeploymentStatus::Failed
-            } else {
-                DeploymentStatus::Finished
-            };
-            deployment.updated_at = now.clone();
-            deployment.finished_at = Some(now);
-            let finished = FinishedDeployment {
-                application: known_application_uuid(&deployment.application),
-                deployment: generated_deployment_uuid(deployment.uuid.clone()),
-                commit: deployment.commit.clone(),
-            };
-            (state.hooks.clone(), (!script.fails).then_some(finished))
+        let Some(run) = start_run(&task_state, &task_uuid, script) else {
+            return;
         };
-        if let Some(finished) = finished {
-            for hook in hooks {
-                hook(&finished);
-            }
-        }
+        tokio::time::sleep(run.duration).await;
+        finish_run(&task_state, &task_uuid, &run);
     });
     Some(uuid)
+}
+
+/// What a deployment does once it starts, decided when it moves to `in_progress`.
+struct Run {
+    duration: Duration,
+    fails: bool,
+    /// The image it leaves on the server: the commit's for a build, the tag for a pull.
+    image: Option<String>,
+    /// The log line of a failure.
+    failure: Option<String>,
+}
+
+/// Move a queued deployment to `in_progress`: resolve `HEAD` (git apps) or read the image tag
+/// (image apps), and decide whether it builds, skips the build, or pulls.
+fn start_run(shared: &Mutex<State>, uuid: &str, script: Script) -> Option<Run> {
+    let mut state = lock(shared);
+    let now = state.timestamp();
+    let deployment = state
+        .deployments
+        .iter()
+        .find(|deployment| deployment.uuid == uuid)?;
+    if deployment.status != DeploymentStatus::Queued {
+        return None;
+    }
+    let (app, commit, force) = (
+        deployment.application.clone(),
+        deployment.commit.clone(),
+        deployment.force_rebuild,
+    );
+    let stored = state.applications.get(&app)?;
+    let spec = stored.spec.clone();
+    let restart_only = deployment.restart_only;
+    let mut logs = Vec::new();
+    let mut image_tag = None;
+    let run = if spec.is_image_app() {
+        let name = spec.image_name.clone().unwrap_or_else(|| app.clone());
+        let tag = spec
+            .image_tag
+            .clone()
+            .unwrap_or_else(|| "latest".to_owned());
+        image_tag = Some(tag.clone());
+        logs.push(format!(
+            "Pulling latest images from the registry: {name}:{tag}"
+        ));
+        let pushed = state.registry.contains(&(name.clone(), tag.clone()));
+        Run {
+            duration: script.build_time.unwrap_or(spec.pull_time),
+            fails: script.fails || !pushed,
+            image: Some(tag.clone()),
+            failure: (!pushed).then(|| {
+                format!(
+                    "Failed to start container: Error response from daemon: manifest for {name}:{tag} not found: manifest unknown: manifest unknown"
+                )
+            }),
+        }
+    } else {
+        let resolved = if commit.eq_ignore_ascii_case("HEAD") {
+            spec.branch_head.clone()
+        } else {
+            commit
+        };
+        let kept = stored.images.iter().any(|image| image.tag == resolved);
+        let skip = (kept || restart_only) && !force && script.build_time.is_none();
+        let duration = if skip {
+            logs.push(format!(
+                "No build configuration changed & image found ({app}:{resolved}) with the same Git Commit SHA. Build step skipped."
+            ));
+            spec.restart_time
+        } else {
+            logs.push(format!(
+                "Building docker image started for {app}:{resolved}."
+            ));
+            script.build_time.unwrap_or(spec.build_time)
+        };
+        if let Some(deployment) = state.deployment_mut(uuid) {
+            deployment.commit.clone_from(&resolved);
+        }
+        Run {
+            duration,
+            fails: script.fails,
+            image: Some(resolved),
+            failure: None,
+        }
+    };
+    let deployment = state.deployment_mut(uuid)?;
+    deployment.status = DeploymentStatus::InProgress;
+    deployment.updated_at = now;
+    deployment.image_tag = image_tag;
+    deployment.logs.extend(logs);
+    Some(run)
+}
+
+/// End an in-progress deployment: `failed` (the previous container keeps running) or
+/// `finished` (the image is kept on the server, the container runs it), then call the hooks.
+fn finish_run(shared: &Mutex<State>, uuid: &str, run: &Run) {
+    let (hooks, finished) = {
+        let mut state = lock(shared);
+        let now = state.timestamp();
+        let created = state.docker_timestamp();
+        let Some(deployment) = state.deployment_mut(uuid) else {
+            return;
+        };
+        if deployment.status != DeploymentStatus::InProgress {
+            return;
+        }
+        deployment.status = if run.fails {
+            DeploymentStatus::Failed
+        } else {
+            DeploymentStatus::Finished
+        };
+        deployment.updated_at = now.clone();
+        deployment.finished_at = Some(now);
+        if let Some(failure) = &run.failure {
+            deployment.logs.push(failure.clone());
+        } else if run.fails {
+            deployment.logs.push("Deployment failed.".to_owned());
+        } else {
+            deployment.logs.push("New container started.".to_owned());
+        }
+        let finished = FinishedDeployment {
+            application: known_application_uuid(&deployment.application),
+            deployment: generated_deployment_uuid(deployment.uuid.clone()),
+            commit: deployment.commit.clone(),
+            image_tag: deployment.image_tag.clone(),
+        };
+        if run.fails {
+            return;
+        }
+        let app = deployment.application.clone();
+        if let Some(stored) = state.applications.get_mut(&app) {
+            if let Some(image) = &run.image {
+                let pulled = stored.spec.is_image_app();
+                let present = stored.images.iter().any(|kept| &kept.tag == image);
+                // A rebuild replaces the image; a pull of a tag the server has keeps it.
+                if !(pulled && present) {
+                    stored.images.retain(|kept| &kept.tag != image);
+                    stored.images.push(KeptImage {
+                        tag: image.clone(),
+                        created_at: created,
+                    });
+                }
+                stored.running_image = Some(image.clone());
+            }
+            stored.spec.status = stored
+                .status_after_next
+                .take()
+                .unwrap_or_else(|| "running:healthy".to_owned());
+        }
+        (state.hooks.clone(), finished)
+    };
+    for hook in hooks {
+        hook(&finished);
+    }
 }
 
 fn reply(status: u16, body: &Value) -> Reply {
@@ -787,6 +995,7 @@ fn route(
             }
         }
         ("PATCH", ["applications", app]) => patch_application(shared, app, body),
+        ("GET", ["applications", app, "rollback-images"]) => rollback_images(shared, app),
         ("POST", ["applications", app, action @ ("start" | "restart")]) => {
             if !lock(shared).applications.contains_key(*app) {
                 return message(404, "Application not found.");
@@ -857,12 +1066,37 @@ fn dedupe(shared: &Mutex<State>, app: &str, force: bool) -> bool {
     let Some(stored) = state.applications.get(app) else {
         return false;
     };
+    // An image application's deployments are all of `HEAD`, so any in flight blocks.
+    let image_app = stored.spec.is_image_app();
     let commit = &stored.spec.git_commit_sha;
     state.deployments.iter().any(|deployment| {
         deployment.application == app
             && deployment.status.is_in_flight()
-            && &deployment.commit == commit
+            && (image_app || &deployment.commit == commit)
     })
+}
+
+/// `GET /applications/{uuid}/rollback-images` (Coolify 4.3.0+; older versions answer the
+/// catch-all 404). `current` is null: the fake names containers `{uuid}-<time>`, as Coolify
+/// does by default.
+fn rollback_images(shared: &Mutex<State>, app: &str) -> Reply {
+    let state = lock(shared);
+    if !state.version_at_least((4, 3, 0)) {
+        return reply(
+            404,
+            &json!({"message": "Not found.", "docs": "https://coolify.io/docs"}),
+        );
+    }
+    let Some(stored) = state.applications.get(app) else {
+        return message(404, "Application not found.");
+    };
+    let images: Vec<Value> = stored
+        .images
+        .iter()
+        .rev()
+        .map(|image| json!({"tag": image.tag, "created_at": image.created_at, "is_current": false}))
+        .collect();
+    reply(200, &json!({"current": null, "images": images}))
 }
 
 fn deploy(shared: &Arc<Mutex<State>>, params: &Params) -> Reply {
@@ -874,11 +1108,8 @@ fn deploy(shared: &Arc<Mutex<State>>, params: &Params) -> Reply {
     };
     let force = params.flag("force");
     let mut entries = Vec::new();
-    for app in uuids
-        .split(',')
-        .map(str::trim)
-        .filter(|uuid| !uuid.is_empty())
-    {
+    // Coolify splits at commas without trimming: ` u2` matches nothing.
+    for app in uuids.split(',').filter(|uuid| !uuid.is_empty()) {
         let (known, name) = {
             let state = lock(shared);
             state
@@ -994,7 +1225,20 @@ fn patch_application(shared: &Arc<Mutex<State>>, app: &str, body: Option<&Value>
             ("git_commit_sha", Value::String(sha)) => valid_commit(sha),
             ("git_branch", Value::String(branch)) => valid_branch(branch),
             ("is_auto_deploy_enabled", Value::Bool(_)) => true,
-            ("git_commit_sha" | "git_branch" | "is_auto_deploy_enabled", _) => false,
+            ("docker_registry_image_name", Value::String(name)) => {
+                coolify_client::ImageName::new(name.as_str()).is_ok()
+            }
+            ("docker_registry_image_tag", Value::String(tag)) => {
+                coolify_client::ImageTag::new(tag.as_str()).is_ok()
+            }
+            (
+                "git_commit_sha"
+                | "git_branch"
+                | "is_auto_deploy_enabled"
+                | "docker_registry_image_name"
+                | "docker_registry_image_tag",
+                _,
+            ) => false,
             _ => {
                 errors.insert(key.clone(), json!(["This field is not allowed."]));
                 continue;
@@ -1003,7 +1247,10 @@ fn patch_application(shared: &Arc<Mutex<State>>, app: &str, body: Option<&Value>
         if !accepted {
             errors.insert(
                 key.clone(),
-                json!([format!("The {key} field format is invalid.")]),
+                json!([format!(
+                    "The {} field format is invalid.",
+                    key.replace('_', " ")
+                )]),
             );
         }
     }
@@ -1018,6 +1265,12 @@ fn patch_application(shared: &Arc<Mutex<State>>, app: &str, body: Option<&Value>
             ("git_commit_sha", Value::String(sha)) => stored.spec.git_commit_sha.clone_from(sha),
             ("git_branch", Value::String(branch)) => stored.spec.git_branch.clone_from(branch),
             ("is_auto_deploy_enabled", Value::Bool(flag)) => stored.spec.auto_deploy = *flag,
+            ("docker_registry_image_name", Value::String(name)) => {
+                stored.spec.image_name = Some(name.clone());
+            }
+            ("docker_registry_image_tag", Value::String(tag)) => {
+                stored.spec.image_tag = Some(tag.clone());
+            }
             _ => {}
         }
     }
@@ -1334,12 +1587,12 @@ fn application_json(spec: &FakeApplication, sensitive: bool) -> Value {
         "git_branch": spec.git_branch,
         "git_commit_sha": spec.git_commit_sha,
         "git_full_url": null,
-        "build_pack": "nixpacks",
+        "build_pack": spec.build_pack,
         "ports_exposes": "3000",
-        "status": "running:healthy",
+        "status": spec.status,
         "watch_paths": null,
-        "docker_registry_image_name": null,
-        "docker_registry_image_tag": null,
+        "docker_registry_image_name": spec.image_name,
+        "docker_registry_image_tag": spec.image_tag,
         "settings": {
             "is_auto_deploy_enabled": spec.auto_deploy,
             "is_git_shallow_clone_enabled": true,
@@ -1396,7 +1649,15 @@ fn deployment_json(state: &State, deployment: &StoredDeployment) -> Value {
     if state.can_read_sensitive()
         && let Some(fields) = body.as_object_mut()
     {
-        let logs = json!([{"command": null, "output": format!("status {}", deployment.status), "type": "stdout", "timestamp": deployment.updated_at, "hidden": false, "batch": 1, "order": 1}]);
+        let lines: Vec<Value> = deployment
+            .logs
+            .iter()
+            .cloned()
+            .chain([format!("status {}", deployment.status)])
+            .enumerate()
+            .map(|(order, output)| json!({"command": null, "output": output, "type": "stdout", "timestamp": deployment.updated_at, "hidden": false, "batch": 1, "order": order + 1}))
+            .collect();
+        let logs = Value::Array(lines);
         fields.insert("logs".to_owned(), Value::String(logs.to_string()));
     }
     body

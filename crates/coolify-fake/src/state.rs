@@ -52,6 +52,12 @@ pub struct FakeApplication {
     pub(crate) health_check_path: Option<String>,
     pub(crate) project: String,
     pub(crate) environment: String,
+    pub(crate) build_pack: String,
+    pub(crate) image_name: Option<String>,
+    pub(crate) image_tag: Option<String>,
+    pub(crate) pull_time: Duration,
+    pub(crate) restart_time: Duration,
+    pub(crate) status: String,
 }
 
 impl FakeApplication {
@@ -75,6 +81,12 @@ impl FakeApplication {
             health_check_path: None,
             project: "Example".to_owned(),
             environment: "production".to_owned(),
+            build_pack: "nixpacks".to_owned(),
+            image_name: None,
+            image_tag: None,
+            pull_time: Duration::from_secs(3),
+            restart_time: Duration::from_secs(2),
+            status: "running:healthy".to_owned(),
             uuid,
         }
     }
@@ -154,6 +166,42 @@ impl FakeApplication {
     pub fn build_time(mut self, duration: Duration) -> Self {
         self.build_time = duration;
         self
+    }
+
+    /// Make it a Docker-image application (`build_pack` `dockerimage`) that runs `name:tag`:
+    /// its `git_commit_sha` is `HEAD`, every deployment of it is of commit `HEAD`, and a
+    /// deployment pulls the tag the application has when the deployment starts (taking
+    /// [`FakeApplication::pull_time`] instead of the build time). Adding it pushes `name:tag`
+    /// to the fake's registry and keeps that image on the server (the running container's).
+    #[must_use]
+    pub fn docker_image(mut self, name: impl Into<String>, tag: impl Into<String>) -> Self {
+        self.build_pack = "dockerimage".to_owned();
+        self.git_commit_sha = "HEAD".to_owned();
+        self.image_name = Some(name.into());
+        self.image_tag = Some(tag.into());
+        self
+    }
+
+    /// Time a Docker-image deployment stays `in_progress` pulling and starting the image
+    /// (default 3 s, much shorter than a build).
+    #[must_use]
+    pub fn pull_time(mut self, duration: Duration) -> Self {
+        self.pull_time = duration;
+        self
+    }
+
+    /// Time a deployment stays `in_progress` when it skips the build because the server still
+    /// has the commit's image, or only restarts (`/restart`) (default 2 s), as Coolify's
+    /// `should_skip_build` does. A forced rebuild, or a build time set with
+    /// [`FakeCoolify::next_deployment_takes`](crate::FakeCoolify::next_deployment_takes), builds.
+    #[must_use]
+    pub fn restart_time(mut self, duration: Duration) -> Self {
+        self.restart_time = duration;
+        self
+    }
+
+    pub(crate) fn is_image_app(&self) -> bool {
+        self.build_pack == "dockerimage"
     }
 }
 
@@ -293,8 +341,10 @@ pub struct FinishedDeployment {
     pub application: ApplicationUuid,
     /// The deployment.
     pub deployment: DeploymentUuid,
-    /// The commit it built.
+    /// The commit it built (`HEAD` for a Docker-image application).
     pub commit: String,
+    /// The image tag it started, for a Docker-image application (`None` for a git one).
+    pub image_tag: Option<String>,
 }
 
 pub(crate) type FinishHook = Arc<dyn Fn(&FinishedDeployment) + Send + Sync>;
@@ -315,6 +365,21 @@ pub(crate) struct StoredApplication {
     pub(crate) scripts: VecDeque<Script>,
     /// Serialises this application's deployments, like Coolify's per-app queue.
     pub(crate) runner: Arc<tokio::sync::Mutex<()>>,
+    /// The images on the server, oldest first.
+    pub(crate) images: Vec<KeptImage>,
+    /// The image tag the running container was started from.
+    pub(crate) running_image: Option<String>,
+    /// The container status to show after the next finished deployment, instead of
+    /// `running:healthy`.
+    pub(crate) status_after_next: Option<String>,
+}
+
+/// An image on the fake's server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KeptImage {
+    pub(crate) tag: String,
+    /// Docker's text form of its creation time.
+    pub(crate) created_at: String,
 }
 
 #[derive(Debug, Clone)]
@@ -330,6 +395,10 @@ pub(crate) struct StoredDeployment {
     pub(crate) created_at: String,
     pub(crate) updated_at: String,
     pub(crate) finished_at: Option<String>,
+    /// The image tag a Docker-image deployment pulls, read when it starts.
+    pub(crate) image_tag: Option<String>,
+    /// Log lines beyond the status line.
+    pub(crate) logs: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -360,6 +429,8 @@ pub(crate) struct State {
     pub(crate) hooks: Vec<FinishHook>,
     pub(crate) next_id: u64,
     pub(crate) started: tokio::time::Instant,
+    /// The registry: `(name, tag)` of every pushed image.
+    pub(crate) registry: std::collections::BTreeSet<(String, String)>,
 }
 
 impl State {
@@ -377,6 +448,7 @@ impl State {
             hooks: Vec::new(),
             next_id: 1,
             started: tokio::time::Instant::now(),
+            registry: std::collections::BTreeSet::new(),
         }
     }
 
@@ -416,6 +488,38 @@ impl State {
             rest % 60,
             elapsed.subsec_micros()
         )
+    }
+
+    /// Docker's text form of the fake's current time: `2026-08-01 12:00:10 +0000 UTC`.
+    pub(crate) fn docker_timestamp(&self) -> String {
+        let total = 12 * 3600 + self.started.elapsed().as_secs();
+        let (days, rest) = (total / 86_400, total % 86_400);
+        format!(
+            "2026-08-{:02} {:02}:{:02}:{:02} +0000 UTC",
+            (days % 28) + 1,
+            rest / 3600,
+            (rest % 3600) / 60,
+            rest % 60
+        )
+    }
+
+    /// Whether the fake's version is at least `major.minor.patch`; an unreadable version
+    /// counts as new.
+    pub(crate) fn version_at_least(&self, wanted: (u64, u64, u64)) -> bool {
+        let mut parts = self
+            .version
+            .trim()
+            .trim_start_matches('v')
+            .split(['.', '-'])
+            .map(|part| part.parse::<u64>().ok());
+        match (
+            parts.next().flatten(),
+            parts.next().flatten(),
+            parts.next().flatten(),
+        ) {
+            (Some(major), Some(minor), patch) => (major, minor, patch.unwrap_or(0)) >= wanted,
+            _ => true,
+        }
     }
 
     pub(crate) fn deployment_mut(&mut self, uuid: &str) -> Option<&mut StoredDeployment> {

@@ -3,6 +3,7 @@
 
 mod calls;
 mod endpoints;
+mod images;
 mod openapi;
 mod pages;
 mod pin;

@@ -86,12 +86,16 @@ async fn a_pin_that_cannot_be_put_back_is_reported_with_what_it_is_pinned_to() {
         .unwrap_err();
 
     let Error::PinLeft {
-        pinned, previous, ..
+        pin,
+        pinned,
+        previous,
+        ..
     } = &error
     else {
         panic!("expected PinLeft, got {error:?}");
     };
-    assert_eq!(pinned, &commit);
+    assert_eq!(pinned, commit.as_str());
+    assert_eq!(*pin, coolify_client::PinKind::Commit);
     assert_eq!(previous, "HEAD");
     let text = error.to_string();
     assert!(
