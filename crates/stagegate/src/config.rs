@@ -19,6 +19,7 @@ use url::Url;
 
 use crate::environment::Environment;
 use crate::exit::BadInput;
+use crate::image::{DEFAULT_TAG_TEMPLATE, ImageConfig, TagTemplate};
 
 /// `probe.interval` when the config sets none.
 pub const DEFAULT_PROBE_INTERVAL: Duration = Duration::from_secs(1);
@@ -265,6 +266,8 @@ pub struct AppConfig {
     pub probe: ProbeConfig,
     /// Declared environment variables: the environment's, with this app's added or overriding.
     pub env: BTreeMap<String, String>,
+    /// For a Docker-image application: its image and the template of its tags.
+    pub image: Option<ImageConfig>,
 }
 
 impl EnvironmentConfig {
@@ -396,6 +399,18 @@ impl Config {
                 line_in_table(text, &format!("environments.{name}"), None).map(|(line, _)| line);
             let at_section = |key: &str, message: String| at_line(path, section_line, key, message);
 
+            if section.apps.is_some()
+                && let Some((key, _)) =
+                    [("image", &section.image), ("image_tag", &section.image_tag)]
+                        .into_iter()
+                        .find(|(_, value)| value.is_some())
+            {
+                return Err(at_section(
+                    &format!("environments.{name}.{key}"),
+                    format!("is set next to `apps`; with several apps each entry of `apps` names its own image: move `{key}` into the entry of the app that runs it"),
+                )
+                .into());
+            }
             let raw_apps = match (section.apps, section.app) {
                 (Some(_), _) if section.health_url.is_some() => {
                     return Err(at_section(
@@ -448,6 +463,8 @@ impl Config {
                             health_url: Some(health_url),
                             probe: None,
                             env: BTreeMap::new(),
+                            image: section.image,
+                            image_tag: section.image_tag,
                         },
                     )]
                 }
@@ -537,6 +554,28 @@ impl Config {
                 }
                 check_env_keys(&raw_app.env)
                     .map_err(|message| at_line(path, line, &format!("{key}.env"), message))?;
+                let image = match (raw_app.image, raw_app.image_tag) {
+                    (None, None) => None,
+                    (None, Some(_)) => {
+                        return Err(at_line(
+                            path,
+                            line,
+                            &format!("{key}.image_tag"),
+                            "is set without `image`; name the image the app runs, e.g. image = \"ghcr.io/acme/api\"".to_owned(),
+                        )
+                        .into());
+                    }
+                    (Some(image), template) => {
+                        let image = crate::image::parse_name(&image).map_err(|message| {
+                            at_line(path, line, &format!("{key}.image"), message)
+                        })?;
+                        let template = template.unwrap_or_else(|| DEFAULT_TAG_TEMPLATE.to_owned());
+                        let tag = TagTemplate::parse(&template, name).map_err(|message| {
+                            at_line(path, line, &format!("{key}.image_tag"), message)
+                        })?;
+                        Some(ImageConfig { name: image, tag })
+                    }
+                };
                 let mut env = section.env.clone();
                 env.extend(raw_app.env);
                 apps.push(AppConfig {
@@ -545,6 +584,7 @@ impl Config {
                     health_url: raw_app.health_url,
                     probe: app_probe,
                     env,
+                    image,
                 });
             }
             if !apps.iter().any(|app| app.health_url.is_some()) {
@@ -999,6 +1039,8 @@ struct RawEnvironment {
     #[serde(default)]
     env: BTreeMap<String, String>,
     probe: Option<ProbeConfig>,
+    image: Option<String>,
+    image_tag: Option<String>,
     apps: Option<Vec<toml::Spanned<RawApp>>>,
 }
 
@@ -1012,6 +1054,8 @@ struct RawApp {
     probe: Option<ProbeConfig>,
     #[serde(default)]
     env: BTreeMap<String, String>,
+    image: Option<String>,
+    image_tag: Option<String>,
 }
 
 /// A humantime duration such as `20m`.
@@ -1224,6 +1268,85 @@ health_url = "https://example.com/healthz"
         let message =
             error(&TWO_APPS.replace("name = \"worker\"", "name = \"worker\", colour = \"red\""));
         assert!(message.contains("colour"), "{message}");
+    }
+
+    #[test]
+    fn an_image_app_names_its_image_and_tag_template() {
+        let text = EXAMPLE.replace(
+            "app = \"production-app-uuid\"\n",
+            "app = \"production-app-uuid\"\nimage = \"ghcr.io/acme/api\"\nimage_tag = \"{version}\"\n",
+        );
+        let text = text.replace(
+            "app = \"staging-app-uuid\"\n",
+            "app = \"staging-app-uuid\"\nimage = \"ghcr.io/acme/api\"\n",
+        );
+        let config = parse(&text).unwrap();
+        let staging = config.staging.apps[0].image.as_ref().unwrap();
+        assert_eq!(staging.name.as_str(), "ghcr.io/acme/api");
+        assert_eq!(staging.tag.as_str(), "sha-{commit}");
+        let production = config.production.apps[0].image.as_ref().unwrap();
+        assert_eq!(production.tag.as_str(), "{version}");
+        assert_eq!(parse(EXAMPLE).unwrap().staging.apps[0].image, None);
+    }
+
+    #[test]
+    fn image_errors_name_the_key_its_line_and_the_fix() {
+        let with = |extra: &str| {
+            EXAMPLE.replace(
+                "app = \"staging-app-uuid\"\n",
+                &format!("app = \"staging-app-uuid\"\n{extra}\n"),
+            )
+        };
+        for (extra, expected) in [
+            (
+                "image = \"ghcr.io/acme/api:1.5\"",
+                "line 5: `environments.staging.image`: `ghcr.io/acme/api:1.5`",
+            ),
+            ("image = \"ghcr.io/acme/api:1.5\"", "image_tag"),
+            (
+                "image = \"ghcr.io/acme/api\"\nimage_tag = \"{version}\"",
+                "`environments.staging.image_tag`: `{version}` uses `{version}`, but a staging deploy",
+            ),
+            (
+                "image = \"ghcr.io/acme/api\"\nimage_tag = \"{sha}\"",
+                "unknown placeholder `{sha}`",
+            ),
+            (
+                "image = \"ghcr.io/acme/api\"\nimage_tag = \"release:{commit}\"",
+                "gives tags Coolify refuses",
+            ),
+            (
+                "image = \"ghcr.io/acme/api\"\nimage_tag = \"latest\"",
+                "no placeholder",
+            ),
+            (
+                "image_tag = \"sha-{commit}\"",
+                "`environments.staging.image_tag`: is set without `image`",
+            ),
+        ] {
+            let message = error(&with(extra));
+            assert!(
+                message.contains(expected),
+                "{extra}: {expected:?} in {message}"
+            );
+        }
+        let message = error(&TWO_APPS.replace(
+            "env = { ENVIRONMENT = \"staging\" }\n",
+            "env = { ENVIRONMENT = \"staging\" }\nimage = \"ghcr.io/acme/api\"\n",
+        ));
+        assert!(
+            message.contains("line 5: `environments.staging.image`: is set next to `apps`"),
+            "{message}"
+        );
+        let message = error(&TWO_APPS.replace(
+            "name = \"worker\",",
+            "name = \"worker\", image = \"ghcr.io/acme/Worker\",",
+        ));
+        assert!(
+            message.contains("line 9: `environments.staging.apps[1].image`"),
+            "{message}"
+        );
+        assert!(message.contains("lowercase"), "{message}");
     }
 
     #[test]
