@@ -94,6 +94,7 @@ mod env_plan;
 mod env_record;
 mod error;
 mod ids;
+mod logs;
 mod image;
 mod models;
 mod operations;
