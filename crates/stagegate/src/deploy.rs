@@ -14,7 +14,8 @@ use tag_policy::{ReleaseTag, Releases, TaggedRelease};
 use crate::config::{EnvironmentName, StagingGate};
 use crate::exit::{Aftermath, BadInput, Exit, Refused, message};
 use crate::pipeline::{
-    ContainerNotRunning, EnvironmentLive, Pipeline, ProbeFailed, Rollout, Settled, Target, seconds,
+    ContainerNotRunning, EnvironmentLive, ImageNotStarted, Pipeline, ProbeFailed, Rollout, Settled,
+    Target, seconds,
 };
 use crate::repo::{commit_sha, oid, short};
 use crate::session::{DryRun, Session};
@@ -263,6 +264,18 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
             let rerun = session
                 .invocation
                 .command(format_args!("deploy staging --commit {commit}"));
+            if let Some(missing) = single_image_failure(&pipeline, environment, &error) {
+                return Err(image_aftermath(
+                    &pipeline,
+                    &releases,
+                    &error,
+                    &missing,
+                    session,
+                    (environment, &commit, tag.as_ref()),
+                    format!("Production was not touched. Push the image, then run `{rerun}`"),
+                )
+                .await);
+            }
             let fix = match Fault::of(&error) {
                 Fault::Release | Fault::Other => {
                     format!("Production was not touched. Fix the cause, then run `{rerun}` again")
@@ -478,7 +491,17 @@ pub(crate) async fn deploy_release(
             let commit = live.live.commit.clone().filter(|before| *before != sha)?;
             let tag = oid(&commit)
                 .and_then(|oid| releases.at_commit(oid).last().map(|r| r.tag().clone()));
-            Some(Target { app, commit, tag })
+            let image_tag = live
+                .live
+                .image_tag
+                .as_deref()
+                .and_then(|tag| tag.parse::<coolify_client::ImageTag>().ok());
+            Some(Target {
+                app,
+                commit,
+                tag,
+                image_tag,
+            })
         })
         .collect();
     let before = befores.first().map(|target| target.commit.clone());
@@ -502,6 +525,19 @@ pub(crate) async fn deploy_release(
             .rerun
             .unwrap_or_else(|| format!("deploy production --tag {}", release.tag())),
     );
+    // A new image that did not start leaves the old container running: nothing to roll back.
+    if let Some(missing) = single_image_failure(pipeline, environment, &error) {
+        return Err(image_aftermath(
+            pipeline,
+            releases,
+            &error,
+            &missing,
+            session,
+            (environment, &commit, Some(release.tag())),
+            format!("Staging was not touched. Push the image, then run `{rerun}`"),
+        )
+        .await);
+    }
     // Production's code changes only through a deployment: roll back only when this run
     // started one (a failed build, a failed probe), never after a refused pin or deploy.
     let started_one = session
@@ -623,6 +659,51 @@ pub(crate) async fn deploy_release(
     Err(aftermath.into())
 }
 
+/// The failure of an environment's only app, an image app whose new image did not start.
+fn single_image_failure(
+    pipeline: &Pipeline,
+    environment: EnvironmentName,
+    error: &anyhow::Error,
+) -> Option<ImageNotStarted> {
+    let missing = error.downcast_ref::<ImageNotStarted>()?;
+    (pipeline.config.environment(environment).apps.len() == 1).then(|| missing.clone())
+}
+
+/// The end of a deploy whose new image did not start: the app is set back to its previous
+/// tag, and the message says whether the previous release answered just now.
+async fn image_aftermath(
+    pipeline: &Pipeline,
+    releases: &Releases,
+    error: &anyhow::Error,
+    missing: &ImageNotStarted,
+    session: &Session,
+    (environment, commit, tag): (EnvironmentName, &str, Option<&ReleaseTag>),
+    fix: String,
+) -> anyhow::Error {
+    let mut state = pipeline.aftermath(releases).await;
+    let what = match (&missing.restored, missing.previous_answers) {
+        (Some(Ok(previous)), Some(true)) => format!(
+            "; {environment} is set to image tag {previous} again and answered healthy just now: nothing changed"
+        ),
+        (Some(Ok(previous)), _) => format!(
+            "; {environment} is set to image tag {previous} again, but its health endpoint did not prove the previous release just now: check the app in Coolify"
+        ),
+        (Some(Err(reason)), _) => format!(
+            "; setting {environment} back to its previous image tag failed ({reason}): set the image tag back in Coolify before anything redeploys the app"
+        ),
+        (None, _) => format!("; {environment} had no image tag before, so it was left as it is"),
+    };
+    state.push_str(&what);
+    let aftermath = Aftermath {
+        cause: message(error),
+        state,
+        fix,
+        exit: Exit::Failed,
+    };
+    summarize_failure(session, environment, commit, tag, &aftermath);
+    aftermath.into()
+}
+
 /// What failed, as far as the advice goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fault {
@@ -650,7 +731,10 @@ impl Fault {
             return Self::Input;
         }
         for cause in error.chain() {
-            if cause.is::<ProbeFailed>() || cause.is::<ContainerNotRunning>() {
+            if cause.is::<ProbeFailed>()
+                || cause.is::<ContainerNotRunning>()
+                || cause.is::<ImageNotStarted>()
+            {
                 return Self::Release;
             }
             if let Some(error) = cause.downcast_ref::<coolify_client::Error>() {
@@ -794,7 +878,18 @@ async fn check_staging_gate(pipeline: &Pipeline, release: &TaggedRelease) -> any
     let staging = &pipeline.config.staging;
     let several = staging.has_several_apps();
     let mut missing = Vec::new();
+    let mut reasons = Vec::new();
     for app in &staging.apps {
+        if app.image.is_some() {
+            match image_gate(pipeline, app, &sha, release).await? {
+                None => continue,
+                Some(reason) => {
+                    reasons.push(reason);
+                    missing.push(app);
+                    continue;
+                }
+            }
+        }
         let evidence = pipeline
             .coolify
             .find_finished_deployment_of_commit(&app.uuid, &sha)
@@ -823,6 +918,15 @@ async fn check_staging_gate(pipeline: &Pipeline, release: &TaggedRelease) -> any
     let deploy = pipeline
         .invocation
         .command(format_args!("deploy staging --commit {commit}"));
+    if !reasons.is_empty() {
+        return Err(Refused(format!(
+            "staging gate: {} ({}) is not verified on staging: {}; deploy it to staging first with `{deploy}`",
+            release.tag(),
+            short(commit),
+            reasons.join("; ")
+        ))
+        .into());
+    }
     Err(if several {
         let apps: Vec<String> = missing
             .iter()
@@ -840,6 +944,86 @@ async fn check_staging_gate(pipeline: &Pipeline, release: &TaggedRelease) -> any
         ))
     }
     .into())
+}
+
+/// The staging gate for an image app. Coolify keeps no record of which tag a deployment ran
+/// (its rows say `HEAD`), so it holds when the app is set to the commit's tag now, its newest
+/// deployment finished, and its health endpoint reports the commit now (an app without one:
+/// its container runs). `None` when it holds, else why not.
+async fn image_gate(
+    pipeline: &Pipeline,
+    app: &crate::config::AppConfig,
+    sha: &CommitSha,
+    release: &TaggedRelease,
+) -> anyhow::Result<Option<String>> {
+    let Some(image) = &app.image else {
+        return Ok(None);
+    };
+    let commit = sha.as_str();
+    let name = format!("staging's {} (app {})", app.label, app.uuid);
+    let expected = match image.tag.expand(commit, None) {
+        Ok(expected) => expected,
+        Err(reason) => return Ok(Some(format!("{name}: {reason}"))),
+    };
+    let application = pipeline
+        .coolify
+        .application(&app.uuid)
+        .await
+        .context("check the staging gate")?;
+    let current = application
+        .docker_registry_image_tag
+        .as_deref()
+        .unwrap_or("latest");
+    if current != expected.as_str() {
+        return Ok(Some(format!(
+            "{name} is set to image tag {current}, not {expected}"
+        )));
+    }
+    let latest = pipeline
+        .coolify
+        .deployments(&app.uuid, 0, 1)
+        .await
+        .context("check the staging gate")?
+        .deployments
+        .into_iter()
+        .next();
+    match latest {
+        Some(deployment) if deployment.status == coolify_client::DeploymentStatus::Finished => {}
+        Some(deployment) => {
+            return Ok(Some(format!(
+                "{name}'s newest deployment {} is {}",
+                deployment.deployment_uuid, deployment.status
+            )));
+        }
+        None => return Ok(Some(format!("{name} has no deployment"))),
+    }
+    match pipeline.probe_spec(EnvironmentName::Staging, app, commit, None)? {
+        Some(spec) => {
+            let attempt = pipeline.prober.check(&spec).await;
+            if !attempt.passed() {
+                return Ok(Some(format!(
+                    "{name}'s health endpoint does not report {} now ({attempt})",
+                    short(commit)
+                )));
+            }
+        }
+        None => {
+            let status = application.container_status();
+            if !status.is_running_ok() {
+                return Ok(Some(format!(
+                    "{name}'s container is {}",
+                    application.status.as_deref().unwrap_or("unknown")
+                )));
+            }
+        }
+    }
+    pipeline.output.step(format!(
+        "staging gate: {} ({}) runs on {name} as {}:{expected}, and answers now",
+        release.tag(),
+        short(commit),
+        image.name
+    ));
+    Ok(None)
 }
 
 /// Refuse to deploy a release older than production's unless it is a rollback.
@@ -879,11 +1063,23 @@ fn plan(
     let section = pipeline.config.environment(environment);
     let mut planned: Vec<String> = Vec::new();
     for app in &section.apps {
-        planned.extend(
-            Client::planned_deploy_commit(&app.uuid, sha, ForceRebuild::No)
-                .iter()
-                .map(ToString::to_string),
-        );
+        let requests = match &app.image {
+            Some(image) => {
+                let image_tag = image
+                    .tag
+                    .expand(commit, tag.map(ReleaseTag::version_str))
+                    .map_err(|reason| {
+                        BadInput(format!(
+                            "{}: `image_tag` of {environment}'s {}: {reason}",
+                            pipeline.config.path.display(),
+                            app.label
+                        ))
+                    })?;
+                Client::planned_deploy_image_tag(&app.uuid, &image_tag)
+            }
+            None => Client::planned_deploy_commit(&app.uuid, sha, ForceRebuild::No),
+        };
+        planned.extend(requests.iter().map(ToString::to_string));
     }
     planned.push(format!(
         "follow the deployment{} until it ends (deadline {})",

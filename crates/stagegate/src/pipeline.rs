@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use coolify_client::{
-    Client, CommitSha, Deployment, DeploymentOrigin, FollowEvent, FollowOptions, ForceRebuild,
-    PollSchedule,
+    ApplicationPatch, Client, CommitSha, Deployment, DeploymentOrigin, DeploymentUuid, FollowEvent,
+    FollowOptions, ForceRebuild, ImageTag, PollSchedule,
 };
 use health_probe::{Outcome, ProbeSpec, Prober, ProgressEvent, Variables};
 use serde::Serialize;
@@ -15,8 +15,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{AppConfig, Config, EnvironmentName};
 use crate::exit::Refused;
+use crate::image::Placeholder;
 use crate::output::Output;
-use crate::repo::{Repo, oid, short};
+use crate::repo::{Repo, commit_sha, oid, short};
 use crate::session::Session;
 
 /// An open repository, its config and the clients, for one flow.
@@ -99,6 +100,8 @@ pub struct AppRollout {
     pub probe: Option<Outcome>,
     /// The container status read after the deployment, for an app without a health URL.
     pub container: Option<String>,
+    /// The image tag deployed, for a Docker-image app.
+    pub image_tag: Option<String>,
 }
 
 /// What one app of an environment is to run.
@@ -110,6 +113,9 @@ pub(crate) struct Target {
     pub(crate) commit: CommitSha,
     /// Its release tag, if any.
     pub(crate) tag: Option<ReleaseTag>,
+    /// For an image app: the tag to deploy instead of the one the template gives (the tag
+    /// it ran before, for an automatic rollback).
+    pub(crate) image_tag: Option<ImageTag>,
 }
 
 impl Target {
@@ -125,6 +131,7 @@ impl Target {
                 app,
                 commit: commit.clone(),
                 tag: tag.cloned(),
+                image_tag: None,
             })
             .collect()
     }
@@ -174,6 +181,9 @@ pub struct Live {
     pub tags: Vec<String>,
     /// A queued or running deployment, if any.
     pub in_flight: Option<InFlight>,
+    /// For a Docker-image app: the image tag it is set to (its commit is read from the tag
+    /// through `image_tag`, when the tag has the template's shape).
+    pub image_tag: Option<String>,
 }
 
 /// A deployment that has not finished.
@@ -188,12 +198,16 @@ pub struct InFlight {
 }
 
 impl Live {
-    /// `v1.2.0 (abc1234)`, `abc1234`, or `nothing yet`.
+    /// `v1.2.0 (abc1234)`, `abc1234`, `image tag latest (commit unknown)`, or `no finished
+    /// deployment`.
     pub fn describe(&self) -> String {
-        match (&self.commit, self.tags.last()) {
-            (Some(commit), Some(tag)) => format!("{tag} ({})", commit.short()),
-            (Some(commit), None) => commit.short().to_owned(),
-            (None, _) => "no finished deployment".to_owned(),
+        match (&self.commit, self.tags.last(), &self.image_tag) {
+            (Some(commit), Some(tag), _) => format!("{tag} ({})", commit.short()),
+            (Some(commit), None, _) => commit.short().to_owned(),
+            (None, _, Some(image_tag)) if self.deployment.is_some() => {
+                format!("image tag {image_tag} (commit unknown)")
+            }
+            (None, _, _) => "no finished deployment".to_owned(),
         }
     }
 }
@@ -379,7 +393,66 @@ impl Pipeline {
             .in_flight_deployment(&app.uuid)
             .await
             .with_context(context)?;
-        Ok(self.describe_live(finished.as_ref(), in_flight.as_ref(), releases))
+        let mut live = self.describe_live(finished.as_ref(), in_flight.as_ref(), releases);
+        if app.image.is_some() {
+            // A Docker-image app's deployments say `HEAD`: its tag says what it runs.
+            let application = self
+                .coolify
+                .application(&app.uuid)
+                .await
+                .with_context(context)?;
+            let image_tag = application
+                .docker_registry_image_tag
+                .clone()
+                .unwrap_or_else(|| "latest".to_owned());
+            live.commit = finished
+                .as_ref()
+                .and_then(|_| self.commit_of_image_tag(app, &image_tag, releases));
+            live.tags = live
+                .commit
+                .as_ref()
+                .and_then(oid)
+                .map(|oid| {
+                    releases
+                        .at_commit(oid)
+                        .map(|release| release.tag().name().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            live.image_tag = Some(image_tag);
+            if let Some(in_flight) = live.in_flight.as_mut() {
+                in_flight.commit = None;
+            }
+        }
+        Ok(live)
+    }
+
+    /// The commit an image tag stands for, read through the app's `image_tag` template: the
+    /// full SHA of `{commit}`, the commit `{short_commit}` names in this repository, or the
+    /// release of `{version}`.
+    pub(crate) fn commit_of_image_tag(
+        &self,
+        app: &AppConfig,
+        image_tag: &str,
+        releases: &Releases,
+    ) -> Option<CommitSha> {
+        let captures = app.image.as_ref()?.tag.captures(image_tag)?;
+        let mut found: Option<git2::Oid> = None;
+        for (placeholder, value) in captures {
+            let commit = match placeholder {
+                Placeholder::Commit => git2::Oid::from_str(&value).ok(),
+                Placeholder::ShortCommit => self.repo.resolve_commit(&value).ok(),
+                Placeholder::Version => releases
+                    .iter()
+                    .find(|release| release.tag().version_str() == value)
+                    .map(|release| release.commit()),
+            }?;
+            if found.is_some_and(|found| found != commit) {
+                return None;
+            }
+            found = Some(commit);
+        }
+        commit_sha(found?).ok()
     }
 
     fn describe_live(
@@ -408,6 +481,7 @@ impl Pipeline {
                 commit: d.resolved_commit(),
                 status: d.status.to_string(),
             }),
+            image_tag: None,
         }
     }
 
@@ -504,6 +578,161 @@ impl Pipeline {
         Ok(probed.into_iter().zip(outcomes).collect())
     }
 
+    /// How deployments are followed: `deploy.timeout` as the deadline, polled every 750 ms at
+    /// most (a finished deployment is seen within that, at well under two requests a second).
+    fn follow_options(&self) -> FollowOptions {
+        FollowOptions::with_deadline(self.config.deploy.timeout).poll(PollSchedule::new(
+            Duration::from_millis(500),
+            Duration::from_millis(750),
+        ))
+    }
+
+    /// The image tag a target deploys on an image app (`None` for a git app).
+    fn image_tag_of(
+        &self,
+        environment: EnvironmentName,
+        app: &AppConfig,
+        target: &Target,
+    ) -> anyhow::Result<Option<ImageTag>> {
+        let Some(image) = &app.image else {
+            return Ok(None);
+        };
+        if let Some(image_tag) = &target.image_tag {
+            return Ok(Some(image_tag.clone()));
+        }
+        image
+            .tag
+            .expand(
+                target.commit.as_str(),
+                target.tag.as_ref().map(ReleaseTag::version_str),
+            )
+            .map(Some)
+            .map_err(|reason| {
+                crate::BadInput(format!(
+                    "{}: `image_tag` of {environment}'s {} (app {}): {reason}; nothing was changed",
+                    self.config.path.display(),
+                    app.label,
+                    app.uuid
+                ))
+                .into()
+            })
+    }
+
+    /// Refuse, before any write, an app whose kind in Coolify differs from the config: a
+    /// Docker-image app without `image` (a pin would change nothing it runs), a git app with
+    /// it, or another image than the one configured.
+    async fn check_app_kind(
+        &self,
+        environment: EnvironmentName,
+        app: &AppConfig,
+    ) -> anyhow::Result<()> {
+        let application = self
+            .coolify
+            .application(&app.uuid)
+            .await
+            .with_context(|| format!("read {environment}'s app {}", app.uuid))?;
+        let path = self.config.path.display();
+        match (&app.image, application.is_image_app()) {
+            (None, true) => Err(crate::BadInput(format!(
+                "{environment}'s app {} is a Docker-image application in Coolify (image {}): set `image = \"{}\"` for it in {path}, so that a deploy sets its image tag instead of a git commit; nothing was changed",
+                app.uuid,
+                application.docker_registry_image_name.as_deref().unwrap_or("unknown"),
+                application.docker_registry_image_name.as_deref().unwrap_or("registry/name"),
+            ))
+            .into()),
+            (Some(image), false) => Err(crate::BadInput(format!(
+                "{environment}'s app {} builds from git in Coolify, but {path} gives it `image = \"{}\"`: remove `image` and `image_tag`, or make it a Docker-image application in Coolify; nothing was changed",
+                app.uuid, image.name
+            ))
+            .into()),
+            (Some(image), true)
+                if application.docker_registry_image_name.as_deref()
+                    != Some(image.name.as_str()) =>
+            {
+                Err(crate::BadInput(format!(
+                    "{environment}'s app {} runs image {} in Coolify, but {path} says {}: run `{}` to set it, or fix `image`; nothing was changed",
+                    app.uuid,
+                    application.docker_registry_image_name.as_deref().unwrap_or("none"),
+                    image.name,
+                    self.invocation.command("setup")
+                ))
+                .into())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// An image deployment failed: say what Coolify logged, put the previous tag back (the
+    /// old container keeps running, so no redeploy is needed) and check once that the
+    /// previous release still answers.
+    async fn image_not_started(
+        &self,
+        environment: EnvironmentName,
+        app: &AppConfig,
+        deployment: &Started,
+        error: coolify_client::Error,
+    ) -> anyhow::Error {
+        let image_tag = deployment
+            .image_tag
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let image = app
+            .image
+            .as_ref()
+            .map(|image| format!("{}:{image_tag}", image.name))
+            .unwrap_or_default();
+        let log_line = match self.coolify.deployment(&deployment.deployment).await {
+            Ok(read) => read.log_lines().into_iter().rev().find(|line| {
+                line.contains("Failed to start container")
+                    || line.contains("manifest unknown")
+                    || line.contains("not found")
+            }),
+            Err(_) => None,
+        };
+        let mut restored = None;
+        let mut previous_answers = None;
+        if let Some(previous) = &deployment.previous_tag {
+            self.journal.write(format!(
+                "set {environment} (app {}) back to image tag {previous}",
+                app.uuid
+            ));
+            let patch = ApplicationPatch::new().docker_registry_image_tag(previous);
+            match self.coolify.update_application(&app.uuid, &patch).await {
+                Ok(_) => {
+                    self.output.step(format!(
+                        "{environment}: app {} is set to image tag {previous} again",
+                        app.uuid
+                    ));
+                    restored = Some(Ok(previous.to_string()));
+                }
+                Err(restore) => restored = Some(Err(restore.to_string())),
+            }
+            let releases = self.releases().ok();
+            let commit = releases
+                .as_ref()
+                .and_then(|releases| self.commit_of_image_tag(app, previous.as_str(), releases));
+            if let (Some(commit), Some(releases)) = (&commit, &releases) {
+                let release = oid(commit)
+                    .and_then(|oid| releases.at_commit(oid).last().map(|r| r.tag().clone()));
+                if let Ok(Some(spec)) =
+                    self.probe_spec(environment, app, commit.as_str(), release.as_ref())
+                {
+                    previous_answers = Some(self.prober.check(&spec).await.passed());
+                }
+            }
+        }
+        anyhow::Error::new(error).context(ImageNotStarted {
+            environment,
+            app: app.uuid.to_string(),
+            label: app.label.clone(),
+            image,
+            log_line,
+            restored,
+            previous_answers,
+        })
+    }
+
     /// Follow a deployment to its end, reporting status changes.
     pub(crate) async fn follow(
         &self,
@@ -511,11 +740,7 @@ impl Pipeline {
         deployment: &coolify_client::DeploymentUuid,
     ) -> Result<Deployment, coolify_client::Error> {
         let output = self.output.clone();
-        // Polls every 750 ms at most: a finished deployment is seen within that, at well under
-        // two requests a second.
-        let options = FollowOptions::with_deadline(self.config.deploy.timeout).poll(
-            PollSchedule::new(Duration::from_millis(500), Duration::from_millis(750)),
-        );
+        let options = self.follow_options();
         self.coolify
             .follow(deployment, &options, move |event| match event {
                 FollowEvent::Status { status, elapsed } => output.progress(format!(
@@ -547,6 +772,7 @@ impl Pipeline {
             return Err(anyhow::anyhow!("nothing to deploy to {environment}"));
         };
         let mut apps: Vec<&AppConfig> = Vec::new();
+        let mut image_tags: Vec<Option<ImageTag>> = Vec::new();
         for target in targets {
             let app = section.apps.get(target.app).ok_or_else(|| {
                 anyhow::anyhow!("{environment} has no app number {}", target.app + 1)
@@ -560,7 +786,11 @@ impl Pipeline {
                 target.commit.as_str(),
                 target.tag.as_ref(),
             )?;
+            image_tags.push(self.image_tag_of(environment, app, target)?);
             apps.push(app);
+        }
+        for app in &apps {
+            self.check_app_kind(environment, app).await?;
         }
         let every_app: Vec<String> = apps.iter().map(|app| app.uuid.to_string()).collect();
         self.coolify.check_deploy_ability().await.with_context(|| {
@@ -570,35 +800,74 @@ impl Pipeline {
             )
         })?;
         let started = Instant::now();
-        let mut deployments = Vec::new();
-        for (target, app) in targets.iter().zip(&apps) {
+        let mut deployments: Vec<Started> = Vec::new();
+        for ((target, app), image_tag) in targets.iter().zip(&apps).zip(&image_tags) {
             let commit = target.commit.as_str();
             let uuid = &app.uuid;
-            self.output.step(format!(
-                "{environment}: pinning app {uuid} to {} and deploying",
-                short(commit)
-            ));
-            self.journal.write(format!(
-                "pin {environment} (app {uuid}) to {}",
-                short(commit)
-            ));
-            let deployment = self
-                .coolify
-                .deploy_commit(uuid, &target.commit, ForceRebuild::No)
-                .await
-                .with_context(|| {
-                    format!("deploy {} to {environment} (app {uuid})", short(commit))
-                })?;
+            let started = match (&app.image, image_tag) {
+                (Some(image), Some(image_tag)) => {
+                    self.output.step(format!(
+                        "{environment}: setting app {uuid} to image {}:{image_tag} ({}) and deploying",
+                        image.name,
+                        short(commit)
+                    ));
+                    self.journal.write(format!(
+                        "set {environment} (app {uuid}) to image tag {image_tag}"
+                    ));
+                    let deployment = self
+                        .coolify
+                        .deploy_image_tag(uuid, image_tag, &self.follow_options())
+                        .await
+                        .with_context(|| {
+                            format!("deploy image tag {image_tag} to {environment} (app {uuid})")
+                        })?;
+                    for waited in &deployment.waited_for {
+                        self.output.step(format!(
+                            "{environment}: waited for deployment {} of app {uuid} to end ({}) before deploying {image_tag}",
+                            waited.deployment_uuid, waited.status
+                        ));
+                    }
+                    Started {
+                        deployment: deployment.deployment,
+                        origin: deployment.origin,
+                        image_tag: Some(deployment.tag),
+                        previous_tag: deployment.previous_tag,
+                    }
+                }
+                _ => {
+                    self.output.step(format!(
+                        "{environment}: pinning app {uuid} to {} and deploying",
+                        short(commit)
+                    ));
+                    self.journal.write(format!(
+                        "pin {environment} (app {uuid}) to {}",
+                        short(commit)
+                    ));
+                    let deployment = self
+                        .coolify
+                        .deploy_commit(uuid, &target.commit, ForceRebuild::No)
+                        .await
+                        .with_context(|| {
+                            format!("deploy {} to {environment} (app {uuid})", short(commit))
+                        })?;
+                    Started {
+                        deployment: deployment.deployment,
+                        origin: deployment.origin,
+                        image_tag: None,
+                        previous_tag: None,
+                    }
+                }
+            };
             self.journal
-                .deployment(environment, deployment.deployment.to_string());
-            if deployment.origin == DeploymentOrigin::AlreadyQueued {
+                .deployment(environment, started.deployment.to_string());
+            if started.origin == DeploymentOrigin::AlreadyQueued {
                 self.output.step(format!(
                     "{environment}: a deployment of {} was already queued for app {uuid}; following {} instead of stacking another",
                     short(commit),
-                    deployment.deployment
+                    started.deployment
                 ));
             }
-            deployments.push(deployment);
+            deployments.push(started);
         }
         let triggered = Instant::now();
         let followed = join_all(
@@ -610,9 +879,26 @@ impl Pipeline {
         for (((target, app), deployment), result) in
             targets.iter().zip(&apps).zip(&deployments).zip(followed)
         {
-            let finished = result.with_context(|| {
-                format!("follow {environment} deployment {}", deployment.deployment)
-            })?;
+            let finished = match result {
+                Ok(finished) => finished,
+                Err(error @ coolify_client::Error::DeploymentFailed { .. })
+                    if deployment.image_tag.is_some() =>
+                {
+                    return Err(self
+                        .image_not_started(environment, app, deployment, error)
+                        .await);
+                }
+                Err(error) => {
+                    return Err(anyhow::Error::new(error).context(format!(
+                        "follow {environment} deployment {}",
+                        deployment.deployment
+                    )));
+                }
+            };
+            if app.image.is_some() {
+                // Its deployment says `HEAD`; the probe proves the commit.
+                continue;
+            }
             let sha = &target.commit;
             if let Some(built) = finished.resolved_commit()
                 && !finished.is_of_commit(sha)
@@ -693,6 +979,7 @@ impl Pipeline {
                     .iter()
                     .find(|(index, _)| *index == target.app)
                     .map(|(_, status)| status.clone()),
+                image_tag: deployment.image_tag.as_ref().map(ToString::to_string),
             })
             .collect();
         let probe = outcomes.into_iter().next().map(|(_, outcome)| outcome);
@@ -720,7 +1007,7 @@ impl Pipeline {
 
     /// For every app of `targets` without a health URL: read its container status
     /// [`CONTAINER_CHECKS`] times, [`CONTAINER_CHECK_INTERVAL`] apart, and fail unless it is
-    /// running every time (a worker that crashes on start is restarting or exited by then).
+    /// running (and not unhealthy) every time (a worker that crashes on start is restarting or exited by then).
     async fn watch_containers(
         &self,
         environment: EnvironmentName,
@@ -755,7 +1042,7 @@ impl Pipeline {
                     )
                 })?;
                 let status = application.status.clone().unwrap_or_default();
-                if !container_is_running(&status) {
+                if !application.container_status().is_running_ok() {
                     return Err(anyhow::Error::new(ContainerNotRunning {
                         app: app.uuid.to_string(),
                         label: app.label.clone(),
@@ -936,22 +1223,44 @@ impl Pipeline {
     }
 }
 
+/// A deployment a roll-out started on one app.
+#[derive(Debug, Clone)]
+pub(crate) struct Started {
+    deployment: DeploymentUuid,
+    origin: DeploymentOrigin,
+    /// The image tag deployed, for an image app.
+    image_tag: Option<ImageTag>,
+    /// The image tag the app had before.
+    previous_tag: Option<ImageTag>,
+}
+
+/// Coolify could not start an image app's new image (most often: the registry does not have
+/// the tag); the app was set back to its previous tag.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("Coolify could not start {image} on {environment}'s {label} (app {app}) (the registry may not have it{})", log_line.as_deref().map(|line| format!(": {line}")).unwrap_or_default())]
+pub struct ImageNotStarted {
+    /// Which environment.
+    pub environment: EnvironmentName,
+    /// The app's uuid.
+    pub app: String,
+    /// Its name in messages.
+    pub label: String,
+    /// `name:tag`.
+    pub image: String,
+    /// The deployment log's line on it, when the token may read logs.
+    pub log_line: Option<String>,
+    /// The tag the app was set back to, or why that failed; `None` when it had none before.
+    pub restored: Option<Result<String, String>>,
+    /// Whether the previous release answered healthy just now; `None` when not checked.
+    pub previous_answers: Option<bool>,
+}
+
 /// How many times a deploy reads the container status of an app without a health URL.
 pub const CONTAINER_CHECKS: u32 = 4;
 
 /// How far apart those reads are: together they watch the container for 15 seconds, long
 /// enough for a process that crashes on start to be seen restarting or exited.
 pub const CONTAINER_CHECK_INTERVAL: Duration = Duration::from_secs(5);
-
-/// Whether Coolify's container status (`running:healthy`, `running:unknown`,
-/// `restarting:unhealthy`, `exited:unhealthy`, ...) says the container runs and is not
-/// unhealthy.
-pub(crate) fn container_is_running(status: &str) -> bool {
-    let mut parts = status.split(':');
-    let state = parts.next().unwrap_or_default();
-    let health = parts.next().unwrap_or_default();
-    state.starts_with("running") && health != "unhealthy"
-}
 
 /// An app without a health URL whose container did not stay running after its deployment.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -56,6 +56,17 @@ pub enum Change {
         /// The configured branch.
         to: String,
     },
+    /// Run another image (a Docker-image application's `docker_registry_image_name`).
+    Image {
+        /// Which environment.
+        environment: EnvironmentName,
+        /// Its app.
+        app: String,
+        /// The image it runs now.
+        from: Option<String>,
+        /// The configured image.
+        to: String,
+    },
     /// Create or update a declared variable.
     Variable {
         /// Which environment.
@@ -93,6 +104,16 @@ impl fmt::Display for Change {
             } => write!(
                 f,
                 "{environment} (app {app}): build branch {to} instead of {}",
+                from.as_deref().unwrap_or("none")
+            ),
+            Self::Image {
+                environment,
+                app,
+                from,
+                to,
+            } => write!(
+                f,
+                "{environment} (app {app}): run image {to} instead of {}",
                 from.as_deref().unwrap_or("none")
             ),
             Self::Variable {
@@ -224,7 +245,18 @@ async fn plan_app<'a>(
             from: application.is_auto_deploy_enabled(),
         });
     }
-    if application.git_branch.as_deref() != Some(section.branch.as_str()) {
+    if let Some(image) = &app_config.image {
+        // A Docker-image app builds no branch; its image is what setup keeps right.
+        if application.docker_registry_image_name.as_deref() != Some(image.name.as_str()) {
+            patch = patch.docker_registry_image_name(&image.name);
+            changes.push(Change::Image {
+                environment,
+                app: app.to_string(),
+                from: application.docker_registry_image_name.clone(),
+                to: image.name.to_string(),
+            });
+        }
+    } else if application.git_branch.as_deref() != Some(section.branch.as_str()) {
         patch = patch.git_branch(section.branch.clone());
         changes.push(Change::Branch {
             environment,

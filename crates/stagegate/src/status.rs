@@ -65,6 +65,8 @@ pub struct AppStatus {
     pub health: Option<Health>,
     /// Whether the config gives it a health URL.
     pub has_health_url: bool,
+    /// For a Docker-image app: the image it is set to, `name:tag`.
+    pub image: Option<String>,
 }
 
 /// The newest deployment of an app.
@@ -117,6 +119,9 @@ impl fmt::Display for StatusReport {
                     writeln!(f, "{}: {name} ({state})", status.environment)?;
                 }
                 writeln!(f, "{indent}  runs       {}", app.live.describe())?;
+                if let Some(image) = &app.image {
+                    writeln!(f, "{indent}  image      {image}")?;
+                }
                 if let Some(latest) = &app.latest_deployment {
                     writeln!(
                         f,
@@ -279,6 +284,19 @@ async fn app_status(
         latest_deployment: latest,
         health,
         has_health_url: app.health_url.is_some(),
+        image: app.image.as_ref().map(|image| {
+            format!(
+                "{}:{}",
+                application
+                    .docker_registry_image_name
+                    .as_deref()
+                    .unwrap_or(image.name.as_str()),
+                application
+                    .docker_registry_image_tag
+                    .as_deref()
+                    .unwrap_or("latest")
+            )
+        }),
     })
 }
 
