@@ -484,11 +484,15 @@ pub enum ContainerStatus {
     },
     /// `starting`: the container is being started.
     Starting,
-    /// `restarting`: the container keeps restarting (it crashes after it starts).
+    /// `restarting`: the container keeps restarting (it crashes after it starts). Coolify
+    /// versions with its container status aggregator report that as `degraded:unhealthy`.
     Restarting,
+    /// `paused`: the container is paused.
+    Paused,
     /// `exited` or `stopped`: no container runs.
     Exited,
-    /// `degraded`: some of the app's containers run and others do not.
+    /// `degraded`: a container keeps restarting or exited after restarts (a crash loop), or
+    /// some of the app's containers run and others do not.
     Degraded {
         /// The health Coolify reports with it.
         health: ContainerHealth,
@@ -520,6 +524,7 @@ impl ContainerStatus {
             "running" => Self::Running { health },
             "starting" | "created" => Self::Starting,
             "restarting" => Self::Restarting,
+            "paused" => Self::Paused,
             "exited" | "stopped" | "dead" => Self::Exited,
             "degraded" => Self::Degraded { health },
             _ => Self::Other(trimmed.to_owned()),
@@ -538,8 +543,8 @@ impl ContainerStatus {
         )
     }
 
-    /// Whether the container is down or failing: exited, restarting, degraded, or running
-    /// with a failing health check.
+    /// Whether the container is down or failing: exited, restarting, degraded (a crash loop),
+    /// or running with a failing health check.
     #[must_use]
     pub fn is_failing(&self) -> bool {
         matches!(
@@ -560,6 +565,7 @@ impl fmt::Display for ContainerStatus {
             Self::Running { health } => write!(formatter, "running:{}", health.as_str()),
             Self::Starting => formatter.write_str("starting"),
             Self::Restarting => formatter.write_str("restarting"),
+            Self::Paused => formatter.write_str("paused"),
             Self::Exited => formatter.write_str("exited"),
             Self::Degraded { health } => write!(formatter, "degraded:{}", health.as_str()),
             Self::Other(other) => formatter.write_str(other),
@@ -1094,9 +1100,17 @@ mod tests {
                 },
                 false,
             ),
+            ("paused:unknown", ContainerStatus::Paused, false),
             (
-                "paused:weird",
-                ContainerStatus::Other("paused:weird".to_owned()),
+                "running:excluded",
+                ContainerStatus::Running {
+                    health: ContainerHealth::Unknown,
+                },
+                true,
+            ),
+            (
+                "weird:thing",
+                ContainerStatus::Other("weird:thing".to_owned()),
                 false,
             ),
         ];

@@ -435,11 +435,13 @@ impl FakeCoolify {
     }
 
     /// Make the application's container fail right after its next deployment finishes: the
-    /// deployment ends `finished`, then the container keeps restarting (status
-    /// `restarting:unknown`), as a worker that crashes on start does.
+    /// deployment ends `finished`, then the container is in a crash loop, which Coolify's
+    /// container status aggregator reports as `degraded:unhealthy` (a worker that crashes on
+    /// start). [`FakeCoolify::set_container_status`] sets other forms, such as the
+    /// `restarting:unknown` of older versions.
     pub fn crash_after_next_deployment(&self, application: &ApplicationUuid) {
         if let Some(stored) = lock(&self.state).applications.get_mut(application.as_str()) {
-            stored.status_after_next = Some("restarting:unknown".to_owned());
+            stored.status_after_next = Some("degraded:unhealthy".to_owned());
         }
     }
 

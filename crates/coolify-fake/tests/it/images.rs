@@ -365,8 +365,18 @@ async fn a_container_can_crash_after_its_deployment_finishes() {
         .unwrap();
     assert_eq!(done.status, DeploymentStatus::Finished);
     let status = client.application(&app).await.unwrap().container_status();
-    assert_eq!(status, ContainerStatus::Restarting);
+    assert_eq!(
+        status,
+        ContainerStatus::Degraded {
+            health: coolify_client::ContainerHealth::Unhealthy
+        }
+    );
     assert!(status.is_failing());
+    fake.set_container_status(&app, "restarting:unknown");
+    assert_eq!(
+        client.application(&app).await.unwrap().container_status(),
+        ContainerStatus::Restarting
+    );
 
     fake.set_container_status(&app, "exited:unhealthy");
     assert_eq!(
