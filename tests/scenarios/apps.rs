@@ -294,3 +294,43 @@ async fn status_shows_every_app_of_each_environment() {
         serde_json::Value::Null
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_worker_that_crashes_after_its_deployment_rolls_both_apps_back() {
+    let world = World::with_worker().await.unwrap();
+    let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
+    let web = world.app(Env::Production);
+    let worker = world.worker(Env::Production);
+    // Its deployment finishes, then the container keeps restarting.
+    world.fake.crash_after_next_deployment(&worker);
+
+    let run = world
+        .deploy_production_with(ProductionOptions {
+            auto_rollback: AutoRollback::On,
+            ..ProductionOptions::tag("v1.1.0")
+        })
+        .await;
+
+    let short = &first[..7];
+    run.assert_failed(
+        Exit::Failed,
+        &[
+            &format!("the container of worker (app {worker}) is degraded:unhealthy after its deployment finished"),
+            "rolled back to v1.0.0",
+            &format!("production: web runs v1.0.0 ({short}), worker runs v1.0.0 ({short})"),
+        ],
+    );
+    for app in [&web, &worker] {
+        assert_eq!(run.pins_of(app), [second.clone(), first.clone()], "{app}");
+        let latest = &world.fake.deployments_of(app)[0];
+        assert_eq!(latest.status.to_string(), "finished");
+        assert_eq!(
+            latest.resolved_commit().map(String::from),
+            Some(first.clone())
+        );
+    }
+    // The web app's deployment succeeded, and it went back too.
+    assert_eq!(world.production_health.commit(), first);
+    let worker_now = world.fake.application(&worker).unwrap();
+    assert!(worker_now.container_status().is_running_ok());
+}
