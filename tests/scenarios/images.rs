@@ -300,3 +300,39 @@ async fn a_deployment_already_in_flight_for_the_image_app_is_waited_for() {
     assert_eq!(world.image_tag(&staging), Some(format!("sha-{commit}")));
     assert_eq!(world.staging_health.commit(), commit);
 }
+
+#[tokio::test(start_paused = true)]
+async fn status_prices_each_rollback_candidate_of_an_image_app() {
+    let world = World::with_images().await.unwrap();
+    let first = world.ship("feat: greet users", "1.0.0").await.unwrap();
+    let second = world.ship("feat: say goodbye", "1.1.0").await.unwrap();
+    world.ship("feat: wave", "1.2.0").await.unwrap();
+    let production = world.app(Env::Production);
+    assert!(
+        world
+            .fake
+            .remove_image(&production, &format!("sha-{first}"))
+    );
+
+    let run = world
+        .run(|s| async move { stagegate::status::status(&s).await })
+        .await;
+
+    let report = run.value();
+    let candidates: Vec<(&str, String)> = report
+        .rollback_candidates
+        .iter()
+        .map(|candidate| (candidate.tag.as_str(), candidate.apps[0].cost.to_string()))
+        .collect();
+    assert_eq!(
+        candidates,
+        [
+            ("v1.1.0", "restart (image kept)".to_owned()),
+            ("v1.0.0", "pull (image removed from the server)".to_owned()),
+        ]
+    );
+    assert_eq!(
+        report.rollback_candidates[0].apps[0].image,
+        format!("sha-{second}")
+    );
+}

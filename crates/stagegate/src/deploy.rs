@@ -13,14 +13,14 @@ use tag_policy::{ReleaseTag, Releases, TaggedRelease};
 
 use crate::config::{EnvironmentName, StagingGate};
 use crate::exit::{Aftermath, BadInput, Exit, Refused, message};
-use crate::pipeline::{
-    ContainerNotRunning, EnvironmentLive, ImageNotStarted, Pipeline, ProbeFailed, Rollout, Settled,
-    Target, seconds,
-};
+use crate::pipeline::{Pipeline, Settled, Target, seconds};
 use crate::repo::{commit_sha, oid, short};
 use crate::session::{DryRun, Session};
 
-pub use crate::pipeline::{InFlight, Timings};
+pub use crate::pipeline::{
+    AppLive, AppRollout, ContainerNotRunning, Cost, EnvironmentLive, ImageNotStarted, InFlight,
+    Live, ProbeFailed, RollbackCost, Rollout, Timings,
+};
 
 /// Options of `deploy staging`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +120,9 @@ pub struct DeployReport {
     pub rollout: Option<Rollout>,
     /// With `--dry-run`: the writes that would be made.
     pub planned: Vec<String>,
+    /// With `rollback --dry-run`: what deploying the release again costs on each app.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub costs: Vec<RollbackCost>,
 }
 
 impl fmt::Display for DeployReport {
@@ -158,6 +161,13 @@ impl fmt::Display for DeployReport {
                 writeln!(f, "dry run: would deploy {what} to {}:", self.environment)?;
                 for write in &self.planned {
                     writeln!(f, "  - {write}")?;
+                }
+                for cost in &self.costs {
+                    if self.costs.len() > 1 {
+                        writeln!(f, "cost on {}: {}", cost.label, cost.cost)?;
+                    } else {
+                        writeln!(f, "cost: {}", cost.cost)?;
+                    }
                 }
                 Ok(())
             }
@@ -241,6 +251,7 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
                 previous: (!live.is_empty()).then(|| live.describe()),
                 rollout: None,
                 planned,
+                costs: Vec::new(),
             },
         );
     }
@@ -257,6 +268,7 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
                 previous: (!live.is_empty()).then(|| live.describe()),
                 rollout: Some(rollout),
                 planned: Vec::new(),
+                costs: Vec::new(),
             },
         ),
         Err(error) => {
@@ -416,6 +428,7 @@ pub(crate) async fn deploy_release(
         previous: previous.clone(),
         rollout,
         planned,
+        costs: Vec::new(),
     };
     let targets = Target::every_app(&pipeline.config, environment, &sha, Some(release.tag()));
 

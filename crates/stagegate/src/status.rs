@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::config::{AppConfig, EnvironmentName};
-use crate::pipeline::{AppLive, EnvironmentLive, Live, Pipeline};
+use crate::pipeline::{AppLive, EnvironmentLive, Live, Pipeline, RollbackCost};
 use crate::repo::short;
 use crate::session::Session;
 
@@ -100,6 +100,23 @@ pub struct StatusReport {
     pub ahead_of_production: Option<usize>,
     /// Workflows of the team's that still deploy production on a push.
     pub production_deploys_on_push: Vec<crate::legacy::ProductionDeployOnPush>,
+    /// The releases `rollback` would go back to, newest first (at most
+    /// [`ROLLBACK_CANDIDATES`]), with what going back costs on each production app.
+    pub rollback_candidates: Vec<RollbackCandidate>,
+}
+
+/// How many earlier releases `status` prices.
+pub const ROLLBACK_CANDIDATES: usize = 3;
+
+/// An earlier release production could go back to.
+#[derive(Debug, Clone, Serialize)]
+pub struct RollbackCandidate {
+    /// Its tag.
+    pub tag: String,
+    /// Its commit.
+    pub commit: String,
+    /// What deploying it costs on each production app.
+    pub apps: Vec<RollbackCost>,
 }
 
 impl fmt::Display for StatusReport {
@@ -170,6 +187,25 @@ impl fmt::Display for StatusReport {
             ),
             None => write!(f, "{}: production runs no known commit", self.branch),
         }?;
+        if !self.rollback_candidates.is_empty() {
+            write!(f, "\nrollback candidates:")?;
+        }
+        for candidate in &self.rollback_candidates {
+            let costs: Vec<String> = match candidate.apps.as_slice() {
+                [only] => vec![only.cost.to_string()],
+                apps => apps
+                    .iter()
+                    .map(|app| format!("{} {}", app.label, app.cost))
+                    .collect(),
+            };
+            write!(
+                f,
+                "\n  {} ({}): {}",
+                candidate.tag,
+                short(&candidate.commit),
+                costs.join(", ")
+            )?;
+        }
         for finding in &self.production_deploys_on_push {
             write!(f, "\nwarning: {finding}")?;
         }
@@ -217,11 +253,13 @@ pub async fn status(session: &Session) -> anyhow::Result<StatusReport> {
             crate::legacy::production_deploys_on_push(pipeline.repo.root(), app.uuid.as_str())
         })
         .collect();
+    let rollback_candidates = rollback_candidates(&pipeline, &releases, &production_live).await;
     Ok(StatusReport {
         environments,
         branch,
         ahead_of_production: ahead,
         production_deploys_on_push,
+        rollback_candidates,
     })
 }
 
@@ -298,6 +336,45 @@ async fn app_status(
             )
         }),
     })
+}
+
+/// The releases older than production's, newest first, each with what going back costs.
+async fn rollback_candidates(
+    pipeline: &Pipeline,
+    releases: &tag_policy::Releases,
+    production: &EnvironmentLive,
+) -> Vec<RollbackCandidate> {
+    let Some(mut current) = production.current_release(releases) else {
+        return Vec::new();
+    };
+    let mut targets = Vec::new();
+    while targets.len() < ROLLBACK_CANDIDATES {
+        let Some(target) = releases.rollback_target(&current) else {
+            break;
+        };
+        current = target.tag().clone();
+        targets.push(target);
+    }
+    if targets.is_empty() {
+        return Vec::new();
+    }
+    let images = pipeline.server_images(EnvironmentName::Production).await;
+    targets
+        .into_iter()
+        .filter_map(|target| {
+            let commit = crate::repo::commit_sha(target.commit()).ok()?;
+            Some(RollbackCandidate {
+                tag: target.tag().name().to_owned(),
+                commit: commit.to_string(),
+                apps: pipeline.rollback_costs(
+                    EnvironmentName::Production,
+                    &images,
+                    &commit,
+                    Some(target.tag()),
+                ),
+            })
+        })
+        .collect()
 }
 
 fn ahead_of_production(
