@@ -554,12 +554,20 @@ impl Config {
                 }
                 check_env_keys(&raw_app.env)
                     .map_err(|message| at_line(path, line, &format!("{key}.env"), message))?;
+                // In the single-app form the key's own line; in `apps`, the entry's.
+                let key_line = |field: &str| {
+                    if key == format!("environments.{name}") {
+                        key_line_in(text, &key, field).or(line)
+                    } else {
+                        line
+                    }
+                };
                 let image = match (raw_app.image, raw_app.image_tag) {
                     (None, None) => None,
                     (None, Some(_)) => {
                         return Err(at_line(
                             path,
-                            line,
+                            key_line("image_tag"),
                             &format!("{key}.image_tag"),
                             "is set without `image`; name the image the app runs, e.g. image = \"ghcr.io/acme/api\"".to_owned(),
                         )
@@ -567,11 +575,16 @@ impl Config {
                     }
                     (Some(image), template) => {
                         let image = crate::image::parse_name(&image).map_err(|message| {
-                            at_line(path, line, &format!("{key}.image"), message)
+                            at_line(path, key_line("image"), &format!("{key}.image"), message)
                         })?;
                         let template = template.unwrap_or_else(|| DEFAULT_TAG_TEMPLATE.to_owned());
                         let tag = TagTemplate::parse(&template, name).map_err(|message| {
-                            at_line(path, line, &format!("{key}.image_tag"), message)
+                            at_line(
+                                path,
+                                key_line("image_tag"),
+                                &format!("{key}.image_tag"),
+                                message,
+                            )
                         })?;
                         Some(ImageConfig { name: image, tag })
                     }
@@ -706,6 +719,26 @@ fn check_env_keys(env: &BTreeMap<String, String>) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The line of `key = ...` directly in the `[table]` section, if the text has it there.
+fn key_line_in(text: &str, table: &str, key: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let header = lines.iter().position(|line| {
+        line.trim()
+            .strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'))
+            .is_some_and(|header| header.trim() == table)
+    })?;
+    lines[header + 1..]
+        .iter()
+        .take_while(|line| !line.trim_start().starts_with('['))
+        .position(|line| {
+            line.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|offset| header + 2 + offset)
 }
 
 /// The 1-based line of a byte offset.
@@ -1300,12 +1333,12 @@ health_url = "https://example.com/healthz"
         for (extra, expected) in [
             (
                 "image = \"ghcr.io/acme/api:1.5\"",
-                "line 5: `environments.staging.image`: `ghcr.io/acme/api:1.5`",
+                "line 7: `environments.staging.image`: `ghcr.io/acme/api:1.5`",
             ),
             ("image = \"ghcr.io/acme/api:1.5\"", "image_tag"),
             (
                 "image = \"ghcr.io/acme/api\"\nimage_tag = \"{version}\"",
-                "`environments.staging.image_tag`: `{version}` uses `{version}`, but a staging deploy",
+                "line 8: `environments.staging.image_tag`: `{version}` uses `{version}`, but a staging deploy",
             ),
             (
                 "image = \"ghcr.io/acme/api\"\nimage_tag = \"{sha}\"",
