@@ -284,7 +284,7 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
                     &missing,
                     session,
                     (environment, &commit, tag.as_ref()),
-                    format!("Production was not touched. Push the image, then run `{rerun}`"),
+                    ("Production was not touched.", &rerun),
                 )
                 .await);
             }
@@ -547,7 +547,7 @@ pub(crate) async fn deploy_release(
             &missing,
             session,
             (environment, &commit, Some(release.tag())),
-            format!("Staging was not touched. Push the image, then run `{rerun}`"),
+            ("Staging was not touched.", &rerun),
         )
         .await);
     }
@@ -691,7 +691,7 @@ async fn image_aftermath(
     missing: &ImageNotStarted,
     session: &Session,
     (environment, commit, tag): (EnvironmentName, &str, Option<&ReleaseTag>),
-    fix: String,
+    (untouched, rerun): (&str, &str),
 ) -> anyhow::Error {
     let mut state = pipeline.aftermath(releases).await;
     let what = match (&missing.restored, missing.previous_answers) {
@@ -707,6 +707,16 @@ async fn image_aftermath(
         (None, _) => format!("; {environment} had no image tag before, so it was left as it is"),
     };
     state.push_str(&what);
+    let status = session.invocation.command("status");
+    let fix = match (&missing.restored, missing.previous_answers) {
+        (Some(Ok(_)), Some(true)) | (None, _) => {
+            format!("{untouched} Push the image, then run `{rerun}`")
+        }
+        _ => format!(
+            "{untouched} Find out why {environment}'s {} does not answer (`{status}`, the app's logs in Coolify); push the image, then run `{rerun}`",
+            missing.label
+        ),
+    };
     let aftermath = Aftermath {
         cause: message(error),
         state,
