@@ -256,7 +256,7 @@ async fn a_staging_image_that_was_never_pushed_is_named() {
         Exit::Failed,
         &[
             &format!("Coolify could not start ghcr.io/acme/api:sha-{commit}"),
-            &format!("staging is set to image tag {FIRST_IMAGE_TAG} again"),
+            &format!("staging is set to image tag {FIRST_IMAGE_TAG} again, as before this deploy"),
             &format!("Production was not touched. Push the image, then run `stagegate deploy staging --commit {commit}`"),
         ],
     );
@@ -334,5 +334,35 @@ async fn status_prices_each_rollback_candidate_of_an_image_app() {
     assert_eq!(
         report.rollback_candidates[0].apps[0].image,
         format!("sha-{second}")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_missing_image_with_a_previous_release_that_does_not_answer_says_so() {
+    let world = World::with_images_tagged("{version}").await.unwrap();
+    world.ship("feat: greet users", "1.0.0").await.unwrap();
+    let second = world
+        .repo
+        .commit("src/app.txt", "feat: say goodbye")
+        .unwrap();
+    world.push_image(&second);
+    world.deploy_staging().await.value();
+    world.release_version("1.1.0").await.value();
+    world.production_health.set_mode(HealthMode::Fails);
+
+    let run = world.deploy_production("v1.1.0").await;
+
+    run.assert_failed(
+        Exit::Failed,
+        &[
+            "Coolify could not start ghcr.io/acme/api:1.1.0",
+            "production is set to image tag 1.0.0 again, but its health endpoint did not prove the previous release just now",
+            "Find out why production's production-app does not answer (`stagegate status`",
+            "then run `stagegate deploy production --tag v1.1.0`",
+        ],
+    );
+    assert_eq!(
+        world.image_tag(&world.app(Env::Production)),
+        Some("1.0.0".to_owned())
     );
 }

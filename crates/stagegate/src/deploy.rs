@@ -698,8 +698,11 @@ async fn image_aftermath(
         (Some(Ok(previous)), Some(true)) => format!(
             "; {environment} is set to image tag {previous} again and answered healthy just now: nothing changed"
         ),
-        (Some(Ok(previous)), _) => format!(
+        (Some(Ok(previous)), Some(false)) => format!(
             "; {environment} is set to image tag {previous} again, but its health endpoint did not prove the previous release just now: check the app in Coolify"
+        ),
+        (Some(Ok(previous)), None) => format!(
+            "; {environment} is set to image tag {previous} again, as before this deploy (a tag of no known release, so its health was not checked)"
         ),
         (Some(Err(reason)), _) => format!(
             "; setting {environment} back to its previous image tag failed ({reason}): set the image tag back in Coolify before anything redeploys the app"
@@ -709,7 +712,7 @@ async fn image_aftermath(
     state.push_str(&what);
     let status = session.invocation.command("status");
     let fix = match (&missing.restored, missing.previous_answers) {
-        (Some(Ok(_)), Some(true)) | (None, _) => {
+        (Some(Ok(_)), Some(true) | None) | (None, _) => {
             format!("{untouched} Push the image, then run `{rerun}`")
         }
         _ => format!(
