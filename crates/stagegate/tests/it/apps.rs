@@ -242,3 +242,55 @@ async fn backup_writes_every_app_of_the_environment() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn setup_sets_an_image_apps_image_and_leaves_its_branch_alone() {
+    let fixture = Fixture::with_apps(
+        FakeApplication::new("staging-app").docker_image("ghcr.io/acme/old", "1.0.0"),
+        FakeApplication::new("production-app").git_branch("develop"),
+    )
+    .await;
+    let text = format!(
+        r#"[coolify]
+url = "{url}"
+
+[environments.staging]
+app = "{staging}"
+health_url = "http://127.0.0.1:9/healthz"
+image = "ghcr.io/acme/api"
+
+[environments.production]
+app = "{production}"
+health_url = "http://127.0.0.1:9/healthz"
+"#,
+        url = fixture.fake.base_url(),
+        staging = fixture.staging,
+        production = fixture.production,
+    );
+    std::fs::write(fixture.root().join("deploy.toml"), text).unwrap();
+
+    let report = setup(&fixture.session(), &SetupOptions::default())
+        .await
+        .unwrap();
+
+    assert_eq!(report.action, SetupAction::Applied);
+    let staging = fixture.fake.application(&fixture.staging).unwrap();
+    assert_eq!(
+        staging.docker_registry_image_name.as_deref(),
+        Some("ghcr.io/acme/api")
+    );
+    assert!(staging.is_image_app());
+    let text = report.to_string();
+    assert!(
+        text.contains(
+            "staging (app staging-app): run image ghcr.io/acme/api instead of ghcr.io/acme/old"
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("staging (app staging-app): build branch"),
+        "{text}"
+    );
+    let production = fixture.fake.application(&fixture.production).unwrap();
+    assert_eq!(production.git_branch.as_deref(), Some("main"));
+}
