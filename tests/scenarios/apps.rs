@@ -56,10 +56,17 @@ async fn both_apps_go_to_staging_and_then_to_production_together() {
     assert_eq!(world.staging_health.commit(), commit);
 
     world.release_version("1.0.0").await.value();
+    let (_, summary) = world.enable_github_actions();
     let run = world.deploy_production("v1.0.0").await;
 
     assert_eq!(run.exit(), Exit::Done, "{}", run.stderr);
     assert_eq!(run.value().action, Action::Deployed);
+    let summary = std::fs::read_to_string(summary).unwrap();
+    let worker_deployment = &run.value().rollout.as_ref().unwrap().apps[1].deployment;
+    assert!(
+        summary.contains(&format!("| worker | deployment `{worker_deployment}` |")),
+        "{summary}"
+    );
     for app in [world.app(Env::Production), world.worker(Env::Production)] {
         assert_eq!(run.pins_of(&app), [commit.as_str()], "{app}");
         assert_eq!(run.deploys_of(&app).len(), 1, "{app}");

@@ -198,6 +198,24 @@ impl DeployReport {
             )),
             None => text.push_str(&format!("| result | {} |\n", self)),
         }
+        for app in self.rollout.iter().flat_map(|rollout| &rollout.apps) {
+            if self
+                .rollout
+                .as_ref()
+                .is_some_and(|rollout| rollout.apps.len() > 1)
+            {
+                let image = app
+                    .image_tag
+                    .as_deref()
+                    .map(|tag| format!(", image tag `{tag}`"))
+                    .unwrap_or_default();
+                text.push_str(&format!(
+                    "| {} | deployment `{}`{image} |\n",
+                    table_cell(&app.label),
+                    app.deployment
+                ));
+            }
+        }
         text
     }
 }
