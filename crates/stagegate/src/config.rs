@@ -879,6 +879,30 @@ fn line_in_table(text: &str, table: &str, needle: Option<&str>) -> Option<(usize
     Some((start + 1, within))
 }
 
+/// The key of an inline table written on its own line in an array (`apps[1]`), with the field
+/// the message names (`apps[1].colour`).
+fn inline_entry_key(text: &str, line_start: usize, message: &str) -> Option<String> {
+    let before: Vec<&str> = text[..line_start].lines().collect();
+    let array_line = before.iter().rposition(|line| line.contains("= ["))?;
+    let array = before[array_line]
+        .split_once('=')?
+        .0
+        .trim()
+        .trim_matches('"');
+    let index = before[array_line + 1..]
+        .iter()
+        .filter(|line| line.trim_start().starts_with('{'))
+        .count();
+    let field = message
+        .split_once("field `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(field, _)| field);
+    Some(match field {
+        Some(field) => format!("{array}[{index}].{field}"),
+        None => format!("{array}[{index}]"),
+    })
+}
+
 /// A TOML error with its line, the dotted key it concerns, and what to write instead.
 fn describe_toml_error(text: &str, path: &Path, error: &toml::de::Error) -> BadInput {
     let Some(span) = error.span() else {
@@ -888,10 +912,15 @@ fn describe_toml_error(text: &str, path: &Path, error: &toml::de::Error) -> BadI
     let line = text[..start].matches('\n').count() + 1;
     let line_start = text[..start].rfind('\n').map_or(0, |index| index + 1);
     let line_text = text[line_start..].lines().next().unwrap_or_default();
-    let key = line_text
-        .split_once('=')
-        .map(|(key, _)| key.trim().trim_matches('"').to_owned())
-        .filter(|key| !key.is_empty() && !key.starts_with('['));
+    let key = if line_text.trim_start().starts_with('{') {
+        // An inline table in an array, one entry per line: `apps = [\n  { ... },\n]`.
+        inline_entry_key(text, line_start, error.message())
+    } else {
+        line_text
+            .split_once('=')
+            .map(|(key, _)| key.trim().trim_matches('"').to_owned())
+            .filter(|key| !key.is_empty() && !key.starts_with('['))
+    };
     let table = text[..line_start]
         .lines()
         .rev()
@@ -1300,7 +1329,11 @@ health_url = "https://example.com/healthz"
         );
         let message =
             error(&TWO_APPS.replace("name = \"worker\"", "name = \"worker\", colour = \"red\""));
-        assert!(message.contains("colour"), "{message}");
+        assert!(
+            message
+                .contains("line 9: `environments.staging.apps[1].colour`: unknown field `colour`"),
+            "{message}"
+        );
     }
 
     #[test]
