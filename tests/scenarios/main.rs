@@ -9,6 +9,7 @@ mod adopting;
 mod apps;
 mod config;
 mod coolify;
+mod fast_failure;
 mod images;
 mod notes;
 mod production;

@@ -21,6 +21,7 @@ use crate::{Error, Failure, Glob};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assertion {
     kind: Kind,
+    identity: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +51,7 @@ impl Assertion {
         let pointer = validate_pointer(pointer)?;
         Ok(Self {
             kind: Kind::JsonEquals { pointer, expected },
+            identity: false,
         })
     }
 
@@ -63,6 +65,7 @@ impl Assertion {
         let pointer = validate_pointer(pointer)?;
         Ok(Self {
             kind: Kind::JsonMatches { pointer, pattern },
+            identity: false,
         })
     }
 
@@ -70,7 +73,47 @@ impl Assertion {
     pub fn body_contains(text: impl Into<String>) -> Self {
         Self {
             kind: Kind::BodyContains { text: text.into() },
+            identity: false,
         }
+    }
+
+    /// This assertion, marked as identifying the version under probe (the expected commit or
+    /// release). An answer that fails it with another value comes from *another version*, for
+    /// example the previous container during a rolling update: the attempt does not pass, but
+    /// it never counts toward the failure threshold. A missing value or a body that is not JSON
+    /// names no version, and counts like any other failure.
+    ///
+    /// [`ProbeConfig::to_spec`](crate::ProbeConfig::to_spec) marks every assertion whose
+    /// expected value uses a variable added with
+    /// [`Variables::with_identity`](crate::Variables::with_identity).
+    ///
+    /// ```
+    /// use health_probe::Assertion;
+    ///
+    /// let commit = Assertion::json_equals("/commit", "4f2a9c1".into())?.identifying_version();
+    /// assert!(commit.identifies_version());
+    /// # Ok::<(), health_probe::Error>(())
+    /// ```
+    #[must_use]
+    pub fn identifying_version(mut self) -> Self {
+        self.identity = true;
+        self
+    }
+
+    /// Whether this assertion identifies the version under probe.
+    pub fn identifies_version(&self) -> bool {
+        self.identity
+    }
+
+    /// Whether `failure`, from this assertion, says that another version answered.
+    pub(crate) fn names_another_version(&self, failure: &Failure) -> bool {
+        self.identity
+            && matches!(
+                failure,
+                Failure::WrongVersion { .. }
+                    | Failure::PatternMismatch { .. }
+                    | Failure::BodyMissingText { .. }
+            )
     }
 
     /// Whether this assertion reads the body as JSON.
@@ -202,6 +245,22 @@ mod tests {
             run(&assertion, "starting"),
             Err(Failure::BodyMissingText { text: "ok".into() })
         );
+    }
+
+    #[test]
+    fn only_a_different_value_from_an_identity_assertion_names_another_version() {
+        let commit = Assertion::json_equals("/commit", json!("new"))
+            .unwrap()
+            .identifying_version();
+        let other = run(&commit, r#"{"commit":"old"}"#).unwrap_err();
+        assert!(commit.names_another_version(&other));
+        let missing = run(&commit, r#"{"status":"ok"}"#).unwrap_err();
+        assert!(!commit.names_another_version(&missing));
+        let not_json = run(&commit, "<html>502</html>").unwrap_err();
+        assert!(!commit.names_another_version(&not_json));
+        let plain = Assertion::json_equals("/status", json!("ok")).unwrap();
+        let degraded = run(&plain, r#"{"status":"degraded"}"#).unwrap_err();
+        assert!(!plain.names_another_version(&degraded));
     }
 
     #[test]

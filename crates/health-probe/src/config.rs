@@ -1,7 +1,10 @@
 //! The `[probe]` table of `deploy.toml`: every field optional, so that an environment's table
 //! can be laid over the defaults, then turned into a [`ProbeSpec`].
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    time::Duration,
+};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -13,17 +16,25 @@ use crate::{Assertion, Error, Glob, Method, ProbeSpec, serde_duration::humantime
 ///
 /// The flows supply `commit`, `short_commit`, `tag`, `version` and `environment`.
 ///
+/// A variable added with [`Variables::with_identity`] identifies the version under probe: an
+/// assertion whose expected value uses it is a *version identity* assertion (see
+/// [`Assertion::identifying_version`]), and an answer that fails it with another value comes
+/// from another version, which never counts toward the failure threshold.
+///
 /// ```
 /// use health_probe::Variables;
 ///
 /// let variables = Variables::new()
-///     .with("commit", "4f2a9c1e")
+///     .with_identity("commit", "4f2a9c1e")
 ///     .with("environment", "staging");
 /// assert_eq!(variables.get("commit"), Some("4f2a9c1e"));
+/// assert!(variables.identifies_version("commit"));
+/// assert!(!variables.identifies_version("environment"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Variables {
     values: BTreeMap<String, String>,
+    identity: BTreeSet<String>,
 }
 
 impl Variables {
@@ -41,7 +52,29 @@ impl Variables {
 
     /// Adds (or replaces) a variable.
     pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        self.values.insert(name.into(), value.into());
+        let name = name.into();
+        self.identity.remove(&name);
+        self.values.insert(name, value.into());
+    }
+
+    /// Adds (or replaces) a variable that identifies the version under probe, such as a commit
+    /// or a release version.
+    #[must_use]
+    pub fn with_identity(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.insert_identity(name, value);
+        self
+    }
+
+    /// Adds (or replaces) a variable that identifies the version under probe.
+    pub fn insert_identity(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        let name = name.into();
+        self.values.insert(name.clone(), value.into());
+        self.identity.insert(name);
+    }
+
+    /// Whether `name` identifies the version under probe.
+    pub fn identifies_version(&self, name: &str) -> bool {
+        self.identity.contains(name)
     }
 
     /// The value of a variable.
@@ -56,6 +89,16 @@ impl Variables {
     /// [`Error::UnknownPlaceholder`] for a name that is not set, [`Error::UnclosedPlaceholder`]
     /// for a `{` without `}`; `pointer` names where the text came from.
     pub fn expand(&self, text: &str, pointer: &str) -> Result<String, Error> {
+        self.expand_noting(text, pointer, &mut false)
+    }
+
+    /// [`Variables::expand`], setting `identity` when a version identity variable is used.
+    fn expand_noting(
+        &self,
+        text: &str,
+        pointer: &str,
+        identity: &mut bool,
+    ) -> Result<String, Error> {
         let mut expanded = String::with_capacity(text.len());
         let mut rest = text;
         while let Some(position) = rest.find(['{', '}']) {
@@ -80,6 +123,7 @@ impl Variables {
                     pointer: pointer.to_owned(),
                     known: self.known_names(),
                 })?;
+                *identity |= self.identifies_version(name);
                 expanded.push_str(value);
                 rest = &after[end + 1..];
             } else {
@@ -92,19 +136,26 @@ impl Variables {
         Ok(expanded)
     }
 
-    fn expand_value(&self, value: &Value, pointer: &str) -> Result<Value, Error> {
+    fn expand_value(
+        &self,
+        value: &Value,
+        pointer: &str,
+        identity: &mut bool,
+    ) -> Result<Value, Error> {
         Ok(match value {
-            Value::String(text) => Value::String(self.expand(text, pointer)?),
+            Value::String(text) => Value::String(self.expand_noting(text, pointer, identity)?),
             Value::Array(items) => Value::Array(
                 items
                     .iter()
-                    .map(|item| self.expand_value(item, pointer))
+                    .map(|item| self.expand_value(item, pointer, identity))
                     .collect::<Result<_, _>>()?,
             ),
             Value::Object(fields) => Value::Object(
                 fields
                     .iter()
-                    .map(|(key, item)| Ok((key.clone(), self.expand_value(item, pointer)?)))
+                    .map(|(key, item)| {
+                        Ok((key.clone(), self.expand_value(item, pointer, identity)?))
+                    })
                     .collect::<Result<_, Error>>()?,
             ),
             other => other.clone(),
@@ -131,6 +182,7 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Variables {
                 .into_iter()
                 .map(|(name, value)| (name.into(), value.into()))
                 .collect(),
+            identity: BTreeSet::new(),
         }
     }
 }
@@ -234,9 +286,19 @@ pub struct ProbeConfig {
     /// Consecutive passes needed (default 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_threshold: Option<u32>,
-    /// Consecutive failures that end the probe early (default 0: wait for the deadline).
+    /// Consecutive failures that end the probe early (default 0: wait for the deadline);
+    /// only failures of attempts started after `switch_over` count, and never an answer from
+    /// another version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_threshold: Option<u32>,
+    /// Time from the start of the probe during which failures do not count toward
+    /// `failure_threshold`, while a proxy or the old container may still answer (default 0s).
+    #[serde(
+        default,
+        with = "humantime_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub switch_over: Option<Duration>,
     /// Accepted statuses (default `[200]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect_status: Option<Vec<u16>>,
@@ -299,6 +361,7 @@ impl std::fmt::Debug for ProbeConfig {
             deadline,
             success_threshold,
             failure_threshold,
+            switch_over,
             expect_status,
             fatal_status,
             expect_json,
@@ -318,6 +381,7 @@ impl std::fmt::Debug for ProbeConfig {
             .field("deadline", deadline)
             .field("success_threshold", success_threshold)
             .field("failure_threshold", failure_threshold)
+            .field("switch_over", switch_over)
             .field("expect_status", expect_status)
             .field("fatal_status", fatal_status)
             .field("expect_json", expect_json)
@@ -350,6 +414,7 @@ impl ProbeConfig {
             deadline: pick(&self.deadline, &overrides.deadline),
             success_threshold: pick(&self.success_threshold, &overrides.success_threshold),
             failure_threshold: pick(&self.failure_threshold, &overrides.failure_threshold),
+            switch_over: pick(&self.switch_over, &overrides.switch_over),
             expect_status: pick(&self.expect_status, &overrides.expect_status),
             fatal_status: pick(&self.fatal_status, &overrides.fatal_status),
             expect_json: pick(&self.expect_json, &overrides.expect_json),
@@ -367,7 +432,8 @@ impl ProbeConfig {
     ///
     /// - [`Error::InvalidUrl`] unless `url` is `http` or `https` with a host;
     /// - [`Error::InvalidSetting`] for a zero interval, attempt timeout or success threshold,
-    ///   a deadline not longer than the initial delay, a jitter longer than the interval,
+    ///   a deadline not longer than the initial delay, a switch-over not shorter than the
+    ///   deadline, a jitter longer than the interval,
     ///   a status outside 100..=599, an empty `expect_status`, or body assertions with `HEAD`;
     /// - [`Error::InvalidHeader`], [`Error::InvalidPointer`], [`Error::UnknownPlaceholder`],
     ///   [`Error::UnclosedPlaceholder`] for the header and assertion tables.
@@ -379,17 +445,31 @@ impl ProbeConfig {
             spec = spec.with_header(name, value)?;
         }
         self.check(&spec)?;
+        // An assertion whose expected value uses a version identity variable tells the
+        // version under probe from another one.
+        let marked = |assertion: Assertion, identity: bool| {
+            if identity {
+                assertion.identifying_version()
+            } else {
+                assertion
+            }
+        };
         for (pointer, expected) in self.expect_json.iter().flatten() {
-            let expected = variables.expand_value(expected, pointer)?;
-            spec = spec.with_assertion(Assertion::json_equals(pointer, expected)?);
+            let mut identity = false;
+            let expected = variables.expand_value(expected, pointer, &mut identity)?;
+            spec =
+                spec.with_assertion(marked(Assertion::json_equals(pointer, expected)?, identity));
         }
         for (pointer, pattern) in self.expect_json_matches.iter().flatten() {
-            let pattern = Glob::new(variables.expand(pattern, pointer)?);
-            spec = spec.with_assertion(Assertion::json_matches(pointer, pattern)?);
+            let mut identity = false;
+            let pattern = Glob::new(variables.expand_noting(pattern, pointer, &mut identity)?);
+            spec =
+                spec.with_assertion(marked(Assertion::json_matches(pointer, pattern)?, identity));
         }
         if let Some(text) = &self.expect_body_contains {
-            let text = variables.expand(text, "expect_body_contains")?;
-            spec = spec.with_assertion(Assertion::body_contains(text));
+            let mut identity = false;
+            let text = variables.expand_noting(text, "expect_body_contains", &mut identity)?;
+            spec = spec.with_assertion(marked(Assertion::body_contains(text), identity));
         }
         if let Some(budget) = self.latency_budget {
             positive("latency_budget", budget)?;
@@ -444,6 +524,18 @@ impl ProbeConfig {
                 reason: format!(
                     "it must be longer than the initial delay ({})",
                     quoted(spec.initial_delay())
+                ),
+            });
+        }
+        if let Some(switch_over) = self.switch_over
+            && switch_over >= spec.deadline()
+        {
+            return Err(Error::InvalidSetting {
+                key: "switch_over",
+                value: quoted(switch_over),
+                reason: format!(
+                    "it must be shorter than the deadline ({}), or failures could never count",
+                    quoted(spec.deadline())
                 ),
             });
         }
@@ -585,6 +677,42 @@ mod tests {
     }
 
     #[test]
+    fn assertions_using_an_identity_variable_identify_the_version() {
+        let config = parse(
+            r#"
+            switch_over = "0s"
+            expect_json = { "/build/sha" = "{commit}", "/env" = "{environment}", "/ready" = true }
+            expect_json_matches = { "/version" = "{version}*" }
+            expect_body_contains = "ok"
+            "#,
+        );
+        let variables = Variables::new()
+            .with_identity("commit", "4f2a9c1e0b")
+            .with_identity("version", "1.4.2")
+            .with("environment", "production");
+        let spec = config.to_spec(url(), &variables).unwrap();
+        assert_eq!(spec.switch_over(), Duration::ZERO);
+        let identity: Vec<String> = spec
+            .assertions()
+            .iter()
+            .filter(|assertion| assertion.identifies_version())
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            identity,
+            [
+                "`/build/sha` == \"4f2a9c1e0b\"",
+                "`/version` matches `1.4.2*`"
+            ]
+        );
+        assert_eq!(spec.assertions().len(), 5);
+        // Replacing an identity variable with a plain one drops the mark.
+        let mut variables = variables;
+        variables.insert("commit", "4f2a9c1e0b");
+        assert!(!variables.identifies_version("commit"));
+    }
+
+    #[test]
     fn unknown_keys_are_refused_by_name() {
         let error = toml::from_str::<ProbeConfig>("intervall = \"2s\"").unwrap_err();
         assert!(error.to_string().contains("intervall"), "{error}");
@@ -664,6 +792,8 @@ mod tests {
             ("jitter = \"3s\"", "jitter"),
             ("confirm_interval = \"3s\"", "confirm_interval"),
             ("confirm_interval = \"0s\"", "confirm_interval"),
+            ("switch_over = \"5m\"", "switch_over"),
+            ("deadline = \"1m\"\nswitch_over = \"2m\"", "switch_over"),
             ("method = \"HEAD\"\nexpect_body_contains = \"ok\"", "method"),
         ];
         for (text, key) in cases {
@@ -688,6 +818,7 @@ mod tests {
             deadline = "1m"
             success_threshold = 3
             failure_threshold = 4
+            switch_over = "15s"
             expect_status = [200, 204]
             fatal_status = [410]
             latency_budget = "700ms"
@@ -705,6 +836,7 @@ mod tests {
             .with_deadline(Duration::from_secs(60))
             .with_success_threshold(3)
             .with_failure_threshold(4)
+            .with_switch_over(Duration::from_secs(15))
             .with_expect_status([200, 204])
             .with_fatal_status([410])
             .with_latency_budget(Duration::from_millis(700))

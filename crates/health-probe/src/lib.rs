@@ -67,6 +67,10 @@
 //! - The deadline is never exceeded: it cuts the request in flight, and a wait that would end
 //!   past it ends the probe instead.
 //! - Never healthy before `success_threshold` consecutive passes; any failure resets the count.
+//! - A failure counts toward `failure_threshold` only after the `switch_over` window, and an
+//!   answer from another version (a failed [version identity](Assertion::identifying_version)
+//!   assertion) never counts, so the previous container answering during a rolling update
+//!   cannot end a probe early.
 //! - Redirects are not followed unless allowed, and headers set on a spec (credentials) never
 //!   reach another origin.
 //! - Connections are reused between attempts; one attempt uses one connection unless it

@@ -233,6 +233,8 @@ struct Judged {
     attempt: Attempt,
     retry_after: Option<Duration>,
     fatal: bool,
+    /// A version identity assertion failed with another value: another version answered.
+    another_version: bool,
 }
 
 fn judge(
@@ -259,6 +261,7 @@ fn judge(
                 attempt,
                 retry_after: None,
                 fatal: false,
+                another_version: false,
             };
         }
         Ok(Err(failure)) => {
@@ -267,6 +270,7 @@ fn judge(
                 attempt,
                 retry_after: None,
                 fatal: false,
+                another_version: false,
             };
         }
         Ok(Ok(answer)) => answer,
@@ -278,12 +282,19 @@ fn judge(
         attempt.body_truncated = answer.body_cut || body.len() > BODY_EXCERPT_BYTES;
     }
     let fatal = spec.is_fatal(answer.status);
+    let mut another_version = false;
     attempt.failure = if spec.expect_status().contains(&answer.status) {
-        check_body(spec, &body, answer.body_cut).err().or_else(|| {
-            spec.latency_budget()
-                .filter(|budget| latency > *budget)
-                .map(|budget| Failure::TooSlow { latency, budget })
-        })
+        check_body(spec, &body, answer.body_cut)
+            .map_err(|(failure, other)| {
+                another_version = other;
+                failure
+            })
+            .err()
+            .or_else(|| {
+                spec.latency_budget()
+                    .filter(|budget| latency > *budget)
+                    .map(|budget| Failure::TooSlow { latency, budget })
+            })
     } else {
         Some(Failure::Status {
             status: answer.status,
@@ -294,10 +305,13 @@ fn judge(
         attempt,
         retry_after,
         fatal,
+        another_version,
     }
 }
 
-fn check_body(spec: &ProbeSpec, body: &str, body_cut: bool) -> Result<(), Failure> {
+/// Checks the body: the version identity assertions first, so that an answer from another
+/// version is told as such (the `bool`) whatever else it fails.
+fn check_body(spec: &ProbeSpec, body: &str, body_cut: bool) -> Result<(), (Failure, bool)> {
     let json = if spec
         .assertions()
         .iter()
@@ -314,9 +328,19 @@ fn check_body(spec: &ProbeSpec, body: &str, body_cut: bool) -> Result<(), Failur
     } else {
         Ok(Value::Null)
     };
-    spec.assertions()
+    let (identity, others): (Vec<_>, Vec<_>) = spec
+        .assertions()
         .iter()
-        .try_for_each(|assertion| assertion.check(body, &json))
+        .partition(|assertion| assertion.identifies_version());
+    identity
+        .into_iter()
+        .chain(others)
+        .try_for_each(|assertion| {
+            assertion.check(body, &json).map_err(|failure| {
+                let another = assertion.names_another_version(&failure);
+                (failure, another)
+            })
+        })
 }
 
 fn excerpt(body: &str) -> String {
@@ -393,6 +417,9 @@ impl Evidence {
 /// Attempts start `interval` (less jitter) apart, start to start; a `Retry-After` on a failed
 /// attempt pushes the next start later. When the next start would fall at or past the deadline,
 /// the probe ends at once: no attempt could change the verdict.
+///
+/// A failed attempt counts toward the failure threshold only if it started after the
+/// switch-over window and was not an answer from another version.
 pub(crate) async fn run<E, Fut>(
     spec: &ProbeSpec,
     cancel: &CancellationToken,
@@ -450,6 +477,8 @@ where
         let judged = judge(spec, number, offset, started, answer);
         let decision = thresholds.record(if judged.attempt.passed() {
             Check::Pass
+        } else if judged.another_version || offset < spec.switch_over() {
+            Check::Uncounted
         } else {
             Check::Fail
         });
@@ -699,6 +728,158 @@ mod tests {
             }
         ));
         assert_eq!(outcome.attempts.len(), 3);
+    }
+
+    /// stagegate's defaults: a 1 s interval, 5 counted failures after a 15 s switch-over, and
+    /// `/commit` as the version identity.
+    fn switch_over_spec() -> ProbeSpec {
+        ProbeSpec::new(Url::parse("http://127.0.0.1:9/healthz").unwrap())
+            .unwrap()
+            .with_jitter(Duration::ZERO)
+            .with_interval(Duration::from_secs(1))
+            .with_switch_over(Duration::from_secs(15))
+            .with_failure_threshold(5)
+            .with_assertion(
+                Assertion::json_equals("/commit", json!("new"))
+                    .unwrap()
+                    .identifying_version(),
+            )
+    }
+
+    fn stopped_by(outcome: &Outcome) -> Option<(Stop, &'static str)> {
+        match &outcome.verdict {
+            Verdict::Unhealthy { reason, stopped_by } => Some((*stopped_by, reason.class())),
+            _ => None,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failures_after_the_switch_over_end_the_probe_at_the_threshold() {
+        let (outcome, _) = check(
+            &switch_over_spec(),
+            &CancellationToken::new(),
+            vec![ok(503, "unavailable")],
+        )
+        .await;
+        assert_eq!(
+            outcome.verdict,
+            Verdict::Unhealthy {
+                reason: Failure::Status { status: 503 },
+                stopped_by: Stop::FailureThreshold
+            }
+        );
+        // Attempts at 0..=14 s fall in the window; 15, 16, 17, 18 and 19 s count.
+        assert_eq!(outcome.attempts.len(), 20);
+        assert_eq!(
+            outcome.attempts.last().unwrap().offset,
+            Duration::from_secs(19)
+        );
+        assert_eq!(outcome.elapsed, Duration::from_millis(19_010));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failures_inside_the_switch_over_do_not_count() {
+        // Fourteen 503s (far more than the threshold) while the proxy switches, then the new
+        // version.
+        let mut script = vec![ok(503, "unavailable"); 14];
+        script.push(commit("new"));
+        let (outcome, _) = check(&switch_over_spec(), &CancellationToken::new(), script).await;
+        assert_eq!(outcome.verdict, Verdict::Healthy);
+        assert_eq!(outcome.attempts.len(), 16);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn another_version_answering_never_counts() {
+        let spec = switch_over_spec().with_deadline(Duration::from_secs(60));
+        let (outcome, _) = check(&spec, &CancellationToken::new(), vec![commit("old")]).await;
+        assert_eq!(
+            stopped_by(&outcome),
+            Some((Stop::Deadline, "wrong_version"))
+        );
+        assert_eq!(outcome.attempts.len(), 60);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn another_version_neither_adds_to_nor_resets_the_failure_count() {
+        // After the window, the old container and a failing new one take turns.
+        let mut script = vec![commit("old"); 15];
+        for _ in 0..5 {
+            script.push(ok(503, "unavailable"));
+            script.push(commit("old"));
+        }
+        let (outcome, _) = check(&switch_over_spec(), &CancellationToken::new(), script).await;
+        assert_eq!(
+            stopped_by(&outcome),
+            Some((Stop::FailureThreshold, "status"))
+        );
+        // 15 old answers, then 503, old, 503, old, 503, old, 503, old, 503.
+        assert_eq!(outcome.attempts.len(), 24);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_connection_counts_after_the_switch_over() {
+        let refused = (Duration::ZERO, Err(Failure::ConnectionRefused));
+        let (outcome, _) = check(
+            &switch_over_spec(),
+            &CancellationToken::new(),
+            vec![refused],
+        )
+        .await;
+        assert_eq!(
+            outcome.verdict,
+            Verdict::Unhealthy {
+                reason: Failure::ConnectionRefused,
+                stopped_by: Stop::FailureThreshold
+            }
+        );
+        assert_eq!(outcome.elapsed, Duration::from_secs(19));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_expected_version_failing_another_assertion_counts() {
+        let spec = switch_over_spec()
+            .with_assertion(Assertion::json_equals("/status", json!("ok")).unwrap());
+        let degraded = ok(200, r#"{"status":"degraded","commit":"new"}"#);
+        let (outcome, _) = check(&spec, &CancellationToken::new(), vec![degraded]).await;
+        let Verdict::Unhealthy { reason, stopped_by } = &outcome.verdict else {
+            panic!("{:?}", outcome.verdict)
+        };
+        assert_eq!(*stopped_by, Stop::FailureThreshold);
+        assert!(
+            matches!(reason, Failure::WrongVersion { pointer, .. } if pointer == "/status"),
+            "{reason:?}"
+        );
+        assert_eq!(outcome.attempts.len(), 20);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn another_version_is_told_even_when_it_fails_other_assertions_too() {
+        // The identity assertion is checked first, whatever the order they were added in.
+        let spec = switch_over_spec()
+            .with_deadline(Duration::from_secs(30))
+            .with_assertion(Assertion::json_equals("/status", json!("ok")).unwrap());
+        let old = ok(200, r#"{"status":"degraded","commit":"old"}"#);
+        let (outcome, _) = check(&spec, &CancellationToken::new(), vec![old]).await;
+        assert_eq!(
+            stopped_by(&outcome),
+            Some((Stop::Deadline, "wrong_version"))
+        );
+        assert!(matches!(
+            &outcome.attempts[0].failure,
+            Some(Failure::WrongVersion { pointer, .. }) if pointer == "/commit"
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fatal_status_inside_the_switch_over_still_stops_at_once() {
+        let (outcome, _) = check(
+            &switch_over_spec(),
+            &CancellationToken::new(),
+            vec![ok(401, "who are you")],
+        )
+        .await;
+        assert_eq!(stopped_by(&outcome), Some((Stop::FatalStatus, "status")));
+        assert_eq!(outcome.attempts.len(), 1);
     }
 
     #[tokio::test(start_paused = true)]

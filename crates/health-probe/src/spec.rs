@@ -90,6 +90,7 @@ impl FromStr for Method {
 /// | deadline | 5 min |
 /// | success threshold | 2 consecutive passes |
 /// | failure threshold | 0: failures never end the probe before the deadline |
+/// | switch-over | 0: failures count toward the failure threshold from the first attempt |
 /// | accepted statuses | 200 |
 /// | fatal statuses | 401, 403, 404 |
 /// | redirects | not followed |
@@ -234,9 +235,21 @@ impl ProbeSpec {
     }
 
     /// Sets how many consecutive failures end the probe early; 0 waits until the deadline.
+    /// Only attempts started after the [switch-over](ProbeSpec::with_switch_over) count, and
+    /// never an answer from another version: such an answer neither adds to nor resets the
+    /// count (a pass resets it).
     #[must_use]
     pub fn with_failure_threshold(mut self, failure_threshold: u32) -> Self {
         self.settings.failure_threshold = Some(failure_threshold);
+        self
+    }
+
+    /// Sets the switch-over window: failures of attempts that start within this time of the
+    /// start of the probe do not count toward the failure threshold (a proxy or the previous
+    /// container may answer while the new one takes over). Default 0.
+    #[must_use]
+    pub fn with_switch_over(mut self, switch_over: Duration) -> Self {
+        self.settings.switch_over = Some(switch_over);
         self
     }
 
@@ -345,6 +358,11 @@ impl ProbeSpec {
     /// Consecutive failures that end the probe (0: none).
     pub fn failure_threshold(&self) -> u32 {
         self.settings.failure_threshold.unwrap_or(0)
+    }
+
+    /// The switch-over window, counted from the start of the probe.
+    pub fn switch_over(&self) -> Duration {
+        self.settings.switch_over.unwrap_or(Duration::ZERO)
     }
 
     /// Accepted statuses.

@@ -1,5 +1,7 @@
 //! The threshold state machine: consecutive passes make a target healthy, consecutive failures
-//! (when a failure threshold is set) make it unhealthy early.
+//! (when a failure threshold is set) make it unhealthy early. An attempt that fails without
+//! being held against the target (within the switch-over window, or an answer from another
+//! version) breaks a run of passes but leaves the failure count as it is.
 //!
 //! Pure and tiny on purpose, so that a property test can hold it against a model.
 
@@ -8,6 +10,8 @@
 pub(crate) enum Check {
     Pass,
     Fail,
+    /// Not a pass, not a counted failure: resets the passes, keeps the failures.
+    Uncounted,
 }
 
 /// What the thresholds say after an attempt.
@@ -59,6 +63,7 @@ impl Thresholds {
                     return Decision::Unhealthy;
                 }
             }
+            Check::Uncounted => self.passes = 0,
         }
         Decision::Continue
     }
@@ -78,12 +83,23 @@ mod tests {
     /// The model: look back over the whole history, no counters.
     fn model(history: &[Check], success: u32, failure: u32) -> Decision {
         let success = success.max(1) as usize;
-        let trailing = |wanted: Check| history.iter().rev().take_while(|&&c| c == wanted).count();
-        if history.last() == Some(&Check::Pass) && trailing(Check::Pass) >= success {
+        let trailing_passes = history
+            .iter()
+            .rev()
+            .take_while(|&&c| c == Check::Pass)
+            .count();
+        // Counted failures since the last pass; uncounted attempts neither add nor break.
+        let failures_since_pass = history
+            .iter()
+            .rev()
+            .take_while(|&&c| c != Check::Pass)
+            .filter(|&&c| c == Check::Fail)
+            .count();
+        if history.last() == Some(&Check::Pass) && trailing_passes >= success {
             Decision::Healthy
         } else if failure > 0
             && history.last() == Some(&Check::Fail)
-            && trailing(Check::Fail) >= failure as usize
+            && failures_since_pass >= failure as usize
         {
             Decision::Unhealthy
         } else {
@@ -95,7 +111,13 @@ mod tests {
         let mut thresholds = Thresholds::new(success, failure);
         let decisions: Vec<Decision> = sequence
             .chars()
-            .map(|c| thresholds.record(if c == 'p' { Check::Pass } else { Check::Fail }))
+            .map(|c| {
+                thresholds.record(match c {
+                    'p' => Check::Pass,
+                    'u' => Check::Uncounted,
+                    _ => Check::Fail,
+                })
+            })
             .collect();
         assert_eq!(decisions, expected, "sequence {sequence}");
     }
@@ -121,16 +143,33 @@ mod tests {
         check("ffpfff", 3, 3, &[C, C, C, C, C, U]);
     }
 
+    #[test]
+    fn uncounted_attempts_break_passes_but_keep_failures() {
+        use Decision::{Continue as C, Healthy as H, Unhealthy as U};
+        // Another version between two passes: the passes start over.
+        check("pupp", 2, 3, &[C, C, C, H]);
+        // Uncounted attempts never end the probe, however many.
+        check("uuuuuuuu", 2, 1, &[C; 8]);
+        // Interleaved with counted failures, they neither add to nor reset the count.
+        check("fufuf", 2, 3, &[C, C, C, C, U]);
+        // A pass still resets it.
+        check("ffupfff", 2, 3, &[C, C, C, C, C, C, U]);
+    }
+
     proptest! {
         #[test]
         fn agrees_with_the_model(
-            history in proptest::collection::vec(any::<bool>(), 0..64),
+            history in proptest::collection::vec(0u8..3, 0..64),
             success in 0u32..6,
             failure in 0u32..6,
         ) {
             let history: Vec<Check> = history
                 .into_iter()
-                .map(|pass| if pass { Check::Pass } else { Check::Fail })
+                .map(|kind| match kind {
+                    0 => Check::Pass,
+                    1 => Check::Fail,
+                    _ => Check::Uncounted,
+                })
                 .collect();
             let mut thresholds = Thresholds::new(success, failure);
             for end in 1..=history.len() {

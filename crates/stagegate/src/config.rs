@@ -27,6 +27,15 @@ pub const DEFAULT_PROBE_INTERVAL: Duration = Duration::from_secs(1);
 /// `probe.confirm_interval` when the config sets none.
 pub const DEFAULT_CONFIRM_INTERVAL: Duration = Duration::from_millis(250);
 
+/// `probe.switch_over` when the config sets none (half the deadline if that is shorter): the
+/// time after Coolify reports a deployment finished during which a proxy's 502/503, a refused
+/// connection or a timeout does not count toward `probe.failure_threshold`.
+pub const DEFAULT_SWITCH_OVER: Duration = Duration::from_secs(15);
+
+/// `probe.failure_threshold` when the config sets none: with the 1 s interval, a release that
+/// keeps failing after the switch-over is given up on about 20 s after its deployment finished.
+pub const DEFAULT_FAILURE_THRESHOLD: u32 = 5;
+
 /// The file name looked for at the repository root.
 pub const FILE_NAME: &str = "deploy.toml";
 
@@ -371,6 +380,15 @@ impl Config {
             probe
                 .confirm_interval
                 .get_or_insert(DEFAULT_CONFIRM_INTERVAL.min(interval));
+            // A release that keeps failing once the rolling update has switched over leaves
+            // within seconds instead of at the deadline.
+            let deadline = probe.deadline.unwrap_or(health_probe::DEFAULT_DEADLINE);
+            probe
+                .switch_over
+                .get_or_insert(DEFAULT_SWITCH_OVER.min(deadline / 2));
+            probe
+                .failure_threshold
+                .get_or_insert(DEFAULT_FAILURE_THRESHOLD);
             // A probe that checks no version would pass against the old container.
             if probe.expect_json.is_none()
                 && probe.expect_json_matches.is_none()
@@ -524,6 +542,12 @@ impl Config {
                             && let Some(confirm) = app_probe.confirm_interval.as_mut()
                         {
                             *confirm = (*confirm).min(interval);
+                        }
+                        // The switch-over window stays within a shorter deadline of the app's own.
+                        if let (Some(deadline), None) = (overrides.deadline, overrides.switch_over)
+                            && let Some(window) = app_probe.switch_over.as_mut()
+                        {
+                            *window = (*window).min(deadline / 2);
                         }
                         // The default commit check gives way to the app's own checks.
                         if !expectation_set
@@ -1560,6 +1584,42 @@ health_url = "https://example.com/healthz"
         assert_ne!(
             config.staging.apps[0].probe,
             config.production.apps[0].probe
+        );
+    }
+
+    #[test]
+    fn a_failing_release_is_given_up_on_after_the_switch_over() {
+        let config = parse(EXAMPLE).unwrap();
+        let probe = &config.production.apps[0].probe;
+        assert_eq!(probe.switch_over, Some(DEFAULT_SWITCH_OVER));
+        assert_eq!(probe.failure_threshold, Some(DEFAULT_FAILURE_THRESHOLD));
+        // Within 30 s of the deployment finishing: the window, then one interval per failure.
+        assert!(
+            DEFAULT_SWITCH_OVER + DEFAULT_PROBE_INTERVAL * DEFAULT_FAILURE_THRESHOLD
+                < Duration::from_secs(30)
+        );
+        // A short deadline keeps room for failures to count.
+        let config = parse(&format!("{EXAMPLE}\n[probe]\ndeadline = \"10s\"\n")).unwrap();
+        assert_eq!(
+            config.staging.apps[0].probe.switch_over,
+            Some(Duration::from_secs(5))
+        );
+        // What the config sets wins, `0` included.
+        let config = parse(&format!(
+            "{EXAMPLE}\n[probe]\nswitch_over = \"0s\"\nfailure_threshold = 0\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            config.staging.apps[0].probe.switch_over,
+            Some(Duration::ZERO)
+        );
+        assert_eq!(config.staging.apps[0].probe.failure_threshold, Some(0));
+        let message = error(&format!(
+            "{EXAMPLE}\n[probe]\ndeadline = \"1m\"\nswitch_over = \"1m\"\n"
+        ));
+        assert!(
+            message.contains("line 16: `probe`: invalid probe setting `switch_over`"),
+            "{message}"
         );
     }
 

@@ -4,7 +4,9 @@
 //! `coolify-client` on loopback, and a small local app per environment whose health endpoint
 //! reports the commit it runs, switching over a moment after each deployment finishes, like a
 //! real container. Then the real flows run in order: deploy staging, release, deploy
-//! production, a release whose production build fails and rolls itself back, and a rollback.
+//! production, a release whose production build fails and rolls itself back, a release whose
+//! production app answers `503` and leaves production seconds after the switch-over, and a
+//! rollback.
 
 use std::fmt;
 use std::path::Path;
@@ -75,11 +77,15 @@ impl fmt::Display for DemoReport {
     }
 }
 
-/// The health state of the demo's two apps: the commit each one reports.
+/// The health state of the demo's two apps: the commit each one reports, and the commit that
+/// answers `503` in production.
 #[derive(Debug, Clone, Default)]
 struct Serving {
     staging: Arc<Mutex<String>>,
     production: Arc<Mutex<String>>,
+    unavailable: Arc<Mutex<Option<String>>>,
+    /// When each production deployment finished.
+    production_finishes: Arc<Mutex<Vec<tokio::time::Instant>>>,
 }
 
 impl Serving {
@@ -93,6 +99,16 @@ impl Serving {
 
 /// How long a demo app keeps serving the old commit after its deployment finished.
 const SWITCH_OVER: Duration = Duration::from_millis(600);
+
+/// The demo config's probe deadline and switch-over window.
+const PROBE_DEADLINE: Duration = Duration::from_secs(20);
+const PROBE_SWITCH_OVER: Duration = Duration::from_secs(2);
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// Run the demo.
 ///
@@ -130,9 +146,10 @@ pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
     )
     .await
     .context("demo: start the staging app")?;
-    let production_url = serve_health(
+    let production_url = serve_health_unless(
         EnvironmentName::Production,
         serving.slot(EnvironmentName::Production),
+        Arc::clone(&serving.unavailable),
     )
     .await
     .context("demo: start the production app")?;
@@ -143,6 +160,7 @@ pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
             let slot = if finished.application == staging_app {
                 serving.slot(EnvironmentName::Staging)
             } else {
+                lock(&serving.production_finishes).push(tokio::time::Instant::now());
                 serving.slot(EnvironmentName::Production)
             };
             let commit = finished.commit.clone();
@@ -207,7 +225,31 @@ pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
     fake.fail_next_deployment(&production_app);
     run.deploy_production(&third, AutoRollback::On).await?;
 
-    output.step("── 5. Go back one more release by hand, and look at both environments");
+    output.step(
+        "── 5. A fourth release passes staging, but in production it answers 503 once the rolling update switches to it: it leaves production seconds after the switch-over",
+    );
+    repository.commit("src/greet.txt", "feat: greet users in their language\n")?;
+    run.deploy_staging().await?;
+    let fourth = run.release().await?;
+    *lock(&serving.unavailable) = Some(repository.head()?);
+    run.deploy_production(&fourth, AutoRollback::On).await?;
+    let rolled_back = tokio::time::Instant::now();
+    let finishes = lock(&serving.production_finishes).clone();
+    if let [.., bad, _rollback] = finishes[..] {
+        let note = format!(
+            "{fourth} left production {:.1}s after its deployment finished (a {}s switch-over, then 5 failures in a row, then the rollback's deployment and probe), instead of at the probe's {}s deadline",
+            rolled_back.duration_since(bad).as_secs_f64(),
+            PROBE_SWITCH_OVER.as_secs(),
+            PROBE_DEADLINE.as_secs()
+        );
+        output.step(&note);
+        if let Some(step) = run.steps.last_mut() {
+            step.result.push('\n');
+            step.result.push_str(&note);
+        }
+    }
+
+    output.step("── 6. Go back one more release by hand, and look at both environments");
     let command = session.invocation.command("rollback");
     run.announce(&command);
     let result = crate::rollback::rollback(&demo_session, &RollbackOptions::default()).await;
@@ -364,8 +406,12 @@ timeout = "2m"
 [probe]
 interval = "200ms"
 attempt_timeout = "2s"
-deadline = "20s"
+deadline = "{deadline}s"
 success_threshold = 2
+# A release that keeps failing after the switch-over leaves production after 5 failures in a
+# row (stagegate's defaults are a 15s switch-over at a 1s interval).
+switch_over = "{switch_over}s"
+failure_threshold = 5
 expect_json = {{ "/commit" = "{{commit}}", "/environment" = "{{environment}}" }}
 
 [environments.staging]
@@ -375,7 +421,9 @@ health_url = "{staging_url}"
 [environments.production]
 app = "{production}"
 health_url = "{production_url}"
-"#
+"#,
+        deadline = PROBE_DEADLINE.as_secs(),
+        switch_over = PROBE_SWITCH_OVER.as_secs(),
     )
 }
 
@@ -390,6 +438,20 @@ pub async fn serve_health(
     environment: EnvironmentName,
     serving: Arc<Mutex<String>>,
 ) -> std::io::Result<String> {
+    serve_health_unless(environment, serving, Arc::new(Mutex::new(None))).await
+}
+
+/// [`serve_health`], answering `503 Service Unavailable` while the commit it serves is the one
+/// `unavailable` holds: a release that never becomes ready. Returns the endpoint's URL.
+///
+/// # Errors
+///
+/// When no loopback port can be bound.
+pub async fn serve_health_unless(
+    environment: EnvironmentName,
+    serving: Arc<Mutex<String>>,
+    unavailable: Arc<Mutex<Option<String>>>,
+) -> std::io::Result<String> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let url = format!("http://{}/healthz", listener.local_addr()?);
     tokio::spawn(async move {
@@ -398,6 +460,7 @@ pub async fn serve_health(
                 continue;
             };
             let serving = Arc::clone(&serving);
+            let unavailable = Arc::clone(&unavailable);
             tokio::spawn(async move {
                 let mut buffer = vec![0_u8; 4096];
                 let mut read = 0;
@@ -415,11 +478,20 @@ pub async fn serve_health(
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .clone();
-                let body =
-                    serde_json::json!({ "commit": commit, "environment": environment.as_str() })
-                        .to_string();
+                let (status, body) = if lock(&unavailable).as_ref() == Some(&commit) {
+                    (
+                        "503 Service Unavailable",
+                        r#"{"error":"not ready"}"#.to_owned(),
+                    )
+                } else {
+                    let body = serde_json::json!({
+                        "commit": commit,
+                        "environment": environment.as_str()
+                    });
+                    ("200 OK", body.to_string())
+                };
                 let response = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                     body.len()
                 );
                 let _ = stream.write_all(response.as_bytes()).await;
@@ -448,6 +520,11 @@ impl DemoRepo {
             repository,
             root: root.to_path_buf(),
         })
+    }
+
+    /// The commit `HEAD` points at.
+    fn head(&self) -> anyhow::Result<String> {
+        Ok(self.repository.head()?.peel_to_commit()?.id().to_string())
     }
 
     /// Append a line to `file` and commit it with `message`.

@@ -492,12 +492,12 @@ impl Pipeline {
         tag: Option<&ReleaseTag>,
     ) -> Variables {
         let mut variables = Variables::new()
-            .with("commit", commit)
-            .with("short_commit", short(commit))
+            .with_identity("commit", commit)
+            .with_identity("short_commit", short(commit))
             .with("environment", environment.as_str());
         if let Some(tag) = tag {
-            variables.insert("tag", tag.name());
-            variables.insert("version", tag.version_str());
+            variables.insert_identity("tag", tag.name());
+            variables.insert_identity("version", tag.version_str());
         }
         variables
     }
@@ -1010,8 +1010,11 @@ impl Pipeline {
                 .map(ToString::to_string)
                 .unwrap_or_default();
             if !outcome.is_healthy() {
-                return Err(anyhow::Error::new(ProbeFailed(outcome.clone()))
-                    .context(format!("probe {url}")));
+                return Err(anyhow::Error::new(ProbeFailed(
+                    outcome.clone(),
+                    EarlyStop::of(&app.probe),
+                ))
+                .context(format!("probe {url}")));
             }
             let name = if several {
                 format!("{environment} {}", app.label)
@@ -1426,10 +1429,51 @@ fn is_secret_header(name: &str) -> bool {
     .any(|word| name.contains(word))
 }
 
-/// A probe that did not prove the commit; its evidence travels with the error.
+/// A probe that did not prove the commit; its evidence travels with the error, with the
+/// rule that can stop a probe early to word such a stop.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{}", .0.verdict)]
-pub struct ProbeFailed(pub Outcome);
+#[error("{}", .1.describe(&.0.verdict))]
+pub struct ProbeFailed(pub Outcome, pub EarlyStop);
+
+/// The failure threshold and the switch-over window a probe ran with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EarlyStop {
+    /// Consecutive counted failures that end the probe (0: none).
+    pub failure_threshold: u32,
+    /// The window from the start of the probe in which failures do not count.
+    pub switch_over: Duration,
+}
+
+impl EarlyStop {
+    fn of(probe: &health_probe::ProbeConfig) -> Self {
+        Self {
+            failure_threshold: probe.failure_threshold.unwrap_or(0),
+            switch_over: probe.switch_over.unwrap_or_default(),
+        }
+    }
+
+    /// The verdict in words: an early stop says how many failures after which window.
+    fn describe(&self, verdict: &health_probe::Verdict) -> String {
+        match verdict {
+            health_probe::Verdict::Unhealthy {
+                reason,
+                stopped_by: health_probe::Stop::FailureThreshold,
+            } if self.switch_over.is_zero() => format!(
+                "health check failed {} times in a row (last: {reason})",
+                self.failure_threshold
+            ),
+            health_probe::Verdict::Unhealthy {
+                reason,
+                stopped_by: health_probe::Stop::FailureThreshold,
+            } => format!(
+                "health check failed {} times in a row after the {} switch-over (last: {reason})",
+                self.failure_threshold,
+                humantime::format_duration(self.switch_over)
+            ),
+            other => other.to_string(),
+        }
+    }
+}
 
 fn report_probe_event(output: &Output, environment: &str, event: &ProgressEvent) {
     match event {

@@ -1,0 +1,207 @@
+//! How long a bad release stays in production with the default probe settings: the time from
+//! its deployment finishing to production serving the previous release again, verified by the
+//! rollback's probe, under `deploy production --auto-rollback`.
+//!
+//! Run: `cargo bench -p stagegate --bench fast_failure`
+//!
+//! A fake Coolify on loopback deploys in a known time (1 s queued + 5 s building); the app's
+//! health endpoint switches to a deployment's commit 1 s after it finishes, and answers `503`
+//! while it serves the bad release. The target is 30 s plus the fake's redeploy time (the
+//! rollback's queue and build, and the app's switch-over).
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use coolify_client::{AutoDeploy, DeploymentStatus};
+use coolify_fake::{FakeApplication, FakeCoolify};
+use stagegate::Session;
+use stagegate::config::EnvironmentName;
+use stagegate::deploy::{AutoRollback, ProductionOptions};
+use stagegate::environment::Environment;
+use stagegate::output::{Format, Output, Style, Verbosity};
+
+const QUEUE: Duration = Duration::from_secs(1);
+const BUILD: Duration = Duration::from_secs(5);
+const SWITCH_OVER: Duration = Duration::from_secs(1);
+const TARGET: Duration = Duration::from_secs(30);
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let run = runtime.block_on(run())?;
+    let redeploy = QUEUE + BUILD + SWITCH_OVER;
+    println!(
+        "bad release's deployment finished -> production serves the previous release again, verified: {:.2} s",
+        run.bad_to_verified.as_secs_f64()
+    );
+    println!(
+        "  bad release's deployment finished -> rollback's deployment finished: {:.2} s",
+        run.bad_to_rollback_finished.as_secs_f64()
+    );
+    println!(
+        "  fake's redeploy time: {:.2} s (queue {} s + build {} s + the app's switch-over {} s)",
+        redeploy.as_secs_f64(),
+        QUEUE.as_secs(),
+        BUILD.as_secs(),
+        SWITCH_OVER.as_secs()
+    );
+    println!(
+        "  without the redeploy: {:.2} s (target {} s + the redeploy, {:.2} s in all)",
+        run.bad_to_verified.saturating_sub(redeploy).as_secs_f64(),
+        TARGET.as_secs(),
+        (TARGET + redeploy).as_secs_f64()
+    );
+    println!("  the error: {}", run.message);
+    if run.bad_to_verified > TARGET + redeploy {
+        return Err(format!(
+            "over target: {:.2} s > {:.2} s",
+            run.bad_to_verified.as_secs_f64(),
+            (TARGET + redeploy).as_secs_f64()
+        )
+        .into());
+    }
+    Ok(())
+}
+
+struct Measured {
+    bad_to_verified: Duration,
+    bad_to_rollback_finished: Duration,
+    message: String,
+}
+
+fn commit_file(
+    repository: &git2::Repository,
+    root: &std::path::Path,
+    text: &str,
+    tag: &str,
+) -> Result<git2::Oid, Box<dyn std::error::Error>> {
+    let signature = git2::Signature::new(
+        "Bench",
+        "bench@example.com",
+        &git2::Time::new(1_700_000_000, 0),
+    )?;
+    std::fs::write(root.join("README"), text)?;
+    let mut index = repository.index()?;
+    index.add_path(std::path::Path::new("README"))?;
+    index.write()?;
+    let tree = repository.find_tree(index.write_tree()?)?;
+    let parents = match repository.head() {
+        Ok(head) => vec![head.peel_to_commit()?],
+        Err(_) => Vec::new(),
+    };
+    let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
+    let commit = repository.commit(
+        Some("HEAD"),
+        &signature,
+        &signature,
+        &format!("feat: {text}\n"),
+        &tree,
+        &parents,
+    )?;
+    let object = repository.find_object(commit, None)?;
+    repository.tag(tag, &object, &signature, tag, false)?;
+    Ok(commit)
+}
+
+async fn run() -> Result<Measured, Box<dyn std::error::Error>> {
+    let directory = tempfile::tempdir()?;
+    let repository = git2::Repository::init(directory.path())?;
+    let good = commit_file(&repository, directory.path(), "good", "v1.0.0")?.to_string();
+    let bad = commit_file(&repository, directory.path(), "bad", "v1.1.0")?.to_string();
+
+    let fake = FakeCoolify::start().await?;
+    let app = |uuid: &str| {
+        FakeApplication::new(uuid)
+            .auto_deploy(AutoDeploy::Disabled)
+            .queue_time(QUEUE)
+            .build_time(BUILD)
+    };
+    let staging = fake.add_application(app("staging-app"));
+    let production = fake.add_application(app("production-app"));
+    fake.seed_deployment(&staging, &good, DeploymentStatus::Finished);
+    fake.seed_deployment(&staging, &bad, DeploymentStatus::Finished);
+    fake.seed_deployment(&production, &good, DeploymentStatus::Finished);
+
+    let serving = Arc::new(Mutex::new(good.clone()));
+    let health = stagegate::demo::serve_health_unless(
+        EnvironmentName::Production,
+        Arc::clone(&serving),
+        Arc::new(Mutex::new(Some(bad.clone()))),
+    )
+    .await?;
+    let staging_health =
+        stagegate::demo::serve_health(EnvironmentName::Staging, Arc::new(Mutex::new(bad.clone())))
+            .await?;
+    let finishes: Arc<Mutex<Vec<(String, Instant)>>> = Arc::default();
+    {
+        let finishes = Arc::clone(&finishes);
+        fake.on_deployment_finished(move |finished| {
+            finishes
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push((finished.commit.clone(), Instant::now()));
+            let serving = Arc::clone(&serving);
+            let commit = finished.commit.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(SWITCH_OVER).await;
+                *serving.lock().unwrap_or_else(PoisonError::into_inner) = commit;
+            });
+        });
+    }
+    // No [probe] table: stagegate's defaults.
+    std::fs::write(
+        directory.path().join("deploy.toml"),
+        format!(
+            "[coolify]\nurl = \"{}\"\ntoken_env = \"BENCH_TOKEN\"\n\n[environments.staging]\napp = \"{staging}\"\nhealth_url = \"{staging_health}\"\n\n[environments.production]\napp = \"{production}\"\nhealth_url = \"{health}\"\n",
+            fake.base_url()
+        ),
+    )?;
+
+    let environment = Environment::from_pairs([(
+        "BENCH_TOKEN",
+        secrecy::ExposeSecret::expose_secret(&fake.token()).to_owned(),
+    )]);
+    let sink: stagegate::output::Sink = Arc::new(Mutex::new(std::io::sink()));
+    let output = Output::new(
+        Format::Text,
+        Verbosity::Quiet,
+        Style::Plain,
+        &environment,
+        sink.clone(),
+        sink,
+    );
+    let session = Session::new(environment, output).with_repo(directory.path());
+
+    let options = ProductionOptions {
+        auto_rollback: AutoRollback::On,
+        ..ProductionOptions::tag("v1.1.0")
+    };
+    let error = match stagegate::deploy::production(&session, &options).await {
+        Ok(report) => return Err(format!("the bad release went live: {report}").into()),
+        Err(error) => error,
+    };
+    let verified = Instant::now();
+    let message = stagegate::exit::message(&error);
+    if !message.contains("rolled back to v1.0.0") {
+        return Err(format!("no rollback: {message}").into());
+    }
+    let finishes = finishes
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let finished = |commit: &str| {
+        finishes
+            .iter()
+            .find(|(finished, _)| finished == commit)
+            .map(|(_, at)| *at)
+            .ok_or_else(|| format!("no finished deployment of {commit}: {finishes:?}"))
+    };
+    let bad_finished = finished(&bad)?;
+    let rollback_finished = finished(&good)?;
+    Ok(Measured {
+        bad_to_verified: verified.duration_since(bad_finished),
+        bad_to_rollback_finished: rollback_finished.duration_since(bad_finished),
+        message,
+    })
+}
