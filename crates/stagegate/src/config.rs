@@ -1255,6 +1255,20 @@ health_url = "https://example.com/healthz"
             config.staging.apps[1].probe.interval,
             Some(DEFAULT_PROBE_INTERVAL)
         );
+        // An app's own short deadline keeps room after the switch-over window.
+        let text = TWO_APPS.replace(
+            "name = \"web\", health_url",
+            "name = \"web\", probe = { deadline = \"4s\" }, health_url",
+        );
+        let config = parse(&text).unwrap();
+        assert_eq!(
+            config.staging.apps[0].probe.switch_over,
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            config.staging.apps[1].probe.switch_over,
+            Some(DEFAULT_SWITCH_OVER)
+        );
     }
 
     #[test]
