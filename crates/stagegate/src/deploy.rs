@@ -633,14 +633,15 @@ pub(crate) async fn deploy_release(
     ));
     let cause = match pipeline.roll_out(environment, &befores).await {
         Ok(rollback) => {
+            let deployments: Vec<&str> = rollback
+                .apps
+                .iter()
+                .map(|app| app.deployment.as_str())
+                .collect();
             session.output.step(format!(
-                "production rolled back to {before_label} (deployment {})",
-                rollback
-                    .apps
-                    .iter()
-                    .map(|app| app.deployment.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "production rolled back to {before_label} (deployment{} {})",
+                if deployments.len() > 1 { "s" } else { "" },
+                deployments.join(", ")
             ));
             let _ = session
                 .output

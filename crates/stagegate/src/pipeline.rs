@@ -529,7 +529,6 @@ impl Pipeline {
         targets: &[Target],
     ) -> anyhow::Result<Vec<(usize, Outcome)>> {
         let section = self.config.environment(environment);
-        let several = section.has_several_apps();
         let mut probed = Vec::new();
         let mut specs = Vec::new();
         let mut names = Vec::new();
@@ -546,11 +545,7 @@ impl Pipeline {
             else {
                 continue;
             };
-            let name = if several {
-                format!("{environment} {}", app.label)
-            } else {
-                environment.to_string()
-            };
+            let name = self.name_of(environment, app);
             self.output.step(format!(
                 "{name}: probing {} until it reports {}",
                 spec.url(),
@@ -801,27 +796,39 @@ impl Pipeline {
             .collect()
     }
 
-    /// Follow a deployment to its end, reporting status changes.
+    /// Follow a deployment of `app` to its end, reporting status changes.
     pub(crate) async fn follow(
         &self,
         environment: EnvironmentName,
+        app: &AppConfig,
         deployment: &coolify_client::DeploymentUuid,
     ) -> Result<Deployment, coolify_client::Error> {
         let output = self.output.clone();
         let options = self.follow_options();
+        let name = self.name_of(environment, app);
         self.coolify
             .follow(deployment, &options, move |event| match event {
                 FollowEvent::Status { status, elapsed } => output.progress(format!(
-                    "{environment}: deployment {deployment} {status} ({})",
+                    "{name}: deployment {deployment} {status} ({})",
                     seconds(millis(*elapsed))
                 )),
                 FollowEvent::Commit { commit } => output.detail(format!(
-                    "{environment}: deployment {deployment} builds {}",
+                    "{name}: deployment {deployment} builds {}",
                     commit.short()
                 )),
                 _ => {}
             })
             .await
+    }
+
+    /// How progress lines name an app: `production` with one app, `production worker` with
+    /// several.
+    pub(crate) fn name_of(&self, environment: EnvironmentName, app: &AppConfig) -> String {
+        if self.config.environment(environment).has_several_apps() {
+            format!("{environment} {}", app.label)
+        } else {
+            environment.to_string()
+        }
     }
 
     /// Pin each target's commit on its app, deploy them all, follow every deployment, probe
@@ -835,7 +842,6 @@ impl Pipeline {
         targets: &[Target],
     ) -> anyhow::Result<Rollout> {
         let section = self.config.environment(environment);
-        let several = section.has_several_apps();
         let Some(first) = targets.first() else {
             return Err(anyhow::anyhow!("nothing to deploy to {environment}"));
         };
@@ -941,7 +947,8 @@ impl Pipeline {
         let followed = join_all(
             deployments
                 .iter()
-                .map(|deployment| self.follow(environment, &deployment.deployment)),
+                .zip(&apps)
+                .map(|(deployment, app)| self.follow(environment, app, &deployment.deployment)),
         )
         .await;
         for (((target, app), deployment), result) in
@@ -987,9 +994,10 @@ impl Pipeline {
             }
         }
         let deployed = Instant::now();
-        for deployment in &deployments {
+        for (deployment, app) in deployments.iter().zip(&apps) {
             self.output.step(format!(
-                "{environment}: deployment {} finished in {}",
+                "{}: deployment {} finished in {}",
+                self.name_of(environment, app),
                 deployment.deployment,
                 seconds(millis(deployed.duration_since(triggered)))
             ));
@@ -1016,11 +1024,7 @@ impl Pipeline {
                 ))
                 .context(format!("probe {url}")));
             }
-            let name = if several {
-                format!("{environment} {}", app.label)
-            } else {
-                environment.to_string()
-            };
+            let name = self.name_of(environment, app);
             let commit = targets
                 .iter()
                 .find(|target| target.app == *index)
@@ -1175,8 +1179,10 @@ impl Pipeline {
             return Ok(None);
         };
         self.output.step(format!(
-            "{environment}: deployment {} is {}; waiting for it before deploying",
-            in_flight.deployment_uuid, in_flight.status
+            "{}: deployment {} is {}; waiting for it before deploying",
+            self.name_of(environment, app),
+            in_flight.deployment_uuid,
+            in_flight.status
         ));
         let started = Instant::now();
         let waited = |finished: Option<&Deployment>| Waited {
@@ -1187,7 +1193,10 @@ impl Pipeline {
             finished: finished.is_some(),
             waited: started.elapsed(),
         };
-        match self.follow(environment, &in_flight.deployment_uuid).await {
+        match self
+            .follow(environment, app, &in_flight.deployment_uuid)
+            .await
+        {
             Ok(finished) => Ok(Some(waited(Some(&finished)))),
             Err(coolify_client::Error::DeploymentFailed { .. })
             | Err(coolify_client::Error::DeploymentCancelled { .. }) => Ok(Some(waited(None))),
