@@ -17,9 +17,10 @@ use crate::pipeline::{Pipeline, Settled, Target, seconds};
 use crate::repo::{commit_sha, oid, short};
 use crate::session::{DryRun, Session};
 
+pub use crate::cost::{Cost, RollbackCost};
 pub use crate::pipeline::{
-    AppLive, AppRollout, ContainerNotRunning, Cost, EnvironmentLive, ImageNotStarted, InFlight,
-    Live, ProbeFailed, RollbackCost, Rollout, Timings,
+    AppLive, AppRollout, ContainerNotRunning, EnvironmentLive, ImageNotStarted, InFlight, Live,
+    ProbeFailed, Rollout, Timings,
 };
 
 /// Options of `deploy staging`.

@@ -54,6 +54,7 @@ pub mod setup;
 pub mod status;
 pub mod workflows;
 
+mod cost;
 mod pipeline;
 mod session;
 

@@ -7,7 +7,8 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::config::{AppConfig, EnvironmentName};
-use crate::pipeline::{AppLive, EnvironmentLive, Live, Pipeline, RollbackCost};
+use crate::cost::RollbackCost;
+use crate::pipeline::{AppLive, EnvironmentLive, Live, Pipeline};
 use crate::repo::short;
 use crate::session::Session;
 
