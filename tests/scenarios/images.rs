@@ -366,3 +366,49 @@ async fn a_missing_image_with_a_previous_release_that_does_not_answer_says_so() 
         Some("1.0.0".to_owned())
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_image_in_the_config_of_a_git_app_is_refused_before_any_write() {
+    let world = World::new().await.unwrap();
+    let config = world.config().replace(
+        "[environments.production]",
+        "image = \"ghcr.io/acme/api\"\n\n[environments.production]",
+    );
+    world
+        .repo
+        .commit_file(
+            "deploy.toml",
+            &config,
+            "chore: the staging app runs an image",
+        )
+        .unwrap();
+
+    let run = world.deploy_staging().await;
+
+    run.assert_failed(
+        Exit::BadInput,
+        &[
+            "staging's app staging-app builds from git in Coolify, but",
+            "gives it `image = \"ghcr.io/acme/api\"`",
+            "nothing was changed",
+        ],
+    );
+    assert!(run.writes_to(&world.app(Env::Staging)).is_empty());
+
+    // And the other way round: an image app needs `image`.
+    let world = World::with_images().await.unwrap();
+    // Staging's `image` goes; production keeps its own.
+    let config = world
+        .config()
+        .replacen("image = \"ghcr.io/acme/api\"\n", "", 1);
+    world
+        .repo
+        .commit_file("deploy.toml", &config, "chore: forget the image")
+        .unwrap();
+    let run = world.deploy_staging().await;
+    run.assert_failed(
+        Exit::BadInput,
+        &["is a Docker-image application in Coolify (image ghcr.io/acme/api): set `image = \"ghcr.io/acme/api\"`"],
+    );
+    assert!(run.writes_to(&world.app(Env::Staging)).is_empty());
+}
