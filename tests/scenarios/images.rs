@@ -249,6 +249,13 @@ async fn a_staging_image_that_was_never_pushed_is_named() {
         .repo
         .commit("src/app.txt", "feat: greet users")
         .unwrap();
+    // A token that may read deployment logs: the message quotes Coolify's line.
+    world.fake.set_abilities(&[
+        coolify_fake::Ability::Read,
+        coolify_fake::Ability::ReadSensitive,
+        coolify_fake::Ability::Write,
+        coolify_fake::Ability::Deploy,
+    ]);
 
     let run = world.deploy_staging().await;
 
@@ -256,6 +263,7 @@ async fn a_staging_image_that_was_never_pushed_is_named() {
         Exit::Failed,
         &[
             &format!("Coolify could not start ghcr.io/acme/api:sha-{commit}"),
+            &format!("(the registry may not have it: Failed to start container: Error response from daemon: manifest for ghcr.io/acme/api:sha-{commit} not found: manifest unknown"),
             &format!("staging is set to image tag {FIRST_IMAGE_TAG} again, as before this deploy"),
             &format!("Production was not touched. Push the image, then run `stagegate deploy staging --commit {commit}`"),
         ],
