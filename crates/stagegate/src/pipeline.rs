@@ -1383,3 +1383,62 @@ fn report_probe_event(output: &Output, environment: &str, event: &ProgressEvent)
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn join_all_runs_futures_together_and_keeps_their_order() {
+        let started = tokio::time::Instant::now();
+        let outputs = join_all([3u64, 1, 2].map(|seconds| async move {
+            tokio::time::sleep(Duration::from_secs(seconds)).await;
+            seconds
+        }))
+        .await;
+        assert_eq!(outputs, [3, 1, 2]);
+        // Together: as long as the slowest, not the sum.
+        assert_eq!(started.elapsed(), Duration::from_secs(3));
+        assert!(
+            join_all(Vec::<std::future::Ready<u8>>::new())
+                .await
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_environment_reads_as_one_release_only_when_every_app_runs_it() {
+        let commit = |c: char| CommitSha::new(c.to_string().repeat(40)).unwrap();
+        let app = |label: &str, commit: Option<CommitSha>, tags: &[&str]| AppLive {
+            app: format!("{label}-uuid"),
+            label: label.to_owned(),
+            live: Live {
+                commit,
+                deployment: Some("d".to_owned()),
+                tags: tags.iter().map(|tag| (*tag).to_owned()).collect(),
+                ..Live::default()
+            },
+        };
+        let same = EnvironmentLive {
+            apps: vec![
+                app("web", Some(commit('a')), &["v1.0.0"]),
+                app("worker", Some(commit('a')), &["v1.0.0"]),
+            ],
+        };
+        assert_eq!(same.commit(), Some(&commit('a')));
+        assert_eq!(same.describe(), "v1.0.0 (aaaaaaa)");
+        let mixed = EnvironmentLive {
+            apps: vec![
+                app("web", Some(commit('b')), &["v1.1.0"]),
+                app("worker", Some(commit('a')), &["v1.0.0"]),
+            ],
+        };
+        assert_eq!(mixed.commit(), None);
+        assert_eq!(
+            mixed.describe(),
+            "web v1.1.0 (bbbbbbb), worker v1.0.0 (aaaaaaa)"
+        );
+        assert!(!mixed.is_empty());
+        assert!(EnvironmentLive::default().is_empty());
+    }
+}
