@@ -146,7 +146,7 @@ async fn the_old_container_answering_past_the_switch_over_is_not_a_failure_of_th
     assert_eq!(run.pins_of(&production), [second.as_str()]);
     assert_eq!(run.deploys_of(&production).len(), 1, "no rollback");
     assert_eq!(world.production_health.commit(), second);
-    let probe = &report.rollout.as_ref().unwrap().probe;
+    let probe = report.rollout.as_ref().unwrap().probe.as_ref().unwrap();
     assert!(probe.is_healthy());
     // The evidence, as `--json` shows it.
     let evidence = serde_json::to_value(probe).unwrap();

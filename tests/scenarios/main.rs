@@ -6,9 +6,11 @@
 
 mod action;
 mod adopting;
+mod apps;
 mod config;
 mod coolify;
 mod fast_failure;
+mod images;
 mod notes;
 mod production;
 mod release;

@@ -113,3 +113,63 @@ async fn dry_run_rollback_makes_no_write() {
     );
     assert_eq!(world.production_health.commit(), second);
 }
+
+/// `rollback --dry-run`.
+async fn plan_rollback(world: &World) -> stagegate_tests::Run<stagegate::deploy::DeployReport> {
+    let options = stagegate::rollback::RollbackOptions {
+        to: None,
+        dry_run: stagegate::DryRun::Yes,
+    };
+    world
+        .run(|session| async move { stagegate::rollback::rollback(&session, &options).await })
+        .await
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_planned_rollback_says_whether_it_restarts_or_rebuilds() {
+    use stagegate::deploy::Cost;
+    let world = World::new().await.unwrap();
+    let first = world.ship("feat: greet users", "1.0.0").await.unwrap();
+    world.ship("feat: say goodbye", "1.1.0").await.unwrap();
+    let production = world.app(Env::Production);
+
+    let kept = plan_rollback(&world).await;
+    let report = kept.value();
+    assert_eq!(report.action, Action::Planned);
+    assert_eq!(report.costs.len(), 1);
+    assert_eq!(report.costs[0].image, first);
+    assert_eq!(report.costs[0].cost, Cost::Restart);
+    assert!(
+        report.to_string().contains("cost: restart (image kept)"),
+        "{report}"
+    );
+    assert!(kept.writes_to(&production).is_empty());
+
+    // A Docker cleanup removed v1.0.0's image: going back builds it again.
+    assert!(world.fake.remove_image(&production, &first));
+    let removed = plan_rollback(&world).await;
+    assert_eq!(removed.value().costs[0].cost, Cost::Rebuild);
+    let status = world
+        .run(|s| async move { stagegate::status::status(&s).await })
+        .await;
+    let text = status.value().to_string();
+    assert!(
+        text.contains(&format!(
+            "rollback candidates:\n  v1.0.0 ({}): rebuild (image removed)",
+            &first[..7]
+        )),
+        "{text}"
+    );
+
+    // Before 4.3.0 Coolify cannot tell.
+    world.fake.set_version("4.2.9");
+    let unknown = plan_rollback(&world).await;
+    assert!(
+        unknown
+            .value()
+            .to_string()
+            .contains("cost: unknown (Coolify before 4.3.0)"),
+        "{}",
+        unknown.value()
+    );
+}

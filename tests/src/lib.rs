@@ -71,6 +71,18 @@ pub const STAGING_APP: &str = "staging-app";
 /// The production app's uuid in the fake.
 pub const PRODUCTION_APP: &str = "production-app";
 
+/// The staging worker's uuid in a [`World::with_worker`] world.
+pub const STAGING_WORKER: &str = "staging-worker";
+
+/// The production worker's uuid in a [`World::with_worker`] world.
+pub const PRODUCTION_WORKER: &str = "production-worker";
+
+/// The image of a [`World::with_images`] world's apps.
+pub const IMAGE: &str = "ghcr.io/acme/api";
+
+/// The tag a [`World::with_images`] world's apps run before their first deployment.
+pub const FIRST_IMAGE_TAG: &str = "bootstrap";
+
 /// How long a fake deployment stays queued.
 pub const QUEUE_TIME: Duration = Duration::from_millis(50);
 
@@ -85,6 +97,15 @@ pub const SWITCH_OVER: Duration = Duration::from_millis(100);
 enum Adopting {
     No,
     Yes,
+}
+
+/// Whether a world's environments have a worker next to their web app, or run images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Workers {
+    No,
+    Yes,
+    /// Docker-image apps; production's `image_tag` template.
+    Images(&'static str),
 }
 
 /// Which environment.
@@ -108,6 +129,12 @@ pub struct World {
     pub production_health: HealthServer,
     staging: ApplicationUuid,
     production: ApplicationUuid,
+    /// The workers (staging, production) of a [`World::with_worker`] world.
+    workers: Option<(ApplicationUuid, ApplicationUuid)>,
+    /// Production's `image_tag` template in a [`World::with_images`] world.
+    production_image_tag: Option<&'static str>,
+    /// The commit each pushed image tag was built from.
+    image_commits: Arc<Mutex<std::collections::HashMap<String, String>>>,
     environment: Mutex<Environment>,
     transcript: Arc<Mutex<String>>,
     // Kept last so the directories outlive everything that writes into them.
@@ -250,7 +277,7 @@ impl World {
     ///
     /// When a server cannot start or the repository cannot be written.
     pub async fn new() -> anyhow::Result<Self> {
-        let world = Self::start(Adopting::No).await?;
+        let world = Self::start(Adopting::No, Workers::No).await?;
         world.repo.commit_file(
             "deploy.toml",
             &world.config(),
@@ -271,7 +298,7 @@ impl World {
     ///
     /// When a server cannot start or the repository cannot be written.
     pub async fn adopting() -> anyhow::Result<Self> {
-        let world = Self::start(Adopting::Yes).await?;
+        let world = Self::start(Adopting::Yes, Workers::No).await?;
         world
             .repo
             .commit_file("README.md", "# api\n", "chore: start the service")?;
@@ -289,6 +316,73 @@ impl World {
         Ok(world)
     }
 
+    /// A world whose environments each run two apps that move together: `web` (the app of
+    /// [`World::new`], with its health server) and `worker` ([`STAGING_WORKER`],
+    /// [`PRODUCTION_WORKER`]: no health URL, so its deployment and container status are the
+    /// evidence). The config lists staging's apps as an inline array and production's as
+    /// `[[environments.production.apps]]` tables.
+    ///
+    /// # Errors
+    ///
+    /// When a server cannot start or the repository cannot be written.
+    pub async fn with_worker() -> anyhow::Result<Self> {
+        let world = Self::start(Adopting::No, Workers::Yes).await?;
+        world.repo.commit_file(
+            "deploy.toml",
+            &world.config(),
+            "chore: add the deploy config",
+        )?;
+        Ok(world)
+    }
+
+    /// A world whose apps are Docker-image applications of [`IMAGE`] (set to
+    /// [`FIRST_IMAGE_TAG`]), with `image = "ghcr.io/acme/api"` in both environments and the
+    /// default `image_tag` (`sha-{commit}`). [`World::push_image`] plays CI pushing a commit's
+    /// image; a health server reports the commit of the image its app last started.
+    ///
+    /// # Errors
+    ///
+    /// When a server cannot start or the repository cannot be written.
+    pub async fn with_images() -> anyhow::Result<Self> {
+        Self::with_images_tagged("sha-{commit}").await
+    }
+
+    /// [`World::with_images`] with production's `image_tag` set to `template`.
+    ///
+    /// # Errors
+    ///
+    /// When a server cannot start or the repository cannot be written.
+    pub async fn with_images_tagged(template: &'static str) -> anyhow::Result<Self> {
+        let world = Self::start(Adopting::No, Workers::Images(template)).await?;
+        world.repo.commit_file(
+            "deploy.toml",
+            &world.config(),
+            "chore: add the deploy config",
+        )?;
+        Ok(world)
+    }
+
+    /// Push `ghcr.io/acme/api:sha-COMMIT` to the fake's registry, as CI does for each commit.
+    pub fn push_image(&self, commit: &str) {
+        self.push_image_tag(&format!("sha-{commit}"), commit);
+    }
+
+    /// Push `ghcr.io/acme/api:TAG`, built from `commit`.
+    pub fn push_image_tag(&self, tag: &str, commit: &str) {
+        self.fake.push_image(IMAGE, tag);
+        self.image_commits
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(tag.to_owned(), commit.to_owned());
+    }
+
+    /// The image tag an app is set to in the fake.
+    pub fn image_tag(&self, app: &ApplicationUuid) -> Option<String> {
+        self.fake
+            .application(app)
+            .and_then(|application| application.docker_registry_image_tag)
+    }
+
     /// The tags pushed to `origin` of an [`World::adopting`] world.
     pub fn pushed_tags(&self) -> Vec<String> {
         git2::Repository::open_bare(self.outside.path().join("origin.git"))
@@ -302,7 +396,7 @@ impl World {
             .unwrap_or_default()
     }
 
-    async fn start(adopting: Adopting) -> anyhow::Result<Self> {
+    async fn start(adopting: Adopting, workers: Workers) -> anyhow::Result<Self> {
         let directory = tempfile::Builder::new()
             .prefix("stagegate-scenario-")
             .tempdir()?;
@@ -311,12 +405,19 @@ impl World {
             .tempdir()?;
         let repo = FixtureRepo::init(directory.path())?;
         let fake = FakeCoolify::start_with_token(TOKEN).await?;
+        let images = matches!(workers, Workers::Images(_));
         let app = |uuid: &str| {
-            FakeApplication::new(uuid)
+            let app = FakeApplication::new(uuid)
                 .name(uuid)
                 .auto_deploy(coolify_client::AutoDeploy::Disabled)
                 .queue_time(QUEUE_TIME)
-                .build_time(BUILD_TIME)
+                .build_time(BUILD_TIME);
+            if images {
+                app.docker_image(IMAGE, FIRST_IMAGE_TAG)
+                    .pull_time(BUILD_TIME)
+            } else {
+                app
+            }
         };
         let staging_health = HealthServer::start("staging", SWITCH_OVER).await?;
         let production_health = HealthServer::start("production", SWITCH_OVER).await?;
@@ -359,15 +460,39 @@ impl World {
                 )
             }
         };
+        let production_image_tag = match workers {
+            Workers::Images(template) => Some(template),
+            _ => None,
+        };
+        let image_commits: Arc<Mutex<std::collections::HashMap<String, String>>> = Arc::default();
+        let workers = match workers {
+            Workers::No | Workers::Images(_) => None,
+            Workers::Yes => Some((
+                fake.add_application(app(STAGING_WORKER)),
+                fake.add_application(app(PRODUCTION_WORKER)),
+            )),
+        };
         {
             let staging_health = staging_health.clone();
             let production_health = production_health.clone();
             let staging = staging.clone();
+            let production = production.clone();
+            let image_commits = image_commits.clone();
             fake.on_deployment_finished(move |finished| {
+                // An image app's deployment says HEAD: its image knows the commit.
+                let commit = match &finished.image_tag {
+                    Some(tag) => image_commits
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .get(tag)
+                        .cloned()
+                        .unwrap_or_else(|| tag.clone()),
+                    None => finished.commit.clone(),
+                };
                 if finished.application == staging {
-                    staging_health.deployment_finished(&finished.commit);
-                } else {
-                    production_health.deployment_finished(&finished.commit);
+                    staging_health.deployment_finished(&commit);
+                } else if finished.application == production {
+                    production_health.deployment_finished(&commit);
                 }
             });
         }
@@ -382,6 +507,9 @@ impl World {
             production_health,
             staging,
             production,
+            workers,
+            production_image_tag,
+            image_commits,
             environment: Mutex::new(environment),
             transcript: Arc::new(Mutex::new(String::new())),
             outside,
@@ -391,6 +519,46 @@ impl World {
 
     /// The standard `deploy.toml` of this world.
     pub fn config(&self) -> String {
+        if let Some((staging_worker, production_worker)) = &self.workers {
+            return format!(
+                r#"[coolify]
+url = "{coolify}"
+token_env = "COOLIFY_TOKEN"
+
+[deploy]
+timeout = "2m"
+
+[probe]
+interval = "50ms"
+attempt_timeout = "1s"
+deadline = "3s"
+success_threshold = 2
+expect_json = {{ "/commit" = "{{commit}}", "/environment" = "{{environment}}" }}
+
+[environments.staging]
+apps = [
+  {{ app = "{staging}", name = "web", health_url = "{staging_url}" }},
+  {{ app = "{staging_worker}", name = "worker" }},
+]
+
+[environments.production]
+
+[[environments.production.apps]]
+app = "{production}"
+name = "web"
+health_url = "{production_url}"
+
+[[environments.production.apps]]
+app = "{production_worker}"
+name = "worker"
+"#,
+                coolify = self.fake.base_url(),
+                staging = self.staging,
+                production = self.production,
+                staging_url = self.staging_health.url(),
+                production_url = self.production_health.url(),
+            );
+        }
         format!(
             r#"[coolify]
 url = "{coolify}"
@@ -409,11 +577,20 @@ expect_json = {{ "/commit" = "{{commit}}", "/environment" = "{{environment}}" }}
 [environments.staging]
 app = "{staging}"
 health_url = "{staging_url}"
-
+{staging_image}
 [environments.production]
 app = "{production}"
 health_url = "{production_url}"
-"#,
+{production_image}"#,
+            staging_image = if self.production_image_tag.is_some() {
+                format!("image = \"{IMAGE}\"\n")
+            } else {
+                String::new()
+            },
+            production_image = match self.production_image_tag {
+                Some(template) => format!("image = \"{IMAGE}\"\nimage_tag = \"{template}\"\n"),
+                None => String::new(),
+            },
             coolify = self.fake.base_url(),
             staging = self.staging,
             production = self.production,
@@ -427,6 +604,20 @@ health_url = "{production_url}"
         match env {
             Env::Staging => self.staging.clone(),
             Env::Production => self.production.clone(),
+        }
+    }
+
+    /// An environment's worker app, in a [`World::with_worker`] world.
+    ///
+    /// # Panics
+    ///
+    /// In a world without workers.
+    pub fn worker(&self, env: Env) -> ApplicationUuid {
+        #[allow(clippy::expect_used)]
+        let (staging, production) = self.workers.as_ref().expect("a world with workers");
+        match env {
+            Env::Staging => staging.clone(),
+            Env::Production => production.clone(),
         }
     }
 
@@ -574,6 +765,10 @@ health_url = "{production_url}"
     /// When any step fails.
     pub async fn ship(&self, message: &str, version: &str) -> anyhow::Result<String> {
         let commit = self.repo.commit("src/app.txt", message)?;
+        if self.production_image_tag.is_some() {
+            self.push_image(&commit);
+            self.push_image_tag(&version.replace('v', ""), &commit);
+        }
         let staged = self.deploy_staging().await;
         staged
             .result

@@ -95,6 +95,7 @@ mod env_record;
 mod error;
 mod ids;
 mod image;
+mod logs;
 mod models;
 mod operations;
 mod repository;

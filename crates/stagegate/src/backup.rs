@@ -1,5 +1,5 @@
 //! `backup ENV [-o FILE] [--include-values]`: an app's settings and environment variables
-//! as one JSON document.
+//! as one JSON document (an array of one document per app for an environment with several).
 //!
 //! Coolify has no export endpoint, so the document is built from `GET /applications/{uuid}`
 //! (every field, including the ones this tool does not model) and `GET .../envs`, with the
@@ -146,13 +146,26 @@ fn redact(application: &mut Value) -> Vec<String> {
     redacted
 }
 
-/// Read an environment's app and variables into a backup document.
+/// Read every app of an environment and its variables into backup documents, one per app in
+/// config order.
 pub(crate) async fn take(
     client: &Client,
     section: &EnvironmentConfig,
     values: Values,
+) -> anyhow::Result<Vec<Backup>> {
+    let mut backups = Vec::new();
+    for app in &section.apps {
+        backups.push(take_app(client, section, &app.uuid, values).await?);
+    }
+    Ok(backups)
+}
+
+async fn take_app(
+    client: &Client,
+    section: &EnvironmentConfig,
+    app: &coolify_client::ApplicationUuid,
+    values: Values,
 ) -> anyhow::Result<Backup> {
-    let app = &section.app;
     let context = || format!("back up {} app {app}", section.name);
     let coolify_version = client
         .version()
@@ -194,8 +207,8 @@ pub(crate) async fn take(
     })
 }
 
-/// Write a backup atomically, creating its directory.
-pub(crate) fn write(path: &Path, backup: &Backup) -> anyhow::Result<()> {
+/// Write an environment's backup atomically, creating its directory.
+pub(crate) fn write(path: &Path, backup: &[Backup]) -> anyhow::Result<()> {
     if let Some(directory) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(directory)
             .with_context(|| format!("create {}", directory.display()))?;
@@ -205,8 +218,13 @@ pub(crate) fn write(path: &Path, backup: &Backup) -> anyhow::Result<()> {
         .with_context(|| format!("write the backup {}", path.display()))
 }
 
-fn to_text(backup: &Backup) -> anyhow::Result<String> {
-    let mut text = serde_json::to_string_pretty(backup).context("serialize the backup")?;
+/// One app's document as an object; several apps' as an array of them, in config order.
+fn to_text(backup: &[Backup]) -> anyhow::Result<String> {
+    let mut text = match backup {
+        [only] => serde_json::to_string_pretty(only),
+        several => serde_json::to_string_pretty(several),
+    }
+    .context("serialize the backup")?;
     text.push('\n');
     Ok(text)
 }
@@ -223,41 +241,65 @@ pub struct BackupOptions {
 }
 
 /// The result of `backup`.
-#[derive(Debug, Clone, Serialize)]
+///
+/// Its JSON has `path`, `backup` (the first app's document, as before several apps) and
+/// `backups` (every app's).
+#[derive(Debug, Clone)]
 pub struct BackupReport {
     /// The file written, if any.
     pub path: Option<PathBuf>,
-    /// The document.
-    pub backup: Backup,
+    /// One document per app of the environment, in config order.
+    pub backups: Vec<Backup>,
+}
+
+impl Serialize for BackupReport {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            path: Option<&'a PathBuf>,
+            backup: Option<&'a Backup>,
+            backups: &'a [Backup],
+        }
+        Wire {
+            path: self.path.as_ref(),
+            backup: self.backups.first(),
+            backups: &self.backups,
+        }
+        .serialize(serializer)
+    }
 }
 
 impl fmt::Display for BackupReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hidden = self
-            .backup
-            .variables
-            .iter()
-            .filter(|variable| variable.value_state == ValueState::Hidden)
-            .count();
-        write!(
-            f,
-            "backed up {} app {} ({} variables, values {}",
-            self.backup.environment,
-            self.backup
-                .application
-                .get("uuid")
-                .and_then(Value::as_str)
-                .unwrap_or("?"),
-            self.backup.variables.len(),
-            match self.backup.values {
-                ValueState::Included => "included",
-                _ => "redacted",
+        for (index, backup) in self.backups.iter().enumerate() {
+            if index > 0 {
+                write!(f, "; ")?;
             }
-        )?;
-        if self.backup.values == ValueState::Included && hidden > 0 {
-            write!(f, ", {hidden} hidden by Coolify")?;
+            let hidden = backup
+                .variables
+                .iter()
+                .filter(|variable| variable.value_state == ValueState::Hidden)
+                .count();
+            write!(
+                f,
+                "backed up {} app {} ({} variables, values {}",
+                backup.environment,
+                backup
+                    .application
+                    .get("uuid")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?"),
+                backup.variables.len(),
+                match backup.values {
+                    ValueState::Included => "included",
+                    _ => "redacted",
+                }
+            )?;
+            if backup.values == ValueState::Included && hidden > 0 {
+                write!(f, ", {hidden} hidden by Coolify")?;
+            }
+            write!(f, ")")?;
         }
-        write!(f, ")")?;
         if let Some(path) = &self.path {
             write!(f, " to {}", path.display())?;
         }
@@ -266,13 +308,14 @@ impl fmt::Display for BackupReport {
 }
 
 impl BackupReport {
-    /// The document as written: pretty JSON with a final newline.
+    /// The document as written: pretty JSON with a final newline; an array of one document
+    /// per app when the environment has several.
     ///
     /// # Errors
     ///
     /// When it cannot be serialized.
     pub fn document(&self) -> anyhow::Result<String> {
-        to_text(&self.backup)
+        to_text(&self.backups)
     }
 }
 
@@ -294,7 +337,7 @@ pub async fn backup(session: &Session, options: &BackupOptions) -> anyhow::Resul
     }
     Ok(BackupReport {
         path: options.output.clone(),
-        backup: document,
+        backups: document,
     })
 }
 

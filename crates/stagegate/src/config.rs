@@ -19,6 +19,7 @@ use url::Url;
 
 use crate::environment::Environment;
 use crate::exit::BadInput;
+use crate::image::{DEFAULT_TAG_TEMPLATE, ImageConfig, TagTemplate};
 
 /// `probe.interval` when the config sets none.
 pub const DEFAULT_PROBE_INTERVAL: Duration = Duration::from_secs(1);
@@ -253,16 +254,43 @@ impl std::str::FromStr for EnvironmentName {
 pub struct EnvironmentConfig {
     /// Which one.
     pub name: EnvironmentName,
-    /// The Coolify application.
-    pub app: ApplicationUuid,
     /// The git branch Coolify builds.
     pub branch: String,
-    /// The health endpoint that reports the running commit.
-    pub health_url: Url,
-    /// Declared environment variables.
-    pub env: BTreeMap<String, String>,
-    /// `[probe]` with this environment's overrides applied.
+    /// The Coolify applications that move together, in the order the config lists them (one
+    /// for the single-app form `app = "..."`); never empty, and at least one has a health URL.
+    pub apps: Vec<AppConfig>,
+}
+
+/// One Coolify application of an environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppConfig {
+    /// Its uuid.
+    pub uuid: ApplicationUuid,
+    /// Its name in messages: `name`, or the uuid.
+    pub label: String,
+    /// The health endpoint that reports the running commit; `None` for an app that serves no
+    /// HTTP (a worker): then its deployment and container status are the evidence.
+    pub health_url: Option<Url>,
+    /// `[probe]` with the environment's and then this app's overrides applied.
     pub probe: ProbeConfig,
+    /// Declared environment variables: the environment's, with this app's added or overriding.
+    pub env: BTreeMap<String, String>,
+    /// For a Docker-image application: its image and the template of its tags.
+    pub image: Option<ImageConfig>,
+}
+
+impl EnvironmentConfig {
+    /// The apps that have a health URL, with it.
+    pub fn probed_apps(&self) -> impl Iterator<Item = (&AppConfig, &Url)> {
+        self.apps
+            .iter()
+            .filter_map(|app| app.health_url.as_ref().map(|url| (app, url)))
+    }
+
+    /// Whether the config lists several apps (messages then name each one).
+    pub fn has_several_apps(&self) -> bool {
+        self.apps.len() > 1
+    }
 }
 
 impl Config {
@@ -339,6 +367,8 @@ impl Config {
                     format!("missing; add an [environments.{name}] table with app, branch and health_url"),
                 )
             })?;
+            let expectation_set =
+                has_expectation(&raw.probe) || section.probe.as_ref().is_some_and(has_expectation);
             let section_has_probe = section.probe.is_some();
             let mut probe = match section.probe {
                 Some(overrides) => raw.probe.overlay(&overrides),
@@ -369,12 +399,6 @@ impl Config {
                     serde_json::Value::String("{commit}".to_owned()),
                 )]));
             }
-            // Every probe setting is checked now, not after the first Coolify reads.
-            if let Err(error) =
-                probe.to_spec(section.health_url.clone(), &placeholder_examples(name))
-            {
-                return Err(probe_error(text, path, name, section_has_probe, &error).into());
-            }
             let branch = section.branch.unwrap_or_else(|| "main".to_owned());
             if branch.is_empty()
                 || branch == "HEAD"
@@ -387,27 +411,227 @@ impl Config {
                 )
                 .into());
             }
-            for key in section.env.keys() {
-                if let Err(error) = coolify_client::validate_env_key(key) {
-                    let reason = match error {
-                        coolify_client::Error::InvalidInput { reason, .. } => reason,
-                        other => other.to_string(),
-                    };
-                    return Err(invalid(
-                        &format!("environments.{name}.env"),
-                        format!("`{key}` is not a valid variable name ({reason})"),
+            check_env_keys(&section.env)
+                .map_err(|message| invalid(&format!("environments.{name}.env"), message))?;
+            let section_line =
+                line_in_table(text, &format!("environments.{name}"), None).map(|(line, _)| line);
+            let at_section = |key: &str, message: String| at_line(path, section_line, key, message);
+
+            if section.apps.is_some()
+                && let Some((key, _)) =
+                    [("image", &section.image), ("image_tag", &section.image_tag)]
+                        .into_iter()
+                        .find(|(_, value)| value.is_some())
+            {
+                return Err(at_section(
+                    &format!("environments.{name}.{key}"),
+                    format!("is set next to `apps`; with several apps each entry of `apps` names its own image: move `{key}` into the entry of the app that runs it"),
+                )
+                .into());
+            }
+            let raw_apps = match (section.apps, section.app) {
+                (Some(_), _) if section.health_url.is_some() => {
+                    return Err(at_section(
+                        &format!("environments.{name}.health_url"),
+                        "is set next to `apps`; with several apps each entry of `apps` has its own health_url: move it into the entry of the app it belongs to".to_owned(),
                     )
                     .into());
                 }
+                (Some(_), Some(app)) => {
+                    return Err(at_section(
+                        &format!("environments.{name}.app"),
+                        format!("`{app}` is set next to `apps`; list every app in `apps` (e.g. apps = [{{ app = \"{app}\", health_url = \"...\" }}]) and remove `app`"),
+                    )
+                    .into());
+                }
+                (Some(apps), None) => {
+                    if apps.is_empty() {
+                        return Err(at_section(
+                            &format!("environments.{name}.apps"),
+                            "is empty; list at least the app that serves the health endpoint, e.g. apps = [{ app = \"uuid\", health_url = \"https://...\" }]".to_owned(),
+                        )
+                        .into());
+                    }
+                    apps.into_iter()
+                        .enumerate()
+                        .map(|(index, app)| {
+                            let line = line_of(text, app.span().start);
+                            (
+                                format!("environments.{name}.apps[{index}]"),
+                                Some(line),
+                                app.into_inner(),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                }
+                (None, Some(app)) => {
+                    let Some(health_url) = section.health_url else {
+                        return Err(at_section(
+                            &format!("environments.{name}.health_url"),
+                            "missing; give the URL of the endpoint that reports the running commit, e.g. health_url = \"https://api.example.com/healthz\" (an app without one, such as a worker, goes in `apps` next to one that has it)".to_owned(),
+                        )
+                        .into());
+                    };
+                    vec![(
+                        format!("environments.{name}"),
+                        section_line,
+                        RawApp {
+                            app,
+                            name: None,
+                            health_url: Some(health_url),
+                            probe: None,
+                            env: BTreeMap::new(),
+                            image: section.image,
+                            image_tag: section.image_tag,
+                        },
+                    )]
+                }
+                (None, None) => {
+                    return Err(at_section(
+                        &format!("environments.{name}.app"),
+                        "missing; set the Coolify application with app = \"uuid\" and health_url, or list several apps with apps = [...]".to_owned(),
+                    )
+                    .into());
+                }
+            };
+
+            let mut apps: Vec<AppConfig> = Vec::new();
+            for (key, line, raw_app) in raw_apps {
+                let label = match raw_app.name {
+                    Some(label)
+                        if label.trim().is_empty() || label.chars().any(char::is_control) =>
+                    {
+                        return Err(at_line(
+                            path,
+                            line,
+                            &format!("{key}.name"),
+                            format!("{label:?} is not a name; write a short label such as \"web\" or \"worker\", or leave it out to use the uuid"),
+                        )
+                        .into());
+                    }
+                    Some(label) => label,
+                    None => raw_app.app.to_string(),
+                };
+                if let Some(other) = apps.iter().find(|other| other.uuid == raw_app.app) {
+                    return Err(at_line(
+                        path,
+                        line,
+                        &format!("{key}.app"),
+                        format!(
+                            "`{}` is listed twice (also as {}); list each Coolify application once",
+                            raw_app.app, other.label
+                        ),
+                    )
+                    .into());
+                }
+                if apps.iter().any(|other| other.label == label) {
+                    return Err(at_line(
+                        path,
+                        line,
+                        &format!("{key}.name"),
+                        format!("`{label}` names two apps; give each app its own name"),
+                    )
+                    .into());
+                }
+                let app_probe = match &raw_app.probe {
+                    Some(overrides) => {
+                        let mut app_probe = probe.overlay(overrides);
+                        // The confirm interval follows a shorter interval of the app's own.
+                        if let (Some(interval), None) =
+                            (overrides.interval, overrides.confirm_interval)
+                            && let Some(confirm) = app_probe.confirm_interval.as_mut()
+                        {
+                            *confirm = (*confirm).min(interval);
+                        }
+                        // The switch-over window stays within a shorter deadline of the app's own.
+                        if let (Some(deadline), None) = (overrides.deadline, overrides.switch_over)
+                            && let Some(window) = app_probe.switch_over.as_mut()
+                        {
+                            *window = (*window).min(deadline / 2);
+                        }
+                        // The default commit check gives way to the app's own checks.
+                        if !expectation_set
+                            && has_expectation(overrides)
+                            && overrides.expect_json.is_none()
+                        {
+                            app_probe.expect_json = None;
+                        }
+                        app_probe
+                    }
+                    None => probe.clone(),
+                };
+                // Every probe setting is checked now, not after the first Coolify reads.
+                if let Some(health_url) = &raw_app.health_url
+                    && let Err(error) =
+                        app_probe.to_spec(health_url.clone(), &placeholder_examples(name))
+                {
+                    return Err(match raw_app.probe {
+                        Some(_) => at_line(
+                            path,
+                            line,
+                            &format!("{key}.probe"),
+                            app_probe_message(name, &error),
+                        ),
+                        None => probe_error(text, path, name, section_has_probe, &error),
+                    }
+                    .into());
+                }
+                check_env_keys(&raw_app.env)
+                    .map_err(|message| at_line(path, line, &format!("{key}.env"), message))?;
+                // In the single-app form the key's own line; in `apps`, the entry's.
+                let key_line = |field: &str| {
+                    if key == format!("environments.{name}") {
+                        key_line_in(text, &key, field).or(line)
+                    } else {
+                        line
+                    }
+                };
+                let image = match (raw_app.image, raw_app.image_tag) {
+                    (None, None) => None,
+                    (None, Some(_)) => {
+                        return Err(at_line(
+                            path,
+                            key_line("image_tag"),
+                            &format!("{key}.image_tag"),
+                            "is set without `image`; name the image the app runs, e.g. image = \"ghcr.io/acme/api\"".to_owned(),
+                        )
+                        .into());
+                    }
+                    (Some(image), template) => {
+                        let image = crate::image::parse_name(&image).map_err(|message| {
+                            at_line(path, key_line("image"), &format!("{key}.image"), message)
+                        })?;
+                        let template = template.unwrap_or_else(|| DEFAULT_TAG_TEMPLATE.to_owned());
+                        let tag = TagTemplate::parse(&template, name).map_err(|message| {
+                            at_line(
+                                path,
+                                key_line("image_tag"),
+                                &format!("{key}.image_tag"),
+                                message,
+                            )
+                        })?;
+                        Some(ImageConfig { name: image, tag })
+                    }
+                };
+                let mut env = section.env.clone();
+                env.extend(raw_app.env);
+                apps.push(AppConfig {
+                    uuid: raw_app.app,
+                    label,
+                    health_url: raw_app.health_url,
+                    probe: app_probe,
+                    env,
+                    image,
+                });
             }
-            Ok(EnvironmentConfig {
-                name,
-                app: section.app,
-                branch,
-                health_url: section.health_url,
-                env: section.env,
-                probe,
-            })
+            if !apps.iter().any(|app| app.health_url.is_some()) {
+                return Err(at_section(
+                    &format!("environments.{name}.apps"),
+                    "no app has a health_url: without an endpoint that reports the running commit nothing proves which commit runs; give the app that serves HTTP a health_url".to_owned(),
+                )
+                .into());
+            }
+            Ok(EnvironmentConfig { name, branch, apps })
         };
         let staging = take(EnvironmentName::Staging)?;
         let production = take(EnvironmentName::Production)?;
@@ -418,12 +642,16 @@ impl Config {
             )
             .into());
         }
-        if staging.app == production.app {
+        if let Some(shared) = production
+            .apps
+            .iter()
+            .find(|app| staging.apps.iter().any(|other| other.uuid == app.uuid))
+        {
             return Err(invalid(
                 "environments.production.app",
                 format!(
                     "`{}` is also the staging app; staging and production must be different Coolify applications",
-                    production.app
+                    shared.uuid
                 ),
             )
             .into());
@@ -494,6 +722,77 @@ impl Config {
                 .into()
             })
     }
+}
+
+/// Whether a probe table sets a check of the answer's body.
+fn has_expectation(probe: &ProbeConfig) -> bool {
+    probe.expect_json.is_some()
+        || probe.expect_json_matches.is_some()
+        || probe.expect_body_contains.is_some()
+}
+
+/// The variable names of an `env` table that Coolify would refuse, as a message.
+fn check_env_keys(env: &BTreeMap<String, String>) -> Result<(), String> {
+    for key in env.keys() {
+        if let Err(error) = coolify_client::validate_env_key(key) {
+            let reason = match error {
+                coolify_client::Error::InvalidInput { reason, .. } => reason,
+                other => other.to_string(),
+            };
+            return Err(format!("`{key}` is not a valid variable name ({reason})"));
+        }
+    }
+    Ok(())
+}
+
+/// The line of `key = ...` directly in the `[table]` section, if the text has it there.
+fn key_line_in(text: &str, table: &str, key: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let header = lines.iter().position(|line| {
+        line.trim()
+            .strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'))
+            .is_some_and(|header| header.trim() == table)
+    })?;
+    lines[header + 1..]
+        .iter()
+        .take_while(|line| !line.trim_start().starts_with('['))
+        .position(|line| {
+            line.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|offset| header + 2 + offset)
+}
+
+/// The 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// A load-time error on `key`, with its line when known.
+fn at_line(path: &Path, line: Option<usize>, key: &str, message: String) -> BadInput {
+    match line {
+        Some(line) => BadInput(format!(
+            "{}, line {line}: `{key}`: {message}",
+            path.display()
+        )),
+        None => BadInput(format!("{}: `{key}`: {message}", path.display())),
+    }
+}
+
+/// A refused per-app probe table's message, with where a release placeholder can go instead.
+fn app_probe_message(environment: EnvironmentName, error: &health_probe::Error) -> String {
+    let mut message = error.to_string();
+    if let health_probe::Error::UnknownPlaceholder { name, .. } = error
+        && environment == EnvironmentName::Staging
+        && matches!(name.as_str(), "tag" | "version")
+    {
+        message.push_str(&format!(
+            "; a staging deploy has no release tag, so `{{{name}}}` is known in production only: move the check to production's apps"
+        ));
+    }
+    message
 }
 
 /// Values for every placeholder an environment's probe can expand, to check its table at load
@@ -604,6 +903,30 @@ fn line_in_table(text: &str, table: &str, needle: Option<&str>) -> Option<(usize
     Some((start + 1, within))
 }
 
+/// The key of an inline table written on its own line in an array (`apps[1]`), with the field
+/// the message names (`apps[1].colour`).
+fn inline_entry_key(text: &str, line_start: usize, message: &str) -> Option<String> {
+    let before: Vec<&str> = text[..line_start].lines().collect();
+    let array_line = before.iter().rposition(|line| line.contains("= ["))?;
+    let array = before[array_line]
+        .split_once('=')?
+        .0
+        .trim()
+        .trim_matches('"');
+    let index = before[array_line + 1..]
+        .iter()
+        .filter(|line| line.trim_start().starts_with('{'))
+        .count();
+    let field = message
+        .split_once("field `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(field, _)| field);
+    Some(match field {
+        Some(field) => format!("{array}[{index}].{field}"),
+        None => format!("{array}[{index}]"),
+    })
+}
+
 /// A TOML error with its line, the dotted key it concerns, and what to write instead.
 fn describe_toml_error(text: &str, path: &Path, error: &toml::de::Error) -> BadInput {
     let Some(span) = error.span() else {
@@ -613,10 +936,15 @@ fn describe_toml_error(text: &str, path: &Path, error: &toml::de::Error) -> BadI
     let line = text[..start].matches('\n').count() + 1;
     let line_start = text[..start].rfind('\n').map_or(0, |index| index + 1);
     let line_text = text[line_start..].lines().next().unwrap_or_default();
-    let key = line_text
-        .split_once('=')
-        .map(|(key, _)| key.trim().trim_matches('"').to_owned())
-        .filter(|key| !key.is_empty() && !key.starts_with('['));
+    let key = if line_text.trim_start().starts_with('{') {
+        // An inline table in an array, one entry per line: `apps = [\n  { ... },\n]`.
+        inline_entry_key(text, line_start, error.message())
+    } else {
+        line_text
+            .split_once('=')
+            .map(|(key, _)| key.trim().trim_matches('"').to_owned())
+            .filter(|key| !key.is_empty() && !key.starts_with('['))
+    };
     let table = text[..line_start]
         .lines()
         .rev()
@@ -791,12 +1119,29 @@ struct RawNotes {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEnvironment {
-    app: ApplicationUuid,
+    app: Option<ApplicationUuid>,
     branch: Option<String>,
-    health_url: Url,
+    health_url: Option<Url>,
     #[serde(default)]
     env: BTreeMap<String, String>,
     probe: Option<ProbeConfig>,
+    image: Option<String>,
+    image_tag: Option<String>,
+    apps: Option<Vec<toml::Spanned<RawApp>>>,
+}
+
+/// One entry of `apps = [...]` (or `[[environments.NAME.apps]]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApp {
+    app: ApplicationUuid,
+    name: Option<String>,
+    health_url: Option<Url>,
+    probe: Option<ProbeConfig>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    image: Option<String>,
+    image_tag: Option<String>,
 }
 
 /// A humantime duration such as `20m`.
@@ -844,6 +1189,270 @@ health_url = "https://example.com/healthz"
         error.to_string()
     }
 
+    const TWO_APPS: &str = r#"
+[coolify]
+url = "https://coolify.example.com"
+
+[environments.staging]
+env = { ENVIRONMENT = "staging" }
+apps = [
+  { app = "staging-web", name = "web", health_url = "https://staging.example.com/healthz", env = { ROLE = "web" } },
+  { app = "staging-worker", name = "worker", env = { ROLE = "worker", QUEUE = "jobs" } },
+]
+
+[environments.production]
+app = "production-app-uuid"
+health_url = "https://example.com/healthz"
+"#;
+
+    #[test]
+    fn several_apps_parse_with_labels_merged_env_and_one_probe_each() {
+        let config = parse(TWO_APPS).unwrap();
+        let apps = &config.staging.apps;
+        assert_eq!(apps.len(), 2);
+        assert_eq!(apps[0].uuid.as_str(), "staging-web");
+        assert_eq!(apps[0].label, "web");
+        assert_eq!(apps[1].health_url, None);
+        assert_eq!(apps[0].env["ENVIRONMENT"], "staging");
+        assert_eq!(apps[0].env["ROLE"], "web");
+        assert_eq!(apps[1].env["ROLE"], "worker");
+        assert!(!apps[0].env.contains_key("QUEUE"));
+        assert!(config.staging.has_several_apps());
+        assert_eq!(config.staging.probed_apps().count(), 1);
+        // The single-app form is one app labelled by its uuid.
+        assert_eq!(config.production.apps.len(), 1);
+        assert_eq!(config.production.apps[0].label, "production-app-uuid");
+    }
+
+    #[test]
+    fn an_array_of_tables_reads_like_the_inline_array() {
+        let tables = TWO_APPS.replace(
+            "apps = [\n  { app = \"staging-web\", name = \"web\", health_url = \"https://staging.example.com/healthz\", env = { ROLE = \"web\" } },\n  { app = \"staging-worker\", name = \"worker\", env = { ROLE = \"worker\", QUEUE = \"jobs\" } },\n]\n",
+            "\n[[environments.staging.apps]]\napp = \"staging-web\"\nname = \"web\"\nhealth_url = \"https://staging.example.com/healthz\"\nenv = { ROLE = \"web\" }\n\n[[environments.staging.apps]]\napp = \"staging-worker\"\nname = \"worker\"\nenv = { ROLE = \"worker\", QUEUE = \"jobs\" }\n",
+        );
+        assert_ne!(tables, TWO_APPS);
+        assert_eq!(
+            parse(&tables).unwrap().staging,
+            parse(TWO_APPS).unwrap().staging
+        );
+    }
+
+    #[test]
+    fn an_app_probe_overlays_the_environment_probe() {
+        let text = TWO_APPS.replace(
+            "name = \"web\", health_url",
+            "name = \"web\", probe = { interval = \"100ms\", expect_body_contains = \"{short_commit}\" }, health_url",
+        );
+        let text = format!("{text}\n[probe]\ndeadline = \"1m\"\n");
+        let config = parse(&text).unwrap();
+        let probe = &config.staging.apps[0].probe;
+        assert_eq!(probe.deadline, Some(Duration::from_secs(60)));
+        assert_eq!(probe.interval, Some(Duration::from_millis(100)));
+        assert_eq!(probe.confirm_interval, Some(Duration::from_millis(100)));
+        // The app's own check replaces the default commit check.
+        assert_eq!(probe.expect_json, None);
+        assert_eq!(
+            config.staging.apps[1].probe.interval,
+            Some(DEFAULT_PROBE_INTERVAL)
+        );
+        // An app's own short deadline keeps room after the switch-over window.
+        let text = TWO_APPS.replace(
+            "name = \"web\", health_url",
+            "name = \"web\", probe = { deadline = \"4s\" }, health_url",
+        );
+        let config = parse(&text).unwrap();
+        assert_eq!(
+            config.staging.apps[0].probe.switch_over,
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            config.staging.apps[1].probe.switch_over,
+            Some(DEFAULT_SWITCH_OVER)
+        );
+    }
+
+    #[test]
+    fn apps_next_to_the_single_app_keys_is_refused_naming_the_fix() {
+        let message = error(&TWO_APPS.replace(
+            "env = { ENVIRONMENT = \"staging\" }\n",
+            "env = { ENVIRONMENT = \"staging\" }\napp = \"staging-web\"\n",
+        ));
+        assert!(
+            message.contains("deploy.toml, line 5: `environments.staging.app`"),
+            "{message}"
+        );
+        assert!(message.contains("list every app in `apps`"), "{message}");
+        let message = error(&TWO_APPS.replace(
+            "env = { ENVIRONMENT = \"staging\" }\n",
+            "env = { ENVIRONMENT = \"staging\" }\nhealth_url = \"https://staging.example.com/healthz\"\n",
+        ));
+        assert!(
+            message.contains("line 5: `environments.staging.health_url`: is set next to `apps`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn an_environment_needs_an_app_with_a_health_url() {
+        let message =
+            error(&TWO_APPS.replace("health_url = \"https://staging.example.com/healthz\", ", ""));
+        for expected in [
+            "line 5: `environments.staging.apps`",
+            "no app has a health_url",
+            "give the app that serves HTTP a health_url",
+        ] {
+            assert!(message.contains(expected), "{expected:?} in {message}");
+        }
+        let message =
+            error(&TWO_APPS.replace("health_url = \"https://example.com/healthz\"\n", ""));
+        assert!(
+            message.contains("`environments.production.health_url`: missing"),
+            "{message}"
+        );
+        let message = error(&EXAMPLE.replace("app = \"production-app-uuid\"\n", ""));
+        assert!(
+            message.contains("`environments.production.app`: missing"),
+            "{message}"
+        );
+        let message = error(&TWO_APPS.replace(
+            "apps = [\n  { app = \"staging-web\", name = \"web\", health_url = \"https://staging.example.com/healthz\", env = { ROLE = \"web\" } },\n  { app = \"staging-worker\", name = \"worker\", env = { ROLE = \"worker\", QUEUE = \"jobs\" } },\n]\n",
+            "apps = []\n",
+        ));
+        assert!(
+            message.contains("`environments.staging.apps`: is empty"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn apps_are_listed_once_with_distinct_names_and_never_shared() {
+        let message = error(&TWO_APPS.replace("\"staging-worker\"", "\"staging-web\""));
+        assert!(
+            message.contains("line 9: `environments.staging.apps[1].app`: `staging-web` is listed twice (also as web)"),
+            "{message}"
+        );
+        let message = error(&TWO_APPS.replace("name = \"worker\"", "name = \"web\""));
+        assert!(
+            message.contains("line 9: `environments.staging.apps[1].name`: `web` names two apps"),
+            "{message}"
+        );
+        let message = error(&TWO_APPS.replace("name = \"worker\"", "name = \" \""));
+        assert!(message.contains("apps[1].name"), "{message}");
+        let message = error(&TWO_APPS.replace("production-app-uuid", "staging-worker"));
+        assert!(
+            message.contains("`staging-worker` is also the staging app"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_bad_app_probe_or_env_key_names_the_app_and_its_line() {
+        let message = error(&TWO_APPS.replace(
+            "name = \"web\", health_url",
+            "name = \"web\", probe = { expect_body_contains = \"{version}\" }, health_url",
+        ));
+        for expected in [
+            "line 8: `environments.staging.apps[0].probe`",
+            "`{version}`",
+            "known in production only",
+        ] {
+            assert!(message.contains(expected), "{expected:?} in {message}");
+        }
+        let message = error(&TWO_APPS.replace("QUEUE = ", "\"1QUEUE\" = "));
+        assert!(
+            message.contains(
+                "line 9: `environments.staging.apps[1].env`: `1QUEUE` is not a valid variable name"
+            ),
+            "{message}"
+        );
+        let message =
+            error(&TWO_APPS.replace("name = \"worker\"", "name = \"worker\", colour = \"red\""));
+        assert!(
+            message
+                .contains("line 9: `environments.staging.apps[1].colour`: unknown field `colour`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn an_image_app_names_its_image_and_tag_template() {
+        let text = EXAMPLE.replace(
+            "app = \"production-app-uuid\"\n",
+            "app = \"production-app-uuid\"\nimage = \"ghcr.io/acme/api\"\nimage_tag = \"{version}\"\n",
+        );
+        let text = text.replace(
+            "app = \"staging-app-uuid\"\n",
+            "app = \"staging-app-uuid\"\nimage = \"ghcr.io/acme/api\"\n",
+        );
+        let config = parse(&text).unwrap();
+        let staging = config.staging.apps[0].image.as_ref().unwrap();
+        assert_eq!(staging.name.as_str(), "ghcr.io/acme/api");
+        assert_eq!(staging.tag.as_str(), "sha-{commit}");
+        let production = config.production.apps[0].image.as_ref().unwrap();
+        assert_eq!(production.tag.as_str(), "{version}");
+        assert_eq!(parse(EXAMPLE).unwrap().staging.apps[0].image, None);
+    }
+
+    #[test]
+    fn image_errors_name_the_key_its_line_and_the_fix() {
+        let with = |extra: &str| {
+            EXAMPLE.replace(
+                "app = \"staging-app-uuid\"\n",
+                &format!("app = \"staging-app-uuid\"\n{extra}\n"),
+            )
+        };
+        for (extra, expected) in [
+            (
+                "image = \"ghcr.io/acme/api:1.5\"",
+                "line 7: `environments.staging.image`: `ghcr.io/acme/api:1.5`",
+            ),
+            ("image = \"ghcr.io/acme/api:1.5\"", "image_tag"),
+            (
+                "image = \"ghcr.io/acme/api\"\nimage_tag = \"{version}\"",
+                "line 8: `environments.staging.image_tag`: `{version}` uses `{version}`, but a staging deploy",
+            ),
+            (
+                "image = \"ghcr.io/acme/api\"\nimage_tag = \"{sha}\"",
+                "unknown placeholder `{sha}`",
+            ),
+            (
+                "image = \"ghcr.io/acme/api\"\nimage_tag = \"release:{commit}\"",
+                "gives tags Coolify refuses",
+            ),
+            (
+                "image = \"ghcr.io/acme/api\"\nimage_tag = \"latest\"",
+                "no placeholder",
+            ),
+            (
+                "image_tag = \"sha-{commit}\"",
+                "`environments.staging.image_tag`: is set without `image`",
+            ),
+        ] {
+            let message = error(&with(extra));
+            assert!(
+                message.contains(expected),
+                "{extra}: {expected:?} in {message}"
+            );
+        }
+        let message = error(&TWO_APPS.replace(
+            "env = { ENVIRONMENT = \"staging\" }\n",
+            "env = { ENVIRONMENT = \"staging\" }\nimage = \"ghcr.io/acme/api\"\n",
+        ));
+        assert!(
+            message.contains("line 5: `environments.staging.image`: is set next to `apps`"),
+            "{message}"
+        );
+        let message = error(&TWO_APPS.replace(
+            "name = \"worker\",",
+            "name = \"worker\", image = \"ghcr.io/acme/Worker\",",
+        ));
+        assert!(
+            message.contains("line 9: `environments.staging.apps[1].image`"),
+            "{message}"
+        );
+        assert!(message.contains("lowercase"), "{message}");
+    }
+
     #[test]
     fn defaults_are_filled_in() {
         let config = parse(EXAMPLE).unwrap();
@@ -851,8 +1460,11 @@ health_url = "https://example.com/healthz"
         assert_eq!(config.deploy.timeout, Duration::from_secs(1200));
         assert_eq!(config.deploy.staging_gate, StagingGate::Required);
         assert_eq!(config.staging.branch, "main");
-        assert_eq!(config.staging.env["ENVIRONMENT"], "staging");
-        assert_eq!(config.production.app.to_string(), "production-app-uuid");
+        assert_eq!(config.staging.apps[0].env["ENVIRONMENT"], "staging");
+        assert_eq!(
+            config.production.apps[0].uuid.to_string(),
+            "production-app-uuid"
+        );
     }
 
     #[test]
@@ -894,12 +1506,12 @@ health_url = "https://example.com/healthz"
     fn the_probe_checks_the_commit_unless_told_otherwise() {
         let config = parse(EXAMPLE).unwrap();
         let expected = BTreeMap::from([("/commit".to_owned(), serde_json::json!("{commit}"))]);
-        assert_eq!(config.staging.probe.expect_json, Some(expected));
+        assert_eq!(config.staging.apps[0].probe.expect_json, Some(expected));
         let config = parse(&format!(
             "{EXAMPLE}\n[probe]\nexpect_body_contains = \"{{short_commit}}\"\n"
         ))
         .unwrap();
-        assert_eq!(config.production.probe.expect_json, None);
+        assert_eq!(config.production.apps[0].probe.expect_json, None);
     }
 
     #[test]
@@ -983,13 +1595,16 @@ health_url = "https://example.com/healthz"
         );
         // A table may only be defined once; the override form above is a sub-table.
         let config = parse(&text).unwrap();
-        assert_ne!(config.staging.probe, config.production.probe);
+        assert_ne!(
+            config.staging.apps[0].probe,
+            config.production.apps[0].probe
+        );
     }
 
     #[test]
     fn a_failing_release_is_given_up_on_after_the_switch_over() {
         let config = parse(EXAMPLE).unwrap();
-        let probe = &config.production.probe;
+        let probe = &config.production.apps[0].probe;
         assert_eq!(probe.switch_over, Some(DEFAULT_SWITCH_OVER));
         assert_eq!(probe.failure_threshold, Some(DEFAULT_FAILURE_THRESHOLD));
         // Within 30 s of the deployment finishing: the window, then one interval per failure.
@@ -1000,7 +1615,7 @@ health_url = "https://example.com/healthz"
         // A short deadline keeps room for failures to count.
         let config = parse(&format!("{EXAMPLE}\n[probe]\ndeadline = \"10s\"\n")).unwrap();
         assert_eq!(
-            config.staging.probe.switch_over,
+            config.staging.apps[0].probe.switch_over,
             Some(Duration::from_secs(5))
         );
         // What the config sets wins, `0` included.
@@ -1008,8 +1623,11 @@ health_url = "https://example.com/healthz"
             "{EXAMPLE}\n[probe]\nswitch_over = \"0s\"\nfailure_threshold = 0\n"
         ))
         .unwrap();
-        assert_eq!(config.staging.probe.switch_over, Some(Duration::ZERO));
-        assert_eq!(config.staging.probe.failure_threshold, Some(0));
+        assert_eq!(
+            config.staging.apps[0].probe.switch_over,
+            Some(Duration::ZERO)
+        );
+        assert_eq!(config.staging.apps[0].probe.failure_threshold, Some(0));
         let message = error(&format!(
             "{EXAMPLE}\n[probe]\ndeadline = \"1m\"\nswitch_over = \"1m\"\n"
         ));
@@ -1022,9 +1640,12 @@ health_url = "https://example.com/healthz"
     #[test]
     fn probe_defaults_follow_an_environment_interval() {
         let config = parse(EXAMPLE).unwrap();
-        assert_eq!(config.staging.probe.interval, Some(DEFAULT_PROBE_INTERVAL));
         assert_eq!(
-            config.staging.probe.confirm_interval,
+            config.staging.apps[0].probe.interval,
+            Some(DEFAULT_PROBE_INTERVAL)
+        );
+        assert_eq!(
+            config.staging.apps[0].probe.confirm_interval,
             Some(DEFAULT_CONFIRM_INTERVAL)
         );
         let text = EXAMPLE.replace(
@@ -1032,9 +1653,9 @@ health_url = "https://example.com/healthz"
             "health_url = \"https://example.com/healthz\"\nprobe = { interval = \"100ms\" }\n",
         );
         let config = parse(&text).unwrap();
-        let probe = &config.production.probe;
+        let probe = &config.production.apps[0].probe;
         assert_eq!(probe.confirm_interval, Some(Duration::from_millis(100)));
-        let url = config.production.health_url.clone();
+        let url = config.production.apps[0].health_url.clone().unwrap();
         let variables = health_probe::Variables::new().with("commit", "abc");
         probe.to_spec(url, &variables).unwrap();
     }

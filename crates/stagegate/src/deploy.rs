@@ -13,11 +13,15 @@ use tag_policy::{ReleaseTag, Releases, TaggedRelease};
 
 use crate::config::{EnvironmentName, StagingGate};
 use crate::exit::{Aftermath, BadInput, Exit, Refused, message};
-use crate::pipeline::{Live, Pipeline, ProbeFailed, Rollout, Settled, seconds};
+use crate::pipeline::{Pipeline, Settled, Target, seconds};
 use crate::repo::{commit_sha, oid, short};
 use crate::session::{DryRun, Session};
 
-pub use crate::pipeline::{InFlight, Timings};
+pub use crate::cost::{Cost, RollbackCost};
+pub use crate::pipeline::{
+    AppLive, AppRollout, ContainerNotRunning, EnvironmentLive, ImageNotStarted, InFlight, Live,
+    ProbeFailed, Rollout, Timings,
+};
 
 /// Options of `deploy staging`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +121,9 @@ pub struct DeployReport {
     pub rollout: Option<Rollout>,
     /// With `--dry-run`: the writes that would be made.
     pub planned: Vec<String>,
+    /// With `rollback --dry-run`: what deploying the release again costs on each app.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub costs: Vec<RollbackCost>,
 }
 
 impl fmt::Display for DeployReport {
@@ -129,11 +136,20 @@ impl fmt::Display for DeployReport {
             Action::Deployed => {
                 write!(f, "{} now serves {what}", self.environment)?;
                 if let Some(rollout) = &self.rollout {
-                    write!(
-                        f,
-                        ": deployment {}, {}",
-                        rollout.deployment, rollout.timings
-                    )?;
+                    match rollout.apps.as_slice() {
+                        [] | [_] => write!(f, ": deployment {}", rollout.deployment)?,
+                        apps => {
+                            for (index, app) in apps.iter().enumerate() {
+                                let separator = if index == 0 { ":" } else { "," };
+                                write!(
+                                    f,
+                                    "{separator} {} runs {what} (deployment {})",
+                                    app.label, app.deployment
+                                )?;
+                            }
+                        }
+                    }
+                    write!(f, ", {}", rollout.timings)?;
                 }
                 Ok(())
             }
@@ -146,6 +162,13 @@ impl fmt::Display for DeployReport {
                 writeln!(f, "dry run: would deploy {what} to {}:", self.environment)?;
                 for write in &self.planned {
                     writeln!(f, "  - {write}")?;
+                }
+                for cost in &self.costs {
+                    if self.costs.len() > 1 {
+                        writeln!(f, "cost on {}: {}", cost.label, cost.cost)?;
+                    } else {
+                        writeln!(f, "cost: {}", cost.cost)?;
+                    }
                 }
                 Ok(())
             }
@@ -171,10 +194,28 @@ impl DeployReport {
                 rollout.deployment,
                 seconds(rollout.timings.deployment_ms),
                 seconds(rollout.timings.probe_ms),
-                rollout.probe.attempt_count(),
+                rollout.probe.as_ref().map_or(0, health_probe::Outcome::attempt_count),
                 seconds(rollout.timings.total_ms)
             )),
             None => text.push_str(&format!("| result | {} |\n", self)),
+        }
+        for app in self.rollout.iter().flat_map(|rollout| &rollout.apps) {
+            if self
+                .rollout
+                .as_ref()
+                .is_some_and(|rollout| rollout.apps.len() > 1)
+            {
+                let image = app
+                    .image_tag
+                    .as_deref()
+                    .map(|tag| format!(", image tag `{tag}`"))
+                    .unwrap_or_default();
+                text.push_str(&format!(
+                    "| {} | deployment `{}`{image} |\n",
+                    table_cell(&app.label),
+                    app.deployment
+                ));
+            }
         }
         text
     }
@@ -226,14 +267,16 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
                 commit,
                 tag: tag.map(|t| t.name().to_owned()),
                 action: Action::Planned,
-                previous: live.commit.as_ref().map(|_| live.describe()),
+                previous: (!live.is_empty()).then(|| live.describe()),
                 rollout: None,
                 planned,
+                costs: Vec::new(),
             },
         );
     }
 
-    match pipeline.roll_out(environment, &sha, tag.as_ref()).await {
+    let targets = Target::every_app(&pipeline.config, environment, &sha, tag.as_ref());
+    match pipeline.roll_out(environment, &targets).await {
         Ok(rollout) => finish(
             session,
             DeployReport {
@@ -241,9 +284,10 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
                 commit,
                 tag: tag.map(|t| t.name().to_owned()),
                 action: Action::Deployed,
-                previous: live.commit.as_ref().map(|_| live.describe()),
+                previous: (!live.is_empty()).then(|| live.describe()),
                 rollout: Some(rollout),
                 planned: Vec::new(),
+                costs: Vec::new(),
             },
         ),
         Err(error) => {
@@ -251,6 +295,18 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
             let rerun = session
                 .invocation
                 .command(format_args!("deploy staging --commit {commit}"));
+            if let Some(missing) = single_image_failure(&pipeline, environment, &error) {
+                return Err(image_aftermath(
+                    &pipeline,
+                    &releases,
+                    &error,
+                    &missing,
+                    session,
+                    (environment, &commit, tag.as_ref()),
+                    ("Production was not touched.", &rerun),
+                )
+                .await);
+            }
             let fix = match Fault::of(&error) {
                 Fault::Release | Fault::Other => {
                     format!("Production was not touched. Fix the cause, then run `{rerun}` again")
@@ -368,18 +424,21 @@ pub(crate) async fn deploy_release(
     let sha = commit_sha(release.commit()).context(context.to_owned())?;
     let commit = sha.to_string();
     let live = &settled.live;
-    // A deployment of this very commit that was in flight and finished: this run joined it.
-    let joined = settled
-        .waited
-        .as_ref()
-        .filter(|waited| waited.finished && waited.commit.as_ref() == Some(&sha));
+    // Deployments of this very commit that were in flight and finished: this run joined them.
+    let joined = (!settled.waited.is_empty()
+        && settled
+            .waited
+            .iter()
+            .all(|waited| waited.finished && waited.commit.as_ref() == Some(&sha)))
+    .then(|| settled.waited.first())
+    .flatten();
     // What ran before: before the joined deployment, or once the one waited for ended.
     let before_live = if joined.is_some() {
         &settled.before
     } else {
         live
     };
-    let previous = before_live.commit.as_ref().map(|_| before_live.describe());
+    let previous = (!before_live.is_empty()).then(|| before_live.describe());
     let report = |action: Action, rollout: Option<Rollout>, planned: Vec<String>| DeployReport {
         environment,
         commit: commit.clone(),
@@ -388,16 +447,19 @@ pub(crate) async fn deploy_release(
         previous: previous.clone(),
         rollout,
         planned,
+        costs: Vec::new(),
     };
+    let targets = Target::every_app(&pipeline.config, environment, &sha, Some(release.tag()));
 
-    // Idempotent: a release that is live and answers healthy is left alone.
-    if live.commit.as_ref() == Some(&sha) && live.in_flight.is_none() {
+    // Idempotent: a release that is live on every app and answers healthy is left alone.
+    if live.commit() == Some(&sha) && live.in_flight().is_none() {
         let probe_started = std::time::Instant::now();
-        let outcome = pipeline
-            .probe(environment, &commit, Some(release.tag()))
+        let outcomes = pipeline
+            .probe(environment, &targets)
             .await
             .context(context.to_owned())?;
-        if outcome.is_healthy() {
+        let failing = outcomes.iter().find(|(_, outcome)| !outcome.is_healthy());
+        if failing.is_none() {
             if let Some(joined) = joined {
                 let deployment_ms = crate::pipeline::millis(joined.waited);
                 let probe_ms = crate::pipeline::millis(probe_started.elapsed());
@@ -413,52 +475,80 @@ pub(crate) async fn deploy_release(
                         probe_ms,
                         total_ms: deployment_ms.saturating_add(probe_ms),
                     },
-                    probe: outcome,
+                    probe: outcomes.into_iter().next().map(|(_, outcome)| outcome),
+                    apps: Vec::new(),
                 };
                 return finish(session, report(Action::Deployed, Some(rollout), Vec::new()));
             }
             return finish(session, report(Action::AlreadyLive, None, Vec::new()));
         }
-        session.output.warn(format!(
-            "production runs {} but is not healthy ({}); deploying it again",
-            release.tag(),
-            outcome.verdict
-        ));
+        if let Some((_, outcome)) = failing {
+            session.output.warn(format!(
+                "production runs {} but is not healthy ({}); deploying it again",
+                release.tag(),
+                outcome.verdict
+            ));
+        }
     }
 
     if dry_run.is_dry() {
         let mut planned = plan(pipeline, environment, &sha, Some(release.tag()))?;
-        if let Some(in_flight) = &live.in_flight {
-            planned.insert(
-                0,
-                format!(
-                    "wait for production deployment {} ({}) to end",
-                    in_flight.deployment, in_flight.status
-                ),
-            );
+        for app in live.apps.iter().rev() {
+            if let Some(in_flight) = &app.live.in_flight {
+                planned.insert(
+                    0,
+                    format!(
+                        "wait for production deployment {} ({}) to end",
+                        in_flight.deployment, in_flight.status
+                    ),
+                );
+            }
         }
         return finish(session, report(Action::Planned, None, planned));
     }
 
-    let error = match pipeline
-        .roll_out(environment, &sha, Some(release.tag()))
-        .await
-    {
+    let error = match pipeline.roll_out(environment, &targets).await {
         Ok(rollout) => {
             return finish(session, report(Action::Deployed, Some(rollout), Vec::new()));
         }
         Err(error) => error.context(context.to_owned()),
     };
 
-    let before = before_live.commit.clone().filter(|before| *before != sha);
-    let before_tag = before
-        .as_ref()
-        .and_then(oid)
-        .and_then(|oid| releases.at_commit(oid).last().map(|r| r.tag().clone()));
-    let before_name = before_tag
-        .as_ref()
-        .map(|tag| tag.name().to_owned())
-        .or_else(|| before.as_ref().map(CommitSha::to_string));
+    // Each app's commit before this run, where it differs from the release.
+    let befores: Vec<Target> = before_live
+        .apps
+        .iter()
+        .enumerate()
+        .filter_map(|(app, live)| {
+            let commit = live.live.commit.clone().filter(|before| *before != sha)?;
+            let tag = oid(&commit)
+                .and_then(|oid| releases.at_commit(oid).last().map(|r| r.tag().clone()));
+            let image_tag = live
+                .live
+                .image_tag
+                .as_deref()
+                .and_then(|tag| tag.parse::<coolify_client::ImageTag>().ok());
+            Some(Target {
+                app,
+                commit,
+                tag,
+                image_tag,
+            })
+        })
+        .collect();
+    let before = befores.first().map(|target| target.commit.clone());
+    let same_before = befores
+        .iter()
+        .all(|target| Some(&target.commit) == before.as_ref());
+    let before_tag = befores.first().and_then(|target| target.tag.clone());
+    let before_name = if same_before {
+        before_tag
+            .as_ref()
+            .map(|tag| tag.name().to_owned())
+            .or_else(|| before.as_ref().map(CommitSha::to_string))
+    } else {
+        None
+    };
     let fault = Fault::of(&error);
     let rerun = session.invocation.command(
         session
@@ -467,6 +557,19 @@ pub(crate) async fn deploy_release(
             .rerun
             .unwrap_or_else(|| format!("deploy production --tag {}", release.tag())),
     );
+    // A new image that did not start leaves the old container running: nothing to roll back.
+    if let Some(missing) = single_image_failure(pipeline, environment, &error) {
+        return Err(image_aftermath(
+            pipeline,
+            releases,
+            &error,
+            &missing,
+            session,
+            (environment, &commit, Some(release.tag())),
+            ("Staging was not touched.", &rerun),
+        )
+        .await);
+    }
     // Production's code changes only through a deployment: roll back only when this run
     // started one (a failed build, a failed probe), never after a refused pin or deploy.
     let started_one = session
@@ -479,7 +582,7 @@ pub(crate) async fn deploy_release(
     let before = match (auto_rollback, before) {
         (AutoRollback::On, Some(before)) if started_one => before,
         (auto_rollback, _) => {
-            let redeploy = before_live.commit.as_ref() == Some(&sha);
+            let redeploy = before_live.commit() == Some(&sha);
             let fix = if fault != Fault::Release {
                 fault.advice(session, &error, &rerun, before_name.as_deref())
             } else {
@@ -490,6 +593,10 @@ pub(crate) async fn deploy_release(
                     ),
                     (Some(name), false) => format!(
                         "Staging was not touched. Fix the release and tag a new version; production ran {name} before"
+                    ),
+                    (None, _) if !befores.is_empty() => format!(
+                        "Staging was not touched. Fix the release and tag a new version; production's apps ran {} before",
+                        before_live.describe()
                     ),
                     (None, _) if redeploy => format!(
                         "Staging was not touched. Production already ran {} before this deploy, so there was nothing older to restore automatically; read the deployment log, then deploy it again or run `{}`",
@@ -513,19 +620,29 @@ pub(crate) async fn deploy_release(
             .await);
         }
     };
-    let before_label = before_name.unwrap_or_else(|| before.to_string());
+    let before_label = before_name
+        .clone()
+        .unwrap_or_else(|| match befores.as_slice() {
+            [_] => before.to_string(),
+            _ => "the releases each app ran before".to_owned(),
+        });
+    let every_app = pipeline.config.environment(environment).has_several_apps();
     session.output.warn(format!(
-        "{}; rolling production back to {before_label}",
-        message(&error)
+        "{}; rolling production{} back to {before_label}",
+        message(&error),
+        if every_app { "'s apps" } else { "" }
     ));
-    let cause = match pipeline
-        .roll_out(environment, &before, before_tag.as_ref())
-        .await
-    {
+    let cause = match pipeline.roll_out(environment, &befores).await {
         Ok(rollback) => {
+            let deployments: Vec<&str> = rollback
+                .apps
+                .iter()
+                .map(|app| app.deployment.as_str())
+                .collect();
             session.output.step(format!(
-                "production rolled back to {before_label} (deployment {})",
-                rollback.deployment
+                "production rolled back to {before_label} (deployment{} {})",
+                if deployments.len() > 1 { "s" } else { "" },
+                deployments.join(", ")
             ));
             let _ = session
                 .output
@@ -541,22 +658,22 @@ pub(crate) async fn deploy_release(
     let state = pipeline
         .aftermath_with(releases, reported_health(environment, &error, releases))
         .await;
+    let go_back = match &before_name {
+        Some(name) => session
+            .invocation
+            .command(format_args!("rollback --to {name}")),
+        None => session.invocation.command("rollback"),
+    };
     let fix = if fault == Fault::Release {
         format!(
-            "{} did not go live. Fix it and tag a new version; if production is not on {before_label}, run `{}`",
+            "{} did not go live. Fix it and tag a new version; if production is not on {before_label}, run `{go_back}`",
             release.tag(),
-            session
-                .invocation
-                .command(format_args!("rollback --to {before_label}"))
         )
     } else {
         format!(
-            "{} did not go live, and the release is not at fault: {} If production is not on {before_label}, run `{}`",
+            "{} did not go live, and the release is not at fault: {} If production is not on {before_label}, run `{go_back}`",
             release.tag(),
             fault.advice(session, &error, &rerun, Some(&before_label)),
-            session
-                .invocation
-                .command(format_args!("rollback --to {before_label}"))
         )
     };
     let aftermath = Aftermath {
@@ -573,6 +690,64 @@ pub(crate) async fn deploy_release(
         &aftermath,
     );
     Err(aftermath.into())
+}
+
+/// The failure of an environment's only app, an image app whose new image did not start.
+fn single_image_failure(
+    pipeline: &Pipeline,
+    environment: EnvironmentName,
+    error: &anyhow::Error,
+) -> Option<ImageNotStarted> {
+    let missing = error.downcast_ref::<ImageNotStarted>()?;
+    (pipeline.config.environment(environment).apps.len() == 1).then(|| missing.clone())
+}
+
+/// The end of a deploy whose new image did not start: the app is set back to its previous
+/// tag, and the message says whether the previous release answered just now.
+async fn image_aftermath(
+    pipeline: &Pipeline,
+    releases: &Releases,
+    error: &anyhow::Error,
+    missing: &ImageNotStarted,
+    session: &Session,
+    (environment, commit, tag): (EnvironmentName, &str, Option<&ReleaseTag>),
+    (untouched, rerun): (&str, &str),
+) -> anyhow::Error {
+    let mut state = pipeline.aftermath(releases).await;
+    let what = match (&missing.restored, missing.previous_answers) {
+        (Some(Ok(previous)), Some(true)) => format!(
+            "; {environment} is set to image tag {previous} again and answered healthy just now: nothing changed"
+        ),
+        (Some(Ok(previous)), Some(false)) => format!(
+            "; {environment} is set to image tag {previous} again, but its health endpoint did not prove the previous release just now: check the app in Coolify"
+        ),
+        (Some(Ok(previous)), None) => format!(
+            "; {environment} is set to image tag {previous} again, as before this deploy (a tag of no known release, so its health was not checked)"
+        ),
+        (Some(Err(reason)), _) => format!(
+            "; setting {environment} back to its previous image tag failed ({reason}): set the image tag back in Coolify before anything redeploys the app"
+        ),
+        (None, _) => format!("; {environment} had no image tag before, so it was left as it is"),
+    };
+    state.push_str(&what);
+    let status = session.invocation.command("status");
+    let fix = match (&missing.restored, missing.previous_answers) {
+        (Some(Ok(_)), Some(true) | None) | (None, _) => {
+            format!("{untouched} Push the image, then run `{rerun}`")
+        }
+        _ => format!(
+            "{untouched} Find out why {environment}'s {} does not answer (`{status}`, the app's logs in Coolify); push the image, then run `{rerun}`",
+            missing.label
+        ),
+    };
+    let aftermath = Aftermath {
+        cause: message(error),
+        state,
+        fix,
+        exit: Exit::Failed,
+    };
+    summarize_failure(session, environment, commit, tag, &aftermath);
+    aftermath.into()
 }
 
 /// What failed, as far as the advice goes.
@@ -602,7 +777,10 @@ impl Fault {
             return Self::Input;
         }
         for cause in error.chain() {
-            if cause.is::<ProbeFailed>() {
+            if cause.is::<ProbeFailed>()
+                || cause.is::<ContainerNotRunning>()
+                || cause.is::<ImageNotStarted>()
+            {
                 return Self::Release;
             }
             if let Some(error) = cause.downcast_ref::<coolify_client::Error>() {
@@ -641,7 +819,9 @@ impl Fault {
                 Some(coolify_client::Error::PinRestored { .. })
             )
         });
-        let unchanged = if entries.writes.is_empty() || restored {
+        // A pin put back undoes this run's only change unless another app's deployment started.
+        let unchanged = if entries.writes.is_empty() || (restored && entries.deployments.is_empty())
+        {
             "Nothing was changed. "
         } else {
             ""
@@ -741,42 +921,168 @@ pub(crate) fn release_for_production(
 async fn check_staging_gate(pipeline: &Pipeline, release: &TaggedRelease) -> anyhow::Result<()> {
     let sha = commit_sha(release.commit()).context("check the staging gate")?;
     let commit = sha.as_str();
-    let staging = &pipeline.config.staging.app;
-    let evidence = pipeline
-        .coolify
-        .find_finished_deployment_of_commit(staging, &sha)
-        .await
-        .context("check the staging gate")?;
-    match evidence {
-        Some(deployment) => {
-            pipeline.output.step(format!(
+    let staging = &pipeline.config.staging;
+    let several = staging.has_several_apps();
+    let mut missing = Vec::new();
+    let mut reasons = Vec::new();
+    for app in &staging.apps {
+        if app.image.is_some() {
+            match image_gate(pipeline, app, &sha, release).await? {
+                None => continue,
+                Some(reason) => {
+                    reasons.push(reason);
+                    missing.push(app);
+                    continue;
+                }
+            }
+        }
+        let evidence = pipeline
+            .coolify
+            .find_finished_deployment_of_commit(&app.uuid, &sha)
+            .await
+            .context("check the staging gate")?;
+        match evidence {
+            Some(deployment) if several => pipeline.output.step(format!(
+                "staging gate: {} ({}) finished on staging's {} in deployment {}",
+                release.tag(),
+                short(commit),
+                app.label,
+                deployment.deployment_uuid
+            )),
+            Some(deployment) => pipeline.output.step(format!(
                 "staging gate: {} ({}) finished on staging in deployment {}",
                 release.tag(),
                 short(commit),
                 deployment.deployment_uuid
-            ));
-            Ok(())
+            )),
+            None => missing.push(app),
         }
-        None => Err(Refused(format!(
-            "staging gate: commit {commit} ({}) has no finished staging deployment; deploy it to staging first with `{}`",
-            release.tag(),
-            pipeline.invocation.command(format_args!("deploy staging --commit {commit}"))
-        ))
-        .into()),
     }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let deploy = pipeline
+        .invocation
+        .command(format_args!("deploy staging --commit {commit}"));
+    if !reasons.is_empty() {
+        return Err(Refused(format!(
+            "staging gate: {} ({}) is not verified on staging: {}; deploy it to staging first with `{deploy}`",
+            release.tag(),
+            short(commit),
+            reasons.join("; ")
+        ))
+        .into());
+    }
+    Err(if several {
+        let apps: Vec<String> = missing
+            .iter()
+            .map(|app| format!("{} (app {})", app.label, app.uuid))
+            .collect();
+        Refused(format!(
+            "staging gate: commit {commit} ({}) has no finished deployment on staging's {}; every app of staging must run it first: deploy it to staging with `{deploy}`",
+            release.tag(),
+            apps.join(" and ")
+        ))
+    } else {
+        Refused(format!(
+            "staging gate: commit {commit} ({}) has no finished staging deployment; deploy it to staging first with `{deploy}`",
+            release.tag(),
+        ))
+    }
+    .into())
+}
+
+/// The staging gate for an image app. Coolify keeps no record of which tag a deployment ran
+/// (its rows say `HEAD`), so it holds when the app is set to the commit's tag now, its newest
+/// deployment finished, and its health endpoint reports the commit now (an app without one:
+/// its container runs). `None` when it holds, else why not.
+async fn image_gate(
+    pipeline: &Pipeline,
+    app: &crate::config::AppConfig,
+    sha: &CommitSha,
+    release: &TaggedRelease,
+) -> anyhow::Result<Option<String>> {
+    let Some(image) = &app.image else {
+        return Ok(None);
+    };
+    let commit = sha.as_str();
+    let name = format!("staging's {} (app {})", app.label, app.uuid);
+    let expected = match image.tag.expand(commit, None) {
+        Ok(expected) => expected,
+        Err(reason) => return Ok(Some(format!("{name}: {reason}"))),
+    };
+    let application = pipeline
+        .coolify
+        .application(&app.uuid)
+        .await
+        .context("check the staging gate")?;
+    let current = application
+        .docker_registry_image_tag
+        .as_deref()
+        .unwrap_or("latest");
+    if current != expected.as_str() {
+        return Ok(Some(format!(
+            "{name} is set to image tag {current}, not {expected}"
+        )));
+    }
+    let latest = pipeline
+        .coolify
+        .deployments(&app.uuid, 0, 1)
+        .await
+        .context("check the staging gate")?
+        .deployments
+        .into_iter()
+        .next();
+    match latest {
+        Some(deployment) if deployment.status == coolify_client::DeploymentStatus::Finished => {}
+        Some(deployment) => {
+            return Ok(Some(format!(
+                "{name}'s newest deployment {} is {}",
+                deployment.deployment_uuid, deployment.status
+            )));
+        }
+        None => return Ok(Some(format!("{name} has no deployment"))),
+    }
+    match pipeline.probe_spec(EnvironmentName::Staging, app, commit, None)? {
+        Some(spec) => {
+            let attempt = pipeline.prober.check(&spec).await;
+            if !attempt.passed() {
+                return Ok(Some(format!(
+                    "{name}'s health endpoint does not report {} now ({attempt})",
+                    short(commit)
+                )));
+            }
+        }
+        None => {
+            let status = application.container_status();
+            if !status.is_running_ok() {
+                return Ok(Some(format!(
+                    "{name}'s container is {}",
+                    application.status.as_deref().unwrap_or("unknown")
+                )));
+            }
+        }
+    }
+    pipeline.output.step(format!(
+        "staging gate: {} ({}) runs on {name} as {}:{expected}, and answers now",
+        release.tag(),
+        short(commit),
+        image.name
+    ));
+    Ok(None)
 }
 
 /// Refuse to deploy a release older than production's unless it is a rollback.
 pub(crate) fn refuse_downgrade(
     invocation: &crate::Invocation,
     releases: &Releases,
-    live: &Live,
+    live: &EnvironmentLive,
     target: &TaggedRelease,
     verb: &str,
 ) -> anyhow::Result<()> {
     // Commits before versions: the commit production runs is never a downgrade of itself,
     // whichever of its tags is named.
-    if live.commit.as_ref().and_then(oid) == Some(target.commit()) {
+    if live.commit().and_then(oid) == Some(target.commit()) {
         return Ok(());
     }
     let target = target.tag();
@@ -801,25 +1107,51 @@ fn plan(
 ) -> anyhow::Result<Vec<String>> {
     let commit = sha.as_str();
     let section = pipeline.config.environment(environment);
-    let spec = pipeline.probe_spec(environment, commit, tag)?;
-    let mut planned: Vec<String> =
-        Client::planned_deploy_commit(&section.app, sha, ForceRebuild::No)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-    planned.extend([
-        format!(
-            "follow the deployment until it ends (deadline {})",
-            humantime::format_duration(pipeline.config.deploy.timeout)
-        ),
-        format!(
-            "probe {} until it reports {} ({} consecutive passes, deadline {})",
-            section.health_url,
-            short(commit),
-            spec.success_threshold(),
-            humantime::format_duration(spec.deadline())
-        ),
-    ]);
+    let mut planned: Vec<String> = Vec::new();
+    for app in &section.apps {
+        let requests = match &app.image {
+            Some(image) => {
+                let image_tag = image
+                    .tag
+                    .expand(commit, tag.map(ReleaseTag::version_str))
+                    .map_err(|reason| {
+                        BadInput(format!(
+                            "{}: `image_tag` of {environment}'s {}: {reason}",
+                            pipeline.config.path.display(),
+                            app.label
+                        ))
+                    })?;
+                Client::planned_deploy_image_tag(&app.uuid, &image_tag)
+            }
+            None => Client::planned_deploy_commit(&app.uuid, sha, ForceRebuild::No),
+        };
+        planned.extend(requests.iter().map(ToString::to_string));
+    }
+    planned.push(format!(
+        "follow the deployment{} until it ends (deadline {})",
+        if section.has_several_apps() { "s" } else { "" },
+        humantime::format_duration(pipeline.config.deploy.timeout)
+    ));
+    for app in &section.apps {
+        match pipeline.probe_spec(environment, app, commit, tag)? {
+            Some(spec) => planned.push(format!(
+                "probe {} until it reports {} ({} consecutive passes, deadline {})",
+                spec.url(),
+                short(commit),
+                spec.success_threshold(),
+                humantime::format_duration(spec.deadline())
+            )),
+            None => planned.push(format!(
+                "watch the container of {} (app {}) for {}: it must stay running",
+                app.label,
+                app.uuid,
+                humantime::format_duration(
+                    crate::pipeline::CONTAINER_CHECK_INTERVAL
+                        * (crate::pipeline::CONTAINER_CHECKS - 1)
+                )
+            )),
+        }
+    }
     Ok(planned)
 }
 

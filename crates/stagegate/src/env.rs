@@ -1,5 +1,5 @@
-//! `env diff ENV` and `env sync ENV [--prune]`: an app's environment variables against the
-//! ones `deploy.toml` declares for it.
+//! `env diff ENV` and `env sync ENV [--prune]`: each app's environment variables against the
+//! ones `deploy.toml` declares for it (the environment's `env`, with the app's own added).
 //!
 //! Only the non-preview variables are compared: Coolify creates a preview copy of every
 //! variable by itself, so `GET /envs` normally lists each key twice, and entries are
@@ -24,7 +24,7 @@ use coolify_client::{env_diff, env_plan};
 use serde::Serialize;
 
 use crate::backup::{self, BackupLocation, Values};
-use crate::config::{EnvironmentConfig, EnvironmentName};
+use crate::config::{AppConfig, EnvironmentName};
 use crate::output::Output;
 use crate::pipeline::Pipeline;
 use crate::session::{DryRun, Session};
@@ -78,18 +78,30 @@ fn words(state: KeyState) -> &'static str {
     }
 }
 
-/// The result of `env diff`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The result of `env diff`: each app of the environment, in config order.
+///
+/// Its JSON also carries the first app's `app` and `keys` at the top level, as documents
+/// before several apps had them.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvDiff {
     /// Which environment.
     pub environment: EnvironmentName,
+    /// One comparison per app.
+    pub apps: Vec<AppEnvDiff>,
+}
+
+/// One app's variables against the ones `deploy.toml` declares for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppEnvDiff {
     /// Its Coolify application.
     pub app: String,
+    /// Its name in messages.
+    pub label: String,
     /// Every declared key and every undeclared non-preview key, sorted by key.
     pub keys: Vec<KeyDiff>,
 }
 
-impl EnvDiff {
+impl AppEnvDiff {
     /// Keys in `state`.
     pub fn keys_in(&self, state: KeyState) -> impl Iterator<Item = &str> {
         self.keys
@@ -107,34 +119,63 @@ impl EnvDiff {
     }
 }
 
+impl Serialize for EnvDiff {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            environment: EnvironmentName,
+            #[serde(flatten)]
+            first: Option<&'a AppEnvDiff>,
+            apps: &'a [AppEnvDiff],
+        }
+        Wire {
+            environment: self.environment,
+            first: self.apps.first(),
+            apps: &self.apps,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl EnvDiff {
+    /// Whether every app is clean.
+    pub fn is_clean(&self) -> bool {
+        self.apps.iter().all(AppEnvDiff::is_clean)
+    }
+}
+
 impl fmt::Display for EnvDiff {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let same = self.keys_in(KeyState::Same).count();
-        let shown: Vec<&KeyDiff> = self
-            .keys
-            .iter()
-            .filter(|diff| diff.state != KeyState::Same)
-            .collect();
-        if shown.is_empty() {
-            return write!(
-                f,
-                "{} (app {}): all {same} declared variables match",
-                self.environment, self.app
-            );
-        }
-        writeln!(
-            f,
-            "{} (app {}): {same} declared variables match; the others:",
-            self.environment, self.app
-        )?;
-        for diff in shown {
-            writeln!(
-                f,
-                "  {} {} {}",
-                marker(diff.state),
-                diff.key,
-                words(diff.state)
-            )?;
+        let several = self.apps.len() > 1;
+        for (index, app) in self.apps.iter().enumerate() {
+            if index > 0 {
+                writeln!(f)?;
+            }
+            let name = if several {
+                format!("{} {} (app {})", self.environment, app.label, app.app)
+            } else {
+                format!("{} (app {})", self.environment, app.app)
+            };
+            let same = app.keys_in(KeyState::Same).count();
+            let shown: Vec<&KeyDiff> = app
+                .keys
+                .iter()
+                .filter(|diff| diff.state != KeyState::Same)
+                .collect();
+            if shown.is_empty() {
+                write!(f, "{name}: all {same} declared variables match")?;
+                continue;
+            }
+            write!(f, "{name}: {same} declared variables match; the others:")?;
+            for diff in shown {
+                write!(
+                    f,
+                    "\n  {} {} {}",
+                    marker(diff.state),
+                    diff.key,
+                    words(diff.state)
+                )?;
+            }
         }
         Ok(())
     }
@@ -172,28 +213,38 @@ pub(crate) async fn apply(
     Ok(())
 }
 
-/// Compare an environment's app with its declared variables.
+/// Compare every app of an environment with its declared variables.
 ///
 /// # Errors
 ///
-/// A bad config or missing token ([`crate::BadInput`]); Coolify unreachable or the app unknown.
+/// A bad config or missing token ([`crate::BadInput`]); Coolify unreachable or an app unknown.
 pub async fn diff(session: &Session, environment: EnvironmentName) -> anyhow::Result<EnvDiff> {
     let context = format!("env diff {environment}");
     let pipeline = Pipeline::open(session).context(context.clone())?;
     let section = pipeline.config.environment(environment);
-    let actual = read(&pipeline.coolify, section).await.context(context)?;
-    Ok(EnvDiff {
-        environment,
-        app: section.app.to_string(),
-        keys: env_diff(&section.env, &actual),
-    })
+    let mut apps = Vec::new();
+    for app in &section.apps {
+        let actual = read(&pipeline.coolify, section.name, app)
+            .await
+            .context(context.clone())?;
+        apps.push(AppEnvDiff {
+            app: app.uuid.to_string(),
+            label: app.label.clone(),
+            keys: env_diff(&app.env, &actual),
+        });
+    }
+    Ok(EnvDiff { environment, apps })
 }
 
-async fn read(client: &Client, section: &EnvironmentConfig) -> anyhow::Result<Vec<EnvVar>> {
+async fn read(
+    client: &Client,
+    environment: EnvironmentName,
+    app: &AppConfig,
+) -> anyhow::Result<Vec<EnvVar>> {
     client
-        .env_vars(&section.app)
+        .env_vars(&app.uuid)
         .await
-        .with_context(|| format!("read the variables of {} app {}", section.name, section.app))
+        .with_context(|| format!("read the variables of {environment} app {}", app.uuid))
 }
 
 /// What `env sync` did.
@@ -209,70 +260,124 @@ pub enum SyncAction {
 }
 
 /// The result of `env sync`.
-#[derive(Debug, Clone, Serialize)]
+///
+/// Its JSON also carries the first app's `app`, `writes`, `unknown` and `kept` at the top
+/// level, as documents before several apps had them.
+#[derive(Debug, Clone)]
 pub struct SyncReport {
     /// Which environment.
     pub environment: EnvironmentName,
-    /// Its Coolify application.
-    pub app: String,
     /// What was done.
     pub action: SyncAction,
-    /// The writes made (or planned).
-    pub writes: Vec<EnvWrite>,
     /// Where the backup taken before the writes is.
     pub backup: Option<PathBuf>,
+    /// Each app, in config order.
+    pub apps: Vec<AppSync>,
+}
+
+/// What `env sync` did to one app.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppSync {
+    /// Its Coolify application.
+    pub app: String,
+    /// Its name in messages.
+    pub label: String,
+    /// The writes made (or planned).
+    pub writes: Vec<EnvWrite>,
     /// Declared keys whose values Coolify hides: left as they are.
     pub unknown: Vec<String>,
     /// Undeclared keys kept because `--prune` was not given.
     pub kept: Vec<String>,
 }
 
+impl Serialize for SyncReport {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            environment: EnvironmentName,
+            action: SyncAction,
+            backup: Option<&'a PathBuf>,
+            #[serde(flatten)]
+            first: Option<&'a AppSync>,
+            apps: &'a [AppSync],
+        }
+        Wire {
+            environment: self.environment,
+            action: self.action,
+            backup: self.backup.as_ref(),
+            first: self.apps.first(),
+            apps: &self.apps,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl SyncReport {
+    /// Every write, over all apps.
+    pub fn write_count(&self) -> usize {
+        self.apps.iter().map(|app| app.writes.len()).sum()
+    }
+}
+
 impl fmt::Display for SyncReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.action {
-            SyncAction::NothingToChange => write!(
-                f,
-                "{} (app {}): variables already match deploy.toml: nothing to change",
-                self.environment, self.app
-            )?,
-            SyncAction::Planned => {
-                write!(
+        let several = self.apps.len() > 1;
+        let name = |app: &AppSync| {
+            if several {
+                format!("{} {} (app {})", self.environment, app.label, app.app)
+            } else {
+                format!("{} (app {})", self.environment, app.app)
+            }
+        };
+        for (index, app) in self.apps.iter().enumerate() {
+            if index > 0 {
+                writeln!(f)?;
+            }
+            match self.action {
+                SyncAction::NothingToChange => write!(
                     f,
-                    "dry run: would make {} writes to {} (app {}):",
-                    self.writes.len(),
-                    self.environment,
-                    self.app
-                )?;
-                for write in &self.writes {
-                    write!(f, "\n  - {write}")?;
+                    "{}: variables already match deploy.toml: nothing to change",
+                    name(app)
+                )?,
+                SyncAction::Planned => {
+                    write!(
+                        f,
+                        "dry run: would make {} writes to {}:",
+                        app.writes.len(),
+                        name(app)
+                    )?;
+                    for write in &app.writes {
+                        write!(f, "\n  - {write}")?;
+                    }
+                }
+                SyncAction::Applied => {
+                    write!(
+                        f,
+                        "{}: made and verified {} writes",
+                        name(app),
+                        app.writes.len()
+                    )?;
+                    if let Some(backup) = &self.backup
+                        && index + 1 == self.apps.len()
+                    {
+                        write!(f, "; the state before is backed up in {}", backup.display())?;
+                    }
                 }
             }
-            SyncAction::Applied => {
+            if !app.unknown.is_empty() {
                 write!(
                     f,
-                    "{} (app {}): made and verified {} writes",
-                    self.environment,
-                    self.app,
-                    self.writes.len()
+                    "\nleft as is, values hidden by Coolify: {} (a token with read:sensitive can compare them)",
+                    app.unknown.join(", ")
                 )?;
-                if let Some(backup) = &self.backup {
-                    write!(f, "; the state before is backed up in {}", backup.display())?;
-                }
             }
-        }
-        if !self.unknown.is_empty() {
-            write!(
-                f,
-                "\nleft as is, values hidden by Coolify: {} (a token with read:sensitive can compare them)",
-                self.unknown.join(", ")
-            )?;
-        }
-        if !self.kept.is_empty() {
-            write!(
-                f,
-                "\nkept, not declared: {} (`--prune` deletes them)",
-                self.kept.join(", ")
-            )?;
+            if !app.kept.is_empty() {
+                write!(
+                    f,
+                    "\nkept, not declared: {} (`--prune` deletes them)",
+                    app.kept.join(", ")
+                )?;
+            }
         }
         Ok(())
     }
@@ -290,32 +395,38 @@ pub async fn sync(session: &Session, options: &SyncOptions) -> anyhow::Result<Sy
     let context = format!("env sync {environment}");
     let pipeline = Pipeline::open(session).context(context.clone())?;
     let section = pipeline.config.environment(environment);
-    let actual = read(&pipeline.coolify, section)
-        .await
-        .context(context.clone())?;
-    let diffs = env_diff(&section.env, &actual);
-    let writes = env_plan(&section.env, &actual, options.prune);
-    let names = |state: KeyState| -> Vec<String> {
-        diffs
-            .iter()
-            .filter(|diff| diff.state == state)
-            .map(|diff| diff.key.clone())
-            .collect()
-    };
+    let mut apps = Vec::new();
+    for app in &section.apps {
+        let actual = read(&pipeline.coolify, environment, app)
+            .await
+            .context(context.clone())?;
+        let diffs = env_diff(&app.env, &actual);
+        let names = |state: KeyState| -> Vec<String> {
+            diffs
+                .iter()
+                .filter(|diff| diff.state == state)
+                .map(|diff| diff.key.clone())
+                .collect()
+        };
+        apps.push(AppSync {
+            app: app.uuid.to_string(),
+            label: app.label.clone(),
+            writes: env_plan(&app.env, &actual, options.prune),
+            unknown: names(KeyState::Unknown),
+            kept: if options.prune == Prune::Yes {
+                Vec::new()
+            } else {
+                names(KeyState::Extra)
+            },
+        });
+    }
     let mut report = SyncReport {
         environment,
-        app: section.app.to_string(),
         action: SyncAction::NothingToChange,
-        writes,
         backup: None,
-        unknown: names(KeyState::Unknown),
-        kept: if options.prune == Prune::Yes {
-            Vec::new()
-        } else {
-            names(KeyState::Extra)
-        },
+        apps,
     };
-    if report.writes.is_empty() {
+    if report.write_count() == 0 {
         return Ok(report);
     }
     let backup_path = options.backup.path_for(
@@ -335,25 +446,35 @@ pub async fn sync(session: &Session, options: &SyncOptions) -> anyhow::Result<Sy
         .await
         .context(context.clone())?;
     backup::write(&backup_path, &document).context(context.clone())?;
-    session.output.step(format!(
-        "{environment}: backed up app {} to {}",
-        section.app,
-        backup_path.display()
-    ));
+    for app in &section.apps {
+        session.output.step(format!(
+            "{environment}: backed up app {} to {}",
+            app.uuid,
+            backup_path.display()
+        ));
+    }
     report.backup = Some(backup_path);
-    apply(
-        &pipeline.coolify,
-        &section.app,
-        environment,
-        &report.writes,
-        &session.output,
-    )
-    .await
-    .context(context.clone())?;
-    let after = read(&pipeline.coolify, section)
+    for (app, planned) in section.apps.iter().zip(&report.apps) {
+        if planned.writes.is_empty() {
+            continue;
+        }
+        apply(
+            &pipeline.coolify,
+            &app.uuid,
+            environment,
+            &planned.writes,
+            &session.output,
+        )
         .await
-        .with_context(|| format!("{context}: verify"))?;
-    let remaining = env_plan(&section.env, &after, options.prune);
+        .context(context.clone())?;
+    }
+    let mut remaining = Vec::new();
+    for app in &section.apps {
+        let after = read(&pipeline.coolify, environment, app)
+            .await
+            .with_context(|| format!("{context}: verify"))?;
+        remaining.extend(env_plan(&app.env, &after, options.prune));
+    }
     if !remaining.is_empty() {
         let list: Vec<String> = remaining.iter().map(ToString::to_string).collect();
         anyhow::bail!(
@@ -402,11 +523,14 @@ mod tests {
     fn no_value_is_ever_displayed() {
         let diff = EnvDiff {
             environment: EnvironmentName::Staging,
-            app: "app".to_owned(),
-            keys: env_diff(
-                &declared(&[("SECRET", "declared-value")]),
-                &[variable("SECRET", Some("live-secret"), false)],
-            ),
+            apps: vec![AppEnvDiff {
+                app: "app".to_owned(),
+                label: "app".to_owned(),
+                keys: env_diff(
+                    &declared(&[("SECRET", "declared-value")]),
+                    &[variable("SECRET", Some("live-secret"), false)],
+                ),
+            }],
         };
         let text = diff.to_string();
         assert!(text.contains("~ SECRET differs"), "{text}");

@@ -40,6 +40,7 @@ pub mod env;
 pub mod environment;
 pub mod exit;
 pub mod health_endpoint;
+pub mod image;
 pub mod init;
 pub mod journal;
 pub mod legacy;
@@ -53,6 +54,7 @@ pub mod setup;
 pub mod status;
 pub mod workflows;
 
+mod cost;
 mod pipeline;
 mod session;
 

@@ -10,7 +10,7 @@ use tag_policy::{Channels, PreId, VersionRequest};
 use crate::config::EnvironmentName;
 use crate::deploy::{self, DeployReport, ProductionOptions};
 use crate::exit::{BadInput, Refused};
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Pipeline, Target};
 use crate::repo::short;
 use crate::session::{DryRun, Session};
 
@@ -148,7 +148,7 @@ pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Res
         .live(EnvironmentName::Staging, &releases)
         .await
         .context("release: check staging")?;
-    if staging.commit.as_ref() != Some(&sha) {
+    if staging.commit() != Some(&sha) {
         return Err(anyhow::Error::new(Refused(format!(
             "HEAD {} is not live on staging (staging runs {}); deploy it first with `{}`",
             short(&commit),
@@ -157,11 +157,12 @@ pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Res
         )))
         .context("release"));
     }
-    let outcome = pipeline
-        .probe(EnvironmentName::Staging, &commit, None)
+    let targets = Target::every_app(&pipeline.config, EnvironmentName::Staging, &sha, None);
+    let outcomes = pipeline
+        .probe(EnvironmentName::Staging, &targets)
         .await
         .context("release: check staging")?;
-    if !outcome.is_healthy() {
+    if let Some((_, outcome)) = outcomes.iter().find(|(_, outcome)| !outcome.is_healthy()) {
         return Err(anyhow::Error::new(Refused(format!(
             "staging runs HEAD {} but is not healthy now ({}); fix staging before releasing",
             short(&commit),

@@ -5,9 +5,11 @@
 
 use anyhow::Context as _;
 
-use crate::deploy::{AutoRollback, DeployReport, deploy_release, release_for_production};
+use crate::config::EnvironmentName;
+use crate::deploy::{Action, AutoRollback, DeployReport, deploy_release, release_for_production};
 use crate::exit::{BadInput, Refused};
 use crate::pipeline::Pipeline;
+use crate::repo::commit_sha;
 use crate::session::{DryRun, Session};
 
 /// Options of `rollback`.
@@ -78,11 +80,11 @@ pub async fn rollback(
         }
         None => {
             let Some(current) = &current else {
-                let runs = live
-                    .commit
-                    .as_ref()
-                    .map(|commit| format!("commit {}, which has no release tag", commit.short()))
-                    .unwrap_or_else(|| "nothing yet".to_owned());
+                let runs = match live.commit() {
+                    Some(commit) => format!("commit {}, which has no release tag", commit.short()),
+                    None if live.is_empty() => "nothing yet".to_owned(),
+                    None => format!("{}, none of it a release", live.describe()),
+                };
                 return Err(anyhow::Error::new(BadInput(format!(
                     "production runs {runs}, so there is no release to go back from; name one with `{}`",
                     session.invocation.command("rollback --to TAG")
@@ -110,7 +112,7 @@ pub async fn rollback(
         live.describe(),
         target.tag()
     ));
-    deploy_release(
+    let mut report = deploy_release(
         session,
         &pipeline,
         &releases,
@@ -120,5 +122,17 @@ pub async fn rollback(
         options.dry_run,
         &context,
     )
-    .await
+    .await?;
+    if report.action == Action::Planned {
+        // Whether the rollback only restarts (the image is still on the server) or rebuilds.
+        let images = pipeline.server_images(EnvironmentName::Production).await;
+        let commit = commit_sha(target.commit()).context(context)?;
+        report.costs = pipeline.rollback_costs(
+            EnvironmentName::Production,
+            &images,
+            &commit,
+            Some(target.tag()),
+        );
+    }
+    Ok(report)
 }

@@ -18,7 +18,7 @@ use coolify_client::{Application, ApplicationPatch, AutoDeploy, Client};
 use serde::Serialize;
 
 use crate::backup::{self, BackupLocation, Values};
-use crate::config::{EnvironmentConfig, EnvironmentName};
+use crate::config::{AppConfig, EnvironmentConfig, EnvironmentName};
 use crate::env::{self, EnvWrite, KeyState, Prune};
 use crate::pipeline::Pipeline;
 use crate::session::{DryRun, Session};
@@ -54,6 +54,17 @@ pub enum Change {
         /// The branch it builds now.
         from: Option<String>,
         /// The configured branch.
+        to: String,
+    },
+    /// Run another image (a Docker-image application's `docker_registry_image_name`).
+    Image {
+        /// Which environment.
+        environment: EnvironmentName,
+        /// Its app.
+        app: String,
+        /// The image it runs now.
+        from: Option<String>,
+        /// The configured image.
         to: String,
     },
     /// Create or update a declared variable.
@@ -93,6 +104,16 @@ impl fmt::Display for Change {
             } => write!(
                 f,
                 "{environment} (app {app}): build branch {to} instead of {}",
+                from.as_deref().unwrap_or("none")
+            ),
+            Self::Image {
+                environment,
+                app,
+                from,
+                to,
+            } => write!(
+                f,
+                "{environment} (app {app}): run image {to} instead of {}",
                 from.as_deref().unwrap_or("none")
             ),
             Self::Variable {
@@ -190,6 +211,7 @@ impl fmt::Display for SetupReport {
 /// One app's plan.
 struct AppPlan<'a> {
     section: &'a EnvironmentConfig,
+    app: &'a AppConfig,
     patch: ApplicationPatch,
     writes: Vec<EnvWrite>,
     changes: Vec<Change>,
@@ -199,9 +221,10 @@ struct AppPlan<'a> {
 async fn plan_app<'a>(
     client: &Client,
     section: &'a EnvironmentConfig,
+    app_config: &'a AppConfig,
 ) -> anyhow::Result<AppPlan<'a>> {
     let environment = section.name;
-    let app = &section.app;
+    let app = &app_config.uuid;
     let application: Application = client
         .application(app)
         .await
@@ -222,7 +245,18 @@ async fn plan_app<'a>(
             from: application.is_auto_deploy_enabled(),
         });
     }
-    if application.git_branch.as_deref() != Some(section.branch.as_str()) {
+    if let Some(image) = &app_config.image {
+        // A Docker-image app builds no branch; its image is what setup keeps right.
+        if application.docker_registry_image_name.as_deref() != Some(image.name.as_str()) {
+            patch = patch.docker_registry_image_name(&image.name);
+            changes.push(Change::Image {
+                environment,
+                app: app.to_string(),
+                from: application.docker_registry_image_name.clone(),
+                to: image.name.to_string(),
+            });
+        }
+    } else if application.git_branch.as_deref() != Some(section.branch.as_str()) {
         patch = patch.git_branch(section.branch.clone());
         changes.push(Change::Branch {
             environment,
@@ -231,19 +265,20 @@ async fn plan_app<'a>(
             to: section.branch.clone(),
         });
     }
-    let writes = coolify_client::env_plan(&section.env, &variables, Prune::No);
+    let writes = coolify_client::env_plan(&app_config.env, &variables, Prune::No);
     changes.extend(writes.iter().map(|write| Change::Variable {
         environment,
         app: app.to_string(),
         write: write.clone(),
     }));
-    let unknown = coolify_client::env_diff(&section.env, &variables)
+    let unknown = coolify_client::env_diff(&app_config.env, &variables)
         .into_iter()
         .filter(|diff| diff.state == KeyState::Unknown)
         .map(|diff| format!("{environment}.{}", diff.key))
         .collect();
     Ok(AppPlan {
         section,
+        app: app_config,
         patch,
         writes,
         changes,
@@ -264,17 +299,28 @@ pub async fn setup(session: &Session, options: &SetupOptions) -> anyhow::Result<
     let mut plans = Vec::new();
     for environment in EnvironmentName::ALL {
         let section = pipeline.config.environment(environment);
-        plans.push(plan_app(client, section).await.context("setup: plan")?);
+        for app in &section.apps {
+            plans.push(
+                plan_app(client, section, app)
+                    .await
+                    .context("setup: plan")?,
+            );
+        }
     }
     let mut report = SetupReport {
         action: SetupAction::NothingToChange,
         changes: plans.iter().flat_map(|plan| plan.changes.clone()).collect(),
         backups: Vec::new(),
         unknown: plans.iter().flat_map(|plan| plan.unknown.clone()).collect(),
-        production_deploys_on_push: crate::legacy::production_deploys_on_push(
-            pipeline.repo.root(),
-            pipeline.config.production.app.as_str(),
-        ),
+        production_deploys_on_push: pipeline
+            .config
+            .production
+            .apps
+            .iter()
+            .flat_map(|app| {
+                crate::legacy::production_deploys_on_push(pipeline.repo.root(), app.uuid.as_str())
+            })
+            .collect(),
         invocation: session.invocation.clone(),
     };
     if report.changes.is_empty() {
@@ -304,16 +350,18 @@ pub async fn setup(session: &Session, options: &SetupOptions) -> anyhow::Result<
             .await
             .context("setup: back up")?;
         backup::write(path, &document).context("setup: back up")?;
-        session.output.step(format!(
-            "{environment}: backed up app {} to {}",
-            section.app,
-            path.display()
-        ));
+        for app in &section.apps {
+            session.output.step(format!(
+                "{environment}: backed up app {} to {}",
+                app.uuid,
+                path.display()
+            ));
+        }
     }
 
     for plan in &plans {
         let environment = plan.section.name;
-        let app = &plan.section.app;
+        let app = &plan.app.uuid;
         if !plan.patch.is_empty() {
             for change in plan
                 .changes
@@ -338,8 +386,12 @@ pub async fn setup(session: &Session, options: &SetupOptions) -> anyhow::Result<
     let mut remaining = Vec::new();
     for environment in EnvironmentName::ALL {
         let section = pipeline.config.environment(environment);
-        let plan = plan_app(client, section).await.context("setup: verify")?;
-        remaining.extend(plan.changes);
+        for app in &section.apps {
+            let plan = plan_app(client, section, app)
+                .await
+                .context("setup: verify")?;
+            remaining.extend(plan.changes);
+        }
     }
     if !remaining.is_empty() {
         let list: Vec<String> = remaining.iter().map(ToString::to_string).collect();

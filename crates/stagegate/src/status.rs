@@ -6,18 +6,49 @@ use std::fmt;
 use anyhow::Context as _;
 use serde::Serialize;
 
-use crate::config::EnvironmentName;
-use crate::pipeline::{Live, Pipeline};
+use crate::config::{AppConfig, EnvironmentName};
+use crate::cost::RollbackCost;
+use crate::pipeline::{AppLive, EnvironmentLive, Live, Pipeline};
 use crate::repo::short;
 use crate::session::Session;
 
 /// One environment's status.
-#[derive(Debug, Clone, Serialize)]
+///
+/// Its JSON also carries the first app's fields at the top level (`app`, `live`, `health`,
+/// ...), as documents before several apps had them.
+#[derive(Debug, Clone)]
 pub struct EnvironmentStatus {
     /// Which environment.
     pub environment: EnvironmentName,
+    /// Each app, in config order.
+    pub apps: Vec<AppStatus>,
+}
+
+impl Serialize for EnvironmentStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            environment: EnvironmentName,
+            #[serde(flatten)]
+            first: Option<&'a AppStatus>,
+            apps: &'a [AppStatus],
+        }
+        Wire {
+            environment: self.environment,
+            first: self.apps.first(),
+            apps: &self.apps,
+        }
+        .serialize(serializer)
+    }
+}
+
+/// One app's status.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppStatus {
     /// The Coolify application uuid.
     pub app: String,
+    /// Its name in messages (`name` in the config, else the uuid).
+    pub label: String,
     /// Its name in Coolify.
     pub app_name: Option<String>,
     /// Coolify's container status, e.g. `running:healthy`.
@@ -30,8 +61,13 @@ pub struct EnvironmentStatus {
     pub live: Live,
     /// The newest deployment of any status.
     pub latest_deployment: Option<LatestDeployment>,
-    /// A one-shot health check against the live commit.
+    /// A one-shot health check against the live commit (`None` without a health URL or a
+    /// finished deployment).
     pub health: Option<Health>,
+    /// Whether the config gives it a health URL.
+    pub has_health_url: bool,
+    /// For a Docker-image app: the image it is set to, `name:tag`.
+    pub image: Option<String>,
 }
 
 /// The newest deployment of an app.
@@ -65,46 +101,83 @@ pub struct StatusReport {
     pub ahead_of_production: Option<usize>,
     /// Workflows of the team's that still deploy production on a push.
     pub production_deploys_on_push: Vec<crate::legacy::ProductionDeployOnPush>,
+    /// The releases `rollback` would go back to, newest first (at most
+    /// [`ROLLBACK_CANDIDATES`]), with what going back costs on each production app.
+    pub rollback_candidates: Vec<RollbackCandidate>,
+}
+
+/// How many earlier releases `status` prices.
+pub const ROLLBACK_CANDIDATES: usize = 3;
+
+/// An earlier release production could go back to.
+#[derive(Debug, Clone, Serialize)]
+pub struct RollbackCandidate {
+    /// Its tag.
+    pub tag: String,
+    /// Its commit.
+    pub commit: String,
+    /// What deploying it costs on each production app.
+    pub apps: Vec<RollbackCost>,
 }
 
 impl fmt::Display for StatusReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for status in &self.environments {
-            writeln!(
-                f,
-                "{}: {} ({})",
-                status.environment,
-                status.app_name.as_deref().unwrap_or(&status.app),
-                status.app_status.as_deref().unwrap_or("status unknown")
-            )?;
-            writeln!(f, "  runs       {}", status.live.describe())?;
-            if let Some(latest) = &status.latest_deployment {
-                writeln!(
-                    f,
-                    "  latest     deployment {} {} ({})",
-                    latest.deployment,
-                    latest.status,
-                    latest
-                        .commit
-                        .as_deref()
-                        .map(short)
-                        .unwrap_or("commit not resolved")
-                )?;
+            let several = status.apps.len() > 1;
+            if several {
+                writeln!(f, "{}:", status.environment)?;
             }
-            if let Some(pinned) = &status.pinned_commit {
-                writeln!(f, "  pinned     {}", short(pinned))?;
-            }
-            if let Some(auto) = status.auto_deploy {
-                writeln!(f, "  auto-deploy {}", if auto { "on" } else { "off" })?;
-            }
-            match &status.health {
-                Some(health) => writeln!(
-                    f,
-                    "  health     {} ({})",
-                    if health.passed { "ok" } else { "FAILING" },
-                    health.detail
-                )?,
-                None => writeln!(f, "  health     not checked (nothing deployed)")?,
+            for app in &status.apps {
+                let indent = if several { "  " } else { "" };
+                let name = app.app_name.as_deref().unwrap_or(&app.app);
+                let state = app.app_status.as_deref().unwrap_or("status unknown");
+                if several {
+                    writeln!(f, "  {}: {name} ({state})", app.label)?;
+                } else {
+                    writeln!(f, "{}: {name} ({state})", status.environment)?;
+                }
+                writeln!(f, "{indent}  runs       {}", app.live.describe())?;
+                if let Some(image) = &app.image {
+                    writeln!(f, "{indent}  image      {image}")?;
+                }
+                if let Some(latest) = &app.latest_deployment {
+                    writeln!(
+                        f,
+                        "{indent}  latest     deployment {} {} ({})",
+                        latest.deployment,
+                        latest.status,
+                        latest
+                            .commit
+                            .as_deref()
+                            .map(short)
+                            .unwrap_or("commit not resolved")
+                    )?;
+                }
+                if let Some(pinned) = &app.pinned_commit {
+                    writeln!(f, "{indent}  pinned     {}", short(pinned))?;
+                }
+                if let Some(auto) = app.auto_deploy {
+                    writeln!(
+                        f,
+                        "{indent}  auto-deploy {}",
+                        if auto { "on" } else { "off" }
+                    )?;
+                }
+                match &app.health {
+                    Some(health) => writeln!(
+                        f,
+                        "{indent}  health     {} ({})",
+                        if health.passed { "ok" } else { "FAILING" },
+                        health.detail
+                    )?,
+                    None if app.has_health_url => {
+                        writeln!(f, "{indent}  health     not checked (nothing deployed)")?;
+                    }
+                    None => writeln!(
+                        f,
+                        "{indent}  health     no health URL (container status only)"
+                    )?,
+                }
             }
         }
         match self.ahead_of_production {
@@ -115,6 +188,25 @@ impl fmt::Display for StatusReport {
             ),
             None => write!(f, "{}: production runs no known commit", self.branch),
         }?;
+        if !self.rollback_candidates.is_empty() {
+            write!(f, "\nrollback candidates:")?;
+        }
+        for candidate in &self.rollback_candidates {
+            let costs: Vec<String> = match candidate.apps.as_slice() {
+                [only] => vec![only.cost.to_string()],
+                apps => apps
+                    .iter()
+                    .map(|app| format!("{} {}", app.label, app.cost))
+                    .collect(),
+            };
+            write!(
+                f,
+                "\n  {} ({}): {}",
+                candidate.tag,
+                short(&candidate.commit),
+                costs.join(", ")
+            )?;
+        }
         for finding in &self.production_deploys_on_push {
             write!(f, "\nwarning: {finding}")?;
         }
@@ -133,74 +225,165 @@ pub async fn status(session: &Session) -> anyhow::Result<StatusReport> {
     let mut environments = Vec::new();
     for environment in EnvironmentName::ALL {
         let section = pipeline.config.environment(environment);
-        let application = pipeline
-            .coolify
-            .application(&section.app)
-            .await
-            .with_context(|| format!("status: read the {environment} app {}", section.app))?;
-        let live = pipeline
-            .live(environment, &releases)
-            .await
-            .with_context(|| format!("status: {environment}"))?;
-        let latest = pipeline
-            .coolify
-            .deployments(&section.app, 0, 1)
-            .await
-            .with_context(|| format!("status: {environment}"))?
-            .deployments
-            .into_iter()
-            .next()
-            .map(|deployment| LatestDeployment {
-                deployment: deployment.deployment_uuid.to_string(),
-                status: deployment.status.to_string(),
-                commit: deployment.resolved_commit().map(String::from),
-            });
-        let health = match &live.commit {
-            Some(commit) => {
-                let tag = live
-                    .tags
-                    .last()
-                    .and_then(|name| releases.find(name))
-                    .map(|release| release.tag().clone());
-                let spec = pipeline.probe_spec(environment, commit.as_str(), tag.as_ref())?;
-                let attempt = pipeline.prober.check(&spec).await;
-                Some(Health {
-                    passed: attempt.passed(),
-                    detail: attempt.to_string(),
-                })
-            }
-            None => None,
-        };
-        environments.push(EnvironmentStatus {
-            environment,
-            app: section.app.to_string(),
-            app_name: application.name.clone(),
-            app_status: application.status.clone(),
-            pinned_commit: application.pinned_commit().map(str::to_owned),
-            auto_deploy: application.is_auto_deploy_enabled(),
-            live,
-            latest_deployment: latest,
-            health,
-        });
+        let mut apps = Vec::new();
+        for app in &section.apps {
+            apps.push(app_status(&pipeline, &releases, environment, app).await?);
+        }
+        environments.push(EnvironmentStatus { environment, apps });
     }
     let branch = pipeline.config.production.branch.clone();
-    let ahead = environments
+    let production_live = EnvironmentLive {
+        apps: environments
+            .iter()
+            .filter(|status| status.environment == EnvironmentName::Production)
+            .flat_map(|status| &status.apps)
+            .map(|app| AppLive {
+                app: app.app.clone(),
+                label: app.label.clone(),
+                live: app.live.clone(),
+            })
+            .collect(),
+    };
+    let ahead = ahead_of_production(&pipeline, &branch, &production_live);
+    let production_deploys_on_push = pipeline
+        .config
+        .production
+        .apps
         .iter()
-        .find(|status| status.environment == EnvironmentName::Production)
-        .and_then(|production| ahead_of_production(&pipeline, &branch, &production.live));
+        .flat_map(|app| {
+            crate::legacy::production_deploys_on_push(pipeline.repo.root(), app.uuid.as_str())
+        })
+        .collect();
+    let rollback_candidates = rollback_candidates(&pipeline, &releases, &production_live).await;
     Ok(StatusReport {
         environments,
         branch,
         ahead_of_production: ahead,
-        production_deploys_on_push: crate::legacy::production_deploys_on_push(
-            pipeline.repo.root(),
-            pipeline.config.production.app.as_str(),
-        ),
+        production_deploys_on_push,
+        rollback_candidates,
     })
 }
 
-fn ahead_of_production(pipeline: &Pipeline, branch: &str, production: &Live) -> Option<usize> {
-    let production = crate::repo::oid(production.commit.as_ref()?)?;
+async fn app_status(
+    pipeline: &Pipeline,
+    releases: &tag_policy::Releases,
+    environment: EnvironmentName,
+    app: &AppConfig,
+) -> anyhow::Result<AppStatus> {
+    let application = pipeline
+        .coolify
+        .application(&app.uuid)
+        .await
+        .with_context(|| format!("status: read the {environment} app {}", app.uuid))?;
+    let live = pipeline
+        .app_live(environment, app, releases)
+        .await
+        .with_context(|| format!("status: {environment}"))?;
+    let latest = pipeline
+        .coolify
+        .deployments(&app.uuid, 0, 1)
+        .await
+        .with_context(|| format!("status: {environment}"))?
+        .deployments
+        .into_iter()
+        .next()
+        .map(|deployment| LatestDeployment {
+            deployment: deployment.deployment_uuid.to_string(),
+            status: deployment.status.to_string(),
+            commit: deployment.resolved_commit().map(String::from),
+        });
+    let health = match &live.commit {
+        Some(commit) => {
+            let tag = live
+                .tags
+                .last()
+                .and_then(|name| releases.find(name))
+                .map(|release| release.tag().clone());
+            match pipeline.probe_spec(environment, app, commit.as_str(), tag.as_ref())? {
+                Some(spec) => {
+                    let attempt = pipeline.prober.check(&spec).await;
+                    Some(Health {
+                        passed: attempt.passed(),
+                        detail: attempt.to_string(),
+                    })
+                }
+                None => None,
+            }
+        }
+        None => None,
+    };
+    Ok(AppStatus {
+        app: app.uuid.to_string(),
+        label: app.label.clone(),
+        app_name: application.name.clone(),
+        app_status: application.status.clone(),
+        pinned_commit: application.pinned_commit().map(str::to_owned),
+        auto_deploy: application.is_auto_deploy_enabled(),
+        live,
+        latest_deployment: latest,
+        health,
+        has_health_url: app.health_url.is_some(),
+        image: app.image.as_ref().map(|image| {
+            format!(
+                "{}:{}",
+                application
+                    .docker_registry_image_name
+                    .as_deref()
+                    .unwrap_or(image.name.as_str()),
+                application
+                    .docker_registry_image_tag
+                    .as_deref()
+                    .unwrap_or("latest")
+            )
+        }),
+    })
+}
+
+/// The releases older than production's, newest first, each with what going back costs.
+async fn rollback_candidates(
+    pipeline: &Pipeline,
+    releases: &tag_policy::Releases,
+    production: &EnvironmentLive,
+) -> Vec<RollbackCandidate> {
+    let Some(mut current) = production.current_release(releases) else {
+        return Vec::new();
+    };
+    let mut targets = Vec::new();
+    while targets.len() < ROLLBACK_CANDIDATES {
+        let Some(target) = releases.rollback_target(&current) else {
+            break;
+        };
+        current = target.tag().clone();
+        targets.push(target);
+    }
+    if targets.is_empty() {
+        return Vec::new();
+    }
+    let images = pipeline.server_images(EnvironmentName::Production).await;
+    targets
+        .into_iter()
+        .filter_map(|target| {
+            let commit = crate::repo::commit_sha(target.commit()).ok()?;
+            Some(RollbackCandidate {
+                tag: target.tag().name().to_owned(),
+                commit: commit.to_string(),
+                apps: pipeline.rollback_costs(
+                    EnvironmentName::Production,
+                    &images,
+                    &commit,
+                    Some(target.tag()),
+                ),
+            })
+        })
+        .collect()
+}
+
+fn ahead_of_production(
+    pipeline: &Pipeline,
+    branch: &str,
+    production: &EnvironmentLive,
+) -> Option<usize> {
+    let production = crate::repo::oid(production.commit()?)?;
     let tip = [
         format!("refs/heads/{branch}"),
         format!("refs/remotes/origin/{branch}"),

@@ -151,10 +151,10 @@ pub enum Command {
     Status,
     /// Release notes for a range of commits.
     Notes(NotesArgs),
-    /// Compare or sync an app's environment variables with deploy.toml.
+    /// Compare or sync the environment variables of an environment's apps with deploy.toml.
     #[command(subcommand)]
     Env(EnvCommand),
-    /// Export an app's settings and environment variables as JSON.
+    /// Export the settings and environment variables of an environment's apps as JSON.
     Backup(BackupArgs),
     /// Configure Coolify for the staged flow (production auto-deploy off, branches, env vars).
     Setup(SetupArgs),

@@ -93,8 +93,8 @@ async fn include_values_keeps_what_the_token_can_read() {
     assert!(!text.contains("locked-secret-value"));
     assert!(!text.contains(TOKEN));
     // The locked variable and its preview copy.
-    assert_eq!(report.backup.variables[1].key, "API_KEY");
-    assert!(report.backup.redacted_fields.is_empty());
+    assert_eq!(report.backups[0].variables[1].key, "API_KEY");
+    assert!(report.backups[0].redacted_fields.is_empty());
     assert!(
         report.to_string().contains("2 hidden by Coolify"),
         "{report}"
@@ -115,8 +115,7 @@ async fn without_read_sensitive_values_are_hidden_even_when_asked() {
     let report = backup(&fixture.session(), &options).await.unwrap();
 
     assert!(
-        report
-            .backup
+        report.backups[0]
             .variables
             .iter()
             .all(|variable| variable.value.is_none())

@@ -25,7 +25,8 @@ async fn drifted() -> Fixture {
 }
 
 fn states(report: &stagegate::env::EnvDiff) -> Vec<(&str, KeyState)> {
-    report
+    assert_eq!(report.apps.len(), 1);
+    report.apps[0]
         .keys
         .iter()
         .map(|diff| (diff.key.as_str(), diff.state))
@@ -82,10 +83,14 @@ async fn hidden_values_are_unknown_and_sync_leaves_them() {
         .await
         .unwrap();
     assert_eq!(synced.action, SyncAction::Applied);
-    let written: Vec<&str> = synced.writes.iter().map(|w| w.key.as_str()).collect();
+    let written: Vec<&str> = synced.apps[0]
+        .writes
+        .iter()
+        .map(|w| w.key.as_str())
+        .collect();
     assert_eq!(written, ["FEATURE_X"]);
-    assert_eq!(synced.unknown, ["ENVIRONMENT", "LOG_LEVEL"]);
-    assert_eq!(synced.kept, ["OLD_KEY"]);
+    assert_eq!(synced.apps[0].unknown, ["ENVIRONMENT", "LOG_LEVEL"]);
+    assert_eq!(synced.apps[0].kept, ["OLD_KEY"]);
     let live = fixture
         .fake
         .env_vars_of(&fixture.staging)
@@ -114,7 +119,7 @@ async fn sync_backs_up_then_upserts_with_the_full_flag_set_and_verifies() {
         .unwrap();
 
     assert_eq!(report.action, SyncAction::Applied);
-    let writes: Vec<(WriteKind, &str)> = report
+    let writes: Vec<(WriteKind, &str)> = report.apps[0]
         .writes
         .iter()
         .map(|write| (write.kind, write.key.as_str()))
@@ -202,7 +207,7 @@ async fn only_prune_deletes_and_it_deletes_both_copies() {
     };
     let report = sync(&fixture.session(), &options).await.unwrap();
 
-    let deletes: Vec<(&str, bool)> = report
+    let deletes: Vec<(&str, bool)> = report.apps[0]
         .writes
         .iter()
         .map(|write| (write.key.as_str(), write.is_preview))
@@ -241,7 +246,7 @@ async fn dry_run_sync_writes_nothing() {
     let report = sync(&fixture.session(), &options).await.unwrap();
 
     assert_eq!(report.action, SyncAction::Planned);
-    assert_eq!(report.writes.len(), 4);
+    assert_eq!(report.apps[0].writes.len(), 4);
     assert!(fixture.writes().is_empty());
     assert!(!directory.path().join("backups").exists());
     let text = report.to_string();

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod adopting;
+mod apps;
 mod backup;
 mod binary;
 mod env;

@@ -30,6 +30,9 @@ fn kinds(changes: &[Change]) -> Vec<String> {
             Change::Branch {
                 environment, to, ..
             } => format!("{environment} branch {to}"),
+            Change::Image {
+                environment, to, ..
+            } => format!("{environment} image {to}"),
             Change::Variable {
                 environment, write, ..
             } => format!("{environment} {:?} {}", write.kind, write.key),
