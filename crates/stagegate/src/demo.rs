@@ -249,7 +249,21 @@ pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
         }
     }
 
-    output.step("── 6. Go back one more release by hand, and look at both environments");
+    output.step(
+        "── 6. Go back one more release by hand: first what it costs (is its image still on the server?), then the rollback, then both environments",
+    );
+    let command = session.invocation.command("rollback --dry-run");
+    run.announce(&command);
+    let dry_run = RollbackOptions {
+        dry_run: crate::DryRun::Yes,
+        ..RollbackOptions::default()
+    };
+    let result = crate::rollback::rollback(&demo_session, &dry_run).await;
+    run.record(
+        &command,
+        result.map(|report| report.to_string()),
+        Expect::Success,
+    )?;
     let command = session.invocation.command("rollback");
     run.announce(&command);
     let result = crate::rollback::rollback(&demo_session, &RollbackOptions::default()).await;

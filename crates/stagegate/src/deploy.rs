@@ -159,15 +159,15 @@ impl fmt::Display for DeployReport {
                 self.environment
             ),
             Action::Planned => {
-                writeln!(f, "dry run: would deploy {what} to {}:", self.environment)?;
+                write!(f, "dry run: would deploy {what} to {}:", self.environment)?;
                 for write in &self.planned {
-                    writeln!(f, "  - {write}")?;
+                    write!(f, "\n  - {write}")?;
                 }
                 for cost in &self.costs {
                     if self.costs.len() > 1 {
-                        writeln!(f, "cost on {}: {}", cost.label, cost.cost)?;
+                        write!(f, "\ncost on {}: {}", cost.label, cost.cost)?;
                     } else {
-                        writeln!(f, "cost: {}", cost.cost)?;
+                        write!(f, "\ncost: {}", cost.cost)?;
                     }
                 }
                 Ok(())
