@@ -8,16 +8,15 @@
 //! health endpoint switches to the new commit a known time after the deployment finishes.
 //! The overhead is the deploy's wall time minus those two.
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use coolify_client::{AutoDeploy, DeploymentStatus};
-use coolify_fake::{FakeApplication, FakeCoolify};
-use stagegate::Session;
+use coolify_client::DeploymentStatus;
+use coolify_fake::FakeCoolify;
 use stagegate::config::EnvironmentName;
 use stagegate::deploy::ProductionOptions;
-use stagegate::environment::Environment;
-use stagegate::output::{Format, Output, Style, Verbosity};
 
 const QUEUE: Duration = Duration::from_secs(1);
 const BUILD: Duration = Duration::from_secs(5);
@@ -53,35 +52,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 async fn run(switch_over: Duration) -> Result<(Duration, usize), Box<dyn std::error::Error>> {
     let directory = tempfile::tempdir()?;
     let repository = git2::Repository::init(directory.path())?;
-    let signature = git2::Signature::new(
-        "Bench",
-        "bench@example.com",
-        &git2::Time::new(1_700_000_000, 0),
-    )?;
-    std::fs::write(directory.path().join("README"), "bench\n")?;
-    let mut index = repository.index()?;
-    index.add_path(std::path::Path::new("README"))?;
-    let tree = repository.find_tree(index.write_tree()?)?;
-    let commit = repository.commit(
-        Some("HEAD"),
-        &signature,
-        &signature,
-        "feat: bench\n",
-        &tree,
-        &[],
-    )?;
-    let object = repository.find_object(commit, None)?;
-    repository.tag("v1.0.0", &object, &signature, "v1.0.0", false)?;
+    let commit = support::commit_tagged(&repository, "bench", "v1.0.0")?;
 
     let fake = FakeCoolify::start().await?;
-    let app = |uuid: &str| {
-        FakeApplication::new(uuid)
-            .auto_deploy(AutoDeploy::Disabled)
-            .queue_time(QUEUE)
-            .build_time(BUILD)
-    };
-    let staging = fake.add_application(app("staging-app"));
-    let production = fake.add_application(app("production-app"));
+    let (staging, production) = support::add_apps(&fake, QUEUE, BUILD);
     fake.seed_deployment(&staging, &commit.to_string(), DeploymentStatus::Finished);
 
     let serving = Arc::new(Mutex::new("0".repeat(40)));
@@ -102,28 +76,13 @@ async fn run(switch_over: Duration) -> Result<(Duration, usize), Box<dyn std::er
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = commit;
         });
     });
-    std::fs::write(
-        directory.path().join("deploy.toml"),
-        format!(
-            "[coolify]\nurl = \"{}\"\ntoken_env = \"BENCH_TOKEN\"\n\n[environments.staging]\napp = \"{staging}\"\nhealth_url = \"{staging_health}\"\n\n[environments.production]\napp = \"{production}\"\nhealth_url = \"{health}\"\n",
-            fake.base_url()
-        ),
+    support::write_config(
+        directory.path(),
+        &fake,
+        (&staging, staging_health.as_str()),
+        (&production, health.as_str()),
     )?;
-
-    let environment = Environment::from_pairs([(
-        "BENCH_TOKEN",
-        secrecy::ExposeSecret::expose_secret(&fake.token()).to_owned(),
-    )]);
-    let sink: stagegate::output::Sink = Arc::new(Mutex::new(std::io::sink()));
-    let output = Output::new(
-        Format::Text,
-        Verbosity::Quiet,
-        Style::Plain,
-        &environment,
-        sink.clone(),
-        sink,
-    );
-    let session = Session::new(environment, output).with_repo(directory.path());
+    let session = support::quiet_session(directory.path(), &fake);
 
     let started = Instant::now();
     stagegate::deploy::production(&session, &ProductionOptions::tag("v1.0.0")).await?;

@@ -9,16 +9,15 @@
 //! while it serves the bad release. The target is 30 s plus the fake's redeploy time (the
 //! rollback's queue and build, and the app's switch-over).
 
+mod support;
+
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use coolify_client::{AutoDeploy, DeploymentStatus};
-use coolify_fake::{FakeApplication, FakeCoolify};
-use stagegate::Session;
+use coolify_client::DeploymentStatus;
+use coolify_fake::FakeCoolify;
 use stagegate::config::EnvironmentName;
 use stagegate::deploy::{AutoRollback, ProductionOptions};
-use stagegate::environment::Environment;
-use stagegate::output::{Format, Output, Style, Verbosity};
 
 const QUEUE: Duration = Duration::from_secs(1);
 const BUILD: Duration = Duration::from_secs(5);
@@ -70,55 +69,14 @@ struct Measured {
     message: String,
 }
 
-fn commit_file(
-    repository: &git2::Repository,
-    root: &std::path::Path,
-    text: &str,
-    tag: &str,
-) -> Result<git2::Oid, Box<dyn std::error::Error>> {
-    let signature = git2::Signature::new(
-        "Bench",
-        "bench@example.com",
-        &git2::Time::new(1_700_000_000, 0),
-    )?;
-    std::fs::write(root.join("README"), text)?;
-    let mut index = repository.index()?;
-    index.add_path(std::path::Path::new("README"))?;
-    index.write()?;
-    let tree = repository.find_tree(index.write_tree()?)?;
-    let parents = match repository.head() {
-        Ok(head) => vec![head.peel_to_commit()?],
-        Err(_) => Vec::new(),
-    };
-    let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
-    let commit = repository.commit(
-        Some("HEAD"),
-        &signature,
-        &signature,
-        &format!("feat: {text}\n"),
-        &tree,
-        &parents,
-    )?;
-    let object = repository.find_object(commit, None)?;
-    repository.tag(tag, &object, &signature, tag, false)?;
-    Ok(commit)
-}
-
 async fn run() -> Result<Measured, Box<dyn std::error::Error>> {
     let directory = tempfile::tempdir()?;
     let repository = git2::Repository::init(directory.path())?;
-    let good = commit_file(&repository, directory.path(), "good", "v1.0.0")?.to_string();
-    let bad = commit_file(&repository, directory.path(), "bad", "v1.1.0")?.to_string();
+    let good = support::commit_tagged(&repository, "good", "v1.0.0")?.to_string();
+    let bad = support::commit_tagged(&repository, "bad", "v1.1.0")?.to_string();
 
     let fake = FakeCoolify::start().await?;
-    let app = |uuid: &str| {
-        FakeApplication::new(uuid)
-            .auto_deploy(AutoDeploy::Disabled)
-            .queue_time(QUEUE)
-            .build_time(BUILD)
-    };
-    let staging = fake.add_application(app("staging-app"));
-    let production = fake.add_application(app("production-app"));
+    let (staging, production) = support::add_apps(&fake, QUEUE, BUILD);
     fake.seed_deployment(&staging, &good, DeploymentStatus::Finished);
     fake.seed_deployment(&staging, &bad, DeploymentStatus::Finished);
     fake.seed_deployment(&production, &good, DeploymentStatus::Finished);
@@ -150,28 +108,13 @@ async fn run() -> Result<Measured, Box<dyn std::error::Error>> {
         });
     }
     // No [probe] table: stagegate's defaults.
-    std::fs::write(
-        directory.path().join("deploy.toml"),
-        format!(
-            "[coolify]\nurl = \"{}\"\ntoken_env = \"BENCH_TOKEN\"\n\n[environments.staging]\napp = \"{staging}\"\nhealth_url = \"{staging_health}\"\n\n[environments.production]\napp = \"{production}\"\nhealth_url = \"{health}\"\n",
-            fake.base_url()
-        ),
+    support::write_config(
+        directory.path(),
+        &fake,
+        (&staging, staging_health.as_str()),
+        (&production, health.as_str()),
     )?;
-
-    let environment = Environment::from_pairs([(
-        "BENCH_TOKEN",
-        secrecy::ExposeSecret::expose_secret(&fake.token()).to_owned(),
-    )]);
-    let sink: stagegate::output::Sink = Arc::new(Mutex::new(std::io::sink()));
-    let output = Output::new(
-        Format::Text,
-        Verbosity::Quiet,
-        Style::Plain,
-        &environment,
-        sink.clone(),
-        sink,
-    );
-    let session = Session::new(environment, output).with_repo(directory.path());
+    let session = support::quiet_session(directory.path(), &fake);
 
     let options = ProductionOptions {
         auto_rollback: AutoRollback::On,

@@ -162,6 +162,34 @@ impl std::fmt::Display for Timings {
     }
 }
 
+/// The release tags of a commit, lowest precedence first (none for no commit).
+fn release_tags(commit: Option<&CommitSha>, releases: &Releases) -> Vec<String> {
+    commit
+        .and_then(oid)
+        .map(|oid| {
+            releases
+                .at_commit(oid)
+                .map(|release| release.tag().name().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The team's own workflows that still deploy one of production's apps on a push.
+pub(crate) fn production_deploys_on_push(
+    pipeline: &Pipeline,
+) -> Vec<crate::legacy::ProductionDeployOnPush> {
+    pipeline
+        .config
+        .production
+        .apps
+        .iter()
+        .flat_map(|app| {
+            crate::legacy::production_deploys_on_push(pipeline.repo.root(), app.uuid.as_str())
+        })
+        .collect()
+}
+
 pub(crate) fn seconds(millis: u64) -> String {
     format!("{:.1}s", millis as f64 / 1000.0)
 }
@@ -408,17 +436,7 @@ impl Pipeline {
             live.commit = finished
                 .as_ref()
                 .and_then(|_| self.commit_of_image_tag(app, &image_tag, releases));
-            live.tags = live
-                .commit
-                .as_ref()
-                .and_then(oid)
-                .map(|oid| {
-                    releases
-                        .at_commit(oid)
-                        .map(|release| release.tag().name().to_owned())
-                        .collect()
-                })
-                .unwrap_or_default();
+            live.tags = release_tags(live.commit.as_ref(), releases);
             live.image_tag = Some(image_tag);
             if let Some(in_flight) = live.in_flight.as_mut() {
                 in_flight.commit = None;
@@ -462,16 +480,7 @@ impl Pipeline {
         releases: &Releases,
     ) -> Live {
         let commit = finished.and_then(Deployment::resolved_commit);
-        let tags = commit
-            .as_ref()
-            .and_then(oid)
-            .map(|oid| {
-                releases
-                    .at_commit(oid)
-                    .map(|release| release.tag().name().to_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let tags = release_tags(commit.as_ref(), releases);
         Live {
             commit,
             deployment: finished.map(|d| d.deployment_uuid.to_string()),

@@ -312,15 +312,7 @@ pub async fn setup(session: &Session, options: &SetupOptions) -> anyhow::Result<
         changes: plans.iter().flat_map(|plan| plan.changes.clone()).collect(),
         backups: Vec::new(),
         unknown: plans.iter().flat_map(|plan| plan.unknown.clone()).collect(),
-        production_deploys_on_push: pipeline
-            .config
-            .production
-            .apps
-            .iter()
-            .flat_map(|app| {
-                crate::legacy::production_deploys_on_push(pipeline.repo.root(), app.uuid.as_str())
-            })
-            .collect(),
+        production_deploys_on_push: crate::pipeline::production_deploys_on_push(&pipeline),
         invocation: session.invocation.clone(),
     };
     if report.changes.is_empty() {

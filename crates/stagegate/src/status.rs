@@ -245,15 +245,7 @@ pub async fn status(session: &Session) -> anyhow::Result<StatusReport> {
             .collect(),
     };
     let ahead = ahead_of_production(&pipeline, &branch, &production_live);
-    let production_deploys_on_push = pipeline
-        .config
-        .production
-        .apps
-        .iter()
-        .flat_map(|app| {
-            crate::legacy::production_deploys_on_push(pipeline.repo.root(), app.uuid.as_str())
-        })
-        .collect();
+    let production_deploys_on_push = crate::pipeline::production_deploys_on_push(&pipeline);
     let rollback_candidates = rollback_candidates(&pipeline, &releases, &production_live).await;
     Ok(StatusReport {
         environments,
