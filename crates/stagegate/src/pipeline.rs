@@ -782,119 +782,205 @@ impl Pipeline {
         environment: EnvironmentName,
         targets: &[Target],
     ) -> anyhow::Result<Rollout> {
-        let section = self.config.environment(environment);
         let Some(first) = targets.first() else {
             return Err(anyhow::anyhow!("nothing to deploy to {environment}"));
         };
-        let mut apps: Vec<&AppConfig> = Vec::new();
-        let mut image_tags: Vec<Option<ImageTag>> = Vec::new();
+        let steps = self.check_before_writes(environment, targets).await?;
+        let started = Instant::now();
+        let mut deployments = Vec::with_capacity(steps.len());
+        for step in &steps {
+            deployments.push(self.start_deployment(environment, step).await?);
+        }
+        let triggered = Instant::now();
+        self.follow_all(environment, &steps, &deployments).await?;
+        let deployed = Instant::now();
+        for (step, deployment) in steps.iter().zip(&deployments) {
+            self.output.step(format!(
+                "{}: deployment {} finished in {}",
+                self.name_of(environment, step.app),
+                deployment.deployment,
+                seconds(millis(deployed.duration_since(triggered)))
+            ));
+        }
+        let (outcomes, containers) = tokio::join!(
+            self.probe(environment, targets),
+            self.watch_containers(environment, targets)
+        );
+        let outcomes = outcomes?;
+        self.check_outcomes(environment, targets, &outcomes)?;
+        let done = Instant::now();
+        let containers = containers?;
+        let apps = steps
+            .iter()
+            .zip(&deployments)
+            .map(|(step, deployment)| {
+                let index = step.target.app;
+                AppRollout {
+                    app: step.app.uuid.to_string(),
+                    label: step.app.label.clone(),
+                    commit: step.target.commit.to_string(),
+                    deployment: deployment.deployment.to_string(),
+                    joined_existing: deployment.origin == DeploymentOrigin::AlreadyQueued,
+                    probe: of_app(&outcomes, index).cloned(),
+                    container: of_app(&containers, index).cloned(),
+                    image_tag: deployment.image_tag.as_ref().map(ToString::to_string),
+                }
+            })
+            .collect();
+        Ok(Rollout {
+            environment,
+            commit: first.commit.to_string(),
+            tag: first.tag.as_ref().map(|tag| tag.name().to_owned()),
+            deployment: deployments
+                .first()
+                .map(|deployment| deployment.deployment.to_string())
+                .unwrap_or_default(),
+            joined_existing: deployments
+                .iter()
+                .all(|deployment| deployment.origin == DeploymentOrigin::AlreadyQueued),
+            timings: Timings {
+                trigger_ms: millis(triggered.duration_since(started)),
+                deployment_ms: millis(deployed.duration_since(triggered)),
+                probe_ms: millis(done.duration_since(deployed)),
+                total_ms: millis(done.duration_since(started)),
+            },
+            probe: outcomes.into_iter().next().map(|(_, outcome)| outcome),
+            apps,
+        })
+    }
+
+    /// Everything a roll-out can check before its first write: each app's probe settings and
+    /// image tag, each app's kind in Coolify, and the token's deploy ability. A pin followed by
+    /// a refused deploy would leave the app pinned to a commit it does not run (a token
+    /// without `write` fails the pin itself).
+    async fn check_before_writes<'a>(
+        &'a self,
+        environment: EnvironmentName,
+        targets: &'a [Target],
+    ) -> anyhow::Result<Vec<Step<'a>>> {
+        let section = self.config.environment(environment);
+        let mut steps = Vec::with_capacity(targets.len());
         for target in targets {
             let app = section.apps.get(target.app).ok_or_else(|| {
                 anyhow::anyhow!("{environment} has no app number {}", target.app + 1)
             })?;
-            // Fail on a bad probe config, and on a token that may not deploy, before anything
-            // is changed: a pin followed by a refused deploy would leave production pinned to
-            // a commit it does not run (a token without `write` fails the pin itself).
             self.probe_spec(
                 environment,
                 app,
                 target.commit.as_str(),
                 target.tag.as_ref(),
             )?;
-            image_tags.push(self.image_tag_of(environment, app, target)?);
-            apps.push(app);
+            let image_tag = self.image_tag_of(environment, app, target)?;
+            steps.push(Step {
+                target,
+                app,
+                image_tag,
+            });
         }
-        for app in &apps {
-            self.check_app_kind(environment, app).await?;
+        for step in &steps {
+            self.check_app_kind(environment, step.app).await?;
         }
-        let every_app: Vec<String> = apps.iter().map(|app| app.uuid.to_string()).collect();
+        let every_app: Vec<String> = steps.iter().map(|step| step.app.uuid.to_string()).collect();
         self.coolify.check_deploy_ability().await.with_context(|| {
             format!(
                 "check that the token may deploy {environment} (app {}); nothing was changed",
                 every_app.join(", app ")
             )
         })?;
-        let started = Instant::now();
-        let mut deployments: Vec<Started> = Vec::new();
-        for ((target, app), image_tag) in targets.iter().zip(&apps).zip(&image_tags) {
-            let commit = target.commit.as_str();
-            let uuid = &app.uuid;
-            let started = match (&app.image, image_tag) {
-                (Some(image), Some(image_tag)) => {
-                    self.output.step(format!(
-                        "{environment}: setting app {uuid} to image {}:{image_tag} ({}) and deploying",
-                        image.name,
-                        short(commit)
-                    ));
-                    self.journal.write(format!(
-                        "set {environment} (app {uuid}) to image tag {image_tag}"
-                    ));
-                    let deployment = self
-                        .coolify
-                        .deploy_image_tag(uuid, image_tag, &self.follow_options())
-                        .await
-                        .with_context(|| {
-                            format!("deploy image tag {image_tag} to {environment} (app {uuid})")
-                        })?;
-                    for waited in &deployment.waited_for {
-                        self.output.step(format!(
-                            "{environment}: waited for deployment {} of app {uuid} to end ({}) before deploying {image_tag}",
-                            waited.deployment_uuid, waited.status
-                        ));
-                    }
-                    Started {
-                        deployment: deployment.deployment,
-                        origin: deployment.origin,
-                        image_tag: Some(deployment.tag),
-                        previous_tag: deployment.previous_tag,
-                    }
-                }
-                _ => {
-                    self.output.step(format!(
-                        "{environment}: pinning app {uuid} to {} and deploying",
-                        short(commit)
-                    ));
-                    self.journal.write(format!(
-                        "pin {environment} (app {uuid}) to {}",
-                        short(commit)
-                    ));
-                    let deployment = self
-                        .coolify
-                        .deploy_commit(uuid, &target.commit, ForceRebuild::No)
-                        .await
-                        .with_context(|| {
-                            format!("deploy {} to {environment} (app {uuid})", short(commit))
-                        })?;
-                    Started {
-                        deployment: deployment.deployment,
-                        origin: deployment.origin,
-                        image_tag: None,
-                        previous_tag: None,
-                    }
-                }
-            };
-            self.journal
-                .deployment(environment, started.deployment.to_string());
-            if started.origin == DeploymentOrigin::AlreadyQueued {
+        Ok(steps)
+    }
+
+    /// Put one app on its target: set the image tag of an image app, pin the commit of a git
+    /// app, and deploy; the journal records the write before it is sent.
+    async fn start_deployment(
+        &self,
+        environment: EnvironmentName,
+        step: &Step<'_>,
+    ) -> anyhow::Result<Started> {
+        let commit = step.target.commit.as_str();
+        let uuid = &step.app.uuid;
+        let started = match (&step.app.image, &step.image_tag) {
+            (Some(image), Some(image_tag)) => {
                 self.output.step(format!(
-                    "{environment}: a deployment of {} was already queued for app {uuid}; following {} instead of stacking another",
-                    short(commit),
-                    started.deployment
+                    "{environment}: setting app {uuid} to image {}:{image_tag} ({}) and deploying",
+                    image.name,
+                    short(commit)
                 ));
+                self.journal.write(format!(
+                    "set {environment} (app {uuid}) to image tag {image_tag}"
+                ));
+                let deployment = self
+                    .coolify
+                    .deploy_image_tag(uuid, image_tag, &self.follow_options())
+                    .await
+                    .with_context(|| {
+                        format!("deploy image tag {image_tag} to {environment} (app {uuid})")
+                    })?;
+                for waited in &deployment.waited_for {
+                    self.output.step(format!(
+                        "{environment}: waited for deployment {} of app {uuid} to end ({}) before deploying {image_tag}",
+                        waited.deployment_uuid, waited.status
+                    ));
+                }
+                Started {
+                    deployment: deployment.deployment,
+                    origin: deployment.origin,
+                    image_tag: Some(deployment.tag),
+                    previous_tag: deployment.previous_tag,
+                }
             }
-            deployments.push(started);
+            _ => {
+                self.output.step(format!(
+                    "{environment}: pinning app {uuid} to {} and deploying",
+                    short(commit)
+                ));
+                self.journal.write(format!(
+                    "pin {environment} (app {uuid}) to {}",
+                    short(commit)
+                ));
+                let deployment = self
+                    .coolify
+                    .deploy_commit(uuid, &step.target.commit, ForceRebuild::No)
+                    .await
+                    .with_context(|| {
+                        format!("deploy {} to {environment} (app {uuid})", short(commit))
+                    })?;
+                Started {
+                    deployment: deployment.deployment,
+                    origin: deployment.origin,
+                    image_tag: None,
+                    previous_tag: None,
+                }
+            }
+        };
+        self.journal
+            .deployment(environment, started.deployment.to_string());
+        if started.origin == DeploymentOrigin::AlreadyQueued {
+            self.output.step(format!(
+                "{environment}: a deployment of {} was already queued for app {uuid}; following {} instead of stacking another",
+                short(commit),
+                started.deployment
+            ));
         }
-        let triggered = Instant::now();
-        let followed = join_all(
-            deployments
-                .iter()
-                .zip(&apps)
-                .map(|(deployment, app)| self.follow(environment, app, &deployment.deployment)),
-        )
-        .await;
-        for (((target, app), deployment), result) in
-            targets.iter().zip(&apps).zip(&deployments).zip(followed)
-        {
+        Ok(started)
+    }
+
+    /// Follow every deployment at once; fail on the first that did not finish, or that built
+    /// another commit than its git app was pinned to (an image app's deployment says `HEAD`:
+    /// its probe proves the commit).
+    async fn follow_all(
+        &self,
+        environment: EnvironmentName,
+        steps: &[Step<'_>],
+        deployments: &[Started],
+    ) -> anyhow::Result<()> {
+        let followed =
+            join_all(steps.iter().zip(deployments).map(|(step, deployment)| {
+                self.follow(environment, step.app, &deployment.deployment)
+            }))
+            .await;
+        for ((step, deployment), result) in steps.iter().zip(deployments).zip(followed) {
+            let app = step.app;
             let finished = match result {
                 Ok(finished) => finished,
                 Err(error @ coolify_client::Error::DeploymentFailed { .. })
@@ -912,10 +998,9 @@ impl Pipeline {
                 }
             };
             if app.image.is_some() {
-                // Its deployment says `HEAD`; the probe proves the commit.
                 continue;
             }
-            let sha = &target.commit;
+            let sha = &step.target.commit;
             if let Some(built) = finished.resolved_commit()
                 && !finished.is_of_commit(sha)
             {
@@ -934,22 +1019,18 @@ impl Pipeline {
                 );
             }
         }
-        let deployed = Instant::now();
-        for (deployment, app) in deployments.iter().zip(&apps) {
-            self.output.step(format!(
-                "{}: deployment {} finished in {}",
-                self.name_of(environment, app),
-                deployment.deployment,
-                seconds(millis(deployed.duration_since(triggered)))
-            ));
-        }
-        let (outcomes, containers) = tokio::join!(
-            self.probe(environment, targets),
-            self.watch_containers(environment, targets)
-        );
-        let outcomes = outcomes?;
-        let done = Instant::now();
-        for (index, outcome) in &outcomes {
+        Ok(())
+    }
+
+    /// Fail on the first unhealthy probe; report each healthy one.
+    fn check_outcomes(
+        &self,
+        environment: EnvironmentName,
+        targets: &[Target],
+        outcomes: &[(usize, Outcome)],
+    ) -> anyhow::Result<()> {
+        let section = self.config.environment(environment);
+        for (index, outcome) in outcomes {
             let Some(app) = section.apps.get(*index) else {
                 continue;
             };
@@ -965,60 +1046,18 @@ impl Pipeline {
                 ))
                 .context(format!("probe {url}")));
             }
-            let name = self.name_of(environment, app);
             let commit = targets
                 .iter()
                 .find(|target| target.app == *index)
                 .map(|target| target.commit.short().to_owned())
                 .unwrap_or_default();
             self.output.step(format!(
-                "{name}: {url} serves {commit} ({} attempts)",
+                "{}: {url} serves {commit} ({} attempts)",
+                self.name_of(environment, app),
                 outcome.attempt_count()
             ));
         }
-        let containers = containers?;
-        let app_rollouts: Vec<AppRollout> = targets
-            .iter()
-            .zip(&apps)
-            .zip(&deployments)
-            .map(|((target, app), deployment)| AppRollout {
-                app: app.uuid.to_string(),
-                label: app.label.clone(),
-                commit: target.commit.to_string(),
-                deployment: deployment.deployment.to_string(),
-                joined_existing: deployment.origin == DeploymentOrigin::AlreadyQueued,
-                probe: outcomes
-                    .iter()
-                    .find(|(index, _)| *index == target.app)
-                    .map(|(_, outcome)| outcome.clone()),
-                container: containers
-                    .iter()
-                    .find(|(index, _)| *index == target.app)
-                    .map(|(_, status)| status.clone()),
-                image_tag: deployment.image_tag.as_ref().map(ToString::to_string),
-            })
-            .collect();
-        let probe = outcomes.into_iter().next().map(|(_, outcome)| outcome);
-        Ok(Rollout {
-            environment,
-            commit: first.commit.to_string(),
-            tag: first.tag.as_ref().map(|tag| tag.name().to_owned()),
-            deployment: deployments
-                .first()
-                .map(|deployment| deployment.deployment.to_string())
-                .unwrap_or_default(),
-            joined_existing: deployments
-                .iter()
-                .all(|deployment| deployment.origin == DeploymentOrigin::AlreadyQueued),
-            timings: Timings {
-                trigger_ms: millis(triggered.duration_since(started)),
-                deployment_ms: millis(deployed.duration_since(triggered)),
-                probe_ms: millis(done.duration_since(deployed)),
-                total_ms: millis(done.duration_since(started)),
-            },
-            probe,
-            apps: app_rollouts,
-        })
+        Ok(())
     }
 
     /// For every app of `targets` without a health URL: read its container status
@@ -1253,6 +1292,22 @@ pub(crate) struct Started {
     image_tag: Option<ImageTag>,
     /// The image tag the app had before.
     previous_tag: Option<ImageTag>,
+}
+
+/// One app of a roll-out, checked before any write: its target, its config and, for an image
+/// app, the tag to deploy.
+struct Step<'a> {
+    target: &'a Target,
+    app: &'a AppConfig,
+    image_tag: Option<ImageTag>,
+}
+
+/// What a roll-out found for the app at `index` of its environment, if anything.
+fn of_app<T>(found: &[(usize, T)], index: usize) -> Option<&T> {
+    found
+        .iter()
+        .find(|(app, _)| *app == index)
+        .map(|(_, value)| value)
 }
 
 /// Coolify could not start an image app's new image (most often: the registry does not have
