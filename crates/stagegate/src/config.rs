@@ -360,6 +360,7 @@ impl Config {
 
         let deploy = raw.deploy.unwrap_or_default();
         let mut environments = raw.environments;
+        let source = Source { text, path };
         let mut take = |name: EnvironmentName| -> anyhow::Result<EnvironmentConfig> {
             let section = environments.remove(name.as_str()).ok_or_else(|| {
                 invalid(
@@ -367,271 +368,7 @@ impl Config {
                     format!("missing; add an [environments.{name}] table with app, branch and health_url"),
                 )
             })?;
-            let expectation_set =
-                has_expectation(&raw.probe) || section.probe.as_ref().is_some_and(has_expectation);
-            let section_has_probe = section.probe.is_some();
-            let mut probe = match section.probe {
-                Some(overrides) => raw.probe.overlay(&overrides),
-                None => raw.probe.clone(),
-            };
-            // stagegate's own defaults: detect a new version within a second of it answering
-            // and confirm it quickly, so a verified deploy is not intervals slower than Coolify.
-            let interval = *probe.interval.get_or_insert(DEFAULT_PROBE_INTERVAL);
-            probe
-                .confirm_interval
-                .get_or_insert(DEFAULT_CONFIRM_INTERVAL.min(interval));
-            // A release that keeps failing once the rolling update has switched over leaves
-            // within seconds instead of at the deadline.
-            let deadline = probe.deadline.unwrap_or(health_probe::DEFAULT_DEADLINE);
-            probe
-                .switch_over
-                .get_or_insert(DEFAULT_SWITCH_OVER.min(deadline / 2));
-            probe
-                .failure_threshold
-                .get_or_insert(DEFAULT_FAILURE_THRESHOLD);
-            // A probe that checks no version would pass against the old container.
-            if probe.expect_json.is_none()
-                && probe.expect_json_matches.is_none()
-                && probe.expect_body_contains.is_none()
-            {
-                probe.expect_json = Some(BTreeMap::from([(
-                    "/commit".to_owned(),
-                    serde_json::Value::String("{commit}".to_owned()),
-                )]));
-            }
-            let branch = section.branch.unwrap_or_else(|| "main".to_owned());
-            if branch.is_empty()
-                || branch == "HEAD"
-                || branch.contains("..")
-                || branch.starts_with('/')
-            {
-                return Err(invalid(
-                    &format!("environments.{name}.branch"),
-                    format!("`{branch}` is not a branch Coolify can build; use e.g. main"),
-                )
-                .into());
-            }
-            check_env_keys(&section.env)
-                .map_err(|message| invalid(&format!("environments.{name}.env"), message))?;
-            let section_line =
-                line_in_table(text, &format!("environments.{name}"), None).map(|(line, _)| line);
-            let at_section = |key: &str, message: String| at_line(path, section_line, key, message);
-
-            if section.apps.is_some()
-                && let Some((key, _)) =
-                    [("image", &section.image), ("image_tag", &section.image_tag)]
-                        .into_iter()
-                        .find(|(_, value)| value.is_some())
-            {
-                return Err(at_section(
-                    &format!("environments.{name}.{key}"),
-                    format!("is set next to `apps`; with several apps each entry of `apps` names its own image: move `{key}` into the entry of the app that runs it"),
-                )
-                .into());
-            }
-            let raw_apps = match (section.apps, section.app) {
-                (Some(_), _) if section.health_url.is_some() => {
-                    return Err(at_section(
-                        &format!("environments.{name}.health_url"),
-                        "is set next to `apps`; with several apps each entry of `apps` has its own health_url: move it into the entry of the app it belongs to".to_owned(),
-                    )
-                    .into());
-                }
-                (Some(_), Some(app)) => {
-                    return Err(at_section(
-                        &format!("environments.{name}.app"),
-                        format!("`{app}` is set next to `apps`; list every app in `apps` (e.g. apps = [{{ app = \"{app}\", health_url = \"...\" }}]) and remove `app`"),
-                    )
-                    .into());
-                }
-                (Some(apps), None) => {
-                    if apps.is_empty() {
-                        return Err(at_section(
-                            &format!("environments.{name}.apps"),
-                            "is empty; list at least the app that serves the health endpoint, e.g. apps = [{ app = \"uuid\", health_url = \"https://...\" }]".to_owned(),
-                        )
-                        .into());
-                    }
-                    apps.into_iter()
-                        .enumerate()
-                        .map(|(index, app)| {
-                            let line = line_of(text, app.span().start);
-                            (
-                                format!("environments.{name}.apps[{index}]"),
-                                Some(line),
-                                app.into_inner(),
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                }
-                (None, Some(app)) => {
-                    let Some(health_url) = section.health_url else {
-                        return Err(at_section(
-                            &format!("environments.{name}.health_url"),
-                            "missing; give the URL of the endpoint that reports the running commit, e.g. health_url = \"https://api.example.com/healthz\" (an app without one, such as a worker, goes in `apps` next to one that has it)".to_owned(),
-                        )
-                        .into());
-                    };
-                    vec![(
-                        format!("environments.{name}"),
-                        section_line,
-                        RawApp {
-                            app,
-                            name: None,
-                            health_url: Some(health_url),
-                            probe: None,
-                            env: BTreeMap::new(),
-                            image: section.image,
-                            image_tag: section.image_tag,
-                        },
-                    )]
-                }
-                (None, None) => {
-                    return Err(at_section(
-                        &format!("environments.{name}.app"),
-                        "missing; set the Coolify application with app = \"uuid\" and health_url, or list several apps with apps = [...]".to_owned(),
-                    )
-                    .into());
-                }
-            };
-
-            let mut apps: Vec<AppConfig> = Vec::new();
-            for (key, line, raw_app) in raw_apps {
-                let label = match raw_app.name {
-                    Some(label)
-                        if label.trim().is_empty() || label.chars().any(char::is_control) =>
-                    {
-                        return Err(at_line(
-                            path,
-                            line,
-                            &format!("{key}.name"),
-                            format!("{label:?} is not a name; write a short label such as \"web\" or \"worker\", or leave it out to use the uuid"),
-                        )
-                        .into());
-                    }
-                    Some(label) => label,
-                    None => raw_app.app.to_string(),
-                };
-                if let Some(other) = apps.iter().find(|other| other.uuid == raw_app.app) {
-                    return Err(at_line(
-                        path,
-                        line,
-                        &format!("{key}.app"),
-                        format!(
-                            "`{}` is listed twice (also as {}); list each Coolify application once",
-                            raw_app.app, other.label
-                        ),
-                    )
-                    .into());
-                }
-                if apps.iter().any(|other| other.label == label) {
-                    return Err(at_line(
-                        path,
-                        line,
-                        &format!("{key}.name"),
-                        format!("`{label}` names two apps; give each app its own name"),
-                    )
-                    .into());
-                }
-                let app_probe = match &raw_app.probe {
-                    Some(overrides) => {
-                        let mut app_probe = probe.overlay(overrides);
-                        // The confirm interval follows a shorter interval of the app's own.
-                        if let (Some(interval), None) =
-                            (overrides.interval, overrides.confirm_interval)
-                            && let Some(confirm) = app_probe.confirm_interval.as_mut()
-                        {
-                            *confirm = (*confirm).min(interval);
-                        }
-                        // The switch-over window stays within a shorter deadline of the app's own.
-                        if let (Some(deadline), None) = (overrides.deadline, overrides.switch_over)
-                            && let Some(window) = app_probe.switch_over.as_mut()
-                        {
-                            *window = (*window).min(deadline / 2);
-                        }
-                        // The default commit check gives way to the app's own checks.
-                        if !expectation_set
-                            && has_expectation(overrides)
-                            && overrides.expect_json.is_none()
-                        {
-                            app_probe.expect_json = None;
-                        }
-                        app_probe
-                    }
-                    None => probe.clone(),
-                };
-                // Every probe setting is checked now, not after the first Coolify reads.
-                if let Some(health_url) = &raw_app.health_url
-                    && let Err(error) =
-                        app_probe.to_spec(health_url.clone(), &placeholder_examples(name))
-                {
-                    return Err(match raw_app.probe {
-                        Some(_) => at_line(
-                            path,
-                            line,
-                            &format!("{key}.probe"),
-                            app_probe_message(name, &error),
-                        ),
-                        None => probe_error(text, path, name, section_has_probe, &error),
-                    }
-                    .into());
-                }
-                check_env_keys(&raw_app.env)
-                    .map_err(|message| at_line(path, line, &format!("{key}.env"), message))?;
-                // In the single-app form the key's own line; in `apps`, the entry's.
-                let key_line = |field: &str| {
-                    if key == format!("environments.{name}") {
-                        key_line_in(text, &key, field).or(line)
-                    } else {
-                        line
-                    }
-                };
-                let image = match (raw_app.image, raw_app.image_tag) {
-                    (None, None) => None,
-                    (None, Some(_)) => {
-                        return Err(at_line(
-                            path,
-                            key_line("image_tag"),
-                            &format!("{key}.image_tag"),
-                            "is set without `image`; name the image the app runs, e.g. image = \"ghcr.io/acme/api\"".to_owned(),
-                        )
-                        .into());
-                    }
-                    (Some(image), template) => {
-                        let image = crate::image::parse_name(&image).map_err(|message| {
-                            at_line(path, key_line("image"), &format!("{key}.image"), message)
-                        })?;
-                        let template = template.unwrap_or_else(|| DEFAULT_TAG_TEMPLATE.to_owned());
-                        let tag = TagTemplate::parse(&template, name).map_err(|message| {
-                            at_line(
-                                path,
-                                key_line("image_tag"),
-                                &format!("{key}.image_tag"),
-                                message,
-                            )
-                        })?;
-                        Some(ImageConfig { name: image, tag })
-                    }
-                };
-                let mut env = section.env.clone();
-                env.extend(raw_app.env);
-                apps.push(AppConfig {
-                    uuid: raw_app.app,
-                    label,
-                    health_url: raw_app.health_url,
-                    probe: app_probe,
-                    env,
-                    image,
-                });
-            }
-            if !apps.iter().any(|app| app.health_url.is_some()) {
-                return Err(at_section(
-                    &format!("environments.{name}.apps"),
-                    "no app has a health_url: without an endpoint that reports the running commit nothing proves which commit runs; give the app that serves HTTP a health_url".to_owned(),
-                )
-                .into());
-            }
-            Ok(EnvironmentConfig { name, branch, apps })
+            source.environment(name, section, &raw.probe)
         };
         let staging = take(EnvironmentName::Staging)?;
         let production = take(EnvironmentName::Production)?;
@@ -793,6 +530,347 @@ fn app_probe_message(environment: EnvironmentName, error: &health_probe::Error) 
         ));
     }
     message
+}
+
+/// The text of `deploy.toml` and where it was read from, for errors that name a line.
+#[derive(Clone, Copy)]
+struct Source<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+/// What every app of an environment inherits from its section.
+struct Inherited<'a> {
+    environment: EnvironmentName,
+    /// `[probe]` with the section's overrides and stagegate's defaults.
+    probe: &'a ProbeConfig,
+    /// Whether `[probe]` or the section's probe sets an `expect_*` check of its own.
+    expectation_set: bool,
+    /// Whether the section has a probe table (for the line of a probe error).
+    section_has_probe: bool,
+    /// The section's `env`.
+    env: &'a BTreeMap<String, String>,
+}
+
+/// An app's entry before it is checked: its dotted key, its line, and the raw values.
+type RawEntry = (String, Option<usize>, RawApp);
+
+impl Source<'_> {
+    fn invalid(&self, key: &str, message: String) -> BadInput {
+        BadInput(format!("{}: {key}: {message}", self.path.display()))
+    }
+
+    fn at_line(&self, line: Option<usize>, key: &str, message: String) -> BadInput {
+        at_line(self.path, line, key, message)
+    }
+
+    /// One `[environments.NAME]` section, with `[probe]` under its own probe table.
+    fn environment(
+        &self,
+        name: EnvironmentName,
+        mut section: RawEnvironment,
+        shared_probe: &ProbeConfig,
+    ) -> anyhow::Result<EnvironmentConfig> {
+        let expectation_set =
+            has_expectation(shared_probe) || section.probe.as_ref().is_some_and(has_expectation);
+        let section_has_probe = section.probe.is_some();
+        let probe = environment_probe(shared_probe, section.probe.take());
+        let branch = section.branch.take().unwrap_or_else(|| "main".to_owned());
+        if branch.is_empty() || branch == "HEAD" || branch.contains("..") || branch.starts_with('/')
+        {
+            return Err(self
+                .invalid(
+                    &format!("environments.{name}.branch"),
+                    format!("`{branch}` is not a branch Coolify can build; use e.g. main"),
+                )
+                .into());
+        }
+        check_env_keys(&section.env)
+            .map_err(|message| self.invalid(&format!("environments.{name}.env"), message))?;
+        let section_line =
+            line_in_table(self.text, &format!("environments.{name}"), None).map(|(line, _)| line);
+        let entries = self.entries(name, section_line, &mut section)?;
+        let inherited = Inherited {
+            environment: name,
+            probe: &probe,
+            expectation_set,
+            section_has_probe,
+            env: &section.env,
+        };
+        let mut apps: Vec<AppConfig> = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let app = self.app(&inherited, &apps, entry)?;
+            apps.push(app);
+        }
+        if !apps.iter().any(|app| app.health_url.is_some()) {
+            return Err(self
+                .at_line(
+                    section_line,
+                    &format!("environments.{name}.apps"),
+                    "no app has a health_url: without an endpoint that reports the running commit nothing proves which commit runs; give the app that serves HTTP a health_url".to_owned(),
+                )
+                .into());
+        }
+        Ok(EnvironmentConfig { name, branch, apps })
+    }
+
+    /// The section's apps: the entries of `apps`, or the single app of `app = "..."`; never
+    /// both.
+    fn entries(
+        &self,
+        name: EnvironmentName,
+        section_line: Option<usize>,
+        section: &mut RawEnvironment,
+    ) -> anyhow::Result<Vec<RawEntry>> {
+        let at_section = |key: &str, message: String| self.at_line(section_line, key, message);
+        if section.apps.is_some()
+            && let Some((key, _)) = [("image", &section.image), ("image_tag", &section.image_tag)]
+                .into_iter()
+                .find(|(_, value)| value.is_some())
+        {
+            return Err(at_section(
+                &format!("environments.{name}.{key}"),
+                format!("is set next to `apps`; with several apps each entry of `apps` names its own image: move `{key}` into the entry of the app that runs it"),
+            )
+            .into());
+        }
+        Ok(match (section.apps.take(), section.app.take()) {
+            (Some(_), _) if section.health_url.is_some() => {
+                return Err(at_section(
+                    &format!("environments.{name}.health_url"),
+                    "is set next to `apps`; with several apps each entry of `apps` has its own health_url: move it into the entry of the app it belongs to".to_owned(),
+                )
+                .into());
+            }
+            (Some(_), Some(app)) => {
+                return Err(at_section(
+                    &format!("environments.{name}.app"),
+                    format!("`{app}` is set next to `apps`; list every app in `apps` (e.g. apps = [{{ app = \"{app}\", health_url = \"...\" }}]) and remove `app`"),
+                )
+                .into());
+            }
+            (Some(apps), None) => {
+                if apps.is_empty() {
+                    return Err(at_section(
+                        &format!("environments.{name}.apps"),
+                        "is empty; list at least the app that serves the health endpoint, e.g. apps = [{ app = \"uuid\", health_url = \"https://...\" }]".to_owned(),
+                    )
+                    .into());
+                }
+                apps.into_iter()
+                    .enumerate()
+                    .map(|(index, app)| {
+                        let line = line_of(self.text, app.span().start);
+                        (
+                            format!("environments.{name}.apps[{index}]"),
+                            Some(line),
+                            app.into_inner(),
+                        )
+                    })
+                    .collect()
+            }
+            (None, Some(app)) => {
+                let Some(health_url) = section.health_url.take() else {
+                    return Err(at_section(
+                        &format!("environments.{name}.health_url"),
+                        "missing; give the URL of the endpoint that reports the running commit, e.g. health_url = \"https://api.example.com/healthz\" (an app without one, such as a worker, goes in `apps` next to one that has it)".to_owned(),
+                    )
+                    .into());
+                };
+                vec![(
+                    format!("environments.{name}"),
+                    section_line,
+                    RawApp {
+                        app,
+                        name: None,
+                        health_url: Some(health_url),
+                        probe: None,
+                        env: BTreeMap::new(),
+                        image: section.image.take(),
+                        image_tag: section.image_tag.take(),
+                    },
+                )]
+            }
+            (None, None) => {
+                return Err(at_section(
+                    &format!("environments.{name}.app"),
+                    "missing; set the Coolify application with app = \"uuid\" and health_url, or list several apps with apps = [...]".to_owned(),
+                )
+                .into());
+            }
+        })
+    }
+
+    /// One app, checked against the apps before it in the section.
+    fn app(
+        &self,
+        inherited: &Inherited<'_>,
+        before: &[AppConfig],
+        (key, line, raw_app): RawEntry,
+    ) -> anyhow::Result<AppConfig> {
+        let name = inherited.environment;
+        let label = match raw_app.name {
+            Some(label) if label.trim().is_empty() || label.chars().any(char::is_control) => {
+                return Err(self
+                    .at_line(
+                        line,
+                        &format!("{key}.name"),
+                        format!("{label:?} is not a name; write a short label such as \"web\" or \"worker\", or leave it out to use the uuid"),
+                    )
+                    .into());
+            }
+            Some(label) => label,
+            None => raw_app.app.to_string(),
+        };
+        if let Some(other) = before.iter().find(|other| other.uuid == raw_app.app) {
+            return Err(self
+                .at_line(
+                    line,
+                    &format!("{key}.app"),
+                    format!(
+                        "`{}` is listed twice (also as {}); list each Coolify application once",
+                        raw_app.app, other.label
+                    ),
+                )
+                .into());
+        }
+        if before.iter().any(|other| other.label == label) {
+            return Err(self
+                .at_line(
+                    line,
+                    &format!("{key}.name"),
+                    format!("`{label}` names two apps; give each app its own name"),
+                )
+                .into());
+        }
+        let probe = app_probe(
+            inherited.probe,
+            raw_app.probe.as_ref(),
+            inherited.expectation_set,
+        );
+        // Every probe setting is checked now, not after the first Coolify reads.
+        if let Some(health_url) = &raw_app.health_url
+            && let Err(error) = probe.to_spec(health_url.clone(), &placeholder_examples(name))
+        {
+            return Err(match raw_app.probe {
+                Some(_) => self.at_line(
+                    line,
+                    &format!("{key}.probe"),
+                    app_probe_message(name, &error),
+                ),
+                None => probe_error(
+                    self.text,
+                    self.path,
+                    name,
+                    inherited.section_has_probe,
+                    &error,
+                ),
+            }
+            .into());
+        }
+        check_env_keys(&raw_app.env)
+            .map_err(|message| self.at_line(line, &format!("{key}.env"), message))?;
+        // In the single-app form the key's own line; in `apps`, the entry's.
+        let key_line = |field: &str| {
+            if key == format!("environments.{name}") {
+                key_line_in(self.text, &key, field).or(line)
+            } else {
+                line
+            }
+        };
+        let image = match (raw_app.image, raw_app.image_tag) {
+            (None, None) => None,
+            (None, Some(_)) => {
+                return Err(self
+                    .at_line(
+                        key_line("image_tag"),
+                        &format!("{key}.image_tag"),
+                        "is set without `image`; name the image the app runs, e.g. image = \"ghcr.io/acme/api\"".to_owned(),
+                    )
+                    .into());
+            }
+            (Some(image), template) => {
+                let image = crate::image::parse_name(&image).map_err(|message| {
+                    self.at_line(key_line("image"), &format!("{key}.image"), message)
+                })?;
+                let template = template.unwrap_or_else(|| DEFAULT_TAG_TEMPLATE.to_owned());
+                let tag = TagTemplate::parse(&template, name).map_err(|message| {
+                    self.at_line(key_line("image_tag"), &format!("{key}.image_tag"), message)
+                })?;
+                Some(ImageConfig { name: image, tag })
+            }
+        };
+        let mut env = inherited.env.clone();
+        env.extend(raw_app.env);
+        Ok(AppConfig {
+            uuid: raw_app.app,
+            label,
+            health_url: raw_app.health_url,
+            probe,
+            env,
+            image,
+        })
+    }
+}
+
+/// `[probe]` under an environment's own probe table, with stagegate's defaults.
+fn environment_probe(shared: &ProbeConfig, overrides: Option<ProbeConfig>) -> ProbeConfig {
+    let mut probe = match overrides {
+        Some(overrides) => shared.overlay(&overrides),
+        None => shared.clone(),
+    };
+    // stagegate's own defaults: detect a new version within a second of it answering
+    // and confirm it quickly, so a verified deploy is not intervals slower than Coolify.
+    let interval = *probe.interval.get_or_insert(DEFAULT_PROBE_INTERVAL);
+    probe
+        .confirm_interval
+        .get_or_insert(DEFAULT_CONFIRM_INTERVAL.min(interval));
+    // A release that keeps failing once the rolling update has switched over leaves
+    // within seconds instead of at the deadline.
+    let deadline = probe.deadline.unwrap_or(health_probe::DEFAULT_DEADLINE);
+    probe
+        .switch_over
+        .get_or_insert(DEFAULT_SWITCH_OVER.min(deadline / 2));
+    probe
+        .failure_threshold
+        .get_or_insert(DEFAULT_FAILURE_THRESHOLD);
+    // A probe that checks no version would pass against the old container.
+    if !has_expectation(&probe) {
+        probe.expect_json = Some(BTreeMap::from([(
+            "/commit".to_owned(),
+            serde_json::Value::String("{commit}".to_owned()),
+        )]));
+    }
+    probe
+}
+
+/// An app's probe: the environment's under the app's own overrides.
+fn app_probe(
+    environment: &ProbeConfig,
+    overrides: Option<&ProbeConfig>,
+    expectation_set: bool,
+) -> ProbeConfig {
+    let Some(overrides) = overrides else {
+        return environment.clone();
+    };
+    let mut probe = environment.overlay(overrides);
+    // The confirm interval follows a shorter interval of the app's own.
+    if let (Some(interval), None) = (overrides.interval, overrides.confirm_interval)
+        && let Some(confirm) = probe.confirm_interval.as_mut()
+    {
+        *confirm = (*confirm).min(interval);
+    }
+    // The switch-over window stays within a shorter deadline of the app's own.
+    if let (Some(deadline), None) = (overrides.deadline, overrides.switch_over)
+        && let Some(window) = probe.switch_over.as_mut()
+    {
+        *window = (*window).min(deadline / 2);
+    }
+    // The default commit check gives way to the app's own checks.
+    if !expectation_set && has_expectation(overrides) && overrides.expect_json.is_none() {
+        probe.expect_json = None;
+    }
+    probe
 }
 
 /// Values for every placeholder an environment's probe can expand, to check its table at load
