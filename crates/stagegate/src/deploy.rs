@@ -514,41 +514,7 @@ pub(crate) async fn deploy_release(
         Err(error) => error.context(context.to_owned()),
     };
 
-    // Each app's commit before this run, where it differs from the release.
-    let befores: Vec<Target> = before_live
-        .apps
-        .iter()
-        .enumerate()
-        .filter_map(|(app, live)| {
-            let commit = live.live.commit.clone().filter(|before| *before != sha)?;
-            let tag = oid(&commit)
-                .and_then(|oid| releases.at_commit(oid).last().map(|r| r.tag().clone()));
-            let image_tag = live
-                .live
-                .image_tag
-                .as_deref()
-                .and_then(|tag| tag.parse::<coolify_client::ImageTag>().ok());
-            Some(Target {
-                app,
-                commit,
-                tag,
-                image_tag,
-            })
-        })
-        .collect();
-    let before = befores.first().map(|target| target.commit.clone());
-    let same_before = befores
-        .iter()
-        .all(|target| Some(&target.commit) == before.as_ref());
-    let before_tag = befores.first().and_then(|target| target.tag.clone());
-    let before_name = if same_before {
-        before_tag
-            .as_ref()
-            .map(|tag| tag.name().to_owned())
-            .or_else(|| before.as_ref().map(CommitSha::to_string))
-    } else {
-        None
-    };
+    let before = Before::of(before_live, releases, &sha);
     let fault = Fault::of(&error);
     let rerun = session.invocation.command(
         session
@@ -578,61 +544,184 @@ pub(crate) async fn deploy_release(
         .deployments
         .iter()
         .any(|(name, _)| *name == environment);
-
-    let before = match (auto_rollback, before) {
-        (AutoRollback::On, Some(before)) if started_one => before,
-        (auto_rollback, _) => {
-            let redeploy = before_live.commit() == Some(&sha);
-            let fix = if fault != Fault::Release {
-                fault.advice(session, &error, &rerun, before_name.as_deref())
-            } else {
-                match (&before_name, before_tag.is_some()) {
-                    (Some(name), true) => format!(
-                        "Staging was not touched. Fix the release and tag a new version, or go back with `{}`",
-                        session.invocation.command(format_args!("rollback --to {name}"))
-                    ),
-                    (Some(name), false) => format!(
-                        "Staging was not touched. Fix the release and tag a new version; production ran {name} before"
-                    ),
-                    (None, _) if !befores.is_empty() => format!(
-                        "Staging was not touched. Fix the release and tag a new version; production's apps ran {} before",
-                        before_live.describe()
-                    ),
-                    (None, _) if redeploy => format!(
-                        "Staging was not touched. Production already ran {} before this deploy, so there was nothing older to restore automatically; read the deployment log, then deploy it again or run `{}`",
-                        release.tag(),
-                        session.invocation.command("rollback")
-                    ),
-                    (None, _) if auto_rollback == AutoRollback::On => "Nothing to roll back to: production had no earlier finished deployment. Fix the release and tag a new version".to_owned(),
-                    (None, _) => "Staging was not touched. Fix the release and tag a new version".to_owned(),
-                }
-            };
-            return Err(aftermath(
+    let failed = Failed {
+        release: release.tag(),
+        commit: &commit,
+        error,
+        fault,
+        rerun,
+    };
+    match (auto_rollback, before.commit()) {
+        (AutoRollback::On, Some(_)) if started_one => {
+            Err(roll_back(session, pipeline, releases, &before, failed).await)
+        }
+        _ => {
+            let fix = fix_without_rollback(
+                session,
+                &failed,
+                &before,
+                before_live.commit() == Some(&sha),
+                auto_rollback,
+            );
+            Err(aftermath(
                 pipeline,
                 releases,
-                error,
+                failed.error,
                 fix,
                 session,
                 environment,
                 &commit,
                 Some(release.tag()),
             )
-            .await);
+            .await)
         }
-    };
-    let before_label = before_name
-        .clone()
-        .unwrap_or_else(|| match befores.as_slice() {
-            [_] => before.to_string(),
-            _ => "the releases each app ran before".to_owned(),
-        });
+    }
+}
+
+/// A production deploy that failed.
+struct Failed<'a> {
+    /// The release it deployed.
+    release: &'a ReleaseTag,
+    /// The release's full commit SHA.
+    commit: &'a str,
+    /// Why.
+    error: anyhow::Error,
+    /// Whose fault.
+    fault: Fault,
+    /// The command that runs it again.
+    rerun: String,
+}
+
+/// What production's apps ran before a deploy, where it differs from the release.
+struct Before {
+    /// Each such app and its earlier commit (and image tag).
+    targets: Vec<Target>,
+    /// Their release tag (or commit) when every app ran the same one.
+    name: Option<String>,
+    /// That release's tag.
+    tag: Option<ReleaseTag>,
+    /// How production's apps were described before the deploy.
+    described: String,
+}
+
+impl Before {
+    fn of(live: &EnvironmentLive, releases: &Releases, release: &CommitSha) -> Self {
+        let targets: Vec<Target> = live
+            .apps
+            .iter()
+            .enumerate()
+            .filter_map(|(app, live)| {
+                let commit = live
+                    .live
+                    .commit
+                    .clone()
+                    .filter(|before| before != release)?;
+                let tag = oid(&commit)
+                    .and_then(|oid| releases.at_commit(oid).last().map(|r| r.tag().clone()));
+                let image_tag = live
+                    .live
+                    .image_tag
+                    .as_deref()
+                    .and_then(|tag| tag.parse::<coolify_client::ImageTag>().ok());
+                Some(Target {
+                    app,
+                    commit,
+                    tag,
+                    image_tag,
+                })
+            })
+            .collect();
+        let first = targets.first();
+        let same = targets
+            .iter()
+            .all(|target| Some(&target.commit) == first.map(|first| &first.commit));
+        let tag = first.and_then(|target| target.tag.clone());
+        let name = same
+            .then(|| {
+                tag.as_ref()
+                    .map(|tag| tag.name().to_owned())
+                    .or_else(|| first.map(|target| target.commit.to_string()))
+            })
+            .flatten();
+        Self {
+            targets,
+            name,
+            tag,
+            described: live.describe(),
+        }
+    }
+
+    /// The first such app's earlier commit.
+    fn commit(&self) -> Option<&CommitSha> {
+        self.targets.first().map(|target| &target.commit)
+    }
+
+    /// How messages name what production goes back to.
+    fn label(&self) -> String {
+        match (&self.name, self.targets.as_slice()) {
+            (Some(name), _) => name.clone(),
+            (None, [only]) => only.commit.to_string(),
+            (None, _) => "the releases each app ran before".to_owned(),
+        }
+    }
+}
+
+/// What to do about a failed production deploy that was not rolled back.
+fn fix_without_rollback(
+    session: &Session,
+    failed: &Failed<'_>,
+    before: &Before,
+    redeploy: bool,
+    auto_rollback: AutoRollback,
+) -> String {
+    if failed.fault != Fault::Release {
+        return failed.fault.advice(
+            session,
+            &failed.error,
+            &failed.rerun,
+            before.name.as_deref(),
+        );
+    }
+    match (&before.name, before.tag.is_some()) {
+        (Some(name), true) => format!(
+            "Staging was not touched. Fix the release and tag a new version, or go back with `{}`",
+            session.invocation.command(format_args!("rollback --to {name}"))
+        ),
+        (Some(name), false) => format!(
+            "Staging was not touched. Fix the release and tag a new version; production ran {name} before"
+        ),
+        (None, _) if !before.targets.is_empty() => format!(
+            "Staging was not touched. Fix the release and tag a new version; production's apps ran {} before",
+            before.described
+        ),
+        (None, _) if redeploy => format!(
+            "Staging was not touched. Production already ran {} before this deploy, so there was nothing older to restore automatically; read the deployment log, then deploy it again or run `{}`",
+            failed.release,
+            session.invocation.command("rollback")
+        ),
+        (None, _) if auto_rollback == AutoRollback::On => "Nothing to roll back to: production had no earlier finished deployment. Fix the release and tag a new version".to_owned(),
+        (None, _) => "Staging was not touched. Fix the release and tag a new version".to_owned(),
+    }
+}
+
+/// Put every app of production back on what it ran before a failed deploy, and describe
+/// the result: what failed, what each environment runs now, and the next command.
+async fn roll_back(
+    session: &Session,
+    pipeline: &Pipeline,
+    releases: &Releases,
+    before: &Before,
+    failed: Failed<'_>,
+) -> anyhow::Error {
+    let environment = EnvironmentName::Production;
+    let before_label = before.label();
     let every_app = pipeline.config.environment(environment).has_several_apps();
     session.output.warn(format!(
         "{}; rolling production{} back to {before_label}",
-        message(&error),
+        message(&failed.error),
         if every_app { "'s apps" } else { "" }
     ));
-    let cause = match pipeline.roll_out(environment, &befores).await {
+    let cause = match pipeline.roll_out(environment, &before.targets).await {
         Ok(rollback) => {
             let deployments: Vec<&str> = rollback
                 .apps
@@ -647,33 +736,38 @@ pub(crate) async fn deploy_release(
             let _ = session
                 .output
                 .github_output("rolled_back_to", &before_label);
-            format!("{}; rolled back to {before_label}", message(&error))
+            format!("{}; rolled back to {before_label}", message(&failed.error))
         }
         Err(rollback_error) => format!(
             "{}; the automatic rollback to {before_label} failed too: {}",
-            message(&error),
+            message(&failed.error),
             message(&rollback_error)
         ),
     };
     let state = pipeline
-        .aftermath_with(releases, reported_health(environment, &error, releases))
+        .aftermath_with(
+            releases,
+            reported_health(environment, &failed.error, releases),
+        )
         .await;
-    let go_back = match &before_name {
+    let go_back = match &before.name {
         Some(name) => session
             .invocation
             .command(format_args!("rollback --to {name}")),
         None => session.invocation.command("rollback"),
     };
-    let fix = if fault == Fault::Release {
+    let fix = if failed.fault == Fault::Release {
         format!(
             "{} did not go live. Fix it and tag a new version; if production is not on {before_label}, run `{go_back}`",
-            release.tag(),
+            failed.release,
         )
     } else {
         format!(
             "{} did not go live, and the release is not at fault: {} If production is not on {before_label}, run `{go_back}`",
-            release.tag(),
-            fault.advice(session, &error, &rerun, Some(&before_label)),
+            failed.release,
+            failed
+                .fault
+                .advice(session, &failed.error, &failed.rerun, Some(&before_label)),
         )
     };
     let aftermath = Aftermath {
@@ -685,11 +779,11 @@ pub(crate) async fn deploy_release(
     summarize_failure(
         session,
         environment,
-        &commit,
-        Some(release.tag()),
+        failed.commit,
+        Some(failed.release),
         &aftermath,
     );
-    Err(aftermath.into())
+    aftermath.into()
 }
 
 /// The failure of an environment's only app, an image app whose new image did not start.
