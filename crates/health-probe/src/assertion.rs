@@ -139,8 +139,14 @@ impl Assertion {
                 let actual = resolve(pointer)?;
                 if &actual == expected {
                     Ok(())
-                } else {
+                } else if self.identity {
                     Err(Failure::WrongVersion {
+                        pointer: pointer.clone(),
+                        expected: expected.clone(),
+                        actual,
+                    })
+                } else {
+                    Err(Failure::ValueMismatch {
                         pointer: pointer.clone(),
                         expected: expected.clone(),
                         actual,
@@ -197,7 +203,19 @@ mod tests {
 
     #[test]
     fn json_equals_reports_expected_and_actual() {
-        let assertion = Assertion::json_equals("/commit", json!("new")).unwrap();
+        let assertion = Assertion::json_equals("/status", json!("ok")).unwrap();
+        assert_eq!(run(&assertion, r#"{"status":"ok"}"#), Ok(()));
+        assert_eq!(
+            run(&assertion, r#"{"status":"degraded"}"#),
+            Err(Failure::ValueMismatch {
+                pointer: "/status".into(),
+                expected: json!("ok"),
+                actual: json!("degraded"),
+            })
+        );
+        let assertion = Assertion::json_equals("/commit", json!("new"))
+            .unwrap()
+            .identifying_version();
         assert_eq!(run(&assertion, r#"{"commit":"new"}"#), Ok(()));
         assert_eq!(
             run(&assertion, r#"{"commit":"old"}"#),

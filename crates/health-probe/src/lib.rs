@@ -48,7 +48,9 @@
 //!     success_threshold = 2
 //!     expect_json = { "/commit" = "{commit}" }
 //! "#)?;
-//! let variables = Variables::new().with("commit", "4f2a9c1e0b7d");
+//! // `{commit}` identifies the version: an answer with another commit is the old container,
+//! // reported as `wrong_version` and never counted toward a failure threshold.
+//! let variables = Variables::new().with_identity("commit", "4f2a9c1e0b7d");
 //! let spec = config.to_spec(url.parse()?, &variables)?;
 //!
 //! let prober = Prober::new()?;

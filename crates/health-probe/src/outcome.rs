@@ -16,9 +16,20 @@ use crate::{Glob, serde_duration};
 #[serde(tag = "class", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Failure {
-    /// A JSON value differs from the expected one: typically the previous version still answering.
+    /// A JSON value that identifies the version (an assertion marked with
+    /// [`Assertion::identifying_version`](crate::Assertion::identifying_version)) differs from
+    /// the expected one: another version is answering, typically the previous one.
     WrongVersion {
         /// The JSON pointer, e.g. `/commit`.
+        pointer: String,
+        /// What the probe expected there.
+        expected: Value,
+        /// What the endpoint answered.
+        actual: Value,
+    },
+    /// Any other JSON value differs from the expected one (say `/status` is `"degraded"`).
+    ValueMismatch {
+        /// The JSON pointer, e.g. `/status`.
         pointer: String,
         /// What the probe expected there.
         expected: Value,
@@ -95,6 +106,7 @@ impl Failure {
     pub fn class(&self) -> &'static str {
         match self {
             Self::WrongVersion { .. } => "wrong_version",
+            Self::ValueMismatch { .. } => "value_mismatch",
             Self::Status { .. } => "status",
             Self::Timeout { .. } => "timeout",
             Self::ConnectionRefused => "connection_refused",
@@ -121,6 +133,11 @@ impl fmt::Display for Failure {
                 f,
                 "`{pointer}` is {actual}, expected {expected}: another version is still answering"
             ),
+            Self::ValueMismatch {
+                pointer,
+                expected,
+                actual,
+            } => write!(f, "`{pointer}` is {actual}, expected {expected}"),
             Self::Status { status } => write!(f, "status {status}"),
             Self::Timeout { after } => {
                 write!(f, "no answer within {}", human(*after))
@@ -344,6 +361,30 @@ mod tests {
             }],
             attempts_dropped: 0,
         }
+    }
+
+    #[test]
+    fn only_a_version_identity_mismatch_says_another_version_answers() {
+        let wrong_version = Failure::WrongVersion {
+            pointer: "/commit".into(),
+            expected: json!("new"),
+            actual: json!("old"),
+        };
+        let value_mismatch = Failure::ValueMismatch {
+            pointer: "/status".into(),
+            expected: json!("ok"),
+            actual: json!("degraded"),
+        };
+        assert!(wrong_version.to_string().contains("another version"));
+        assert_eq!(
+            value_mismatch.to_string(),
+            r#"`/status` is "degraded", expected "ok""#
+        );
+        assert_eq!(value_mismatch.class(), "value_mismatch");
+        assert_eq!(
+            serde_json::to_value(&value_mismatch).unwrap()["class"],
+            "value_mismatch"
+        );
     }
 
     #[test]

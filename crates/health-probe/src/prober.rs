@@ -571,7 +571,11 @@ mod tests {
         ProbeSpec::new(Url::parse("http://127.0.0.1:9/healthz").unwrap())
             .unwrap()
             .with_jitter(Duration::ZERO)
-            .with_assertion(Assertion::json_equals("/commit", json!("new")).unwrap())
+            .with_assertion(
+                Assertion::json_equals("/commit", json!("new"))
+                    .unwrap()
+                    .identifying_version(),
+            )
     }
 
     /// Runs the loop over a script of exchanges; the last step repeats. Returns the outcome and
@@ -846,7 +850,7 @@ mod tests {
         };
         assert_eq!(*stopped_by, Stop::FailureThreshold);
         assert!(
-            matches!(reason, Failure::WrongVersion { pointer, .. } if pointer == "/status"),
+            matches!(reason, Failure::ValueMismatch { pointer, .. } if pointer == "/status"),
             "{reason:?}"
         );
         assert_eq!(outcome.attempts.len(), 20);

@@ -22,5 +22,9 @@ pub(crate) fn fast_spec(url: Url) -> ProbeSpec {
         .with_interval(Duration::from_millis(20))
         .with_jitter(Duration::ZERO)
         .with_deadline(Duration::from_secs(30))
-        .with_assertion(Assertion::json_equals("/commit", json!("new")).unwrap())
+        .with_assertion(
+            Assertion::json_equals("/commit", json!("new"))
+                .unwrap()
+                .identifying_version(),
+        )
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use health_probe::{BODY_EXCERPT_BYTES, Failure, Prober, Stop, Verdict};
+use health_probe::{Assertion, BODY_EXCERPT_BYTES, Failure, ProbeSpec, Prober, Stop, Verdict};
 use serde_json::json;
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
@@ -172,19 +172,24 @@ async fn redirects_are_not_followed_by_default() {
 async fn evidence_serializes_to_json() {
     let server = MockServer::start().await;
     Mock::given(path("/healthz"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "commit": "old" })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "status": "starting" })))
         .expect(3)
         .mount(&server)
         .await;
-    let spec = fast_spec(healthz(&server).await).with_failure_threshold(3);
+    let spec = ProbeSpec::new(healthz(&server).await)
+        .unwrap()
+        .with_interval(Duration::from_millis(20))
+        .with_jitter(Duration::ZERO)
+        .with_assertion(Assertion::json_equals("/status", json!("ok")).unwrap())
+        .with_failure_threshold(3);
 
     let outcome = Prober::new().unwrap().probe(&spec).await;
     let evidence = serde_json::to_value(&outcome).unwrap();
 
     assert_eq!(evidence["verdict"]["verdict"], "unhealthy");
-    assert_eq!(evidence["verdict"]["reason"]["class"], "wrong_version");
-    assert_eq!(evidence["verdict"]["reason"]["expected"], "new");
-    assert_eq!(evidence["verdict"]["reason"]["actual"], "old");
+    assert_eq!(evidence["verdict"]["reason"]["class"], "value_mismatch");
+    assert_eq!(evidence["verdict"]["reason"]["expected"], "ok");
+    assert_eq!(evidence["verdict"]["reason"]["actual"], "starting");
     assert_eq!(evidence["attempts"].as_array().unwrap().len(), 3);
     assert_eq!(evidence["attempts"][2]["status"], 200);
     assert!(evidence["attempts"][2]["offset_ms"].as_u64().unwrap() >= 40);
