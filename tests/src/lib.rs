@@ -47,7 +47,7 @@ pub mod adopting;
 mod health;
 mod repo;
 
-pub use crate::health::{HealthMode, HealthServer};
+pub use crate::health::{HealthMode, HealthServer, PROXY_UNAVAILABLE};
 pub use crate::repo::FixtureRepo;
 
 /// The token every scenario uses: recognizable, so a leak anywhere is found.
