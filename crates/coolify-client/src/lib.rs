@@ -70,7 +70,7 @@ pub use crate::models::{
     Application, ApplicationPatch, ApplicationSettings, AutoDeploy, ContainerHealth,
     ContainerStatus, DeployOutcome, Deployment, DeploymentPage, DeploymentStatus, EnvVar,
     EnvVarInput, ForceRebuild, ImageAvailability, Project, ProjectEnvironment, RollbackImage,
-    RollbackImages, validate_env_key,
+    RollbackImages, UnknownImages, validate_env_key,
 };
 pub use crate::operations::{
     DeploymentOrigin, DeploymentPages, FollowEvent, FollowOptions, HISTORY_WINDOW, PlannedRequest,

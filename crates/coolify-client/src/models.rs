@@ -645,12 +645,12 @@ impl RollbackImages {
     pub fn availability(&self, tag: &str) -> ImageAvailability {
         if !self.supported {
             return ImageAvailability::Unknown {
-                reason: "Coolify before 4.3.0 has no rollback-images endpoint".to_owned(),
+                reason: UnknownImages::Unsupported,
             };
         }
         if self.images.is_empty() {
             return ImageAvailability::Unknown {
-                reason: "Coolify listed no images; its server may be unreachable".to_owned(),
+                reason: UnknownImages::NoneListed,
             };
         }
         let tag = tag.trim();
@@ -694,7 +694,8 @@ impl RollbackImage {
 }
 
 /// Whether an image is still on the application's server; from [`RollbackImages::availability`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ImageAvailability {
     /// The server has it: deploying it skips the build (or the pull) and only restarts.
     Kept,
@@ -702,9 +703,29 @@ pub enum ImageAvailability {
     Removed,
     /// The server could not tell.
     Unknown {
-        /// Why, in words.
-        reason: String,
+        /// Why.
+        reason: UnknownImages,
     },
+}
+
+/// Why [`RollbackImages`] cannot tell whether an image is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UnknownImages {
+    /// Coolify before 4.3.0 has no rollback-images endpoint.
+    Unsupported,
+    /// Coolify listed no image at all, which is also its answer when it cannot reach the
+    /// application's server.
+    NoneListed,
+}
+
+impl fmt::Display for UnknownImages {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Unsupported => "Coolify before 4.3.0 has no rollback-images endpoint",
+            Self::NoneListed => "Coolify listed no images; its server may be unreachable",
+        })
+    }
 }
 
 /// The nested `settings` object of an application.

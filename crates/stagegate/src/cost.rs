@@ -2,7 +2,7 @@
 //! release's image (`GET /applications/{uuid}/rollback-images`, Coolify 4.3.0+), so a deploy of
 //! it only restarts, or whether it builds (a git app) or pulls (an image app) again.
 
-use coolify_client::{CommitSha, ImageAvailability};
+use coolify_client::{CommitSha, ImageAvailability, UnknownImages};
 use serde::Serialize;
 use tag_policy::ReleaseTag;
 
@@ -46,9 +46,6 @@ impl std::fmt::Display for Cost {
             Self::Restart => f.write_str("restart (image kept)"),
             Self::Rebuild => f.write_str("rebuild (image removed)"),
             Self::Pull => f.write_str("pull (image removed from the server)"),
-            Self::Unknown { reason } if reason.contains("before 4.3.0") => {
-                f.write_str("unknown (Coolify before 4.3.0)")
-            }
             Self::Unknown { reason } => write!(f, "unknown ({reason})"),
         }
     }
@@ -107,7 +104,19 @@ impl Pipeline {
                             ImageAvailability::Kept => Cost::Restart,
                             ImageAvailability::Removed if app.image.is_some() => Cost::Pull,
                             ImageAvailability::Removed => Cost::Rebuild,
-                            ImageAvailability::Unknown { reason } => Cost::Unknown { reason },
+                            ImageAvailability::Unknown {
+                                reason: UnknownImages::Unsupported,
+                            } => Cost::Unknown {
+                                reason: "Coolify before 4.3.0".to_owned(),
+                            },
+                            ImageAvailability::Unknown { reason } => Cost::Unknown {
+                                reason: reason.to_string(),
+                            },
+                            // A kind of answer this stagegate does not know yet.
+                            _ => Cost::Unknown {
+                                reason: "Coolify answered in a way this stagegate does not know"
+                                    .to_owned(),
+                            },
                         };
                         (image, cost)
                     }

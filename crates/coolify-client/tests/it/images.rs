@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use coolify_client::{ApplicationUuid, Error, ImageAvailability, RetryPolicy};
+use coolify_client::{ApplicationUuid, Error, ImageAvailability, RetryPolicy, UnknownImages};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -66,7 +66,8 @@ async fn an_empty_list_is_unknown_because_the_server_may_be_unreachable() {
     let images = client.rollback_images(&app()).await.unwrap();
     match images.availability("1.5.0") {
         ImageAvailability::Unknown { reason } => {
-            assert!(reason.contains("unreachable"), "{reason}");
+            assert_eq!(reason, UnknownImages::NoneListed);
+            assert!(reason.to_string().contains("unreachable"), "{reason}");
         }
         other => panic!("{other:?}"),
     }
@@ -84,8 +85,9 @@ async fn a_server_before_4_3_answers_the_catch_all_404_which_means_unknown() {
     assert!(!images.is_supported());
     match images.availability("1.5.0") {
         ImageAvailability::Unknown { reason } => {
+            assert_eq!(reason, UnknownImages::Unsupported);
             assert_eq!(
-                reason,
+                reason.to_string(),
                 "Coolify before 4.3.0 has no rollback-images endpoint"
             );
         }
