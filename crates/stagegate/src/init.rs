@@ -15,7 +15,7 @@ use std::fmt;
 use std::path::Path;
 
 use anyhow::Context as _;
-use coolify_client::{Application, Client, RepositoryId};
+use coolify_client::{Application, Client, ImageName, RepositoryId};
 use secrecy::SecretString;
 use serde::Serialize;
 use url::Url;
@@ -81,6 +81,8 @@ pub struct ChosenApp {
     pub health_url_guessed: bool,
     /// The keys of its variables (values are never read into the report).
     pub variables: Vec<String>,
+    /// For a Docker-image application: the image it runs, without a tag.
+    pub image: Option<String>,
 }
 
 /// What happened to a file `init` writes.
@@ -724,7 +726,17 @@ async fn describe(
         health_url,
         health_url_guessed,
         variables: keys,
+        image: image_of(app),
     })
+}
+
+/// The image a Docker-image application runs, as `deploy.toml`'s `image` (no tag); `None` for
+/// a git application, or a name stagegate would refuse (the user then writes it).
+fn image_of(app: &Application) -> Option<String> {
+    app.is_image_app()
+        .then(|| app.docker_registry_image_name.clone())
+        .flatten()
+        .filter(|name| ImageName::new(name.as_str()).is_ok())
 }
 
 /// The first domain plus the health check path when one is set, else `/healthz`.
@@ -810,8 +822,22 @@ fn render_config(
                 app.variables.join(", ")
             )
         };
+        let image = match &app.image {
+            Some(image) => format!(
+                "{}{}# The image must report its commit: SOURCE_COMMIT is not set for Docker-image apps,\n# so bake it in at build time (docs/ADOPTING.md).\n",
+                commented(
+                    &format!("image = {}", toml_string(image)),
+                    "a Docker-image app: deploys set the commit's tag"
+                ),
+                commented(
+                    "# image_tag = \"sha-{commit}\"",
+                    "the tag CI pushes for each commit (the default)"
+                ),
+            ),
+            None => String::new(),
+        };
         format!(
-            "[environments.{role}]\n# {name}{origin}\n{app_line}{branch_line}{health_line}{variables}env = {{}}\n",
+            "[environments.{role}]\n# {name}{origin}\n{app_line}{branch_line}{health_line}{image}{variables}env = {{}}\n",
             name = app.name,
             app_line = commented(
                 &format!("app = {}", toml_string(&app.uuid)),
@@ -967,6 +993,7 @@ mod tests {
             health_url: "https://replace-with-your-domain.example.com/healthz".to_owned(),
             health_url_guessed: true,
             variables: variables.iter().map(|&key| key.to_owned()).collect(),
+            image: None,
         };
         let url = Url::parse("https://coolify.example.com/").unwrap();
         let presets = Preset::ALL.into_iter().map(Some).chain([None]);
@@ -992,6 +1019,59 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_docker_image_app_gets_its_image_in_the_config() {
+        let chosen = |uuid: &str| ChosenApp {
+            uuid: uuid.to_owned(),
+            name: uuid.to_owned(),
+            coolify_environment: None,
+            branch: "main".to_owned(),
+            health_url: "https://api.example.com/healthz".to_owned(),
+            health_url_guessed: false,
+            variables: Vec::new(),
+            image: Some("ghcr.io/acme/api".to_owned()),
+        };
+        let url = Url::parse("https://coolify.example.com/").unwrap();
+        let text = render_config(
+            &url,
+            &chosen("stg"),
+            &chosen("prd"),
+            Some(Preset::PythonUv),
+            Install::Action,
+        );
+        let config = Config::parse(&text, Path::new("deploy.toml"), &Environment::default())
+            .unwrap_or_else(|error| panic!("{error}\n{text}"));
+        for environment in [&config.staging, &config.production] {
+            let image = environment.apps[0].image.as_ref().expect("an image app");
+            assert_eq!(image.name.as_str(), "ghcr.io/acme/api");
+        }
+        assert!(text.contains("SOURCE_COMMIT is not set"), "{text}");
+    }
+
+    #[test]
+    fn only_a_docker_image_app_with_a_valid_image_name_gets_an_image() {
+        let image_app = |name: &str| {
+            app(serde_json::json!({
+                "uuid": "a",
+                "build_pack": "dockerimage",
+                "docker_registry_image_name": name,
+                "docker_registry_image_tag": "sha-0123",
+            }))
+        };
+        assert_eq!(
+            image_of(&image_app("ghcr.io/acme/api")).as_deref(),
+            Some("ghcr.io/acme/api")
+        );
+        // A name with a tag would be refused at load time: the user writes `image` instead.
+        assert_eq!(image_of(&image_app("ghcr.io/acme/api:1.5")), None);
+        let git_app = app(serde_json::json!({
+            "uuid": "b",
+            "build_pack": "nixpacks",
+            "docker_registry_image_name": "ghcr.io/acme/api",
+        }));
+        assert_eq!(image_of(&git_app), None);
     }
 
     #[test]
