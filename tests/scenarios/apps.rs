@@ -6,19 +6,6 @@ use stagegate::deploy::{Action, AutoRollback, ProductionOptions};
 use stagegate::{DryRun, Exit};
 use stagegate_tests::{Env, World};
 
-/// Production runs v1.0.0 on both apps, v1.1.0 is released and live on staging's apps;
-/// returns (v1.0.0's commit, v1.1.0's commit).
-async fn v1_0_live_and_v1_1_staged(world: &World) -> (String, String) {
-    let first = world.ship("feat: greet users", "1.0.0").await.unwrap();
-    let second = world
-        .repo
-        .commit("src/app.txt", "feat: say goodbye")
-        .unwrap();
-    world.deploy_staging().await.value();
-    assert_eq!(world.release_version("1.1.0").await.value().tag, "v1.1.0");
-    (first, second)
-}
-
 #[tokio::test(start_paused = true)]
 async fn both_apps_go_to_staging_and_then_to_production_together() {
     let world = World::with_worker().await.unwrap();
@@ -105,7 +92,7 @@ async fn both_apps_go_to_staging_and_then_to_production_together() {
 #[tokio::test(start_paused = true)]
 async fn a_failed_worker_deployment_rolls_both_apps_back() {
     let world = World::with_worker().await.unwrap();
-    let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
+    let (first, second) = world.v1_0_live_and_v1_1_staged().await.unwrap();
     let web = world.app(Env::Production);
     let worker = world.worker(Env::Production);
     world.fake.fail_next_deployment(&worker);
@@ -147,7 +134,7 @@ async fn a_failed_worker_deployment_rolls_both_apps_back() {
 #[tokio::test(start_paused = true)]
 async fn without_auto_rollback_the_message_says_what_each_app_runs() {
     let world = World::with_worker().await.unwrap();
-    let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
+    let (first, second) = world.v1_0_live_and_v1_1_staged().await.unwrap();
     let worker = world.worker(Env::Production);
     world.fake.fail_next_deployment(&worker);
 
@@ -305,7 +292,7 @@ async fn status_shows_every_app_of_each_environment() {
 #[tokio::test(start_paused = true)]
 async fn a_worker_that_crashes_after_its_deployment_rolls_both_apps_back() {
     let world = World::with_worker().await.unwrap();
-    let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
+    let (first, second) = world.v1_0_live_and_v1_1_staged().await.unwrap();
     let web = world.app(Env::Production);
     let worker = world.worker(Env::Production);
     // Its deployment finishes, then the container keeps restarting.

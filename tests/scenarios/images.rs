@@ -22,20 +22,6 @@ fn tags_set(
         .collect()
 }
 
-/// v1.0.0 shipped to both environments; then v1.1.0's image pushed, verified on staging and
-/// released, not yet in production. The two commits.
-async fn v1_1_0_verified_on_staging(world: &World) -> (String, String) {
-    let first = world.ship("feat: greet users", "1.0.0").await.unwrap();
-    let second = world
-        .repo
-        .commit("src/app.txt", "feat: say goodbye")
-        .unwrap();
-    world.push_image(&second);
-    world.deploy_staging().await.value();
-    world.release_version("1.1.0").await.value();
-    (first, second)
-}
-
 #[tokio::test(start_paused = true)]
 async fn one_image_goes_from_staging_to_production() {
     let world = World::with_images().await.unwrap();
@@ -147,7 +133,7 @@ async fn a_rollback_restores_the_previous_tag() {
 #[tokio::test(start_paused = true)]
 async fn a_failed_probe_with_auto_rollback_puts_the_previous_tag_back() {
     let world = World::with_images().await.unwrap();
-    let (first, second) = v1_1_0_verified_on_staging(&world).await;
+    let (first, second) = world.v1_0_live_and_v1_1_staged().await.unwrap();
     let production = world.app(Env::Production);
     // The new container never takes over: the probe keeps seeing v1.0.0.
     world.production_health.set_mode(HealthMode::StaysOnOld);
@@ -180,7 +166,7 @@ async fn a_failed_probe_with_auto_rollback_puts_the_previous_tag_back() {
 #[tokio::test(start_paused = true)]
 async fn a_failed_image_deployment_puts_the_previous_tag_back_without_a_redeploy() {
     let world = World::with_images().await.unwrap();
-    let (first, second) = v1_1_0_verified_on_staging(&world).await;
+    let (first, second) = world.v1_0_live_and_v1_1_staged().await.unwrap();
     let production = world.app(Env::Production);
     world.fake.fail_next_deployment(&production);
 

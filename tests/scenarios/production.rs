@@ -7,19 +7,6 @@ use stagegate::deploy::{Action, AutoRollback, ProductionOptions};
 use stagegate::{DryRun, Exit};
 use stagegate_tests::{Env, HealthMode, World};
 
-/// A world where production runs v1.0.0 and v1.1.0 is released and live on staging;
-/// returns (v1.0.0's commit, v1.1.0's commit).
-async fn v1_0_live_and_v1_1_staged(world: &World) -> (String, String) {
-    let first = world.ship("feat: greet users", "1.0.0").await.unwrap();
-    let second = world
-        .repo
-        .commit("src/app.txt", "feat: say goodbye")
-        .unwrap();
-    world.deploy_staging().await.value();
-    assert_eq!(world.release_version("1.1.0").await.value().tag, "v1.1.0");
-    (first, second)
-}
-
 #[tokio::test(start_paused = true)]
 async fn a_tag_goes_to_production_and_staging_is_untouched() {
     let world = World::new().await.unwrap();
@@ -148,7 +135,7 @@ async fn a_tag_already_live_is_a_no_op() {
 #[tokio::test(start_paused = true)]
 async fn an_in_flight_production_deployment_is_waited_for_not_stacked() {
     let world = World::new().await.unwrap();
-    let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
+    let (first, second) = world.v1_0_live_and_v1_1_staged().await.unwrap();
     let production = world.app(Env::Production);
     // Someone redeploys v1.0.0 from Coolify's UI; it builds for a while.
     world
@@ -189,7 +176,7 @@ async fn an_in_flight_production_deployment_is_waited_for_not_stacked() {
 #[tokio::test(start_paused = true)]
 async fn a_failed_deployment_says_what_each_environment_runs() {
     let world = World::new().await.unwrap();
-    let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
+    let (first, second) = world.v1_0_live_and_v1_1_staged().await.unwrap();
     let production = world.app(Env::Production);
     world.fake.fail_next_deployment(&production);
 
@@ -215,7 +202,7 @@ async fn a_failed_deployment_says_what_each_environment_runs() {
 #[tokio::test(start_paused = true)]
 async fn a_probe_that_only_sees_the_old_commit_fails_at_its_deadline() {
     let world = World::new().await.unwrap();
-    let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
+    let (first, second) = world.v1_0_live_and_v1_1_staged().await.unwrap();
     world.production_health.set_mode(HealthMode::StaysOnOld);
 
     let run = world.deploy_production("v1.1.0").await;
@@ -249,7 +236,7 @@ async fn a_probe_that_only_sees_the_old_commit_fails_at_its_deadline() {
 #[tokio::test(start_paused = true)]
 async fn a_health_body_naming_the_wrong_environment_fails() {
     let world = World::new().await.unwrap();
-    v1_0_live_and_v1_1_staged(&world).await;
+    world.v1_0_live_and_v1_1_staged().await.unwrap();
     world
         .production_health
         .set_mode(HealthMode::WrongEnvironment);
@@ -271,7 +258,7 @@ async fn a_health_body_naming_the_wrong_environment_fails() {
 #[tokio::test(start_paused = true)]
 async fn auto_rollback_restores_the_previous_release_and_fails() {
     let world = World::new().await.unwrap();
-    let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
+    let (first, second) = world.v1_0_live_and_v1_1_staged().await.unwrap();
     let production = world.app(Env::Production);
     world.fake.fail_next_deployment(&production);
 
@@ -325,7 +312,7 @@ async fn an_older_tag_is_not_deployed_forward() {
 #[tokio::test(start_paused = true)]
 async fn dry_run_production_makes_no_write() {
     let world = World::new().await.unwrap();
-    let (_, second) = v1_0_live_and_v1_1_staged(&world).await;
+    let (_, second) = world.v1_0_live_and_v1_1_staged().await.unwrap();
 
     let run = world
         .deploy_production_with(ProductionOptions {
@@ -356,7 +343,7 @@ async fn dry_run_production_makes_no_write() {
 #[tokio::test(start_paused = true)]
 async fn a_deployment_in_flight_past_the_deadline_refuses_the_deploy() {
     let world = World::new().await.unwrap();
-    v1_0_live_and_v1_1_staged(&world).await;
+    world.v1_0_live_and_v1_1_staged().await.unwrap();
     let production = world.app(Env::Production);
     world
         .fake
@@ -383,7 +370,7 @@ async fn a_deployment_in_flight_past_the_deadline_refuses_the_deploy() {
 #[tokio::test(start_paused = true)]
 async fn coolify_failing_after_the_pin_leaves_a_message_naming_the_pin() {
     let world = World::new().await.unwrap();
-    let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
+    let (first, second) = world.v1_0_live_and_v1_1_staged().await.unwrap();
     world.fake.inject(
         coolify_fake::FaultRule::on_path("/api/v1/deploy", coolify_fake::Fault::BadGatewayHtml)
             .method("POST")
@@ -450,7 +437,7 @@ async fn redeploying_an_unhealthy_live_release_that_fails_says_nothing_older_was
 #[tokio::test(start_paused = true)]
 async fn a_failed_pin_advises_running_again_not_fixing_the_release() {
     let world = World::new().await.unwrap();
-    let (first, _) = v1_0_live_and_v1_1_staged(&world).await;
+    let (first, _) = world.v1_0_live_and_v1_1_staged().await.unwrap();
     world.fake.inject(
         coolify_fake::FaultRule::on_path(
             "/api/v1/applications/production-app",
@@ -482,7 +469,7 @@ async fn a_failed_pin_advises_running_again_not_fixing_the_release() {
 #[tokio::test(start_paused = true)]
 async fn a_probe_deadline_reports_coolifys_deployment_and_what_the_health_endpoint_says() {
     let world = World::new().await.unwrap();
-    let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
+    let (first, second) = world.v1_0_live_and_v1_1_staged().await.unwrap();
     world.production_health.set_mode(HealthMode::StaysOnOld);
 
     let run = world.deploy_production("v1.1.0").await;
@@ -511,7 +498,7 @@ async fn a_probe_deadline_reports_coolifys_deployment_and_what_the_health_endpoi
 #[tokio::test(start_paused = true)]
 async fn a_colleague_re_pinning_after_the_pin_is_named_not_blamed_on_coolify() {
     let world = World::new().await.unwrap();
-    let (first, _) = v1_0_live_and_v1_1_staged(&world).await;
+    let (first, _) = world.v1_0_live_and_v1_1_staged().await.unwrap();
     let production = world.app(Env::Production);
     // Another run re-pins v1.0.0 between this run's pin and its deploy.
     world.fake.race_next_pin(&production, &first, false);
@@ -534,7 +521,7 @@ async fn a_colleague_re_pinning_after_the_pin_is_named_not_blamed_on_coolify() {
 #[tokio::test(start_paused = true)]
 async fn a_colleague_re_pinning_and_deploying_first_is_named_not_a_missing_uuid() {
     let world = World::new().await.unwrap();
-    let (first, _) = v1_0_live_and_v1_1_staged(&world).await;
+    let (first, _) = world.v1_0_live_and_v1_1_staged().await.unwrap();
     let production = world.app(Env::Production);
     world
         .fake
@@ -552,7 +539,7 @@ async fn a_colleague_re_pinning_and_deploying_first_is_named_not_a_missing_uuid(
 #[tokio::test(start_paused = true)]
 async fn a_probe_that_gets_no_answer_prints_durations_for_people() {
     let world = World::new().await.unwrap();
-    v1_0_live_and_v1_1_staged(&world).await;
+    world.v1_0_live_and_v1_1_staged().await.unwrap();
     world.production_health.set_mode(HealthMode::Hangs);
 
     let run = world.deploy_production("v1.1.0").await;
@@ -589,7 +576,7 @@ async fn a_tag_naming_the_commit_production_runs_is_a_no_op_not_a_downgrade() {
 #[tokio::test(start_paused = true)]
 async fn joining_a_colleagues_deployment_of_the_same_commit_reports_joined_existing() {
     let world = World::new().await.unwrap();
-    let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
+    let (first, second) = world.v1_0_live_and_v1_1_staged().await.unwrap();
     let production = world.app(Env::Production);
     // A colleague's run of the same release is building when this one starts.
     world
@@ -621,7 +608,7 @@ async fn joining_a_colleagues_deployment_of_the_same_commit_reports_joined_exist
 #[tokio::test(start_paused = true)]
 async fn a_rolled_back_deploy_writes_the_failure_to_the_step_summary_and_outputs() {
     let world = World::new().await.unwrap();
-    let (first, second) = v1_0_live_and_v1_1_staged(&world).await;
+    let (first, second) = world.v1_0_live_and_v1_1_staged().await.unwrap();
     let (github_output, summary) = world.enable_github_actions();
     let production = world.app(Env::Production);
     world.fake.fail_next_deployment(&production);

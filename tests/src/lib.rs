@@ -757,6 +757,33 @@ health_url = "{production_url}"
             .await
     }
 
+    /// Production runs v1.0.0 (shipped with [`World::ship`]); then v1.1.0 is committed, its
+    /// image pushed in a world of image apps (only the commit's tag, not the release's), deployed
+    /// to staging and released, but not deployed to production. Returns (v1.0.0's commit,
+    /// v1.1.0's commit).
+    ///
+    /// # Errors
+    ///
+    /// When any step fails.
+    pub async fn v1_0_live_and_v1_1_staged(&self) -> anyhow::Result<(String, String)> {
+        let first = self.ship("feat: greet users", "1.0.0").await?;
+        let second = self.repo.commit("src/app.txt", "feat: say goodbye")?;
+        if self.production_image_tag.is_some() {
+            self.push_image(&second);
+        }
+        self.deploy_staging()
+            .await
+            .result
+            .map_err(|error| error.context("stage v1.1.0: deploy staging"))?;
+        let released = self
+            .release_version("1.1.0")
+            .await
+            .result
+            .map_err(|error| error.context("stage v1.1.0: release"))?;
+        anyhow::ensure!(released.tag == "v1.1.0", "released {}", released.tag);
+        Ok((first, second))
+    }
+
     /// A change on `main` shipped all the way: commit, deploy staging, release `version`,
     /// deploy production. Returns the commit.
     ///
