@@ -118,7 +118,7 @@ async fn init_finds_both_apps_of_the_repository_and_writes_a_config_that_loads()
     stagegate::config::Config::parse(
         &config,
         Path::new("deploy.toml"),
-        &stagegate::environment::Environment::default(),
+        &stagegate::ProcessEnv::default(),
     )
     .unwrap();
     let gitignore = std::fs::read_to_string(world.root().join(".gitignore")).unwrap();

@@ -36,8 +36,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use coolify_client::ApplicationUuid;
 use coolify_fake::{FakeApplication, FakeCoolify, RecordedRequest};
+use stagegate::ProcessEnv;
 use stagegate::deploy::{DeployReport, ProductionOptions, StagingOptions};
-use stagegate::environment::Environment;
 use stagegate::output::{Format, Output, Style, Verbosity};
 use stagegate::release::{Level, ReleaseOptions, ReleaseReport};
 use stagegate::rollback::RollbackOptions;
@@ -135,7 +135,7 @@ pub struct World {
     production_image_tag: Option<&'static str>,
     /// The commit each pushed image tag was built from.
     image_commits: Arc<Mutex<std::collections::HashMap<String, String>>>,
-    environment: Mutex<Environment>,
+    environment: Mutex<ProcessEnv>,
     transcript: Arc<Mutex<String>>,
     // Kept last so the directories outlive everything that writes into them.
     outside: tempfile::TempDir,
@@ -496,7 +496,7 @@ impl World {
                 }
             });
         }
-        let mut environment = Environment::from_pairs([("COOLIFY_TOKEN", TOKEN)]);
+        let mut environment = ProcessEnv::from_pairs([("COOLIFY_TOKEN", TOKEN)]);
         if adopting == Adopting::Yes {
             environment = environment.with("COOLIFY_URL", fake.base_url());
         }
@@ -635,7 +635,7 @@ health_url = "{production_url}"
     }
 
     /// The environment the flows see: only the token (never the process's `COOLIFY_URL`).
-    pub fn environment(&self) -> Environment {
+    pub fn environment(&self) -> ProcessEnv {
         self.environment
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

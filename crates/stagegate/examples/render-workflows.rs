@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+use stagegate::ProcessEnv;
 use stagegate::config::{Config, Preset};
-use stagegate::environment::Environment;
 use stagegate::workflows::{ActionPin, render};
 
 fn config(workflows: &str) -> anyhow::Result<Config> {
@@ -28,7 +28,7 @@ health_url = "https://example.com/healthz"
 {workflows}
 "#
     );
-    Config::parse(&text, Path::new("deploy.toml"), &Environment::default())
+    Config::parse(&text, Path::new("deploy.toml"), &ProcessEnv::default())
 }
 
 fn main() -> anyhow::Result<()> {

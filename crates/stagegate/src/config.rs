@@ -17,9 +17,9 @@ use serde::Deserialize;
 use tag_policy::TagPolicy;
 use url::Url;
 
-use crate::environment::Environment;
 use crate::exit::BadInput;
 use crate::image::{DEFAULT_TAG_TEMPLATE, ImageConfig, TagTemplate};
+use crate::process_env::ProcessEnv;
 
 /// `probe.interval` when the config sets none.
 pub const DEFAULT_PROBE_INTERVAL: Duration = Duration::from_secs(1);
@@ -305,7 +305,7 @@ impl Config {
     /// # Errors
     ///
     /// [`BadInput`] naming the file, the key (with its line) and the fix.
-    pub fn load(path: &Path, environment: &Environment) -> anyhow::Result<Self> {
+    pub fn load(path: &Path, environment: &ProcessEnv) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|error| {
             BadInput(if error.kind() == std::io::ErrorKind::NotFound {
                 format!(
@@ -324,7 +324,7 @@ impl Config {
     /// # Errors
     ///
     /// [`BadInput`] naming the file, the key (with its line) and the fix.
-    pub fn parse(text: &str, path: &Path, environment: &Environment) -> anyhow::Result<Self> {
+    pub fn parse(text: &str, path: &Path, environment: &ProcessEnv) -> anyhow::Result<Self> {
         let raw: RawConfig =
             toml::from_str(text).map_err(|error| describe_toml_error(text, path, &error))?;
         let invalid =
@@ -447,7 +447,7 @@ impl Config {
     /// # Errors
     ///
     /// [`BadInput`] when the variable is unset or empty.
-    pub fn token(&self, environment: &Environment) -> anyhow::Result<SecretString> {
+    pub fn token(&self, environment: &ProcessEnv) -> anyhow::Result<SecretString> {
         let name = &self.coolify.token_env;
         environment
             .get(name)
@@ -1258,7 +1258,7 @@ health_url = "https://example.com/healthz"
 "#;
 
     fn parse(text: &str) -> anyhow::Result<Config> {
-        Config::parse(text, Path::new("deploy.toml"), &Environment::default())
+        Config::parse(text, Path::new("deploy.toml"), &ProcessEnv::default())
     }
 
     fn error(text: &str) -> String {
@@ -1548,7 +1548,7 @@ health_url = "https://example.com/healthz"
     #[test]
     fn the_repository_example_is_valid() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy.toml");
-        Config::load(&path, &Environment::default()).unwrap();
+        Config::load(&path, &ProcessEnv::default()).unwrap();
     }
 
     #[test]
@@ -1625,10 +1625,10 @@ health_url = "https://example.com/healthz"
 
     #[test]
     fn coolify_url_overrides_the_file() {
-        let environment = Environment::from_pairs([("COOLIFY_URL", "http://127.0.0.1:9")]);
+        let environment = ProcessEnv::from_pairs([("COOLIFY_URL", "http://127.0.0.1:9")]);
         let config = Config::parse(EXAMPLE, Path::new("deploy.toml"), &environment).unwrap();
         assert_eq!(config.coolify.url.as_str(), "http://127.0.0.1:9/");
-        let environment = Environment::from_pairs([("COOLIFY_URL", "http://coolify.internal")]);
+        let environment = ProcessEnv::from_pairs([("COOLIFY_URL", "http://coolify.internal")]);
         assert!(Config::parse(EXAMPLE, Path::new("deploy.toml"), &environment).is_err());
     }
 
@@ -1647,11 +1647,11 @@ health_url = "https://example.com/healthz"
     fn the_token_comes_from_the_named_variable_only() {
         let config = parse(EXAMPLE).unwrap();
         let message = config
-            .token(&Environment::default())
+            .token(&ProcessEnv::default())
             .unwrap_err()
             .to_string();
         assert!(message.contains("COOLIFY_TOKEN is not set"), "{message}");
-        let environment = Environment::from_pairs([("COOLIFY_TOKEN", "1|secret")]);
+        let environment = ProcessEnv::from_pairs([("COOLIFY_TOKEN", "1|secret")]);
         use secrecy::ExposeSecret as _;
         assert_eq!(
             config.token(&environment).unwrap().expose_secret(),

@@ -30,33 +30,26 @@
 //! # }
 //! ```
 
-pub mod backup;
 pub mod cli;
+mod commands;
 pub mod config;
-#[cfg(feature = "demo")]
-pub mod demo;
-pub mod deploy;
-pub mod env;
-pub mod environment;
+mod engine;
 pub mod exit;
 pub mod health_endpoint;
 pub mod image;
-pub mod init;
 pub mod journal;
 pub mod legacy;
-pub mod notes;
 pub mod output;
+pub mod process_env;
 pub mod prompt;
-pub mod release;
 pub mod repo;
-pub mod rollback;
-pub mod setup;
-pub mod status;
-pub mod workflows;
-
-mod cost;
-mod pipeline;
 mod session;
 
+#[cfg(feature = "demo")]
+pub use crate::commands::demo;
+pub use crate::commands::{
+    backup, deploy, env, init, notes, release, rollback, setup, status, workflows,
+};
 pub use crate::exit::{BadInput, Exit, Refused};
+pub use crate::process_env::ProcessEnv;
 pub use crate::session::{DryRun, Invocation, Session};

@@ -1,7 +1,7 @@
 //! Where a flow's words go: progress and logs on stderr, the result on stdout, and under
 //! GitHub Actions also annotations, the step summary and step outputs.
 //!
-//! One [`Output`] is made per invocation from the [`Environment`] it runs in. Flows never
+//! One [`Output`] is made per invocation from the [`ProcessEnv`] it runs in. Flows never
 //! write to the terminal themselves; they describe what happens and `Output` decides how it
 //! looks: a spinner line on a terminal, timestamped lines in CI, nothing but the final JSON
 //! document on stdout with `--format json`.
@@ -16,7 +16,7 @@ use std::time::SystemTime;
 use anyhow::Context as _;
 use serde::Serialize;
 
-use crate::environment::Environment;
+use crate::process_env::ProcessEnv;
 
 /// `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -85,7 +85,7 @@ impl std::fmt::Debug for Output {
 
 impl Output {
     /// Output to the process's stdout and stderr, styled for where they lead.
-    pub fn stdio(format: Format, verbosity: Verbosity, environment: &Environment) -> Self {
+    pub fn stdio(format: Format, verbosity: Verbosity, environment: &ProcessEnv) -> Self {
         use std::io::IsTerminal;
         let style = if std::io::stderr().is_terminal() && !environment.is_ci() {
             Style::Terminal
@@ -107,7 +107,7 @@ impl Output {
         format: Format,
         verbosity: Verbosity,
         style: Style,
-        environment: &Environment,
+        environment: &ProcessEnv,
         stdout: Sink,
         stderr: Sink,
     ) -> Self {
@@ -377,7 +377,7 @@ mod tests {
 
     type Buffer = Arc<Mutex<Vec<u8>>>;
 
-    fn capture(environment: &Environment) -> (Output, Buffer, Buffer) {
+    fn capture(environment: &ProcessEnv) -> (Output, Buffer, Buffer) {
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let output = Output::new(
@@ -397,7 +397,7 @@ mod tests {
 
     #[test]
     fn plain_lines_are_timestamped() {
-        let (output, _, stderr) = capture(&Environment::default());
+        let (output, _, stderr) = capture(&ProcessEnv::default());
         output.step("pin staging");
         let line = text(&stderr);
         assert!(line.ends_with("Z pin staging\n"), "{line:?}");
@@ -406,7 +406,7 @@ mod tests {
 
     #[test]
     fn errors_are_annotated_under_github_actions() {
-        let environment = Environment::from_pairs([("GITHUB_ACTIONS", "true")]);
+        let environment = ProcessEnv::from_pairs([("GITHUB_ACTIONS", "true")]);
         let (output, stdout, stderr) = capture(&environment);
         output.error("deploy production: 50% done\nthen failed");
         assert!(text(&stderr).contains("error: deploy production"));
@@ -421,7 +421,7 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let summary_file = directory.path().join("summary");
         let output_file = directory.path().join("output");
-        let environment = Environment::from_pairs([
+        let environment = ProcessEnv::from_pairs([
             ("GITHUB_ACTIONS", "true"),
             ("GITHUB_OUTPUT", output_file.to_str().unwrap()),
             ("GITHUB_STEP_SUMMARY", summary_file.to_str().unwrap()),
@@ -452,7 +452,7 @@ mod tests {
 
     #[test]
     fn json_annotations_go_to_stderr_so_stdout_stays_one_document() {
-        let environment = Environment::from_pairs([("GITHUB_ACTIONS", "true")]);
+        let environment = ProcessEnv::from_pairs([("GITHUB_ACTIONS", "true")]);
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let output = Output::new(
@@ -489,7 +489,7 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let output_file = directory.path().join("output");
         let summary_file = directory.path().join("summary");
-        let environment = Environment::from_pairs([
+        let environment = ProcessEnv::from_pairs([
             ("GITHUB_ACTIONS", "true"),
             ("GITHUB_OUTPUT", output_file.to_str().unwrap()),
             ("GITHUB_STEP_SUMMARY", summary_file.to_str().unwrap()),
@@ -510,7 +510,7 @@ mod tests {
 
     #[test]
     fn outside_github_actions_nothing_is_written() {
-        let (output, stdout, _) = capture(&Environment::default());
+        let (output, stdout, _) = capture(&ProcessEnv::default());
         output.github_output("commit", "abc").unwrap();
         output.step_summary("x").unwrap();
         output.error("boom");
@@ -525,7 +525,7 @@ mod tests {
             Format::Json,
             Verbosity::Normal,
             Style::Plain,
-            &Environment::default(),
+            &ProcessEnv::default(),
             stdout.clone(),
             stderr.clone(),
         );

@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, IsTerminal as _, Write};
 
-use crate::environment::Environment;
+use crate::process_env::ProcessEnv;
 
 /// Something that can ask the user.
 pub trait Ask {
@@ -41,7 +41,7 @@ impl<R: BufRead, W: Write> LinePrompt<R, W> {
 impl LinePrompt<std::io::StdinLock<'static>, std::io::Stderr> {
     /// The process's terminal, when there is one to ask on: stdin and stderr are terminals,
     /// and the environment is not CI.
-    pub fn terminal(environment: &Environment) -> Option<Self> {
+    pub fn terminal(environment: &ProcessEnv) -> Option<Self> {
         let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
         (interactive && !environment.is_ci())
             .then(|| Self::new(std::io::stdin().lock(), std::io::stderr()))

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use crate::config::Config;
-use crate::environment::Environment;
 use crate::journal::Journal;
 use crate::output::{Format, Output, Verbosity};
+use crate::process_env::ProcessEnv;
 use crate::repo::Repo;
 
 /// Whether a command makes its writes or only prints them.
@@ -80,8 +80,8 @@ impl std::fmt::Display for Invocation {
 /// One invocation's context.
 #[derive(Debug, Clone)]
 pub struct Session {
-    /// The process environment (Coolify URL and token, CI, GitHub Actions).
-    pub environment: Environment,
+    /// The process's environment variables (Coolify URL and token, CI, GitHub Actions).
+    pub process_env: ProcessEnv,
     /// Where progress and results go.
     pub output: Output,
     /// `--repo`: the repository, or discovered from the current directory.
@@ -97,15 +97,15 @@ pub struct Session {
 impl Session {
     /// The current process's environment, text output to stdio, repository discovered.
     pub fn from_process() -> Self {
-        let environment = Environment::from_process();
+        let environment = ProcessEnv::from_process();
         let output = Output::stdio(Format::Text, Verbosity::Normal, &environment);
         Self::new(environment, output)
     }
 
     /// A session with this environment and output; repository and config discovered.
-    pub fn new(environment: Environment, output: Output) -> Self {
+    pub fn new(process_env: ProcessEnv, output: Output) -> Self {
         Self {
-            environment,
+            process_env,
             output,
             repo: None,
             config: None,
@@ -158,6 +158,6 @@ impl Session {
     /// [`crate::BadInput`] naming the file, key and line.
     pub fn load_config(&self, repo: &Repo) -> anyhow::Result<Config> {
         let path = self.config_path(repo);
-        Config::load(&path, &self.environment).context("load the deploy config")
+        Config::load(&path, &self.process_env).context("load the deploy config")
     }
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use coolify_client::{ApplicationUuid, AutoDeploy};
 use coolify_fake::{FakeApplication, FakeCoolify};
+use stagegate::ProcessEnv;
 use stagegate::Session;
-use stagegate::environment::Environment;
 use stagegate::output::{Format, Output, Style, Verbosity};
 
 pub type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
@@ -89,7 +89,7 @@ pub fn write_config(
 
 /// A session on the repository at `root` with the fake's token, printing nothing.
 pub fn quiet_session(root: &Path, fake: &FakeCoolify) -> Session {
-    let environment = Environment::from_pairs([(
+    let environment = ProcessEnv::from_pairs([(
         "BENCH_TOKEN",
         secrecy::ExposeSecret::expose_secret(&fake.token()).to_owned(),
     )]);

@@ -2,8 +2,8 @@
 //! it started, what each environment runs now, and the command to run next.
 
 use crate::Session;
+use crate::engine::Engine;
 use crate::exit::{Aftermath, Exit};
-use crate::pipeline::Pipeline;
 
 use super::signal::Signal;
 
@@ -61,7 +61,7 @@ pub(super) async fn describe(session: &Session, signal: Signal) -> anyhow::Error
 }
 
 async fn describe_state(session: &Session) -> anyhow::Result<String> {
-    let pipeline = Pipeline::open(session)?;
+    let pipeline = Engine::open(session)?;
     let releases = pipeline.releases()?;
     Ok(pipeline.aftermath(&releases).await)
 }

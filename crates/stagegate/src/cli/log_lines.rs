@@ -117,7 +117,7 @@ mod tests {
 
     #[test]
     fn a_logged_secret_is_replaced_before_the_line_is_written() {
-        let environment = crate::environment::Environment::default();
+        let environment = crate::process_env::ProcessEnv::default();
         let output = Output::new(
             crate::output::Format::Text,
             crate::output::Verbosity::Normal,

@@ -16,9 +16,9 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory as _, FromArgMatches as _};
 
-use crate::environment::Environment;
 use crate::exit::{Exit, message};
 use crate::output::{Format, Output};
+use crate::process_env::ProcessEnv;
 use crate::{Invocation, Session};
 
 mod args;
@@ -47,7 +47,7 @@ where
         Ok(cli) => cli,
         Err(error) => return usage_error(&error, &arguments),
     };
-    let environment = Environment::from_process();
+    let environment = ProcessEnv::from_process();
     let format = cli.global.format.into();
     // Read objects as `git` does: libgit2 re-hashes every object it reads by default (SHA-1
     // with collision detection), which was about 13% of `notes` on large histories; zlib's
@@ -171,7 +171,7 @@ where
 /// Library events go to stderr: warnings by default, more with `-v`; lines shaped like the
 /// flows' own, coloured only on a terminal when `NO_COLOR` is not set, and scrubbed of the
 /// secrets `output` knows (the token, probe credentials) like every other line.
-fn install_subscriber(verbose: u8, output: &Output, environment: &Environment) {
+fn install_subscriber(verbose: u8, output: &Output, environment: &ProcessEnv) {
     use std::io::IsTerminal as _;
     let level = match verbose {
         0 => tracing::Level::WARN,

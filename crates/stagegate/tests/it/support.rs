@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use coolify_client::{ApplicationUuid, EnvVarInput};
 use coolify_fake::{Ability, FakeApplication, FakeCoolify};
+use stagegate::ProcessEnv;
 use stagegate::Session;
-use stagegate::environment::Environment;
 use stagegate::output::{Format, Output, Style, Verbosity};
 
 /// A token recognizable in any file it might leak into.
@@ -103,7 +103,7 @@ preset = "python-uv"
     }
 
     pub fn session(&self) -> Session {
-        let environment = Environment::from_pairs([("COOLIFY_TOKEN", TOKEN)]);
+        let environment = ProcessEnv::from_pairs([("COOLIFY_TOKEN", TOKEN)]);
         let output = Output::new(
             Format::Text,
             Verbosity::Normal,

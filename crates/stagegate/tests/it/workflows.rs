@@ -86,12 +86,12 @@ async fn a_config_change_makes_the_committed_workflows_stale() {
 fn this_repository_commits_the_workflows_its_deploy_toml_generates() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let session = stagegate::Session::new(
-        stagegate::environment::Environment::default(),
+        stagegate::ProcessEnv::default(),
         stagegate::output::Output::new(
             stagegate::output::Format::Text,
             stagegate::output::Verbosity::Quiet,
             stagegate::output::Style::Plain,
-            &stagegate::environment::Environment::default(),
+            &stagegate::ProcessEnv::default(),
             std::sync::Arc::new(std::sync::Mutex::new(Vec::new())),
             std::sync::Arc::new(std::sync::Mutex::new(Vec::new())),
         ),

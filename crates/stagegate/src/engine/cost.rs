@@ -7,7 +7,7 @@ use serde::Serialize;
 use tag_policy::ReleaseTag;
 
 use crate::config::EnvironmentName;
-use crate::pipeline::Pipeline;
+use crate::engine::Engine;
 
 /// What deploying a release again costs on one app, from the images its server still has.
 #[derive(Debug, Clone, Serialize)]
@@ -54,7 +54,7 @@ impl std::fmt::Display for Cost {
 /// The images each app of an environment's server has, read once for several releases.
 pub(crate) struct ServerImages(Vec<Result<coolify_client::RollbackImages, String>>);
 
-impl Pipeline {
+impl Engine {
     /// The images each app of `environment` still has on its server (`GET
     /// .../rollback-images`); an app whose read fails gets its error, shown as unknown.
     pub(crate) async fn server_images(&self, environment: EnvironmentName) -> ServerImages {

@@ -21,10 +21,10 @@ use serde::Serialize;
 use url::Url;
 
 use crate::config::{Config, Install, Preset};
-use crate::environment::Environment;
 use crate::exit::BadInput;
 use crate::health_endpoint::{self, Snippet};
 use crate::legacy::{self, ProductionDeployOnPush};
+use crate::process_env::ProcessEnv;
 use crate::prompt::{Ask, LinePrompt};
 use crate::session::{DryRun, Session};
 
@@ -206,7 +206,7 @@ impl fmt::Display for InitReport {
 /// As [`init_with`].
 pub async fn init(session: &Session, options: &InitOptions) -> anyhow::Result<InitReport> {
     let mut terminal = match options.questions {
-        Questions::AskOnTerminal => LinePrompt::terminal(&session.environment),
+        Questions::AskOnTerminal => LinePrompt::terminal(&session.process_env),
         Questions::AssumeYes => None,
     };
     init_with(
@@ -242,7 +242,7 @@ pub async fn init_with(
         .into());
     }
     let repository = remote_repository(repo.git())?;
-    let (coolify_url, client) = connect(&session.environment)?;
+    let (coolify_url, client) = connect(&session.process_env)?;
     let applications = client
         .applications()
         .await
@@ -324,7 +324,7 @@ pub async fn init_with(
     };
     let content = render_config(&coolify_url, &staging, &production, preset, install);
     // What init writes must load: check it as `deploy staging` would read it.
-    Config::parse(&content, &config_path, &Environment::default())
+    Config::parse(&content, &config_path, &ProcessEnv::default())
         .context("init: the generated deploy.toml does not load (a bug in init)")?;
 
     let gitignore_path = root.join(".gitignore");
@@ -668,7 +668,7 @@ fn remote_repository(git: &git2::Repository) -> anyhow::Result<RepositoryId> {
 }
 
 /// The Coolify URL and a client, from `COOLIFY_URL` and `COOLIFY_TOKEN`.
-fn connect(environment: &Environment) -> anyhow::Result<(Url, Client)> {
+fn connect(environment: &ProcessEnv) -> anyhow::Result<(Url, Client)> {
     let text = environment.get("COOLIFY_URL").ok_or_else(|| {
         BadInput(
             "init: COOLIFY_URL is not set: export the address of your Coolify, e.g. COOLIFY_URL=https://coolify.example.com".to_owned(),
@@ -1006,9 +1006,8 @@ mod tests {
                     preset,
                     install,
                 );
-                let config =
-                    Config::parse(&text, Path::new("deploy.toml"), &Environment::default())
-                        .unwrap_or_else(|error| panic!("{preset:?} {install:?}: {error}\n{text}"));
+                let config = Config::parse(&text, Path::new("deploy.toml"), &ProcessEnv::default())
+                    .unwrap_or_else(|error| panic!("{preset:?} {install:?}: {error}\n{text}"));
                 let workflows = config.workflows.unwrap();
                 assert_eq!(workflows.preset, preset);
                 assert!(text.contains("#   A, B"), "{text}");
@@ -1041,7 +1040,7 @@ mod tests {
             Some(Preset::PythonUv),
             Install::Action,
         );
-        let config = Config::parse(&text, Path::new("deploy.toml"), &Environment::default())
+        let config = Config::parse(&text, Path::new("deploy.toml"), &ProcessEnv::default())
             .unwrap_or_else(|error| panic!("{error}\n{text}"));
         for environment in [&config.staging, &config.production] {
             let image = environment.apps[0].image.as_ref().expect("an image app");

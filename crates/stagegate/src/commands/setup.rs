@@ -19,8 +19,8 @@ use serde::Serialize;
 
 use crate::backup::{self, BackupLocation, Values};
 use crate::config::{AppConfig, EnvironmentConfig, EnvironmentName};
+use crate::engine::Engine;
 use crate::env::{self, EnvWrite, KeyState, Prune};
-use crate::pipeline::Pipeline;
 use crate::session::{DryRun, Session};
 
 /// Options of `setup`.
@@ -294,7 +294,7 @@ async fn plan_app<'a>(
 /// a change refused (the token needs `write`), a backup not written, or the read-back still
 /// differing from the plan.
 pub async fn setup(session: &Session, options: &SetupOptions) -> anyhow::Result<SetupReport> {
-    let pipeline = Pipeline::open(session).context("setup")?;
+    let pipeline = Engine::open(session).context("setup")?;
     let client = &pipeline.coolify;
     let mut plans = Vec::new();
     for environment in EnvironmentName::ALL {
@@ -312,7 +312,7 @@ pub async fn setup(session: &Session, options: &SetupOptions) -> anyhow::Result<
         changes: plans.iter().flat_map(|plan| plan.changes.clone()).collect(),
         backups: Vec::new(),
         unknown: plans.iter().flat_map(|plan| plan.unknown.clone()).collect(),
-        production_deploys_on_push: crate::pipeline::production_deploys_on_push(&pipeline),
+        production_deploys_on_push: crate::engine::production_deploys_on_push(&pipeline),
         invocation: session.invocation.clone(),
     };
     if report.changes.is_empty() {

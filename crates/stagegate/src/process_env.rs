@@ -1,6 +1,6 @@
 //! The process environment a flow reads, as a value.
 //!
-//! Flows never call `std::env::var`: they read an [`Environment`], so the scenario tests can
+//! Flows never call `std::env::var`: they read an [`ProcessEnv`], so the scenario tests can
 //! run many flows side by side in one process, each with its own Coolify URL and token.
 
 use std::collections::BTreeMap;
@@ -8,20 +8,20 @@ use std::ffi::OsString;
 
 /// A snapshot of environment variables.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Environment {
+pub struct ProcessEnv {
     variables: BTreeMap<String, String>,
 }
 
-impl std::fmt::Debug for Environment {
+impl std::fmt::Debug for ProcessEnv {
     // Values may be secrets (the Coolify token): show the names only.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Environment")
+        f.debug_struct("ProcessEnv")
             .field("names", &self.variables.keys().collect::<Vec<_>>())
             .finish()
     }
 }
 
-impl Environment {
+impl ProcessEnv {
     /// The current process's environment (variables that are not valid UTF-8 are skipped).
     pub fn from_process() -> Self {
         Self {
@@ -77,7 +77,7 @@ mod tests {
 
     #[test]
     fn debug_shows_names_not_values() {
-        let environment = Environment::from_pairs([("COOLIFY_TOKEN", "1|very-secret")]);
+        let environment = ProcessEnv::from_pairs([("COOLIFY_TOKEN", "1|very-secret")]);
         let debug = format!("{environment:?}");
         assert!(debug.contains("COOLIFY_TOKEN"));
         assert!(!debug.contains("very-secret"));
@@ -85,15 +85,15 @@ mod tests {
 
     #[test]
     fn empty_values_count_as_unset() {
-        let environment = Environment::from_pairs([("COOLIFY_URL", "")]);
+        let environment = ProcessEnv::from_pairs([("COOLIFY_URL", "")]);
         assert_eq!(environment.get("COOLIFY_URL"), None);
     }
 
     #[test]
     fn ci_detection() {
-        assert!(!Environment::default().is_ci());
-        assert!(Environment::from_pairs([("CI", "true")]).is_ci());
-        assert!(!Environment::from_pairs([("CI", "false")]).is_ci());
-        assert!(Environment::from_pairs([("GITHUB_ACTIONS", "true")]).is_ci());
+        assert!(!ProcessEnv::default().is_ci());
+        assert!(ProcessEnv::from_pairs([("CI", "true")]).is_ci());
+        assert!(!ProcessEnv::from_pairs([("CI", "false")]).is_ci());
+        assert!(ProcessEnv::from_pairs([("GITHUB_ACTIONS", "true")]).is_ci());
     }
 }

@@ -7,8 +7,8 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::config::{AppConfig, EnvironmentName};
-use crate::cost::RollbackCost;
-use crate::pipeline::{AppLive, EnvironmentLive, Live, Pipeline};
+use crate::engine::cost::RollbackCost;
+use crate::engine::{AppLive, Engine, EnvironmentLive, Live};
 use crate::repo::short;
 use crate::session::Session;
 
@@ -220,7 +220,7 @@ impl fmt::Display for StatusReport {
 ///
 /// A bad config; Coolify errors.
 pub async fn status(session: &Session) -> anyhow::Result<StatusReport> {
-    let pipeline = Pipeline::open(session).context("status")?;
+    let pipeline = Engine::open(session).context("status")?;
     let releases = pipeline.releases().context("status")?;
     let mut environments = Vec::new();
     for environment in EnvironmentName::ALL {
@@ -245,7 +245,7 @@ pub async fn status(session: &Session) -> anyhow::Result<StatusReport> {
             .collect(),
     };
     let ahead = ahead_of_production(&pipeline, &branch, &production_live);
-    let production_deploys_on_push = crate::pipeline::production_deploys_on_push(&pipeline);
+    let production_deploys_on_push = crate::engine::production_deploys_on_push(&pipeline);
     let rollback_candidates = rollback_candidates(&pipeline, &releases, &production_live).await;
     Ok(StatusReport {
         environments,
@@ -257,7 +257,7 @@ pub async fn status(session: &Session) -> anyhow::Result<StatusReport> {
 }
 
 async fn app_status(
-    pipeline: &Pipeline,
+    pipeline: &Engine,
     releases: &tag_policy::Releases,
     environment: EnvironmentName,
     app: &AppConfig,
@@ -333,7 +333,7 @@ async fn app_status(
 
 /// The releases older than production's, newest first, each with what going back costs.
 async fn rollback_candidates(
-    pipeline: &Pipeline,
+    pipeline: &Engine,
     releases: &tag_policy::Releases,
     production: &EnvironmentLive,
 ) -> Vec<RollbackCandidate> {
@@ -371,7 +371,7 @@ async fn rollback_candidates(
 }
 
 fn ahead_of_production(
-    pipeline: &Pipeline,
+    pipeline: &Engine,
     branch: &str,
     production: &EnvironmentLive,
 ) -> Option<usize> {

@@ -21,8 +21,8 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::config::EnvironmentName;
 use crate::deploy::{AutoRollback, ProductionOptions, StagingOptions};
-use crate::environment::Environment;
 use crate::exit::{Exit, message};
+use crate::process_env::ProcessEnv;
 use crate::release::ReleaseOptions;
 use crate::rollback::RollbackOptions;
 use crate::session::Session;
@@ -187,7 +187,7 @@ pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
     repository.commit("deploy.toml", "chore: add the deploy config\n")?;
 
     // Only what the demo needs: its token, and never a COOLIFY_URL that would point elsewhere.
-    let environment = Environment::from_pairs([("STAGEGATE_DEMO_TOKEN", token)]);
+    let environment = ProcessEnv::from_pairs([("STAGEGATE_DEMO_TOKEN", token)]);
     let demo_session = Session::new(environment, output.clone())
         .with_repo(&root)
         .with_invocation(session.invocation.clone());

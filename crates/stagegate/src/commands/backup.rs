@@ -22,8 +22,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::{EnvironmentConfig, EnvironmentName};
+use crate::engine::Engine;
 use crate::output::timestamp;
-use crate::pipeline::Pipeline;
 use crate::session::Session;
 
 /// What replaces a secret.
@@ -327,7 +327,7 @@ impl BackupReport {
 /// unknown; the file cannot be written.
 pub async fn backup(session: &Session, options: &BackupOptions) -> anyhow::Result<BackupReport> {
     let context = format!("backup {}", options.environment);
-    let pipeline = Pipeline::open(session).context(context.clone())?;
+    let pipeline = Engine::open(session).context(context.clone())?;
     let section = pipeline.config.environment(options.environment);
     let document = take(&pipeline.coolify, section, options.values)
         .await

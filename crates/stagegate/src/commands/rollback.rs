@@ -7,8 +7,8 @@ use anyhow::Context as _;
 
 use crate::config::EnvironmentName;
 use crate::deploy::{Action, AutoRollback, DeployReport, deploy_release, release_for_production};
+use crate::engine::Engine;
 use crate::exit::{BadInput, Refused};
-use crate::pipeline::Pipeline;
 use crate::repo::commit_sha;
 use crate::session::{DryRun, Session};
 
@@ -55,7 +55,7 @@ pub async fn rollback(
         Some(to) => format!("rollback --to {to}{dry}"),
         None => format!("rollback{dry}"),
     });
-    let pipeline = Pipeline::open(session).context(context.clone())?;
+    let pipeline = Engine::open(session).context(context.clone())?;
     let releases = pipeline.releases()?;
     let settled = pipeline
         .settle_production(&releases, options.dry_run)

@@ -45,7 +45,7 @@ pub fn notes(session: &Session, options: &NotesOptions) -> anyhow::Result<String
     let (policy, repository_url): (TagPolicy, Option<Url>) = {
         let path = session.config_path(&repo);
         if path.exists() || session.config.is_some() {
-            let config = Config::load(&path, &session.environment).context("notes")?;
+            let config = Config::load(&path, &session.process_env).context("notes")?;
             (config.tags, config.notes.repository_url)
         } else {
             (TagPolicy::default(), None)

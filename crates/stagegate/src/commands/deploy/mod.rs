@@ -12,13 +12,13 @@ use serde::Serialize;
 use tag_policy::{ReleaseTag, Releases, TaggedRelease};
 
 use crate::config::{EnvironmentName, StagingGate};
+use crate::engine::{Engine, Settled, Target, seconds};
 use crate::exit::{Aftermath, BadInput, Exit, Refused, message};
-use crate::pipeline::{Pipeline, Settled, Target, seconds};
 use crate::repo::{commit_sha, oid, short};
 use crate::session::{DryRun, Session};
 
-pub use crate::cost::{Cost, RollbackCost};
-pub use crate::pipeline::{
+pub use crate::engine::cost::{Cost, RollbackCost};
+pub use crate::engine::{
     AppLive, AppRollout, ContainerNotRunning, EnvironmentLive, ImageNotStarted, InFlight, Live,
     ProbeFailed, Rollout, Timings,
 };
@@ -229,7 +229,7 @@ impl DeployReport {
 /// what each environment runs now.
 pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Result<DeployReport> {
     let environment = EnvironmentName::Staging;
-    let pipeline = Pipeline::open(session).context("deploy staging")?;
+    let pipeline = Engine::open(session).context("deploy staging")?;
     let commit = pipeline
         .repo
         .resolve_commit(&options.commit)
@@ -364,7 +364,7 @@ pub async fn production(
         }
     }
     session.journal.track(rerun);
-    let pipeline = Pipeline::open(session).context(context.clone())?;
+    let pipeline = Engine::open(session).context(context.clone())?;
     let releases = pipeline.releases()?;
     let commit = release.commit().to_string();
 
@@ -412,7 +412,7 @@ pub async fn production(
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn deploy_release(
     session: &Session,
-    pipeline: &Pipeline,
+    pipeline: &Engine,
     releases: &Releases,
     release: &TaggedRelease,
     settled: &Settled,
@@ -461,8 +461,8 @@ pub(crate) async fn deploy_release(
         let failing = outcomes.iter().find(|(_, outcome)| !outcome.is_healthy());
         if failing.is_none() {
             if let Some(joined) = joined {
-                let deployment_ms = crate::pipeline::millis(joined.waited);
-                let probe_ms = crate::pipeline::millis(probe_started.elapsed());
+                let deployment_ms = crate::engine::millis(joined.waited);
+                let probe_ms = crate::engine::millis(probe_started.elapsed());
                 let rollout = Rollout {
                     environment,
                     commit: commit.clone(),
@@ -708,7 +708,7 @@ fn fix_without_rollback(
 /// the result: what failed, what each environment runs now, and the next command.
 async fn roll_back(
     session: &Session,
-    pipeline: &Pipeline,
+    pipeline: &Engine,
     releases: &Releases,
     before: &Before,
     failed: Failed<'_>,
@@ -788,7 +788,7 @@ async fn roll_back(
 
 /// The failure of an environment's only app, an image app whose new image did not start.
 fn single_image_failure(
-    pipeline: &Pipeline,
+    pipeline: &Engine,
     environment: EnvironmentName,
     error: &anyhow::Error,
 ) -> Option<ImageNotStarted> {
@@ -799,7 +799,7 @@ fn single_image_failure(
 /// The end of a deploy whose new image did not start: the app is set back to its previous
 /// tag, and the message says whether the previous release answered just now.
 async fn image_aftermath(
-    pipeline: &Pipeline,
+    pipeline: &Engine,
     releases: &Releases,
     error: &anyhow::Error,
     missing: &ImageNotStarted,
@@ -1012,7 +1012,7 @@ pub(crate) fn release_for_production(
     })
 }
 
-async fn check_staging_gate(pipeline: &Pipeline, release: &TaggedRelease) -> anyhow::Result<()> {
+async fn check_staging_gate(pipeline: &Engine, release: &TaggedRelease) -> anyhow::Result<()> {
     let sha = commit_sha(release.commit()).context("check the staging gate")?;
     let commit = sha.as_str();
     let staging = &pipeline.config.staging;
@@ -1091,7 +1091,7 @@ async fn check_staging_gate(pipeline: &Pipeline, release: &TaggedRelease) -> any
 /// deployment finished, and its health endpoint reports the commit now (an app without one:
 /// its container runs). `None` when it holds, else why not.
 async fn image_gate(
-    pipeline: &Pipeline,
+    pipeline: &Engine,
     app: &crate::config::AppConfig,
     sha: &CommitSha,
     release: &TaggedRelease,
@@ -1194,7 +1194,7 @@ pub(crate) fn refuse_downgrade(
 }
 
 fn plan(
-    pipeline: &Pipeline,
+    pipeline: &Engine,
     environment: EnvironmentName,
     sha: &CommitSha,
     tag: Option<&ReleaseTag>,
@@ -1240,8 +1240,7 @@ fn plan(
                 app.label,
                 app.uuid,
                 humantime::format_duration(
-                    crate::pipeline::CONTAINER_CHECK_INTERVAL
-                        * (crate::pipeline::CONTAINER_CHECKS - 1)
+                    crate::engine::CONTAINER_CHECK_INTERVAL * (crate::engine::CONTAINER_CHECKS - 1)
                 )
             )),
         }
@@ -1251,7 +1250,7 @@ fn plan(
 
 #[allow(clippy::too_many_arguments)]
 async fn aftermath(
-    pipeline: &Pipeline,
+    pipeline: &Engine,
     releases: &Releases,
     error: anyhow::Error,
     fix: String,
@@ -1278,7 +1277,7 @@ async fn aftermath(
 }
 
 /// When Coolify's deployment queue was full: what it holds now.
-async fn queue_contents(pipeline: &Pipeline, error: &anyhow::Error) -> Option<String> {
+async fn queue_contents(pipeline: &Engine, error: &anyhow::Error) -> Option<String> {
     let full = error.chain().any(
         |cause| match cause.downcast_ref::<coolify_client::Error>() {
             Some(coolify_client::Error::QueueFull { .. }) => true,

@@ -25,8 +25,8 @@ use serde::Serialize;
 
 use crate::backup::{self, BackupLocation, Values};
 use crate::config::{AppConfig, EnvironmentName};
+use crate::engine::Engine;
 use crate::output::Output;
-use crate::pipeline::Pipeline;
 use crate::session::{DryRun, Session};
 
 /// Options of `env sync`.
@@ -220,7 +220,7 @@ pub(crate) async fn apply(
 /// A bad config or missing token ([`crate::BadInput`]); Coolify unreachable or an app unknown.
 pub async fn diff(session: &Session, environment: EnvironmentName) -> anyhow::Result<EnvDiff> {
     let context = format!("env diff {environment}");
-    let pipeline = Pipeline::open(session).context(context.clone())?;
+    let pipeline = Engine::open(session).context(context.clone())?;
     let section = pipeline.config.environment(environment);
     let mut apps = Vec::new();
     for app in &section.apps {
@@ -393,7 +393,7 @@ impl fmt::Display for SyncReport {
 pub async fn sync(session: &Session, options: &SyncOptions) -> anyhow::Result<SyncReport> {
     let environment = options.environment;
     let context = format!("env sync {environment}");
-    let pipeline = Pipeline::open(session).context(context.clone())?;
+    let pipeline = Engine::open(session).context(context.clone())?;
     let section = pipeline.config.environment(environment);
     let mut apps = Vec::new();
     for app in &section.apps {

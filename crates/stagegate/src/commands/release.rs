@@ -9,8 +9,8 @@ use tag_policy::{Channels, PreId, VersionRequest};
 
 use crate::config::EnvironmentName;
 use crate::deploy::{self, DeployReport, ProductionOptions};
+use crate::engine::{Engine, Target};
 use crate::exit::{BadInput, Refused};
-use crate::pipeline::{Pipeline, Target};
 use crate::repo::short;
 use crate::session::{DryRun, Session};
 
@@ -119,7 +119,7 @@ impl fmt::Display for ReleaseReport {
 /// staging; [`BadInput`] for a version that exists or is not greater than the previous
 /// release, or an empty range with `auto`; git and Coolify failures.
 pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Result<ReleaseReport> {
-    let pipeline = Pipeline::open(session).context("release")?;
+    let pipeline = Engine::open(session).context("release")?;
     let repo = &pipeline.repo;
     let dirty = repo.uncommitted_changes().context("release")?;
     if !dirty.is_empty() {

@@ -794,7 +794,7 @@ fn yaml_quote(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::environment::Environment;
+    use crate::process_env::ProcessEnv;
 
     fn config(prefix: &str, branch: &str, workflows: &str) -> Config {
         let text = format!(
@@ -820,7 +820,7 @@ health_url = "https://example.com/healthz"
 {workflows}
 "#
         );
-        Config::parse(&text, Path::new("deploy.toml"), &Environment::default()).unwrap()
+        Config::parse(&text, Path::new("deploy.toml"), &ProcessEnv::default()).unwrap()
     }
 
     fn rendered(config: &Config) -> Vec<(String, String)> {
@@ -1008,7 +1008,7 @@ health_url = "https://example.com/healthz"
     fn a_command_with_an_expression_is_refused() {
         let text = "[coolify]\nurl = \"https://c.example.com\"\n[environments.staging]\napp = \"a\"\nhealth_url = \"https://s.example.com\"\n[environments.production]\napp = \"b\"\nhealth_url = \"https://p.example.com\"\n[workflows]\ntest = [\"echo ${{ github.head_ref }}\"]\n";
         let error =
-            Config::parse(text, Path::new("deploy.toml"), &Environment::default()).unwrap_err();
+            Config::parse(text, Path::new("deploy.toml"), &ProcessEnv::default()).unwrap_err();
         assert!(error.to_string().contains("workflows.test"), "{error}");
     }
 

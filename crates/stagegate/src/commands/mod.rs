@@ -1,0 +1,14 @@
+//! One module per command: each turns its options into a typed report, using the engine.
+
+pub mod backup;
+#[cfg(feature = "demo")]
+pub mod demo;
+pub mod deploy;
+pub mod env;
+pub mod init;
+pub mod notes;
+pub mod release;
+pub mod rollback;
+pub mod setup;
+pub mod status;
+pub mod workflows;

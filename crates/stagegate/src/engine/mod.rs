@@ -1,0 +1,207 @@
+//! What the deploying flows share: the open repository, config, Coolify client and prober,
+//! and the one way a commit is put on an environment (pin, deploy, follow, probe).
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use coolify_client::{Client, Deployment, FollowEvent, FollowOptions, PollSchedule};
+use health_probe::Prober;
+use tag_policy::Releases;
+
+use crate::config::{AppConfig, Config, EnvironmentName};
+use crate::output::Output;
+use crate::repo::Repo;
+use crate::session::Session;
+
+mod aftermath;
+pub(crate) mod cost;
+mod live;
+mod probe;
+mod rollout;
+
+pub(crate) use self::live::Settled;
+pub use self::live::{AppLive, EnvironmentLive, InFlight, Live};
+pub use self::probe::{
+    CONTAINER_CHECK_INTERVAL, CONTAINER_CHECKS, ContainerNotRunning, ProbeFailed,
+};
+pub(crate) use self::rollout::Target;
+pub use self::rollout::{AppRollout, ImageNotStarted, Rollout, Timings};
+
+/// An open repository, its config and the clients, for one flow.
+pub(crate) struct Engine {
+    pub(crate) repo: Repo,
+    pub(crate) config: Config,
+    pub(crate) coolify: Client,
+    pub(crate) prober: Prober,
+    pub(crate) output: Output,
+    /// How the user runs stagegate, for the commands messages name.
+    pub(crate) invocation: crate::Invocation,
+    /// What this flow changed so far.
+    pub(crate) journal: crate::journal::Journal,
+}
+
+impl Engine {
+    /// Open the repository and config and build the clients.
+    pub(crate) fn open(session: &Session) -> anyhow::Result<Self> {
+        let repo = session.open_repo()?;
+        let config = session.load_config(&repo)?;
+        let token = config.token(&session.process_env)?;
+        {
+            use secrecy::ExposeSecret as _;
+            session.output.add_secret(token.expose_secret());
+        }
+        for environment in EnvironmentName::ALL {
+            for app in &config.environment(environment).apps {
+                for (name, value) in app.probe.headers.iter().flatten() {
+                    if is_secret_header(name) {
+                        session.output.add_secret(value);
+                    }
+                }
+            }
+        }
+        let coolify = Client::builder(config.coolify.url.as_str(), token)
+            .user_agent(concat!("stagegate/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("set up the Coolify client")?;
+        let prober = Prober::new().context("set up the health prober")?;
+        Ok(Self {
+            repo,
+            config,
+            coolify,
+            prober,
+            output: session.output.clone(),
+            invocation: session.invocation.clone(),
+            journal: session.journal.clone(),
+        })
+    }
+
+    pub(crate) fn releases(&self) -> anyhow::Result<Releases> {
+        Releases::list(self.repo.git(), &self.config.tags).context("list the release tags")
+    }
+
+    /// How deployments are followed: `deploy.timeout` as the deadline, polled every 750 ms at
+    /// most (a finished deployment is seen within that, at well under two requests a second).
+    fn follow_options(&self) -> FollowOptions {
+        FollowOptions::with_deadline(self.config.deploy.timeout).poll(PollSchedule::new(
+            Duration::from_millis(500),
+            Duration::from_millis(750),
+        ))
+    }
+
+    /// Follow a deployment of `app` to its end, reporting status changes.
+    pub(crate) async fn follow(
+        &self,
+        environment: EnvironmentName,
+        app: &AppConfig,
+        deployment: &coolify_client::DeploymentUuid,
+    ) -> Result<Deployment, coolify_client::Error> {
+        let output = self.output.clone();
+        let options = self.follow_options();
+        let name = self.name_of(environment, app);
+        self.coolify
+            .follow(deployment, &options, move |event| match event {
+                FollowEvent::Status { status, elapsed } => output.progress(format!(
+                    "{name}: deployment {deployment} {status} ({})",
+                    seconds(millis(*elapsed))
+                )),
+                FollowEvent::Commit { commit } => output.detail(format!(
+                    "{name}: deployment {deployment} builds {}",
+                    commit.short()
+                )),
+                _ => {}
+            })
+            .await
+    }
+
+    /// How progress lines name an app: `production` with one app, `production worker` with
+    /// several.
+    pub(crate) fn name_of(&self, environment: EnvironmentName, app: &AppConfig) -> String {
+        if self.config.environment(environment).has_several_apps() {
+            format!("{environment} {}", app.label)
+        } else {
+            environment.to_string()
+        }
+    }
+}
+
+/// The team's own workflows that still deploy one of production's apps on a push.
+pub(crate) fn production_deploys_on_push(
+    pipeline: &Engine,
+) -> Vec<crate::legacy::ProductionDeployOnPush> {
+    pipeline
+        .config
+        .production
+        .apps
+        .iter()
+        .flat_map(|app| {
+            crate::legacy::production_deploys_on_push(pipeline.repo.root(), app.uuid.as_str())
+        })
+        .collect()
+}
+
+pub(crate) fn seconds(millis: u64) -> String {
+    format!("{:.1}s", millis as f64 / 1000.0)
+}
+
+pub(crate) fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Run futures concurrently on the current task and collect their outputs in order.
+pub(crate) async fn join_all<F: std::future::Future>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut futures: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|context| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(context) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
+}
+
+/// Whether a probe header's value is a credential, to keep out of every output.
+fn is_secret_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "auth", "token", "key", "secret", "cookie", "password", "session",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn join_all_runs_futures_together_and_keeps_their_order() {
+        let started = tokio::time::Instant::now();
+        let outputs = join_all([3u64, 1, 2].map(|seconds| async move {
+            tokio::time::sleep(Duration::from_secs(seconds)).await;
+            seconds
+        }))
+        .await;
+        assert_eq!(outputs, [3, 1, 2]);
+        // Together: as long as the slowest, not the sum.
+        assert_eq!(started.elapsed(), Duration::from_secs(3));
+        assert!(
+            join_all(Vec::<std::future::Ready<u8>>::new())
+                .await
+                .is_empty()
+        );
+    }
+}

@@ -1,0 +1,294 @@
+//! Proving that an app serves its commit: the probe of each app with a health URL, and the
+//! watch of the container of each app without one.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use health_probe::{Outcome, ProbeSpec, ProgressEvent, Variables};
+use tag_policy::ReleaseTag;
+use tokio_util::sync::CancellationToken;
+
+use super::Engine;
+use super::rollout::Target;
+use crate::config::{AppConfig, EnvironmentName};
+use crate::output::Output;
+use crate::repo::short;
+
+/// How many times a deploy reads the container status of an app without a health URL.
+pub const CONTAINER_CHECKS: u32 = 4;
+
+/// How far apart those reads are: together they watch the container for 15 seconds, long
+/// enough for a process that crashes on start to be seen restarting or exited.
+pub const CONTAINER_CHECK_INTERVAL: Duration = Duration::from_secs(5);
+
+/// A probe that did not prove the commit; its evidence travels with the error, with the
+/// rule that can stop a probe early to word such a stop.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}", .1.describe(&.0.verdict))]
+pub struct ProbeFailed(pub Outcome, pub EarlyStop);
+
+/// The failure threshold and the switch-over window a probe ran with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EarlyStop {
+    /// Consecutive counted failures that end the probe (0: none).
+    pub failure_threshold: u32,
+    /// The window from the start of the probe in which failures do not count.
+    pub switch_over: Duration,
+}
+
+impl EarlyStop {
+    fn of(probe: &health_probe::ProbeConfig) -> Self {
+        Self {
+            failure_threshold: probe.failure_threshold.unwrap_or(0),
+            switch_over: probe.switch_over.unwrap_or_default(),
+        }
+    }
+
+    /// The verdict in words: an early stop says how many failures after which window.
+    fn describe(&self, verdict: &health_probe::Verdict) -> String {
+        match verdict {
+            health_probe::Verdict::Unhealthy {
+                reason,
+                stopped_by: health_probe::Stop::FailureThreshold,
+            } if self.switch_over.is_zero() => format!(
+                "health check failed {} times in a row (last: {reason})",
+                self.failure_threshold
+            ),
+            health_probe::Verdict::Unhealthy {
+                reason,
+                stopped_by: health_probe::Stop::FailureThreshold,
+            } => format!(
+                "health check failed {} times in a row after the {} switch-over (last: {reason})",
+                self.failure_threshold,
+                humantime::format_duration(self.switch_over)
+            ),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// An app without a health URL whose container did not stay running after its deployment.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the container of {label} (app {app}) is {status} after its deployment finished")]
+pub struct ContainerNotRunning {
+    /// The app's uuid.
+    pub app: String,
+    /// Its name in messages.
+    pub label: String,
+    /// Coolify's container status.
+    pub status: String,
+}
+
+impl Engine {
+    /// The placeholders of `expect_json`.
+    pub(crate) fn variables(
+        environment: EnvironmentName,
+        commit: &str,
+        tag: Option<&ReleaseTag>,
+    ) -> Variables {
+        let mut variables = Variables::new()
+            .with_identity("commit", commit)
+            .with_identity("short_commit", short(commit))
+            .with("environment", environment.as_str());
+        if let Some(tag) = tag {
+            variables.insert_identity("tag", tag.name());
+            variables.insert_identity("version", tag.version_str());
+        }
+        variables
+    }
+
+    /// The probe of one app with a health URL; `None` for an app without one.
+    pub(crate) fn probe_spec(
+        &self,
+        environment: EnvironmentName,
+        app: &AppConfig,
+        commit: &str,
+        tag: Option<&ReleaseTag>,
+    ) -> anyhow::Result<Option<ProbeSpec>> {
+        let Some(url) = &app.health_url else {
+            return Ok(None);
+        };
+        app.probe
+            .to_spec(url.clone(), &Self::variables(environment, commit, tag))
+            .map(Some)
+            .map_err(|error| {
+                crate::BadInput(format!("{}: [probe]: {error}", self.config.path.display())).into()
+            })
+    }
+
+    /// Probe every app of `targets` that has a health URL, all at once, until each proves it
+    /// serves its commit; one outcome per probed app, with the app's position.
+    pub(crate) async fn probe(
+        &self,
+        environment: EnvironmentName,
+        targets: &[Target],
+    ) -> anyhow::Result<Vec<(usize, Outcome)>> {
+        let section = self.config.environment(environment);
+        let mut probed = Vec::new();
+        let mut specs = Vec::new();
+        let mut names = Vec::new();
+        for target in targets {
+            let Some(app) = section.apps.get(target.app) else {
+                continue;
+            };
+            let Some(spec) = self.probe_spec(
+                environment,
+                app,
+                target.commit.as_str(),
+                target.tag.as_ref(),
+            )?
+            else {
+                continue;
+            };
+            let name = self.name_of(environment, app);
+            self.output.step(format!(
+                "{name}: probing {} until it reports {}",
+                spec.url(),
+                target.commit.short()
+            ));
+            probed.push(target.app);
+            specs.push(spec);
+            names.push(name);
+        }
+        let output = self.output.clone();
+        let concurrency = specs.len();
+        let outcomes = self
+            .prober
+            .probe_many(
+                specs,
+                concurrency,
+                &CancellationToken::new(),
+                move |index, event| {
+                    if let Some(name) = names.get(index) {
+                        report_probe_event(&output, name, event);
+                    }
+                },
+            )
+            .await;
+        Ok(probed.into_iter().zip(outcomes).collect())
+    }
+
+    /// Fail on the first unhealthy probe; report each healthy one.
+    pub(super) fn check_outcomes(
+        &self,
+        environment: EnvironmentName,
+        targets: &[Target],
+        outcomes: &[(usize, Outcome)],
+    ) -> anyhow::Result<()> {
+        let section = self.config.environment(environment);
+        for (index, outcome) in outcomes {
+            let Some(app) = section.apps.get(*index) else {
+                continue;
+            };
+            let url = app
+                .health_url
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            if !outcome.is_healthy() {
+                return Err(anyhow::Error::new(ProbeFailed(
+                    outcome.clone(),
+                    EarlyStop::of(&app.probe),
+                ))
+                .context(format!("probe {url}")));
+            }
+            let commit = targets
+                .iter()
+                .find(|target| target.app == *index)
+                .map(|target| target.commit.short().to_owned())
+                .unwrap_or_default();
+            self.output.step(format!(
+                "{}: {url} serves {commit} ({} attempts)",
+                self.name_of(environment, app),
+                outcome.attempt_count()
+            ));
+        }
+        Ok(())
+    }
+
+    /// For every app of `targets` without a health URL: read its container status
+    /// [`CONTAINER_CHECKS`] times, [`CONTAINER_CHECK_INTERVAL`] apart, and fail unless it is
+    /// running (and not unhealthy) every time (a worker that crashes on start is restarting or exited by then).
+    pub(super) async fn watch_containers(
+        &self,
+        environment: EnvironmentName,
+        targets: &[Target],
+    ) -> anyhow::Result<Vec<(usize, String)>> {
+        let section = self.config.environment(environment);
+        let watched: Vec<&AppConfig> = targets
+            .iter()
+            .filter_map(|target| section.apps.get(target.app))
+            .filter(|app| app.health_url.is_none())
+            .collect();
+        if watched.is_empty() {
+            return Ok(Vec::new());
+        }
+        for app in &watched {
+            self.output.step(format!(
+                "{environment} {}: no health URL; watching its container for {}",
+                app.label,
+                humantime::format_duration(CONTAINER_CHECK_INTERVAL * (CONTAINER_CHECKS - 1))
+            ));
+        }
+        let mut last = vec![String::new(); watched.len()];
+        for check in 0..CONTAINER_CHECKS {
+            if check > 0 {
+                tokio::time::sleep(CONTAINER_CHECK_INTERVAL).await;
+            }
+            for (app, last) in watched.iter().zip(last.iter_mut()) {
+                let application = self.coolify.application(&app.uuid).await.with_context(|| {
+                    format!(
+                        "read the container status of {environment}'s {} (app {})",
+                        app.label, app.uuid
+                    )
+                })?;
+                let status = application.status.clone().unwrap_or_default();
+                if !application.container_status().is_running_ok() {
+                    return Err(anyhow::Error::new(ContainerNotRunning {
+                        app: app.uuid.to_string(),
+                        label: app.label.clone(),
+                        status: if status.is_empty() {
+                            "unknown".to_owned()
+                        } else {
+                            status
+                        },
+                    }));
+                }
+                *last = status;
+            }
+        }
+        for (app, status) in watched.iter().zip(&last) {
+            self.output.step(format!(
+                "{environment} {}: container {status} throughout",
+                app.label
+            ));
+        }
+        Ok(targets
+            .iter()
+            .filter(|target| {
+                section
+                    .apps
+                    .get(target.app)
+                    .is_some_and(|app| app.health_url.is_none())
+            })
+            .map(|target| target.app)
+            .zip(last)
+            .collect())
+    }
+}
+
+fn report_probe_event(output: &Output, environment: &str, event: &ProgressEvent) {
+    match event {
+        ProgressEvent::AttemptFinished {
+            attempt,
+            consecutive_passes,
+            success_threshold,
+        } => output.progress(format!(
+            "{environment}: health {attempt} ({consecutive_passes}/{success_threshold} passes)"
+        )),
+        ProgressEvent::Waiting { .. } | ProgressEvent::Started { .. } => {
+            output.detail(format!("{environment}: {event}"));
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,563 @@
+//! Putting commits on an environment's apps, in phases: every check before the first write,
+//! start each app's deployment, follow them all, prove each app serves its commit.
+
+use std::time::Instant;
+
+use anyhow::Context as _;
+use coolify_client::{
+    ApplicationPatch, CommitSha, DeploymentOrigin, DeploymentUuid, ForceRebuild, ImageTag,
+};
+use health_probe::Outcome;
+use serde::Serialize;
+use tag_policy::ReleaseTag;
+
+use super::{Engine, join_all, millis, seconds};
+use crate::config::{AppConfig, Config, EnvironmentName};
+use crate::repo::{oid, short};
+
+/// What putting a commit on an environment did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rollout {
+    /// Which environment.
+    pub environment: EnvironmentName,
+    /// The full SHA now serving.
+    pub commit: String,
+    /// The release tag deployed, if any.
+    pub tag: Option<String>,
+    /// The Coolify deployment that built it.
+    pub deployment: String,
+    /// Whether the deployment was queued by this run or joined an identical one in flight.
+    pub joined_existing: bool,
+    /// How long each phase took.
+    pub timings: Timings,
+    /// The health evidence of the first app with a health URL (absent only when every app
+    /// deployed has none).
+    pub probe: Option<Outcome>,
+    /// Each app's deployment and evidence, in config order.
+    pub apps: Vec<AppRollout>,
+}
+
+/// What putting a commit on one app did.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppRollout {
+    /// The Coolify application uuid.
+    pub app: String,
+    /// Its name in messages.
+    pub label: String,
+    /// The full SHA it now serves.
+    pub commit: String,
+    /// The Coolify deployment.
+    pub deployment: String,
+    /// Whether the deployment was queued by this run or joined an identical one in flight.
+    pub joined_existing: bool,
+    /// The health evidence, for an app with a health URL.
+    pub probe: Option<Outcome>,
+    /// The container status read after the deployment, for an app without a health URL.
+    pub container: Option<String>,
+    /// The image tag deployed, for a Docker-image app.
+    pub image_tag: Option<String>,
+}
+
+/// What one app of an environment is to run.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    /// The app's position in the environment's `apps`.
+    pub(crate) app: usize,
+    /// The commit.
+    pub(crate) commit: CommitSha,
+    /// Its release tag, if any.
+    pub(crate) tag: Option<ReleaseTag>,
+    /// For an image app: the tag to deploy instead of the one the template gives (the tag
+    /// it ran before, for an automatic rollback).
+    pub(crate) image_tag: Option<ImageTag>,
+}
+
+impl Target {
+    /// The same commit on every app of an environment.
+    pub(crate) fn every_app(
+        config: &Config,
+        environment: EnvironmentName,
+        commit: &CommitSha,
+        tag: Option<&ReleaseTag>,
+    ) -> Vec<Self> {
+        (0..config.environment(environment).apps.len())
+            .map(|app| Self {
+                app,
+                commit: commit.clone(),
+                tag: tag.cloned(),
+                image_tag: None,
+            })
+            .collect()
+    }
+}
+
+/// Phase durations of a rollout, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Timings {
+    /// Pin and trigger.
+    pub trigger_ms: u64,
+    /// From trigger until Coolify reported a terminal status.
+    pub deployment_ms: u64,
+    /// From then until the health endpoint proved the commit.
+    pub probe_ms: u64,
+    /// Everything.
+    pub total_ms: u64,
+}
+
+impl std::fmt::Display for Timings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "deployment {}, probe {}, total {}",
+            seconds(self.deployment_ms),
+            seconds(self.probe_ms),
+            seconds(self.total_ms)
+        )
+    }
+}
+
+/// A deployment a roll-out started on one app.
+#[derive(Debug, Clone)]
+pub(crate) struct Started {
+    deployment: DeploymentUuid,
+    origin: DeploymentOrigin,
+    /// The image tag deployed, for an image app.
+    image_tag: Option<ImageTag>,
+    /// The image tag the app had before.
+    previous_tag: Option<ImageTag>,
+}
+
+/// One app of a roll-out, checked before any write: its target, its config and, for an image
+/// app, the tag to deploy.
+struct Step<'a> {
+    target: &'a Target,
+    app: &'a AppConfig,
+    image_tag: Option<ImageTag>,
+}
+
+/// What a roll-out found for the app at `index` of its environment, if anything.
+fn of_app<T>(found: &[(usize, T)], index: usize) -> Option<&T> {
+    found
+        .iter()
+        .find(|(app, _)| *app == index)
+        .map(|(_, value)| value)
+}
+
+/// Coolify could not start an image app's new image (most often: the registry does not have
+/// the tag); the app was set back to its previous tag.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("Coolify could not start {image} on {environment}'s {label} (app {app}) (the registry may not have it{})", log_line.as_deref().map(|line| format!(": {line}")).unwrap_or_default())]
+pub struct ImageNotStarted {
+    /// Which environment.
+    pub environment: EnvironmentName,
+    /// The app's uuid.
+    pub app: String,
+    /// Its name in messages.
+    pub label: String,
+    /// `name:tag`.
+    pub image: String,
+    /// The deployment log's line on it, when the token may read logs.
+    pub log_line: Option<String>,
+    /// The tag the app was set back to, or why that failed; `None` when it had none before.
+    pub restored: Option<Result<String, String>>,
+    /// Whether the previous release answered healthy just now; `None` when not checked.
+    pub previous_answers: Option<bool>,
+}
+
+impl Engine {
+    /// Pin each target's commit on its app, deploy them all, follow every deployment, probe
+    /// every health URL and watch every app without one, until all prove their commit.
+    ///
+    /// Everything that can be checked is checked before the first write: the probe settings
+    /// of every app and the token's deploy ability.
+    pub(crate) async fn roll_out(
+        &self,
+        environment: EnvironmentName,
+        targets: &[Target],
+    ) -> anyhow::Result<Rollout> {
+        let Some(first) = targets.first() else {
+            return Err(anyhow::anyhow!("nothing to deploy to {environment}"));
+        };
+        let steps = self.check_before_writes(environment, targets).await?;
+        let started = Instant::now();
+        let mut deployments = Vec::with_capacity(steps.len());
+        for step in &steps {
+            deployments.push(self.start_deployment(environment, step).await?);
+        }
+        let triggered = Instant::now();
+        self.follow_all(environment, &steps, &deployments).await?;
+        let deployed = Instant::now();
+        for (step, deployment) in steps.iter().zip(&deployments) {
+            self.output.step(format!(
+                "{}: deployment {} finished in {}",
+                self.name_of(environment, step.app),
+                deployment.deployment,
+                seconds(millis(deployed.duration_since(triggered)))
+            ));
+        }
+        let (outcomes, containers) = tokio::join!(
+            self.probe(environment, targets),
+            self.watch_containers(environment, targets)
+        );
+        let outcomes = outcomes?;
+        self.check_outcomes(environment, targets, &outcomes)?;
+        let done = Instant::now();
+        let containers = containers?;
+        let apps = steps
+            .iter()
+            .zip(&deployments)
+            .map(|(step, deployment)| {
+                let index = step.target.app;
+                AppRollout {
+                    app: step.app.uuid.to_string(),
+                    label: step.app.label.clone(),
+                    commit: step.target.commit.to_string(),
+                    deployment: deployment.deployment.to_string(),
+                    joined_existing: deployment.origin == DeploymentOrigin::AlreadyQueued,
+                    probe: of_app(&outcomes, index).cloned(),
+                    container: of_app(&containers, index).cloned(),
+                    image_tag: deployment.image_tag.as_ref().map(ToString::to_string),
+                }
+            })
+            .collect();
+        Ok(Rollout {
+            environment,
+            commit: first.commit.to_string(),
+            tag: first.tag.as_ref().map(|tag| tag.name().to_owned()),
+            deployment: deployments
+                .first()
+                .map(|deployment| deployment.deployment.to_string())
+                .unwrap_or_default(),
+            joined_existing: deployments
+                .iter()
+                .all(|deployment| deployment.origin == DeploymentOrigin::AlreadyQueued),
+            timings: Timings {
+                trigger_ms: millis(triggered.duration_since(started)),
+                deployment_ms: millis(deployed.duration_since(triggered)),
+                probe_ms: millis(done.duration_since(deployed)),
+                total_ms: millis(done.duration_since(started)),
+            },
+            probe: outcomes.into_iter().next().map(|(_, outcome)| outcome),
+            apps,
+        })
+    }
+
+    /// Everything a roll-out can check before its first write: each app's probe settings and
+    /// image tag, each app's kind in Coolify, and the token's deploy ability. A pin followed by
+    /// a refused deploy would leave the app pinned to a commit it does not run (a token
+    /// without `write` fails the pin itself).
+    async fn check_before_writes<'a>(
+        &'a self,
+        environment: EnvironmentName,
+        targets: &'a [Target],
+    ) -> anyhow::Result<Vec<Step<'a>>> {
+        let section = self.config.environment(environment);
+        let mut steps = Vec::with_capacity(targets.len());
+        for target in targets {
+            let app = section.apps.get(target.app).ok_or_else(|| {
+                anyhow::anyhow!("{environment} has no app number {}", target.app + 1)
+            })?;
+            self.probe_spec(
+                environment,
+                app,
+                target.commit.as_str(),
+                target.tag.as_ref(),
+            )?;
+            let image_tag = self.image_tag_of(environment, app, target)?;
+            steps.push(Step {
+                target,
+                app,
+                image_tag,
+            });
+        }
+        for step in &steps {
+            self.check_app_kind(environment, step.app).await?;
+        }
+        let every_app: Vec<String> = steps.iter().map(|step| step.app.uuid.to_string()).collect();
+        self.coolify.check_deploy_ability().await.with_context(|| {
+            format!(
+                "check that the token may deploy {environment} (app {}); nothing was changed",
+                every_app.join(", app ")
+            )
+        })?;
+        Ok(steps)
+    }
+
+    /// Put one app on its target: set the image tag of an image app, pin the commit of a git
+    /// app, and deploy; the journal records the write before it is sent.
+    async fn start_deployment(
+        &self,
+        environment: EnvironmentName,
+        step: &Step<'_>,
+    ) -> anyhow::Result<Started> {
+        let commit = step.target.commit.as_str();
+        let uuid = &step.app.uuid;
+        let started = match (&step.app.image, &step.image_tag) {
+            (Some(image), Some(image_tag)) => {
+                self.output.step(format!(
+                    "{environment}: setting app {uuid} to image {}:{image_tag} ({}) and deploying",
+                    image.name,
+                    short(commit)
+                ));
+                self.journal.write(format!(
+                    "set {environment} (app {uuid}) to image tag {image_tag}"
+                ));
+                let deployment = self
+                    .coolify
+                    .deploy_image_tag(uuid, image_tag, &self.follow_options())
+                    .await
+                    .with_context(|| {
+                        format!("deploy image tag {image_tag} to {environment} (app {uuid})")
+                    })?;
+                for waited in &deployment.waited_for {
+                    self.output.step(format!(
+                        "{environment}: waited for deployment {} of app {uuid} to end ({}) before deploying {image_tag}",
+                        waited.deployment_uuid, waited.status
+                    ));
+                }
+                Started {
+                    deployment: deployment.deployment,
+                    origin: deployment.origin,
+                    image_tag: Some(deployment.tag),
+                    previous_tag: deployment.previous_tag,
+                }
+            }
+            _ => {
+                self.output.step(format!(
+                    "{environment}: pinning app {uuid} to {} and deploying",
+                    short(commit)
+                ));
+                self.journal.write(format!(
+                    "pin {environment} (app {uuid}) to {}",
+                    short(commit)
+                ));
+                let deployment = self
+                    .coolify
+                    .deploy_commit(uuid, &step.target.commit, ForceRebuild::No)
+                    .await
+                    .with_context(|| {
+                        format!("deploy {} to {environment} (app {uuid})", short(commit))
+                    })?;
+                Started {
+                    deployment: deployment.deployment,
+                    origin: deployment.origin,
+                    image_tag: None,
+                    previous_tag: None,
+                }
+            }
+        };
+        self.journal
+            .deployment(environment, started.deployment.to_string());
+        if started.origin == DeploymentOrigin::AlreadyQueued {
+            self.output.step(format!(
+                "{environment}: a deployment of {} was already queued for app {uuid}; following {} instead of stacking another",
+                short(commit),
+                started.deployment
+            ));
+        }
+        Ok(started)
+    }
+
+    /// Follow every deployment at once; fail on the first that did not finish, or that built
+    /// another commit than its git app was pinned to (an image app's deployment says `HEAD`:
+    /// its probe proves the commit).
+    async fn follow_all(
+        &self,
+        environment: EnvironmentName,
+        steps: &[Step<'_>],
+        deployments: &[Started],
+    ) -> anyhow::Result<()> {
+        let followed =
+            join_all(steps.iter().zip(deployments).map(|(step, deployment)| {
+                self.follow(environment, step.app, &deployment.deployment)
+            }))
+            .await;
+        for ((step, deployment), result) in steps.iter().zip(deployments).zip(followed) {
+            let app = step.app;
+            let finished = match result {
+                Ok(finished) => finished,
+                Err(error @ coolify_client::Error::DeploymentFailed { .. })
+                    if deployment.image_tag.is_some() =>
+                {
+                    return Err(self
+                        .image_not_started(environment, app, deployment, error)
+                        .await);
+                }
+                Err(error) => {
+                    return Err(anyhow::Error::new(error).context(format!(
+                        "follow {environment} deployment {}",
+                        deployment.deployment
+                    )));
+                }
+            };
+            if app.image.is_some() {
+                continue;
+            }
+            let sha = &step.target.commit;
+            if let Some(built) = finished.resolved_commit()
+                && !finished.is_of_commit(sha)
+            {
+                let context = format!(
+                    "{environment} deployment {} built {} instead of {}",
+                    deployment.deployment,
+                    built.short(),
+                    sha.short()
+                );
+                return Err(
+                    match self.coolify.explain_other_commit(&app.uuid, sha).await {
+                        Ok(explanation) => anyhow::Error::new(explanation).context(context),
+                        Err(error) => anyhow::Error::new(error)
+                            .context(format!("{context}; read app {} to find out why", app.uuid)),
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The image tag a target deploys on an image app (`None` for a git app).
+    fn image_tag_of(
+        &self,
+        environment: EnvironmentName,
+        app: &AppConfig,
+        target: &Target,
+    ) -> anyhow::Result<Option<ImageTag>> {
+        let Some(image) = &app.image else {
+            return Ok(None);
+        };
+        if let Some(image_tag) = &target.image_tag {
+            return Ok(Some(image_tag.clone()));
+        }
+        image
+            .tag
+            .expand(
+                target.commit.as_str(),
+                target.tag.as_ref().map(ReleaseTag::version_str),
+            )
+            .map(Some)
+            .map_err(|reason| {
+                crate::BadInput(format!(
+                    "{}: `image_tag` of {environment}'s {} (app {}): {reason}; nothing was changed",
+                    self.config.path.display(),
+                    app.label,
+                    app.uuid
+                ))
+                .into()
+            })
+    }
+
+    /// Refuse, before any write, an app whose kind in Coolify differs from the config: a
+    /// Docker-image app without `image` (a pin would change nothing it runs), a git app with
+    /// it, or another image than the one configured.
+    async fn check_app_kind(
+        &self,
+        environment: EnvironmentName,
+        app: &AppConfig,
+    ) -> anyhow::Result<()> {
+        let application = self
+            .coolify
+            .application(&app.uuid)
+            .await
+            .with_context(|| format!("read {environment}'s app {}", app.uuid))?;
+        let path = self.config.path.display();
+        match (&app.image, application.is_image_app()) {
+            (None, true) => Err(crate::BadInput(format!(
+                "{environment}'s app {} is a Docker-image application in Coolify (image {}): set `image = \"{}\"` for it in {path}, so that a deploy sets its image tag instead of a git commit; nothing was changed",
+                app.uuid,
+                application.docker_registry_image_name.as_deref().unwrap_or("unknown"),
+                application.docker_registry_image_name.as_deref().unwrap_or("registry/name"),
+            ))
+            .into()),
+            (Some(image), false) => Err(crate::BadInput(format!(
+                "{environment}'s app {} builds from git in Coolify, but {path} gives it `image = \"{}\"`: remove `image` and `image_tag`, or make it a Docker-image application in Coolify; nothing was changed",
+                app.uuid, image.name
+            ))
+            .into()),
+            (Some(image), true)
+                if application.docker_registry_image_name.as_deref()
+                    != Some(image.name.as_str()) =>
+            {
+                Err(crate::BadInput(format!(
+                    "{environment}'s app {} runs image {} in Coolify, but {path} says {}: run `{}` to set it, or fix `image`; nothing was changed",
+                    app.uuid,
+                    application.docker_registry_image_name.as_deref().unwrap_or("none"),
+                    image.name,
+                    self.invocation.command("setup")
+                ))
+                .into())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// An image deployment failed: say what Coolify logged, put the previous tag back (the
+    /// old container keeps running, so no redeploy is needed) and check once that the
+    /// previous release still answers.
+    async fn image_not_started(
+        &self,
+        environment: EnvironmentName,
+        app: &AppConfig,
+        deployment: &Started,
+        error: coolify_client::Error,
+    ) -> anyhow::Error {
+        let image_tag = deployment
+            .image_tag
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let image = app
+            .image
+            .as_ref()
+            .map(|image| format!("{}:{image_tag}", image.name))
+            .unwrap_or_default();
+        let log_line = match self.coolify.deployment(&deployment.deployment).await {
+            Ok(read) => read.log_lines().into_iter().rev().find(|line| {
+                line.contains("Failed to start container")
+                    || line.contains("manifest unknown")
+                    || line.contains("not found")
+            }),
+            Err(_) => None,
+        };
+        let mut restored = None;
+        let mut previous_answers = None;
+        if let Some(previous) = &deployment.previous_tag {
+            self.journal.write(format!(
+                "set {environment} (app {}) back to image tag {previous}",
+                app.uuid
+            ));
+            let patch = ApplicationPatch::new().docker_registry_image_tag(previous);
+            match self.coolify.update_application(&app.uuid, &patch).await {
+                Ok(_) => {
+                    self.output.step(format!(
+                        "{environment}: app {} is set to image tag {previous} again",
+                        app.uuid
+                    ));
+                    restored = Some(Ok(previous.to_string()));
+                }
+                Err(restore) => restored = Some(Err(restore.to_string())),
+            }
+            let releases = self.releases().ok();
+            let commit = releases
+                .as_ref()
+                .and_then(|releases| self.commit_of_image_tag(app, previous.as_str(), releases));
+            if let (Some(commit), Some(releases)) = (&commit, &releases) {
+                let release = oid(commit)
+                    .and_then(|oid| releases.at_commit(oid).last().map(|r| r.tag().clone()));
+                if let Ok(Some(spec)) =
+                    self.probe_spec(environment, app, commit.as_str(), release.as_ref())
+                {
+                    previous_answers = Some(self.prober.check(&spec).await.passed());
+                }
+            }
+        }
+        anyhow::Error::new(error).context(ImageNotStarted {
+            environment,
+            app: app.uuid.to_string(),
+            label: app.label.clone(),
+            image,
+            log_line,
+            restored,
+            previous_answers,
+        })
+    }
+}
