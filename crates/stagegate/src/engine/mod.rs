@@ -15,6 +15,7 @@ use crate::session::Session;
 
 mod aftermath;
 pub(crate) mod cost;
+pub(crate) mod gate;
 mod live;
 mod probe;
 mod rollout;
