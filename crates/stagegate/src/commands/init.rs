@@ -24,6 +24,7 @@ use crate::config::{Config, Install, Preset};
 use crate::exit::BadInput;
 use crate::health_endpoint::{self, Snippet};
 use crate::legacy::{self, ProductionDeployOnPush};
+use crate::output::Output;
 use crate::process_env::ProcessEnv;
 use crate::prompt::{Ask, LinePrompt};
 use crate::session::{DryRun, Session};
@@ -242,7 +243,7 @@ pub async fn init_with(
         .into());
     }
     let repository = remote_repository(repo.git())?;
-    let (coolify_url, client) = connect(&session.process_env)?;
+    let (coolify_url, client) = connect(&session.process_env, &session.output)?;
     let applications = client
         .applications()
         .await
@@ -668,7 +669,7 @@ fn remote_repository(git: &git2::Repository) -> anyhow::Result<RepositoryId> {
 }
 
 /// The Coolify URL and a client, from `COOLIFY_URL` and `COOLIFY_TOKEN`.
-fn connect(environment: &ProcessEnv) -> anyhow::Result<(Url, Client)> {
+fn connect(environment: &ProcessEnv, output: &Output) -> anyhow::Result<(Url, Client)> {
     let text = environment.get("COOLIFY_URL").ok_or_else(|| {
         BadInput(
             "init: COOLIFY_URL is not set: export the address of your Coolify, e.g. COOLIFY_URL=https://coolify.example.com".to_owned(),
@@ -689,9 +690,7 @@ fn connect(environment: &ProcessEnv) -> anyhow::Result<(Url, Client)> {
                 "init: COOLIFY_TOKEN is not set: export a Coolify API token with the read ability (setup and deploy need write and deploy too)".to_owned(),
             )
         })?;
-    let client = Client::builder(url.as_str(), token)
-        .user_agent(concat!("stagegate/", env!("CARGO_PKG_VERSION")))
-        .build()
+    let client = crate::engine::coolify_client(&url, token, output)
         .context("init: set up the Coolify client")?;
     Ok((url, client))
 }

@@ -6,7 +6,9 @@
 use anyhow::Context as _;
 
 use crate::config::EnvironmentName;
-use crate::deploy::{Action, AutoRollback, DeployReport, deploy_release, release_for_production};
+use crate::deploy::{
+    Action, AutoRollback, DeployReport, ReleaseDeploy, deploy_release, release_for_production,
+};
 use crate::engine::Engine;
 use crate::exit::{BadInput, Refused};
 use crate::repo::commit_sha;
@@ -19,6 +21,20 @@ pub struct RollbackOptions {
     pub to: Option<String>,
     /// `--dry-run`.
     pub dry_run: DryRun,
+}
+
+impl RollbackOptions {
+    /// The command's arguments that run these options again: `rollback --to v1.1.0`.
+    pub(crate) fn arguments(&self) -> String {
+        let mut arguments = match &self.to {
+            Some(to) => format!("rollback --to {to}"),
+            None => "rollback".to_owned(),
+        };
+        if self.dry_run.is_dry() {
+            arguments.push_str(" --dry-run");
+        }
+        arguments
+    }
 }
 
 /// Deploy an earlier release tag to production, follow and probe it.
@@ -46,16 +62,8 @@ pub async fn rollback(
         None => None,
     };
     // From here on an interruption can say what this run changed.
-    let dry = if options.dry_run.is_dry() {
-        " --dry-run"
-    } else {
-        ""
-    };
-    session.journal.track(match &options.to {
-        Some(to) => format!("rollback --to {to}{dry}"),
-        None => format!("rollback{dry}"),
-    });
-    let pipeline = Engine::open(session).context(context.clone())?;
+    session.journal.track(options.arguments());
+    let pipeline = Engine::from_parts(session, repo, config).context(context.clone())?;
     let releases = pipeline.releases()?;
     let settled = pipeline
         .settle_production(&releases, options.dry_run)
@@ -104,23 +112,28 @@ pub async fn rollback(
         }
     };
 
-    session
-        .journal
-        .track(format!("rollback --to {}{dry}", target.tag()));
+    let rerun = RollbackOptions {
+        to: Some(target.tag().name().to_owned()),
+        dry_run: options.dry_run,
+    }
+    .arguments();
+    session.journal.track(rerun.clone());
     session.output.step(format!(
         "rolling production back from {} to {}",
         live.describe(),
         target.tag()
     ));
     let mut report = deploy_release(
-        session,
         &pipeline,
-        &releases,
-        &target,
-        &settled,
-        AutoRollback::Off,
-        options.dry_run,
-        &context,
+        &ReleaseDeploy {
+            releases: &releases,
+            release: &target,
+            settled: &settled,
+            auto_rollback: AutoRollback::Off,
+            dry_run: options.dry_run,
+            context: &context,
+            rerun,
+        },
     )
     .await?;
     if report.action == Action::Planned {

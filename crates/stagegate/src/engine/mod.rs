@@ -17,16 +17,17 @@ mod aftermath;
 pub(crate) mod cost;
 pub(crate) mod gate;
 mod live;
+mod outcome;
 mod probe;
 mod rollout;
 
 pub(crate) use self::live::Settled;
 pub use self::live::{AppLive, EnvironmentLive, InFlight, Live};
-pub use self::probe::{
-    CONTAINER_CHECK_INTERVAL, CONTAINER_CHECKS, ContainerNotRunning, ProbeFailed,
-};
+pub(crate) use self::outcome::Fault;
+pub use self::outcome::{AppOutcome, AppState, Cause, CoolifyProblem, Phase, RolloutFailure};
+pub use self::probe::{CONTAINER_CHECK_INTERVAL, CONTAINER_CHECKS, EarlyStop};
 pub(crate) use self::rollout::Target;
-pub use self::rollout::{AppRollout, ImageNotStarted, Rollout, Timings};
+pub use self::rollout::{AppRollout, Rollout, Timings};
 
 /// An open repository, its config and the clients, for one flow.
 pub(crate) struct Engine {
@@ -46,23 +47,27 @@ impl Engine {
     pub(crate) fn open(session: &Session) -> anyhow::Result<Self> {
         let repo = session.open_repo()?;
         let config = session.load_config(&repo)?;
+        Self::from_parts(session, repo, config)
+    }
+
+    /// The engine for a repository and config the flow opened itself (to check its input
+    /// before anything else): the Coolify client and prober built, every secret registered
+    /// with the output. Nothing is contacted.
+    pub(crate) fn from_parts(
+        session: &Session,
+        repo: Repo,
+        config: Config,
+    ) -> anyhow::Result<Self> {
         let token = config.token(&session.process_env)?;
-        {
-            use secrecy::ExposeSecret as _;
-            session.output.add_secret(token.expose_secret());
-        }
+        // A probe header is a credential because of where it comes from, whatever its name.
         for environment in EnvironmentName::ALL {
             for app in &config.environment(environment).apps {
-                for (name, value) in app.probe.headers.iter().flatten() {
-                    if is_secret_header(name) {
-                        session.output.add_secret(value);
-                    }
+                for value in app.probe.headers.iter().flatten().map(|(_, value)| value) {
+                    session.output.add_secret(value);
                 }
             }
         }
-        let coolify = Client::builder(config.coolify.url.as_str(), token)
-            .user_agent(concat!("stagegate/", env!("CARGO_PKG_VERSION")))
-            .build()
+        let coolify = coolify_client(&config.coolify.url, token, &session.output)
             .context("set up the Coolify client")?;
         let prober = Prober::new().context("set up the health prober")?;
         Ok(Self {
@@ -144,6 +149,14 @@ pub(crate) fn seconds(millis: u64) -> String {
     format!("{:.1}s", millis as f64 / 1000.0)
 }
 
+/// Serialise a duration as whole milliseconds.
+pub(crate) fn serialize_millis<S: serde::Serializer>(
+    duration: &Duration,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u64(millis(*duration))
+}
+
 pub(crate) fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
@@ -174,14 +187,20 @@ pub(crate) async fn join_all<F: std::future::Future>(
     outputs.into_iter().flatten().collect()
 }
 
-/// Whether a probe header's value is a credential, to keep out of every output.
-fn is_secret_header(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    [
-        "auth", "token", "key", "secret", "cookie", "password", "session",
-    ]
-    .iter()
-    .any(|word| name.contains(word))
+/// The one way stagegate builds its Coolify client: the token is registered with the output
+/// first, so that it is scrubbed from everything written, whatever path it comes back on.
+pub(crate) fn coolify_client(
+    url: &url::Url,
+    token: secrecy::SecretString,
+    output: &Output,
+) -> Result<Client, coolify_client::Error> {
+    {
+        use secrecy::ExposeSecret as _;
+        output.add_secret(token.expose_secret());
+    }
+    Client::builder(url.as_str(), token)
+        .user_agent(concat!("stagegate/", env!("CARGO_PKG_VERSION")))
+        .build()
 }
 
 #[cfg(test)]

@@ -3,12 +3,13 @@
 
 use std::time::Duration;
 
-use anyhow::Context as _;
 use health_probe::{Outcome, ProbeSpec, ProgressEvent, Variables};
+use serde::Serialize;
 use tag_policy::ReleaseTag;
 use tokio_util::sync::CancellationToken;
 
 use super::Engine;
+use super::outcome::{Cause, Stopped};
 use super::rollout::Target;
 use crate::config::{AppConfig, EnvironmentName};
 use crate::output::Output;
@@ -21,18 +22,19 @@ pub const CONTAINER_CHECKS: u32 = 4;
 /// enough for a process that crashes on start to be seen restarting or exited.
 pub const CONTAINER_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
-/// A probe that did not prove the commit; its evidence travels with the error, with the
-/// rule that can stop a probe early to word such a stop.
+/// A probe that did not prove the commit, in words: the verdict, with the rule that can stop
+/// a probe early to word such a stop.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{}", .1.describe(&.0.verdict))]
-pub struct ProbeFailed(pub Outcome, pub EarlyStop);
+struct ProbeFailed(Outcome, EarlyStop);
 
 /// The failure threshold and the switch-over window a probe ran with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct EarlyStop {
     /// Consecutive counted failures that end the probe (0: none).
     pub failure_threshold: u32,
     /// The window from the start of the probe in which failures do not count.
+    #[serde(rename = "switch_over_ms", serialize_with = "super::serialize_millis")]
     pub switch_over: Duration,
 }
 
@@ -67,16 +69,14 @@ impl EarlyStop {
     }
 }
 
-/// An app without a health URL whose container did not stay running after its deployment.
+/// An app without a health URL whose container did not stay running after its deployment,
+/// in words.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("the container of {label} (app {app}) is {status} after its deployment finished")]
-pub struct ContainerNotRunning {
-    /// The app's uuid.
-    pub app: String,
-    /// Its name in messages.
-    pub label: String,
-    /// Coolify's container status.
-    pub status: String,
+struct ContainerNotRunning {
+    app: String,
+    label: String,
+    status: String,
 }
 
 impl Engine {
@@ -174,7 +174,7 @@ impl Engine {
         environment: EnvironmentName,
         targets: &[Target],
         outcomes: &[(usize, Outcome)],
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), Stopped> {
         let section = self.config.environment(environment);
         for (index, outcome) in outcomes {
             let Some(app) = section.apps.get(*index) else {
@@ -186,11 +186,18 @@ impl Engine {
                 .map(ToString::to_string)
                 .unwrap_or_default();
             if !outcome.is_healthy() {
-                return Err(anyhow::Error::new(ProbeFailed(
-                    outcome.clone(),
-                    EarlyStop::of(&app.probe),
-                ))
-                .context(format!("probe {url}")));
+                let early_stop = EarlyStop::of(&app.probe);
+                return Err(Stopped {
+                    app: Some(*index),
+                    cause: Cause::ProbeFailed {
+                        url: url.clone(),
+                        outcome: Box::new(outcome.clone()),
+                        early_stop,
+                        reported: self.reported_version(outcome),
+                    },
+                    error: anyhow::Error::new(ProbeFailed(outcome.clone(), early_stop))
+                        .context(format!("probe {url}")),
+                });
             }
             let commit = targets
                 .iter()
@@ -206,6 +213,39 @@ impl Engine {
         Ok(())
     }
 
+    /// What a health endpoint reported when a probe saw another version than the one
+    /// deployed: `abc1234 (v1.1.0) at `/commit``, or the value it reported.
+    fn reported_version(&self, outcome: &Outcome) -> Option<String> {
+        let health_probe::Verdict::Unhealthy {
+            reason:
+                health_probe::Failure::WrongVersion {
+                    pointer, actual, ..
+                },
+            ..
+        } = &outcome.verdict
+        else {
+            return None;
+        };
+        Some(match actual {
+            serde_json::Value::String(text) => match git2::Oid::from_str(text) {
+                Ok(oid) if text.len() == 40 => {
+                    let tag = self.releases().ok().and_then(|releases| {
+                        releases
+                            .at_commit(oid)
+                            .last()
+                            .map(|release| release.tag().name().to_owned())
+                    });
+                    match tag {
+                        Some(tag) => format!("{} ({tag}) at `{pointer}`", short(text)),
+                        None => format!("{} at `{pointer}`", short(text)),
+                    }
+                }
+                _ => format!("{text:?} at `{pointer}`"),
+            },
+            other => format!("{other} at `{pointer}`"),
+        })
+    }
+
     /// For every app of `targets` without a health URL: read its container status
     /// [`CONTAINER_CHECKS`] times, [`CONTAINER_CHECK_INTERVAL`] apart, and fail unless it is
     /// running (and not unhealthy) every time (a worker that crashes on start is restarting or exited by then).
@@ -213,17 +253,17 @@ impl Engine {
         &self,
         environment: EnvironmentName,
         targets: &[Target],
-    ) -> anyhow::Result<Vec<(usize, String)>> {
+    ) -> Result<Vec<(usize, String)>, Stopped> {
         let section = self.config.environment(environment);
-        let watched: Vec<&AppConfig> = targets
+        let watched: Vec<(usize, &AppConfig)> = targets
             .iter()
-            .filter_map(|target| section.apps.get(target.app))
-            .filter(|app| app.health_url.is_none())
+            .filter_map(|target| Some((target.app, section.apps.get(target.app)?)))
+            .filter(|(_, app)| app.health_url.is_none())
             .collect();
         if watched.is_empty() {
             return Ok(Vec::new());
         }
-        for app in &watched {
+        for (_, app) in &watched {
             self.output.step(format!(
                 "{environment} {}: no health URL; watching its container for {}",
                 app.label,
@@ -235,43 +275,48 @@ impl Engine {
             if check > 0 {
                 tokio::time::sleep(CONTAINER_CHECK_INTERVAL).await;
             }
-            for (app, last) in watched.iter().zip(last.iter_mut()) {
-                let application = self.coolify.application(&app.uuid).await.with_context(|| {
-                    format!(
-                        "read the container status of {environment}'s {} (app {})",
-                        app.label, app.uuid
+            for ((index, app), last) in watched.iter().zip(last.iter_mut()) {
+                let application = self.coolify.application(&app.uuid).await.map_err(|error| {
+                    Stopped::coolify(
+                        *index,
+                        error,
+                        format!(
+                            "read the container status of {environment}'s {} (app {})",
+                            app.label, app.uuid
+                        ),
                     )
                 })?;
                 let status = application.status.clone().unwrap_or_default();
                 if !application.container_status().is_running_ok() {
-                    return Err(anyhow::Error::new(ContainerNotRunning {
-                        app: app.uuid.to_string(),
-                        label: app.label.clone(),
-                        status: if status.is_empty() {
-                            "unknown".to_owned()
-                        } else {
-                            status
+                    let status = if status.is_empty() {
+                        "unknown".to_owned()
+                    } else {
+                        status
+                    };
+                    return Err(Stopped {
+                        app: Some(*index),
+                        cause: Cause::ContainerNotRunning {
+                            status: status.clone(),
                         },
-                    }));
+                        error: anyhow::Error::new(ContainerNotRunning {
+                            app: app.uuid.to_string(),
+                            label: app.label.clone(),
+                            status,
+                        }),
+                    });
                 }
                 *last = status;
             }
         }
-        for (app, status) in watched.iter().zip(&last) {
+        for ((_, app), status) in watched.iter().zip(&last) {
             self.output.step(format!(
                 "{environment} {}: container {status} throughout",
                 app.label
             ));
         }
-        Ok(targets
-            .iter()
-            .filter(|target| {
-                section
-                    .apps
-                    .get(target.app)
-                    .is_some_and(|app| app.health_url.is_none())
-            })
-            .map(|target| target.app)
+        Ok(watched
+            .into_iter()
+            .map(|(index, _)| index)
             .zip(last)
             .collect())
     }

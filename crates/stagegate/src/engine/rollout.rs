@@ -3,7 +3,6 @@
 
 use std::time::Instant;
 
-use anyhow::Context as _;
 use coolify_client::{
     ApplicationPatch, Client, CommitSha, DeploymentOrigin, DeploymentUuid, ForceRebuild, ImageTag,
 };
@@ -11,6 +10,7 @@ use health_probe::Outcome;
 use serde::Serialize;
 use tag_policy::ReleaseTag;
 
+use super::outcome::{AppOutcome, AppState, Cause, CoolifyProblem, Phase, RolloutFailure, Stopped};
 use super::{Engine, join_all, millis, seconds};
 use crate::config::{AppConfig, Config, EnvironmentName};
 use crate::exit::BadInput;
@@ -145,24 +145,15 @@ fn of_app<T>(found: &[(usize, T)], index: usize) -> Option<&T> {
 }
 
 /// Coolify could not start an image app's new image (most often: the registry does not have
-/// the tag); the app was set back to its previous tag.
+/// the tag), in words.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("Coolify could not start {image} on {environment}'s {label} (app {app}) (the registry may not have it{})", log_line.as_deref().map(|line| format!(": {line}")).unwrap_or_default())]
-pub struct ImageNotStarted {
-    /// Which environment.
-    pub environment: EnvironmentName,
-    /// The app's uuid.
-    pub app: String,
-    /// Its name in messages.
-    pub label: String,
-    /// `name:tag`.
-    pub image: String,
-    /// The deployment log's line on it, when the token may read logs.
-    pub log_line: Option<String>,
-    /// The tag the app was set back to, or why that failed; `None` when it had none before.
-    pub restored: Option<Result<String, String>>,
-    /// Whether the previous release answered healthy just now; `None` when not checked.
-    pub previous_answers: Option<bool>,
+struct ImageNotStarted {
+    environment: EnvironmentName,
+    app: String,
+    label: String,
+    image: String,
+    log_line: Option<String>,
 }
 
 impl Engine {
@@ -175,18 +166,61 @@ impl Engine {
         &self,
         environment: EnvironmentName,
         targets: &[Target],
-    ) -> anyhow::Result<Rollout> {
-        let Some(first) = targets.first() else {
-            return Err(anyhow::anyhow!("nothing to deploy to {environment}"));
+    ) -> Result<Rollout, RolloutFailure> {
+        let section = self.config.environment(environment);
+        let mut progress = Progress {
+            environment,
+            indexes: targets.iter().map(|target| target.app).collect(),
+            apps: targets
+                .iter()
+                .map(|target| AppOutcome {
+                    app: section
+                        .apps
+                        .get(target.app)
+                        .map(|app| app.uuid.to_string())
+                        .unwrap_or_default(),
+                    label: section
+                        .apps
+                        .get(target.app)
+                        .map(|app| app.label.clone())
+                        .unwrap_or_default(),
+                    state: AppState::Untouched,
+                    deployment: None,
+                })
+                .collect(),
         };
-        let steps = self.check_before_writes(environment, targets).await?;
+        let Some(first) = targets.first() else {
+            return Err(progress.failed(
+                Phase::Checks,
+                Stopped::input(None, anyhow::anyhow!("nothing to deploy to {environment}")),
+            ));
+        };
+        let steps = self
+            .check_before_writes(environment, targets)
+            .await
+            .map_err(|stopped| progress.failed(Phase::Checks, stopped))?;
         let started = Instant::now();
         let mut deployments = Vec::with_capacity(steps.len());
-        for step in &steps {
-            deployments.push(self.start_deployment(environment, step).await?);
+        for (position, step) in steps.iter().enumerate() {
+            match self.start_deployment(environment, step).await {
+                Ok(deployment) => {
+                    progress.set(
+                        position,
+                        AppState::Deploying,
+                        Some(deployment.deployment.to_string()),
+                    );
+                    deployments.push(deployment);
+                }
+                Err((phase, state, stopped)) => {
+                    progress.set(position, state, None);
+                    return Err(progress.failed(phase, stopped));
+                }
+            }
         }
         let triggered = Instant::now();
-        self.follow_all(environment, &steps, &deployments).await?;
+        self.follow_all(environment, &steps, &deployments, &mut progress)
+            .await
+            .map_err(|stopped| progress.failed(Phase::Follow, stopped))?;
         let deployed = Instant::now();
         for (step, deployment) in steps.iter().zip(&deployments) {
             self.output.step(format!(
@@ -200,10 +234,20 @@ impl Engine {
             self.probe(environment, targets),
             self.watch_containers(environment, targets)
         );
-        let outcomes = outcomes?;
-        self.check_outcomes(environment, targets, &outcomes)?;
+        let outcomes =
+            outcomes.map_err(|error| progress.failed(Phase::Probe, Stopped::input(None, error)))?;
+        if let Err(stopped) = self.check_outcomes(environment, targets, &outcomes) {
+            progress.fail_app(stopped.app);
+            return Err(progress.failed(Phase::Probe, stopped));
+        }
         let done = Instant::now();
-        let containers = containers?;
+        let containers = match containers {
+            Ok(containers) => containers,
+            Err(stopped) => {
+                progress.fail_app(stopped.app);
+                return Err(progress.failed(Phase::Probe, stopped));
+            }
+        };
         let apps = steps
             .iter()
             .zip(&deployments)
@@ -251,20 +295,26 @@ impl Engine {
         &'a self,
         environment: EnvironmentName,
         targets: &'a [Target],
-    ) -> anyhow::Result<Vec<Step<'a>>> {
+    ) -> Result<Vec<Step<'a>>, Stopped> {
         let section = self.config.environment(environment);
         let mut steps = Vec::with_capacity(targets.len());
         for target in targets {
             let app = section.apps.get(target.app).ok_or_else(|| {
-                anyhow::anyhow!("{environment} has no app number {}", target.app + 1)
+                Stopped::input(
+                    None,
+                    anyhow::anyhow!("{environment} has no app number {}", target.app + 1),
+                )
             })?;
             self.probe_spec(
                 environment,
                 app,
                 target.commit.as_str(),
                 target.tag.as_ref(),
-            )?;
-            let image_tag = self.image_tag_of(environment, app, target)?;
+            )
+            .map_err(|error| Stopped::input(Some(target.app), error))?;
+            let image_tag = self
+                .image_tag_of(environment, app, target)
+                .map_err(|error| Stopped::input(Some(target.app), error))?;
             steps.push(Step {
                 target,
                 app,
@@ -272,27 +322,45 @@ impl Engine {
             });
         }
         for step in &steps {
-            self.check_app_kind(environment, step.app).await?;
+            self.check_app_kind(environment, step.target.app, step.app)
+                .await?;
         }
         let every_app: Vec<String> = steps.iter().map(|step| step.app.uuid.to_string()).collect();
-        self.coolify.check_deploy_ability().await.with_context(|| {
-            format!(
-                "check that the token may deploy {environment} (app {}); nothing was changed",
-                every_app.join(", app ")
-            )
-        })?;
+        if let Err(error) = self.coolify.check_deploy_ability().await {
+            let mut stopped = Stopped::coolify(
+                0,
+                error,
+                format!(
+                    "check that the token may deploy {environment} (app {}); nothing was changed",
+                    every_app.join(", app ")
+                ),
+            );
+            stopped.app = None;
+            return Err(stopped);
+        }
         Ok(steps)
     }
 
     /// Put one app on its target: set the image tag of an image app, pin the commit of a git
-    /// app, and deploy; the journal records the write before it is sent.
+    /// app, and deploy; the journal records the write before it is sent. A failure says in
+    /// which phase it came and what it left the app in.
     async fn start_deployment(
         &self,
         environment: EnvironmentName,
         step: &Step<'_>,
-    ) -> anyhow::Result<Started> {
+    ) -> Result<Started, (Phase, AppState, Stopped)> {
         let commit = step.target.commit.as_str();
         let uuid = &step.app.uuid;
+        let index = step.target.app;
+        let refused = |error: coolify_client::Error, context: String| {
+            let phase = phase_of_start(&error);
+            let state = if matches!(error, coolify_client::Error::PinRestored { .. }) {
+                AppState::Restored
+            } else {
+                AppState::Written
+            };
+            (phase, state, Stopped::coolify(index, error, context))
+        };
         let started = match (&step.app.image, &step.image_tag) {
             (Some(image), Some(image_tag)) => {
                 self.output.step(format!(
@@ -307,9 +375,16 @@ impl Engine {
                     .coolify
                     .deploy_image_tag(uuid, image_tag, &self.follow_options())
                     .await
-                    .with_context(|| {
-                        format!("deploy image tag {image_tag} to {environment} (app {uuid})")
-                    })?;
+                    .map_err(|error| {
+                        refused(
+                            error,
+                            format!("deploy image tag {image_tag} to {environment} (app {uuid})"),
+                        )
+                    });
+                let deployment = match deployment {
+                    Ok(deployment) => deployment,
+                    Err(failed) => return Err(self.with_queue(failed).await),
+                };
                 for waited in &deployment.waited_for {
                     self.output.step(format!(
                         "{environment}: waited for deployment {} of app {uuid} to end ({}) before deploying {image_tag}",
@@ -336,9 +411,16 @@ impl Engine {
                     .coolify
                     .deploy_commit(uuid, &step.target.commit, ForceRebuild::No)
                     .await
-                    .with_context(|| {
-                        format!("deploy {} to {environment} (app {uuid})", short(commit))
-                    })?;
+                    .map_err(|error| {
+                        refused(
+                            error,
+                            format!("deploy {} to {environment} (app {uuid})", short(commit)),
+                        )
+                    });
+                let deployment = match deployment {
+                    Ok(deployment) => deployment,
+                    Err(failed) => return Err(self.with_queue(failed).await),
+                };
                 Started {
                     deployment: deployment.deployment,
                     origin: deployment.origin,
@@ -359,6 +441,64 @@ impl Engine {
         Ok(started)
     }
 
+    /// A deploy refused because Coolify's queue is full carries what the queue holds now.
+    async fn with_queue(
+        &self,
+        (phase, state, mut stopped): (Phase, AppState, Stopped),
+    ) -> (Phase, AppState, Stopped) {
+        if let Cause::Coolify {
+            problem: CoolifyProblem::QueueFull,
+            queue,
+            ..
+        } = &mut stopped.cause
+        {
+            *queue = Some(self.queue_contents().await);
+        }
+        (phase, state, stopped)
+    }
+
+    /// What Coolify's deployment queue holds now, in one sentence; the read takes at most
+    /// five seconds.
+    async fn queue_contents(&self) -> String {
+        const SHOWN: usize = 5;
+        let read = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            self.coolify.deployments_in_flight(),
+        )
+        .await;
+        match read {
+            Ok(Ok(deployments)) if deployments.is_empty() => {
+                "Coolify's queue is empty again by now".to_owned()
+            }
+            Ok(Ok(deployments)) => {
+                let mut items: Vec<String> = deployments
+                    .iter()
+                    .take(SHOWN)
+                    .map(|deployment| {
+                        let app = deployment.application_name.as_deref().unwrap_or("an app");
+                        let commit = deployment
+                            .resolved_commit()
+                            .map(|commit| format!(" of {}", commit.short()))
+                            .unwrap_or_default();
+                        format!(
+                            "{} ({app}{commit}, {})",
+                            deployment.deployment_uuid, deployment.status
+                        )
+                    })
+                    .collect();
+                if deployments.len() > SHOWN {
+                    items.push(format!("and {} more", deployments.len() - SHOWN));
+                }
+                format!(
+                    "Coolify's queue holds {} deployment(s) now: {}",
+                    deployments.len(),
+                    items.join(", ")
+                )
+            }
+            _ => "what Coolify's queue holds could not be read".to_owned(),
+        }
+    }
+
     /// Follow every deployment at once; fail on the first that did not finish, or that built
     /// another commit than its git app was pinned to (an image app's deployment says `HEAD`:
     /// its probe proves the commit).
@@ -367,28 +507,50 @@ impl Engine {
         environment: EnvironmentName,
         steps: &[Step<'_>],
         deployments: &[Started],
-    ) -> anyhow::Result<()> {
+        progress: &mut Progress,
+    ) -> Result<(), Stopped> {
         let followed =
             join_all(steps.iter().zip(deployments).map(|(step, deployment)| {
                 self.follow(environment, step.app, &deployment.deployment)
             }))
             .await;
+        for (position, result) in followed.iter().enumerate() {
+            let state = if result.is_ok() {
+                AppState::Deployed
+            } else {
+                AppState::Failed
+            };
+            progress.set_state(position, state);
+        }
         for ((step, deployment), result) in steps.iter().zip(deployments).zip(followed) {
             let app = step.app;
+            let index = step.target.app;
+            let uuid = deployment.deployment.to_string();
             let finished = match result {
                 Ok(finished) => finished,
                 Err(error @ coolify_client::Error::DeploymentFailed { .. })
                     if deployment.image_tag.is_some() =>
                 {
                     return Err(self
-                        .image_not_started(environment, app, deployment, error)
+                        .image_not_started(environment, index, app, deployment, error)
                         .await);
                 }
                 Err(error) => {
-                    return Err(anyhow::Error::new(error).context(format!(
-                        "follow {environment} deployment {}",
-                        deployment.deployment
-                    )));
+                    let context =
+                        format!("follow {environment} deployment {}", deployment.deployment);
+                    return Err(match error {
+                        coolify_client::Error::DeploymentFailed { .. } => Stopped {
+                            app: Some(index),
+                            cause: Cause::DeploymentFailed { deployment: uuid },
+                            error: anyhow::Error::new(error).context(context),
+                        },
+                        coolify_client::Error::DeploymentCancelled { .. } => Stopped {
+                            app: Some(index),
+                            cause: Cause::DeploymentCancelled { deployment: uuid },
+                            error: anyhow::Error::new(error).context(context),
+                        },
+                        error => Stopped::coolify(index, error, context),
+                    });
                 }
             };
             if app.image.is_some() {
@@ -404,13 +566,28 @@ impl Engine {
                     built.short(),
                     sha.short()
                 );
-                return Err(
-                    match self.coolify.explain_other_commit(&app.uuid, sha).await {
-                        Ok(explanation) => anyhow::Error::new(explanation).context(context),
-                        Err(error) => anyhow::Error::new(error)
+                let (problem, error) = match self.coolify.explain_other_commit(&app.uuid, sha).await
+                {
+                    Ok(explanation) => (
+                        CoolifyProblem::of(&explanation),
+                        anyhow::Error::new(explanation).context(context),
+                    ),
+                    Err(error) => (
+                        CoolifyProblem::of(&error),
+                        anyhow::Error::new(error)
                             .context(format!("{context}; read app {} to find out why", app.uuid)),
+                    ),
+                };
+                progress.fail_app(Some(index));
+                return Err(Stopped {
+                    app: Some(index),
+                    cause: Cause::OtherCommit {
+                        deployment: uuid,
+                        built: built.to_string(),
+                        problem,
                     },
-                );
+                    error,
+                });
             }
         }
         Ok(())
@@ -449,43 +626,56 @@ impl Engine {
 
     /// Refuse, before any write, an app whose kind in Coolify differs from the config: a
     /// Docker-image app without `image` (a pin would change nothing it runs), a git app with
+
+    /// Refuse, before any write, an app whose kind in Coolify differs from the config: a
+    /// Docker-image app without `image` (a pin would change nothing it runs), a git app with
     /// it, or another image than the one configured.
     async fn check_app_kind(
         &self,
         environment: EnvironmentName,
+        index: usize,
         app: &AppConfig,
-    ) -> anyhow::Result<()> {
-        let application = self
-            .coolify
-            .application(&app.uuid)
-            .await
-            .with_context(|| format!("read {environment}'s app {}", app.uuid))?;
+    ) -> Result<(), Stopped> {
+        let application = self.coolify.application(&app.uuid).await.map_err(|error| {
+            Stopped::coolify(
+                index,
+                error,
+                format!("read {environment}'s app {}", app.uuid),
+            )
+        })?;
         let path = self.config.path.display();
+        let refused = |message: String| Stopped::input(Some(index), BadInput(message).into());
         match (&app.image, application.is_image_app()) {
-            (None, true) => Err(crate::BadInput(format!(
+            (None, true) => Err(refused(format!(
                 "{environment}'s app {} is a Docker-image application in Coolify (image {}): set `image = \"{}\"` for it in {path}, so that a deploy sets its image tag instead of a git commit; nothing was changed",
                 app.uuid,
-                application.docker_registry_image_name.as_deref().unwrap_or("unknown"),
-                application.docker_registry_image_name.as_deref().unwrap_or("registry/name"),
-            ))
-            .into()),
-            (Some(image), false) => Err(crate::BadInput(format!(
+                application
+                    .docker_registry_image_name
+                    .as_deref()
+                    .unwrap_or("unknown"),
+                application
+                    .docker_registry_image_name
+                    .as_deref()
+                    .unwrap_or("registry/name"),
+            ))),
+            (Some(image), false) => Err(refused(format!(
                 "{environment}'s app {} builds from git in Coolify, but {path} gives it `image = \"{}\"`: remove `image` and `image_tag`, or make it a Docker-image application in Coolify; nothing was changed",
                 app.uuid, image.name
-            ))
-            .into()),
+            ))),
             (Some(image), true)
                 if application.docker_registry_image_name.as_deref()
                     != Some(image.name.as_str()) =>
             {
-                Err(crate::BadInput(format!(
+                Err(refused(format!(
                     "{environment}'s app {} runs image {} in Coolify, but {path} says {}: run `{}` to set it, or fix `image`; nothing was changed",
                     app.uuid,
-                    application.docker_registry_image_name.as_deref().unwrap_or("none"),
+                    application
+                        .docker_registry_image_name
+                        .as_deref()
+                        .unwrap_or("none"),
                     image.name,
                     self.invocation.command("setup")
-                ))
-                .into())
+                )))
             }
             _ => Ok(()),
         }
@@ -497,10 +687,11 @@ impl Engine {
     async fn image_not_started(
         &self,
         environment: EnvironmentName,
+        index: usize,
         app: &AppConfig,
         deployment: &Started,
         error: coolify_client::Error,
-    ) -> anyhow::Error {
+    ) -> Stopped {
         let image_tag = deployment
             .image_tag
             .as_ref()
@@ -551,15 +742,88 @@ impl Engine {
                 }
             }
         }
-        anyhow::Error::new(error).context(ImageNotStarted {
+        let words = ImageNotStarted {
             environment,
             app: app.uuid.to_string(),
             label: app.label.clone(),
-            image,
-            log_line,
-            restored,
-            previous_answers,
-        })
+            image: image.clone(),
+            log_line: log_line.clone(),
+        };
+        Stopped {
+            app: Some(index),
+            cause: Cause::ImageNotStarted {
+                deployment: deployment.deployment.to_string(),
+                image,
+                log_line,
+                restored,
+                previous_answers,
+            },
+            error: anyhow::Error::new(error).context(words),
+        }
+    }
+}
+
+/// In which phase a failure of `deploy_commit` or `deploy_image_tag` came: after the pin (or
+/// tag) was written when the deploy itself was refused, else while pinning.
+fn phase_of_start(error: &coolify_client::Error) -> Phase {
+    match error {
+        coolify_client::Error::PinRestored { .. }
+        | coolify_client::Error::PinLeft { .. }
+        | coolify_client::Error::PinChanged { .. }
+        | coolify_client::Error::DeployRejected { .. }
+        | coolify_client::Error::QueueFull { .. }
+        | coolify_client::Error::ImageDeployBlocked { .. } => Phase::DeployRequest,
+        _ => Phase::Pin,
+    }
+}
+
+/// What each app of a rollout went through so far.
+struct Progress {
+    environment: EnvironmentName,
+    /// Each target's position in the environment's `apps`.
+    indexes: Vec<usize>,
+    /// Each target's app, in the targets' order.
+    apps: Vec<AppOutcome>,
+}
+
+impl Progress {
+    fn set(&mut self, position: usize, state: AppState, deployment: Option<String>) {
+        if let Some(app) = self.apps.get_mut(position) {
+            app.state = state;
+            if deployment.is_some() {
+                app.deployment = deployment;
+            }
+        }
+    }
+
+    fn set_state(&mut self, position: usize, state: AppState) {
+        self.set(position, state, None);
+    }
+
+    /// The app at this position in the environment's `apps` failed.
+    fn fail_app(&mut self, index: Option<usize>) {
+        if let Some(position) = index.and_then(|index| self.position_of(index)) {
+            self.set_state(position, AppState::Failed);
+        }
+    }
+
+    /// The position among the targets of the app at `index` in the environment's `apps`.
+    fn position_of(&self, index: usize) -> Option<usize> {
+        self.indexes.iter().position(|&target| target == index)
+    }
+
+    fn failed(&self, phase: Phase, stopped: Stopped) -> RolloutFailure {
+        RolloutFailure {
+            environment: self.environment,
+            phase,
+            app: stopped
+                .app
+                .and_then(|index| self.apps.get(self.position_of(index)?))
+                .map(|app| app.app.clone()),
+            cause: stopped.cause,
+            message: crate::exit::message(&stopped.error),
+            apps: self.apps.clone(),
+        }
     }
 }
 

@@ -1,29 +1,50 @@
 //! What a failed deploy tells the user, and the automatic rollback.
 
+//!
+//! Every decision here is a `match` on the rollout's typed outcome ([`RolloutFailure`]): whose
+//! fault it is ([`Fault`]), whether anything changed, whether to roll back, what to advise.
+
 use coolify_client::CommitSha;
 use tag_policy::{ReleaseTag, Releases};
 
 use super::AutoRollback;
 use crate::config::EnvironmentName;
-use crate::engine::{
-    ContainerNotRunning, Engine, EnvironmentLive, ImageNotStarted, ProbeFailed, Target,
-};
-use crate::exit::{Aftermath, Exit, message};
+use crate::engine::{Cause, Engine, EnvironmentLive, Fault, RolloutFailure, Target};
+use crate::exit::Aftermath;
 use crate::repo::{oid, short};
-use crate::session::Session;
 
-/// A production deploy that failed.
+/// A deploy whose rollout failed.
 pub(super) struct Failed<'a> {
-    /// The release it deployed.
-    pub(super) release: &'a ReleaseTag,
-    /// The release's full commit SHA.
+    /// The release it deployed, for production.
+    pub(super) release: Option<&'a ReleaseTag>,
+    /// The full commit SHA it deployed.
     pub(super) commit: &'a str,
-    /// Why.
-    pub(super) error: anyhow::Error,
-    /// Whose fault.
-    pub(super) fault: Fault,
+    /// What the rollout established.
+    pub(super) failure: RolloutFailure,
+    /// What the command was doing, the start of the error line: `deploy production v1.2.0`.
+    pub(super) context: String,
     /// The command that runs it again.
     pub(super) rerun: String,
+}
+
+impl Failed<'_> {
+    /// Whose fault it is.
+    pub(super) fn fault(&self) -> Fault {
+        self.failure.fault()
+    }
+
+    /// What failed, as a path of steps.
+    fn message(&self) -> String {
+        format!("{}: {}", self.context, self.failure.message)
+    }
+
+    /// The deployments the failed rollout started, with their environment.
+    fn started(&self) -> Vec<(EnvironmentName, String)> {
+        self.failure
+            .deployments()
+            .map(|deployment| (self.failure.environment, deployment.to_owned()))
+            .collect()
+    }
 }
 
 /// What production's apps ran before a deploy, where it differs from the release.
@@ -102,24 +123,24 @@ impl Before {
 
 /// What to do about a failed production deploy that was not rolled back.
 pub(super) fn fix_without_rollback(
-    session: &Session,
+    engine: &Engine,
     failed: &Failed<'_>,
     before: &Before,
     redeploy: bool,
     auto_rollback: AutoRollback,
 ) -> String {
-    if failed.fault != Fault::Release {
-        return failed.fault.advice(
-            session,
-            &failed.error,
-            &failed.rerun,
-            before.name.as_deref(),
-        );
+    let fault = failed.fault();
+    if fault != Fault::Release {
+        return advice(engine, fault, failed, before.name.as_deref());
     }
+    let release = failed
+        .release
+        .map(ToString::to_string)
+        .unwrap_or_else(|| short(failed.commit).to_owned());
     match (&before.name, before.tag.is_some()) {
         (Some(name), true) => format!(
             "Staging was not touched. Fix the release and tag a new version, or go back with `{}`",
-            session.invocation.command(format_args!("rollback --to {name}"))
+            engine.invocation.command(format_args!("rollback --to {name}"))
         ),
         (Some(name), false) => format!(
             "Staging was not touched. Fix the release and tag a new version; production ran {name} before"
@@ -129,120 +150,146 @@ pub(super) fn fix_without_rollback(
             before.described
         ),
         (None, _) if redeploy => format!(
-            "Staging was not touched. Production already ran {} before this deploy, so there was nothing older to restore automatically; read the deployment log, then deploy it again or run `{}`",
-            failed.release,
-            session.invocation.command("rollback")
+            "Staging was not touched. Production already ran {release} before this deploy, so there was nothing older to restore automatically; read the deployment log, then deploy it again or run `{}`",
+            engine.invocation.command("rollback")
         ),
         (None, _) if auto_rollback == AutoRollback::On => "Nothing to roll back to: production had no earlier finished deployment. Fix the release and tag a new version".to_owned(),
         (None, _) => "Staging was not touched. Fix the release and tag a new version".to_owned(),
     }
 }
 
+/// What to do about a failed staging deploy.
+pub(super) fn fix_staging(engine: &Engine, failed: &Failed<'_>) -> String {
+    match failed.fault() {
+        Fault::Release | Fault::Other => format!(
+            "Production was not touched. Fix the cause, then run `{}` again",
+            failed.rerun
+        ),
+        fault => format!(
+            "Production was not touched. {}",
+            advice(engine, fault, failed, None)
+        ),
+    }
+}
+
 /// Put every app of production back on what it ran before a failed deploy, and describe
 /// the result: what failed, what each environment runs now, and the next command.
 pub(super) async fn roll_back(
-    session: &Session,
-    pipeline: &Engine,
+    engine: &Engine,
     releases: &Releases,
     before: &Before,
     failed: Failed<'_>,
 ) -> anyhow::Error {
     let environment = EnvironmentName::Production;
     let before_label = before.label();
-    let every_app = pipeline.config.environment(environment).has_several_apps();
-    session.output.warn(format!(
-        "{}; rolling production{} back to {before_label}",
-        message(&failed.error),
+    let every_app = engine.config.environment(environment).has_several_apps();
+    let failure = failed.message();
+    engine.output.warn(format!(
+        "{failure}; rolling production{} back to {before_label}",
         if every_app { "'s apps" } else { "" }
     ));
-    let cause = match pipeline.roll_out(environment, &before.targets).await {
+    let mut started = failed.started();
+    let cause = match engine.roll_out(environment, &before.targets).await {
         Ok(rollback) => {
             let deployments: Vec<&str> = rollback
                 .apps
                 .iter()
                 .map(|app| app.deployment.as_str())
                 .collect();
-            session.output.step(format!(
+            started.extend(
+                deployments
+                    .iter()
+                    .map(|deployment| (environment, (*deployment).to_owned())),
+            );
+            engine.output.step(format!(
                 "production rolled back to {before_label} (deployment{} {})",
                 if deployments.len() > 1 { "s" } else { "" },
                 deployments.join(", ")
             ));
-            let _ = session
-                .output
-                .github_output("rolled_back_to", &before_label);
-            format!("{}; rolled back to {before_label}", message(&failed.error))
+            let _ = engine.output.github_output("rolled_back_to", &before_label);
+            format!("{failure}; rolled back to {before_label}")
         }
-        Err(rollback_error) => format!(
-            "{}; the automatic rollback to {before_label} failed too: {}",
-            message(&failed.error),
-            message(&rollback_error)
-        ),
+        Err(rollback) => {
+            started.extend(
+                rollback
+                    .deployments()
+                    .map(|deployment| (environment, deployment.to_owned())),
+            );
+            format!(
+                "{failure}; the automatic rollback to {before_label} failed too: {}",
+                rollback.message
+            )
+        }
     };
-    let state = pipeline
-        .aftermath_with(
-            releases,
-            reported_health(environment, &failed.error, releases),
-        )
+    let state = engine
+        .aftermath_with(releases, reported(&failed.failure))
         .await;
     let go_back = match &before.name {
-        Some(name) => session
+        Some(name) => engine
             .invocation
             .command(format_args!("rollback --to {name}")),
-        None => session.invocation.command("rollback"),
+        None => engine.invocation.command("rollback"),
     };
-    let fix = if failed.fault == Fault::Release {
-        format!(
-            "{} did not go live. Fix it and tag a new version; if production is not on {before_label}, run `{go_back}`",
-            failed.release,
-        )
-    } else {
-        format!(
-            "{} did not go live, and the release is not at fault: {} If production is not on {before_label}, run `{go_back}`",
-            failed.release,
-            failed
-                .fault
-                .advice(session, &failed.error, &failed.rerun, Some(&before_label)),
-        )
+    let release = failed.release.map(ToString::to_string).unwrap_or_default();
+    let fix = match failed.fault() {
+        Fault::Release => format!(
+            "{release} did not go live. Fix it and tag a new version; if production is not on {before_label}, run `{go_back}`",
+        ),
+        fault => format!(
+            "{release} did not go live, and the release is not at fault: {} If production is not on {before_label}, run `{go_back}`",
+            advice(engine, fault, &failed, Some(&before_label)),
+        ),
     };
     let aftermath = Aftermath {
         cause,
         state,
         fix,
-        exit: Exit::Failed,
+        exit: crate::exit::Exit::Failed,
     };
     summarize_failure(
-        session,
+        engine,
         environment,
         failed.commit,
-        Some(failed.release),
+        failed.release,
+        &started,
         &aftermath,
     );
     aftermath.into()
 }
 
-/// The failure of an environment's only app, an image app whose new image did not start.
-pub(super) fn single_image_failure(
-    pipeline: &Engine,
-    environment: EnvironmentName,
-    error: &anyhow::Error,
-) -> Option<ImageNotStarted> {
-    let missing = error.downcast_ref::<ImageNotStarted>()?;
-    (pipeline.config.environment(environment).apps.len() == 1).then(|| missing.clone())
+/// Whether the failure is an image that did not start on the environment's only app: the
+/// app was set back to its previous tag, so nothing needs rolling back.
+pub(super) fn is_single_image_failure(engine: &Engine, failure: &RolloutFailure) -> bool {
+    matches!(failure.cause, Cause::ImageNotStarted { .. })
+        && engine.config.environment(failure.environment).apps.len() == 1
 }
 
 /// The end of a deploy whose new image did not start: the app is set back to its previous
 /// tag, and the message says whether the previous release answered just now.
 pub(super) async fn image_aftermath(
-    pipeline: &Engine,
+    engine: &Engine,
     releases: &Releases,
-    error: &anyhow::Error,
-    missing: &ImageNotStarted,
-    session: &Session,
-    (environment, commit, tag): (EnvironmentName, &str, Option<&ReleaseTag>),
-    (untouched, rerun): (&str, &str),
+    failed: &Failed<'_>,
+    untouched: &str,
 ) -> anyhow::Error {
-    let mut state = pipeline.aftermath(releases).await;
-    let what = match (&missing.restored, missing.previous_answers) {
+    let environment = failed.failure.environment;
+    let Cause::ImageNotStarted {
+        restored,
+        previous_answers,
+        ..
+    } = &failed.failure.cause
+    else {
+        return aftermath(engine, releases, failed, untouched.to_owned()).await;
+    };
+    let label = failed
+        .failure
+        .apps
+        .iter()
+        .find(|app| Some(&app.app) == failed.failure.app.as_ref())
+        .map(|app| app.label.clone())
+        .unwrap_or_default();
+    let mut state = engine.aftermath(releases).await;
+    let what = match (restored, previous_answers) {
         (Some(Ok(previous)), Some(true)) => format!(
             "; {environment} is set to image tag {previous} again and answered healthy just now: nothing changed"
         ),
@@ -258,263 +305,126 @@ pub(super) async fn image_aftermath(
         (None, _) => format!("; {environment} had no image tag before, so it was left as it is"),
     };
     state.push_str(&what);
-    let status = session.invocation.command("status");
-    let fix = match (&missing.restored, missing.previous_answers) {
+    let status = engine.invocation.command("status");
+    let rerun = &failed.rerun;
+    let fix = match (restored, previous_answers) {
         (Some(Ok(_)), Some(true) | None) | (None, _) => {
             format!("{untouched} Push the image, then run `{rerun}`")
         }
         _ => format!(
-            "{untouched} Find out why {environment}'s {} does not answer (`{status}`, the app's logs in Coolify); push the image, then run `{rerun}`",
-            missing.label
+            "{untouched} Find out why {environment}'s {label} does not answer (`{status}`, the app's logs in Coolify); push the image, then run `{rerun}`",
         ),
     };
     let aftermath = Aftermath {
-        cause: message(error),
+        cause: failed.message(),
         state,
         fix,
-        exit: Exit::Failed,
+        exit: crate::exit::Exit::Failed,
     };
-    summarize_failure(session, environment, commit, tag, &aftermath);
+    summarize_failure(
+        engine,
+        environment,
+        failed.commit,
+        failed.release,
+        &failed.started(),
+        &aftermath,
+    );
     aftermath.into()
 }
 
-/// What failed, as far as the advice goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Fault {
-    /// The release failed its own verification: its build failed or its probe did not pass.
-    Release,
-    /// The token was rejected or lacks an ability.
-    Token,
-    /// Coolify's deployment queue is full.
-    QueueFull,
-    /// Coolify or the way to it failed for a while: a timeout, a dropped connection, a 5xx.
-    Transient,
-    /// Another deploy re-pinned the app at the same time.
-    Concurrent,
-    /// Someone cancelled the deployment.
-    Cancelled,
-    /// The config or another input is wrong.
-    Input,
-    /// Anything else.
-    Other,
-}
-
-impl Fault {
-    pub(super) fn of(error: &anyhow::Error) -> Self {
-        if Exit::of(error) == Exit::BadInput {
-            return Self::Input;
+/// What to do, for a failure that is not the release's.
+fn advice(engine: &Engine, fault: Fault, failed: &Failed<'_>, before: Option<&str>) -> String {
+    let rerun = &failed.rerun;
+    let unchanged = if failed.failure.nothing_changed() {
+        "Nothing was changed. "
+    } else {
+        ""
+    };
+    let ran_before = before
+        .map(|before| format!(" (production ran {before} before)"))
+        .unwrap_or_default();
+    match fault {
+        Fault::Token => format!(
+            "{unchanged}The release is not at fault: give the token the `read`, `write` and `deploy` abilities (Keys & Tokens in Coolify), then run `{rerun}`"
+        ),
+        Fault::QueueFull => format!(
+            "{unchanged}The release is not at fault: wait until Coolify's deployment queue has room, then run `{rerun}`"
+        ),
+        Fault::Transient => format!(
+            "{unchanged}Coolify failed for a moment, not the release: run `{rerun}` again{ran_before}"
+        ),
+        Fault::Concurrent => format!(
+            "Another deploy of this app ran at the same time: once it ended, run `{}` and, if the release is not live, `{rerun}`",
+            engine.invocation.command("status")
+        ),
+        Fault::Cancelled => {
+            format!("The deployment was cancelled in Coolify: run `{rerun}` to deploy it again")
         }
-        for cause in error.chain() {
-            if cause.is::<ProbeFailed>()
-                || cause.is::<ContainerNotRunning>()
-                || cause.is::<ImageNotStarted>()
-            {
-                return Self::Release;
-            }
-            if let Some(error) = cause.downcast_ref::<coolify_client::Error>() {
-                return match error {
-                    coolify_client::Error::DeploymentFailed { .. } => Self::Release,
-                    coolify_client::Error::DeploymentCancelled { .. } => Self::Cancelled,
-                    coolify_client::Error::PinChanged { .. } => Self::Concurrent,
-                    coolify_client::Error::QueueFull { .. } => Self::QueueFull,
-                    coolify_client::Error::PinRestored { source, .. } => match **source {
-                        coolify_client::Error::QueueFull { .. } => Self::QueueFull,
-                        ref inner if inner.is_token_problem() => Self::Token,
-                        ref inner if inner.is_transient() => Self::Transient,
-                        _ => Self::Other,
-                    },
-                    error if error.is_token_problem() => Self::Token,
-                    error if error.is_transient() => Self::Transient,
-                    _ => Self::Other,
-                };
-            }
-        }
-        Self::Other
-    }
-
-    /// What to do, for a failure that is not the release's.
-    pub(super) fn advice(
-        self,
-        session: &Session,
-        error: &anyhow::Error,
-        rerun: &str,
-        before: Option<&str>,
-    ) -> String {
-        let entries = session.journal.snapshot();
-        let restored = error.chain().any(|cause| {
-            matches!(
-                cause.downcast_ref::<coolify_client::Error>(),
-                Some(coolify_client::Error::PinRestored { .. })
-            )
-        });
-        // A pin put back undoes this run's only change unless another app's deployment started.
-        let unchanged = if entries.writes.is_empty() || (restored && entries.deployments.is_empty())
-        {
-            "Nothing was changed. "
-        } else {
-            ""
-        };
-        let ran_before = before
-            .map(|before| format!(" (production ran {before} before)"))
-            .unwrap_or_default();
-        match self {
-            Self::Token => format!(
-                "{unchanged}The release is not at fault: give the token the `read`, `write` and `deploy` abilities (Keys & Tokens in Coolify), then run `{rerun}`"
-            ),
-            Self::QueueFull => format!(
-                "{unchanged}The release is not at fault: wait until Coolify's deployment queue has room, then run `{rerun}`"
-            ),
-            Self::Transient => format!(
-                "{unchanged}Coolify failed for a moment, not the release: run `{rerun}` again{ran_before}"
-            ),
-            Self::Concurrent => format!(
-                "Another deploy of this app ran at the same time: once it ended, run `{}` and, if the release is not live, `{rerun}`",
-                session.invocation.command("status")
-            ),
-            Self::Cancelled => {
-                format!("The deployment was cancelled in Coolify: run `{rerun}` to deploy it again")
-            }
-            Self::Input => format!("{unchanged}Fix the input named above, then run `{rerun}`"),
-            Self::Release | Self::Other => {
-                format!("{unchanged}Fix the cause named above, then run `{rerun}`{ran_before}")
-            }
+        Fault::Input => format!("{unchanged}Fix the input named above, then run `{rerun}`"),
+        Fault::Release | Fault::Other => {
+            format!("{unchanged}Fix the cause named above, then run `{rerun}`{ran_before}")
         }
     }
 }
 
-/// What the health endpoint reported when a probe saw another version than the one deployed.
-pub(super) fn reported_health(
-    environment: EnvironmentName,
-    error: &anyhow::Error,
-    releases: &Releases,
-) -> Option<(EnvironmentName, String)> {
-    let probe = error
-        .chain()
-        .find_map(|cause| cause.downcast_ref::<ProbeFailed>())?;
-    let health_probe::Verdict::Unhealthy {
-        reason: health_probe::Failure::WrongVersion {
-            pointer, actual, ..
-        },
-        ..
-    } = &probe.0.verdict
-    else {
-        return None;
-    };
-    let reported = match actual {
-        serde_json::Value::String(text) => match git2::Oid::from_str(text) {
-            Ok(oid) if text.len() == 40 => {
-                match releases
-                    .at_commit(oid)
-                    .last()
-                    .map(|r| r.tag().name().to_owned())
-                {
-                    Some(tag) => format!("{} ({tag}) at `{pointer}`", short(text)),
-                    None => format!("{} at `{pointer}`", short(text)),
-                }
-            }
-            _ => format!("{text:?} at `{pointer}`"),
-        },
-        other => format!("{other} at `{pointer}`"),
-    };
-    Some((environment, reported))
+/// What an environment's health endpoint reported when its probe saw another version.
+fn reported(failure: &RolloutFailure) -> Option<(EnvironmentName, String)> {
+    failure
+        .reported_health()
+        .map(|reported| (failure.environment, reported.to_owned()))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The error a failed deploy ends with: what failed (with what Coolify's queue held, when it
+/// was full), what each environment runs now, and `fix`.
 pub(super) async fn aftermath(
-    pipeline: &Engine,
+    engine: &Engine,
     releases: &Releases,
-    error: anyhow::Error,
+    failed: &Failed<'_>,
     fix: String,
-    session: &Session,
-    environment: EnvironmentName,
-    commit: &str,
-    tag: Option<&ReleaseTag>,
 ) -> anyhow::Error {
-    let state = pipeline
-        .aftermath_with(releases, reported_health(environment, &error, releases))
+    let state = engine
+        .aftermath_with(releases, reported(&failed.failure))
         .await;
-    let mut cause = message(&error);
-    if let Some(queue) = queue_contents(pipeline, &error).await {
+    let mut cause = failed.message();
+    if let Cause::Coolify {
+        queue: Some(queue), ..
+    } = &failed.failure.cause
+    {
         cause.push_str(&format!("; {queue}"));
     }
     let aftermath = Aftermath {
         cause,
         state,
         fix,
-        exit: Exit::of(&error),
+        exit: failed.failure.exit(),
     };
-    summarize_failure(session, environment, commit, tag, &aftermath);
+    summarize_failure(
+        engine,
+        failed.failure.environment,
+        failed.commit,
+        failed.release,
+        &failed.started(),
+        &aftermath,
+    );
     aftermath.into()
 }
 
-/// When Coolify's deployment queue was full: what it holds now.
-pub(super) async fn queue_contents(pipeline: &Engine, error: &anyhow::Error) -> Option<String> {
-    let full = error.chain().any(
-        |cause| match cause.downcast_ref::<coolify_client::Error>() {
-            Some(coolify_client::Error::QueueFull { .. }) => true,
-            Some(coolify_client::Error::PinRestored { source, .. }) => {
-                matches!(**source, coolify_client::Error::QueueFull { .. })
-            }
-            _ => false,
-        },
-    );
-    if !full {
-        return None;
-    }
-    let read = tokio::time::timeout(
-        std::time::Duration::from_secs(5),
-        pipeline.coolify.deployments_in_flight(),
-    )
-    .await;
-    Some(match read {
-        Ok(Ok(deployments)) if deployments.is_empty() => {
-            "Coolify's queue is empty again by now".to_owned()
-        }
-        Ok(Ok(deployments)) => {
-            const SHOWN: usize = 5;
-            let mut items: Vec<String> = deployments
-                .iter()
-                .take(SHOWN)
-                .map(|deployment| {
-                    let app = deployment.application_name.as_deref().unwrap_or("an app");
-                    let commit = deployment
-                        .resolved_commit()
-                        .map(|commit| format!(" of {}", commit.short()))
-                        .unwrap_or_default();
-                    format!(
-                        "{} ({app}{commit}, {})",
-                        deployment.deployment_uuid, deployment.status
-                    )
-                })
-                .collect();
-            if deployments.len() > SHOWN {
-                items.push(format!("and {} more", deployments.len() - SHOWN));
-            }
-            format!(
-                "Coolify's queue holds {} deployment(s) now: {}",
-                deployments.len(),
-                items.join(", ")
-            )
-        }
-        _ => "what Coolify's queue holds could not be read".to_owned(),
-    })
-}
-
-/// Under GitHub Actions: the failure in the step summary (what failed, what each environment
-/// runs now, the next command) and the `commit`, `tag` and `deployment` outputs.
-pub(super) fn summarize_failure(
-    session: &Session,
+/// Under GitHub Actions: the failure in the step summary (what failed, the deployments it
+/// started, what each environment runs now, the next command) and the `commit`, `tag` and
+/// `deployment` outputs.
+fn summarize_failure(
+    engine: &Engine,
     environment: EnvironmentName,
     commit: &str,
     tag: Option<&ReleaseTag>,
+    started: &[(EnvironmentName, String)],
     aftermath: &Aftermath,
 ) {
-    let output = &session.output;
+    let output = &engine.output;
     let _ = output.github_output("commit", commit);
     if let Some(tag) = tag {
         let _ = output.github_output("tag", tag.name());
     }
-    let started = session.journal.snapshot().deployments;
     if let Some((_, deployment)) = started.iter().rev().find(|(name, _)| *name == environment) {
         let _ = output.github_output("deployment", deployment);
     }

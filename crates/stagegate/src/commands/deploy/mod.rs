@@ -18,16 +18,16 @@ use crate::session::{DryRun, Session};
 mod failure;
 
 use self::failure::{
-    Before, Failed, Fault, aftermath, fix_without_rollback, image_aftermath, roll_back,
-    single_image_failure, table_cell,
+    Before, Failed, aftermath, fix_staging, fix_without_rollback, image_aftermath,
+    is_single_image_failure, roll_back, table_cell,
 };
 use crate::engine::gate::check_staging_gate;
 pub(crate) use crate::engine::gate::{refuse_downgrade, release_for_production};
 
 pub use crate::engine::cost::{Cost, RollbackCost};
 pub use crate::engine::{
-    AppLive, AppRollout, ContainerNotRunning, EnvironmentLive, ImageNotStarted, InFlight, Live,
-    ProbeFailed, Rollout, Timings,
+    AppLive, AppOutcome, AppRollout, AppState, Cause, CoolifyProblem, EarlyStop, EnvironmentLive,
+    InFlight, Live, Phase, Rollout, RolloutFailure, Timings,
 };
 
 /// Options of `deploy staging`.
@@ -40,6 +40,16 @@ pub struct StagingOptions {
 }
 
 impl StagingOptions {
+    /// The command's arguments that run these options again:
+    /// `deploy staging --commit abc… --dry-run`.
+    pub(crate) fn arguments(&self) -> String {
+        let mut arguments = format!("deploy staging --commit {}", self.commit);
+        if self.dry_run.is_dry() {
+            arguments.push_str(" --dry-run");
+        }
+        arguments
+    }
+
     /// Deploy `HEAD`.
     pub fn head() -> Self {
         Self::revision("HEAD")
@@ -88,6 +98,22 @@ pub struct ProductionOptions {
 }
 
 impl ProductionOptions {
+    /// The command's arguments that run these options again:
+    /// `deploy production --tag v1.2.0 --auto-rollback`.
+    pub(crate) fn arguments(&self) -> String {
+        let mut arguments = format!("deploy production --tag {}", self.tag);
+        for (set, flag) in [
+            (self.auto_rollback == AutoRollback::On, " --auto-rollback"),
+            (self.gate == GateCheck::Skip, " --skip-staging-gate"),
+            (self.dry_run.is_dry(), " --dry-run"),
+        ] {
+            if set {
+                arguments.push_str(flag);
+            }
+        }
+        arguments
+    }
+
     /// Deploy `tag` with the defaults.
     pub fn tag(tag: impl Into<String>) -> Self {
         Self {
@@ -232,120 +258,87 @@ impl DeployReport {
 ///
 /// # Errors
 ///
-/// [`BadInput`] for an unknown revision or a bad config; a failed deployment or probe, with
-/// what each environment runs now.
+/// [`BadInput`](crate::BadInput) for an unknown revision or a bad config; a failed deployment
+/// or probe, with what each environment runs now.
 pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Result<DeployReport> {
     let environment = EnvironmentName::Staging;
-    let pipeline = Engine::open(session).context("deploy staging")?;
-    let commit = pipeline
+    let engine = Engine::open(session).context("deploy staging")?;
+    let commit = engine
         .repo
         .resolve_commit(&options.commit)
         .context("deploy staging")?;
-    if pipeline.repo.is_on_a_remote_branch(commit) == Some(false) {
-        session.output.warn(format!(
+    if engine.repo.is_on_a_remote_branch(commit) == Some(false) {
+        engine.output.warn(format!(
             "{} is on no remote branch: Coolify clones from the remote and cannot build it until it is pushed",
             short(&commit.to_string())
         ));
     }
-    let releases = pipeline.releases()?;
+    let releases = engine.releases()?;
     let tag = releases.at_commit(commit).last().map(|r| r.tag().clone());
     let sha = commit_sha(commit).context("deploy staging")?;
     let commit = sha.to_string();
     // From here on an interruption can say what this run changed.
-    session.journal.track(format!(
-        "deploy staging --commit {commit}{}",
-        if options.dry_run.is_dry() {
-            " --dry-run"
-        } else {
-            ""
-        }
-    ));
-    let live = pipeline
+    let rerun = StagingOptions {
+        commit: commit.clone(),
+        dry_run: options.dry_run,
+    }
+    .arguments();
+    engine.journal.track(rerun.clone());
+    let live = engine
         .live(environment, &releases)
         .await
         .context("deploy staging")?;
+    let report = |action: Action, rollout: Option<Rollout>, planned: Vec<String>| DeployReport {
+        environment,
+        commit: commit.clone(),
+        tag: tag.as_ref().map(|t| t.name().to_owned()),
+        action,
+        previous: (!live.is_empty()).then(|| live.describe()),
+        rollout,
+        planned,
+        costs: Vec::new(),
+    };
 
     if options.dry_run.is_dry() {
-        let planned = pipeline.plan(environment, &sha, tag.as_ref())?;
-        return finish(
-            session,
-            DeployReport {
-                environment,
-                commit,
-                tag: tag.map(|t| t.name().to_owned()),
-                action: Action::Planned,
-                previous: (!live.is_empty()).then(|| live.describe()),
-                rollout: None,
-                planned,
-                costs: Vec::new(),
-            },
-        );
+        let planned = engine.plan(environment, &sha, tag.as_ref())?;
+        return finish(&engine, report(Action::Planned, None, planned));
     }
 
-    let targets = Target::every_app(&pipeline.config, environment, &sha, tag.as_ref());
-    match pipeline.roll_out(environment, &targets).await {
-        Ok(rollout) => finish(
-            session,
-            DeployReport {
-                environment,
-                commit,
-                tag: tag.map(|t| t.name().to_owned()),
-                action: Action::Deployed,
-                previous: (!live.is_empty()).then(|| live.describe()),
-                rollout: Some(rollout),
-                planned: Vec::new(),
-                costs: Vec::new(),
-            },
-        ),
-        Err(error) => {
-            let error = error.context(format!("deploy staging {}", short(&commit)));
-            let rerun = session
-                .invocation
-                .command(format_args!("deploy staging --commit {commit}"));
-            if let Some(missing) = single_image_failure(&pipeline, environment, &error) {
-                return Err(image_aftermath(
-                    &pipeline,
-                    &releases,
-                    &error,
-                    &missing,
-                    session,
-                    (environment, &commit, tag.as_ref()),
-                    ("Production was not touched.", &rerun),
-                )
-                .await);
+    let targets = Target::every_app(&engine.config, environment, &sha, tag.as_ref());
+    let failure = match engine.roll_out(environment, &targets).await {
+        Ok(rollout) => return finish(&engine, report(Action::Deployed, Some(rollout), Vec::new())),
+        Err(failure) => failure,
+    };
+    let failed = Failed {
+        release: tag.as_ref(),
+        commit: &commit,
+        failure,
+        context: format!("deploy staging {}", short(&commit)),
+        rerun: engine.invocation.command(
+            StagingOptions {
+                commit: commit.clone(),
+                dry_run: DryRun::No,
             }
-            let fix = match Fault::of(&error) {
-                Fault::Release | Fault::Other => {
-                    format!("Production was not touched. Fix the cause, then run `{rerun}` again")
-                }
-                fault => format!(
-                    "Production was not touched. {}",
-                    fault.advice(session, &error, &rerun, None)
-                ),
-            };
-            Err(aftermath(
-                &pipeline,
-                &releases,
-                error,
-                fix,
-                session,
-                environment,
-                &commit,
-                tag.as_ref(),
-            )
-            .await)
-        }
+            .arguments(),
+        ),
+    };
+    if is_single_image_failure(&engine, &failed.failure) {
+        return Err(
+            image_aftermath(&engine, &releases, &failed, "Production was not touched.").await,
+        );
     }
+    let fix = fix_staging(&engine, &failed);
+    Err(aftermath(&engine, &releases, &failed, fix).await)
 }
 
 /// Deploy a release tag to production, gated on staging.
 ///
 /// # Errors
 ///
-/// [`BadInput`] for a malformed, unknown or pre-release tag (before anything is contacted);
-/// [`Refused`] when the staging gate is not met, the tag is older than production's, or a
-/// deployment stays in flight; a failed deployment or probe (after an automatic rollback when
-/// asked), with what each environment runs now.
+/// [`BadInput`](crate::BadInput) for a malformed, unknown or pre-release tag (before anything
+/// is contacted); [`Refused`](crate::Refused) when the staging gate is not met, the tag is
+/// older than production's, or a deployment stays in flight; a failed deployment or probe
+/// (after an automatic rollback when asked), with what each environment runs now.
 pub async fn production(
     session: &Session,
     options: &ProductionOptions,
@@ -357,44 +350,32 @@ pub async fn production(
     let release = release_for_production(&session.invocation, &repo, &config.tags, &options.tag)
         .context(context.clone())?;
     // From here on an interruption can say what this run changed.
-    let mut rerun = format!("deploy production --tag {}", options.tag);
-    for (set, flag) in [
-        (
-            options.auto_rollback == AutoRollback::On,
-            " --auto-rollback",
-        ),
-        (options.gate == GateCheck::Skip, " --skip-staging-gate"),
-        (options.dry_run.is_dry(), " --dry-run"),
-    ] {
-        if set {
-            rerun.push_str(flag);
-        }
-    }
-    session.journal.track(rerun);
-    let pipeline = Engine::open(session).context(context.clone())?;
-    let releases = pipeline.releases()?;
+    let rerun = options.arguments();
+    session.journal.track(rerun.clone());
+    let engine = Engine::from_parts(session, repo, config).context(context.clone())?;
+    let releases = engine.releases()?;
     let commit = release.commit().to_string();
 
     if options.gate == GateCheck::AsConfigured
-        && pipeline.config.deploy.staging_gate == StagingGate::Required
+        && engine.config.deploy.staging_gate == StagingGate::Required
     {
-        check_staging_gate(&pipeline, &release)
+        check_staging_gate(&engine, &release)
             .await
             .context(context.clone())?;
     } else {
-        session.output.warn(format!(
+        engine.output.warn(format!(
             "the staging gate is skipped: {} ({}) goes to production without proof that staging ran it",
             release.tag(),
             short(&commit)
         ));
     }
 
-    let settled = pipeline
+    let settled = engine
         .settle_production(&releases, options.dry_run)
         .await
         .context(context.clone())?;
     refuse_downgrade(
-        &session.invocation,
+        &engine.invocation,
         &releases,
         &settled.live,
         &release,
@@ -403,31 +384,51 @@ pub async fn production(
     .context(context.clone())?;
 
     deploy_release(
-        session,
-        &pipeline,
-        &releases,
-        &release,
-        &settled,
-        options.auto_rollback,
-        options.dry_run,
-        &context,
+        &engine,
+        &ReleaseDeploy {
+            releases: &releases,
+            release: &release,
+            settled: &settled,
+            auto_rollback: options.auto_rollback,
+            dry_run: options.dry_run,
+            context: &context,
+            rerun,
+        },
     )
     .await
 }
 
+/// A release to put on production, with what `deploy production` or `rollback` found first.
+pub(crate) struct ReleaseDeploy<'a> {
+    /// The repository's releases.
+    pub(crate) releases: &'a Releases,
+    /// The release.
+    pub(crate) release: &'a TaggedRelease,
+    /// What production ran before and after waiting out a deployment in flight.
+    pub(crate) settled: &'a Settled,
+    /// `--auto-rollback`.
+    pub(crate) auto_rollback: AutoRollback,
+    /// `--dry-run`.
+    pub(crate) dry_run: DryRun,
+    /// What the command is doing, the start of its error line.
+    pub(crate) context: &'a str,
+    /// The arguments that run the command again.
+    pub(crate) rerun: String,
+}
+
 /// Put a release on production (shared by `deploy production` and `rollback`).
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn deploy_release(
-    session: &Session,
-    pipeline: &Engine,
-    releases: &Releases,
-    release: &TaggedRelease,
-    settled: &Settled,
-    auto_rollback: AutoRollback,
-    dry_run: DryRun,
-    context: &str,
+    engine: &Engine,
+    deploy: &ReleaseDeploy<'_>,
 ) -> anyhow::Result<DeployReport> {
     let environment = EnvironmentName::Production;
+    let ReleaseDeploy {
+        releases,
+        release,
+        settled,
+        context,
+        ..
+    } = *deploy;
     let sha = commit_sha(release.commit()).context(context.to_owned())?;
     let commit = sha.to_string();
     let live = &settled.live;
@@ -456,12 +457,12 @@ pub(crate) async fn deploy_release(
         planned,
         costs: Vec::new(),
     };
-    let targets = Target::every_app(&pipeline.config, environment, &sha, Some(release.tag()));
+    let targets = Target::every_app(&engine.config, environment, &sha, Some(release.tag()));
 
     // Idempotent: a release that is live on every app and answers healthy is left alone.
     if live.commit() == Some(&sha) && live.in_flight().is_none() {
         let probe_started = std::time::Instant::now();
-        let outcomes = pipeline
+        let outcomes = engine
             .probe(environment, &targets)
             .await
             .context(context.to_owned())?;
@@ -485,12 +486,12 @@ pub(crate) async fn deploy_release(
                     probe: outcomes.into_iter().next().map(|(_, outcome)| outcome),
                     apps: Vec::new(),
                 };
-                return finish(session, report(Action::Deployed, Some(rollout), Vec::new()));
+                return finish(engine, report(Action::Deployed, Some(rollout), Vec::new()));
             }
-            return finish(session, report(Action::AlreadyLive, None, Vec::new()));
+            return finish(engine, report(Action::AlreadyLive, None, Vec::new()));
         }
         if let Some((_, outcome)) = failing {
-            session.output.warn(format!(
+            engine.output.warn(format!(
                 "production runs {} but is not healthy ({}); deploying it again",
                 release.tag(),
                 outcome.verdict
@@ -498,8 +499,8 @@ pub(crate) async fn deploy_release(
         }
     }
 
-    if dry_run.is_dry() {
-        let mut planned = pipeline.plan(environment, &sha, Some(release.tag()))?;
+    if deploy.dry_run.is_dry() {
+        let mut planned = engine.plan(environment, &sha, Some(release.tag()))?;
         for app in live.apps.iter().rev() {
             if let Some(in_flight) = &app.live.in_flight {
                 planned.insert(
@@ -511,92 +512,57 @@ pub(crate) async fn deploy_release(
                 );
             }
         }
-        return finish(session, report(Action::Planned, None, planned));
+        return finish(engine, report(Action::Planned, None, planned));
     }
 
-    let error = match pipeline.roll_out(environment, &targets).await {
+    let failure = match engine.roll_out(environment, &targets).await {
         Ok(rollout) => {
-            return finish(session, report(Action::Deployed, Some(rollout), Vec::new()));
+            return finish(engine, report(Action::Deployed, Some(rollout), Vec::new()));
         }
-        Err(error) => error.context(context.to_owned()),
+        Err(failure) => failure,
     };
-
     let before = Before::of(before_live, releases, &sha);
-    let fault = Fault::of(&error);
-    let rerun = session.invocation.command(
-        session
-            .journal
-            .snapshot()
-            .rerun
-            .unwrap_or_else(|| format!("deploy production --tag {}", release.tag())),
-    );
+    let failed = Failed {
+        release: Some(release.tag()),
+        commit: &commit,
+        failure,
+        context: context.to_owned(),
+        rerun: engine.invocation.command(&deploy.rerun),
+    };
     // A new image that did not start leaves the old container running: nothing to roll back.
-    if let Some(missing) = single_image_failure(pipeline, environment, &error) {
-        return Err(image_aftermath(
-            pipeline,
-            releases,
-            &error,
-            &missing,
-            session,
-            (environment, &commit, Some(release.tag())),
-            ("Staging was not touched.", &rerun),
-        )
-        .await);
+    if is_single_image_failure(engine, &failed.failure) {
+        return Err(image_aftermath(engine, releases, &failed, "Staging was not touched.").await);
     }
     // Production's code changes only through a deployment: roll back only when this run
     // started one (a failed build, a failed probe), never after a refused pin or deploy.
-    let started_one = session
-        .journal
-        .snapshot()
-        .deployments
-        .iter()
-        .any(|(name, _)| *name == environment);
-    let failed = Failed {
-        release: release.tag(),
-        commit: &commit,
-        error,
-        fault,
-        rerun,
-    };
-    match (auto_rollback, before.commit()) {
-        (AutoRollback::On, Some(_)) if started_one => {
-            Err(roll_back(session, pipeline, releases, &before, failed).await)
+    match (deploy.auto_rollback, before.commit()) {
+        (AutoRollback::On, Some(_)) if failed.failure.started_a_deployment() => {
+            Err(roll_back(engine, releases, &before, failed).await)
         }
         _ => {
             let fix = fix_without_rollback(
-                session,
+                engine,
                 &failed,
                 &before,
                 before_live.commit() == Some(&sha),
-                auto_rollback,
+                deploy.auto_rollback,
             );
-            Err(aftermath(
-                pipeline,
-                releases,
-                failed.error,
-                fix,
-                session,
-                environment,
-                &commit,
-                Some(release.tag()),
-            )
-            .await)
+            Err(aftermath(engine, releases, &failed, fix).await)
         }
     }
 }
 
-fn finish(session: &Session, report: DeployReport) -> anyhow::Result<DeployReport> {
+fn finish(engine: &Engine, report: DeployReport) -> anyhow::Result<DeployReport> {
+    let output = &engine.output;
     if report.action != Action::Planned {
-        session.output.github_output("commit", &report.commit)?;
+        output.github_output("commit", &report.commit)?;
         if let Some(tag) = &report.tag {
-            session.output.github_output("tag", tag)?;
+            output.github_output("tag", tag)?;
         }
         if let Some(rollout) = &report.rollout {
-            session
-                .output
-                .github_output("deployment", &rollout.deployment)?;
+            output.github_output("deployment", &rollout.deployment)?;
         }
-        session.output.step_summary(&report.summary())?;
+        output.step_summary(&report.summary())?;
     }
     Ok(report)
 }
