@@ -61,7 +61,7 @@ pub(super) async fn describe(session: &Session, signal: Signal) -> anyhow::Error
 }
 
 async fn describe_state(session: &Session) -> anyhow::Result<String> {
-    let pipeline = Engine::open(session)?;
-    let releases = pipeline.releases()?;
-    Ok(pipeline.aftermath(&releases).await)
+    let engine = Engine::open(session)?;
+    let releases = engine.releases()?;
+    Ok(engine.aftermath(&releases).await)
 }

@@ -327,9 +327,9 @@ impl BackupReport {
 /// unknown; the file cannot be written.
 pub async fn backup(session: &Session, options: &BackupOptions) -> anyhow::Result<BackupReport> {
     let context = format!("backup {}", options.environment);
-    let pipeline = Engine::open(session).context(context.clone())?;
-    let section = pipeline.config.environment(options.environment);
-    let document = take(&pipeline.coolify, section, options.values)
+    let engine = Engine::open(session).context(context.clone())?;
+    let section = engine.config.environment(options.environment);
+    let document = take(&engine.coolify, section, options.values)
         .await
         .context(context.clone())?;
     if let Some(path) = &options.output {

@@ -220,11 +220,11 @@ pub(crate) async fn apply(
 /// A bad config or missing token ([`crate::BadInput`]); Coolify unreachable or an app unknown.
 pub async fn diff(session: &Session, environment: EnvironmentName) -> anyhow::Result<EnvDiff> {
     let context = format!("env diff {environment}");
-    let pipeline = Engine::open(session).context(context.clone())?;
-    let section = pipeline.config.environment(environment);
+    let engine = Engine::open(session).context(context.clone())?;
+    let section = engine.config.environment(environment);
     let mut apps = Vec::new();
     for app in &section.apps {
-        let actual = read(&pipeline.coolify, section.name, app)
+        let actual = read(&engine.coolify, section.name, app)
             .await
             .context(context.clone())?;
         apps.push(AppEnvDiff {
@@ -393,11 +393,11 @@ impl fmt::Display for SyncReport {
 pub async fn sync(session: &Session, options: &SyncOptions) -> anyhow::Result<SyncReport> {
     let environment = options.environment;
     let context = format!("env sync {environment}");
-    let pipeline = Engine::open(session).context(context.clone())?;
-    let section = pipeline.config.environment(environment);
+    let engine = Engine::open(session).context(context.clone())?;
+    let section = engine.config.environment(environment);
     let mut apps = Vec::new();
     for app in &section.apps {
-        let actual = read(&pipeline.coolify, environment, app)
+        let actual = read(&engine.coolify, environment, app)
             .await
             .context(context.clone())?;
         let diffs = env_diff(&app.env, &actual);
@@ -430,24 +430,24 @@ pub async fn sync(session: &Session, options: &SyncOptions) -> anyhow::Result<Sy
         return Ok(report);
     }
     let backup_path = options.backup.path_for(
-        pipeline.repo.root(),
+        engine.repo.root(),
         environment,
         std::time::SystemTime::now(),
     );
     if options.dry_run.is_dry() {
-        session.output.step(format!(
+        engine.output.step(format!(
             "dry run: would back up {environment} to {}",
             backup_path.display()
         ));
         report.action = SyncAction::Planned;
         return Ok(report);
     }
-    let document = backup::take(&pipeline.coolify, section, Values::Redacted)
+    let document = backup::take(&engine.coolify, section, Values::Redacted)
         .await
         .context(context.clone())?;
     backup::write(&backup_path, &document).context(context.clone())?;
     for app in &section.apps {
-        session.output.step(format!(
+        engine.output.step(format!(
             "{environment}: backed up app {} to {}",
             app.uuid,
             backup_path.display()
@@ -459,18 +459,18 @@ pub async fn sync(session: &Session, options: &SyncOptions) -> anyhow::Result<Sy
             continue;
         }
         apply(
-            &pipeline.coolify,
+            &engine.coolify,
             &app.uuid,
             environment,
             &planned.writes,
-            &session.output,
+            &engine.output,
         )
         .await
         .context(context.clone())?;
     }
     let mut remaining = Vec::new();
     for app in &section.apps {
-        let after = read(&pipeline.coolify, environment, app)
+        let after = read(&engine.coolify, environment, app)
             .await
             .with_context(|| format!("{context}: verify"))?;
         remaining.extend(env_plan(&app.env, &after, options.prune));

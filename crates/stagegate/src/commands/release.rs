@@ -119,8 +119,8 @@ impl fmt::Display for ReleaseReport {
 /// staging; [`BadInput`] for a version that exists or is not greater than the previous
 /// release, or an empty range with `auto`; git and Coolify failures.
 pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Result<ReleaseReport> {
-    let pipeline = Engine::open(session).context("release")?;
-    let repo = &pipeline.repo;
+    let engine = Engine::open(session).context("release")?;
+    let repo = &engine.repo;
     let dirty = repo.uncommitted_changes().context("release")?;
     if !dirty.is_empty() {
         return Err(anyhow::Error::new(Refused(format!(
@@ -132,7 +132,7 @@ pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Res
     let head = repo.resolve_commit("HEAD").context("release")?;
     let sha = crate::repo::commit_sha(head).context("release")?;
     let commit = sha.to_string();
-    let releases = pipeline.releases().context("release")?;
+    let releases = engine.releases().context("release")?;
     if let Some(existing) = releases.at_commit(head).last() {
         return Err(anyhow::Error::new(BadInput(format!(
             "HEAD {} is already released as {}; commit something new first",
@@ -144,7 +144,7 @@ pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Res
 
     // The staging gate on HEAD: the newest finished staging deployment is HEAD, and it
     // answers healthy now.
-    let staging = pipeline
+    let staging = engine
         .live(EnvironmentName::Staging, &releases)
         .await
         .context("release: check staging")?;
@@ -153,12 +153,12 @@ pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Res
             "HEAD {} is not live on staging (staging runs {}); deploy it first with `{}`",
             short(&commit),
             staging.describe(),
-            session.invocation.command("deploy staging")
+            engine.invocation.command("deploy staging")
         )))
         .context("release"));
     }
-    let targets = Target::every_app(&pipeline.config, EnvironmentName::Staging, &sha, None);
-    let outcomes = pipeline
+    let targets = Target::every_app(&engine.config, EnvironmentName::Staging, &sha, None);
+    let outcomes = engine
         .probe(EnvironmentName::Staging, &targets)
         .await
         .context("release: check staging")?;
@@ -171,7 +171,7 @@ pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Res
         .context("release"));
     }
 
-    let policy = &pipeline.config.tags;
+    let policy = &engine.config.tags;
     let previous = releases
         .nearest_reachable(repo.git(), head, Channels::All)
         .context("release: find the previous release")?;
@@ -187,7 +187,7 @@ pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Res
                     previous.map_or("the beginning".to_owned(), |p| p.tag().to_string())
                 ))
             })?;
-            session.output.step(format!(
+            engine.output.step(format!(
                 "{} commits since {}: a {bump} release",
                 draft.commit_count(),
                 previous.map_or("the beginning".to_owned(), |p| p.tag().to_string())
@@ -211,7 +211,7 @@ pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Res
         .map_err(|error| BadInput(error.to_string()))
         .context("release")?;
     let mut notes = draft.with_version(tag.name());
-    if let Some(url) = &pipeline.config.notes.repository_url {
+    if let Some(url) = &engine.config.notes.repository_url {
         notes = notes.with_repository_url(url.clone());
     }
     let notes = notes.to_markdown();
@@ -226,13 +226,13 @@ pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Res
         deploy: None,
     };
     if options.dry_run.is_dry() {
-        session.output.step(format!(
+        engine.output.step(format!(
             "dry run: would create annotated tag {} on {}",
             tag,
             short(&commit)
         ));
         if let Push::To(remote) = &options.push {
-            session.output.step(format!(
+            engine.output.step(format!(
                 "dry run: would run git push {remote} refs/tags/{tag}"
             ));
         }
@@ -249,13 +249,13 @@ pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Res
     session
         .output
         .step(format!("created annotated tag {tag} on {}", short(&commit)));
-    session.output.github_output("tag", tag.name())?;
-    session.output.github_output("commit", &commit)?;
-    session.output.step_summary(&report.notes)?;
+    engine.output.github_output("tag", tag.name())?;
+    engine.output.github_output("commit", &commit)?;
+    engine.output.step_summary(&report.notes)?;
     if let Push::To(remote) = &options.push {
         repo.push_tag(remote, tag.name())
             .with_context(|| format!("release: push {tag} (the tag exists locally; push it with `git push {remote} refs/tags/{tag}`)"))?;
-        session.output.step(format!("pushed {tag} to {remote}"));
+        engine.output.step(format!("pushed {tag} to {remote}"));
         report.pushed_to = Some(remote.clone());
     }
     if options.then == Then::DeployProduction {

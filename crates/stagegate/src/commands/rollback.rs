@@ -63,9 +63,9 @@ pub async fn rollback(
     };
     // From here on an interruption can say what this run changed.
     session.journal.track(options.arguments());
-    let pipeline = Engine::from_parts(session, repo, config).context(context.clone())?;
-    let releases = pipeline.releases()?;
-    let settled = pipeline
+    let engine = Engine::from_parts(session, repo, config).context(context.clone())?;
+    let releases = engine.releases()?;
+    let settled = engine
         .settle_production(&releases, options.dry_run)
         .await
         .context(context.clone())?;
@@ -80,7 +80,7 @@ pub async fn rollback(
                 return Err(Refused(format!(
                     "{} is newer than {current}, which production runs; a rollback only goes back: run `{}`",
                     target.tag(),
-                    session.invocation.command(format_args!("deploy production --tag {}", target.tag()))
+                    engine.invocation.command(format_args!("deploy production --tag {}", target.tag()))
                 ))
                 .into());
             }
@@ -95,7 +95,7 @@ pub async fn rollback(
                 };
                 return Err(anyhow::Error::new(BadInput(format!(
                     "production runs {runs}, so there is no release to go back from; name one with `{}`",
-                    session.invocation.command("rollback --to TAG")
+                    engine.invocation.command("rollback --to TAG")
                 )))
                 .context(context));
             };
@@ -105,7 +105,7 @@ pub async fn rollback(
                 .ok_or_else(|| {
                     BadInput(format!(
                         "no release older than {current} may go to production; name one with `{}`",
-                        session.invocation.command("rollback --to TAG")
+                        engine.invocation.command("rollback --to TAG")
                     ))
                 })
                 .context(context.clone())?
@@ -118,13 +118,13 @@ pub async fn rollback(
     }
     .arguments();
     session.journal.track(rerun.clone());
-    session.output.step(format!(
+    engine.output.step(format!(
         "rolling production back from {} to {}",
         live.describe(),
         target.tag()
     ));
     let mut report = deploy_release(
-        &pipeline,
+        &engine,
         &ReleaseDeploy {
             releases: &releases,
             release: &target,
@@ -138,9 +138,9 @@ pub async fn rollback(
     .await?;
     if report.action == Action::Planned {
         // Whether the rollback only restarts (the image is still on the server) or rebuilds.
-        let images = pipeline.server_images(EnvironmentName::Production).await;
+        let images = engine.server_images(EnvironmentName::Production).await;
         let commit = commit_sha(target.commit()).context(context)?;
-        report.costs = pipeline.rollback_costs(
+        report.costs = engine.rollback_costs(
             EnvironmentName::Production,
             &images,
             &commit,

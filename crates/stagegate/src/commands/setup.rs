@@ -294,11 +294,11 @@ async fn plan_app<'a>(
 /// a change refused (the token needs `write`), a backup not written, or the read-back still
 /// differing from the plan.
 pub async fn setup(session: &Session, options: &SetupOptions) -> anyhow::Result<SetupReport> {
-    let pipeline = Engine::open(session).context("setup")?;
-    let client = &pipeline.coolify;
+    let engine = Engine::open(session).context("setup")?;
+    let client = &engine.coolify;
     let mut plans = Vec::new();
     for environment in EnvironmentName::ALL {
-        let section = pipeline.config.environment(environment);
+        let section = engine.config.environment(environment);
         for app in &section.apps {
             plans.push(
                 plan_app(client, section, app)
@@ -312,14 +312,14 @@ pub async fn setup(session: &Session, options: &SetupOptions) -> anyhow::Result<
         changes: plans.iter().flat_map(|plan| plan.changes.clone()).collect(),
         backups: Vec::new(),
         unknown: plans.iter().flat_map(|plan| plan.unknown.clone()).collect(),
-        production_deploys_on_push: crate::engine::production_deploys_on_push(&pipeline),
-        invocation: session.invocation.clone(),
+        production_deploys_on_push: crate::engine::production_deploys_on_push(&engine),
+        invocation: engine.invocation.clone(),
     };
     if report.changes.is_empty() {
         return Ok(report);
     }
     for change in &report.changes {
-        session.output.step(format!("plan: {change}"));
+        engine.output.step(format!("plan: {change}"));
     }
     let now = SystemTime::now();
     report.backups = EnvironmentName::ALL
@@ -327,7 +327,7 @@ pub async fn setup(session: &Session, options: &SetupOptions) -> anyhow::Result<
         .map(|environment| {
             options
                 .backup
-                .path_for(pipeline.repo.root(), environment, now)
+                .path_for(engine.repo.root(), environment, now)
         })
         .collect();
     if options.dry_run.is_dry() {
@@ -337,13 +337,13 @@ pub async fn setup(session: &Session, options: &SetupOptions) -> anyhow::Result<
 
     // Back up both apps before the first change, even one that needs none.
     for (environment, path) in EnvironmentName::ALL.into_iter().zip(&report.backups) {
-        let section = pipeline.config.environment(environment);
+        let section = engine.config.environment(environment);
         let document = backup::take(client, section, Values::Redacted)
             .await
             .context("setup: back up")?;
         backup::write(path, &document).context("setup: back up")?;
         for app in &section.apps {
-            session.output.step(format!(
+            engine.output.step(format!(
                 "{environment}: backed up app {} to {}",
                 app.uuid,
                 path.display()
@@ -360,7 +360,7 @@ pub async fn setup(session: &Session, options: &SetupOptions) -> anyhow::Result<
                 .iter()
                 .filter(|change| !matches!(change, Change::Variable { .. }))
             {
-                session.output.step(format!("apply: {change}"));
+                engine.output.step(format!("apply: {change}"));
             }
             client
                 .update_application(app, &plan.patch)
@@ -368,7 +368,7 @@ pub async fn setup(session: &Session, options: &SetupOptions) -> anyhow::Result<
                 .with_context(|| format!("setup: update {environment} app {app}"))?;
         }
         if !plan.writes.is_empty() {
-            env::apply(client, app, environment, &plan.writes, &session.output)
+            env::apply(client, app, environment, &plan.writes, &engine.output)
                 .await
                 .with_context(|| format!("setup: {environment} variables"))?;
         }
@@ -377,7 +377,7 @@ pub async fn setup(session: &Session, options: &SetupOptions) -> anyhow::Result<
     // Verify: the plan made from what Coolify reports now must be empty.
     let mut remaining = Vec::new();
     for environment in EnvironmentName::ALL {
-        let section = pipeline.config.environment(environment);
+        let section = engine.config.environment(environment);
         for app in &section.apps {
             let plan = plan_app(client, section, app)
                 .await

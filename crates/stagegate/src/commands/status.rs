@@ -220,18 +220,18 @@ impl fmt::Display for StatusReport {
 ///
 /// A bad config; Coolify errors.
 pub async fn status(session: &Session) -> anyhow::Result<StatusReport> {
-    let pipeline = Engine::open(session).context("status")?;
-    let releases = pipeline.releases().context("status")?;
+    let engine = Engine::open(session).context("status")?;
+    let releases = engine.releases().context("status")?;
     let mut environments = Vec::new();
     for environment in EnvironmentName::ALL {
-        let section = pipeline.config.environment(environment);
+        let section = engine.config.environment(environment);
         let mut apps = Vec::new();
         for app in &section.apps {
-            apps.push(app_status(&pipeline, &releases, environment, app).await?);
+            apps.push(app_status(&engine, &releases, environment, app).await?);
         }
         environments.push(EnvironmentStatus { environment, apps });
     }
-    let branch = pipeline.config.production.branch.clone();
+    let branch = engine.config.production.branch.clone();
     let production_live = EnvironmentLive {
         apps: environments
             .iter()
@@ -240,13 +240,13 @@ pub async fn status(session: &Session) -> anyhow::Result<StatusReport> {
             .map(|app| AppLive {
                 app: app.app.clone(),
                 label: app.label.clone(),
-                live: app.live.clone(),
+                runs: app.live.clone(),
             })
             .collect(),
     };
-    let ahead = ahead_of_production(&pipeline, &branch, &production_live);
-    let production_deploys_on_push = crate::engine::production_deploys_on_push(&pipeline);
-    let rollback_candidates = rollback_candidates(&pipeline, &releases, &production_live).await;
+    let ahead = ahead_of_production(&engine, &branch, &production_live);
+    let production_deploys_on_push = crate::engine::production_deploys_on_push(&engine);
+    let rollback_candidates = rollback_candidates(&engine, &releases, &production_live).await;
     Ok(StatusReport {
         environments,
         branch,
@@ -257,21 +257,21 @@ pub async fn status(session: &Session) -> anyhow::Result<StatusReport> {
 }
 
 async fn app_status(
-    pipeline: &Engine,
+    engine: &Engine,
     releases: &tag_policy::Releases,
     environment: EnvironmentName,
     app: &AppConfig,
 ) -> anyhow::Result<AppStatus> {
-    let application = pipeline
+    let application = engine
         .coolify
         .application(&app.uuid)
         .await
         .with_context(|| format!("status: read the {environment} app {}", app.uuid))?;
-    let live = pipeline
+    let live = engine
         .app_live(environment, app, releases)
         .await
         .with_context(|| format!("status: {environment}"))?;
-    let latest = pipeline
+    let latest = engine
         .coolify
         .deployments(&app.uuid, 0, 1)
         .await
@@ -291,9 +291,9 @@ async fn app_status(
                 .last()
                 .and_then(|name| releases.find(name))
                 .map(|release| release.tag().clone());
-            match pipeline.probe_spec(environment, app, commit.as_str(), tag.as_ref())? {
+            match engine.probe_spec(environment, app, commit.as_str(), tag.as_ref())? {
                 Some(spec) => {
-                    let attempt = pipeline.prober.check(&spec).await;
+                    let attempt = engine.prober.check(&spec).await;
                     Some(Health {
                         passed: attempt.passed(),
                         detail: attempt.to_string(),
@@ -333,7 +333,7 @@ async fn app_status(
 
 /// The releases older than production's, newest first, each with what going back costs.
 async fn rollback_candidates(
-    pipeline: &Engine,
+    engine: &Engine,
     releases: &tag_policy::Releases,
     production: &EnvironmentLive,
 ) -> Vec<RollbackCandidate> {
@@ -351,7 +351,7 @@ async fn rollback_candidates(
     if targets.is_empty() {
         return Vec::new();
     }
-    let images = pipeline.server_images(EnvironmentName::Production).await;
+    let images = engine.server_images(EnvironmentName::Production).await;
     targets
         .into_iter()
         .filter_map(|target| {
@@ -359,7 +359,7 @@ async fn rollback_candidates(
             Some(RollbackCandidate {
                 tag: target.tag().name().to_owned(),
                 commit: commit.to_string(),
-                apps: pipeline.rollback_costs(
+                apps: engine.rollback_costs(
                     EnvironmentName::Production,
                     &images,
                     &commit,
@@ -371,7 +371,7 @@ async fn rollback_candidates(
 }
 
 fn ahead_of_production(
-    pipeline: &Engine,
+    engine: &Engine,
     branch: &str,
     production: &EnvironmentLive,
 ) -> Option<usize> {
@@ -382,6 +382,6 @@ fn ahead_of_production(
         "HEAD".to_owned(),
     ]
     .iter()
-    .find_map(|name| pipeline.repo.resolve_commit(name).ok())?;
-    pipeline.repo.commits_ahead(tip, production).ok()
+    .find_map(|name| engine.repo.resolve_commit(name).ok())?;
+    engine.repo.commits_ahead(tip, production).ok()
 }

@@ -37,18 +37,18 @@ pub(crate) fn release_for_production(
 }
 
 pub(crate) async fn check_staging_gate(
-    pipeline: &Engine,
+    engine: &Engine,
     release: &TaggedRelease,
 ) -> anyhow::Result<()> {
     let sha = commit_sha(release.commit()).context("check the staging gate")?;
     let commit = sha.as_str();
-    let staging = &pipeline.config.staging;
+    let staging = &engine.config.staging;
     let several = staging.has_several_apps();
     let mut missing = Vec::new();
     let mut reasons = Vec::new();
     for app in &staging.apps {
         if app.image.is_some() {
-            match image_gate(pipeline, app, &sha, release).await? {
+            match image_gate(engine, app, &sha, release).await? {
                 None => continue,
                 Some(reason) => {
                     reasons.push(reason);
@@ -57,20 +57,20 @@ pub(crate) async fn check_staging_gate(
                 }
             }
         }
-        let evidence = pipeline
+        let evidence = engine
             .coolify
             .find_finished_deployment_of_commit(&app.uuid, &sha)
             .await
             .context("check the staging gate")?;
         match evidence {
-            Some(deployment) if several => pipeline.output.step(format!(
+            Some(deployment) if several => engine.output.step(format!(
                 "staging gate: {} ({}) finished on staging's {} in deployment {}",
                 release.tag(),
                 short(commit),
                 app.label,
                 deployment.deployment_uuid
             )),
-            Some(deployment) => pipeline.output.step(format!(
+            Some(deployment) => engine.output.step(format!(
                 "staging gate: {} ({}) finished on staging in deployment {}",
                 release.tag(),
                 short(commit),
@@ -82,7 +82,7 @@ pub(crate) async fn check_staging_gate(
     if missing.is_empty() {
         return Ok(());
     }
-    let deploy = pipeline
+    let deploy = engine
         .invocation
         .command(format_args!("deploy staging --commit {commit}"));
     if !reasons.is_empty() {
@@ -118,7 +118,7 @@ pub(crate) async fn check_staging_gate(
 /// deployment finished, and its health endpoint reports the commit now (an app without one:
 /// its container runs). `None` when it holds, else why not.
 async fn image_gate(
-    pipeline: &Engine,
+    engine: &Engine,
     app: &crate::config::AppConfig,
     sha: &CommitSha,
     release: &TaggedRelease,
@@ -132,7 +132,7 @@ async fn image_gate(
         Ok(expected) => expected,
         Err(reason) => return Ok(Some(format!("{name}: {reason}"))),
     };
-    let application = pipeline
+    let application = engine
         .coolify
         .application(&app.uuid)
         .await
@@ -146,7 +146,7 @@ async fn image_gate(
             "{name} is set to image tag {current}, not {expected}"
         )));
     }
-    let latest = pipeline
+    let latest = engine
         .coolify
         .deployments(&app.uuid, 0, 1)
         .await
@@ -164,9 +164,9 @@ async fn image_gate(
         }
         None => return Ok(Some(format!("{name} has no deployment"))),
     }
-    match pipeline.probe_spec(EnvironmentName::Staging, app, commit, None)? {
+    match engine.probe_spec(EnvironmentName::Staging, app, commit, None)? {
         Some(spec) => {
-            let attempt = pipeline.prober.check(&spec).await;
+            let attempt = engine.prober.check(&spec).await;
             if !attempt.passed() {
                 return Ok(Some(format!(
                     "{name}'s health endpoint does not report {} now ({attempt})",
@@ -184,7 +184,7 @@ async fn image_gate(
             }
         }
     }
-    pipeline.output.step(format!(
+    engine.output.step(format!(
         "staging gate: {} ({}) runs on {name} as {}:{expected}, and answers now",
         release.tag(),
         short(commit),

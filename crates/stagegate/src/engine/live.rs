@@ -99,7 +99,7 @@ pub struct AppLive {
     /// Its name in messages.
     pub label: String,
     /// What it runs.
-    pub live: Live,
+    pub runs: Live,
 }
 
 /// What an environment runs: each app, in config order.
@@ -112,22 +112,22 @@ pub struct EnvironmentLive {
 impl EnvironmentLive {
     /// The commit every app runs, when they all run the same one.
     pub fn commit(&self) -> Option<&CommitSha> {
-        let first = self.apps.first()?.live.commit.as_ref()?;
+        let first = self.apps.first()?.runs.commit.as_ref()?;
         self.apps
             .iter()
-            .all(|app| app.live.commit.as_ref() == Some(first))
+            .all(|app| app.runs.commit.as_ref() == Some(first))
             .then_some(first)
     }
 
     /// Whether no app has a finished deployment.
     pub fn is_empty(&self) -> bool {
-        self.apps.iter().all(|app| app.live.commit.is_none())
+        self.apps.iter().all(|app| app.runs.commit.is_none())
     }
 
     /// The first in-flight deployment of any app, with the app's label.
     pub fn in_flight(&self) -> Option<(&str, &InFlight)> {
         self.apps.iter().find_map(|app| {
-            app.live
+            app.runs
                 .in_flight
                 .as_ref()
                 .map(|in_flight| (app.label.as_str(), in_flight))
@@ -138,7 +138,7 @@ impl EnvironmentLive {
     pub fn current_release(&self, releases: &Releases) -> Option<ReleaseTag> {
         self.apps
             .iter()
-            .filter_map(|app| app.live.current_release(releases))
+            .filter_map(|app| app.runs.current_release(releases))
             .max()
     }
 
@@ -146,11 +146,11 @@ impl EnvironmentLive {
     /// (def5678)`; `no finished deployment` when no app has one.
     pub fn describe(&self) -> String {
         match self.apps.as_slice() {
-            [only] => only.live.describe(),
-            apps if self.commit().is_some() => apps[0].live.describe(),
+            [only] => only.runs.describe(),
+            apps if self.commit().is_some() => apps[0].runs.describe(),
             apps => apps
                 .iter()
-                .map(|app| format!("{} {}", app.label, app.live.describe()))
+                .map(|app| format!("{} {}", app.label, app.runs.describe()))
                 .collect::<Vec<_>>()
                 .join(", "),
         }
@@ -206,7 +206,7 @@ impl Engine {
             apps.push(AppLive {
                 app: app.uuid.to_string(),
                 label: app.label.clone(),
-                live: self.app_live(environment, app, releases).await?,
+                runs: self.app_live(environment, app, releases).await?,
             });
         }
         Ok(EnvironmentLive { apps })
@@ -381,7 +381,7 @@ mod tests {
         let app = |label: &str, commit: Option<CommitSha>, tags: &[&str]| AppLive {
             app: format!("{label}-uuid"),
             label: label.to_owned(),
-            live: Live {
+            runs: Live {
                 commit,
                 deployment: Some("d".to_owned()),
                 tags: tags.iter().map(|tag| (*tag).to_owned()).collect(),

@@ -132,15 +132,15 @@ impl Engine {
 
 /// The team's own workflows that still deploy one of production's apps on a push.
 pub(crate) fn production_deploys_on_push(
-    pipeline: &Engine,
+    engine: &Engine,
 ) -> Vec<crate::legacy::ProductionDeployOnPush> {
-    pipeline
+    engine
         .config
         .production
         .apps
         .iter()
         .flat_map(|app| {
-            crate::legacy::production_deploys_on_push(pipeline.repo.root(), app.uuid.as_str())
+            crate::legacy::production_deploys_on_push(engine.repo.root(), app.uuid.as_str())
         })
         .collect()
 }

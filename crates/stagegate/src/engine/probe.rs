@@ -128,7 +128,7 @@ impl Engine {
         let mut specs = Vec::new();
         let mut names = Vec::new();
         for target in targets {
-            let Some(app) = section.apps.get(target.app) else {
+            let Some(app) = section.apps.get(target.app_index) else {
                 continue;
             };
             let Some(spec) = self.probe_spec(
@@ -146,7 +146,7 @@ impl Engine {
                 spec.url(),
                 target.commit.short()
             ));
-            probed.push(target.app);
+            probed.push(target.app_index);
             specs.push(spec);
             names.push(name);
         }
@@ -201,7 +201,7 @@ impl Engine {
             }
             let commit = targets
                 .iter()
-                .find(|target| target.app == *index)
+                .find(|target| target.app_index == *index)
                 .map(|target| target.commit.short().to_owned())
                 .unwrap_or_default();
             self.output.step(format!(
@@ -257,7 +257,7 @@ impl Engine {
         let section = self.config.environment(environment);
         let watched: Vec<(usize, &AppConfig)> = targets
             .iter()
-            .filter_map(|target| Some((target.app, section.apps.get(target.app)?)))
+            .filter_map(|target| Some((target.app_index, section.apps.get(target.app_index)?)))
             .filter(|(_, app)| app.health_url.is_none())
             .collect();
         if watched.is_empty() {

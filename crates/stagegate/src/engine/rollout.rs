@@ -63,7 +63,7 @@ pub struct AppRollout {
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
     /// The app's position in the environment's `apps`.
-    pub(crate) app: usize,
+    pub(crate) app_index: usize,
     /// The commit.
     pub(crate) commit: CommitSha,
     /// Its release tag, if any.
@@ -82,8 +82,8 @@ impl Target {
         tag: Option<&ReleaseTag>,
     ) -> Vec<Self> {
         (0..config.environment(environment).apps.len())
-            .map(|app| Self {
-                app,
+            .map(|app_index| Self {
+                app_index,
                 commit: commit.clone(),
                 tag: tag.cloned(),
                 image_tag: None,
@@ -170,18 +170,18 @@ impl Engine {
         let section = self.config.environment(environment);
         let mut progress = Progress {
             environment,
-            indexes: targets.iter().map(|target| target.app).collect(),
+            indexes: targets.iter().map(|target| target.app_index).collect(),
             apps: targets
                 .iter()
                 .map(|target| AppOutcome {
                     app: section
                         .apps
-                        .get(target.app)
+                        .get(target.app_index)
                         .map(|app| app.uuid.to_string())
                         .unwrap_or_default(),
                     label: section
                         .apps
-                        .get(target.app)
+                        .get(target.app_index)
                         .map(|app| app.label.clone())
                         .unwrap_or_default(),
                     state: AppState::Untouched,
@@ -252,7 +252,7 @@ impl Engine {
             .iter()
             .zip(&deployments)
             .map(|(step, deployment)| {
-                let index = step.target.app;
+                let index = step.target.app_index;
                 AppRollout {
                     app: step.app.uuid.to_string(),
                     label: step.app.label.clone(),
@@ -299,10 +299,10 @@ impl Engine {
         let section = self.config.environment(environment);
         let mut steps = Vec::with_capacity(targets.len());
         for target in targets {
-            let app = section.apps.get(target.app).ok_or_else(|| {
+            let app = section.apps.get(target.app_index).ok_or_else(|| {
                 Stopped::input(
                     None,
-                    anyhow::anyhow!("{environment} has no app number {}", target.app + 1),
+                    anyhow::anyhow!("{environment} has no app number {}", target.app_index + 1),
                 )
             })?;
             self.probe_spec(
@@ -311,10 +311,10 @@ impl Engine {
                 target.commit.as_str(),
                 target.tag.as_ref(),
             )
-            .map_err(|error| Stopped::input(Some(target.app), error))?;
+            .map_err(|error| Stopped::input(Some(target.app_index), error))?;
             let image_tag = self
                 .image_tag_of(environment, app, target)
-                .map_err(|error| Stopped::input(Some(target.app), error))?;
+                .map_err(|error| Stopped::input(Some(target.app_index), error))?;
             steps.push(Step {
                 target,
                 app,
@@ -322,7 +322,7 @@ impl Engine {
             });
         }
         for step in &steps {
-            self.check_app_kind(environment, step.target.app, step.app)
+            self.check_app_kind(environment, step.target.app_index, step.app)
                 .await?;
         }
         let every_app: Vec<String> = steps.iter().map(|step| step.app.uuid.to_string()).collect();
@@ -351,7 +351,7 @@ impl Engine {
     ) -> Result<Started, (Phase, AppState, Stopped)> {
         let commit = step.target.commit.as_str();
         let uuid = &step.app.uuid;
-        let index = step.target.app;
+        let index = step.target.app_index;
         let refused = |error: coolify_client::Error, context: String| {
             let phase = phase_of_start(&error);
             let state = if matches!(error, coolify_client::Error::PinRestored { .. }) {
@@ -524,7 +524,7 @@ impl Engine {
         }
         for ((step, deployment), result) in steps.iter().zip(deployments).zip(followed) {
             let app = step.app;
-            let index = step.target.app;
+            let index = step.target.app_index;
             let uuid = deployment.deployment.to_string();
             let finished = match result {
                 Ok(finished) => finished,

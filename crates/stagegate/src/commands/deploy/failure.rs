@@ -65,21 +65,21 @@ impl Before {
             .apps
             .iter()
             .enumerate()
-            .filter_map(|(app, live)| {
+            .filter_map(|(app_index, live)| {
                 let commit = live
-                    .live
+                    .runs
                     .commit
                     .clone()
                     .filter(|before| before != release)?;
                 let tag = oid(&commit)
                     .and_then(|oid| releases.at_commit(oid).last().map(|r| r.tag().clone()));
                 let image_tag = live
-                    .live
+                    .runs
                     .image_tag
                     .as_deref()
                     .and_then(|tag| tag.parse::<coolify_client::ImageTag>().ok());
                 Some(Target {
-                    app,
+                    app_index,
                     commit,
                     tag,
                     image_tag,

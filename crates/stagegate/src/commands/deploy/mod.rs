@@ -502,7 +502,7 @@ pub(crate) async fn deploy_release(
     if deploy.dry_run.is_dry() {
         let mut planned = engine.plan(environment, &sha, Some(release.tag()))?;
         for app in live.apps.iter().rev() {
-            if let Some(in_flight) = &app.live.in_flight {
+            if let Some(in_flight) = &app.runs.in_flight {
                 planned.insert(
                     0,
                     format!(
