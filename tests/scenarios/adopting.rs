@@ -4,14 +4,12 @@
 //! CI, `docs/ADOPTING.md` command by command) are `stagegate`'s own tests, in
 //! `crates/stagegate/tests/cli/adopting.rs`.
 
-use std::path::Path;
-
 use coolify_client::EnvVarInput;
 use coolify_fake::FakeApplication;
 use stagegate::Exit;
-use stagegate::config::Preset;
-use stagegate::init::{InitOptions, InitReport, Overwrite, Questions, Written, init_with};
-use stagegate::prompt::Ask;
+use stagegate::init::Preset;
+use stagegate::init::{Ask, InitOptions, InitReport, Overwrite, Questions, Written, init_with};
+
 use stagegate::workflows::{FileState, WorkflowsOptions, workflows};
 use stagegate_tests::adopting::{THEIR_CI_CD, THEIR_PR_VALIDATION, python_world};
 use stagegate_tests::{Env, PRODUCTION_APP, Run, STAGING_APP, World};
@@ -115,12 +113,16 @@ async fn init_finds_both_apps_of_the_repository_and_writes_a_config_that_loads()
         "a variable value leaked"
     );
     assert!(config.contains("preset = \"python-uv\""), "{config}");
-    stagegate::config::Config::parse(
-        &config,
-        Path::new("deploy.toml"),
-        &stagegate::ProcessEnv::default(),
-    )
-    .unwrap();
+    // What it wrote loads as a valid config: a command that reads it and contacts nothing.
+    world
+        .run(|session| async move {
+            stagegate::workflows::workflows(
+                &session,
+                stagegate::workflows::WorkflowsOptions::dry_run(),
+            )
+        })
+        .await
+        .value();
     let gitignore = std::fs::read_to_string(world.root().join(".gitignore")).unwrap();
     assert!(
         gitignore.starts_with("__pycache__/\n.venv\n") && gitignore.ends_with(".stagegate/\n"),

@@ -11,7 +11,9 @@ async fn notes(world: &World, from: &str, to: &str) -> stagegate_tests::Run<Stri
         output: None,
     };
     world
-        .run(|session| async move { stagegate::notes::notes(&session, &options) })
+        .run(|session| async move {
+            stagegate::notes::notes(&session, &options).map(|report| report.notes)
+        })
         .await
 }
 

@@ -33,6 +33,7 @@ async fn the_token_is_in_no_output_error_or_file() {
                     output: None,
                 },
             )
+            .map(|report| report.notes)
         })
         .await;
     assert!(notes.value().contains("say goodbye"));

@@ -10,13 +10,12 @@
 
 mod support;
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use coolify_client::DeploymentStatus;
 use coolify_fake::FakeCoolify;
-use stagegate::config::EnvironmentName;
 use stagegate::deploy::ProductionOptions;
+use stagegate_tests::HealthServer;
 
 const QUEUE: Duration = Duration::from_secs(1);
 const BUILD: Duration = Duration::from_secs(5);
@@ -58,29 +57,19 @@ async fn run(switch_over: Duration) -> Result<(Duration, usize), Box<dyn std::er
     let (staging, production) = support::add_apps(&fake, QUEUE, BUILD);
     fake.seed_deployment(&staging, &commit.to_string(), DeploymentStatus::Finished);
 
-    let serving = Arc::new(Mutex::new("0".repeat(40)));
-    let health =
-        stagegate::demo::serve_health(EnvironmentName::Production, Arc::clone(&serving)).await?;
-    let staging_health = stagegate::demo::serve_health(
-        EnvironmentName::Staging,
-        Arc::new(Mutex::new(commit.to_string())),
-    )
-    .await?;
-    fake.on_deployment_finished(move |finished| {
-        let serving = Arc::clone(&serving);
-        let commit = finished.commit.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(switch_over).await;
-            *serving
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = commit;
-        });
-    });
+    let health = HealthServer::start("production", switch_over).await?;
+    health.serve(&"0".repeat(40));
+    let staging_health = HealthServer::start("staging", Duration::ZERO).await?;
+    staging_health.serve(&commit.to_string());
+    {
+        let health = health.clone();
+        fake.on_deployment_finished(move |finished| health.deployment_finished(&finished.commit));
+    }
     support::write_config(
         directory.path(),
         &fake,
-        (&staging, staging_health.as_str()),
-        (&production, health.as_str()),
+        (&staging, staging_health.url()),
+        (&production, health.url()),
     )?;
     let session = support::quiet_session(directory.path(), &fake);
 

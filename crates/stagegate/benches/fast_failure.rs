@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use coolify_client::DeploymentStatus;
 use coolify_fake::FakeCoolify;
-use stagegate::config::EnvironmentName;
 use stagegate::deploy::{AutoRollback, ProductionOptions};
+use stagegate_tests::{HealthMode, HealthServer};
 
 const QUEUE: Duration = Duration::from_secs(1);
 const BUILD: Duration = Duration::from_secs(5);
@@ -81,38 +81,30 @@ async fn run() -> Result<Measured, Box<dyn std::error::Error>> {
     fake.seed_deployment(&staging, &bad, DeploymentStatus::Finished);
     fake.seed_deployment(&production, &good, DeploymentStatus::Finished);
 
-    let serving = Arc::new(Mutex::new(good.clone()));
-    let health = stagegate::demo::serve_health_unless(
-        EnvironmentName::Production,
-        Arc::clone(&serving),
-        Arc::new(Mutex::new(Some(bad.clone()))),
-    )
-    .await?;
-    let staging_health =
-        stagegate::demo::serve_health(EnvironmentName::Staging, Arc::new(Mutex::new(bad.clone())))
-            .await?;
+    // Production answers 503 once it serves the bad release, until the rollback.
+    let health = HealthServer::start("production", SWITCH_OVER).await?;
+    health.serve(&good);
+    health.set_mode(HealthMode::NewVersionUnavailable);
+    let staging_health = HealthServer::start("staging", Duration::ZERO).await?;
+    staging_health.serve(&bad);
     let finishes: Arc<Mutex<Vec<(String, Instant)>>> = Arc::default();
     {
         let finishes = Arc::clone(&finishes);
+        let health = health.clone();
         fake.on_deployment_finished(move |finished| {
             finishes
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .push((finished.commit.clone(), Instant::now()));
-            let serving = Arc::clone(&serving);
-            let commit = finished.commit.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(SWITCH_OVER).await;
-                *serving.lock().unwrap_or_else(PoisonError::into_inner) = commit;
-            });
+            health.deployment_finished(&finished.commit);
         });
     }
     // No [probe] table: stagegate's defaults.
     support::write_config(
         directory.path(),
         &fake,
-        (&staging, staging_health.as_str()),
-        (&production, health.as_str()),
+        (&staging, staging_health.url()),
+        (&production, health.url()),
     )?;
     let session = support::quiet_session(directory.path(), &fake);
 

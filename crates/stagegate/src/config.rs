@@ -280,13 +280,6 @@ pub struct AppConfig {
 }
 
 impl EnvironmentConfig {
-    /// The apps that have a health URL, with it.
-    pub fn probed_apps(&self) -> impl Iterator<Item = (&AppConfig, &Url)> {
-        self.apps
-            .iter()
-            .filter_map(|app| app.health_url.as_ref().map(|url| (app, url)))
-    }
-
     /// Whether the config lists several apps (messages then name each one).
     pub fn has_several_apps(&self) -> bool {
         self.apps.len() > 1
@@ -1296,7 +1289,6 @@ health_url = "https://example.com/healthz"
         assert_eq!(apps[1].env["ROLE"], "worker");
         assert!(!apps[0].env.contains_key("QUEUE"));
         assert!(config.staging.has_several_apps());
-        assert_eq!(config.staging.probed_apps().count(), 1);
         // The single-app form is one app labelled by its uuid.
         assert_eq!(config.production.apps.len(), 1);
         assert_eq!(config.production.apps[0].label, "production-app-uuid");

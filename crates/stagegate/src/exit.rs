@@ -22,7 +22,7 @@ pub struct BadInput(pub String);
 /// now, and the command that fixes it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{cause}. Now: {state}. {fix}")]
-pub struct Aftermath {
+pub(crate) struct Aftermath {
     /// What failed, as a path of steps.
     pub cause: String,
     /// What each environment runs now.

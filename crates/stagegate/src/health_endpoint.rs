@@ -91,6 +91,7 @@ func main() {
 };
 
 /// Every snippet the docs show.
+#[cfg(test)]
 pub const ALL: [Snippet; 4] = [FASTAPI, FLASK, EXPRESS, GO];
 
 /// The snippet for a repository of `preset` whose dependency manifest reads `manifest`

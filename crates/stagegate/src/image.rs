@@ -146,11 +146,13 @@ impl TagTemplate {
     }
 
     /// The template as written.
+    #[cfg(test)]
     pub fn as_str(&self) -> &str {
         &self.text
     }
 
     /// Whether it uses `{version}`.
+    #[cfg(test)]
     pub fn uses_version(&self) -> bool {
         self.segments
             .contains(&Segment::Placeholder(Placeholder::Version))

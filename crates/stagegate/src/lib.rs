@@ -32,17 +32,18 @@
 
 pub mod cli;
 mod commands;
-pub mod config;
+mod config;
 mod engine;
 pub mod exit;
-pub mod health_endpoint;
-pub mod image;
-pub mod journal;
-pub mod legacy;
+mod files;
+mod health_endpoint;
+mod image;
+mod journal;
+mod legacy;
 pub mod output;
-pub mod process_env;
-pub mod prompt;
-pub mod repo;
+mod process_env;
+mod prompt;
+mod repo;
 mod session;
 
 #[cfg(feature = "demo")]
@@ -50,6 +51,45 @@ pub use crate::commands::demo;
 pub use crate::commands::{
     backup, deploy, env, init, notes, release, rollback, setup, status, workflows,
 };
+pub use crate::config::EnvironmentName;
 pub use crate::exit::{BadInput, Exit, Refused};
 pub use crate::process_env::ProcessEnv;
 pub use crate::session::{DryRun, Invocation, Session};
+
+/// Every flow's future is `Send`, so a library user can `tokio::spawn` it: this does not
+/// compile otherwise.
+#[allow(dead_code)]
+fn flows_are_send(session: &Session) {
+    fn send<T: Send>(_: &T) {}
+    send(&deploy::staging(session, &deploy::StagingOptions::head()));
+    send(&deploy::production(
+        session,
+        &deploy::ProductionOptions::tag("v1.0.0"),
+    ));
+    send(&rollback::rollback(
+        session,
+        &rollback::RollbackOptions::default(),
+    ));
+    send(&release::release(
+        session,
+        &release::ReleaseOptions::default(),
+    ));
+    send(&status::status(session));
+    send(&env::diff(session, EnvironmentName::Staging));
+    send(&env::sync(
+        session,
+        &env::SyncOptions::new(EnvironmentName::Staging),
+    ));
+    send(&backup::backup(
+        session,
+        &backup::BackupOptions {
+            environment: EnvironmentName::Staging,
+            output: None,
+            values: backup::Values::Redacted,
+        },
+    ));
+    send(&setup::setup(session, &setup::SetupOptions::default()));
+    send(&init::init(session, &init::InitOptions::default()));
+    #[cfg(feature = "demo")]
+    send(&demo::demo(session, demo::Keep::No));
+}

@@ -151,7 +151,7 @@ impl Output {
     }
 
     /// `text` with every registered secret replaced.
-    pub fn scrub(&self, text: &str) -> String {
+    pub(crate) fn scrub(&self, text: &str) -> String {
         let secrets = lock(&self.secrets);
         let mut text = text.to_owned();
         for secret in secrets.iter() {
@@ -163,31 +163,31 @@ impl Output {
     }
 
     /// The output format.
-    pub fn format(&self) -> Format {
+    pub(crate) fn format(&self) -> Format {
         self.format
     }
 
     /// How the lines look: timestamped in CI and pipes, bare on a terminal.
-    pub fn style(&self) -> Style {
+    pub(crate) fn style(&self) -> Style {
         self.style
     }
 
     /// A step of a flow: one line on stderr.
-    pub fn step(&self, text: impl Display) {
+    pub(crate) fn step(&self, text: impl Display) {
         if self.verbosity >= Verbosity::Normal {
             self.line(&text.to_string());
         }
     }
 
     /// Debug detail, shown with `-v`.
-    pub fn detail(&self, text: impl Display) {
+    pub(crate) fn detail(&self, text: impl Display) {
         if self.verbosity >= Verbosity::Verbose {
             self.line(&text.to_string());
         }
     }
 
     /// A warning: shown even with `-q`, and annotated under GitHub Actions.
-    pub fn warn(&self, text: impl Display) {
+    pub(crate) fn warn(&self, text: impl Display) {
         let text = text.to_string();
         self.line(&format!("warning: {text}"));
         if self.github.is_some() {
@@ -197,7 +197,7 @@ impl Output {
 
     /// Progress of a wait. On a terminal it rewrites the current line; elsewhere it is a
     /// timestamped line like any step.
-    pub fn progress(&self, text: impl Display) {
+    pub(crate) fn progress(&self, text: impl Display) {
         if self.verbosity < Verbosity::Normal {
             return;
         }
@@ -244,7 +244,7 @@ impl Output {
     /// # Errors
     ///
     /// When the result cannot be serialized.
-    pub fn result<T: Serialize>(&self, text: impl Display, json: &T) -> anyhow::Result<()> {
+    pub(crate) fn result<T: Serialize>(&self, text: impl Display, json: &T) -> anyhow::Result<()> {
         self.close_progress_line();
         match self.format {
             Format::Text => {
@@ -263,7 +263,7 @@ impl Output {
     }
 
     /// Text exactly as given on stdout (Markdown notes, a JSON document made elsewhere).
-    pub fn raw(&self, text: &str) {
+    pub(crate) fn raw(&self, text: &str) {
         self.close_progress_line();
         self.write_stdout(text);
     }
@@ -273,7 +273,7 @@ impl Output {
     /// # Errors
     ///
     /// When the file cannot be appended to.
-    pub fn github_output(&self, name: &str, value: &str) -> anyhow::Result<()> {
+    pub(crate) fn github_output(&self, name: &str, value: &str) -> anyhow::Result<()> {
         let Some(path) = self
             .github
             .as_ref()
@@ -289,7 +289,7 @@ impl Output {
     /// # Errors
     ///
     /// When the file cannot be appended to.
-    pub fn step_summary(&self, markdown: &str) -> anyhow::Result<()> {
+    pub(crate) fn step_summary(&self, markdown: &str) -> anyhow::Result<()> {
         let Some(path) = self
             .github
             .as_ref()
@@ -367,7 +367,7 @@ fn escape_annotation(text: &str) -> String {
 }
 
 /// `2026-11-26T18:07:32Z`.
-pub fn timestamp(time: SystemTime) -> String {
+pub(crate) fn timestamp(time: SystemTime) -> String {
     humantime::format_rfc3339_seconds(time).to_string()
 }
 

@@ -9,7 +9,7 @@ use std::io::{BufRead, IsTerminal as _, Write};
 use crate::process_env::ProcessEnv;
 
 /// Something that can ask the user.
-pub trait Ask {
+pub trait Ask: Send {
     /// Ask `question`, offering `options` numbered from 1; an empty answer takes `default`.
     /// Returns the index into `options`.
     ///
@@ -26,7 +26,7 @@ pub trait Ask {
 
 /// A prompt over a reader and a writer.
 #[derive(Debug)]
-pub struct LinePrompt<R, W> {
+pub(crate) struct LinePrompt<R, W> {
     input: R,
     output: W,
 }
@@ -38,17 +38,17 @@ impl<R: BufRead, W: Write> LinePrompt<R, W> {
     }
 }
 
-impl LinePrompt<std::io::StdinLock<'static>, std::io::Stderr> {
+impl LinePrompt<std::io::BufReader<std::io::Stdin>, std::io::Stderr> {
     /// The process's terminal, when there is one to ask on: stdin and stderr are terminals,
     /// and the environment is not CI.
     pub fn terminal(environment: &ProcessEnv) -> Option<Self> {
         let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
         (interactive && !environment.is_ci())
-            .then(|| Self::new(std::io::stdin().lock(), std::io::stderr()))
+            .then(|| Self::new(std::io::BufReader::new(std::io::stdin()), std::io::stderr()))
     }
 }
 
-impl<R: BufRead, W: Write> Ask for LinePrompt<R, W> {
+impl<R: BufRead + Send, W: Write + Send> Ask for LinePrompt<R, W> {
     fn choose(
         &mut self,
         question: &str,

@@ -5,7 +5,7 @@
 //! only does what the flows need around them.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use anyhow::{Context as _, bail};
 use coolify_client::CommitSha;
@@ -13,9 +13,16 @@ use git2::{Oid, Repository, StatusOptions};
 
 use crate::exit::BadInput;
 
+/// How long `git push` of one tag may take before it is stopped.
+pub(crate) const PUSH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// An open repository and where it lives.
-pub struct Repo {
-    repository: Repository,
+///
+/// libgit2's handle may be used from one thread at a time: it sits behind a mutex, so that a
+/// flow holding a `&Repo` across an `.await` stays `Send`. Each use locks it briefly and never
+/// across an `.await`.
+pub(crate) struct Repo {
+    repository: Mutex<Repository>,
     root: PathBuf,
 }
 
@@ -47,12 +54,17 @@ impl Repo {
             .workdir()
             .unwrap_or_else(|| repository.path())
             .to_path_buf();
-        Ok(Self { repository, root })
+        Ok(Self {
+            repository: Mutex::new(repository),
+            root,
+        })
     }
 
-    /// The git2 repository.
-    pub fn git(&self) -> &Repository {
-        &self.repository
+    /// The git2 repository, locked for as long as the guard lives.
+    pub(crate) fn git(&self) -> MutexGuard<'_, Repository> {
+        self.repository
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The work tree's root directory.
@@ -66,7 +78,8 @@ impl Repo {
     ///
     /// [`BadInput`] when the revision is unknown or does not name a commit.
     pub fn resolve_commit(&self, revision: &str) -> anyhow::Result<Oid> {
-        let object = self.repository.revparse_single(revision).map_err(|_| {
+        let git = self.git();
+        let object = git.revparse_single(revision).map_err(|_| {
             BadInput(format!(
                 "unknown revision `{revision}`: give a commit SHA, a branch or a tag that exists in {}",
                 self.root.display()
@@ -86,10 +99,10 @@ impl Repo {
     ///
     /// When git cannot read the status.
     pub fn uncommitted_changes(&self) -> anyhow::Result<Vec<String>> {
+        let git = self.git();
         let mut options = StatusOptions::new();
         options.include_untracked(false).include_ignored(false);
-        let statuses = self
-            .repository
+        let statuses = git
             .statuses(Some(&mut options))
             .context("read the work tree status")?;
         Ok(statuses
@@ -101,9 +114,8 @@ impl Repo {
 
     /// Whether a tag of that name exists.
     pub fn tag_exists(&self, name: &str) -> bool {
-        self.repository
-            .find_reference(&format!("refs/tags/{name}"))
-            .is_ok()
+        let git = self.git();
+        git.find_reference(&format!("refs/tags/{name}")).is_ok()
     }
 
     /// Create an annotated tag `name` on `commit` with `message`, signed by the repository's
@@ -124,35 +136,47 @@ impl Repo {
             ))
             .into());
         }
-        let signature = self.repository.signature().map_err(|_| {
+        let git = self.git();
+        let signature = git.signature().map_err(|_| {
             BadInput(
                 "git has no identity for the tag: set user.name and user.email (git config user.email you@example.com)"
                     .to_owned(),
             )
         })?;
-        let target = self
-            .repository
+        let target = git
             .find_object(commit, None)
             .with_context(|| format!("find commit {commit}"))?;
-        self.repository
-            .tag(name, &target, &signature, message, false)
+        git.tag(name, &target, &signature, message, false)
             .with_context(|| format!("create tag {name}"))?;
         Ok(())
     }
 
     /// Push exactly one tag with the `git` command line, so the user's credential helpers and
-    /// SSH agent apply.
+    /// SSH agent apply. It runs as a child process the runtime waits on (an interruption is
+    /// seen while it runs), and is killed after [`PUSH_DEADLINE`].
     ///
     /// # Errors
     ///
-    /// When `git push` fails; its stderr is part of the message.
-    pub fn push_tag(&self, remote: &str, name: &str) -> anyhow::Result<()> {
+    /// When `git push` fails (its stderr is part of the message) or outlives the deadline.
+    pub(crate) async fn push_tag(&self, remote: &str, name: &str) -> anyhow::Result<()> {
         let refspec = format!("refs/tags/{name}:refs/tags/{name}");
-        let output = Command::new("git")
+        let push = tokio::process::Command::new("git")
             .arg("-C")
             .arg(&self.root)
             .args(["push", "--no-follow-tags", remote, &refspec])
-            .output()
+            // Never wait for a password prompt nobody can answer.
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .output();
+        let output = tokio::time::timeout(PUSH_DEADLINE, push)
+            .await
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "git push {remote} {refspec} did not finish within {}; it was stopped",
+                    humantime::format_duration(PUSH_DEADLINE)
+                )
+            })?
             .context("run `git push` (is git installed and on PATH?)")?;
         if !output.status.success() {
             bail!(
@@ -168,19 +192,15 @@ impl Repo {
     ///
     /// Coolify clones from the remote, so a commit that exists only locally cannot be built.
     pub fn is_on_a_remote_branch(&self, commit: Oid) -> Option<bool> {
-        let references = self.repository.references_glob("refs/remotes/*").ok()?;
+        let git = self.git();
+        let references = git.references_glob("refs/remotes/*").ok()?;
         let mut any = false;
         for reference in references.flatten() {
             let Some(tip) = reference.target() else {
                 continue;
             };
             any = true;
-            if tip == commit
-                || self
-                    .repository
-                    .graph_descendant_of(tip, commit)
-                    .unwrap_or(false)
-            {
+            if tip == commit || git.graph_descendant_of(tip, commit).unwrap_or(false) {
                 return Some(true);
             }
         }
@@ -193,8 +213,8 @@ impl Repo {
     ///
     /// When git cannot compare the two.
     pub fn commits_ahead(&self, ahead: Oid, base: Oid) -> anyhow::Result<usize> {
-        let (ahead_count, _) = self
-            .repository
+        let git = self.git();
+        let (ahead_count, _) = git
             .graph_ahead_behind(ahead, base)
             .with_context(|| format!("count commits between {base} and {ahead}"))?;
         Ok(ahead_count)
@@ -279,14 +299,16 @@ mod tests {
         repo.create_annotated_tag("v1.0.0", commit, "notes")
             .unwrap();
         assert!(repo.tag_exists("v1.0.0"));
-        let tag = repo
-            .git()
-            .find_reference("refs/tags/v1.0.0")
-            .unwrap()
-            .peel_to_tag()
-            .unwrap();
-        assert_eq!(tag.message().unwrap(), Some("notes"));
-        assert_eq!(tag.target_id(), commit);
+        {
+            let git = repo.git();
+            let tag = git
+                .find_reference("refs/tags/v1.0.0")
+                .unwrap()
+                .peel_to_tag()
+                .unwrap();
+            assert_eq!(tag.message().unwrap(), Some("notes"));
+            assert_eq!(tag.target_id(), commit);
+        }
         let error = repo
             .create_annotated_tag("v1.0.0", commit, "again")
             .unwrap_err();
@@ -314,13 +336,13 @@ mod tests {
             .reference("refs/remotes/origin/main", commit, false, "test")
             .unwrap();
         assert_eq!(repo.is_on_a_remote_branch(commit), Some(true));
-        let tree = repo.git().find_commit(commit).unwrap().tree().unwrap();
+        let git = repo.git();
+        let tree = git.find_commit(commit).unwrap().tree().unwrap();
         let signature =
             git2::Signature::new("Ada", "ada@example.com", &git2::Time::new(1_700_000_100, 0))
                 .unwrap();
-        let parent = repo.git().find_commit(commit).unwrap();
-        let local = repo
-            .git()
+        let parent = git.find_commit(commit).unwrap();
+        let local = git
             .commit(
                 Some("HEAD"),
                 &signature,
@@ -330,6 +352,9 @@ mod tests {
                 &[&parent],
             )
             .unwrap();
+        drop(parent);
+        drop(tree);
+        drop(git);
         assert_eq!(repo.is_on_a_remote_branch(local), Some(false));
     }
 

@@ -140,12 +140,12 @@ impl Session {
     /// # Errors
     ///
     /// [`crate::BadInput`] when there is no repository.
-    pub fn open_repo(&self) -> anyhow::Result<Repo> {
+    pub(crate) fn open_repo(&self) -> anyhow::Result<Repo> {
         Repo::open(self.repo.as_deref())
     }
 
     /// Where the config is: `--config`, or `deploy.toml` at the repository root.
-    pub fn config_path(&self, repo: &Repo) -> PathBuf {
+    pub(crate) fn config_path(&self, repo: &Repo) -> PathBuf {
         self.config
             .clone()
             .unwrap_or_else(|| Config::default_path(repo.root()))
@@ -156,7 +156,7 @@ impl Session {
     /// # Errors
     ///
     /// [`crate::BadInput`] naming the file, key and line.
-    pub fn load_config(&self, repo: &Repo) -> anyhow::Result<Config> {
+    pub(crate) fn load_config(&self, repo: &Repo) -> anyhow::Result<Config> {
         let path = self.config_path(repo);
         Config::load(&path, &self.process_env).context("load the deploy config")
     }

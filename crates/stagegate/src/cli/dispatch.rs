@@ -39,9 +39,9 @@ pub(super) async fn dispatch(session: &Session, command: Command) -> anyhow::Res
             output.result(&report, &report)
         }
         Command::Notes(args) => {
-            let text = notes::notes(session, &(&args).into())?;
-            if args.output.is_none() {
-                output.raw(&text);
+            let report = notes::notes(session, &(&args).into())?;
+            if report.written_to.is_none() {
+                output.raw(&report.notes);
             }
             Ok(())
         }

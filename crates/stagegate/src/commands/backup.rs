@@ -27,10 +27,10 @@ use crate::output::timestamp;
 use crate::session::Session;
 
 /// What replaces a secret.
-pub const REDACTED: &str = "<redacted>";
+pub(crate) const REDACTED: &str = "<redacted>";
 
 /// The backup directory under the repository root.
-pub const DEFAULT_DIRECTORY: &str = ".stagegate/backups";
+pub(crate) const DEFAULT_DIRECTORY: &str = ".stagegate/backups";
 
 /// Application fields that hold secrets or whole build files.
 const SENSITIVE_FIELDS: &[&str] = &[
@@ -214,7 +214,7 @@ pub(crate) fn write(path: &Path, backup: &[Backup]) -> anyhow::Result<()> {
             .with_context(|| format!("create {}", directory.display()))?;
     }
     let text = to_text(backup)?;
-    crate::notes::write_atomically(path, &text)
+    crate::files::write_atomically(path, &text, crate::files::Replace::Yes)
         .with_context(|| format!("write the backup {}", path.display()))
 }
 

@@ -448,7 +448,7 @@ health_url = "{production_url}"
 /// # Errors
 ///
 /// When no loopback port can be bound.
-pub async fn serve_health(
+pub(crate) async fn serve_health(
     environment: EnvironmentName,
     serving: Arc<Mutex<String>>,
 ) -> std::io::Result<String> {
@@ -461,7 +461,7 @@ pub async fn serve_health(
 /// # Errors
 ///
 /// When no loopback port can be bound.
-pub async fn serve_health_unless(
+pub(crate) async fn serve_health_unless(
     environment: EnvironmentName,
     serving: Arc<Mutex<String>>,
     unavailable: Arc<Mutex<Option<String>>>,

@@ -20,13 +20,16 @@ use secrecy::SecretString;
 use serde::Serialize;
 use url::Url;
 
-use crate::config::{Config, Install, Preset};
+pub use crate::config::Preset;
+use crate::config::{Config, Install};
 use crate::exit::BadInput;
+use crate::files::{Existed, Replace, write_atomically};
 use crate::health_endpoint::{self, Snippet};
 use crate::legacy::{self, ProductionDeployOnPush};
 use crate::output::Output;
 use crate::process_env::ProcessEnv;
-use crate::prompt::{Ask, LinePrompt};
+pub use crate::prompt::Ask;
+use crate::prompt::LinePrompt;
 use crate::session::{DryRun, Session};
 
 /// Whether `init` may ask.
@@ -242,7 +245,7 @@ pub async fn init_with(
         ))
         .into());
     }
-    let repository = remote_repository(repo.git())?;
+    let repository = remote_repository(&repo.git())?;
     let (coolify_url, client) = connect(&session.process_env, &session.output)?;
     let applications = client
         .applications()
@@ -353,7 +356,7 @@ pub async fn init_with(
                 text.push('\n');
             }
             text.push_str("# stagegate's backups of Coolify settings (may hold variable values)\n.stagegate/\n");
-            crate::notes::write_atomically(&gitignore_path, &text)
+            write_atomically(&gitignore_path, &text, Replace::Yes)
                 .context("init: add .stagegate/ to .gitignore")?;
             Written::Written
         } else {
@@ -762,7 +765,7 @@ fn health_url(app: &Application) -> (String, bool) {
 }
 
 /// The preset whose marker file is at the repository root.
-pub fn detect_preset(root: &Path) -> Option<Preset> {
+pub(crate) fn detect_preset(root: &Path) -> Option<Preset> {
     Preset::ALL
         .into_iter()
         .find(|preset| root.join(preset.marker_file()).is_file())
@@ -929,29 +932,20 @@ fn render_config(
 /// Write the config through a temporary file; without `--force` never over an existing file,
 /// even one created since the check.
 fn write_config(path: &Path, content: &str, overwrite: Overwrite) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    if overwrite == Overwrite::Yes {
-        return crate::notes::write_atomically(path, content).context("init: write the config");
-    }
-    let directory = path
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(directory)
-        .with_context(|| format!("init: create a file in {}", directory.display()))?;
-    file.write_all(content.as_bytes())
-        .with_context(|| format!("init: write {}", path.display()))?;
-    file.persist_noclobber(path).map_err(|error| {
-        if error.error.kind() == std::io::ErrorKind::AlreadyExists {
+    let replace = match overwrite {
+        Overwrite::Yes => Replace::Yes,
+        Overwrite::No => Replace::No,
+    };
+    write_atomically(path, content, replace).map_err(|error| {
+        if error.is::<Existed>() {
             anyhow::Error::new(BadInput(format!(
                 "init: {} appeared while init ran; it was left as it is (pass --force to replace it)",
                 path.display()
             )))
         } else {
-            anyhow::Error::new(error.error).context(format!("init: write {}", path.display()))
+            error.context("init: write the config")
         }
-    })?;
-    Ok(())
+    })
 }
 
 #[cfg(test)]

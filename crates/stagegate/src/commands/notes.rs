@@ -4,11 +4,13 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use release_notes::{RangeStart, ReleaseNotes};
+use serde::Serialize;
 use tag_policy::TagPolicy;
 use url::Url;
 
 use crate::config::Config;
 use crate::exit::BadInput;
+use crate::files::{Replace, write_atomically};
 use crate::output::Format;
 use crate::session::Session;
 
@@ -33,13 +35,23 @@ impl Default for NotesOptions {
     }
 }
 
-/// Render the notes (Markdown, or JSON with `--format json`) and write them to stdout or a file.
+/// What `notes` rendered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotesReport {
+    /// The notes: Markdown, or the JSON document with `--format json`.
+    pub notes: String,
+    /// The file they were written to (`-o`), if any.
+    pub written_to: Option<PathBuf>,
+}
+
+/// Render the notes (Markdown, or JSON with `--format json`), and write them to a file with
+/// `-o`.
 ///
 /// # Errors
 ///
 /// [`BadInput`] for an unknown ref or a `from` that is not an ancestor of `to`; a bad
 /// deploy.toml when one exists; the file cannot be written.
-pub fn notes(session: &Session, options: &NotesOptions) -> anyhow::Result<String> {
+pub fn notes(session: &Session, options: &NotesOptions) -> anyhow::Result<NotesReport> {
     let repo = session.open_repo().context("notes")?;
     // The config is optional here: its tag prefix and repository URL are used when present.
     let (policy, repository_url): (TagPolicy, Option<Url>) = {
@@ -51,8 +63,9 @@ pub fn notes(session: &Session, options: &NotesOptions) -> anyhow::Result<String
             (TagPolicy::default(), None)
         }
     };
+    let git = repo.git();
     let range = release_notes::read_range(
-        repo.git(),
+        &git,
         RangeStart::from_flag(options.from.as_deref()),
         &options.to,
         &policy,
@@ -69,7 +82,7 @@ pub fn notes(session: &Session, options: &NotesOptions) -> anyhow::Result<String
         } => match options
             .from
             .as_deref()
-            .map(|flag| refuse_a_reversed_range(session, repo.git(), flag, &options.to))
+            .map(|flag| refuse_a_reversed_range(session, &git, flag, &options.to))
         {
             Some(Err(reversed)) => reversed,
             _ => not_an_ancestor(session, &from, &to, merge_base.as_deref()).into(),
@@ -86,10 +99,13 @@ pub fn notes(session: &Session, options: &NotesOptions) -> anyhow::Result<String
         Format::Json => notes.to_json(),
     };
     if let Some(path) = &options.output {
-        write_atomically(path, &text).context("notes")?;
+        write_atomically(path, &text, Replace::Yes).context("notes")?;
         session.output.step(format!("wrote {}", path.display()));
     }
-    Ok(text)
+    Ok(NotesReport {
+        notes: text,
+        written_to: options.output.clone(),
+    })
 }
 
 /// `--from` after `--to` (`--from HEAD --to HEAD~1`): their merge base is `--to` itself, so the
@@ -141,21 +157,4 @@ fn not_an_ancestor(session: &Session, from: &str, to: &str, merge_base: Option<&
             "`{from}` is not an ancestor of `{to}` and they share no history; pass a --from on the history of `{to}`, or leave it out to start at the previous release"
         ),
     })
-}
-
-/// Write through a temporary file in the same directory, so a failure never leaves half a file.
-pub(crate) fn write_atomically(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let directory = path
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-        .unwrap_or_else(|| std::path::Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(directory)
-        .with_context(|| format!("create a file in {}", directory.display()))?;
-    file.write_all(text.as_bytes())
-        .with_context(|| format!("write {}", path.display()))?;
-    file.persist(path)
-        .map_err(|error| error.error)
-        .with_context(|| format!("write {}", path.display()))?;
-    Ok(())
 }

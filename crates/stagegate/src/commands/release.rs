@@ -173,9 +173,9 @@ pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Res
 
     let policy = &engine.config.tags;
     let previous = releases
-        .nearest_reachable(repo.git(), head, Channels::All)
+        .nearest_reachable(&repo.git(), head, Channels::All)
         .context("release: find the previous release")?;
-    let range = release_notes::read_range(repo.git(), RangeStart::PreviousRelease, "HEAD", policy)
+    let range = release_notes::read_range(&repo.git(), RangeStart::PreviousRelease, "HEAD", policy)
         .context("release: read the commits since the previous release")?;
     let draft = ReleaseNotes::new(&range);
     let request = match &options.level {
@@ -254,6 +254,7 @@ pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Res
     engine.output.step_summary(&report.notes)?;
     if let Push::To(remote) = &options.push {
         repo.push_tag(remote, tag.name())
+            .await
             .with_context(|| format!("release: push {tag} (the tag exists locally; push it with `git push {remote} refs/tags/{tag}`)"))?;
         engine.output.step(format!("pushed {tag} to {remote}"));
         report.pushed_to = Some(remote.clone());

@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use crate::config::{AppConfig, EnvironmentName};
 use crate::engine::cost::RollbackCost;
-use crate::engine::{AppLive, Engine, EnvironmentLive, Live};
+use crate::engine::{AppLive, Engine, EnvironmentLive};
+pub use crate::engine::{InFlight, Live};
+pub use crate::legacy::ProductionDeployOnPush;
 use crate::repo::short;
 use crate::session::Session;
 
@@ -107,7 +109,7 @@ pub struct StatusReport {
 }
 
 /// How many earlier releases `status` prices.
-pub const ROLLBACK_CANDIDATES: usize = 3;
+pub(crate) const ROLLBACK_CANDIDATES: usize = 3;
 
 /// An earlier release production could go back to.
 #[derive(Debug, Clone, Serialize)]

@@ -25,7 +25,7 @@ pub(crate) fn release_for_production(
     policy
         .admit_to_production(&tag)
         .map_err(|error| BadInput(error.to_string()))?;
-    tag_policy::find_release(repo.git(), policy, name).map_err(|error| match error {
+    tag_policy::find_release(&repo.git(), policy, name).map_err(|error| match error {
         tag_policy::Error::TagNotFound { .. } => BadInput(format!(
             "tag `{name}` does not exist in {}; fetch it (`git fetch --tags`) or create it with `{}`",
             repo.root().display(),

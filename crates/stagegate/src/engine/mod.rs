@@ -24,8 +24,8 @@ mod rollout;
 pub(crate) use self::live::Settled;
 pub use self::live::{AppLive, EnvironmentLive, InFlight, Live};
 pub(crate) use self::outcome::Fault;
-pub use self::outcome::{AppOutcome, AppState, Cause, CoolifyProblem, Phase, RolloutFailure};
-pub use self::probe::{CONTAINER_CHECK_INTERVAL, CONTAINER_CHECKS, EarlyStop};
+pub(crate) use self::outcome::{Cause, RolloutFailure};
+pub(crate) use self::probe::{CONTAINER_CHECK_INTERVAL, CONTAINER_CHECKS};
 pub(crate) use self::rollout::Target;
 pub use self::rollout::{AppRollout, Rollout, Timings};
 
@@ -82,7 +82,7 @@ impl Engine {
     }
 
     pub(crate) fn releases(&self) -> anyhow::Result<Releases> {
-        Releases::list(self.repo.git(), &self.config.tags).context("list the release tags")
+        Releases::list(&self.repo.git(), &self.config.tags).context("list the release tags")
     }
 
     /// How deployments are followed: `deploy.timeout` as the deadline, polled every 750 ms at

@@ -290,7 +290,7 @@ impl RolloutFailure {
 /// is the message.
 pub(super) struct Stopped {
     pub(super) app: Option<usize>,
-    pub(super) cause: Cause,
+    pub(super) cause: Box<Cause>,
     pub(super) error: anyhow::Error,
 }
 
@@ -299,7 +299,7 @@ impl Stopped {
     pub(super) fn input(app: Option<usize>, error: anyhow::Error) -> Self {
         Self {
             app,
-            cause: Cause::Input,
+            cause: Box::new(Cause::Input),
             error,
         }
     }
@@ -308,11 +308,11 @@ impl Stopped {
     pub(super) fn coolify(app: usize, error: CoolifyError, context: String) -> Self {
         Self {
             app: Some(app),
-            cause: Cause::Coolify {
+            cause: Box::new(Cause::Coolify {
                 problem: CoolifyProblem::of(&error),
                 pin_restored: matches!(error, CoolifyError::PinRestored { .. }),
                 queue: None,
-            },
+            }),
             error: anyhow::Error::new(error).context(context),
         }
     }

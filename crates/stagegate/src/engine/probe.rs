@@ -189,12 +189,12 @@ impl Engine {
                 let early_stop = EarlyStop::of(&app.probe);
                 return Err(Stopped {
                     app: Some(*index),
-                    cause: Cause::ProbeFailed {
+                    cause: Box::new(Cause::ProbeFailed {
                         url: url.clone(),
                         outcome: Box::new(outcome.clone()),
                         early_stop,
                         reported: self.reported_version(outcome),
-                    },
+                    }),
                     error: anyhow::Error::new(ProbeFailed(outcome.clone(), early_stop))
                         .context(format!("probe {url}")),
                 });
@@ -295,9 +295,9 @@ impl Engine {
                     };
                     return Err(Stopped {
                         app: Some(*index),
-                        cause: Cause::ContainerNotRunning {
+                        cause: Box::new(Cause::ContainerNotRunning {
                             status: status.clone(),
-                        },
+                        }),
                         error: anyhow::Error::new(ContainerNotRunning {
                             app: app.uuid.to_string(),
                             label: app.label.clone(),

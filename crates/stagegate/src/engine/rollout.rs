@@ -236,6 +236,16 @@ impl Engine {
         );
         let outcomes =
             outcomes.map_err(|error| progress.failed(Phase::Probe, Stopped::input(None, error)))?;
+        for (index, outcome) in &outcomes {
+            if outcome.is_healthy() {
+                progress.set_app(*index, AppState::Verified);
+            }
+        }
+        if let Ok(containers) = &containers {
+            for (index, _) in containers {
+                progress.set_app(*index, AppState::Verified);
+            }
+        }
         if let Err(stopped) = self.check_outcomes(environment, targets, &outcomes) {
             progress.fail_app(stopped.app);
             return Err(progress.failed(Phase::Probe, stopped));
@@ -450,7 +460,7 @@ impl Engine {
             problem: CoolifyProblem::QueueFull,
             queue,
             ..
-        } = &mut stopped.cause
+        } = &mut *stopped.cause
         {
             *queue = Some(self.queue_contents().await);
         }
@@ -541,12 +551,12 @@ impl Engine {
                     return Err(match error {
                         coolify_client::Error::DeploymentFailed { .. } => Stopped {
                             app: Some(index),
-                            cause: Cause::DeploymentFailed { deployment: uuid },
+                            cause: Box::new(Cause::DeploymentFailed { deployment: uuid }),
                             error: anyhow::Error::new(error).context(context),
                         },
                         coolify_client::Error::DeploymentCancelled { .. } => Stopped {
                             app: Some(index),
-                            cause: Cause::DeploymentCancelled { deployment: uuid },
+                            cause: Box::new(Cause::DeploymentCancelled { deployment: uuid }),
                             error: anyhow::Error::new(error).context(context),
                         },
                         error => Stopped::coolify(index, error, context),
@@ -581,11 +591,11 @@ impl Engine {
                 progress.fail_app(Some(index));
                 return Err(Stopped {
                     app: Some(index),
-                    cause: Cause::OtherCommit {
+                    cause: Box::new(Cause::OtherCommit {
                         deployment: uuid,
                         built: built.to_string(),
                         problem,
-                    },
+                    }),
                     error,
                 });
             }
@@ -623,9 +633,6 @@ impl Engine {
                 .into()
             })
     }
-
-    /// Refuse, before any write, an app whose kind in Coolify differs from the config: a
-    /// Docker-image app without `image` (a pin would change nothing it runs), a git app with
 
     /// Refuse, before any write, an app whose kind in Coolify differs from the config: a
     /// Docker-image app without `image` (a pin would change nothing it runs), a git app with
@@ -751,13 +758,13 @@ impl Engine {
         };
         Stopped {
             app: Some(index),
-            cause: Cause::ImageNotStarted {
+            cause: Box::new(Cause::ImageNotStarted {
                 deployment: deployment.deployment.to_string(),
                 image,
                 log_line,
                 restored,
                 previous_answers,
-            },
+            }),
             error: anyhow::Error::new(error).context(words),
         }
     }
@@ -802,8 +809,15 @@ impl Progress {
 
     /// The app at this position in the environment's `apps` failed.
     fn fail_app(&mut self, index: Option<usize>) {
-        if let Some(position) = index.and_then(|index| self.position_of(index)) {
-            self.set_state(position, AppState::Failed);
+        if let Some(index) = index {
+            self.set_app(index, AppState::Failed);
+        }
+    }
+
+    /// The state of the app at this position in the environment's `apps`.
+    fn set_app(&mut self, index: usize, state: AppState) {
+        if let Some(position) = self.position_of(index) {
+            self.set_state(position, state);
         }
     }
 
@@ -820,7 +834,7 @@ impl Progress {
                 .app
                 .and_then(|index| self.apps.get(self.position_of(index)?))
                 .map(|app| app.app.clone()),
-            cause: stopped.cause,
+            cause: *stopped.cause,
             message: crate::exit::message(&stopped.error),
             apps: self.apps.clone(),
         }

@@ -3,8 +3,8 @@
 
 use coolify_client::ApplicationUuid;
 use coolify_fake::FakeApplication;
+use stagegate::EnvironmentName;
 use stagegate::backup::{BackupOptions, Values, backup};
-use stagegate::config::EnvironmentName;
 use stagegate::env::{KeyState, SyncAction, SyncOptions, diff, sync};
 use stagegate::setup::{SetupAction, SetupOptions, setup};
 

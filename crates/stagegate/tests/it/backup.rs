@@ -1,8 +1,8 @@
 //! `backup`: one JSON document, redacted by default, never the token.
 
 use coolify_client::EnvVarInput;
+use stagegate::EnvironmentName;
 use stagegate::backup::{BackupOptions, Values, backup};
-use stagegate::config::EnvironmentName;
 
 use crate::support::{Fixture, TOKEN};
 

@@ -2,8 +2,8 @@
 
 use coolify_client::EnvVarInput;
 use stagegate::DryRun;
+use stagegate::EnvironmentName;
 use stagegate::backup::BackupLocation;
-use stagegate::config::EnvironmentName;
 use stagegate::env::{KeyState, Prune, SyncAction, SyncOptions, WriteKind, diff, sync};
 
 use crate::support::Fixture;

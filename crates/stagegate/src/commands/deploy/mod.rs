@@ -25,10 +25,7 @@ use crate::engine::gate::check_staging_gate;
 pub(crate) use crate::engine::gate::{refuse_downgrade, release_for_production};
 
 pub use crate::engine::cost::{Cost, RollbackCost};
-pub use crate::engine::{
-    AppLive, AppOutcome, AppRollout, AppState, Cause, CoolifyProblem, EarlyStop, EnvironmentLive,
-    InFlight, Live, Phase, Rollout, RolloutFailure, Timings,
-};
+pub use crate::engine::{AppRollout, Rollout, Timings};
 
 /// Options of `deploy staging`.
 #[derive(Debug, Clone, PartialEq, Eq)]
