@@ -40,7 +40,6 @@ pub mod env;
 pub mod environment;
 pub mod exit;
 pub mod health_endpoint;
-pub mod image;
 pub mod init;
 pub mod journal;
 pub mod legacy;

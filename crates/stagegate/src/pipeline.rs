@@ -13,9 +13,9 @@ use serde::Serialize;
 use tag_policy::{ReleaseTag, Releases};
 use tokio_util::sync::CancellationToken;
 
+use crate::config::Placeholder;
 use crate::config::{AppConfig, Config, EnvironmentName};
 use crate::exit::Refused;
-use crate::image::Placeholder;
 use crate::output::Output;
 use crate::repo::{Repo, commit_sha, oid, short};
 use crate::session::Session;
