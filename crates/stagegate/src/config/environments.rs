@@ -1,39 +1,31 @@
-//! Each `[environments.NAME]` section: its branch, variables and apps.
+//! Each `[environments.NAME]` section (its branch, variables and apps), and the checks that
+//! compare staging with production.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use health_probe::ProbeConfig;
 
 use super::image::{self, DEFAULT_TAG_TEMPLATE, ImageConfig, TagTemplate};
 use super::model::{AppConfig, EnvironmentConfig, EnvironmentName};
 use super::probe::{
-    app_probe, app_probe_message, environment_probe, has_expectation, placeholder_examples,
-    probe_error,
+    app_probe, environment_probe, has_expectation, placeholder_examples, probe_error,
 };
 use super::raw::{RawApp, RawEnvironment};
-use super::source::{at_line, key_line_in, line_in_table, line_of};
+use super::source::{KeyPath, Source};
 use crate::exit::BadInput;
 
-/// The variable names of an `env` table that Coolify would refuse, as a message.
-fn check_env_keys(env: &BTreeMap<String, String>) -> Result<(), String> {
-    for key in env.keys() {
-        if let Err(error) = coolify_client::validate_env_key(key) {
-            let reason = match error {
-                coolify_client::Error::InvalidInput { reason, .. } => reason,
-                other => other.to_string(),
-            };
-            return Err(format!("`{key}` is not a valid variable name ({reason})"));
-        }
-    }
-    Ok(())
+/// An environment as loaded, with the key each of its apps is written under.
+struct Loaded {
+    config: EnvironmentConfig,
+    /// Per app: `environments.NAME` in the single-app form, `environments.NAME.apps[i]` for
+    /// an entry of `apps`.
+    keys: Vec<KeyPath>,
 }
 
-/// The text of `deploy.toml` and where it was read from, for errors that name a line.
-#[derive(Clone, Copy)]
-pub(super) struct Source<'a> {
-    pub(super) text: &'a str,
-    pub(super) path: &'a Path,
+impl Loaded {
+    fn apps(&self) -> impl Iterator<Item = (&KeyPath, &AppConfig)> {
+        self.keys.iter().zip(&self.config.apps)
+    }
 }
 
 /// What every app of an environment inherits from its section.
@@ -43,271 +35,296 @@ struct Inherited<'a> {
     probe: &'a ProbeConfig,
     /// Whether `[probe]` or the section's probe sets an `expect_*` check of its own.
     expectation_set: bool,
-    /// Whether the section has a probe table (for the line of a probe error).
-    section_has_probe: bool,
     /// The section's `env`.
     env: &'a BTreeMap<String, String>,
 }
 
-/// An app's entry before it is checked: its dotted key, its line, and the raw values.
-type RawEntry = (String, Option<usize>, RawApp);
-
-impl Source<'_> {
-    fn invalid(&self, key: &str, message: String) -> BadInput {
-        BadInput(format!("{}: {key}: {message}", self.path.display()))
-    }
-
-    fn at_line(&self, line: Option<usize>, key: &str, message: String) -> BadInput {
-        at_line(self.path, line, key, message)
-    }
-
-    /// One `[environments.NAME]` section, with `[probe]` under its own probe table.
-    pub(super) fn environment(
-        &self,
-        name: EnvironmentName,
-        mut section: RawEnvironment,
-        shared_probe: &ProbeConfig,
-    ) -> anyhow::Result<EnvironmentConfig> {
-        let expectation_set =
-            has_expectation(shared_probe) || section.probe.as_ref().is_some_and(has_expectation);
-        let section_has_probe = section.probe.is_some();
-        let probe = environment_probe(shared_probe, section.probe.take());
-        let branch = section.branch.take().unwrap_or_else(|| "main".to_owned());
-        if branch.is_empty() || branch == "HEAD" || branch.contains("..") || branch.starts_with('/')
-        {
-            return Err(self
-                .invalid(
-                    &format!("environments.{name}.branch"),
-                    format!("`{branch}` is not a branch Coolify can build; use e.g. main"),
-                )
-                .into());
-        }
-        check_env_keys(&section.env)
-            .map_err(|message| self.invalid(&format!("environments.{name}.env"), message))?;
-        let section_line =
-            line_in_table(self.text, &format!("environments.{name}"), None).map(|(line, _)| line);
-        let entries = self.entries(name, section_line, &mut section)?;
-        let inherited = Inherited {
-            environment: name,
-            probe: &probe,
-            expectation_set,
-            section_has_probe,
-            env: &section.env,
-        };
-        let mut apps: Vec<AppConfig> = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let app = self.app(&inherited, &apps, entry)?;
-            apps.push(app);
-        }
-        if !apps.iter().any(|app| app.health_url.is_some()) {
-            return Err(self
-                .at_line(
-                    section_line,
-                    &format!("environments.{name}.apps"),
-                    "no app has a health_url: without an endpoint that reports the running commit nothing proves which commit runs; give the app that serves HTTP a health_url".to_owned(),
-                )
-                .into());
-        }
-        Ok(EnvironmentConfig { name, branch, apps })
-    }
-
-    /// The section's apps: the entries of `apps`, or the single app of `app = "..."`; never
-    /// both.
-    fn entries(
-        &self,
-        name: EnvironmentName,
-        section_line: Option<usize>,
-        section: &mut RawEnvironment,
-    ) -> anyhow::Result<Vec<RawEntry>> {
-        let at_section = |key: &str, message: String| self.at_line(section_line, key, message);
-        if section.apps.is_some()
-            && let Some((key, _)) = [("image", &section.image), ("image_tag", &section.image_tag)]
-                .into_iter()
-                .find(|(_, value)| value.is_some())
-        {
-            return Err(at_section(
-                &format!("environments.{name}.{key}"),
-                format!("is set next to `apps`; with several apps each entry of `apps` names its own image: move `{key}` into the entry of the app that runs it"),
+/// `[environments]`: staging and production, each with `[probe]` under its own probe table,
+/// no other environment, and no application or health URL the two share.
+///
+/// # Errors
+///
+/// [`BadInput`] naming the key, its line and the fix.
+pub(super) fn load(
+    source: &Source<'_>,
+    mut sections: BTreeMap<String, RawEnvironment>,
+    shared_probe: &ProbeConfig,
+) -> Result<(EnvironmentConfig, EnvironmentConfig), BadInput> {
+    let unknown = sections
+        .keys()
+        .find(|name| name.parse::<EnvironmentName>().is_err())
+        .map(|name| KeyPath::of(&["environments", name]));
+    let mut take = |name: EnvironmentName| {
+        let key = KeyPath::of(&["environments", name.as_str()]);
+        let section = sections.remove(name.as_str()).ok_or_else(|| {
+            let instead = unknown
+                .as_ref()
+                .map(|unknown| format!(" (the file has {} instead)", source.mention(unknown)))
+                .unwrap_or_default();
+            source.error(
+                &key,
+                format!("missing; add an [environments.{name}] table with app, branch and health_url{instead}"),
             )
-            .into());
-        }
-        Ok(match (section.apps.take(), section.app.take()) {
-            (Some(_), _) if section.health_url.is_some() => {
-                return Err(at_section(
-                    &format!("environments.{name}.health_url"),
-                    "is set next to `apps`; with several apps each entry of `apps` has its own health_url: move it into the entry of the app it belongs to".to_owned(),
-                )
-                .into());
-            }
-            (Some(_), Some(app)) => {
-                return Err(at_section(
-                    &format!("environments.{name}.app"),
-                    format!("`{app}` is set next to `apps`; list every app in `apps` (e.g. apps = [{{ app = \"{app}\", health_url = \"...\" }}]) and remove `app`"),
-                )
-                .into());
-            }
-            (Some(apps), None) => {
-                if apps.is_empty() {
-                    return Err(at_section(
-                        &format!("environments.{name}.apps"),
-                        "is empty; list at least the app that serves the health endpoint, e.g. apps = [{ app = \"uuid\", health_url = \"https://...\" }]".to_owned(),
-                    )
-                    .into());
-                }
-                apps.into_iter()
-                    .enumerate()
-                    .map(|(index, app)| {
-                        let line = line_of(self.text, app.span().start);
-                        (
-                            format!("environments.{name}.apps[{index}]"),
-                            Some(line),
-                            app.into_inner(),
-                        )
-                    })
-                    .collect()
-            }
-            (None, Some(app)) => {
-                let Some(health_url) = section.health_url.take() else {
-                    return Err(at_section(
-                        &format!("environments.{name}.health_url"),
-                        "missing; give the URL of the endpoint that reports the running commit, e.g. health_url = \"https://api.example.com/healthz\" (an app without one, such as a worker, goes in `apps` next to one that has it)".to_owned(),
-                    )
-                    .into());
-                };
-                vec![(
-                    format!("environments.{name}"),
-                    section_line,
-                    RawApp {
-                        app,
-                        name: None,
-                        health_url: Some(health_url),
-                        probe: None,
-                        env: BTreeMap::new(),
-                        image: section.image.take(),
-                        image_tag: section.image_tag.take(),
-                    },
-                )]
-            }
-            (None, None) => {
-                return Err(at_section(
-                    &format!("environments.{name}.app"),
-                    "missing; set the Coolify application with app = \"uuid\" and health_url, or list several apps with apps = [...]".to_owned(),
-                )
-                .into());
-            }
-        })
+        })?;
+        environment(source, name, section, shared_probe)
+    };
+    let staging = take(EnvironmentName::Staging)?;
+    let production = take(EnvironmentName::Production)?;
+    if let Some(unknown) = unknown {
+        return Err(source.error(
+            &unknown,
+            "unknown environment; only `staging` and `production` exist: rename the table to one of them or remove it",
+        ));
     }
+    check_distinct(source, &staging, &production)?;
+    Ok((staging.config, production.config))
+}
 
-    /// One app, checked against the apps before it in the section.
-    fn app(
-        &self,
-        inherited: &Inherited<'_>,
-        before: &[AppConfig],
-        (key, line, raw_app): RawEntry,
-    ) -> anyhow::Result<AppConfig> {
-        let name = inherited.environment;
-        let label = match raw_app.name {
-            Some(label) if label.trim().is_empty() || label.chars().any(char::is_control) => {
-                return Err(self
-                    .at_line(
-                        line,
-                        &format!("{key}.name"),
-                        format!("{label:?} is not a name; write a short label such as \"web\" or \"worker\", or leave it out to use the uuid"),
-                    )
-                    .into());
-            }
-            Some(label) => label,
-            None => raw_app.app.to_string(),
-        };
-        if let Some(other) = before.iter().find(|other| other.uuid == raw_app.app) {
-            return Err(self
-                .at_line(
-                    line,
-                    &format!("{key}.app"),
-                    format!(
-                        "`{}` is listed twice (also as {}); list each Coolify application once",
-                        raw_app.app, other.label
-                    ),
-                )
-                .into());
-        }
-        if before.iter().any(|other| other.label == label) {
-            return Err(self
-                .at_line(
-                    line,
-                    &format!("{key}.name"),
-                    format!("`{label}` names two apps; give each app its own name"),
-                )
-                .into());
-        }
-        let probe = app_probe(
-            inherited.probe,
-            raw_app.probe.as_ref(),
-            inherited.expectation_set,
-        );
-        // Every probe setting is checked now, not after the first Coolify reads.
-        if let Some(health_url) = &raw_app.health_url
-            && let Err(error) = probe.to_spec(health_url.clone(), &placeholder_examples(name))
-        {
-            return Err(match raw_app.probe {
-                Some(_) => self.at_line(
-                    line,
-                    &format!("{key}.probe"),
-                    app_probe_message(name, &error),
+/// Staging and production never share an application.
+fn check_distinct(
+    source: &Source<'_>,
+    staging: &Loaded,
+    production: &Loaded,
+) -> Result<(), BadInput> {
+    for (key, app) in production.apps() {
+        if let Some((staging_key, _)) = staging.apps().find(|(_, other)| other.uuid == app.uuid) {
+            return Err(source.error(
+                &key.key("app"),
+                format!(
+                    "`{}` is also the staging app ({}); staging and production must be different Coolify applications: write production's own application uuid (it is in the application's URL in Coolify)",
+                    app.uuid,
+                    source.mention(&staging_key.key("app"))
                 ),
-                None => probe_error(
-                    self.text,
-                    self.path,
-                    name,
-                    inherited.section_has_probe,
-                    &error,
-                ),
-            }
-            .into());
+            ));
         }
-        check_env_keys(&raw_app.env)
-            .map_err(|message| self.at_line(line, &format!("{key}.env"), message))?;
-        // In the single-app form the key's own line; in `apps`, the entry's.
-        let key_line = |field: &str| {
-            if key == format!("environments.{name}") {
-                key_line_in(self.text, &key, field).or(line)
-            } else {
-                line
-            }
-        };
-        let image = match (raw_app.image, raw_app.image_tag) {
-            (None, None) => None,
-            (None, Some(_)) => {
-                return Err(self
-                    .at_line(
-                        key_line("image_tag"),
-                        &format!("{key}.image_tag"),
-                        "is set without `image`; name the image the app runs, e.g. image = \"ghcr.io/acme/api\"".to_owned(),
-                    )
-                    .into());
-            }
-            (Some(image), template) => {
-                let image = image::parse_name(&image).map_err(|message| {
-                    self.at_line(key_line("image"), &format!("{key}.image"), message)
-                })?;
-                let template = template.unwrap_or_else(|| DEFAULT_TAG_TEMPLATE.to_owned());
-                let tag = TagTemplate::parse(&template, name).map_err(|message| {
-                    self.at_line(key_line("image_tag"), &format!("{key}.image_tag"), message)
-                })?;
-                Some(ImageConfig { name: image, tag })
-            }
-        };
-        let mut env = inherited.env.clone();
-        env.extend(raw_app.env);
-        Ok(AppConfig {
-            uuid: raw_app.app,
-            label,
-            health_url: raw_app.health_url,
-            probe,
-            env,
-            image,
-        })
     }
+    Ok(())
+}
+
+/// One `[environments.NAME]` section, with `[probe]` under its own probe table.
+fn environment(
+    source: &Source<'_>,
+    name: EnvironmentName,
+    mut section: RawEnvironment,
+    shared_probe: &ProbeConfig,
+) -> Result<Loaded, BadInput> {
+    let key = KeyPath::of(&["environments", name.as_str()]);
+    let expectation_set =
+        has_expectation(shared_probe) || section.probe.as_ref().is_some_and(has_expectation);
+    let probe = environment_probe(shared_probe, section.probe.take());
+    let branch = section.branch.take().unwrap_or_else(|| "main".to_owned());
+    if branch.is_empty() || branch == "HEAD" || branch.contains("..") || branch.starts_with('/') {
+        return Err(source.error(
+            &key.key("branch"),
+            format!("`{branch}` is not a branch Coolify can build; use e.g. main"),
+        ));
+    }
+    check_env_keys(source, &key.key("env"), &section.env)?;
+    let entries = entries(source, &key, &mut section)?;
+    let inherited = Inherited {
+        environment: name,
+        probe: &probe,
+        expectation_set,
+        env: &section.env,
+    };
+    let mut apps: Vec<(KeyPath, AppConfig)> = Vec::with_capacity(entries.len());
+    for (entry, raw_app) in entries {
+        let app = app(source, &inherited, &apps, &entry, raw_app)?;
+        apps.push((entry, app));
+    }
+    if !apps.iter().any(|(_, app)| app.health_url.is_some()) {
+        return Err(source.error(
+            &key.key("apps"),
+            "no app has a health_url: without an endpoint that reports the running commit nothing proves which commit runs; give the app that serves HTTP a health_url",
+        ));
+    }
+    let (keys, apps) = apps.into_iter().unzip();
+    Ok(Loaded {
+        config: EnvironmentConfig { name, branch, apps },
+        keys,
+    })
+}
+
+/// The section's apps with the key each is written under: the entries of `apps`, or the
+/// single app of `app = "..."`; never both.
+fn entries(
+    source: &Source<'_>,
+    key: &KeyPath,
+    section: &mut RawEnvironment,
+) -> Result<Vec<(KeyPath, RawApp)>, BadInput> {
+    let apps_key = key.key("apps");
+    let Some(apps) = section.apps.take() else {
+        let Some(app) = section.app.take() else {
+            return Err(source.error_at(
+                key,
+                &key.key("app"),
+                "missing; set the Coolify application with app = \"uuid\" and health_url, or list several apps with apps = [...]",
+            ));
+        };
+        let Some(health_url) = section.health_url.take() else {
+            return Err(source.error_at(
+                key,
+                &key.key("health_url"),
+                "missing; give the URL of the endpoint that reports the running commit, e.g. health_url = \"https://api.example.com/healthz\" (an app without one, such as a worker, goes in `apps` next to one that has it)",
+            ));
+        };
+        return Ok(vec![(
+            key.clone(),
+            RawApp {
+                app,
+                name: None,
+                health_url: Some(health_url),
+                probe: None,
+                env: BTreeMap::new(),
+                image: section.image.take(),
+                image_tag: section.image_tag.take(),
+            },
+        )]);
+    };
+    let next_to_apps = match source.line(&apps_key) {
+        Some(line) => format!("is set next to `apps` (line {line})"),
+        None => "is set next to `apps`".to_owned(),
+    };
+    for (field, value) in [("image", &section.image), ("image_tag", &section.image_tag)] {
+        if value.is_some() {
+            return Err(source.error(
+                &key.key(field),
+                format!("{next_to_apps}; with several apps each entry of `apps` names its own image: move `{field}` into the entry of the app that runs it"),
+            ));
+        }
+    }
+    if section.health_url.is_some() {
+        return Err(source.error(
+            &key.key("health_url"),
+            format!("{next_to_apps}; with several apps each entry of `apps` has its own health_url: move it into the entry of the app it belongs to"),
+        ));
+    }
+    if let Some(app) = &section.app {
+        return Err(source.error(
+            &key.key("app"),
+            format!("`{app}` {next_to_apps}; list every app in `apps` (e.g. apps = [{{ app = \"{app}\", health_url = \"...\" }}]) and remove `app`"),
+        ));
+    }
+    if apps.is_empty() {
+        return Err(source.error(
+            &apps_key,
+            "is empty; list at least the app that serves the health endpoint, e.g. apps = [{ app = \"uuid\", health_url = \"https://...\" }]",
+        ));
+    }
+    Ok(apps
+        .into_iter()
+        .enumerate()
+        .map(|(index, app)| (apps_key.index(index), app))
+        .collect())
+}
+
+/// One app written under `key`, checked against the apps before it in the section.
+fn app(
+    source: &Source<'_>,
+    inherited: &Inherited<'_>,
+    before: &[(KeyPath, AppConfig)],
+    key: &KeyPath,
+    raw_app: RawApp,
+) -> Result<AppConfig, BadInput> {
+    let name = inherited.environment;
+    let label = match raw_app.name {
+        Some(label) if label.trim().is_empty() || label.chars().any(char::is_control) => {
+            return Err(source.error(
+                &key.key("name"),
+                format!("{label:?} is not a name; write a short label such as \"web\" or \"worker\", or leave it out to use the uuid"),
+            ));
+        }
+        Some(label) => label,
+        None => raw_app.app.to_string(),
+    };
+    if let Some((other_key, other)) = before.iter().find(|(_, other)| other.uuid == raw_app.app) {
+        return Err(source.error(
+            &key.key("app"),
+            format!(
+                "`{}` is listed twice (also as {}); list each Coolify application once: remove this entry or the one at {}",
+                raw_app.app,
+                other.label,
+                source.mention(&other_key.key("app"))
+            ),
+        ));
+    }
+    if let Some((other_key, _)) = before.iter().find(|(_, other)| other.label == label) {
+        return Err(source.error(
+            &key.key("name"),
+            format!(
+                "`{label}` names two apps (also {}); give each app its own name",
+                source.mention(&other_key.key("name"))
+            ),
+        ));
+    }
+    let probe = app_probe(
+        inherited.probe,
+        raw_app.probe.as_ref(),
+        inherited.expectation_set,
+    );
+    // Every probe setting is checked now, not after the first Coolify reads.
+    if let Some(health_url) = &raw_app.health_url
+        && let Err(error) = probe.to_spec(health_url.clone(), &placeholder_examples(name))
+    {
+        if let health_probe::Error::InvalidUrl { .. } = error {
+            return Err(source.error(&key.key("health_url"), error));
+        }
+        let tables = [
+            key.key("probe"),
+            KeyPath::of(&["environments", name.as_str(), "probe"]),
+            KeyPath::of(&["probe"]),
+        ];
+        return Err(probe_error(source, &tables, name, &error));
+    }
+    check_env_keys(source, &key.key("env"), &raw_app.env)?;
+    let image = match (raw_app.image, raw_app.image_tag) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(source.error(
+                &key.key("image_tag"),
+                "is set without `image`; name the image the app runs, e.g. image = \"ghcr.io/acme/api\"",
+            ));
+        }
+        (Some(image), template) => {
+            let image = image::parse_name(&image)
+                .map_err(|message| source.error(&key.key("image"), message))?;
+            let template = template.unwrap_or_else(|| DEFAULT_TAG_TEMPLATE.to_owned());
+            let tag = TagTemplate::parse(&template, name)
+                .map_err(|message| source.error(&key.key("image_tag"), message))?;
+            Some(ImageConfig { name: image, tag })
+        }
+    };
+    let mut env = inherited.env.clone();
+    env.extend(raw_app.env);
+    Ok(AppConfig {
+        uuid: raw_app.app,
+        label,
+        health_url: raw_app.health_url,
+        probe,
+        env,
+        image,
+    })
+}
+
+/// A variable name of the `env` table at `table` that Coolify would refuse.
+fn check_env_keys(
+    source: &Source<'_>,
+    table: &KeyPath,
+    env: &BTreeMap<String, String>,
+) -> Result<(), BadInput> {
+    for key in env.keys() {
+        if let Err(error) = coolify_client::validate_env_key(key) {
+            let reason = match error {
+                coolify_client::Error::InvalidInput { reason, .. } => reason,
+                other => other.to_string(),
+            };
+            return Err(source.error(
+                &table.key(key),
+                format!("`{key}` is not a valid variable name ({reason}); rename it"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -353,7 +370,11 @@ mod tests {
             "env = { ENVIRONMENT = \"staging\" }\napp = \"staging-web\"\n",
         ));
         assert!(
-            message.contains("deploy.toml, line 5: `environments.staging.app`"),
+            message.contains("deploy.toml, line 7: `environments.staging.app`"),
+            "{message}"
+        );
+        assert!(
+            message.contains("`staging-web` is set next to `apps` (line 8)"),
             "{message}"
         );
         assert!(message.contains("list every app in `apps`"), "{message}");
@@ -362,7 +383,7 @@ mod tests {
             "env = { ENVIRONMENT = \"staging\" }\nhealth_url = \"https://staging.example.com/healthz\"\n",
         ));
         assert!(
-            message.contains("line 5: `environments.staging.health_url`: is set next to `apps`"),
+            message.contains("line 7: `environments.staging.health_url`: is set next to `apps`"),
             "{message}"
         );
     }
@@ -372,7 +393,7 @@ mod tests {
         let message =
             error(&TWO_APPS.replace("health_url = \"https://staging.example.com/healthz\", ", ""));
         for expected in [
-            "line 5: `environments.staging.apps`",
+            "line 7: `environments.staging.apps`",
             "no app has a health_url",
             "give the app that serves HTTP a health_url",
         ] {
@@ -384,9 +405,18 @@ mod tests {
             message.contains("`environments.production.health_url`: missing"),
             "{message}"
         );
+        // A key that is missing is reported on the line of the table it belongs in.
+        assert!(
+            message.contains("line 12: `environments.production.health_url`: missing"),
+            "{message}"
+        );
         let message = error(&EXAMPLE.replace("app = \"production-app-uuid\"\n", ""));
         assert!(
             message.contains("`environments.production.app`: missing"),
+            "{message}"
+        );
+        assert!(
+            message.contains("line 10: `environments.production.app`: missing"),
             "{message}"
         );
         let message = error(&TWO_APPS.replace(
@@ -395,6 +425,10 @@ mod tests {
         ));
         assert!(
             message.contains("`environments.staging.apps`: is empty"),
+            "{message}"
+        );
+        assert!(
+            message.contains("line 7: `environments.staging.apps`: is empty"),
             "{message}"
         );
     }
@@ -406,13 +440,25 @@ mod tests {
             message.contains("line 9: `environments.staging.apps[1].app`: `staging-web` is listed twice (also as web)"),
             "{message}"
         );
+        assert!(
+            message.contains("the one at `environments.staging.apps[0].app` on line 8"),
+            "{message}"
+        );
         let message = error(&TWO_APPS.replace("name = \"worker\"", "name = \"web\""));
         assert!(
             message.contains("line 9: `environments.staging.apps[1].name`: `web` names two apps"),
             "{message}"
         );
+        assert!(
+            message.contains("(also `environments.staging.apps[0].name` on line 8)"),
+            "{message}"
+        );
         let message = error(&TWO_APPS.replace("name = \"worker\"", "name = \" \""));
         assert!(message.contains("apps[1].name"), "{message}");
+        assert!(
+            message.contains("line 9: `environments.staging.apps[1].name`: \" \" is not a name"),
+            "{message}"
+        );
         let message = error(&TWO_APPS.replace("production-app-uuid", "staging-worker"));
         assert!(
             message.contains("`staging-worker` is also the staging app"),
@@ -436,7 +482,7 @@ mod tests {
         let message = error(&TWO_APPS.replace("QUEUE = ", "\"1QUEUE\" = "));
         assert!(
             message.contains(
-                "line 9: `environments.staging.apps[1].env`: `1QUEUE` is not a valid variable name"
+                "line 9: `environments.staging.apps[1].env.1QUEUE`: `1QUEUE` is not a valid variable name"
             ),
             "{message}"
         );
@@ -467,7 +513,7 @@ mod tests {
         let message = error(&EXAMPLE.replace("ENVIRONMENT = ", "\"1ST KEY\" = "));
         assert!(
             message.contains(
-                "environments.staging.env: `1ST KEY` is not a valid variable name (letters, digits, `_` and `.`, not starting with a digit)"
+                "line 8: `environments.staging.env.\"1ST KEY\"`: `1ST KEY` is not a valid variable name (letters, digits, `_` and `.`, not starting with a digit)"
             ),
             "{message}"
         );
@@ -483,10 +529,107 @@ mod tests {
     fn both_environments_are_required_and_distinct() {
         let message = error(&EXAMPLE.replace("[environments.production]", "[environments.prod]"));
         assert!(
-            message.contains("environments.production: missing"),
+            message.contains("`environments.production`: missing"),
             "{message}"
         );
         let message = error(&EXAMPLE.replace("production-app-uuid", "staging-app-uuid"));
         assert!(message.contains("also the staging app"), "{message}");
+    }
+
+    /// `TWO_APPS` with production's apps as `[[environments.production.apps]]` tables.
+    fn both_listed(production_app: &str) -> String {
+        TWO_APPS.replace(
+            "[environments.production]\napp = \"production-app-uuid\"\nhealth_url = \"https://example.com/healthz\"\n",
+            &format!("[[environments.production.apps]]\napp = \"{production_app}\"\nhealth_url = \"https://example.com/healthz\"\n"),
+        )
+    }
+
+    #[test]
+    fn an_app_in_both_environments_names_both_keys_and_their_lines() {
+        parse(&both_listed("production-web")).unwrap();
+        let message = error(&both_listed("staging-worker"));
+        assert!(
+            message.contains(
+                "deploy.toml, line 13: `environments.production.apps[0].app`: `staging-worker` is also the staging app (`environments.staging.apps[1].app` on line 9)"
+            ),
+            "{message}"
+        );
+        assert!(
+            message.contains("write production's own application uuid"),
+            "{message}"
+        );
+        let message = error(&EXAMPLE.replace("production-app-uuid", "staging-app-uuid"));
+        assert!(
+            message.contains(
+                "line 11: `environments.production.app`: `staging-app-uuid` is also the staging app (`environments.staging.app` on line 6)"
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_environment_is_named_with_its_line() {
+        let message = error(&format!(
+            "{EXAMPLE}\n[environments.dev]\napp = \"dev-app\"\nhealth_url = \"https://dev.example.com/healthz\"\n"
+        ));
+        assert!(
+            message.contains("deploy.toml, line 14: `environments.dev`: unknown environment; only `staging` and `production` exist"),
+            "{message}"
+        );
+        // A missing environment is written nowhere: no line, and the misnamed one pointed at.
+        let message = error(&EXAMPLE.replace("[environments.production]", "[environments.prod]"));
+        assert!(
+            message.starts_with(
+                "deploy.toml: `environments.production`: missing; add an [environments.production] table"
+            ),
+            "{message}"
+        );
+        assert!(
+            message.contains("(the file has `environments.prod` on line 10 instead)"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_branch_coolify_cannot_build_names_its_line() {
+        for branch in ["", "HEAD", "a..b", "/main"] {
+            let message = error(&EXAMPLE.replace(
+                "app = \"production-app-uuid\"\n",
+                &format!("app = \"production-app-uuid\"\nbranch = \"{branch}\"\n"),
+            ));
+            assert!(
+                message.contains(&format!(
+                    "deploy.toml, line 12: `environments.production.branch`: `{branch}` is not a branch Coolify can build; use e.g. main"
+                )),
+                "{branch}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_health_url_a_probe_cannot_reach_names_its_line() {
+        let message =
+            error(&EXAMPLE.replace("https://example.com/healthz", "ftp://example.com/healthz"));
+        assert!(
+            message.contains(
+                "deploy.toml, line 12: `environments.production.health_url`: invalid health url `ftp://example.com/healthz`: the scheme must be http or https"
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn an_env_table_written_as_a_section_names_the_variable_line() {
+        let text = EXAMPLE.replace(
+            "env = { ENVIRONMENT = \"staging\" }\n",
+            "\n[environments.staging.env]\nENVIRONMENT = \"staging\"\n\"9LIVES\" = \"yes\"\n",
+        );
+        let message = error(&text);
+        assert!(
+            message.contains(
+                "deploy.toml, line 11: `environments.staging.env.9LIVES`: `9LIVES` is not a valid variable name"
+            ),
+            "{message}"
+        );
     }
 }

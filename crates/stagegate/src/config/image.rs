@@ -414,7 +414,7 @@ mod tests {
             "env = { ENVIRONMENT = \"staging\" }\nimage = \"ghcr.io/acme/api\"\n",
         ));
         assert!(
-            message.contains("line 5: `environments.staging.image`: is set next to `apps`"),
+            message.contains("line 7: `environments.staging.image`: is set next to `apps`"),
             "{message}"
         );
         let message = error(&TWO_APPS.replace(

@@ -7,12 +7,15 @@
 //!
 //! - `model`: the loaded config's types, what the flows read.
 //! - `raw`: the file as serde reads it, before any check.
-//! - `source`: the file's text and path, for errors that name a key and its line.
+//! - `source`: the file read once into TOML's tree, whose spans give every error its key and
+//!   line.
+//! - `coolify`: `[coolify]`, with `COOLIFY_URL` applied.
 //! - `environments`: each `[environments.NAME]` section and its apps.
 //! - `probe`: stagegate's probe defaults and how the probe tables overlay.
 //! - `image`: Docker-image apps (`image`, the `image_tag` template).
 //! - `workflows`: the `[workflows]` table.
 
+mod coolify;
 mod environments;
 mod image;
 mod model;
@@ -28,7 +31,6 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use tag_policy::TagPolicy;
-use url::Url;
 
 pub use self::image::{DEFAULT_TAG_TEMPLATE, ImageConfig, Placeholder, TagTemplate};
 pub use self::model::{
@@ -41,9 +43,9 @@ pub use self::probe::{
 };
 pub use self::workflows::{Install, PrValidation, Preset, WorkflowsConfig};
 
-use self::environments::Source;
+pub(crate) use self::coolify::check_coolify_url;
 use self::raw::RawConfig;
-use self::source::describe_toml_error;
+use self::source::{KeyPath, Source};
 use crate::environment::Environment;
 use crate::exit::BadInput;
 
@@ -103,94 +105,26 @@ impl Config {
     ///
     /// [`BadInput`] naming the file, the key (with its line) and the fix.
     pub fn parse(text: &str, path: &Path, environment: &Environment) -> anyhow::Result<Self> {
-        let raw: RawConfig =
-            toml::from_str(text).map_err(|error| describe_toml_error(text, path, &error))?;
-        let invalid =
-            |key: &str, message: String| BadInput(format!("{}: {key}: {message}", path.display()));
-
-        let mut url = raw.coolify.url;
-        if let Some(overridden) = environment.get("COOLIFY_URL") {
-            url = Url::parse(overridden).map_err(|error| {
-                BadInput(format!(
-                    "COOLIFY_URL `{overridden}` is not a URL ({error}); set it like https://coolify.example.com"
-                ))
-            })?;
-        }
-        check_coolify_url(&url).map_err(|message| invalid("coolify.url", message))?;
-
-        let token_env = raw
-            .coolify
-            .token_env
-            .unwrap_or_else(|| "COOLIFY_TOKEN".to_owned());
-        if token_env.is_empty()
-            || !token_env
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
-            return Err(invalid(
-                "coolify.token_env",
-                format!(
-                    "`{token_env}` is not an environment variable name; use e.g. COOLIFY_TOKEN"
-                ),
-            )
-            .into());
-        }
-
+        let source = Source::parse(text, path)?;
+        let raw: RawConfig = source.read()?;
+        let coolify = coolify::load(&source, raw.coolify, environment)?;
         let deploy = raw.deploy.unwrap_or_default();
-        let mut environments = raw.environments;
-        let source = Source { text, path };
-        let mut take = |name: EnvironmentName| -> anyhow::Result<EnvironmentConfig> {
-            let section = environments.remove(name.as_str()).ok_or_else(|| {
-                invalid(
-                    &format!("environments.{name}"),
-                    format!("missing; add an [environments.{name}] table with app, branch and health_url"),
-                )
-            })?;
-            source.environment(name, section, &raw.probe)
-        };
-        let staging = take(EnvironmentName::Staging)?;
-        let production = take(EnvironmentName::Production)?;
-        if let Some(unknown) = environments.keys().next() {
-            return Err(invalid(
-                &format!("environments.{unknown}"),
-                "unknown environment; only `staging` and `production` exist".to_owned(),
-            )
-            .into());
-        }
-        if let Some(shared) = production
-            .apps
-            .iter()
-            .find(|app| staging.apps.iter().any(|other| other.uuid == app.uuid))
-        {
-            return Err(invalid(
-                "environments.production.app",
-                format!(
-                    "`{}` is also the staging app; staging and production must be different Coolify applications",
-                    shared.uuid
-                ),
-            )
-            .into());
-        }
-
         let timeout = match deploy.timeout {
-            Some(timeout) if timeout.get_ref().0.is_zero() => {
-                let line = text[..timeout.span().start.min(text.len())]
-                    .matches('\n')
-                    .count()
-                    + 1;
-                return Err(BadInput(format!(
-                    "{}, line {line}: `deploy.timeout`: \"0s\" would give up on every deployment at once; write a positive duration, e.g. \"20m\"",
-                    path.display()
-                ))
-                .into());
+            Some(timeout) if timeout.0.is_zero() => {
+                return Err(source
+                    .error(
+                        &KeyPath::of(&["deploy", "timeout"]),
+                        "\"0s\" would give up on every deployment at once; write a positive duration, e.g. \"20m\"",
+                    )
+                    .into());
             }
-            Some(timeout) => timeout.into_inner().0,
+            Some(timeout) => timeout.0,
             None => Duration::from_secs(20 * 60),
         };
-
+        let (staging, production) = environments::load(&source, raw.environments, &raw.probe)?;
         Ok(Self {
             path: path.to_path_buf(),
-            coolify: CoolifyConfig { url, token_env },
+            coolify,
             tags: raw.tags,
             deploy: DeployConfig {
                 timeout,
@@ -207,7 +141,7 @@ impl Config {
             production,
             workflows: raw
                 .workflows
-                .map(|workflows| workflows.validate(path))
+                .map(|workflows| workflows.validate(&source))
                 .transpose()?,
         })
     }
@@ -237,20 +171,6 @@ impl Config {
                 .into()
             })
     }
-}
-
-/// The Coolify URL, checked as coolify-client checks it (https, or http only for a Coolify on
-/// this machine; no credentials, query or fragment).
-pub(crate) fn check_coolify_url(url: &Url) -> Result<(), String> {
-    coolify_client::api_base_url(url.as_str())
-        .map(drop)
-        .map_err(|error| match error {
-            // The client's value has any credentials taken out.
-            coolify_client::Error::InvalidConfig { value, reason, .. } => {
-                format!("`{value}`: {reason}")
-            }
-            other => other.to_string(),
-        })
 }
 
 #[cfg(test)]
@@ -295,31 +215,34 @@ mod tests {
     }
 
     #[test]
-    fn coolify_url_overrides_the_file() {
-        let environment = Environment::from_pairs([("COOLIFY_URL", "http://127.0.0.1:9")]);
-        let config = Config::parse(EXAMPLE, Path::new("deploy.toml"), &environment).unwrap();
-        assert_eq!(config.coolify.url.as_str(), "http://127.0.0.1:9/");
-        let environment = Environment::from_pairs([("COOLIFY_URL", "http://coolify.internal")]);
-        assert!(Config::parse(EXAMPLE, Path::new("deploy.toml"), &environment).is_err());
+    fn a_missing_or_unreadable_file_is_named_with_the_fix() {
+        let directory = tempfile::tempdir().unwrap();
+        let missing = directory.path().join("deploy.toml");
+        let error = Config::load(&missing, &Environment::default()).unwrap_err();
+        assert!(error.is::<BadInput>(), "{error:?}");
+        let message = error.to_string();
+        assert!(
+            message.starts_with(&format!("no config at {}: ", missing.display())),
+            "{message}"
+        );
+        assert!(message.contains("or pass --config PATH"), "{message}");
+        let error = Config::load(directory.path(), &Environment::default()).unwrap_err();
+        assert!(error.is::<BadInput>(), "{error:?}");
+        let message = error.to_string();
+        assert!(
+            message.starts_with(&format!("cannot read {}: ", directory.path().display())),
+            "{message}"
+        );
     }
 
     #[test]
-    fn http_is_refused_except_for_loopback() {
-        let message =
-            error(&EXAMPLE.replace("https://coolify.example.com", "http://coolify.example.com"));
-        assert!(message.contains("clear text"), "{message}");
-        parse(&EXAMPLE.replace("https://coolify.example.com", "http://127.0.0.1:8000")).unwrap();
-        parse(&EXAMPLE.replace("https://coolify.example.com", "http://localhost:8000")).unwrap();
-    }
-
-    #[test]
-    fn a_coolify_url_with_credentials_is_refused_at_load_time() {
-        let message = error(&EXAMPLE.replace(
-            "https://coolify.example.com",
-            "https://user:pass@coolify.example.com",
-        ));
-        assert!(message.contains("coolify.url"), "{message}");
-        assert!(message.contains("credentials in the URL"), "{message}");
-        assert!(!message.contains("pass@"), "{message}");
+    fn a_zero_deploy_timeout_names_its_line() {
+        let message = error(&format!("{EXAMPLE}\n[deploy]\ntimeout = \"0s\"\n"));
+        assert!(
+            message.contains(
+                "deploy.toml, line 15: `deploy.timeout`: \"0s\" would give up on every deployment at once; write a positive duration, e.g. \"20m\""
+            ),
+            "{message}"
+        );
     }
 }

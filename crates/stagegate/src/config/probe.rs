@@ -2,13 +2,12 @@
 //! overlay, and where a refused probe setting is written.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::Duration;
 
 use health_probe::ProbeConfig;
 
 use super::EnvironmentName;
-use super::source::line_in_table;
+use super::source::{KeyPath, Source};
 use crate::exit::BadInput;
 
 /// `probe.interval` when the config sets none.
@@ -31,23 +30,6 @@ pub(super) fn has_expectation(probe: &ProbeConfig) -> bool {
     probe.expect_json.is_some()
         || probe.expect_json_matches.is_some()
         || probe.expect_body_contains.is_some()
-}
-
-/// A refused per-app probe table's message, with where a release placeholder can go instead.
-pub(super) fn app_probe_message(
-    environment: EnvironmentName,
-    error: &health_probe::Error,
-) -> String {
-    let mut message = error.to_string();
-    if let health_probe::Error::UnknownPlaceholder { name, .. } = error
-        && environment == EnvironmentName::Staging
-        && matches!(name.as_str(), "tag" | "version")
-    {
-        message.push_str(&format!(
-            "; a staging deploy has no release tag, so `{{{name}}}` is known in production only: move the check to production's apps"
-        ));
-    }
-    message
 }
 
 /// `[probe]` under an environment's own probe table, with stagegate's defaults.
@@ -128,55 +110,84 @@ pub(super) fn placeholder_examples(environment: EnvironmentName) -> health_probe
     }
 }
 
-/// A probe table that `health-probe` refused: the table (and the line) that sets the value,
-/// and, for a release placeholder in staging's probe, where it can go instead.
+/// A probe setting `health-probe` refused, on the line of the table that writes it.
+///
+/// `tables` are the probe tables the app's settings come from, the most specific first (the
+/// app's own, its environment's, `[probe]`); the error names the first that writes the
+/// setting, or else the first the file has. A release placeholder in a table staging reads
+/// also says where the check can go instead.
 pub(super) fn probe_error(
-    text: &str,
-    path: &Path,
+    source: &Source<'_>,
+    tables: &[KeyPath],
     environment: EnvironmentName,
-    section_has_probe: bool,
     error: &health_probe::Error,
 ) -> BadInput {
-    use health_probe::Error;
-    let needle = match error {
-        Error::InvalidSetting { key, .. } => Some((*key).to_owned()),
-        Error::InvalidHeader { name, .. } => Some(name.clone()),
-        Error::InvalidPointer { pointer }
-        | Error::UnknownPlaceholder { pointer, .. }
-        | Error::UnclosedPlaceholder { pointer, .. } => Some(pointer.clone()),
-        _ => None,
-    };
-    let own_table = format!("environments.{environment}.probe");
-    let own = section_has_probe
-        .then(|| line_in_table(text, &own_table, needle.as_deref()))
-        .flatten();
-    let shared = line_in_table(text, "probe", needle.as_deref());
-    // The environment's table wins when it sets the value; otherwise it came from `[probe]`.
-    let (table, line) = match (own, shared) {
-        (Some((_, Some(line))), _) => (own_table.as_str(), Some(line)),
-        (_, Some((_, Some(line)))) => ("probe", Some(line)),
-        (Some((line, None)), _) => (own_table.as_str(), Some(line)),
-        (None, Some((line, None))) if !section_has_probe => ("probe", Some(line)),
-        _ if section_has_probe => (own_table.as_str(), None),
-        _ => ("probe", None),
+    let settings = setting_keys(error);
+    let written = tables.iter().find_map(|table| {
+        settings
+            .iter()
+            .map(|setting| {
+                setting
+                    .iter()
+                    .fold(table.clone(), |key, step| key.key(step))
+            })
+            .find(|key| source.has(key))
+            .map(|key| (table, key))
+    });
+    let (table, line_key) = match written {
+        Some((table, key)) => (table.clone(), key),
+        None => {
+            let table = tables
+                .iter()
+                .find(|table| source.has(table))
+                .cloned()
+                .unwrap_or_else(|| KeyPath::of(&["probe"]));
+            (table.clone(), table)
+        }
     };
     let mut message = error.to_string();
-    if let Error::UnknownPlaceholder { name, .. } = error
+    if let health_probe::Error::UnknownPlaceholder { name, .. } = error
         && environment == EnvironmentName::Staging
         && matches!(name.as_str(), "tag" | "version")
     {
+        let shared = KeyPath::of(&["probe"]);
+        let instead = if table == shared || table == environment_table(environment) {
+            "[environments.production.probe]"
+        } else {
+            "production's apps"
+        };
         message.push_str(&format!(
-            "; a staging deploy has no release tag, so `{{{name}}}` is known in production only: move the check to [environments.production.probe]"
+            "; a staging deploy has no release tag, so `{{{name}}}` is known in production only: move the check to {instead}"
         ));
-        if table == "probe" {
+        if table == shared {
             message.push_str(" (the shared [probe] table applies to staging too)");
         }
     }
-    let location = match line {
-        Some(line) => format!("{}, line {line}", path.display()),
-        None => path.display().to_string(),
-    };
-    BadInput(format!("{location}: `{table}`: {message}"))
+    source.error_at(&line_key, &table, message)
+}
+
+/// `[environments.NAME.probe]`.
+fn environment_table(environment: EnvironmentName) -> KeyPath {
+    KeyPath::of(&["environments", environment.as_str(), "probe"])
+}
+
+/// Where in a probe table the setting an error concerns is written: a key, a header, or an
+/// entry of an assertion table.
+fn setting_keys(error: &health_probe::Error) -> Vec<Vec<&str>> {
+    use health_probe::Error;
+    match error {
+        Error::InvalidSetting { key, .. } => vec![vec![*key]],
+        Error::InvalidHeader { name, .. } => vec![vec!["headers", name]],
+        Error::InvalidPointer { pointer }
+        | Error::UnknownPlaceholder { pointer, .. }
+        | Error::UnclosedPlaceholder { pointer, .. } => vec![
+            vec!["expect_json", pointer],
+            vec!["expect_json_matches", pointer],
+            // The body check reports its key where a pointer would be.
+            vec![pointer],
+        ],
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -389,5 +400,59 @@ mod tests {
         );
         let message = error(&format!("{text}\n[probe]\nattempt_timeout = \"0s\"\n"));
         assert!(message.contains("line 16: `probe`"), "{message}");
+    }
+
+    #[test]
+    fn a_refused_setting_names_the_table_and_the_line_that_writes_it() {
+        // In a `[table]` section, the setting's own line rather than the header's.
+        let message = error(&format!(
+            "{EXAMPLE}\n[environments.production.probe]\ndeadline = \"1m\"\ninterval = \"0s\"\n"
+        ));
+        assert!(
+            message.contains(
+                "deploy.toml, line 16: `environments.production.probe`: invalid probe setting `interval`"
+            ),
+            "{message}"
+        );
+        // The most specific table that writes it: the app's own, over the environment's.
+        let text = TWO_APPS.replace(
+            "name = \"web\", health_url",
+            "name = \"web\", probe = { attempt_timeout = \"0s\" }, health_url",
+        );
+        let message = error(&text.replace(
+            "env = { ENVIRONMENT = \"staging\" }\n",
+            "env = { ENVIRONMENT = \"staging\" }\nprobe = { attempt_timeout = \"1s\" }\n",
+        ));
+        assert!(
+            message.contains(
+                "deploy.toml, line 9: `environments.staging.apps[0].probe`: invalid probe setting `attempt_timeout`"
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_refused_header_or_assertion_names_its_line() {
+        let message = error(&format!(
+            "{EXAMPLE}\n[probe]\ninterval = \"2s\"\nheaders = {{ \"bad name\" = \"x\" }}\n"
+        ));
+        assert!(
+            message.contains("deploy.toml, line 16: `probe`: invalid probe header `bad name`"),
+            "{message}"
+        );
+        let message = error(&format!(
+            "{EXAMPLE}\n[probe.expect_json]\n\"/commit\" = \"{{commit}}\"\n\"status\" = \"ok\"\n"
+        ));
+        assert!(
+            message.contains("deploy.toml, line 16: `probe`: invalid json pointer `status`"),
+            "{message}"
+        );
+        let message = error(&format!(
+            "{EXAMPLE}\n[probe]\ninterval = \"2s\"\nexpect_body_contains = \"{{commit\"\n"
+        ));
+        assert!(
+            message.contains("deploy.toml, line 16: `probe`: unclosed placeholder"),
+            "{message}"
+        );
     }
 }

@@ -36,7 +36,7 @@ pub(super) struct RawCoolify {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawDeploy {
-    pub(super) timeout: Option<toml::Spanned<HumanDuration>>,
+    pub(super) timeout: Option<HumanDuration>,
     pub(super) staging_gate: Option<bool>,
 }
 
@@ -57,7 +57,7 @@ pub(super) struct RawEnvironment {
     pub(super) probe: Option<ProbeConfig>,
     pub(super) image: Option<String>,
     pub(super) image_tag: Option<String>,
-    pub(super) apps: Option<Vec<toml::Spanned<RawApp>>>,
+    pub(super) apps: Option<Vec<RawApp>>,
 }
 
 /// One entry of `apps = [...]` (or `[[environments.NAME.apps]]`).

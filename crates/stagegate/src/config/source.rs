@@ -1,188 +1,510 @@
-//! The text of `deploy.toml` and where it was read from, for errors that name a key and its
-//! line.
+//! The text of `deploy.toml` read once into TOML's tree, which keeps the span of every key and
+//! value: an error names a key as the user wrote it and the line it is on.
+//!
+//! A key is found by its path in the tree, so every way TOML has of writing it (a `[table]`
+//! header, an inline table, a dotted key, `[[array.of.tables]]`) gives the same path and the
+//! line where it is written.
 
+use std::fmt;
+use std::ops::Range;
 use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 use crate::exit::BadInput;
 
-/// The line of `key = ...` directly in the `[table]` section, if the text has it there.
-pub(super) fn key_line_in(text: &str, table: &str, key: &str) -> Option<usize> {
-    let lines: Vec<&str> = text.lines().collect();
-    let header = lines.iter().position(|line| {
-        line.trim()
-            .strip_prefix('[')
-            .and_then(|rest| rest.strip_suffix(']'))
-            .is_some_and(|header| header.trim() == table)
-    })?;
-    lines[header + 1..]
-        .iter()
-        .take_while(|line| !line.trim_start().starts_with('['))
-        .position(|line| {
-            line.trim_start()
-                .strip_prefix(key)
-                .is_some_and(|rest| rest.trim_start().starts_with('='))
-        })
-        .map(|offset| header + 2 + offset)
+/// One step of a [`KeyPath`]: a key of a table or an index of an array.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
 }
 
-/// The 1-based line of a byte offset.
-pub(super) fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
+/// A key of `deploy.toml` from the top of the file, shown as TOML writes it:
+/// `environments.staging.apps[1].name`, `environments.staging.env."1ST KEY"`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(super) struct KeyPath(Vec<Step>);
 
-/// A load-time error on `key`, with its line when known.
-pub(super) fn at_line(path: &Path, line: Option<usize>, key: &str, message: String) -> BadInput {
-    match line {
-        Some(line) => BadInput(format!(
-            "{}, line {line}: `{key}`: {message}",
-            path.display()
-        )),
-        None => BadInput(format!("{}: `{key}`: {message}", path.display())),
+impl KeyPath {
+    /// The path of these keys, from the top of the file.
+    pub(super) fn of(keys: &[&str]) -> Self {
+        Self(keys.iter().map(|&key| Step::Key(key.to_owned())).collect())
+    }
+
+    /// The path of `key` in the table at this path.
+    pub(super) fn key(&self, key: &str) -> Self {
+        let mut steps = self.0.clone();
+        steps.push(Step::Key(key.to_owned()));
+        Self(steps)
+    }
+
+    /// The path of element `index` of the array at this path.
+    pub(super) fn index(&self, index: usize) -> Self {
+        let mut steps = self.0.clone();
+        steps.push(Step::Index(index));
+        Self(steps)
+    }
+
+    /// The last key of the path (`name` of `environments.staging.apps[1].name`).
+    fn last_key(&self) -> Option<&str> {
+        match self.0.last() {
+            Some(Step::Key(key)) => Some(key),
+            _ => None,
+        }
+    }
+
+    /// Whether the path ends at an element of an array.
+    pub(super) fn is_array_element(&self) -> bool {
+        matches!(self.0.last(), Some(Step::Index(_)))
     }
 }
 
-/// The line of the TOML table `table` (a `[table]` header, or a `key = { ... }` inline table
-/// in the parent table) and the line in it that holds `needle`, if any; `None` when the text
-/// has no such table.
-pub(super) fn line_in_table(
-    text: &str,
-    table: &str,
-    needle: Option<&str>,
-) -> Option<(usize, Option<usize>)> {
-    let lines: Vec<&str> = text.lines().collect();
-    let is_header = |line: &str, name: &str| {
-        line.trim()
-            .strip_prefix('[')
-            .and_then(|rest| rest.strip_suffix(']'))
-            .is_some_and(|header| header.trim() == name)
-    };
-    let table_end = |start: usize| {
-        lines[start + 1..]
-            .iter()
-            .position(|line| line.trim_start().starts_with('['))
-            .map_or(lines.len(), |offset| start + 1 + offset)
-    };
-    let (start, end) = if let Some(start) = lines.iter().position(|line| is_header(line, table)) {
-        (start, table_end(start))
-    } else {
-        // `probe = { ... }` inside `[environments.NAME]`.
-        let (parent, key) = table.rsplit_once('.')?;
-        let parent_start = lines.iter().position(|line| is_header(line, parent))?;
-        let offset = lines[parent_start + 1..table_end(parent_start)]
-            .iter()
-            .position(|line| {
-                line.trim_start()
-                    .strip_prefix(key)
-                    .is_some_and(|rest| rest.trim_start().starts_with('='))
-            })?;
-        let start = parent_start + 1 + offset;
-        (start, start + 1)
-    };
-    let within = needle.and_then(|needle| {
-        lines[start..end]
-            .iter()
-            .position(|line| line.contains(needle))
-            .map(|offset| start + offset + 1)
-    });
-    Some((start + 1, within))
+impl fmt::Display for KeyPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (position, step) in self.0.iter().enumerate() {
+            match step {
+                Step::Index(index) => write!(f, "[{index}]")?,
+                Step::Key(key) => {
+                    if position > 0 {
+                        f.write_str(".")?;
+                    }
+                    let bare = !key.is_empty()
+                        && key
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                    if bare {
+                        f.write_str(key)?;
+                    } else {
+                        write!(f, "{key:?}")?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
-/// The key of an inline table written on its own line in an array (`apps[1]`), with the field
-/// the message names (`apps[1].colour`).
-pub(super) fn inline_entry_key(text: &str, line_start: usize, message: &str) -> Option<String> {
-    let before: Vec<&str> = text[..line_start].lines().collect();
-    let array_line = before.iter().rposition(|line| line.contains("= ["))?;
-    let array = before[array_line]
-        .split_once('=')?
-        .0
-        .trim()
-        .trim_matches('"');
-    let index = before[array_line + 1..]
-        .iter()
-        .filter(|line| line.trim_start().starts_with('{'))
-        .count();
-    let field = message
-        .split_once("field `")
-        .and_then(|(_, rest)| rest.split_once('`'))
-        .map(|(field, _)| field);
-    Some(match field {
-        Some(field) => format!("{array}[{index}].{field}"),
-        None => format!("{array}[{index}]"),
-    })
+/// `deploy.toml` as TOML's tree, with the text and the path it was read from.
+pub(super) struct Source<'a> {
+    text: &'a str,
+    path: &'a Path,
+    root: Spanned<DeTable<'a>>,
 }
 
-/// A TOML error with its line, the dotted key it concerns, and what to write instead.
-pub(super) fn describe_toml_error(text: &str, path: &Path, error: &toml::de::Error) -> BadInput {
-    let Some(span) = error.span() else {
-        return BadInput(format!("{}: {}", path.display(), error.message()));
-    };
-    let start = span.start.min(text.len());
-    let line = text[..start].matches('\n').count() + 1;
-    let line_start = text[..start].rfind('\n').map_or(0, |index| index + 1);
-    let line_text = text[line_start..].lines().next().unwrap_or_default();
-    let key = if line_text.trim_start().starts_with('{') {
-        // An inline table in an array, one entry per line: `apps = [\n  { ... },\n]`.
-        inline_entry_key(text, line_start, error.message())
-    } else {
-        line_text
-            .split_once('=')
-            .map(|(key, _)| key.trim().trim_matches('"').to_owned())
-            .filter(|key| !key.is_empty() && !key.starts_with('['))
-    };
-    let table = text[..line_start]
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find_map(|line| {
-            line.strip_prefix('[')
-                .and_then(|rest| rest.strip_suffix(']'))
+impl<'a> Source<'a> {
+    /// Parse the text.
+    ///
+    /// # Errors
+    ///
+    /// [`BadInput`] for text that is not TOML, naming the line and, when the parser got that
+    /// far, the key.
+    pub(super) fn parse(text: &'a str, path: &'a Path) -> Result<Self, BadInput> {
+        let (root, errors) = DeTable::parse_recoverable(text);
+        let source = Self { text, path, root };
+        match errors.first() {
+            Some(error) => Err(source.describe(error)),
+            None => Ok(source),
+        }
+    }
+
+    /// The file as `T`.
+    ///
+    /// # Errors
+    ///
+    /// [`BadInput`] naming the line, the key and the fix for a key `T` does not have, a
+    /// missing one, or a value of the wrong type or shape.
+    pub(super) fn read<T: Deserialize<'a>>(&self) -> Result<T, BadInput> {
+        T::deserialize(toml::de::Deserializer::from(self.root.clone()))
+            .map_err(|error| self.describe(&error))
+    }
+
+    /// Where the file was read from.
+    pub(super) fn path(&self) -> &Path {
+        self.path
+    }
+
+    /// Whether the file writes `key`.
+    pub(super) fn has(&self, key: &KeyPath) -> bool {
+        self.span(key).is_some()
+    }
+
+    /// The 1-based line `key` is written on (for an array element, the line its element
+    /// starts on), if the file writes it.
+    pub(super) fn line(&self, key: &KeyPath) -> Option<usize> {
+        self.span(key).map(|span| self.line_of(span.start))
+    }
+
+    /// `key` and its line, for a message that points at a second key: `` `key` on line 7 ``.
+    pub(super) fn mention(&self, key: &KeyPath) -> String {
+        match self.line(key) {
+            Some(line) => format!("`{key}` on line {line}"),
+            None => format!("`{key}`"),
+        }
+    }
+
+    /// An error on `key`, on the line it is written on.
+    pub(super) fn error(&self, key: &KeyPath, message: impl fmt::Display) -> BadInput {
+        self.error_on_line(self.line(key), key, message)
+    }
+
+    /// An error on `key`, on the line of `at`: for a key the file does not write, the table
+    /// it belongs in; for a table, the line of the setting in it (no line when the file does
+    /// not write `at` either).
+    pub(super) fn error_at(
+        &self,
+        at: &KeyPath,
+        key: &KeyPath,
+        message: impl fmt::Display,
+    ) -> BadInput {
+        self.error_on_line(self.line(at), key, message)
+    }
+
+    fn error_on_line(
+        &self,
+        line: Option<usize>,
+        key: &KeyPath,
+        message: impl fmt::Display,
+    ) -> BadInput {
+        let path = self.path.display();
+        BadInput(match line {
+            Some(line) => format!("{path}, line {line}: `{key}`: {message}"),
+            None => format!("{path}: `{key}`: {message}"),
         })
-        .map(|table| table.trim_matches(['[', ']']).trim().to_owned());
-    let message = error.message().trim_end_matches('\n');
-    let Some(key) = key else {
-        return BadInput(format!("{}, line {line}: {message}", path.display()));
+    }
+
+    fn line_of(&self, offset: usize) -> usize {
+        self.text[..offset.min(self.text.len())]
+            .matches('\n')
+            .count()
+            + 1
+    }
+
+    /// The span of `key`: of the key itself (a table's is in its header), or of the element
+    /// for an array index.
+    fn span(&self, key: &KeyPath) -> Option<Range<usize>> {
+        let mut span = None;
+        let mut value: Option<&DeValue<'a>> = None;
+        let mut table = Some(self.root.get_ref());
+        for step in &key.0 {
+            match (step, table, value) {
+                (Step::Key(name), Some(current), _) => {
+                    let (found_key, found) = current.get_key_value(name.as_str())?;
+                    span = Some(found_key.span());
+                    value = Some(found.get_ref());
+                }
+                (Step::Index(index), _, Some(DeValue::Array(items))) => {
+                    let found = items.get(*index)?;
+                    span = Some(found.span());
+                    value = Some(found.get_ref());
+                }
+                _ => return None,
+            }
+            table = match value {
+                Some(DeValue::Table(inner)) => Some(inner),
+                _ => None,
+            };
+        }
+        span
+    }
+
+    /// The deepest key whose key or value spans `offset`.
+    fn key_at(&self, offset: usize) -> Option<KeyPath> {
+        let mut found: Option<KeyPath> = None;
+        walk(
+            self.root.get_ref(),
+            &KeyPath::default(),
+            &mut |path, key, value| {
+                let spans =
+                    key.is_some_and(|key| key.contains(&offset)) || value.span().contains(&offset);
+                if spans
+                    && found
+                        .as_ref()
+                        .is_none_or(|deepest| path.0.len() > deepest.0.len())
+                {
+                    found = Some(path.clone());
+                }
+            },
+        );
+        found
+    }
+
+    /// The key written at `span` in the `[table]` whose section holds it, when that table
+    /// has the key: the first of a key written twice, which the tree keeps.
+    fn key_in_enclosing_table(&self, span: Range<usize>) -> Option<KeyPath> {
+        let written = self.text.get(span.clone())?.trim_matches(['"', '\'']);
+        let mut enclosing: Option<(usize, KeyPath, &DeTable<'a>)> = None;
+        walk(
+            self.root.get_ref(),
+            &KeyPath::default(),
+            &mut |path, _, value| {
+                let start = value.span().start;
+                // A `[table]` or `[[table]]` header; not an inline or a dotted-key table.
+                let header = self
+                    .text
+                    .get(start..)
+                    .is_some_and(|text| text.starts_with('['));
+                if let DeValue::Table(table) = value.get_ref()
+                    && header
+                    && start < span.start
+                    && enclosing
+                        .as_ref()
+                        .is_none_or(|(latest, ..)| start > *latest)
+                {
+                    enclosing = Some((start, path.clone(), table));
+                }
+            },
+        );
+        let (_, path, table) = enclosing?;
+        table.contains_key(written).then(|| path.key(written))
+    }
+
+    /// A TOML or serde error with its line, the key it concerns, and what to write instead.
+    fn describe(&self, error: &toml::de::Error) -> BadInput {
+        let message = error.message().trim_end();
+        // The root table's span is empty: such an error is about the file as a whole.
+        let Some(span) = error.span().filter(|span| span.end > 0) else {
+            return BadInput(format!(
+                "{}: {message}{}",
+                self.path.display(),
+                fix(message, None)
+            ));
+        };
+        let line = self.line_of(span.start);
+        match self
+            .key_at(span.start)
+            .or_else(|| self.key_in_enclosing_table(span))
+        {
+            Some(key) => {
+                let fix = fix(message, Some(&key));
+                self.error_on_line(Some(line), &key, format!("{message}{fix}"))
+            }
+            None => BadInput(format!(
+                "{}, line {line}: {message}{}",
+                self.path.display(),
+                fix(message, None)
+            )),
+        }
+    }
+}
+
+/// What [`walk`] calls for each key and element: its path, the span of the key (none for an
+/// element) and the value.
+type Visit<'v, 't, 'a> = dyn FnMut(&KeyPath, Option<Range<usize>>, &'t Spanned<DeValue<'a>>) + 'v;
+
+/// Every key of the tree and every element of its arrays.
+fn walk<'t, 'a>(table: &'t DeTable<'a>, path: &KeyPath, visit: &mut Visit<'_, 't, 'a>) {
+    for (key, value) in table.iter() {
+        let here = path.key(key.get_ref());
+        visit(&here, Some(key.span()), value);
+        walk_value(value.get_ref(), &here, visit);
+    }
+}
+
+fn walk_value<'t, 'a>(value: &'t DeValue<'a>, path: &KeyPath, visit: &mut Visit<'_, 't, 'a>) {
+    match value {
+        DeValue::Table(table) => walk(table, path, visit),
+        DeValue::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                let here = path.index(index);
+                visit(&here, None, item);
+                walk_value(item.get_ref(), &here, visit);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What to write instead, for the errors whose message does not already say it. serde's
+/// message is the only place that says which type a key takes.
+fn fix(message: &str, key: Option<&KeyPath>) -> String {
+    let example_key = key.and_then(KeyPath::last_key).filter(|_| {
+        // `expect_status[1]` is an element: there is no `key = value` to show.
+        !key.is_some_and(KeyPath::is_array_element)
+    });
+    let expects = |types: &[&str]| {
+        types
+            .iter()
+            .any(|expected| message.ends_with(&format!("expected {expected}")))
     };
-    let dotted = match table {
-        Some(table) if !table.is_empty() => format!("{table}.{key}"),
-        _ => key.clone(),
-    };
-    let fix = if [
-        "expected u8",
-        "expected u16",
-        "expected u32",
-        "expected u64",
-        "expected usize",
-        "expected i32",
-        "expected i64",
-        "expected an integer",
-    ]
-    .iter()
-    .any(|expected| message.contains(expected))
-    {
-        format!("; write a whole number without quotes, e.g. `{key} = 2`")
-    } else if message.contains("expected a boolean") {
-        format!("; write `{key} = true` or `{key} = false`")
-    } else if message.contains("invalid type") {
+    if expects(&[
+        "u8",
+        "u16",
+        "u32",
+        "u64",
+        "usize",
+        "i32",
+        "i64",
+        "an integer",
+    ]) {
+        match example_key {
+            Some(key) => format!("; write a whole number without quotes, e.g. `{key} = 2`"),
+            None => "; write a whole number without quotes".to_owned(),
+        }
+    } else if expects(&["a boolean"]) {
+        match example_key {
+            Some(key) => format!("; write `{key} = true` or `{key} = false`"),
+            None => "; write true or false without quotes".to_owned(),
+        }
+    } else if message.starts_with("invalid type") {
         "; see docs/CONFIG.md for the type of this key".to_owned()
+    } else if message.starts_with("missing field") {
+        "; add it (docs/CONFIG.md lists every key and its default)".to_owned()
     } else {
         String::new()
-    };
-    BadInput(format!(
-        "{}, line {line}: `{dotted}`: {message}{fix}",
-        path.display()
-    ))
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use crate::config::test_support::*;
+
+    fn source(text: &str) -> Source<'_> {
+        Source::parse(text, Path::new("deploy.toml")).unwrap()
+    }
+
+    #[test]
+    fn a_key_is_found_however_toml_writes_it() {
+        let text =
+            "[a]\nb = 1\nc.d = { e = [1, { f = 2 }] }\n\n[[g.h]]\ni = 3\n\n[[g.h]]\n\"j k\" = 4\n";
+        let source = source(text);
+        for (key, line) in [
+            (KeyPath::of(&["a"]), 1),
+            (KeyPath::of(&["a", "b"]), 2),
+            (KeyPath::of(&["a", "c", "d", "e"]), 3),
+            (KeyPath::of(&["a", "c", "d", "e"]).index(1).key("f"), 3),
+            (KeyPath::of(&["g", "h"]), 5),
+            (KeyPath::of(&["g", "h"]).index(0).key("i"), 6),
+            (KeyPath::of(&["g", "h"]).index(1), 8),
+            (KeyPath::of(&["g", "h"]).index(1).key("j k"), 9),
+        ] {
+            assert_eq!(source.line(&key), Some(line), "{key}");
+        }
+        assert_eq!(source.line(&KeyPath::of(&["a", "x"])), None);
+        assert_eq!(source.line(&KeyPath::of(&["a", "b"]).index(0)), None);
+        assert_eq!(source.line(&KeyPath::of(&["g", "h"]).index(2)), None);
+        assert_eq!(
+            KeyPath::of(&["g", "h"]).index(1).key("j k").to_string(),
+            "g.h[1].\"j k\""
+        );
+    }
+
+    #[test]
+    fn text_that_is_not_toml_names_its_line_and_key() {
+        let message = error(&format!("{EXAMPLE}\n[deploy]\ntimeout = 5m\n"));
+        assert!(
+            message
+                .contains("deploy.toml, line 15: `deploy.timeout`: string values must be quoted"),
+            "{message}"
+        );
+        let message = error(&format!("{EXAMPLE}\n[deploy\n"));
+        assert!(message.starts_with("deploy.toml, line 14: "), "{message}");
+    }
+
+    #[test]
+    fn a_key_written_twice_names_the_second_line() {
+        let message = error(&EXAMPLE.replace(
+            "health_url = \"https://example.com/healthz\"\n",
+            "health_url = \"https://example.com/healthz\"\napp = \"other-app\"\n",
+        ));
+        assert!(
+            message.contains("deploy.toml, line 13: `environments.production.app`: duplicate key"),
+            "{message}"
+        );
+    }
 
     #[test]
     fn unknown_keys_name_the_key_and_line() {
         let message = error(&format!("{EXAMPLE}\n[deploy]\ntimout = \"5m\"\n"));
-        assert!(message.contains("timout"), "{message}");
         assert!(
             message.contains("deploy.toml, line 15: `deploy.timout`: unknown field `timout`"),
+            "{message}"
+        );
+        assert!(message.contains("expected `timeout`"), "{message}");
+        let message = error(&format!("{EXAMPLE}\n[deploi]\ntimeout = \"5m\"\n"));
+        assert!(
+            message.contains("deploy.toml, line 14: `deploi`: unknown field `deploi`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_names_the_key_and_how_to_write_it() {
+        for (extra, expected) in [
+            (
+                "[probe]\nsuccess_threshold = \"two\"\n",
+                "line 15: `probe.success_threshold`: invalid type: string \"two\", expected u32; write a whole number without quotes, e.g. `success_threshold = 2`",
+            ),
+            (
+                "[probe]\nexpect_status = [200, \"ok\"]\n",
+                "line 15: `probe.expect_status[1]`: invalid type: string \"ok\", expected u16; write a whole number without quotes",
+            ),
+            (
+                "[deploy]\nstaging_gate = \"yes\"\n",
+                "line 15: `deploy.staging_gate`: invalid type: string \"yes\", expected a boolean; write `staging_gate = true` or `staging_gate = false`",
+            ),
+            (
+                "[notes]\nrepository_url = 5\n",
+                "line 15: `notes.repository_url`: invalid type: integer `5`, expected a string representing an URL; see docs/CONFIG.md",
+            ),
+        ] {
+            let message = error(&format!("{EXAMPLE}\n{extra}"));
+            assert!(message.contains(expected), "{extra}: {message}");
+        }
+    }
+
+    #[test]
+    fn a_missing_key_names_the_table_it_belongs_in() {
+        let message = error(&EXAMPLE.replace("url = \"https://coolify.example.com\"\n", ""));
+        assert!(
+            message.contains("deploy.toml, line 2: `coolify`: missing field `url`; add it"),
+            "{message}"
+        );
+        let message =
+            error(&EXAMPLE.replace("[coolify]\nurl = \"https://coolify.example.com\"\n", ""));
+        assert!(
+            message.starts_with("deploy.toml: missing field `coolify`; add it"),
+            "{message}"
+        );
+        let message = error(&TWO_APPS.replace("app = \"staging-worker\", ", ""));
+        assert!(
+            message.contains(
+                "deploy.toml, line 9: `environments.staging.apps[1]`: missing field `app`"
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_value_its_type_refuses_names_the_key_and_line() {
+        for (from, to, expected) in [
+            (
+                "url = \"https://coolify.example.com\"",
+                "url = \"coolify\"",
+                "line 3: `coolify.url`: relative URL without a base",
+            ),
+            (
+                "health_url = \"https://example.com/healthz\"",
+                "health_url = \"example.com\"",
+                "line 12: `environments.production.health_url`",
+            ),
+        ] {
+            let message = error(&EXAMPLE.replace(from, to));
+            assert!(message.contains(expected), "{to}: {message}");
+        }
+        // tag-policy checks the table as a whole.
+        let message = error(&format!("{EXAMPLE}\n[tags]\nprefix = \"v 1\"\n"));
+        assert!(
+            message.contains("line 14: `tags`: tag prefix `v 1` contains whitespace"),
+            "{message}"
+        );
+        let message = error(&format!("{EXAMPLE}\n[workflows]\npreset = \"python\"\n"));
+        assert!(
+            message.contains(
+                "line 15: `workflows.preset`: unknown variant `python`, expected one of `python-uv`"
+            ),
             "{message}"
         );
     }
@@ -190,6 +512,10 @@ mod tests {
     #[test]
     fn bad_durations_say_how_to_write_one() {
         let message = error(&format!("{EXAMPLE}\n[deploy]\ntimeout = \"soon\"\n"));
-        assert!(message.contains("`soon` is not a duration"), "{message}");
+        assert!(
+            message.contains("line 15: `deploy.timeout`: `soon` is not a duration"),
+            "{message}"
+        );
+        assert!(message.contains("write e.g. \"20m\""), "{message}");
     }
 }

@@ -1,10 +1,10 @@
 //! `[workflows]`: how the generated GitHub Actions workflows check a commit and run stagegate.
 
 use std::fmt;
-use std::path::Path;
 
 use serde::Deserialize;
 
+use super::source::{KeyPath, Source};
 use crate::exit::BadInput;
 
 /// `[workflows]`: how the generated GitHub Actions workflows check a commit before the staging
@@ -119,6 +119,7 @@ pub enum PrValidation {
     Generate,
 }
 
+/// `[workflows]` as serde reads it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawWorkflows {
@@ -132,45 +133,50 @@ pub(super) struct RawWorkflows {
 }
 
 impl RawWorkflows {
-    pub(super) fn validate(self, path: &Path) -> Result<WorkflowsConfig, BadInput> {
-        let invalid = |key: &str, message: &str| {
-            BadInput(format!("{}: workflows.{key}: {message}", path.display()))
-        };
+    /// The table, checked.
+    ///
+    /// # Errors
+    ///
+    /// [`BadInput`] naming the key, its line and the fix.
+    pub(super) fn validate(self, source: &Source<'_>) -> Result<WorkflowsConfig, BadInput> {
+        let table = KeyPath::of(&["workflows"]);
         if self.preset.is_none() && self.test.is_none() && self.after.is_none() {
-            return Err(BadInput(format!(
-                "{}: [workflows] says neither how to check a commit nor which workflow to wait for: set `preset` (python-uv, node-npm, rust-cargo or go), `test` (the commands) or `after` (the name of your CI workflow)",
-                path.display()
-            )));
+            return Err(source.error(
+                &table,
+                "says neither how to check a commit nor which workflow to wait for: set `preset` (python-uv, node-npm, rust-cargo or go), `test` (the commands) or `after` (the name of your CI workflow)",
+            ));
         }
         if let Some(after) = &self.after {
             if after.trim().is_empty() || after.contains(['\n', '\r']) || after.contains("${{") {
-                return Err(invalid(
-                    "after",
-                    &format!(
+                return Err(source.error(
+                    &table.key("after"),
+                    format!(
                         "`{after}` is not a workflow name; write the `name:` of your CI workflow, e.g. \"CI\""
                     ),
                 ));
             }
             if self.test.is_some() {
-                return Err(invalid(
-                    "test",
-                    "is not run when `after` is set (staging waits for your CI workflow instead); remove one of them",
-                ));
-            }
-        }
-        for command in self.test.iter().flatten() {
-            if command.trim().is_empty() || command.contains(['\n', '\r']) {
-                return Err(invalid(
-                    "test",
-                    &format!(
-                        "{command:?} is not one command line; write one list item per command"
+                return Err(source.error(
+                    &table.key("test"),
+                    format!(
+                        "is not run when `after` is set ({}): staging waits for your CI workflow instead; remove one of them",
+                        source.mention(&table.key("after"))
                     ),
                 ));
             }
+        }
+        for (index, command) in self.test.iter().flatten().enumerate() {
+            let key = table.key("test").index(index);
+            if command.trim().is_empty() || command.contains(['\n', '\r']) {
+                return Err(source.error(
+                    &key,
+                    format!("{command:?} is not one command line; write one list item per command"),
+                ));
+            }
             if command.contains("${{") {
-                return Err(invalid(
-                    "test",
-                    &format!(
+                return Err(source.error(
+                    &key,
+                    format!(
                         "`{command}` holds a `${{{{` expression, which GitHub would paste into the script; read the value from an environment variable instead"
                     ),
                 ));
@@ -182,8 +188,8 @@ impl RawWorkflows {
             PrValidation::Skip
         };
         if pr_validation == PrValidation::Generate && self.preset.is_none() && self.test.is_none() {
-            return Err(invalid(
-                "pr_validation",
+            return Err(source.error(
+                &table.key("pr_validation"),
                 "needs checks to run: set `preset` or `test` too",
             ));
         }
@@ -194,5 +200,55 @@ impl RawWorkflows {
             stagegate: self.stagegate,
             pr_validation,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::test_support::*;
+
+    fn with_workflows(table: &str) -> String {
+        format!("{EXAMPLE}\n[workflows]\n{table}\n")
+    }
+
+    #[test]
+    fn a_table_that_checks_nothing_names_its_line() {
+        let message = error(&with_workflows("stagegate = \"action\""));
+        assert!(
+            message.contains(
+                "deploy.toml, line 14: `workflows`: says neither how to check a commit nor which workflow to wait for"
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn each_refused_key_names_its_line_and_the_fix() {
+        for (table, expected) in [
+            (
+                "after = \" \"",
+                "line 15: `workflows.after`: ` ` is not a workflow name; write the `name:` of your CI workflow",
+            ),
+            (
+                "after = \"CI\"\ntest = [\"make\"]",
+                "line 16: `workflows.test`: is not run when `after` is set (`workflows.after` on line 15)",
+            ),
+            (
+                "test = [\n  \"make\",\n  \"make lint\\nmake test\",\n]",
+                "line 17: `workflows.test[1]`: \"make lint\\nmake test\" is not one command line; write one list item per command",
+            ),
+            (
+                "test = [\"echo ${{ github.head_ref }}\"]",
+                "line 15: `workflows.test[0]`: `echo ${{ github.head_ref }}` holds a `${{` expression",
+            ),
+            (
+                "after = \"CI\"\npr_validation = true",
+                "line 16: `workflows.pr_validation`: needs checks to run: set `preset` or `test` too",
+            ),
+        ] {
+            let message = error(&with_workflows(table));
+            assert!(message.contains(expected), "{table}: {message}");
+        }
+        parse(&with_workflows("after = \"CI\"")).unwrap();
     }
 }
