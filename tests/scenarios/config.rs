@@ -129,3 +129,44 @@ async fn an_unknown_placeholder_is_refused_before_coolify_is_contacted() {
         assert!(message.contains(expected), "{expected:?} in: {message}");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_health_url_staging_and_production_share_is_refused_before_coolify_is_contacted() {
+    let (world, message, exit) = deploy_staging_with_config(|config| {
+        let staging_url = config
+            .lines()
+            .find_map(|line| line.strip_prefix("health_url = "))
+            .unwrap()
+            .to_owned();
+        let production_url = config
+            .lines()
+            .filter_map(|line| line.strip_prefix("health_url = "))
+            .nth(1)
+            .unwrap()
+            .to_owned();
+        assert_ne!(staging_url, production_url);
+        config.replace(&production_url, &staging_url)
+    })
+    .await;
+
+    assert_eq!(exit, Exit::BadInput, "{message}");
+    let config = world.config();
+    let line_of = |position: usize| {
+        config
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| line.starts_with("health_url"))
+            .nth(position)
+            .unwrap()
+            .0
+            + 1
+    };
+    for expected in [
+        format!("line {}: `environments.production.health_url`", line_of(1)),
+        format!("(`environments.staging.health_url` on line {})", line_of(0)),
+        "is also staging's health URL".to_owned(),
+        "give each environment the URL its own app serves".to_owned(),
+    ] {
+        assert!(message.contains(&expected), "{expected:?} in: {message}");
+    }
+}

@@ -80,7 +80,9 @@ pub(super) fn load(
     Ok((staging.config, production.config))
 }
 
-/// Staging and production never share an application.
+/// Staging and production never share an application or a health URL: a probe of a shared
+/// URL cannot tell which environment answered, so a deploy of one would be verified by the
+/// other.
 fn check_distinct(
     source: &Source<'_>,
     staging: &Loaded,
@@ -94,6 +96,23 @@ fn check_distinct(
                     "`{}` is also the staging app ({}); staging and production must be different Coolify applications: write production's own application uuid (it is in the application's URL in Coolify)",
                     app.uuid,
                     source.mention(&staging_key.key("app"))
+                ),
+            ));
+        }
+    }
+    for (key, app) in production.apps() {
+        let Some(url) = &app.health_url else {
+            continue;
+        };
+        if let Some((staging_key, _)) = staging
+            .apps()
+            .find(|(_, other)| other.health_url.as_ref() == Some(url))
+        {
+            return Err(source.error(
+                &key.key("health_url"),
+                format!(
+                    "`{url}` is also staging's health URL ({}); a probe there cannot tell which environment answered, so a deploy of one would be verified by the other: give each environment the URL its own app serves",
+                    source.mention(&staging_key.key("health_url"))
                 ),
             ));
         }
@@ -631,5 +650,39 @@ mod tests {
             ),
             "{message}"
         );
+    }
+
+    #[test]
+    fn a_health_url_staging_and_production_share_is_refused_naming_both_lines() {
+        let message = error(&EXAMPLE.replace(
+            "https://example.com/healthz",
+            "https://staging.example.com/healthz",
+        ));
+        for expected in [
+            "deploy.toml, line 12: `environments.production.health_url`: `https://staging.example.com/healthz` is also staging's health URL (`environments.staging.health_url` on line 7)",
+            "give each environment the URL its own app serves",
+        ] {
+            assert!(message.contains(expected), "{expected:?} in {message}");
+        }
+        // Any app of staging against any app of production, as URLs (the host's case and a
+        // default port do not make two URLs).
+        let message = error(&both_listed("production-web").replace(
+            "https://example.com/healthz",
+            "https://STAGING.example.com:443/healthz",
+        ));
+        assert!(
+            message.contains(
+                "line 14: `environments.production.apps[0].health_url`: `https://staging.example.com/healthz` is also staging's health URL (`environments.staging.apps[0].health_url` on line 8)"
+            ),
+            "{message}"
+        );
+        // Another path, port or host is another endpoint.
+        for other in [
+            "https://staging.example.com/healthz/production",
+            "https://staging.example.com:8443/healthz",
+            "http://staging.example.com/healthz",
+        ] {
+            parse(&EXAMPLE.replace("https://example.com/healthz", other)).unwrap();
+        }
     }
 }
