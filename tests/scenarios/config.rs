@@ -170,3 +170,31 @@ async fn a_health_url_staging_and_production_share_is_refused_before_coolify_is_
         assert!(message.contains(&expected), "{expected:?} in: {message}");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn plain_http_to_another_machine_is_refused_naming_the_opt_in() {
+    let (world, message, exit) = deploy_staging_with_config(|config| {
+        let url = config
+            .lines()
+            .find_map(|line| line.strip_prefix("url = "))
+            .unwrap()
+            .to_owned();
+        config.replace(&url, "\"http://192.0.2.10:8000\"")
+    })
+    .await;
+
+    assert_eq!(exit, Exit::BadInput, "{message}");
+    let line = world
+        .config()
+        .lines()
+        .position(|line| line.starts_with("url = "))
+        .unwrap()
+        + 1;
+    for expected in [
+        &format!("line {line}: `coolify.url`"),
+        "clear text",
+        "set `allow_insecure_http = true` in [coolify]",
+    ] {
+        assert!(message.contains(expected), "{expected:?} in: {message}");
+    }
+}

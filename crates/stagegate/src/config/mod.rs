@@ -34,8 +34,8 @@ use tag_policy::TagPolicy;
 
 pub use self::image::{DEFAULT_TAG_TEMPLATE, ImageConfig, Placeholder, TagTemplate};
 pub use self::model::{
-    AppConfig, CoolifyConfig, DeployConfig, EnvironmentConfig, EnvironmentName, NotesConfig,
-    StagingGate,
+    AppConfig, CoolifyConfig, DeployConfig, EnvironmentConfig, EnvironmentName, InsecureHttp,
+    NotesConfig, StagingGate,
 };
 pub use self::probe::{
     DEFAULT_CONFIRM_INTERVAL, DEFAULT_FAILURE_THRESHOLD, DEFAULT_PROBE_INTERVAL,

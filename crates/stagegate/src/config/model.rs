@@ -18,6 +18,31 @@ pub struct CoolifyConfig {
     pub url: Url,
     /// The environment variable holding the API token.
     pub token_env: String,
+    /// `allow_insecure_http`: whether a plain-http `url` of a Coolify on another machine is
+    /// accepted.
+    pub insecure_http: InsecureHttp,
+}
+
+impl CoolifyConfig {
+    /// Whether the token crosses the network in clear text: `url` is plain http to a Coolify
+    /// that is not on this machine, which only `allow_insecure_http = true` lets load. Every
+    /// run that uses such a URL should say so.
+    pub fn sends_token_in_clear_text(&self) -> bool {
+        super::coolify::needs_insecure_http(&self.url)
+    }
+}
+
+/// Whether `[coolify]` accepts plain `http://` for a Coolify on another machine
+/// (`allow_insecure_http`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum InsecureHttp {
+    /// Refused, because the token would cross the network in clear text (the default); http
+    /// is accepted only for a Coolify on this machine.
+    #[default]
+    Refused,
+    /// Accepted, for a Coolify reached over a network the team trusts (Coolify's default
+    /// install serves its API on `http://<server-ip>:8000`).
+    Allowed,
 }
 
 /// `[deploy]`.

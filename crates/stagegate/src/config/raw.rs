@@ -31,6 +31,8 @@ pub(super) struct RawConfig {
 pub(super) struct RawCoolify {
     pub(super) url: Url,
     pub(super) token_env: Option<String>,
+    #[serde(default)]
+    pub(super) allow_insecure_http: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
