@@ -40,9 +40,10 @@ pub(super) fn load(
             url
         }
         None => {
-            check(&raw.url, insecure_http)
+            let url = raw.url.0;
+            check(&url, insecure_http)
                 .map_err(|message| source.error(&KeyPath::of(&["coolify", "url"]), message))?;
-            raw.url
+            url
         }
     };
     let token_env = raw.token_env.unwrap_or_else(|| "COOLIFY_TOKEN".to_owned());

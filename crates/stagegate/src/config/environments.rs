@@ -246,6 +246,7 @@ fn app(
     raw_app: RawApp,
 ) -> Result<AppConfig, BadInput> {
     let name = inherited.environment;
+    let health_url = raw_app.health_url.map(|url| url.0);
     let label = match raw_app.name {
         Some(label) if label.trim().is_empty() || label.chars().any(char::is_control) => {
             return Err(source.error(
@@ -282,7 +283,7 @@ fn app(
         inherited.expectation_set,
     );
     // Every probe setting is checked now, not after the first Coolify reads.
-    if let Some(health_url) = &raw_app.health_url
+    if let Some(health_url) = &health_url
         && let Err(error) = probe.to_spec(health_url.clone(), &placeholder_examples(name))
     {
         if let health_probe::Error::InvalidUrl { .. } = error {
@@ -318,7 +319,7 @@ fn app(
     Ok(AppConfig {
         uuid: raw_app.app,
         label,
-        health_url: raw_app.health_url,
+        health_url,
         probe,
         env,
         image,

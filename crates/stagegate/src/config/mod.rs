@@ -135,7 +135,9 @@ impl Config {
                 },
             },
             notes: NotesConfig {
-                repository_url: raw.notes.and_then(|notes| notes.repository_url),
+                repository_url: raw
+                    .notes
+                    .and_then(|notes| notes.repository_url.map(|url| url.0)),
             },
             staging,
             production,

@@ -29,7 +29,7 @@ pub(super) struct RawConfig {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawCoolify {
-    pub(super) url: Url,
+    pub(super) url: WebUrl,
     pub(super) token_env: Option<String>,
     #[serde(default)]
     pub(super) allow_insecure_http: bool,
@@ -45,7 +45,7 @@ pub(super) struct RawDeploy {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawNotes {
-    pub(super) repository_url: Option<Url>,
+    pub(super) repository_url: Option<WebUrl>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -53,7 +53,7 @@ pub(super) struct RawNotes {
 pub(super) struct RawEnvironment {
     pub(super) app: Option<ApplicationUuid>,
     pub(super) branch: Option<String>,
-    pub(super) health_url: Option<Url>,
+    pub(super) health_url: Option<WebUrl>,
     #[serde(default)]
     pub(super) env: BTreeMap<String, String>,
     pub(super) probe: Option<ProbeConfig>,
@@ -68,7 +68,7 @@ pub(super) struct RawEnvironment {
 pub(super) struct RawApp {
     pub(super) app: ApplicationUuid,
     pub(super) name: Option<String>,
-    pub(super) health_url: Option<Url>,
+    pub(super) health_url: Option<WebUrl>,
     pub(super) probe: Option<ProbeConfig>,
     #[serde(default)]
     pub(super) env: BTreeMap<String, String>,
@@ -90,5 +90,20 @@ impl<'de> Deserialize<'de> for HumanDuration {
                     "`{text}` is not a duration ({error}); write e.g. \"20m\" or \"90s\""
                 ))
             })
+    }
+}
+
+/// A URL, read with the fix in its error.
+#[derive(Debug, Clone)]
+pub(super) struct WebUrl(pub(super) Url);
+
+impl<'de> Deserialize<'de> for WebUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Url::parse(&text).map(WebUrl).map_err(|error| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not a URL ({error}); write it whole, with its scheme, e.g. \"https://example.com\""
+            ))
+        })
     }
 }

@@ -266,26 +266,31 @@ impl<'a> Source<'a> {
         // The root table's span is empty: such an error is about the file as a whole.
         let Some(span) = error.span().filter(|span| span.end > 0) else {
             return BadInput(format!(
-                "{}: {message}{}",
+                "{}: {}",
                 self.path.display(),
-                fix(message, None)
+                explain(message, None)
             ));
         };
         let line = self.line_of(span.start);
-        match self
-            .key_at(span.start)
-            .or_else(|| self.key_in_enclosing_table(span))
-        {
-            Some(key) => {
-                let fix = fix(message, Some(&key));
-                self.error_on_line(Some(line), &key, format!("{message}{fix}"))
-            }
-            None => BadInput(format!(
-                "{}, line {line}: {message}{}",
-                self.path.display(),
-                fix(message, None)
-            )),
+        if let Some(key) = self.key_at(span.start) {
+            return self.error_on_line(Some(line), &key, explain(message, Some(&key)));
         }
+        if let Some(first) = self.key_in_enclosing_table(span) {
+            let explained = explain(message, Some(&first));
+            return match self.line(&first) {
+                Some(first_line) => self.error_on_line(
+                    Some(line),
+                    &first,
+                    format!("{explained} (it is also on line {first_line})"),
+                ),
+                None => self.error_on_line(Some(line), &first, explained),
+            };
+        }
+        BadInput(format!(
+            "{}, line {line}: {}",
+            self.path.display(),
+            explain(message, None)
+        ))
     }
 }
 
@@ -316,44 +321,89 @@ fn walk_value<'t, 'a>(value: &'t DeValue<'a>, path: &KeyPath, visit: &mut Visit<
     }
 }
 
-/// What to write instead, for the errors whose message does not already say it. serde's
-/// message is the only place that says which type a key takes.
-fn fix(message: &str, key: Option<&KeyPath>) -> String {
-    let example_key = key.and_then(KeyPath::last_key).filter(|_| {
-        // `expect_status[1]` is an element: there is no `key = value` to show.
-        !key.is_some_and(KeyPath::is_array_element)
-    });
-    let expects = |types: &[&str]| {
-        types
-            .iter()
-            .any(|expected| message.ends_with(&format!("expected {expected}")))
+/// What to write for a value of the wrong type, by the type serde expected: with the key
+/// (`{name}` its last part, `{key}` the whole path), and for an array element.
+const TYPE_FIXES: [(&[&str], &str, &str); 5] = [
+    (
+        &[
+            "u8",
+            "u16",
+            "u32",
+            "u64",
+            "usize",
+            "i32",
+            "i64",
+            "an integer",
+        ],
+        "write a whole number without quotes, e.g. `{name} = 2`",
+        "write a whole number without quotes",
+    ),
+    (
+        &["a boolean"],
+        "write `{name} = true` or `{name} = false`",
+        "write true or false without quotes",
+    ),
+    (
+        &["a sequence"],
+        "write a list in brackets, e.g. `{name} = [...]`",
+        "write a list in brackets, `[...]`",
+    ),
+    (
+        &["a string"],
+        "write it in quotes, e.g. `{name} = \"...\"`",
+        "write it in quotes, `\"...\"`",
+    ),
+    (
+        &["a table"],
+        "write a table: `{name} = { ... }` or a `[{key}]` section",
+        "write a table in braces, `{ ... }`",
+    ),
+];
+
+/// serde's message in the file's terms, with what to write instead when the message does not
+/// say it. serde's message is the only place that says which type a key takes.
+fn explain(message: &str, key: Option<&KeyPath>) -> String {
+    // An element such as `expect_status[1]` has no `key = value` to show.
+    let example_key = key
+        .filter(|key| !key.is_array_element())
+        .and_then(KeyPath::last_key);
+    // The names of stagegate's own types mean nothing to the reader: a table is a table.
+    let message = match message.find("expected struct ") {
+        Some(_) if message.starts_with("invalid length") => {
+            "invalid type: array, expected a table".to_owned()
+        }
+        Some(index) => format!("{}expected a table", &message[..index]),
+        None => message.replace("expected a map", "expected a table"),
     };
-    if expects(&[
-        "u8",
-        "u16",
-        "u32",
-        "u64",
-        "usize",
-        "i32",
-        "i64",
-        "an integer",
-    ]) {
-        match example_key {
-            Some(key) => format!("; write a whole number without quotes, e.g. `{key} = 2`"),
-            None => "; write a whole number without quotes".to_owned(),
+    let typed_fix = TYPE_FIXES
+        .iter()
+        .find_map(|(types, with_key, without_key)| {
+            types
+                .iter()
+                .any(|expected| message.ends_with(&format!("expected {expected}")))
+                .then(|| match (example_key, key) {
+                    (Some(name), Some(key)) => with_key
+                        .replace("{name}", name)
+                        .replace("{key}", &key.to_string()),
+                    _ => (*without_key).to_owned(),
+                })
+        });
+    let fix = match typed_fix {
+        Some(fix) => format!("; {fix}"),
+        // An enum such as `preset` or `stagegate` given a number or a list.
+        None if message.starts_with("wanted string or table") => {
+            "; write one of its values in quotes (docs/CONFIG.md lists them)".to_owned()
         }
-    } else if expects(&["a boolean"]) {
-        match example_key {
-            Some(key) => format!("; write `{key} = true` or `{key} = false`"),
-            None => "; write true or false without quotes".to_owned(),
+        None if message.starts_with("invalid type") => {
+            "; see docs/CONFIG.md for the type of this key".to_owned()
         }
-    } else if message.starts_with("invalid type") {
-        "; see docs/CONFIG.md for the type of this key".to_owned()
-    } else if message.starts_with("missing field") {
-        "; add it (docs/CONFIG.md lists every key and its default)".to_owned()
-    } else {
-        String::new()
-    }
+        None if message.starts_with("missing field") => {
+            "; add it (docs/CONFIG.md lists every key and its default)".to_owned()
+        }
+        None if message.starts_with("duplicate key") => "; write each key once".to_owned(),
+        None => String::new(),
+    };
+    format!("{message}{fix}")
 }
 
 #[cfg(test)]
@@ -410,7 +460,9 @@ mod tests {
             "health_url = \"https://example.com/healthz\"\napp = \"other-app\"\n",
         ));
         assert!(
-            message.contains("deploy.toml, line 13: `environments.production.app`: duplicate key"),
+            message.contains(
+                "deploy.toml, line 13: `environments.production.app`: duplicate key; write each key once (it is also on line 11)"
+            ),
             "{message}"
         );
     }
@@ -447,7 +499,19 @@ mod tests {
             ),
             (
                 "[notes]\nrepository_url = 5\n",
-                "line 15: `notes.repository_url`: invalid type: integer `5`, expected a string representing an URL; see docs/CONFIG.md",
+                "line 15: `notes.repository_url`: invalid type: integer `5`, expected a string; write it in quotes, e.g. `repository_url = \"...\"`",
+            ),
+            (
+                "[probe]\nexpect_status = 200\n",
+                "line 15: `probe.expect_status`: invalid type: integer `200`, expected a sequence; write a list in brackets, e.g. `expect_status = [...]`",
+            ),
+            (
+                "[environments.production.probe]\nheaders = 5\n",
+                "line 15: `environments.production.probe.headers`: invalid type: integer `5`, expected a table; write a table: `headers = { ... }` or a `[environments.production.probe.headers]` section",
+            ),
+            (
+                "[workflows]\nstagegate = 1\n",
+                "line 15: `workflows.stagegate`: wanted string or table; write one of its values in quotes",
             ),
         ] {
             let message = error(&format!("{EXAMPLE}\n{extra}"));
@@ -483,7 +547,7 @@ mod tests {
             (
                 "url = \"https://coolify.example.com\"",
                 "url = \"coolify\"",
-                "line 3: `coolify.url`: relative URL without a base",
+                "line 3: `coolify.url`: `coolify` is not a URL (relative URL without a base); write it whole, with its scheme, e.g. \"https://example.com\"",
             ),
             (
                 "health_url = \"https://example.com/healthz\"",
@@ -517,5 +581,31 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("write e.g. \"20m\""), "{message}");
+    }
+
+    #[test]
+    fn a_table_where_a_value_belongs_or_a_value_where_a_table_belongs_says_so() {
+        // The message names no type of stagegate's own.
+        for (from, to, expected) in [
+            (
+                "[coolify]\nurl = \"https://coolify.example.com\"",
+                "coolify = \"x\"",
+                "line 2: `coolify`: invalid type: string \"x\", expected a table; write a table: `coolify = { ... }` or a `[coolify]` section",
+            ),
+            (
+                "env = { ENVIRONMENT = \"staging\" }",
+                "apps = [\"x\"]",
+                "line 8: `environments.staging.apps[0]`: invalid type: string \"x\", expected a table; write a table in braces, `{ ... }`",
+            ),
+            (
+                "[coolify]",
+                "workflows = []\n[coolify]",
+                "line 2: `workflows`: invalid type: array, expected a table",
+            ),
+        ] {
+            let message = error(&EXAMPLE.replace(from, to));
+            assert!(message.contains(expected), "{to}: {message}");
+            assert!(!message.contains("struct"), "{message}");
+        }
     }
 }
