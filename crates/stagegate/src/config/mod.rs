@@ -9,15 +9,20 @@
 //! - `raw`: the file as serde reads it, before any check.
 //! - `source`: the file read once into TOML's tree, whose spans give every error its key and
 //!   line.
+//! - `messages`: serde's and the TOML parser's messages in the file's terms, with the fix.
 //! - `coolify`: `[coolify]`, with `COOLIFY_URL` applied.
-//! - `environments`: each `[environments.NAME]` section and its apps.
+//! - `environments`: each `[environments.NAME]` section, and what staging and production
+//!   may not share.
+//! - `apps`: each app of an environment.
 //! - `probe`: stagegate's probe defaults and how the probe tables overlay.
 //! - `image`: Docker-image apps (`image`, the `image_tag` template).
 //! - `workflows`: the `[workflows]` table.
 
+mod apps;
 mod coolify;
 mod environments;
 mod image;
+mod messages;
 mod model;
 mod probe;
 mod raw;
