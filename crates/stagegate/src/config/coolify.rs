@@ -151,6 +151,7 @@ mod tests {
         let message =
             error(&EXAMPLE.replace("https://coolify.example.com", "http://coolify.example.com"));
         assert!(message.contains("clear text"), "{message}");
+        assert!(message.contains("line 3: `coolify.url`"), "{message}");
         parse(&EXAMPLE.replace("https://coolify.example.com", "http://127.0.0.1:8000")).unwrap();
         parse(&EXAMPLE.replace("https://coolify.example.com", "http://localhost:8000")).unwrap();
     }
@@ -162,6 +163,7 @@ mod tests {
             "https://user:pass@coolify.example.com",
         ));
         assert!(message.contains("coolify.url"), "{message}");
+        assert!(message.contains("line 3: `coolify.url`"), "{message}");
         assert!(message.contains("credentials in the URL"), "{message}");
         assert!(!message.contains("pass@"), "{message}");
     }

@@ -400,7 +400,7 @@ mod tests {
             ),
             (
                 "image_tag = \"sha-{commit}\"",
-                "`environments.staging.image_tag`: is set without `image`",
+                "line 7: `environments.staging.image_tag`: is set without `image`",
             ),
         ] {
             let message = error(&with(extra));
