@@ -24,6 +24,17 @@ async fn deploy_staging_with_config(edit: impl Fn(String) -> String) -> (World, 
     (world, message, exit)
 }
 
+/// The 1-based line of the `nth` line (from 0) of `text` that starts with `prefix`.
+fn line_of(text: &str, prefix: &str, nth: usize) -> usize {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| line.starts_with(prefix))
+        .nth(nth)
+        .unwrap()
+        .0
+        + 1
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_value_of_the_wrong_type_names_the_key_and_the_fix() {
     let (world, message, exit) = deploy_staging_with_config(|config| {
@@ -32,12 +43,7 @@ async fn a_value_of_the_wrong_type_names_the_key_and_the_fix() {
     .await;
 
     assert_eq!(exit, Exit::BadInput, "{message}");
-    let line = world
-        .config()
-        .lines()
-        .position(|line| line.starts_with("success_threshold"))
-        .unwrap()
-        + 1;
+    let line = line_of(&world.config(), "success_threshold", 0);
     for expected in [
         &format!("line {line}"),
         "`probe.success_threshold`",
@@ -88,12 +94,7 @@ async fn a_zero_deploy_timeout_is_refused_before_coolify_is_contacted() {
             .await;
 
     assert_eq!(exit, Exit::BadInput, "{message}");
-    let line = world
-        .config()
-        .lines()
-        .position(|line| line.starts_with("timeout"))
-        .unwrap()
-        + 1;
+    let line = line_of(&world.config(), "timeout", 0);
     for expected in [&format!("line {line}"), "`deploy.timeout`", "\"0s\""] {
         assert!(message.contains(expected), "{expected:?} in: {message}");
     }
@@ -126,6 +127,66 @@ async fn an_unknown_placeholder_is_refused_before_coolify_is_contacted() {
 
     assert_eq!(exit, Exit::BadInput, "{message}");
     for expected in ["`{sha}`", "known placeholders are {commit}"] {
+        assert!(message.contains(expected), "{expected:?} in: {message}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_health_url_staging_and_production_share_is_refused_before_coolify_is_contacted() {
+    let (world, message, exit) = deploy_staging_with_config(|config| {
+        let staging_url = config
+            .lines()
+            .find_map(|line| line.strip_prefix("health_url = "))
+            .unwrap()
+            .to_owned();
+        let production_url = config
+            .lines()
+            .filter_map(|line| line.strip_prefix("health_url = "))
+            .nth(1)
+            .unwrap()
+            .to_owned();
+        assert_ne!(staging_url, production_url);
+        config.replace(&production_url, &staging_url)
+    })
+    .await;
+
+    assert_eq!(exit, Exit::BadInput, "{message}");
+    let config = world.config();
+    for expected in [
+        format!(
+            "line {}: `environments.production.health_url`",
+            line_of(&config, "health_url", 1)
+        ),
+        format!(
+            "(`environments.staging.health_url` on line {})",
+            line_of(&config, "health_url", 0)
+        ),
+        "is also staging's health URL".to_owned(),
+        "give each environment the URL its own app serves".to_owned(),
+    ] {
+        assert!(message.contains(&expected), "{expected:?} in: {message}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn plain_http_to_another_machine_is_refused_naming_the_opt_in() {
+    let (world, message, exit) = deploy_staging_with_config(|config| {
+        let url = config
+            .lines()
+            .find_map(|line| line.strip_prefix("url = "))
+            .unwrap()
+            .to_owned();
+        config.replace(&url, "\"http://192.0.2.10:8000\"")
+    })
+    .await;
+
+    assert_eq!(exit, Exit::BadInput, "{message}");
+    let line = line_of(&world.config(), "url = ", 0);
+    for expected in [
+        &format!("line {line}: `coolify.url`"),
+        "clear text",
+        "set `allow_insecure_http = true` in [coolify]",
+    ] {
         assert!(message.contains(expected), "{expected:?} in: {message}");
     }
 }

@@ -37,7 +37,6 @@ mod engine;
 pub mod exit;
 mod files;
 mod health_endpoint;
-mod image;
 mod journal;
 mod legacy;
 pub mod output;

@@ -754,8 +754,12 @@ fn health_url(app: &Application) -> (String, bool) {
         .find_map(|domain| Url::parse(domain).ok());
     let guessed_path = path.is_none();
     let Some(mut url) = domain else {
+        // Named after the app: staging and production may not share a health URL.
         return (
-            "https://replace-with-your-domain.example.com/healthz".to_owned(),
+            format!(
+                "https://replace-with-the-domain-of-{}.example.com/healthz",
+                app.uuid
+            ),
             true,
         );
     };
@@ -983,7 +987,7 @@ mod tests {
             name: format!("{uuid} \"quoted\""),
             coolify_environment: None,
             branch: "main".to_owned(),
-            health_url: "https://replace-with-your-domain.example.com/healthz".to_owned(),
+            health_url: format!("https://replace-with-the-domain-of-{uuid}.example.com/healthz"),
             health_url_guessed: true,
             variables: variables.iter().map(|&key| key.to_owned()).collect(),
             image: None,
@@ -1020,7 +1024,7 @@ mod tests {
             name: uuid.to_owned(),
             coolify_environment: None,
             branch: "main".to_owned(),
-            health_url: "https://api.example.com/healthz".to_owned(),
+            health_url: format!("https://{uuid}.api.example.com/healthz"),
             health_url_guessed: false,
             variables: Vec::new(),
             image: Some("ghcr.io/acme/api".to_owned()),

@@ -9,9 +9,9 @@ use serde::Serialize;
 use tag_policy::{ReleaseTag, Releases};
 
 use super::Engine;
+use crate::config::Placeholder;
 use crate::config::{AppConfig, EnvironmentName};
 use crate::exit::Refused;
-use crate::image::Placeholder;
 use crate::repo::{commit_sha, oid};
 
 /// What production looked like before and after waiting for an in-flight deployment.

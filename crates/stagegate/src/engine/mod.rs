@@ -59,6 +59,13 @@ impl Engine {
         config: Config,
     ) -> anyhow::Result<Self> {
         let token = config.token(&session.process_env)?;
+        if config.coolify.sends_token_in_clear_text() {
+            session.output.warn(format!(
+                "the Coolify token goes to {} over plain http, readable by anyone on the way (allow_insecure_http = true in {}): serve Coolify's API over https",
+                config.coolify.url,
+                config.path.display()
+            ));
+        }
         // A probe header is a credential because of where it comes from, whatever its name.
         for environment in EnvironmentName::ALL {
             for app in &config.environment(environment).apps {

@@ -41,7 +41,7 @@ env = {{ ENVIRONMENT = "production" }}
 [[environments.production.apps]]
 app = "{production}"
 name = "web"
-health_url = "http://127.0.0.1:9/healthz"
+health_url = "http://127.0.0.1:9/production/healthz"
 
 [[environments.production.apps]]
 app = "{production_worker}"
@@ -261,7 +261,7 @@ image = "ghcr.io/acme/api"
 
 [environments.production]
 app = "{production}"
-health_url = "http://127.0.0.1:9/healthz"
+health_url = "http://127.0.0.1:9/production/healthz"
 "#,
         url = fixture.fake.base_url(),
         staging = fixture.staging,

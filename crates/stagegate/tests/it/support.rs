@@ -71,7 +71,7 @@ env = {staging_env}
 [environments.production]
 app = "{production}"
 branch = "main"
-health_url = "http://127.0.0.1:9/healthz"
+health_url = "http://127.0.0.1:9/production/healthz"
 env = {production_env}
 
 [workflows]

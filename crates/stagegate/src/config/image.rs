@@ -6,7 +6,7 @@ use std::fmt;
 
 use coolify_client::{ImageName, ImageTag};
 
-use crate::config::EnvironmentName;
+use super::EnvironmentName;
 
 /// `image_tag` when the config sets none: the tag CI pushes for each commit.
 pub const DEFAULT_TAG_TEMPLATE: &str = "sha-{commit}";
@@ -270,6 +270,7 @@ pub(crate) fn parse_name(text: &str) -> Result<ImageName, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::test_support::{EXAMPLE, TWO_APPS, error, parse};
 
     const PRODUCTION: EnvironmentName = EnvironmentName::Production;
     const STAGING: EnvironmentName = EnvironmentName::Staging;
@@ -348,5 +349,84 @@ mod tests {
             parse_name("ghcr.io/acme/api").unwrap().as_str(),
             "ghcr.io/acme/api"
         );
+    }
+
+    #[test]
+    fn an_image_app_names_its_image_and_tag_template() {
+        let text = EXAMPLE.replace(
+            "app = \"production-app-uuid\"\n",
+            "app = \"production-app-uuid\"\nimage = \"ghcr.io/acme/api\"\nimage_tag = \"{version}\"\n",
+        );
+        let text = text.replace(
+            "app = \"staging-app-uuid\"\n",
+            "app = \"staging-app-uuid\"\nimage = \"ghcr.io/acme/api\"\n",
+        );
+        let config = parse(&text).unwrap();
+        let staging = config.staging.apps[0].image.as_ref().unwrap();
+        assert_eq!(staging.name.as_str(), "ghcr.io/acme/api");
+        assert_eq!(staging.tag.as_str(), "sha-{commit}");
+        let production = config.production.apps[0].image.as_ref().unwrap();
+        assert_eq!(production.tag.as_str(), "{version}");
+        assert_eq!(parse(EXAMPLE).unwrap().staging.apps[0].image, None);
+    }
+
+    #[test]
+    fn image_errors_name_the_key_its_line_and_the_fix() {
+        let with = |extra: &str| {
+            EXAMPLE.replace(
+                "app = \"staging-app-uuid\"\n",
+                &format!("app = \"staging-app-uuid\"\n{extra}\n"),
+            )
+        };
+        for (extra, expected) in [
+            (
+                "image = \"ghcr.io/acme/api:1.5\"",
+                "line 7: `environments.staging.image`: `ghcr.io/acme/api:1.5`",
+            ),
+            ("image = \"ghcr.io/acme/api:1.5\"", "image_tag"),
+            (
+                "image = \"ghcr.io/acme/api\"\nimage_tag = \"{version}\"",
+                "line 8: `environments.staging.image_tag`: `{version}` uses `{version}`, but a staging deploy",
+            ),
+            (
+                "image = \"ghcr.io/acme/api\"\nimage_tag = \"{sha}\"",
+                "unknown placeholder `{sha}`",
+            ),
+            (
+                "image = \"ghcr.io/acme/api\"\nimage_tag = \"release:{commit}\"",
+                "gives tags Coolify refuses",
+            ),
+            (
+                "image = \"ghcr.io/acme/api\"\nimage_tag = \"latest\"",
+                "no placeholder",
+            ),
+            (
+                "image_tag = \"sha-{commit}\"",
+                "line 7: `environments.staging.image_tag`: is set without `image`",
+            ),
+        ] {
+            let message = error(&with(extra));
+            assert!(
+                message.contains(expected),
+                "{extra}: {expected:?} in {message}"
+            );
+        }
+        let message = error(&TWO_APPS.replace(
+            "env = { ENVIRONMENT = \"staging\" }\n",
+            "env = { ENVIRONMENT = \"staging\" }\nimage = \"ghcr.io/acme/api\"\n",
+        ));
+        assert!(
+            message.contains("line 7: `environments.staging.image`: is set next to `apps`"),
+            "{message}"
+        );
+        let message = error(&TWO_APPS.replace(
+            "name = \"worker\",",
+            "name = \"worker\", image = \"ghcr.io/acme/Worker\",",
+        ));
+        assert!(
+            message.contains("line 9: `environments.staging.apps[1].image`"),
+            "{message}"
+        );
+        assert!(message.contains("lowercase"), "{message}");
     }
 }
