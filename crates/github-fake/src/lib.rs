@@ -67,6 +67,7 @@
 //! ```
 
 mod graphql;
+mod rest;
 mod server;
 mod state;
 

@@ -8,8 +8,9 @@ use coolify_client::{ApplicationUuid, CommitSha, DeploymentUuid, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::{App, AppRecord, EnvironmentKind, Outcome, Purpose, RanBy, Settlement, Start};
+use crate::model::{App, EnvironmentKind, Outcome, Purpose, RanBy, Settlement, Start};
 use crate::read::{SkipReason, Skipped};
+use crate::record::AppRecord;
 use crate::{DeploymentId, Environment, Record};
 
 /// The value of the payload's `format` field.

@@ -134,10 +134,11 @@
 pub use crate::client::{RecorderBuilder, RetryPolicy};
 pub use crate::error::Error;
 pub use crate::model::{
-    App, AppRecord, DeploymentId, Environment, EnvironmentKind, Outcome, OutcomeEntry, Probe,
-    Purpose, RanBy, Record, ReleaseRef, Repository, Settlement, Start, newest_settled,
+    App, DeploymentId, Environment, EnvironmentKind, Outcome, Purpose, RanBy, ReleaseRef,
+    Repository, Settlement, Start,
 };
 pub use crate::read::{History, HistoryQuery, SkipReason, Skipped};
+pub use crate::record::{AppRecord, OutcomeEntry, Probe, Record, newest_settled};
 pub use crate::recorder::{Recorder, RunRecord};
 /// The Coolify ids and the commit type the record names ([`coolify_client::ApplicationUuid`],
 /// [`coolify_client::DeploymentUuid`], [`coolify_client::CommitSha`],
@@ -150,9 +151,11 @@ pub use secrecy;
 /// The URL type of health URLs and run URLs.
 pub use url;
 
+mod answers;
 mod client;
 mod encoding;
 mod error;
 mod model;
 mod read;
+mod record;
 mod recorder;

@@ -10,7 +10,8 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use url::Url;
 
-use crate::client::{Access, Http, RecorderBuilder, Replay, RetryPolicy, parse};
+use crate::answers::parse;
+use crate::client::{Access, Http, RecorderBuilder, Replay, RetryPolicy};
 use crate::encoding::{Assembled, Event, RawDeployment, RawStatus, assemble, payload};
 use crate::model::{App, Environment, EnvironmentKind, Outcome, Settlement, Start};
 use crate::read::{History, HistoryQuery};
