@@ -90,17 +90,17 @@ fn validation(field: &str, text: &str) -> Reply {
 }
 
 /// The `description` of a body, refused with GitHub's 422 past 140 characters.
-fn description_of(body: &Value) -> Result<String, Reply> {
+fn description_of(body: &Value) -> Result<String, Box<Reply>> {
     let description = body
         .get("description")
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
     if description.chars().count() > 140 {
-        return Err(validation(
+        return Err(Box::new(validation(
             "description",
             "description is too long (maximum is 140 characters)",
-        ));
+        )));
     }
     Ok(description)
 }
@@ -149,7 +149,7 @@ fn create_deployment(state: &mut State, repository: &str, body: Option<&Value>) 
     }
     let description = match description_of(body) {
         Ok(description) => description,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let payload = match body.get("payload") {
         None | Some(Value::Null) => json!({}),
@@ -223,7 +223,7 @@ fn create_status(state: &mut State, repository: &str, id: &str, body: Option<&Va
     };
     let description = match description_of(body) {
         Ok(description) => description,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let text = |field: &str| body.get(field).and_then(Value::as_str).map(str::to_owned);
     let auto_inactive = body

@@ -33,7 +33,8 @@ async fn bench(runs: u32) -> bool {
         .build()
         .unwrap();
     let seeding = Instant::now();
-    let app = "vgsco4o4wc8w0ok8gwgk8w0o".parse().unwrap();
+    let app: release_record::coolify_client::ApplicationUuid =
+        "vgsco4o4wc8w0ok8gwgk8w0o".parse().unwrap();
     let mut tasks = tokio::task::JoinSet::new();
     for seed in 0..runs {
         let recorder = recorder.clone();

@@ -121,19 +121,19 @@ pub(crate) fn classify(call: &Call, status: StatusCode, headers: &HeaderMap, bod
         .as_ref()
         .and_then(|parsed| parsed.message.clone())
         .unwrap_or_default();
+    let budget_spent = headers
+        .get("x-ratelimit-remaining")
+        .is_some_and(|value| value.as_bytes() == b"0");
+    let lowercase = message.to_ascii_lowercase();
     let rate_limited = status == StatusCode::TOO_MANY_REQUESTS
         || (status == StatusCode::FORBIDDEN
             && (headers.contains_key(RETRY_AFTER)
-                || headers
-                    .get("x-ratelimit-remaining")
-                    .is_some_and(|value| value.as_bytes() == b"0")
-                || message.to_ascii_lowercase().contains("rate limit")));
+                || budget_spent
+                || lowercase.contains("rate limit")));
     if rate_limited {
-        let secondary = message.to_ascii_lowercase().contains("secondary")
-            || headers.contains_key(RETRY_AFTER)
-            || !headers
-                .get("x-ratelimit-remaining")
-                .is_some_and(|value| value.as_bytes() == b"0");
+        // The hourly budget is spent only when GitHub says so; anything else is a burst limit.
+        let secondary =
+            lowercase.contains("secondary") || headers.contains_key(RETRY_AFTER) || !budget_spent;
         return Error::RateLimited {
             endpoint,
             secondary,

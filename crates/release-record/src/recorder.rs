@@ -236,7 +236,7 @@ impl Recorder {
                 }
             }
         }
-        records.sort_by(|left, right| right.deployment.cmp(&left.deployment));
+        records.sort_by_key(|record| std::cmp::Reverse(record.deployment));
         Ok(records)
     }
 
@@ -634,7 +634,7 @@ struct StatusNode {
 /// The futures a caller may `tokio::spawn` are `Send`: checked when this crate compiles.
 const _: () = {
     fn send<T: Send>(_: T) {}
-    #[allow(dead_code)]
+    #[allow(dead_code, clippy::too_many_arguments)]
     fn futures_are_send(
         recorder: &Recorder,
         run: &RunRecord,
