@@ -68,7 +68,7 @@ async fn run(switch_over: Duration) -> Result<(Duration, usize), Box<dyn std::er
     .await?;
     fake.on_deployment_finished(move |finished| {
         let serving = Arc::clone(&serving);
-        let commit = finished.commit.clone();
+        let commit = finished.commit().to_owned();
         tokio::spawn(async move {
             tokio::time::sleep(switch_over).await;
             *serving
@@ -91,9 +91,9 @@ async fn run(switch_over: Duration) -> Result<(Duration, usize), Box<dyn std::er
         .requests_for(&production)
         .iter()
         .filter(|request| {
-            request.method == "GET"
-                && request.path.starts_with("/api/v1/deployments/")
-                && !request.path.contains("/applications/")
+            request.method() == "GET"
+                && request.path().starts_with("/api/v1/deployments/")
+                && !request.path().contains("/applications/")
         })
         .count();
     Ok((wall, gets))

@@ -98,9 +98,9 @@ async fn run() -> Result<Measured, Box<dyn std::error::Error>> {
             finishes
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .push((finished.commit.clone(), Instant::now()));
+                .push((finished.commit().to_owned(), Instant::now()));
             let serving = Arc::clone(&serving);
-            let commit = finished.commit.clone();
+            let commit = finished.commit().to_owned();
             tokio::spawn(async move {
                 tokio::time::sleep(SWITCH_OVER).await;
                 *serving.lock().unwrap_or_else(PoisonError::into_inner) = commit;
