@@ -214,6 +214,22 @@ impl Deployment {
             .and_then(|commit| CommitSha::new(commit).ok())
     }
 
+    /// The pull request of a preview deployment; `None` for a deployment of the application
+    /// itself (Coolify's `pull_request_id` 0).
+    #[must_use]
+    pub fn pull_request(&self) -> Option<crate::PullRequestId> {
+        self.pull_request_id
+            .and_then(|id| u64::try_from(id).ok())
+            .and_then(|id| crate::PullRequestId::new(id).ok())
+    }
+
+    /// Whether it deploys a pull request's preview rather than the application itself
+    /// (Coolify lists both in the application's deployments).
+    #[must_use]
+    pub fn is_preview(&self) -> bool {
+        self.pull_request().is_some()
+    }
+
     /// Whether this deployment built `commit`: Coolify's commit is the same id, or an
     /// abbreviation of it of at least 7 digits (compared case-insensitively).
     #[must_use]
@@ -341,6 +357,10 @@ pub struct Application {
     /// Whether Coolify's container health check is on.
     #[serde(default)]
     pub health_check_enabled: Option<bool>,
+    /// The template of its previews' URLs (Coolify 4.3.0+; `None` means Coolify's default
+    /// `{{pr_id}}.{{domain}}`); see [`Application::preview_url`].
+    #[serde(default)]
+    pub preview_url_template: Option<String>,
     /// The numeric id of the Coolify environment (of a project) the application belongs to;
     /// [`crate::Project::environments`] names it.
     #[serde(default)]
@@ -371,6 +391,7 @@ impl Application {
             fqdn: None,
             health_check_path: None,
             health_check_enabled: None,
+            preview_url_template: None,
             environment_id: None,
             settings: None,
             extra: serde_json::Map::new(),
@@ -747,6 +768,9 @@ pub struct ApplicationSettings {
     /// Whether the clone is shallow.
     #[serde(default)]
     pub is_git_shallow_clone_enabled: Option<bool>,
+    /// Whether pull-request webhooks create and deploy previews.
+    #[serde(default)]
+    pub is_preview_deployments_enabled: Option<bool>,
     /// Every other setting, as Coolify sent it.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -777,6 +801,12 @@ pub struct ApplicationPatch {
     /// New image tag of a Docker-image application.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub docker_registry_image_tag: Option<crate::ImageTag>,
+    /// Whether pull-request webhooks create previews.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_preview_deployments_enabled: Option<bool>,
+    /// New template of the previews' URLs (Coolify 4.3.0+).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview_url_template: Option<String>,
 }
 
 impl ApplicationPatch {
@@ -818,6 +848,21 @@ impl ApplicationPatch {
     #[must_use]
     pub fn auto_deploy(mut self, auto_deploy: AutoDeploy) -> Self {
         self.is_auto_deploy_enabled = Some(auto_deploy == AutoDeploy::Enabled);
+        self
+    }
+
+    /// Turn preview deployments from pull-request webhooks on or off.
+    #[must_use]
+    pub fn preview_deployments(mut self, previews: crate::PreviewDeployments) -> Self {
+        self.is_preview_deployments_enabled = Some(previews == crate::PreviewDeployments::Enabled);
+        self
+    }
+
+    /// Set the template of the previews' URLs, for example `pr-{{pr_id}}.{{domain}}` (Coolify
+    /// 4.3.0+; older servers answer 422).
+    #[must_use]
+    pub fn preview_url_template(mut self, template: impl Into<String>) -> Self {
+        self.preview_url_template = Some(template.into());
         self
     }
 

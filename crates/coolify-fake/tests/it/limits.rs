@@ -310,10 +310,10 @@ async fn before_4_3_7_the_queue_waits_for_another_deployment_to_end_and_4_1_to_4
     // Before 4.1.0 the answer was right; before beta.436 there was no route.
     fake.set_version("4.0.0");
     let second = fake.deployments_of(&apps[1])[0].deployment_uuid.clone();
-    let cancelled = cancel(&fake, &second.to_string()).await;
+    let cancelled = cancel(&fake, second.as_str()).await;
     assert_eq!(cancelled.status, 200);
     fake.set_version("4.0.0-beta.435");
-    let missing = cancel(&fake, &second.to_string()).await;
+    let missing = cancel(&fake, second.as_str()).await;
     assert_eq!(
         (missing.status, missing.body["message"].as_str()),
         (404, Some("Not found."))
