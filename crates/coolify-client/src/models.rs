@@ -147,9 +147,13 @@ pub struct Deployment {
     /// Path of the deployment's page in the Coolify UI (no host).
     #[serde(default)]
     pub deployment_url: Option<String>,
-    /// Pull request number; `0` for a normal deployment.
+    /// Pull request number; `0` for a normal deployment (see [`Deployment::pull_request`]).
     #[serde(default)]
     pub pull_request_id: Option<i64>,
+    /// The `docker_tag` a Docker-image application's preview was deployed with; `None` for
+    /// every other deployment (Coolify leaves it empty there, even for image applications).
+    #[serde(default)]
+    pub docker_registry_image_tag: Option<String>,
     /// Whether the build cache was skipped.
     #[serde(default, deserialize_with = "lenient_bool")]
     pub force_rebuild: bool,
@@ -193,6 +197,7 @@ impl Deployment {
             server_name: None,
             deployment_url: None,
             pull_request_id: None,
+            docker_registry_image_tag: None,
             force_rebuild: false,
             is_webhook: false,
             is_api: false,

@@ -198,6 +198,10 @@ async fn an_image_preview_is_created_by_its_deploy_and_its_url_is_coolifys() {
         .await
         .unwrap();
     assert_eq!(finished.pull_request(), Some(pr(42)));
+    assert_eq!(
+        finished.docker_registry_image_tag.as_deref(),
+        Some("sha-4f2a9c1")
+    );
     let application = client.application(&app).await.unwrap();
     let url = application.preview_url(pr(42)).unwrap();
     assert_eq!(

@@ -286,3 +286,25 @@ async fn a_token_without_read_ends_the_watch_with_its_error() {
     assert!(watch.next().await.is_none(), "the watch is over");
     server.verify().await;
 }
+
+/// A caller may `tokio::spawn` a watch and the operations built on it.
+#[test]
+fn the_watch_futures_are_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let client = coolify_client::Client::builder(
+        "https://c.example.com",
+        secrecy::SecretString::from(crate::calls::TOKEN),
+    )
+    .build()
+    .unwrap();
+    let mut watch = client.watch(WatchOptions::default());
+    assert_send(&watch.next());
+    let deployments: Vec<DeploymentUuid> = Vec::new();
+    assert_send(&client.follow_many(&deployments, &WatchOptions::default(), |_, _| {}));
+    let deployment: DeploymentUuid = crate::calls::DEPLOYMENT.parse().unwrap();
+    assert_send(&client.cancel_deployment(&deployment));
+    let app = crate::calls::app();
+    let pull_request = "1".parse().unwrap();
+    assert_send(&client.deploy_preview(&app, pull_request, None, ForceRebuild::No));
+    assert_send(&client.delete_preview(&app, pull_request));
+}

@@ -300,7 +300,16 @@ async fn scripted_durations_and_cancellation() {
         .cancel_deployment(&slow.deployment)
         .await
         .unwrap_err();
-    assert!(matches!(again, Error::Api { status: 400, .. }), "{again:?}");
+    assert!(
+        matches!(
+            again,
+            Error::NotCancellable {
+                status: DeploymentStatus::CancelledByUser,
+                ..
+            }
+        ),
+        "{again:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
