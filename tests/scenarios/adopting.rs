@@ -159,7 +159,7 @@ async fn init_finds_both_apps_of_the_repository_and_writes_a_config_that_loads()
         );
     }
     assert!(
-        run.requests.iter().all(|request| request.method == "GET"),
+        run.requests.iter().all(|request| request.method() == "GET"),
         "init only reads Coolify"
     );
     world.assert_token_never_leaked();

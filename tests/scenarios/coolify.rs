@@ -179,7 +179,7 @@ async fn a_deploy_that_times_out_is_not_repeated() {
     assert!(
         run.requests_to(&world.app(Env::Production))
             .iter()
-            .all(|r| r.method == "GET")
+            .all(|r| r.method() == "GET")
     );
 }
 

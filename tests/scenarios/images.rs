@@ -13,7 +13,7 @@ fn tags_set(
 ) -> Vec<String> {
     run.requests_to(app)
         .into_iter()
-        .filter(|request| request.method == "PATCH")
+        .filter(|request| request.method() == "PATCH")
         .filter_map(|request| {
             request.json()?["docker_registry_image_tag"]
                 .as_str()

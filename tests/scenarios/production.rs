@@ -330,7 +330,7 @@ async fn dry_run_production_makes_no_write() {
             .any(|step| step.contains(&second))
     );
     assert!(
-        run.requests.iter().all(|request| request.method == "GET"),
+        run.requests.iter().all(|request| request.method() == "GET"),
         "{:?}",
         run.requests
     );

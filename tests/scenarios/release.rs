@@ -44,7 +44,7 @@ async fn a_release_after_staging_validation_tags_head_with_its_notes() {
     // The gate reads staging; a release writes nothing to Coolify and leaves production alone.
     assert!(!run.requests_to(&world.app(Env::Staging)).is_empty());
     assert!(
-        run.requests.iter().all(|request| request.method == "GET"),
+        run.requests.iter().all(|request| request.method() == "GET"),
         "{:?}",
         run.requests
     );
@@ -151,7 +151,7 @@ async fn an_existing_or_older_version_is_not_released() {
             .requests
             .iter()
             .chain(&older.requests)
-            .all(|r| r.method == "GET")
+            .all(|r| r.method() == "GET")
     );
     let next = world.release_version("1.0.1").await;
     assert_eq!(next.value().tag, "v1.0.1");
@@ -182,7 +182,7 @@ async fn dry_run_release_makes_no_tag() {
         run.stderr
     );
     assert!(world.repo.tags().is_empty());
-    assert!(run.requests.iter().all(|request| request.method == "GET"));
+    assert!(run.requests.iter().all(|request| request.method() == "GET"));
 }
 
 #[tokio::test(start_paused = true)]

@@ -107,7 +107,7 @@ async fn dry_run_rollback_makes_no_write() {
     assert_eq!(run.value().action, Action::Planned);
     assert_eq!(run.value().commit, first);
     assert!(
-        run.requests.iter().all(|request| request.method == "GET"),
+        run.requests.iter().all(|request| request.method() == "GET"),
         "{:?}",
         run.requests
     );

@@ -57,7 +57,7 @@ async fn dry_run_staging_reads_but_writes_nothing() {
     assert!(planned.contains("POST /api/v1/deploy"), "{planned}");
     assert!(!run.requests.is_empty(), "a dry run still reads");
     assert!(
-        run.requests.iter().all(|request| request.method == "GET"),
+        run.requests.iter().all(|request| request.method() == "GET"),
         "{:?}",
         run.requests
     );

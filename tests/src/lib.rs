@@ -230,7 +230,7 @@ impl<T: std::fmt::Debug> Run<T> {
     pub fn requests_to(&self, app: &ApplicationUuid) -> Vec<&RecordedRequest> {
         self.requests
             .iter()
-            .filter(|request| request.application.as_ref() == Some(app))
+            .filter(|request| request.application() == Some(app))
             .collect()
     }
 
@@ -238,7 +238,7 @@ impl<T: std::fmt::Debug> Run<T> {
     pub fn writes_to(&self, app: &ApplicationUuid) -> Vec<&RecordedRequest> {
         self.requests_to(app)
             .into_iter()
-            .filter(|request| request.method != "GET")
+            .filter(|request| request.method() != "GET")
             .collect()
     }
 
@@ -246,7 +246,7 @@ impl<T: std::fmt::Debug> Run<T> {
     pub fn deploys_of(&self, app: &ApplicationUuid) -> Vec<&RecordedRequest> {
         self.requests_to(app)
             .into_iter()
-            .filter(|request| request.method == "POST" && request.path == "/api/v1/deploy")
+            .filter(|request| request.method() == "POST" && request.path() == "/api/v1/deploy")
             .collect()
     }
 
@@ -254,7 +254,7 @@ impl<T: std::fmt::Debug> Run<T> {
     pub fn pins_of(&self, app: &ApplicationUuid) -> Vec<String> {
         self.requests_to(app)
             .into_iter()
-            .filter(|request| request.method == "PATCH")
+            .filter(|request| request.method() == "PATCH")
             .filter_map(|request| {
                 request.json()?["git_commit_sha"]
                     .as_str()
@@ -480,18 +480,18 @@ impl World {
             let image_commits = image_commits.clone();
             fake.on_deployment_finished(move |finished| {
                 // An image app's deployment says HEAD: its image knows the commit.
-                let commit = match &finished.image_tag {
+                let commit = match finished.image_tag() {
                     Some(tag) => image_commits
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
                         .get(tag)
                         .cloned()
-                        .unwrap_or_else(|| tag.clone()),
-                    None => finished.commit.clone(),
+                        .unwrap_or_else(|| tag.to_owned()),
+                    None => finished.commit().to_owned(),
                 };
-                if finished.application == staging {
+                if finished.application() == &staging {
                     staging_health.deployment_finished(&commit);
-                } else if finished.application == production {
+                } else if finished.application() == &production {
                     production_health.deployment_finished(&commit);
                 }
             });

@@ -17,6 +17,7 @@ use crate::models::{
     Application, ApplicationPatch, DeployOutcome, Deployment, DeploymentPage, EnvVar, EnvVarInput,
     ForceRebuild, Project, RollbackImages,
 };
+use crate::pacing::{DEFAULT_SHARE, Pacer};
 use crate::{ApplicationUuid, DeploymentUuid, EnvVarUuid, Error};
 
 /// The exact message Coolify returns when it skipped a deploy because one of the same commit is queued.
@@ -129,6 +130,7 @@ pub struct ClientBuilder {
     user_agent: String,
     retry: RetryPolicy,
     http_client: Option<reqwest::Client>,
+    rate_limit_share: u8,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -145,6 +147,7 @@ impl fmt::Debug for ClientBuilder {
                 "http_client",
                 &self.http_client.as_ref().map(|_| "caller's"),
             )
+            .field("rate_limit_share", &self.rate_limit_share)
             .finish()
     }
 }
@@ -180,6 +183,16 @@ impl ClientBuilder {
         self
     }
 
+    /// The share of Coolify's rate limit this client keeps to, in percent (default 50): its
+    /// requests stay within that part of the limit Coolify announces in any minute, leaving
+    /// the rest to the other tools of the same Coolify user; see [`Client`] for how it paces.
+    /// Every clone of the client shares it.
+    #[must_use]
+    pub fn rate_limit_share(mut self, percent: u8) -> Self {
+        self.rate_limit_share = percent;
+        self
+    }
+
     /// Send the requests with this `reqwest` client instead of one built here: to share a
     /// connection pool, use a proxy, or choose the TLS setup.
     ///
@@ -202,8 +215,9 @@ impl ClientBuilder {
     /// # Errors
     ///
     /// [`Error::InvalidConfig`] when the base URL does not parse, uses `http` for a host that is
-    /// not loopback, carries a query, fragment or credentials, or when the user agent or a
-    /// timeout is unusable; [`Error::Tls`] when the platform's TLS roots cannot be used;
+    /// not loopback, carries a query, fragment or credentials, when the user agent or a
+    /// timeout is unusable, or the rate limit share is not 1 to 100 percent;
+    /// [`Error::Tls`] when the platform's TLS roots cannot be used;
     /// [`Error::Transport`] when the HTTP client cannot be initialised.
     pub fn build(self) -> Result<Client, Error> {
         let api_base = api_base(&self.base_url)?;
@@ -219,6 +233,14 @@ impl ClientBuilder {
                         .to_owned(),
                 });
             }
+        }
+        if !(1..=100).contains(&self.rate_limit_share) {
+            return Err(Error::InvalidConfig {
+                field: "rate_limit_share",
+                value: self.rate_limit_share.to_string(),
+                reason: "a percentage of Coolify's rate limit from 1 to 100; the default is 50"
+                    .to_owned(),
+            });
         }
         if self.token.expose_secret().trim().is_empty() {
             return Err(Error::InvalidConfig {
@@ -249,6 +271,7 @@ impl ClientBuilder {
                 token: self.token,
                 retry: self.retry,
                 request_timeout: self.request_timeout,
+                pacer: Pacer::new(self.rate_limit_share),
             }),
         })
     }
@@ -358,6 +381,17 @@ fn is_loopback(url: &Url) -> bool {
 }
 
 /// An async client for one Coolify instance; cheap to clone, `Send + Sync`.
+///
+/// # Pacing
+///
+/// Coolify allows each user a number of requests a minute (200 by default, shared by all the
+/// user's tokens) and tells how many on every answer. A client reads that and keeps its own
+/// requests within its share of it ([`ClientBuilder::rate_limit_share`], half by default): a
+/// burst of a quarter of the share, then evenly spaced. When the user's budget is nearly spent
+/// (by another tool too) it waits for Coolify's window to end, and after a `429` every request
+/// of the client waits out the one `Retry-After` together. All clones share the pacing. A
+/// request bounded by a deadline (following a deployment) is never held past it: it fails with
+/// [`Error::Throttled`] instead.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -369,6 +403,7 @@ struct Inner {
     token: SecretString,
     retry: RetryPolicy,
     request_timeout: Duration,
+    pacer: Pacer,
 }
 
 impl fmt::Debug for Client {
@@ -393,7 +428,7 @@ pub(crate) struct Endpoint {
 }
 
 impl Endpoint {
-    fn new(method: Method, segments: &[&str]) -> Self {
+    pub(crate) fn new(method: Method, segments: &[&str]) -> Self {
         let label = format!("{method} /api/v1/{}", segments.join("/"));
         Self {
             method,
@@ -417,14 +452,14 @@ impl Endpoint {
         Ok(url)
     }
 
-    fn with_subject(mut self, subject: &str) -> Self {
+    pub(crate) fn with_subject(mut self, subject: &str) -> Self {
         self.label = format!("{} ({subject})", self.label);
         self
     }
 }
 
 /// A successful response: status and body text.
-struct Raw {
+pub(crate) struct Raw {
     body: String,
 }
 
@@ -453,6 +488,26 @@ struct DeployEntry {
     deployment_uuid: Option<String>,
 }
 
+/// What `POST /deploy` answered for one application.
+pub(crate) struct DeployAnswer {
+    /// The endpoint, as errors name it.
+    pub(crate) endpoint: String,
+    /// Coolify's message for the application.
+    pub(crate) message: String,
+    /// The deployment uuid it gave, if any (for "already queued", one that does not exist).
+    pub(crate) deployment: Option<DeploymentUuid>,
+}
+
+impl DeployAnswer {
+    /// The answer as a refusal: Coolify queued nothing and said why.
+    pub(crate) fn rejected(self) -> Error {
+        Error::DeployRejected {
+            endpoint: self.endpoint,
+            message: self.message,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct ActionBody {
     #[serde(default)]
@@ -479,6 +534,7 @@ impl Client {
             user_agent: concat!("coolify-client/", env!("CARGO_PKG_VERSION")).to_owned(),
             retry: RetryPolicy::default(),
             http_client: None,
+            rate_limit_share: DEFAULT_SHARE,
         }
     }
 
@@ -514,12 +570,33 @@ impl Client {
         application: &ApplicationUuid,
         force: ForceRebuild,
     ) -> Result<DeployOutcome, Error> {
-        let endpoint = Endpoint::new(Method::POST, &["deploy"])
-            .with_subject(&format!("application {application}"));
         let body = serde_json::json!({
             "uuid": application.as_str(),
             "force": force == ForceRebuild::Yes,
         });
+        let answer = self.post_deploy(application, body).await?;
+        if answer.message.trim() == ALREADY_QUEUED {
+            tracing::info!(%application, "coolify already has a deployment of this commit in flight");
+            return Ok(DeployOutcome::AlreadyQueued);
+        }
+        match answer.deployment {
+            Some(uuid) => {
+                tracing::info!(%application, deployment = %uuid, "deployment queued");
+                Ok(DeployOutcome::Queued(uuid))
+            }
+            None => Err(answer.rejected()),
+        }
+    }
+
+    /// `POST /deploy` of one application with `body` (sent exactly once unless Coolify answers
+    /// 429): the entry Coolify answered for it.
+    pub(crate) async fn post_deploy(
+        &self,
+        application: &ApplicationUuid,
+        body: serde_json::Value,
+    ) -> Result<DeployAnswer, Error> {
+        let endpoint = Endpoint::new(Method::POST, &["deploy"])
+            .with_subject(&format!("application {application}"));
         let raw = self
             .call(&endpoint, &[], Some(body), Replay::OnlyWhenRateLimited)
             .await?;
@@ -536,26 +613,21 @@ impl Client {
                 endpoint: endpoint.label.clone(),
                 message: "the answer lists no deployment for this application".to_owned(),
             })?;
-        let message = entry.message.clone().unwrap_or_default();
-        if message.trim() == ALREADY_QUEUED {
-            tracing::info!(%application, "coolify already has a deployment of this commit in flight");
-            return Ok(DeployOutcome::AlreadyQueued);
-        }
-        match entry.deployment_uuid.as_deref() {
-            Some(uuid) => {
-                let uuid = DeploymentUuid::new(uuid).map_err(|_| Error::UnexpectedBody {
+        let deployment = match entry.deployment_uuid.as_deref() {
+            Some(uuid) => Some(
+                DeploymentUuid::new(uuid).map_err(|_| Error::UnexpectedBody {
                     endpoint: endpoint.label.clone(),
                     status: 200,
                     detail: format!("malformed deployment_uuid {uuid:?}"),
-                })?;
-                tracing::info!(%application, deployment = %uuid, "deployment queued");
-                Ok(DeployOutcome::Queued(uuid))
-            }
-            None => Err(Error::DeployRejected {
-                endpoint: endpoint.label.clone(),
-                message,
-            }),
-        }
+                })?,
+            ),
+            None => None,
+        };
+        Ok(DeployAnswer {
+            endpoint: endpoint.label,
+            message: entry.message.clone().unwrap_or_default(),
+            deployment,
+        })
     }
 
     /// One deployment (`GET /deployments/{uuid}`).
@@ -581,14 +653,24 @@ impl Client {
     }
 
     /// The team's queued and in-progress deployments, across its servers (`GET /deployments`):
-    /// what a full deployment queue holds.
+    /// what a full deployment queue holds, and what [`Client::watch`] polls.
     ///
     /// # Errors
     ///
     /// Any request error of this crate; the token needs `read`.
     pub async fn deployments_in_flight(&self) -> Result<Vec<Deployment>, Error> {
+        self.deployments_in_flight_until(None).await
+    }
+
+    /// [`Client::deployments_in_flight`], with every attempt and retry ending by `until`.
+    pub(crate) async fn deployments_in_flight_until(
+        &self,
+        until: Option<Instant>,
+    ) -> Result<Vec<Deployment>, Error> {
         let endpoint = Endpoint::new(Method::GET, &["deployments"]);
-        let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
+        let raw = self
+            .call_until(&endpoint, &[], None, Replay::Idempotent, until)
+            .await?;
         // Coolify may serialise the list as an object keyed "0", "1", … (see API-NOTES).
         let value: serde_json::Value = parse(&endpoint, &raw)?;
         let items = match value {
@@ -669,22 +751,6 @@ impl Client {
             .call(&endpoint, &query, None, Replay::Idempotent)
             .await?;
         parse(&endpoint, &raw)
-    }
-
-    /// Cancel a queued or in-progress deployment (`POST /deployments/{uuid}/cancel`).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Api`] with status 400 when it already ended, [`Error::NotFound`], and any request
-    /// error of this crate; the token needs the `deploy` ability.
-    pub async fn cancel_deployment(&self, deployment: &DeploymentUuid) -> Result<(), Error> {
-        let endpoint = Endpoint::new(
-            Method::POST,
-            &["deployments", deployment.as_str(), "cancel"],
-        );
-        self.call(&endpoint, &[], None, Replay::OnlyWhenRateLimited)
-            .await?;
-        Ok(())
     }
 
     /// An application with its settings (`GET /applications/{uuid}`).
@@ -994,7 +1060,7 @@ impl Client {
     }
 
     /// Send a request with the retry rules of `replay`.
-    async fn call(
+    pub(crate) async fn call(
         &self,
         endpoint: &Endpoint,
         query: &[(&str, String)],
@@ -1022,6 +1088,15 @@ impl Client {
             .with_max_delay(policy.max_delay)
             .with_max_times(policy.max_retries);
         let attempt = || async {
+            let turn = self
+                .inner
+                .pacer
+                .reserve(until)
+                .map_err(|wait| Error::Throttled {
+                    endpoint: endpoint.label.clone(),
+                    wait,
+                })?;
+            tokio::time::sleep_until(turn).await;
             let timeout = match until {
                 Some(until) => {
                     let left = until.saturating_duration_since(Instant::now());
@@ -1097,9 +1172,11 @@ impl Client {
                 }
             }
         };
+        let sent = Instant::now();
         let response = request.send().await.map_err(transport)?;
         let status = response.status();
         let headers = response.headers().clone();
+        self.inner.pacer.observe(sent, &headers);
         // A proxy's error page may echo the request, `Authorization` header included.
         let text = scrub(
             &response.text().await.map_err(transport)?,
@@ -1107,16 +1184,13 @@ impl Client {
         );
         tracing::debug!(status = status.as_u16(), "coolify answered");
         if status.is_success() {
-            Ok(Raw { body: text })
-        } else {
-            Err(classify(
-                &endpoint.label,
-                &endpoint.segments,
-                status,
-                &headers,
-                &text,
-            ))
+            return Ok(Raw { body: text });
         }
+        let error = classify(&endpoint.label, &endpoint.segments, status, &headers, &text);
+        if let Error::RateLimited { retry_after, .. } = &error {
+            self.inner.pacer.rate_limited(*retry_after);
+        }
+        Err(error)
     }
 }
 
@@ -1218,7 +1292,7 @@ fn classify(
 
 /// Whether a 404's message is Coolify's catch-all route (`Not found.`, for a path it does not
 /// have) rather than a controller's (`Application not found.`).
-fn is_catch_all_not_found(message: &str) -> bool {
+pub(crate) fn is_catch_all_not_found(message: &str) -> bool {
     message.trim() == "Not found."
 }
 
@@ -1301,7 +1375,7 @@ fn snippet(text: &str) -> String {
     }
 }
 
-fn parse<T: DeserializeOwned>(endpoint: &Endpoint, raw: &Raw) -> Result<T, Error> {
+pub(crate) fn parse<T: DeserializeOwned>(endpoint: &Endpoint, raw: &Raw) -> Result<T, Error> {
     serde_json::from_str(&raw.body).map_err(|error| Error::UnexpectedBody {
         endpoint: endpoint.label.clone(),
         status: 200,

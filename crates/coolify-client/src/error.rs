@@ -123,6 +123,18 @@ pub enum Error {
         /// Coolify's message.
         message: String,
     },
+    /// The request was not sent: within this client's share of Coolify's rate limit the next
+    /// request may only go after the caller's deadline (see [`crate::Client`]'s pacing).
+    #[error(
+        "{endpoint}: not sent: this client's share of coolify's rate limit lets it send again in {}, after the deadline; raise the deadline or the client's rate limit share",
+        human(*wait)
+    )]
+    Throttled {
+        /// The endpoint that would have been called.
+        endpoint: String,
+        /// How long until the request could have been sent.
+        wait: Duration,
+    },
     /// Coolify's deployment queue for the application's server is full (429 "Deployment queue
     /// is full."), and stayed full for the retry budget: nothing was queued.
     #[error(
@@ -283,6 +295,38 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// The deployment cannot be cancelled: it already ended (400 "Deployment cannot be
+    /// cancelled. Current status: …").
+    #[error("deployment {deployment} cannot be cancelled: it already ended as {status}")]
+    NotCancellable {
+        /// The deployment.
+        deployment: DeploymentUuid,
+        /// The status it ended with.
+        status: DeploymentStatus,
+    },
+    /// The server has no endpoint to cancel a deployment (Coolify before 4.0.0-beta.436
+    /// answers its catch-all 404).
+    #[error(
+        "{endpoint}: this coolify cannot cancel deployments through its API (4.0.0-beta.436 added it): cancel deployment {deployment} in coolify's interface, or upgrade coolify"
+    )]
+    CancelUnsupported {
+        /// The endpoint called.
+        endpoint: String,
+        /// The deployment.
+        deployment: DeploymentUuid,
+    },
+    /// A preview's URL cannot be computed from the application's settings.
+    #[error(
+        "application {application}: the URL of the preview of pull request {pull_request} cannot be computed: {reason}"
+    )]
+    PreviewUrl {
+        /// The application.
+        application: crate::ApplicationUuid,
+        /// The pull request.
+        pull_request: crate::PullRequestId,
+        /// Why.
+        reason: crate::PreviewUrlProblem,
+    },
     /// The deployment ended with status `failed`.
     #[error("deployment {deployment} failed{}: read its logs in Coolify", commit_suffix(commit.as_ref()))]
     DeploymentFailed {
@@ -394,7 +438,9 @@ impl Error {
     #[must_use]
     pub fn proves_nothing_happened(&self) -> bool {
         match self {
-            Self::DeployRejected { .. } | Self::InvalidInput { .. } => true,
+            Self::DeployRejected { .. } | Self::InvalidInput { .. } | Self::Throttled { .. } => {
+                true
+            }
             Self::PinRestored { source, .. } | Self::PinLeft { source, .. } => {
                 source.proves_nothing_happened()
             }
@@ -415,6 +461,7 @@ impl Error {
             | Self::Timeout { .. }
             | Self::RateLimited { .. }
             | Self::QueueFull { .. }
+            | Self::Throttled { .. }
             | Self::Unanswered { .. } => true,
             Self::PinRestored { source, .. } | Self::PinLeft { source, .. } => {
                 source.is_transient()

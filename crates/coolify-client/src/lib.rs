@@ -12,6 +12,16 @@
 //! [`Client::rollback_images`] tells whether a commit's or a tag's image is still on the
 //! server, so a rollback knows whether it rebuilds.
 //!
+//! Many deployments are followed for the cost of one: [`Client::watch`] and
+//! [`Client::follow_many`] poll `GET /deployments` once per tick, whatever their number. The
+//! client paces itself under Coolify's rate limit from the headers of every answer, within its
+//! share of the limit ([`ClientBuilder::rate_limit_share`]), so that a `429` is an exception;
+//! see [`Client`]. Pull-request previews are deployed with [`Client::deploy_preview`], whose
+//! "no such preview" answer is [`PreviewOutcome::NoPreview`], removed with
+//! [`Client::delete_preview`], and their URL computed as Coolify does with
+//! [`Application::preview_url`]. [`Client::cancel_deployment`] types the answers of each
+//! Coolify version.
+//!
 //! The token is a [`secrecy::SecretString`]: it is only exposed to build the `Authorization`
 //! header, never logged, never put in an error, and never sent after a redirect (redirects are
 //! not followed).
@@ -59,6 +69,7 @@
 //! # }
 //! ```
 
+pub use crate::cancel::CancelOutcome;
 pub use crate::client::{Client, ClientBuilder, RetryPolicy, api_base_url};
 pub use crate::commit::CommitSha;
 pub use crate::env_plan::{EnvWrite, KeyDiff, KeyState, Prune, WriteKind, env_diff, env_plan};
@@ -76,8 +87,13 @@ pub use crate::operations::{
     DeploymentOrigin, DeploymentPages, FollowEvent, FollowOptions, HISTORY_WINDOW, PlannedRequest,
     PollSchedule, StartedDeployment, StartedImageDeployment,
 };
+pub use crate::previews::{
+    DEFAULT_PREVIEW_URL_TEMPLATE, PreviewDeployments, PreviewOutcome, PreviewRemoval,
+    PreviewUrlProblem, PullRequestId,
+};
 pub use crate::repository::RepositoryId;
 pub use crate::timestamp::Timestamp;
+pub use crate::watch::{DeploymentWatch, WatchOptions, WatchUpdate};
 /// The HTTP client this crate uses: [`ClientBuilder::http_client`] takes a
 /// [`reqwest::Client`], and [`Error::Transport`] carries a [`reqwest::Error`].
 pub use reqwest;
@@ -88,6 +104,7 @@ pub use serde_json;
 /// The URL type of [`Client::api_base`].
 pub use url;
 
+mod cancel;
 mod client;
 mod commit;
 mod env_plan;
@@ -98,5 +115,8 @@ mod image;
 mod logs;
 mod models;
 mod operations;
+mod pacing;
+mod previews;
 mod repository;
 mod timestamp;
+mod watch;

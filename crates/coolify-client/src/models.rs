@@ -147,9 +147,13 @@ pub struct Deployment {
     /// Path of the deployment's page in the Coolify UI (no host).
     #[serde(default)]
     pub deployment_url: Option<String>,
-    /// Pull request number; `0` for a normal deployment.
+    /// Pull request number; `0` for a normal deployment (see [`Deployment::pull_request`]).
     #[serde(default)]
     pub pull_request_id: Option<i64>,
+    /// The `docker_tag` a Docker-image application's preview was deployed with; `None` for
+    /// every other deployment (Coolify leaves it empty there, even for image applications).
+    #[serde(default)]
+    pub docker_registry_image_tag: Option<String>,
     /// Whether the build cache was skipped.
     #[serde(default, deserialize_with = "lenient_bool")]
     pub force_rebuild: bool,
@@ -193,6 +197,7 @@ impl Deployment {
             server_name: None,
             deployment_url: None,
             pull_request_id: None,
+            docker_registry_image_tag: None,
             force_rebuild: false,
             is_webhook: false,
             is_api: false,
@@ -212,6 +217,22 @@ impl Deployment {
         self.commit
             .as_deref()
             .and_then(|commit| CommitSha::new(commit).ok())
+    }
+
+    /// The pull request of a preview deployment; `None` for a deployment of the application
+    /// itself (Coolify's `pull_request_id` 0).
+    #[must_use]
+    pub fn pull_request(&self) -> Option<crate::PullRequestId> {
+        self.pull_request_id
+            .and_then(|id| u64::try_from(id).ok())
+            .and_then(|id| crate::PullRequestId::new(id).ok())
+    }
+
+    /// Whether it deploys a pull request's preview rather than the application itself
+    /// (Coolify lists both in the application's deployments).
+    #[must_use]
+    pub fn is_preview(&self) -> bool {
+        self.pull_request().is_some()
     }
 
     /// Whether this deployment built `commit`: Coolify's commit is the same id, or an
@@ -341,6 +362,10 @@ pub struct Application {
     /// Whether Coolify's container health check is on.
     #[serde(default)]
     pub health_check_enabled: Option<bool>,
+    /// The template of its previews' URLs (Coolify 4.3.0+; `None` means Coolify's default
+    /// `{{pr_id}}.{{domain}}`); see [`Application::preview_url`].
+    #[serde(default)]
+    pub preview_url_template: Option<String>,
     /// The numeric id of the Coolify environment (of a project) the application belongs to;
     /// [`crate::Project::environments`] names it.
     #[serde(default)]
@@ -371,6 +396,7 @@ impl Application {
             fqdn: None,
             health_check_path: None,
             health_check_enabled: None,
+            preview_url_template: None,
             environment_id: None,
             settings: None,
             extra: serde_json::Map::new(),
@@ -747,6 +773,9 @@ pub struct ApplicationSettings {
     /// Whether the clone is shallow.
     #[serde(default)]
     pub is_git_shallow_clone_enabled: Option<bool>,
+    /// Whether pull-request webhooks create and deploy previews.
+    #[serde(default)]
+    pub is_preview_deployments_enabled: Option<bool>,
     /// Every other setting, as Coolify sent it.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -777,6 +806,12 @@ pub struct ApplicationPatch {
     /// New image tag of a Docker-image application.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub docker_registry_image_tag: Option<crate::ImageTag>,
+    /// Whether pull-request webhooks create previews.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_preview_deployments_enabled: Option<bool>,
+    /// New template of the previews' URLs (Coolify 4.3.0+).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview_url_template: Option<String>,
 }
 
 impl ApplicationPatch {
@@ -818,6 +853,21 @@ impl ApplicationPatch {
     #[must_use]
     pub fn auto_deploy(mut self, auto_deploy: AutoDeploy) -> Self {
         self.is_auto_deploy_enabled = Some(auto_deploy == AutoDeploy::Enabled);
+        self
+    }
+
+    /// Turn preview deployments from pull-request webhooks on or off.
+    #[must_use]
+    pub fn preview_deployments(mut self, previews: crate::PreviewDeployments) -> Self {
+        self.is_preview_deployments_enabled = Some(previews == crate::PreviewDeployments::Enabled);
+        self
+    }
+
+    /// Set the template of the previews' URLs, for example `pr-{{pr_id}}.{{domain}}` (Coolify
+    /// 4.3.0+; older servers answer 422).
+    #[must_use]
+    pub fn preview_url_template(mut self, template: impl Into<String>) -> Self {
+        self.preview_url_template = Some(template.into());
         self
     }
 

@@ -57,7 +57,7 @@ impl PollSchedule {
         self.max
     }
 
-    fn next_after(&self, current: Duration) -> Duration {
+    pub(crate) fn next_after(&self, current: Duration) -> Duration {
         (current + current / 2).min(self.max)
     }
 }
@@ -214,7 +214,7 @@ pub struct PlannedRequest {
 }
 
 impl PlannedRequest {
-    fn new(method: &'static str, segments: &[&str], body: serde_json::Value) -> Self {
+    pub(crate) fn new(method: &'static str, segments: &[&str], body: serde_json::Value) -> Self {
         Self {
             method,
             path: format!("/api/v1/{}", segments.join("/")),
@@ -344,7 +344,9 @@ impl Client {
             DeployOutcome::AlreadyQueued => {
                 let existing = self
                     .scan(application, |deployment| {
-                        deployment.status.is_in_flight() && deployment.is_of_commit(commit)
+                        !deployment.is_preview()
+                            && deployment.status.is_in_flight()
+                            && deployment.is_of_commit(commit)
                     })
                     .await?;
                 match existing {
@@ -673,7 +675,9 @@ impl Client {
     /// and the resolved commit to `on_event`.
     ///
     /// Polls immediately, then on `options.poll`'s schedule; transient errors are retried by
-    /// the client's retry policy.
+    /// the client's retry policy. When the client's pacing leaves no poll before the deadline,
+    /// it waits for the deadline and ends as the deadline does.
+    /// [`Client::follow_many`] follows many deployments for the cost of one.
     ///
     /// # Errors
     ///
@@ -698,6 +702,23 @@ impl Client {
         loop {
             let current = match self.deployment_until(deployment, Some(deadline)).await {
                 Ok(current) => current,
+                Err(error @ Error::Throttled { .. }) => {
+                    // No poll fits before the deadline: it ends as the deadline would.
+                    tokio::time::sleep_until(deadline).await;
+                    return Err(match last_status {
+                        Some(last_status) => Error::DeadlineExceeded {
+                            deployment: deployment.clone(),
+                            after: options.deadline,
+                            last_status,
+                        },
+                        None => Error::Unanswered {
+                            deployment: deployment.clone(),
+                            after: options.deadline,
+                            last_status: None,
+                            source: Box::new(error),
+                        },
+                    });
+                }
                 Err(error) if error.is_transient() && Instant::now() >= deadline => {
                     return Err(Error::Unanswered {
                         deployment: deployment.clone(),
@@ -757,8 +778,8 @@ impl Client {
         }
     }
 
-    /// The newest deployment of an application that ended `finished`, among its
-    /// [`HISTORY_WINDOW`] newest; its commit is [`Deployment::resolved_commit`].
+    /// The newest deployment of an application (not of a preview) that ended `finished`,
+    /// among its [`HISTORY_WINDOW`] newest; its commit is [`Deployment::resolved_commit`].
     ///
     /// # Errors
     ///
@@ -768,13 +789,13 @@ impl Client {
         application: &ApplicationUuid,
     ) -> Result<Option<Deployment>, Error> {
         self.scan(application, |deployment| {
-            deployment.status == DeploymentStatus::Finished
+            !deployment.is_preview() && deployment.status == DeploymentStatus::Finished
         })
         .await
     }
 
-    /// The newest deployment of `commit` (any status) among the application's
-    /// [`HISTORY_WINDOW`] newest.
+    /// The newest deployment of `commit` (any status, not of a preview) among the
+    /// application's [`HISTORY_WINDOW`] newest.
     ///
     /// # Errors
     ///
@@ -784,12 +805,14 @@ impl Client {
         application: &ApplicationUuid,
         commit: &CommitSha,
     ) -> Result<Option<Deployment>, Error> {
-        self.scan(application, |deployment| deployment.is_of_commit(commit))
-            .await
+        self.scan(application, |deployment| {
+            !deployment.is_preview() && deployment.is_of_commit(commit)
+        })
+        .await
     }
 
     /// The newest `finished` deployment of `commit` among the application's [`HISTORY_WINDOW`]
-    /// newest: the staging gate's evidence.
+    /// newest, not of a preview: the staging gate's evidence.
     ///
     /// # Errors
     ///
@@ -800,13 +823,16 @@ impl Client {
         commit: &CommitSha,
     ) -> Result<Option<Deployment>, Error> {
         self.scan(application, |deployment| {
-            deployment.status == DeploymentStatus::Finished && deployment.is_of_commit(commit)
+            !deployment.is_preview()
+                && deployment.status == DeploymentStatus::Finished
+                && deployment.is_of_commit(commit)
         })
         .await
     }
 
-    /// The newest queued or in-progress deployment of an application, so a caller can
-    /// [`follow`](Client::follow) it instead of stacking another.
+    /// The newest queued or in-progress deployment of an application (not of a preview, which
+    /// Coolify runs beside it), so a caller can [`follow`](Client::follow) it instead of
+    /// stacking another.
     ///
     /// # Errors
     ///
@@ -815,8 +841,10 @@ impl Client {
         &self,
         application: &ApplicationUuid,
     ) -> Result<Option<Deployment>, Error> {
-        self.scan(application, |deployment| deployment.status.is_in_flight())
-            .await
+        self.scan(application, |deployment| {
+            !deployment.is_preview() && deployment.status.is_in_flight()
+        })
+        .await
     }
 
     /// Walk an application's deployments page by page, newest first, `page_size` at a time
@@ -848,7 +876,7 @@ impl Client {
     }
 
     /// The newest deployment matching `wanted` among the newest [`HISTORY_WINDOW`].
-    async fn scan<P>(
+    pub(crate) async fn scan<P>(
         &self,
         application: &ApplicationUuid,
         mut wanted: P,

@@ -17,6 +17,20 @@
 //! ([`FakeCoolify::images_of`], [`FakeCoolify::cleanup_images`]); the container status can
 //! fail after a deployment ([`FakeCoolify::crash_after_next_deployment`]).
 //!
+//! The server's limits are Coolify's: the API rate limit with its headers and its `429`
+//! ([`FakeCoolify::set_rate_limit`], default 200 a minute), two concurrent builds and a queue of
+//! 25 ([`FakeCoolify::set_concurrent_builds`], [`FakeCoolify::set_deployment_queue_limit`]), a
+//! full queue's `429`, and the cancel endpoint as each version answers it
+//! ([`FakeCoolify::set_version`]). [`FakeCoolify::traffic`] counts what a client cost: requests
+//! per route, `429`s, the most requests in any 60 s ([`Traffic`]).
+//!
+//! Pull-request previews are created by a simulated webhook
+//! ([`FakeCoolify::pull_request_opened`]) or by a docker-tag deploy of a Docker-image
+//! application, deployed beside the application, listed with their URL
+//! ([`FakeCoolify::previews`]) and removed by `DELETE` or the webhook's `closed`. The fake's
+//! proxy ([`FakeCoolify::proxy_url`]) routes an application's or a preview's domain to the local
+//! server a test lets stand for its container ([`FakeCoolify::serve_preview_from`]).
+//!
 //! ```
 //! use std::time::Duration;
 //! use coolify_fake::{FakeApplication, FakeCoolify};
@@ -32,18 +46,29 @@
 //! let started = client.deploy_commit(&app, &commit, ForceRebuild::No).await?;
 //! let finished = client.follow(&started.deployment, &FollowOptions::default(), |_| {}).await?;
 //! assert_eq!(finished.resolved_commit(), Some(commit));
-//! let deploys = fake.requests_for(&app).into_iter().filter(|request| request.path == "/api/v1/deploy");
+//! let deploys = fake.requests_for(&app).into_iter().filter(|request| request.path() == "/api/v1/deploy");
 //! assert_eq!(deploys.count(), 1);
+//! assert_eq!(fake.traffic().rate_limited(), 0);
 //! # Ok(())
 //! # }
 //! ```
 
+mod envs;
+mod lifecycle;
+mod limiter;
+mod previews;
+mod proxy;
+mod routes;
 mod server;
 mod state;
+mod version;
+mod wire;
 
+pub use self::limiter::Traffic;
+pub use self::previews::FakePreview;
 pub use self::server::{DEFAULT_TOKEN, FakeCoolify};
 pub use self::state::{
-    Ability, FakeApplication, Fault, FaultRule, FinishedDeployment, RecordedRequest,
+    Ability, FakeApplication, Fault, FaultRule, FinishedDeployment, GitSource, RecordedRequest,
 };
 /// The client whose types this crate's signatures use ([`coolify_client::ApplicationUuid`],
 /// [`coolify_client::ClientBuilder`], …); its own re-exports bring `secrecy` and `serde_json`.

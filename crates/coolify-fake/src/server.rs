@@ -4,17 +4,22 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::{Bytes, Incoming};
-use hyper::{Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use hyper::Request;
+use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
+use crate::envs::{EnvWrite, env_input_json, envs_json, upsert_env};
+use crate::lifecycle::{NewDeployment, Queueing, queue_deployment};
+use crate::limiter::{EPOCH_AT_START, Throttle, Traffic, Window, route_of};
+use crate::routes::{Params, QUEUE_FULL, route};
 use crate::state::{
     Ability, FakeApplication, Fault, FaultRule, FinishedDeployment, KeptImage, RecordedRequest,
-    Script, State, StoredApplication, StoredDeployment, StoredEnv,
+    Script, State, StoredApplication, StoredDeployment,
 };
+use crate::wire::{Reply, application_json, deployment_json, message, reply, reply_text};
 use coolify_client::{
     Application, ApplicationUuid, ClientBuilder, Deployment, DeploymentStatus, DeploymentUuid,
     EnvVar, EnvVarInput, RetryPolicy,
@@ -23,28 +28,27 @@ use coolify_client::{
 /// The token [`FakeCoolify::start`] accepts.
 pub const DEFAULT_TOKEN: &str = "1|fake-coolify-token";
 
-/// What Coolify answers when a deployment of the same commit is already queued for the app.
-const ALREADY_QUEUED: &str = "Deployment already queued for this commit.";
-
 /// A deployment uuid the fake made itself (24 lowercase alphanumerics, always valid).
 #[allow(clippy::expect_used)]
-fn generated_deployment_uuid(uuid: String) -> DeploymentUuid {
+pub(crate) fn generated_deployment_uuid(uuid: String) -> DeploymentUuid {
     DeploymentUuid::new(uuid).expect("the fake generates valid deployment uuids")
 }
 
 /// The uuid of an application added with [`FakeCoolify::add_application`], which validated it.
 #[allow(clippy::expect_used)]
-fn known_application_uuid(uuid: &str) -> ApplicationUuid {
+pub(crate) fn known_application_uuid(uuid: &str) -> ApplicationUuid {
     ApplicationUuid::new(uuid).expect("application uuids are validated when added")
 }
 
 /// A stateful fake Coolify server on `127.0.0.1`, running on the caller's tokio runtime.
 ///
-/// Dropping it stops the server. See the [crate docs](crate) for an example.
+/// Dropping it stops the server and its proxy. See the [crate docs](crate) for an example.
 pub struct FakeCoolify {
-    state: Arc<Mutex<State>>,
+    pub(crate) state: Arc<Mutex<State>>,
     address: SocketAddr,
+    pub(crate) proxy: SocketAddr,
     server: tokio::task::JoinHandle<()>,
+    proxy_server: tokio::task::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for FakeCoolify {
@@ -52,6 +56,7 @@ impl std::fmt::Debug for FakeCoolify {
         formatter
             .debug_struct("FakeCoolify")
             .field("address", &self.address)
+            .field("proxy", &self.proxy)
             .finish_non_exhaustive()
     }
 }
@@ -59,13 +64,48 @@ impl std::fmt::Debug for FakeCoolify {
 impl Drop for FakeCoolify {
     fn drop(&mut self) {
         self.server.abort();
+        self.proxy_server.abort();
     }
 }
 
-type Reply = Response<Full<Bytes>>;
-
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+pub(crate) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Serve HTTP/1.1 on `listener`, each request answered by `answer` (`None`: close the
+/// connection without an answer).
+fn serve<F, Fut>(listener: tokio::net::TcpListener, answer: F) -> tokio::task::JoinHandle<()>
+where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Option<Reply>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |request| {
+                    let answered = answer(request);
+                    async move {
+                        answered.await.ok_or_else(|| {
+                            std::io::Error::new(
+                                std::io::ErrorKind::ConnectionAborted,
+                                "fault: connection closed without an answer",
+                            )
+                        })
+                    }
+                });
+                if let Err(error) = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await
+                {
+                    tracing::debug!(%error, "fake coolify connection ended");
+                }
+            });
+        }
+    })
 }
 
 impl FakeCoolify {
@@ -86,40 +126,24 @@ impl FakeCoolify {
     pub async fn start_with_token(token: impl Into<String>) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let address = listener.local_addr()?;
+        let proxy_listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let proxy = proxy_listener.local_addr()?;
         let state = Arc::new(Mutex::new(State::new(token.into())));
-        let server_state = Arc::clone(&state);
-        let server = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let connection_state = Arc::clone(&server_state);
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |request| {
-                        let state = Arc::clone(&connection_state);
-                        async move {
-                            // `None`: close the connection without an answer.
-                            handle(state, request).await.ok_or_else(|| {
-                                std::io::Error::new(
-                                    std::io::ErrorKind::ConnectionAborted,
-                                    "fault: connection closed without an answer",
-                                )
-                            })
-                        }
-                    });
-                    if let Err(error) = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await
-                    {
-                        tracing::debug!(%error, "fake coolify connection ended");
-                    }
-                });
-            }
+        let api_state = Arc::clone(&state);
+        let server = serve(listener, move |request| {
+            handle(Arc::clone(&api_state), request)
+        });
+        let proxy_state = Arc::clone(&state);
+        let proxy_server = serve(proxy_listener, move |request| {
+            let state = Arc::clone(&proxy_state);
+            async move { Some(crate::proxy::handle(state, request).await) }
         });
         Ok(Self {
             state,
             address,
+            proxy,
             server,
+            proxy_server,
         })
     }
 
@@ -195,10 +219,11 @@ impl FakeCoolify {
                 spec: application,
                 scripts: std::collections::VecDeque::new(),
                 race: None,
-                runner: Arc::new(tokio::sync::Mutex::new(())),
                 images,
                 running_image,
                 status_after_next: None,
+                previews: std::collections::BTreeMap::new(),
+                pull_request_heads: std::collections::BTreeMap::new(),
             },
         );
         uuid
@@ -251,7 +276,8 @@ impl FakeCoolify {
     }
 
     /// Add a past deployment of `commit` with a fixed `status` to the application's history
-    /// (it does not move over time); returns its uuid.
+    /// (it does not move over time); returns its uuid. A seeded `queued` deployment holds a
+    /// place in the server's queue, an `in_progress` one a build, until it is cancelled.
     pub fn seed_deployment(
         &self,
         application: &ApplicationUuid,
@@ -276,6 +302,13 @@ impl FakeCoolify {
             finished_at,
             image_tag: None,
             logs: Vec::new(),
+            pull_request_id: 0,
+            docker_tag: None,
+            git_type: None,
+            is_webhook: true,
+            ready: false,
+            moves: false,
+            script: Script::default(),
         });
         generated_deployment_uuid(uuid)
     }
@@ -284,14 +317,47 @@ impl FakeCoolify {
     /// of `commit`, or of the pin or branch head when `None` (always of `HEAD` for a
     /// Docker-image application, which pulls its tag). It moves over time like any other.
     ///
-    /// Returns `None` for an unknown application. Must be called within the tokio runtime.
+    /// Returns `None` for an unknown application, and, as Coolify's webhook does, when the
+    /// server's deployment queue is full or a deployment of the same commit is in flight.
+    /// Must be called within the tokio runtime.
     pub fn trigger_deployment(
         &self,
         application: &ApplicationUuid,
         commit: Option<&str>,
     ) -> Option<DeploymentUuid> {
-        queue_deployment(&self.state, application.as_str(), commit, false, false)
-            .map(generated_deployment_uuid)
+        let new = NewDeployment {
+            commit: commit.map(str::to_owned),
+            ..NewDeployment::default()
+        };
+        match queue_deployment(&self.state, application.as_str(), new)? {
+            Queueing::Queued(uuid) => Some(generated_deployment_uuid(uuid)),
+            Queueing::AlreadyQueued | Queueing::QueueFull => None,
+        }
+    }
+
+    /// The server's `concurrent_builds` (default 2): how many deployments run at once; the
+    /// others wait in its queue, oldest first.
+    pub fn set_concurrent_builds(&self, builds: usize) {
+        lock(&self.state).concurrent_builds = builds.max(1);
+        crate::lifecycle::schedule(&self.state);
+    }
+
+    /// The server's `deployment_queue_limit` (default 25): with this many deployments queued,
+    /// `POST /deploy` answers `429` "Deployment queue is full." with `Retry-After: 60`.
+    pub fn set_deployment_queue_limit(&self, limit: usize) {
+        lock(&self.state).queue_limit = limit;
+    }
+
+    /// Coolify's `API_RATE_LIMIT`: requests a minute per user (default 200), or `None` to turn
+    /// the limiter off. Setting it starts a new window.
+    pub fn set_rate_limit(&self, per_minute: Option<u32>) {
+        lock(&self.state).rate_limit = per_minute.map(Window::new);
+    }
+
+    /// The requests received so far, counted ([`Traffic`]).
+    #[must_use]
+    pub fn traffic(&self) -> Traffic {
+        Traffic::of(&lock(&self.state).requests)
     }
 
     /// The application's deployments, newest first, as Coolify returns them.
@@ -314,7 +380,7 @@ impl FakeCoolify {
     /// Create or update a variable (and its preview copy) directly, without a request.
     pub fn set_env_var(&self, application: &ApplicationUuid, variable: &EnvVarInput) {
         let mut state = lock(&self.state);
-        upsert_env(
+        let _ = upsert_env(
             &mut state,
             application.as_str(),
             &env_input_json(variable),
@@ -465,238 +531,6 @@ impl FakeCoolify {
     }
 }
 
-/// Queue a deployment and spawn the task that moves it through its statuses.
-/// Returns `None` for an unknown application.
-fn queue_deployment(
-    shared: &Arc<Mutex<State>>,
-    application: &str,
-    commit: Option<&str>,
-    force_rebuild: bool,
-    is_api: bool,
-) -> Option<String> {
-    let mut state = lock(shared);
-    let stored = state.applications.get_mut(application)?;
-    let script = stored.scripts.pop_front().unwrap_or_default();
-    let queue_time = stored.spec.queue_time;
-    let runner = Arc::clone(&stored.runner);
-    let image_app = stored.spec.is_image_app();
-    // An image application's deployments are all of `HEAD`, never rewritten.
-    let commit = match commit {
-        Some(_) if image_app => "HEAD".to_owned(),
-        Some(commit) => commit.to_owned(),
-        None => stored.spec.git_commit_sha.clone(),
-    };
-    let (id, uuid) = state.fresh("");
-    let now = state.timestamp();
-    state.deployments.push(StoredDeployment {
-        id,
-        uuid: uuid.clone(),
-        application: application.to_owned(),
-        status: DeploymentStatus::Queued,
-        commit,
-        force_rebuild,
-        is_api,
-        restart_only: false,
-        created_at: now.clone(),
-        updated_at: now,
-        finished_at: None,
-        image_tag: None,
-        logs: Vec::new(),
-    });
-    drop(state);
-    let task_state = Arc::clone(shared);
-    let task_uuid = uuid.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(queue_time).await;
-        let _turn = runner.lock().await;
-        let Some(run) = start_run(&task_state, &task_uuid, script) else {
-            return;
-        };
-        tokio::time::sleep(run.duration).await;
-        finish_run(&task_state, &task_uuid, &run);
-    });
-    Some(uuid)
-}
-
-/// What a deployment does once it starts, decided when it moves to `in_progress`.
-struct Run {
-    duration: Duration,
-    fails: bool,
-    /// The image it leaves on the server: the commit's for a build, the tag for a pull.
-    image: Option<String>,
-    /// The log line of a failure.
-    failure: Option<String>,
-}
-
-/// Move a queued deployment to `in_progress`: resolve `HEAD` (git apps) or read the image tag
-/// (image apps), and decide whether it builds, skips the build, or pulls.
-fn start_run(shared: &Mutex<State>, uuid: &str, script: Script) -> Option<Run> {
-    let mut state = lock(shared);
-    let now = state.timestamp();
-    let deployment = state
-        .deployments
-        .iter()
-        .find(|deployment| deployment.uuid == uuid)?;
-    if deployment.status != DeploymentStatus::Queued {
-        return None;
-    }
-    let (app, commit, force) = (
-        deployment.application.clone(),
-        deployment.commit.clone(),
-        deployment.force_rebuild,
-    );
-    let stored = state.applications.get(&app)?;
-    let spec = stored.spec.clone();
-    let restart_only = deployment.restart_only;
-    let mut logs = Vec::new();
-    let mut image_tag = None;
-    let run = if spec.is_image_app() {
-        let name = spec.image_name.clone().unwrap_or_else(|| app.clone());
-        let tag = spec
-            .image_tag
-            .clone()
-            .unwrap_or_else(|| "latest".to_owned());
-        image_tag = Some(tag.clone());
-        logs.push(format!(
-            "Pulling latest images from the registry: {name}:{tag}"
-        ));
-        let pushed = state.registry.contains(&(name.clone(), tag.clone()));
-        Run {
-            duration: script.build_time.unwrap_or(spec.pull_time),
-            fails: script.fails || !pushed,
-            image: Some(tag.clone()),
-            failure: (!pushed).then(|| {
-                format!(
-                    "Failed to start container: Error response from daemon: manifest for {name}:{tag} not found: manifest unknown: manifest unknown"
-                )
-            }),
-        }
-    } else {
-        let resolved = if commit.eq_ignore_ascii_case("HEAD") {
-            spec.branch_head.clone()
-        } else {
-            commit
-        };
-        let kept = stored.images.iter().any(|image| image.tag == resolved);
-        let skip = (kept || restart_only) && !force && script.build_time.is_none();
-        let duration = if skip {
-            logs.push(format!(
-                "No build configuration changed & image found ({app}:{resolved}) with the same Git Commit SHA. Build step skipped."
-            ));
-            spec.restart_time
-        } else {
-            logs.push(format!(
-                "Building docker image started for {app}:{resolved}."
-            ));
-            script.build_time.unwrap_or(spec.build_time)
-        };
-        if let Some(deployment) = state.deployment_mut(uuid) {
-            deployment.commit.clone_from(&resolved);
-        }
-        Run {
-            duration,
-            fails: script.fails,
-            image: Some(resolved),
-            failure: None,
-        }
-    };
-    let deployment = state.deployment_mut(uuid)?;
-    deployment.status = DeploymentStatus::InProgress;
-    deployment.updated_at = now;
-    deployment.image_tag = image_tag;
-    deployment.logs.extend(logs);
-    Some(run)
-}
-
-/// End an in-progress deployment: `failed` (the previous container keeps running) or
-/// `finished` (the image is kept on the server, the container runs it), then call the hooks.
-fn finish_run(shared: &Mutex<State>, uuid: &str, run: &Run) {
-    let (hooks, finished) = {
-        let mut state = lock(shared);
-        let now = state.timestamp();
-        let created = state.docker_timestamp();
-        let Some(deployment) = state.deployment_mut(uuid) else {
-            return;
-        };
-        if deployment.status != DeploymentStatus::InProgress {
-            return;
-        }
-        deployment.status = if run.fails {
-            DeploymentStatus::Failed
-        } else {
-            DeploymentStatus::Finished
-        };
-        deployment.updated_at = now.clone();
-        deployment.finished_at = Some(now);
-        if let Some(failure) = &run.failure {
-            deployment.logs.push(failure.clone());
-        } else if run.fails {
-            deployment.logs.push("Deployment failed.".to_owned());
-        } else {
-            deployment.logs.push("New container started.".to_owned());
-        }
-        let finished = FinishedDeployment {
-            application: known_application_uuid(&deployment.application),
-            deployment: generated_deployment_uuid(deployment.uuid.clone()),
-            commit: deployment.commit.clone(),
-            image_tag: deployment.image_tag.clone(),
-        };
-        if run.fails {
-            return;
-        }
-        let app = deployment.application.clone();
-        if let Some(stored) = state.applications.get_mut(&app) {
-            if let Some(image) = &run.image {
-                let pulled = stored.spec.is_image_app();
-                let present = stored.images.iter().any(|kept| &kept.tag == image);
-                // A rebuild replaces the image; a pull of a tag the server has keeps it.
-                if !(pulled && present) {
-                    stored.images.retain(|kept| &kept.tag != image);
-                    stored.images.push(KeptImage {
-                        tag: image.clone(),
-                        created_at: created,
-                    });
-                }
-                stored.running_image = Some(image.clone());
-            }
-            stored.spec.status = stored
-                .status_after_next
-                .take()
-                .unwrap_or_else(|| "running:healthy".to_owned());
-        }
-        (state.hooks.clone(), finished)
-    };
-    for hook in hooks {
-        hook(&finished);
-    }
-}
-
-fn reply(status: u16, body: &Value) -> Reply {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-    *response.status_mut() =
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    response.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/json"),
-    );
-    response
-}
-
-fn reply_text(status: u16, content_type: &'static str, body: String) -> Reply {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() =
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    response.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static(content_type),
-    );
-    response
-}
-
-fn message(status: u16, text: &str) -> Reply {
-    reply(status, &json!({ "message": text }))
-}
-
 fn fault_reply(fault: &Fault, authorization: Option<&str>) -> Option<Reply> {
     Some(match fault {
         Fault::Unauthenticated => message(401, "Unauthenticated."),
@@ -717,10 +551,7 @@ fn fault_reply(fault: &Fault, authorization: Option<&str>) -> Option<Reply> {
             "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>".to_owned(),
         ),
         Fault::QueueFull => {
-            let mut response = message(
-                429,
-                "Deployment queue is full. Please wait for existing deployments to complete.",
-            );
+            let mut response = message(429, QUEUE_FULL);
             response
                 .headers_mut()
                 .insert(hyper::header::RETRY_AFTER, hyper::header::HeaderValue::from_static("60"));
@@ -755,7 +586,7 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Option<
     let parsed: Option<Value> = serde_json::from_str(&body).ok();
     let params = Params::new(query.as_deref(), parsed.as_ref());
 
-    let fault = {
+    let (index, fault) = {
         let mut guard = lock(&state);
         let application = if path == "/api/v1/deploy" {
             params
@@ -765,6 +596,7 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Option<
             guard.application_of_path(&path)
         };
         guard.requests.push(RecordedRequest {
+            route: route_of(&method, &path),
             method: method.clone(),
             path: path.clone(),
             query: query.clone(),
@@ -772,895 +604,133 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Option<
             application: application
                 .clone()
                 .and_then(|uuid| ApplicationUuid::new(uuid).ok()),
+            at: tokio::time::Instant::now(),
+            status: None,
+            rate_limited: false,
         });
+        let index = guard.requests.len() - 1;
         let rule = guard
             .faults
             .iter_mut()
             .find(|rule| rule.matches(&method, &path, application.as_deref()));
-        rule.map(|rule| {
+        let fault = rule.map(|rule| {
             if let Some(remaining) = rule.remaining.as_mut() {
                 *remaining -= 1;
             }
             rule.fault.clone()
-        })
+        });
+        (index, fault)
     };
+    let answer = answer(
+        &state,
+        fault,
+        &method,
+        &path,
+        authorization.as_deref(),
+        &params,
+        parsed.as_ref(),
+    )
+    .await;
+    let mut guard = lock(&state);
+    if let (Some(recorded), Some((response, limited))) = (guard.requests.get_mut(index), &answer) {
+        recorded.status = Some(response.status().as_u16());
+        recorded.rate_limited = *limited;
+    }
+    answer.map(|(response, _)| response)
+}
+
+/// The answer to one request, and whether the rate limiter refused it; `None` to close the
+/// connection without one.
+async fn answer(
+    state: &Arc<Mutex<State>>,
+    fault: Option<Fault>,
+    method: &str,
+    path: &str,
+    authorization: Option<&str>,
+    params: &Params,
+    body: Option<&Value>,
+) -> Option<(Reply, bool)> {
     if let Some(fault) = fault {
         match fault {
             Fault::Delay(delay) => tokio::time::sleep(delay).await,
             Fault::CloseConnection => return None,
             fault => {
-                if let Some(response) = fault_reply(&fault, authorization.as_deref()) {
-                    return Some(response);
+                if let Some(response) = fault_reply(&fault, authorization) {
+                    let limited = matches!(fault, Fault::RateLimited { .. });
+                    return Some((response, limited));
                 }
             }
         }
     }
     if path == "/api/health" || path == "/api/v1/health" {
-        return Some(reply_text(200, "text/html", "OK".to_owned()));
+        let throttle = {
+            let mut guard = lock(state);
+            let started = guard.started;
+            guard.health_limit.hit(tokio::time::Instant::now(), started)
+        };
+        return Some(throttled(throttle, || {
+            reply_text(200, "text/html", "OK".to_owned())
+        }));
     }
-    let expected = format!("Bearer {}", lock(&state).token);
-    if authorization.as_deref() != Some(expected.as_str()) {
-        return Some(message(401, "Unauthenticated."));
+    let expected = format!("Bearer {}", lock(state).token);
+    if authorization != Some(expected.as_str()) {
+        return Some((message(401, "Unauthenticated."), false));
     }
-    if !lock(&state).api_enabled {
-        return Some(reply(
-            403,
-            &json!({"success": true, "message": "API is disabled."}),
-        ));
-    }
-    Some(route(&state, &method, &path, &params, parsed.as_ref()))
-}
-
-/// Request parameters from the query string and the JSON body (Coolify merges both).
-struct Params {
-    pairs: Vec<(String, Value)>,
-}
-
-impl Params {
-    fn new(query: Option<&str>, body: Option<&Value>) -> Self {
-        let mut pairs = Vec::new();
-        if let Some(Value::Object(fields)) = body {
-            pairs.extend(
-                fields
-                    .iter()
-                    .map(|(key, value)| (key.clone(), value.clone())),
+    // Laravel runs the authentication before the throttle, and the throttle before the
+    // route's own middleware (the API switch, the abilities).
+    let throttle = {
+        let mut guard = lock(state);
+        let started = guard.started;
+        guard
+            .rate_limit
+            .as_mut()
+            .map(|window| window.hit(tokio::time::Instant::now(), started))
+    };
+    let handle_it = || {
+        if !lock(state).api_enabled {
+            return reply(
+                403,
+                &json!({"success": true, "message": "API is disabled."}),
             );
         }
-        for pair in query
-            .unwrap_or_default()
-            .split('&')
-            .filter(|pair| !pair.is_empty())
-        {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            pairs.push((key.to_owned(), Value::String(value.to_owned())));
-        }
-        Self { pairs }
-    }
-
-    fn get(&self, key: &str) -> Option<&Value> {
-        self.pairs
-            .iter()
-            .find(|(name, _)| name == key)
-            .map(|(_, value)| value)
-    }
-
-    fn text(&self, key: &str) -> Option<String> {
-        match self.get(key)? {
-            Value::String(text) => Some(text.clone()),
-            Value::Number(number) => Some(number.to_string()),
-            _ => None,
-        }
-    }
-
-    fn flag(&self, key: &str) -> bool {
-        match self.get(key) {
-            Some(Value::Bool(flag)) => *flag,
-            Some(Value::String(text)) => matches!(text.as_str(), "1" | "true" | "on" | "yes"),
-            Some(Value::Number(number)) => number.as_i64().is_some_and(|n| n != 0),
-            _ => false,
-        }
-    }
-
-    fn number(&self, key: &str) -> Option<u64> {
-        self.text(key).and_then(|text| text.parse().ok())
-    }
-}
-
-fn required(state: &Mutex<State>, ability: Ability) -> Option<Reply> {
-    (!lock(state).has(ability)).then(|| {
-        message(
-            403,
-            &format!("Missing required permissions: {}", ability.as_str()),
-        )
+        route(state, method, path, params, body)
+    };
+    Some(match throttle {
+        Some(throttle) => throttled(throttle, handle_it),
+        None => (handle_it(), false),
     })
 }
 
-fn route(
-    shared: &Arc<Mutex<State>>,
-    method: &str,
-    path: &str,
-    params: &Params,
-    body: Option<&Value>,
-) -> Reply {
-    let segments: Vec<&str> = path.trim_start_matches("/api/v1/").split('/').collect();
-    let ability = match method {
-        "GET" => Ability::Read,
-        "POST"
-            if segments.first() == Some(&"deploy")
-                || path.ends_with("/cancel")
-                || path.ends_with("/start")
-                || path.ends_with("/stop")
-                || path.ends_with("/restart") =>
-        {
-            Ability::Deploy
-        }
-        _ => Ability::Write,
+/// The answer under the limiter's decision: `answer()` with the rate-limit headers, or
+/// Laravel's `429` without handling the request.
+fn throttled(throttle: Throttle, answer: impl FnOnce() -> Reply) -> (Reply, bool) {
+    let header = |value: String| {
+        hyper::header::HeaderValue::from_str(&value)
+            .unwrap_or_else(|_| hyper::header::HeaderValue::from_static("0"))
     };
-    if !path.starts_with("/api/v1/") {
-        return reply(
-            404,
-            &json!({"message": "Not found.", "docs": "https://coolify.io/docs"}),
-        );
-    }
-    if let Some(denied) = required(shared, ability) {
-        return denied;
-    }
-    match (method, segments.as_slice()) {
-        ("GET", ["version"]) => reply_text(200, "text/html", lock(shared).version.clone()),
-        ("GET", ["deploy"]) => {
-            let mut response = message(405, "This endpoint has changed to a POST request.");
-            response.headers_mut().insert(
-                hyper::header::ALLOW,
-                hyper::header::HeaderValue::from_static("POST"),
+    match throttle {
+        Throttle::Allowed { limit, remaining } => {
+            let mut response = answer();
+            let headers = response.headers_mut();
+            headers.insert("x-ratelimit-limit", header(limit.to_string()));
+            headers.insert("x-ratelimit-remaining", header(remaining.to_string()));
+            (response, false)
+        }
+        Throttle::Refused {
+            limit,
+            retry_after,
+            resets_after,
+        } => {
+            let mut response = message(429, "Too Many Attempts.");
+            let headers = response.headers_mut();
+            headers.insert(hyper::header::RETRY_AFTER, header(retry_after.to_string()));
+            headers.insert(
+                "x-ratelimit-reset",
+                header((EPOCH_AT_START + resets_after.as_secs()).to_string()),
             );
-            response
-        }
-        ("POST", ["deploy"]) => deploy(shared, params),
-        ("GET", ["deployments"]) => {
-            let state = lock(shared);
-            let mut list: Vec<&StoredDeployment> = state
-                .deployments
-                .iter()
-                .filter(|deployment| deployment.status.is_in_flight())
-                .collect();
-            list.sort_by_key(|deployment| deployment.id);
-            let items: Vec<Value> = list
-                .into_iter()
-                .map(|deployment| deployment_json(&state, deployment))
-                .collect();
-            reply(200, &Value::Array(items))
-        }
-        ("GET", ["deployments", "applications", app]) => list_deployments(shared, app, params),
-        ("GET", ["deployments", uuid]) => {
-            let state = lock(shared);
-            match state
-                .deployments
-                .iter()
-                .find(|deployment| deployment.uuid == *uuid)
-            {
-                Some(deployment) => reply(200, &deployment_json(&state, deployment)),
-                None => message(404, "Deployment not found."),
-            }
-        }
-        ("POST", ["deployments", uuid, "cancel"]) => cancel(shared, uuid),
-        ("GET", ["applications"]) => {
-            let state = lock(shared);
-            let sensitive = state.can_read_sensitive();
-            let list: Vec<Value> = state
-                .applications
-                .values()
-                .map(|stored| application_json(&stored.spec, sensitive))
-                .collect();
-            reply(200, &Value::Array(list))
-        }
-        ("GET", ["projects"]) => {
-            let state = lock(shared);
-            let list: Vec<Value> = projects(&state)
-                .into_iter()
-                .map(|(name, _)| json!({"uuid": project_uuid(&name), "name": name, "description": null}))
-                .collect();
-            reply(200, &Value::Array(list))
-        }
-        ("GET", ["projects", uuid]) => {
-            let state = lock(shared);
-            match projects(&state)
-                .into_iter()
-                .find(|(name, _)| project_uuid(name) == *uuid)
-            {
-                Some((name, environments)) => reply(
-                    200,
-                    &json!({
-                        "uuid": uuid,
-                        "name": name,
-                        "description": null,
-                        "environments": environments
-                            .into_iter()
-                            .map(|environment| json!({
-                                "id": environment_id(&name, &environment),
-                                "name": environment,
-                                "uuid": project_uuid(&format!("{name}-{environment}")),
-                            }))
-                            .collect::<Vec<Value>>(),
-                    }),
-                ),
-                None => message(404, "Project not found."),
-            }
-        }
-        ("GET", ["applications", app]) => {
-            let state = lock(shared);
-            match state.applications.get(*app) {
-                Some(stored) => reply(
-                    200,
-                    &application_json(&stored.spec, state.can_read_sensitive()),
-                ),
-                None => message(404, "Application not found."),
-            }
-        }
-        ("PATCH", ["applications", app]) => patch_application(shared, app, body),
-        ("GET", ["applications", app, "rollback-images"]) => rollback_images(shared, app),
-        ("POST", ["applications", app, action @ ("start" | "restart")]) => {
-            if !lock(shared).applications.contains_key(*app) {
-                return message(404, "Application not found.");
-            }
-            let force = params.flag("force");
-            if dedupe(shared, app, force) {
-                return message(200, ALREADY_QUEUED);
-            }
-            let Some(uuid) = queue_deployment(shared, app, None, force, true) else {
-                return message(404, "Application not found.");
-            };
-            if *action == "restart"
-                && let Some(deployment) = lock(shared).deployment_mut(&uuid)
-            {
-                deployment.restart_only = true;
-            }
-            let text = if *action == "start" {
-                "Deployment request queued."
-            } else {
-                "Restart request queued."
-            };
-            reply(200, &json!({"message": text, "deployment_uuid": uuid}))
-        }
-        ("POST", ["applications", app, "stop"]) => {
-            if lock(shared).applications.contains_key(*app) {
-                message(200, "Application stopping request queued.")
-            } else {
-                message(404, "Application not found.")
-            }
-        }
-        ("GET", ["applications", app, "envs"]) => {
-            let state = lock(shared);
-            if !state.applications.contains_key(*app) {
-                return message(404, "Application not found.");
-            }
-            reply(200, &envs_json(&state, app, state.can_read_sensitive()))
-        }
-        ("POST", ["applications", app, "envs"]) => write_env(shared, app, body, EnvWrite::Create),
-        ("PATCH", ["applications", app, "envs"]) => write_env(shared, app, body, EnvWrite::Update),
-        ("PATCH", ["applications", app, "envs", "bulk"]) => bulk_envs(shared, app, body),
-        ("DELETE", ["applications", app, "envs", env]) => {
-            let mut state = lock(shared);
-            if !state.applications.contains_key(*app) {
-                return message(404, "Application not found.");
-            }
-            let list = state.envs.entry((*app).to_owned()).or_default();
-            let before = list.len();
-            list.retain(|variable| variable.uuid != *env);
-            if list.len() < before {
-                message(200, "Environment variable deleted.")
-            } else {
-                message(404, "Environment variable not found.")
-            }
-        }
-        _ => reply(
-            404,
-            &json!({"message": "Not found.", "docs": "https://coolify.io/docs"}),
-        ),
-    }
-}
-
-/// Coolify's dedupe: an in-flight deployment of the same app and commit blocks a non-forced deploy.
-fn dedupe(shared: &Mutex<State>, app: &str, force: bool) -> bool {
-    if force {
-        return false;
-    }
-    let state = lock(shared);
-    let Some(stored) = state.applications.get(app) else {
-        return false;
-    };
-    // An image application's deployments are all of `HEAD`, so any in flight blocks.
-    let image_app = stored.spec.is_image_app();
-    let commit = &stored.spec.git_commit_sha;
-    state.deployments.iter().any(|deployment| {
-        deployment.application == app
-            && deployment.status.is_in_flight()
-            && (image_app || &deployment.commit == commit)
-    })
-}
-
-/// `GET /applications/{uuid}/rollback-images` (Coolify 4.3.0+; older versions answer the
-/// catch-all 404). `current` is null: the fake names containers `{uuid}-<time>`, as Coolify
-/// does by default.
-fn rollback_images(shared: &Mutex<State>, app: &str) -> Reply {
-    let state = lock(shared);
-    if !state.version_at_least((4, 3, 0)) {
-        return reply(
-            404,
-            &json!({"message": "Not found.", "docs": "https://coolify.io/docs"}),
-        );
-    }
-    let Some(stored) = state.applications.get(app) else {
-        return message(404, "Application not found.");
-    };
-    let images: Vec<Value> = stored
-        .images
-        .iter()
-        .rev()
-        .map(|image| json!({"tag": image.tag, "created_at": image.created_at, "is_current": false}))
-        .collect();
-    reply(200, &json!({"current": null, "images": images}))
-}
-
-fn deploy(shared: &Arc<Mutex<State>>, params: &Params) -> Reply {
-    if params.get("tag").is_some() {
-        return message(400, "Tag deploys are not supported by the fake; use uuid.");
-    }
-    let Some(uuids) = params.text("uuid") else {
-        return message(400, "You must provide uuid or tag.");
-    };
-    let force = params.flag("force");
-    let mut entries = Vec::new();
-    // Coolify splits at commas without trimming: ` u2` matches nothing.
-    for app in uuids.split(',').filter(|uuid| !uuid.is_empty()) {
-        let (known, name) = {
-            let state = lock(shared);
-            state
-                .applications
-                .get(app)
-                .map_or((false, String::new()), |stored| {
-                    (true, stored.spec.name.clone())
-                })
-        };
-        if !known {
-            continue;
-        }
-        if dedupe(shared, app, force) {
-            let (_, bogus) = lock(shared).fresh("");
-            entries.push(json!({
-                "deployment_uuid": bogus,
-                "message": ALREADY_QUEUED,
-                "resource_uuid": app,
-            }));
-            continue;
-        }
-        if let Some(uuid) = queue_deployment(shared, app, None, force, true) {
-            entries.push(json!({
-                "deployment_uuid": uuid,
-                "message": format!("Application {name} deployment queued."),
-                "resource_uuid": app,
-            }));
+            headers.insert("x-ratelimit-limit", header(limit.to_string()));
+            headers.insert("x-ratelimit-remaining", header("0".to_owned()));
+            (response, true)
         }
     }
-    if entries.is_empty() {
-        return message(404, "No resources found.");
-    }
-    reply(200, &json!({ "deployments": entries }))
-}
-
-fn list_deployments(shared: &Mutex<State>, app: &str, params: &Params) -> Reply {
-    let state = lock(shared);
-    if !state.applications.contains_key(app) {
-        return message(404, "Application not found");
-    }
-    let skip = params.number("skip").unwrap_or(0);
-    let take = params.number("take").unwrap_or(10);
-    if take == 0 {
-        return reply(
-            422,
-            &json!({"message": "The take field must be at least 1.", "errors": {"take": ["The take field must be at least 1."]}}),
-        );
-    }
-    let mut list: Vec<&StoredDeployment> = state
-        .deployments
-        .iter()
-        .filter(|deployment| deployment.application == app)
-        .collect();
-    list.sort_by_key(|deployment| std::cmp::Reverse(deployment.id));
-    let count = list.len();
-    let page: Vec<Value> = list
-        .into_iter()
-        .skip(usize::try_from(skip).unwrap_or(usize::MAX))
-        .take(usize::try_from(take).unwrap_or(usize::MAX))
-        .map(|deployment| deployment_json(&state, deployment))
-        .collect();
-    reply(200, &json!({"count": count, "deployments": page}))
-}
-
-fn cancel(shared: &Mutex<State>, uuid: &str) -> Reply {
-    let mut state = lock(shared);
-    let now = state.timestamp();
-    let Some(deployment) = state.deployment_mut(uuid) else {
-        return message(404, "Deployment not found.");
-    };
-    if !deployment.status.is_in_flight() {
-        return message(
-            400,
-            &format!(
-                "Deployment cannot be cancelled. Current status: {}",
-                deployment.status
-            ),
-        );
-    }
-    deployment.status = DeploymentStatus::CancelledByUser;
-    deployment.updated_at = now.clone();
-    deployment.finished_at = Some(now);
-    reply(
-        200,
-        &json!({
-            "message": "Deployment cancelled successfully.",
-            "deployment_uuid": uuid,
-            "status": "cancelled-by-user",
-        }),
-    )
-}
-
-fn patch_application(shared: &Arc<Mutex<State>>, app: &str, body: Option<&Value>) -> Reply {
-    let Some(Value::Object(fields)) = body else {
-        return reply(
-            400,
-            &json!({"message": "Invalid request.", "error": "Invalid JSON."}),
-        );
-    };
-    if fields.is_empty() {
-        return reply(
-            400,
-            &json!({"message": "Invalid request.", "error": "Empty JSON."}),
-        );
-    }
-    let mut state = lock(shared);
-    let Some(stored) = state.applications.get_mut(app) else {
-        return message(404, "Application not found");
-    };
-    let mut errors = serde_json::Map::new();
-    for (key, value) in fields {
-        let accepted = match (key.as_str(), value) {
-            ("git_commit_sha", Value::String(sha)) => valid_commit(sha),
-            ("git_branch", Value::String(branch)) => valid_branch(branch),
-            ("is_auto_deploy_enabled", Value::Bool(_)) => true,
-            ("docker_registry_image_name", Value::String(name)) => {
-                coolify_client::ImageName::new(name.as_str()).is_ok()
-            }
-            ("docker_registry_image_tag", Value::String(tag)) => {
-                coolify_client::ImageTag::new(tag.as_str()).is_ok()
-            }
-            (
-                "git_commit_sha"
-                | "git_branch"
-                | "is_auto_deploy_enabled"
-                | "docker_registry_image_name"
-                | "docker_registry_image_tag",
-                _,
-            ) => false,
-            _ => {
-                errors.insert(key.clone(), json!(["This field is not allowed."]));
-                continue;
-            }
-        };
-        if !accepted {
-            errors.insert(
-                key.clone(),
-                json!([format!(
-                    "The {} field format is invalid.",
-                    key.replace('_', " ")
-                )]),
-            );
-        }
-    }
-    if !errors.is_empty() {
-        return reply(
-            422,
-            &json!({"message": "Validation failed.", "errors": errors}),
-        );
-    }
-    for (key, value) in fields {
-        match (key.as_str(), value) {
-            ("git_commit_sha", Value::String(sha)) => stored.spec.git_commit_sha.clone_from(sha),
-            ("git_branch", Value::String(branch)) => stored.spec.git_branch.clone_from(branch),
-            ("is_auto_deploy_enabled", Value::Bool(flag)) => stored.spec.auto_deploy = *flag,
-            ("docker_registry_image_name", Value::String(name)) => {
-                stored.spec.image_name = Some(name.clone());
-            }
-            ("docker_registry_image_tag", Value::String(tag)) => {
-                stored.spec.image_tag = Some(tag.clone());
-            }
-            _ => {}
-        }
-    }
-    let race = if fields.contains_key("git_commit_sha") {
-        stored.race.take()
-    } else {
-        None
-    };
-    if let Some((commit, also_deploy)) = race {
-        stored.spec.git_commit_sha.clone_from(&commit);
-        drop(state);
-        if also_deploy {
-            queue_deployment(shared, app, None, false, true);
-        }
-    }
-    reply(200, &json!({ "uuid": app }))
-}
-
-fn valid_commit(sha: &str) -> bool {
-    let mut characters = sha.chars();
-    characters
-        .next()
-        .is_some_and(|first| first.is_ascii_alphanumeric())
-        && characters.all(|character| {
-            character.is_ascii_alphanumeric() || matches!(character, '.' | '_' | '-' | '/')
-        })
-}
-
-fn valid_branch(branch: &str) -> bool {
-    !branch.is_empty()
-        && branch != "HEAD"
-        && !branch.contains("..")
-        && !branch.contains("//")
-        && !branch.contains("@{")
-        && !branch.starts_with(['/', '.'])
-        && !branch.ends_with(['/', '.'])
-        && branch.chars().all(|character| {
-            character.is_ascii_alphanumeric() || matches!(character, '-' | '_' | '/' | '.')
-        })
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum EnvWrite {
-    Create,
-    Update,
-    Upsert,
-}
-
-fn valid_key(key: &str) -> bool {
-    let mut characters = key.chars();
-    characters
-        .next()
-        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
-        && characters
-            .all(|character| character.is_ascii_alphanumeric() || matches!(character, '_' | '.'))
-        && key.len() <= 255
-}
-
-fn write_env(shared: &Mutex<State>, app: &str, body: Option<&Value>, mode: EnvWrite) -> Reply {
-    let mut state = lock(shared);
-    if !state.applications.contains_key(app) {
-        return message(404, "Application not found.");
-    }
-    let Some(item) = body.filter(|body| body.is_object()) else {
-        return reply(
-            400,
-            &json!({"message": "Invalid request.", "error": "Invalid JSON."}),
-        );
-    };
-    upsert_env(&mut state, app, item, mode)
-}
-
-fn bulk_envs(shared: &Mutex<State>, app: &str, body: Option<&Value>) -> Reply {
-    let mut state = lock(shared);
-    if !state.applications.contains_key(app) {
-        return message(404, "Application not found.");
-    }
-    let Some(Value::Array(items)) = body.and_then(|body| body.get("data")) else {
-        return message(400, "Bulk data is required.");
-    };
-    let mut saved = Vec::new();
-    for item in items {
-        let response = upsert_env(&mut state, app, item, EnvWrite::Upsert);
-        if response.status() != StatusCode::CREATED {
-            return response;
-        }
-        let key = item.get("key").and_then(Value::as_str).unwrap_or_default();
-        let preview = item
-            .get("is_preview")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        if let Some(stored) = state.envs.get(app).and_then(|list| {
-            list.iter()
-                .find(|variable| variable.key == key && variable.is_preview == preview)
-        }) {
-            saved.push(env_json(stored, state.can_read_sensitive()));
-        }
-    }
-    reply(201, &Value::Array(saved))
-}
-
-/// Create, update or upsert one variable with Coolify's semantics; answers 201 on success.
-fn upsert_env(state: &mut State, app: &str, item: &Value, mode: EnvWrite) -> Reply {
-    let allowed = [
-        "key",
-        "value",
-        "is_preview",
-        "is_literal",
-        "is_multiline",
-        "is_shown_once",
-        "is_runtime",
-        "is_buildtime",
-        "comment",
-    ];
-    if let Some(fields) = item.as_object()
-        && let Some(unknown) = fields.keys().find(|key| !allowed.contains(&key.as_str()))
-    {
-        return reply(
-            422,
-            &json!({"message": "Validation failed.", "errors": {unknown: "This field is not allowed."}}),
-        );
-    }
-    let key = item
-        .get("key")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .trim()
-        .replace(' ', "_");
-    if !valid_key(&key) {
-        return reply(
-            422,
-            &json!({"message": "Validation failed.", "errors": {"key": ["The key field format is invalid."]}}),
-        );
-    }
-    let flag = |name: &str| item.get(name).and_then(Value::as_bool);
-    let value = item
-        .get("value")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let is_preview = flag("is_preview").unwrap_or(false);
-    let comment = item
-        .get("comment")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let sensitive = state.can_read_sensitive();
-    let exists = state.envs.get(app).is_some_and(|list| {
-        list.iter()
-            .any(|variable| variable.key == key && variable.is_preview == is_preview)
-    });
-    match (mode, exists) {
-        (EnvWrite::Create, true) => {
-            return message(
-                409,
-                "Environment variable already exists. Use PATCH request to update it.",
-            );
-        }
-        (EnvWrite::Update, false) => return message(404, "Environment variable not found."),
-        (_, true) => {
-            let list = state.envs.entry(app.to_owned()).or_default();
-            if let Some(variable) = list
-                .iter_mut()
-                .find(|variable| variable.key == key && variable.is_preview == is_preview)
-            {
-                variable.value = value;
-                variable.is_literal = flag("is_literal").unwrap_or(false);
-                variable.is_multiline = flag("is_multiline").unwrap_or(false);
-                variable.is_shown_once = flag("is_shown_once").unwrap_or(false);
-                if let Some(runtime) = flag("is_runtime") {
-                    variable.is_runtime = runtime;
-                }
-                if let Some(buildtime) = flag("is_buildtime") {
-                    variable.is_buildtime = buildtime;
-                }
-                if comment.is_some() {
-                    variable.comment = comment;
-                }
-                let updated = env_json(variable, sensitive);
-                return reply(201, &updated);
-            }
-            return message(404, "Environment variable not found.");
-        }
-        (_, false) => {}
-    }
-    let mut created = Vec::new();
-    for preview in [is_preview, true] {
-        let already = state.envs.get(app).is_some_and(|list| {
-            list.iter()
-                .any(|variable| variable.key == key && variable.is_preview == preview)
-        });
-        if already || (preview && created.len() == 1 && is_preview) {
-            continue;
-        }
-        let (id, uuid) = state.fresh("");
-        created.push(uuid.clone());
-        state
-            .envs
-            .entry(app.to_owned())
-            .or_default()
-            .push(StoredEnv {
-                id,
-                uuid,
-                key: key.clone(),
-                value: value.clone(),
-                is_preview: preview,
-                is_literal: flag("is_literal").unwrap_or(false),
-                is_multiline: flag("is_multiline").unwrap_or(false),
-                is_shown_once: flag("is_shown_once").unwrap_or(false),
-                is_runtime: flag("is_runtime").unwrap_or(true),
-                is_buildtime: flag("is_buildtime").unwrap_or(true),
-                comment: comment.clone(),
-            });
-    }
-    reply(201, &json!({ "uuid": created.first() }))
-}
-
-fn env_input_json(variable: &EnvVarInput) -> Value {
-    serde_json::to_value(variable).unwrap_or(Value::Null)
-}
-
-fn env_json(variable: &StoredEnv, sensitive: bool) -> Value {
-    let mut body = json!({
-        "uuid": variable.uuid,
-        "key": variable.key,
-        "is_preview": variable.is_preview,
-        "is_literal": variable.is_literal,
-        "is_multiline": variable.is_multiline,
-        "is_shown_once": variable.is_shown_once,
-        "is_runtime": variable.is_runtime,
-        "is_buildtime": variable.is_buildtime,
-        "is_shared": false,
-        "is_really_required": false,
-        "is_buildpack_control": variable.key.starts_with("NIXPACKS_") || variable.key.starts_with("RAILPACK_"),
-        "is_coolify": variable.key.starts_with("SERVICE_"),
-        "comment": variable.comment,
-        "version": "4.3.11",
-        "created_at": "2026-08-01T12:00:00.000000Z",
-        "updated_at": "2026-08-01T12:00:00.000000Z",
-    });
-    if sensitive
-        && !variable.is_shown_once
-        && let Some(fields) = body.as_object_mut()
-    {
-        fields.insert("value".to_owned(), json!(variable.value));
-        fields.insert("real_value".to_owned(), json!(variable.value));
-    }
-    body
-}
-
-fn envs_json(state: &State, app: &str, sensitive: bool) -> Value {
-    let list = state.envs.get(app).map(Vec::as_slice).unwrap_or_default();
-    let mut ordered: Vec<&StoredEnv> = list.iter().collect();
-    ordered.sort_by_key(|variable| (variable.is_preview, variable.id));
-    Value::Array(
-        ordered
-            .into_iter()
-            .map(|variable| env_json(variable, sensitive))
-            .collect(),
-    )
-}
-
-/// The projects the applications name, each with its environments, sorted.
-fn projects(state: &State) -> Vec<(String, Vec<String>)> {
-    let mut projects: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
-        std::collections::BTreeMap::new();
-    for stored in state.applications.values() {
-        projects
-            .entry(stored.spec.project.clone())
-            .or_default()
-            .insert(stored.spec.environment.clone());
-    }
-    projects
-        .into_iter()
-        .map(|(name, environments)| (name, environments.into_iter().collect()))
-        .collect()
-}
-
-/// A stable uuid-like id for a project name.
-fn project_uuid(name: &str) -> String {
-    let slug: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    format!("project-{slug}")
-}
-
-/// A stable numeric id for an environment of a project.
-fn environment_id(project: &str, environment: &str) -> u64 {
-    // FNV-1a: stable across runs and platforms, unlike the std hasher.
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in project.bytes().chain([0]).chain(environment.bytes()) {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash % 1_000_000
-}
-
-fn application_json(spec: &FakeApplication, sensitive: bool) -> Value {
-    let mut body = json!({
-        "uuid": spec.uuid,
-        "name": spec.name,
-        "description": null,
-        "fqdn": spec.fqdn,
-        "health_check_enabled": spec.health_check_path.is_some(),
-        "health_check_path": spec.health_check_path.as_deref().unwrap_or("/"),
-        "environment_id": environment_id(&spec.project, &spec.environment),
-        "git_repository": spec.git_repository,
-        "git_branch": spec.git_branch,
-        "git_commit_sha": spec.git_commit_sha,
-        "git_full_url": null,
-        "build_pack": spec.build_pack,
-        "ports_exposes": "3000",
-        "status": spec.status,
-        "watch_paths": null,
-        "docker_registry_image_name": spec.image_name,
-        "docker_registry_image_tag": spec.image_tag,
-        "settings": {
-            "is_auto_deploy_enabled": spec.auto_deploy,
-            "is_git_shallow_clone_enabled": true,
-            "is_static": false,
-        },
-        "created_at": "2026-08-01T12:00:00.000000Z",
-        "updated_at": "2026-08-01T12:00:00.000000Z",
-    });
-    if sensitive && let Some(fields) = body.as_object_mut() {
-        fields.insert(
-            "manual_webhook_secret_github".to_owned(),
-            json!("fake-webhook-secret"),
-        );
-        fields.insert("dockerfile".to_owned(), Value::Null);
-    }
-    body
-}
-
-fn deployment_json(state: &State, deployment: &StoredDeployment) -> Value {
-    let name = state.applications.get(&deployment.application).map_or_else(
-        || deployment.application.clone(),
-        |stored| stored.spec.name.clone(),
-    );
-    let mut body = json!({
-        "id": deployment.id,
-        "application_id": "1",
-        "deployment_uuid": deployment.uuid,
-        "pull_request_id": 0,
-        "docker_registry_image_tag": null,
-        "force_rebuild": deployment.force_rebuild,
-        "commit": deployment.commit,
-        "commit_message": null,
-        "status": deployment.status.as_str(),
-        "is_webhook": !deployment.is_api,
-        "is_api": deployment.is_api,
-        "restart_only": deployment.restart_only,
-        "rollback": false,
-        "only_this_server": false,
-        "git_type": null,
-        "server_id": 0,
-        "build_server_id": null,
-        "server_name": "localhost",
-        "application_name": name,
-        "deployment_url": format!("/project/p/environment/e/application/{}/deployment/{}", deployment.application, deployment.uuid),
-        "destination_id": "0",
-        "current_process_id": null,
-        "horizon_job_id": null,
-        "horizon_job_worker": null,
-        "configuration_hash": null,
-        "finished_at": deployment.finished_at,
-        "created_at": deployment.created_at,
-        "updated_at": deployment.updated_at,
-    });
-    if state.can_read_sensitive()
-        && let Some(fields) = body.as_object_mut()
-    {
-        let lines: Vec<Value> = deployment
-            .logs
-            .iter()
-            .cloned()
-            .chain([format!("status {}", deployment.status)])
-            .enumerate()
-            .map(|(order, output)| json!({"command": null, "output": output, "type": "stdout", "timestamp": deployment.updated_at, "hidden": false, "batch": 1, "order": order + 1}))
-            .collect();
-        let logs = Value::Array(lines);
-        fields.insert("logs".to_owned(), Value::String(logs.to_string()));
-    }
-    body
 }

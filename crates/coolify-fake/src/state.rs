@@ -5,6 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use coolify_client::{ApplicationUuid, DeploymentStatus, DeploymentUuid};
+use tokio::time::Instant;
+
+use crate::limiter::{DEFAULT_RATE_LIMIT, HEALTH_RATE_LIMIT, Window};
+use crate::version::Version;
 
 /// A token ability, as Coolify names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -58,13 +62,18 @@ pub struct FakeApplication {
     pub(crate) pull_time: Duration,
     pub(crate) restart_time: Duration,
     pub(crate) status: String,
+    pub(crate) source: GitSource,
+    pub(crate) preview_url_template: String,
+    pub(crate) previews_enabled: bool,
+    pub(crate) pr_deployments_public: bool,
 }
 
 impl FakeApplication {
     /// An application on branch `main`, unpinned (`HEAD`), auto-deploy on, whose deployments
-    /// wait 1 s in the queue and build for 10 s; it builds `stagegate/example`, answers on
-    /// `https://UUID.example.test`, has no health check path, and sits in the `production`
-    /// environment of the project `Example`.
+    /// wait 1 s in the queue and build for 10 s; it builds `stagegate/example` through a GitHub
+    /// App, answers on `https://UUID.example.test`, has no health check path, has preview
+    /// deployments off (Coolify's default) with the template `{{pr_id}}.{{domain}}`, and sits
+    /// in the `production` environment of the project `Example`.
     #[must_use]
     pub fn new(uuid: impl Into<String>) -> Self {
         let uuid = uuid.into();
@@ -87,6 +96,10 @@ impl FakeApplication {
             pull_time: Duration::from_secs(3),
             restart_time: Duration::from_secs(2),
             status: "running:healthy".to_owned(),
+            source: GitSource::GithubApp,
+            preview_url_template: DEFAULT_PREVIEW_URL_TEMPLATE.to_owned(),
+            previews_enabled: false,
+            pr_deployments_public: false,
             uuid,
         }
     }
@@ -200,8 +213,66 @@ impl FakeApplication {
         self
     }
 
+    /// Where its code comes from (default [`GitSource::GithubApp`]): it decides what an
+    /// API-triggered preview deployment builds.
+    #[must_use]
+    pub fn source(mut self, source: GitSource) -> Self {
+        self.source = source;
+        self
+    }
+
+    /// Turn preview deployments on (`is_preview_deployments_enabled`), so that a pull-request
+    /// webhook ([`FakeCoolify::pull_request_opened`](crate::FakeCoolify::pull_request_opened))
+    /// creates a preview.
+    #[must_use]
+    pub fn previews_enabled(mut self) -> Self {
+        self.previews_enabled = true;
+        self
+    }
+
+    /// The template of its previews' URLs (`preview_url_template`, default
+    /// `{{pr_id}}.{{domain}}`).
+    #[must_use]
+    pub fn preview_url_template(mut self, template: impl Into<String>) -> Self {
+        self.preview_url_template = template.into();
+        self
+    }
+
     pub(crate) fn is_image_app(&self) -> bool {
         self.build_pack == "dockerimage"
+    }
+}
+
+/// Coolify's default `preview_url_template`.
+pub(crate) const DEFAULT_PREVIEW_URL_TEMPLATE: &str = "{{pr_id}}.{{domain}}";
+
+/// Where a git application's code comes from: it decides what a preview deployment started
+/// through the API builds.
+///
+/// Coolify's job fetches the pull request's ref (`pull/N/head`) for GitHub App and public
+/// github.com applications; deploy-key and plain-git applications fetch it only when the
+/// deployment has a `git_type`, which webhooks set and the API does not, so an API-triggered
+/// preview of such an application builds the base branch (Coolify issue #10806).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum GitSource {
+    /// A GitHub App (the fake's default): previews build the pull request's head.
+    #[default]
+    GithubApp,
+    /// A public github.com repository: previews build the pull request's head.
+    PublicGithub,
+    /// A private repository reached with a deploy key: an API-triggered preview builds the
+    /// base branch.
+    DeployKey,
+    /// A public repository on another git host: an API-triggered preview builds the base
+    /// branch.
+    PlainGit,
+}
+
+impl GitSource {
+    /// Whether a preview deployment without a `git_type` still fetches `pull/N/head`.
+    pub(crate) fn fetches_pull_request_refs(self) -> bool {
+        matches!(self, Self::GithubApp | Self::PublicGithub)
     }
 }
 
@@ -309,48 +380,145 @@ impl FaultRule {
     }
 }
 
-/// One request the fake received.
+/// One request the fake received, with the answer's status once it was sent.
+///
+/// `#[non_exhaustive]` with private fields: only the fake records requests.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct RecordedRequest {
-    /// The method, for example `POST`.
-    pub method: String,
-    /// The path, for example `/api/v1/deploy`.
-    pub path: String,
-    /// The query string, if any.
-    pub query: Option<String>,
-    /// The body as text (empty when none).
-    pub body: String,
-    /// The application the request concerns (from the path, the deploy body or query, or the
-    /// deployment it names), if any.
-    pub application: Option<ApplicationUuid>,
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) query: Option<String>,
+    pub(crate) body: String,
+    pub(crate) application: Option<ApplicationUuid>,
+    pub(crate) route: String,
+    pub(crate) at: Instant,
+    pub(crate) status: Option<u16>,
+    pub(crate) rate_limited: bool,
 }
 
 impl RecordedRequest {
+    /// The method, for example `POST`.
+    #[must_use]
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The path, for example `/api/v1/deploy`.
+    #[must_use]
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The query string, if any.
+    #[must_use]
+    pub fn query(&self) -> Option<&str> {
+        self.query.as_deref()
+    }
+
+    /// The body as text (empty when none).
+    #[must_use]
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+
     /// The body parsed as JSON, if it is JSON.
     #[must_use]
     pub fn json(&self) -> Option<serde_json::Value> {
         serde_json::from_str(&self.body).ok()
     }
+
+    /// The application the request concerns (from the path, the deploy body or query, or the
+    /// deployment it names), if any.
+    #[must_use]
+    pub fn application(&self) -> Option<&ApplicationUuid> {
+        self.application.as_ref()
+    }
+
+    /// The method and the path with its ids named as in Coolify's routes, for example
+    /// `GET /api/v1/deployments/{uuid}`: what [`Traffic`](crate::Traffic) counts by.
+    #[must_use]
+    pub fn route(&self) -> &str {
+        &self.route
+    }
+
+    /// When it arrived, on tokio's clock.
+    #[must_use]
+    pub fn at(&self) -> Instant {
+        self.at
+    }
+
+    /// The status of the answer; `None` while it is being handled, or when the connection was
+    /// closed without one ([`Fault::CloseConnection`]).
+    #[must_use]
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+
+    /// Whether the rate limiter refused it (`429 Too Many Attempts.`), not a full deployment
+    /// queue.
+    #[must_use]
+    pub fn was_rate_limited(&self) -> bool {
+        self.rate_limited
+    }
+
+    /// Whether it is for `/api/health`, which Coolify rate-limits apart.
+    pub(crate) fn is_health(&self) -> bool {
+        self.path == "/api/health" || self.path == "/api/v1/health"
+    }
 }
 
 /// A deployment that reached `finished`, as given to the hook of
 /// [`FakeCoolify::on_deployment_finished`](crate::FakeCoolify::on_deployment_finished).
+///
+/// `#[non_exhaustive]` with private fields: only the fake makes one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct FinishedDeployment {
+    pub(crate) application: ApplicationUuid,
+    pub(crate) deployment: DeploymentUuid,
+    pub(crate) commit: String,
+    pub(crate) image_tag: Option<String>,
+    pub(crate) pull_request_id: Option<u64>,
+}
+
+impl FinishedDeployment {
     /// The application.
-    pub application: ApplicationUuid,
+    #[must_use]
+    pub fn application(&self) -> &ApplicationUuid {
+        &self.application
+    }
+
     /// The deployment.
-    pub deployment: DeploymentUuid,
+    #[must_use]
+    pub fn deployment(&self) -> &DeploymentUuid {
+        &self.deployment
+    }
+
     /// The commit it built (`HEAD` for a Docker-image application).
-    pub commit: String,
-    /// The image tag it started, for a Docker-image application (`None` for a git one).
-    pub image_tag: Option<String>,
+    #[must_use]
+    pub fn commit(&self) -> &str {
+        &self.commit
+    }
+
+    /// The image tag it started, for a Docker-image application (`None` for a git one); for a
+    /// preview, the `docker_tag` it was deployed with.
+    #[must_use]
+    pub fn image_tag(&self) -> Option<&str> {
+        self.image_tag.as_deref()
+    }
+
+    /// The pull request of a preview deployment; `None` for the application itself.
+    #[must_use]
+    pub fn pull_request_id(&self) -> Option<u64> {
+        self.pull_request_id
+    }
 }
 
 pub(crate) type FinishHook = Arc<dyn Fn(&FinishedDeployment) + Send + Sync>;
 
 /// What the next deployment of an application does.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Script {
     pub(crate) fails: bool,
     pub(crate) build_time: Option<Duration>,
@@ -363,8 +531,6 @@ pub(crate) struct StoredApplication {
     /// when the flag is set.
     pub(crate) race: Option<(String, bool)>,
     pub(crate) scripts: VecDeque<Script>,
-    /// Serialises this application's deployments, like Coolify's per-app queue.
-    pub(crate) runner: Arc<tokio::sync::Mutex<()>>,
     /// The images on the server, oldest first.
     pub(crate) images: Vec<KeptImage>,
     /// The image tag the running container was started from.
@@ -372,6 +538,21 @@ pub(crate) struct StoredApplication {
     /// The container status to show after the next finished deployment, instead of
     /// `running:healthy`.
     pub(crate) status_after_next: Option<String>,
+    /// Its previews (`ApplicationPreview` rows), by pull request.
+    pub(crate) previews: BTreeMap<u64, StoredPreview>,
+    /// The head commit of each pull request, as the last webhook reported it.
+    pub(crate) pull_request_heads: BTreeMap<u64, String>,
+}
+
+/// A preview of an application (an `ApplicationPreview` row) and its container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StoredPreview {
+    /// The URL Coolify generated from the application's first domain and its template.
+    pub(crate) fqdn: Option<String>,
+    /// The image tag of a Docker-image application's preview.
+    pub(crate) docker_tag: Option<String>,
+    /// The commit (or image tag) its container runs, once a preview deployment finished.
+    pub(crate) running: Option<String>,
 }
 
 /// An image on the fake's server.
@@ -399,6 +580,19 @@ pub(crate) struct StoredDeployment {
     pub(crate) image_tag: Option<String>,
     /// Log lines beyond the status line.
     pub(crate) logs: Vec<String>,
+    /// The pull request of a preview deployment; 0 for the application itself.
+    pub(crate) pull_request_id: u64,
+    /// The `docker_tag` of a Docker-image preview deployment (`docker_registry_image_tag`).
+    pub(crate) docker_tag: Option<String>,
+    /// Set by webhooks (`github`); the API sets none.
+    pub(crate) git_type: Option<String>,
+    pub(crate) is_webhook: bool,
+    /// Whether its queue time has passed, so it may start once the server has a free build.
+    pub(crate) ready: bool,
+    /// Whether it moves at all (seeded deployments keep their status).
+    pub(crate) moves: bool,
+    /// What it does once it starts.
+    pub(crate) script: Script,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -431,6 +625,17 @@ pub(crate) struct State {
     pub(crate) started: tokio::time::Instant,
     /// The registry: `(name, tag)` of every pushed image.
     pub(crate) registry: std::collections::BTreeSet<(String, String)>,
+    /// The server's `concurrent_builds`.
+    pub(crate) concurrent_builds: usize,
+    /// The server's `deployment_queue_limit`.
+    pub(crate) queue_limit: usize,
+    /// The `api` limiter, when on.
+    pub(crate) rate_limit: Option<Window>,
+    /// The limiter of `/api/health`.
+    pub(crate) health_limit: Window,
+    /// Where the proxy sends the traffic of each container: `(application, pull request)`,
+    /// 0 for the application itself.
+    pub(crate) upstreams: BTreeMap<(String, u64), std::net::SocketAddr>,
 }
 
 impl State {
@@ -449,6 +654,11 @@ impl State {
             next_id: 1,
             started: tokio::time::Instant::now(),
             registry: std::collections::BTreeSet::new(),
+            concurrent_builds: 2,
+            queue_limit: 25,
+            rate_limit: Some(Window::new(DEFAULT_RATE_LIMIT)),
+            health_limit: Window::new(HEALTH_RATE_LIMIT),
+            upstreams: BTreeMap::new(),
         }
     }
 
@@ -503,23 +713,9 @@ impl State {
         )
     }
 
-    /// Whether the fake's version is at least `major.minor.patch`; an unreadable version
-    /// counts as new.
-    pub(crate) fn version_at_least(&self, wanted: (u64, u64, u64)) -> bool {
-        let mut parts = self
-            .version
-            .trim()
-            .trim_start_matches('v')
-            .split(['.', '-'])
-            .map(|part| part.parse::<u64>().ok());
-        match (
-            parts.next().flatten(),
-            parts.next().flatten(),
-            parts.next().flatten(),
-        ) {
-            (Some(major), Some(minor), patch) => (major, minor, patch.unwrap_or(0)) >= wanted,
-            _ => true,
-        }
+    /// Whether the fake's version is at least `wanted`; an unreadable version counts as new.
+    pub(crate) fn version_at_least(&self, wanted: Version) -> bool {
+        Version::parse(&self.version) >= wanted
     }
 
     pub(crate) fn deployment_mut(&mut self, uuid: &str) -> Option<&mut StoredDeployment> {

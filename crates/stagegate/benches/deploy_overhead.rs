@@ -63,7 +63,7 @@ async fn run(switch_over: Duration) -> Result<(Duration, usize), Box<dyn std::er
     staging_health.serve(&commit.to_string());
     {
         let health = health.clone();
-        fake.on_deployment_finished(move |finished| health.deployment_finished(&finished.commit));
+        fake.on_deployment_finished(move |finished| health.deployment_finished(finished.commit()));
     }
     support::write_config(
         directory.path(),
@@ -80,9 +80,9 @@ async fn run(switch_over: Duration) -> Result<(Duration, usize), Box<dyn std::er
         .requests_for(&production)
         .iter()
         .filter(|request| {
-            request.method == "GET"
-                && request.path.starts_with("/api/v1/deployments/")
-                && !request.path.contains("/applications/")
+            request.method() == "GET"
+                && request.path().starts_with("/api/v1/deployments/")
+                && !request.path().contains("/applications/")
         })
         .count();
     Ok((wall, gets))

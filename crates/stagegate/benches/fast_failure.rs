@@ -95,8 +95,8 @@ async fn run() -> Result<Measured, Box<dyn std::error::Error>> {
             finishes
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .push((finished.commit.clone(), Instant::now()));
-            health.deployment_finished(&finished.commit);
+                .push((finished.commit().to_owned(), Instant::now()));
+            health.deployment_finished(finished.commit());
         });
     }
     // No [probe] table: stagegate's defaults.

@@ -56,9 +56,11 @@ pub enum Call {
     UpdateEnv,
     BulkEnvs,
     DeleteEnv,
+    InFlight,
+    DeletePreview,
 }
 
-pub const ALL: [Call; 15] = [
+pub const ALL: [Call; 17] = [
     Call::Version,
     Call::Deploy,
     Call::Deployment,
@@ -74,6 +76,8 @@ pub const ALL: [Call; 15] = [
     Call::UpdateEnv,
     Call::BulkEnvs,
     Call::DeleteEnv,
+    Call::InFlight,
+    Call::DeletePreview,
 ];
 
 fn deployment_json(status: &str) -> serde_json::Value {
@@ -101,7 +105,8 @@ impl Call {
             | Self::Deployment
             | Self::Deployments
             | Self::Application
-            | Self::Envs => "GET",
+            | Self::Envs
+            | Self::InFlight => "GET",
             Self::Deploy
             | Self::Cancel
             | Self::Start
@@ -109,7 +114,7 @@ impl Call {
             | Self::Stop
             | Self::CreateEnv => "POST",
             Self::PatchApplication | Self::UpdateEnv | Self::BulkEnvs => "PATCH",
-            Self::DeleteEnv => "DELETE",
+            Self::DeleteEnv | Self::DeletePreview => "DELETE",
         }
     }
 
@@ -129,6 +134,8 @@ impl Call {
             }
             Self::BulkEnvs => format!("/api/v1/applications/{APP}/envs/bulk"),
             Self::DeleteEnv => format!("/api/v1/applications/{APP}/envs/{ENV}"),
+            Self::InFlight => "/api/v1/deployments".to_owned(),
+            Self::DeletePreview => format!("/api/v1/applications/{APP}/previews/7"),
         }
     }
 
@@ -191,6 +198,8 @@ impl Call {
             Self::UpdateEnv => (201, env_json()),
             Self::BulkEnvs => (201, json!([env_json()])),
             Self::DeleteEnv => (200, json!({"message": "Environment variable deleted."})),
+            Self::InFlight => (200, json!([deployment_json("in_progress")])),
+            Self::DeletePreview => (200, json!({"message": "Preview deletion request queued."})),
         }
     }
 
@@ -214,7 +223,10 @@ impl Call {
                 let page = client.deployments(&app, 0, 10).await?;
                 assert_eq!((page.count, page.deployments.len()), (1, 1));
             }
-            Self::Cancel => client.cancel_deployment(&deployment).await?,
+            Self::Cancel => assert_eq!(
+                client.cancel_deployment(&deployment).await?,
+                coolify_client::CancelOutcome::Cancelled
+            ),
             Self::Application => {
                 let found = client.application(&app).await?;
                 assert_eq!(found.is_auto_deploy_enabled(), Some(false));
@@ -248,6 +260,14 @@ impl Call {
                     .delete_env_var(&app, &ENV.parse::<EnvVarUuid>().unwrap())
                     .await?
             }
+            Self::InFlight => {
+                let listed = client.deployments_in_flight().await?;
+                assert_eq!(listed[0].deployment_uuid, deployment);
+            }
+            Self::DeletePreview => assert_eq!(
+                client.delete_preview(&app, "7".parse().unwrap()).await?,
+                coolify_client::PreviewRemoval::Removed
+            ),
         }
         Ok(())
     }

@@ -147,7 +147,9 @@ mod deploy_image_tag {
         let tags: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
         let slot = Arc::clone(&tags);
         fake.on_deployment_finished(move |finished| {
-            slot.lock().unwrap().push(finished.image_tag.clone());
+            slot.lock()
+                .unwrap()
+                .push(finished.image_tag().map(str::to_owned));
         });
         let client = fake.client_builder().build().unwrap();
         let running = fake.trigger_deployment(&app, None).unwrap();
@@ -182,7 +184,7 @@ mod deploy_image_tag {
         let patches: Vec<_> = fake
             .requests_for(&app)
             .into_iter()
-            .filter(|request| request.method == "PATCH")
+            .filter(|request| request.method() == "PATCH")
             .map(|request| request.json().unwrap())
             .collect();
         assert_eq!(
@@ -213,7 +215,7 @@ mod deploy_image_tag {
         assert!(
             fake.requests_for(&app)
                 .iter()
-                .all(|request| request.method == "GET")
+                .all(|request| request.method() == "GET")
         );
     }
 

@@ -2,14 +2,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod calls;
+mod cancel;
 mod endpoints;
 mod images;
 mod openapi;
+mod pacing;
 mod pages;
 mod pin;
+mod previews;
 mod retries;
 mod secrets;
 mod server;
+mod watch;
 
 /// What the public signatures name is reachable through this crate alone.
 #[test]

@@ -35,7 +35,7 @@ async fn deployment_pages_walk_the_whole_history_newest_first() {
         .into_iter()
         .filter(|request| {
             request
-                .path
+                .path()
                 .starts_with("/api/v1/deployments/applications/")
         })
         .count();

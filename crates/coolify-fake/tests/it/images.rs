@@ -103,8 +103,8 @@ async fn an_image_app_pulls_the_tag_it_has_when_its_deployment_starts() {
     assert_eq!(done.resolved_commit(), None);
     let finished = seen.lock().unwrap().clone();
     assert_eq!(finished.len(), 1);
-    assert_eq!(finished[0].commit, "HEAD");
-    assert_eq!(finished[0].image_tag.as_deref(), Some("1.5.0"));
+    assert_eq!(finished[0].commit(), "HEAD");
+    assert_eq!(finished[0].image_tag(), Some("1.5.0"));
     assert_eq!(fake.images_of(&app), ["1.5.0", "1.4.0"]);
     assert!(done.logs.unwrap().contains("ghcr.io/acme/api:1.5.0"));
 }

@@ -3,3 +3,6 @@
 
 mod fake;
 mod images;
+mod limits;
+mod previews;
+mod raw;

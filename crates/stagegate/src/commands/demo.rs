@@ -157,13 +157,13 @@ pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
         let serving = serving.clone();
         let staging_app = staging_app.clone();
         fake.on_deployment_finished(move |finished| {
-            let slot = if finished.application == staging_app {
+            let slot = if finished.application() == &staging_app {
                 serving.slot(EnvironmentName::Staging)
             } else {
                 lock(&serving.production_finishes).push(tokio::time::Instant::now());
                 serving.slot(EnvironmentName::Production)
             };
-            let commit = finished.commit.clone();
+            let commit = finished.commit().to_owned();
             tokio::spawn(async move {
                 tokio::time::sleep(SWITCH_OVER).await;
                 *slot

@@ -133,9 +133,9 @@ fn shown(url: &Url) -> String {
 mod tests {
     use std::path::Path;
 
-    use crate::config::test_support::*;
     use crate::config::Config;
     use crate::config::model::InsecureHttp;
+    use crate::config::test_support::*;
     use crate::process_env::ProcessEnv;
 
     #[test]

@@ -283,7 +283,7 @@ async fn sighup_while_waiting_for_a_colleagues_deployment_says_nothing_was_chang
         .fake
         .requests_for(&production)
         .iter()
-        .filter(|request| request.method != "GET")
+        .filter(|request| request.method() != "GET")
         .count();
 
     let (code, stderr) = interrupt_when(
@@ -311,7 +311,7 @@ async fn sighup_while_waiting_for_a_colleagues_deployment_says_nothing_was_chang
         .fake
         .requests_for(&production)
         .iter()
-        .filter(|request| request.method != "GET")
+        .filter(|request| request.method() != "GET")
         .count();
     assert_eq!(writes_before, writes_after);
 }

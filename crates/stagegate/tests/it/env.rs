@@ -177,7 +177,7 @@ async fn sync_backs_up_then_upserts_with_the_full_flag_set_and_verifies() {
             .fake
             .requests_for_path("/envs/")
             .iter()
-            .all(|r| r.method != "DELETE")
+            .all(|r| r.method() != "DELETE")
     );
 
     let again = sync(&fixture.session(), &SyncOptions::new(STAGING))

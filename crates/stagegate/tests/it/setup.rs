@@ -99,10 +99,10 @@ async fn setup_plans_backs_up_applies_and_verifies() {
         true
     );
     let requests = fixture.fake.requests();
-    let first_write = requests.iter().position(|r| r.method != "GET").unwrap();
+    let first_write = requests.iter().position(|r| r.method() != "GET").unwrap();
     let last_version_read = requests
         .iter()
-        .rposition(|r| r.path.ends_with("/version"))
+        .rposition(|r| r.path().ends_with("/version"))
         .unwrap();
     assert!(last_version_read < first_write, "backups come first");
 

@@ -125,8 +125,8 @@ preset = "python-uv"
         self.fake
             .requests()
             .into_iter()
-            .filter(|request| request.method != "GET")
-            .map(|request| format!("{} {}", request.method, request.path))
+            .filter(|request| request.method() != "GET")
+            .map(|request| format!("{} {}", request.method(), request.path()))
             .collect()
     }
 
