@@ -29,6 +29,12 @@ use crate::legacy::{self, ProductionDeployOnPush};
 use crate::output::Output;
 use crate::process_env::ProcessEnv;
 pub use crate::prompt::Ask;
+
+mod choose;
+mod render;
+
+use self::choose::{Candidates, Role};
+use self::render::render_config;
 use crate::prompt::LinePrompt;
 use crate::session::{DryRun, Session};
 
@@ -274,39 +280,28 @@ pub async fn init_with(
             .and_then(|id| environment_names.get(&id).cloned())
     };
 
-    let staging = choose(
-        Role::Staging,
-        options.staging.as_deref(),
-        &applications,
-        &candidates,
-        &environment_of,
-        None,
-        &repository,
+    let apps = Candidates {
+        applications: &applications,
+        candidates: &candidates,
+        environment_of: &environment_of,
+        repository: &repository,
         invocation,
-    )?;
+    };
     let mut ask = ask;
-    let staging = resolve(
+    let staging = apps.choose(Role::Staging, options.staging.as_deref(), None)?;
+    let staging = apps.resolve(
         staging,
         Role::Staging,
-        &candidates,
-        &environment_of,
         ask.as_mut().map(|ask| &mut **ask as &mut dyn Ask),
     )?;
-    let production = choose(
+    let production = apps.choose(
         Role::Production,
         options.production.as_deref(),
-        &applications,
-        &candidates,
-        &environment_of,
         Some(staging.uuid.as_str()),
-        &repository,
-        invocation,
     )?;
-    let production = resolve(
+    let production = apps.resolve(
         production,
         Role::Production,
-        &candidates,
-        &environment_of,
         ask.as_mut().map(|ask| &mut **ask as &mut dyn Ask),
     )?;
     if staging.uuid == production.uuid {
@@ -425,212 +420,6 @@ pub async fn init_with(
         health_snippet,
         next_steps,
     })
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    Staging,
-    Production,
-}
-
-impl Role {
-    fn flag(self) -> &'static str {
-        match self {
-            Self::Staging => "--staging",
-            Self::Production => "--production",
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Self::Staging => "staging",
-            Self::Production => "production",
-        }
-    }
-
-    /// Whether a word of the app's name, branch or Coolify environment says this role.
-    fn matches(self, app: &Application, environment: Option<&str>) -> bool {
-        let words: &[&str] = match self {
-            Self::Staging => &[
-                "staging", "stage", "stg", "dev", "develop", "preview", "test", "qa",
-            ],
-            Self::Production => &["production", "prod", "prd", "live"],
-        };
-        [app.name.as_deref(), app.git_branch.as_deref(), environment]
-            .into_iter()
-            .flatten()
-            .flat_map(|text| {
-                text.split(|c: char| !c.is_ascii_alphanumeric())
-                    .map(str::to_ascii_lowercase)
-                    .collect::<Vec<_>>()
-            })
-            .any(|word| words.contains(&word.as_str()))
-    }
-}
-
-/// The outcome of looking at flags and proposals for one role.
-enum Pick<'a> {
-    /// Decided (a flag, or one clear proposal).
-    Decided(&'a Application, Source),
-    /// Several candidates and a proposal at most: ask, or fail naming the flag.
-    Undecided(Option<&'a Application>),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Source {
-    Flag,
-    Proposal,
-}
-
-#[allow(clippy::too_many_arguments)]
-fn choose<'a>(
-    role: Role,
-    flag: Option<&str>,
-    applications: &'a [Application],
-    candidates: &[&'a Application],
-    environment_of: &dyn Fn(&Application) -> Option<String>,
-    taken: Option<&str>,
-    repository: &RepositoryId,
-    invocation: &crate::Invocation,
-) -> anyhow::Result<Pick<'a>> {
-    if let Some(wanted) = flag {
-        return find_app(applications, wanted, role).map(|app| Pick::Decided(app, Source::Flag));
-    }
-    if candidates.is_empty() {
-        let listed: Vec<String> = applications
-            .iter()
-            .map(|app| {
-                format!(
-                    "{} ({}, {})",
-                    app.name.as_deref().unwrap_or("unnamed"),
-                    app.uuid,
-                    app.git_repository.as_deref().unwrap_or("no repository")
-                )
-            })
-            .collect();
-        return Err(BadInput(format!(
-            "init: no Coolify application builds {repository}; the apps there are: {}. Pass them as `{}`, or point the apps at this repository in Coolify",
-            if listed.is_empty() { "none".to_owned() } else { listed.join("; ") },
-            invocation.command("init --staging APP --production APP"),
-        ))
-        .into());
-    }
-    let open: Vec<&Application> = candidates
-        .iter()
-        .copied()
-        .filter(|app| Some(app.uuid.as_str()) != taken)
-        .collect();
-    let matching: Vec<&Application> = open
-        .iter()
-        .copied()
-        .filter(|app| role.matches(app, environment_of(app).as_deref()))
-        .filter(|app| {
-            // An app that also reads as the other role is no proposal.
-            let other = match role {
-                Role::Staging => Role::Production,
-                Role::Production => Role::Staging,
-            };
-            !other.matches(app, environment_of(app).as_deref())
-        })
-        .collect();
-    Ok(match (matching.as_slice(), open.as_slice()) {
-        ([only], _) => Pick::Decided(only, Source::Proposal),
-        // Production is what is left once staging is chosen.
-        ([], [only]) if role == Role::Production => Pick::Decided(only, Source::Proposal),
-        ([], _) => Pick::Undecided(None),
-        ([first, ..], _) => Pick::Undecided(Some(first)),
-    })
-}
-
-fn resolve<'a>(
-    pick: Pick<'a>,
-    role: Role,
-    candidates: &[&'a Application],
-    environment_of: &dyn Fn(&Application) -> Option<String>,
-    ask: Option<&mut dyn Ask>,
-) -> anyhow::Result<&'a Application> {
-    let label = |app: &Application| {
-        let environment = environment_of(app)
-            .map(|name| format!(", environment {name}"))
-            .unwrap_or_default();
-        format!(
-            "{} ({}, branch {}{environment})",
-            app.name.as_deref().unwrap_or("unnamed"),
-            app.uuid,
-            app.git_branch.as_deref().unwrap_or("?")
-        )
-    };
-    let (proposal, decided) = match pick {
-        Pick::Decided(app, Source::Flag) => return Ok(app),
-        Pick::Decided(app, Source::Proposal) => (Some(app), true),
-        Pick::Undecided(proposal) => (proposal, false),
-    };
-    match (ask, proposal) {
-        (Some(ask), _) => {
-            let options: Vec<String> = candidates.iter().map(|app| label(app)).collect();
-            let default = proposal
-                .and_then(|proposal| candidates.iter().position(|app| app.uuid == proposal.uuid));
-            let index = ask
-                .choose(
-                    &format!("Which Coolify app is {}?", role.name()),
-                    &options,
-                    default,
-                )
-                .context("init: ask on the terminal")?;
-            Ok(candidates[index])
-        }
-        (None, Some(app)) if decided => Ok(app),
-        (None, _) => Err(BadInput(format!(
-            "init: cannot tell which app is {}: pass {} APP with the uuid or name of one of {}",
-            role.name(),
-            role.flag(),
-            candidates
-                .iter()
-                .map(|app| label(app))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ))
-        .into()),
-    }
-}
-
-/// The app a flag names: its uuid, else its name (which must be unique).
-fn find_app<'a>(
-    applications: &'a [Application],
-    wanted: &str,
-    role: Role,
-) -> anyhow::Result<&'a Application> {
-    if let Some(app) = applications.iter().find(|app| app.uuid.as_str() == wanted) {
-        return Ok(app);
-    }
-    let named: Vec<&Application> = applications
-        .iter()
-        .filter(|app| app.name.as_deref() == Some(wanted))
-        .collect();
-    match named.as_slice() {
-        [only] => Ok(only),
-        [] => Err(BadInput(format!(
-            "init: {} {wanted}: no Coolify application has that uuid or name; the apps there are: {}",
-            role.flag(),
-            applications
-                .iter()
-                .map(|app| format!("{} ({})", app.name.as_deref().unwrap_or("unnamed"), app.uuid))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-        .into()),
-        several => Err(BadInput(format!(
-            "init: {} {wanted}: {} applications have that name; pass the uuid of one: {}",
-            role.flag(),
-            several.len(),
-            several
-                .iter()
-                .map(|app| app.uuid.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-        .into()),
-    }
 }
 
 /// The repository of the `origin` remote, or of the only remote.
@@ -779,158 +568,6 @@ pub(crate) fn detect_preset(root: &Path) -> Option<Preset> {
 fn embeds_stagegate(root: &Path) -> bool {
     std::fs::read_to_string(root.join("xtask/Cargo.toml"))
         .is_ok_and(|manifest| manifest.contains("stagegate"))
-}
-
-fn toml_string(text: &str) -> String {
-    let mut quoted = String::with_capacity(text.len() + 2);
-    quoted.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
-            c if c.is_control() => quoted.push_str(&format!("\\u{:04X}", u32::from(c))),
-            c => quoted.push(c),
-        }
-    }
-    quoted.push('"');
-    quoted
-}
-
-/// `code`, then `comment` from the column the repository's own deploy.toml uses.
-fn commented(code: &str, comment: &str) -> String {
-    format!("{code:<37} # {comment}\n")
-}
-
-fn render_config(
-    coolify_url: &Url,
-    staging: &ChosenApp,
-    production: &ChosenApp,
-    preset: Option<Preset>,
-    install: Install,
-) -> String {
-    let url = coolify_url.as_str().trim_end_matches('/');
-    let environment = |role: &str, app: &ChosenApp| {
-        let origin = app
-            .coolify_environment
-            .as_deref()
-            .map(|name| format!(", Coolify environment {name}"))
-            .unwrap_or_default();
-        let health_note = if app.health_url_guessed {
-            "a guess: the endpoint that reports the running commit"
-        } else {
-            "the app's domain and its Coolify health check path"
-        };
-        let variables = if app.variables.is_empty() {
-            "# Coolify has no variables for this app yet.\n".to_owned()
-        } else {
-            format!(
-                "# Variables Coolify has for this app (declare those stagegate should manage in `env`):\n#   {}\n",
-                app.variables.join(", ")
-            )
-        };
-        let image = match &app.image {
-            Some(image) => format!(
-                "{}{}# The image must report its commit: SOURCE_COMMIT is not set for Docker-image apps,\n# so bake it in at build time (docs/ADOPTING.md).\n",
-                commented(
-                    &format!("image = {}", toml_string(image)),
-                    "a Docker-image app: deploys set the commit's tag"
-                ),
-                commented(
-                    "# image_tag = \"sha-{commit}\"",
-                    "the tag CI pushes for each commit (the default)"
-                ),
-            ),
-            None => String::new(),
-        };
-        format!(
-            "[environments.{role}]\n# {name}{origin}\n{app_line}{branch_line}{health_line}{image}{variables}env = {{}}\n",
-            name = app.name,
-            app_line = commented(
-                &format!("app = {}", toml_string(&app.uuid)),
-                "the Coolify application uuid"
-            ),
-            branch_line = commented(
-                &format!("branch = {}", toml_string(&app.branch)),
-                "the branch Coolify builds; setup sets it"
-            ),
-            health_line = commented(
-                &format!("health_url = {}", toml_string(&app.health_url)),
-                health_note
-            ),
-        )
-    };
-    let workflows = match preset {
-        Some(preset) => {
-            let stagegate = match install {
-                Install::Action => commented(
-                    "# stagegate = \"action\"",
-                    "deploy jobs install the prebuilt stagegate (the default)",
-                ),
-                Install::CargoXtask => commented(
-                    "stagegate = \"cargo-xtask\"",
-                    "deploy jobs run this workspace's `cargo xtask`",
-                ),
-            };
-            format!(
-                "{preset_line}{test_line}{after_line}{stagegate}{pr_line}",
-                preset_line = commented(
-                    &format!("preset = \"{preset}\""),
-                    &format!(
-                        "found {}; the toolchain setup, pinned by commit",
-                        preset.marker_file()
-                    ),
-                ),
-                test_line = commented(
-                    &format!(
-                        "# test = [\"{}\"]",
-                        preset.default_checks().first().copied().unwrap_or_default()
-                    ),
-                    "replaces the preset's checks, one command per item",
-                ),
-                after_line = commented(
-                    "# after = \"CI\"",
-                    "or: deploy staging once your own CI workflow passes",
-                ),
-                pr_line = commented(
-                    "pr_validation = false",
-                    "true also generates pr-validation.yml (yours is never touched)",
-                ),
-            )
-        }
-        None => format!(
-            "# No uv.lock, package-lock.json, Cargo.toml or go.mod here: list the commands that check a\n# commit, or replace `test` by `after = \"NAME\"` to deploy once your own CI workflow passes.\ntest = []\n{}",
-            commented(
-                "pr_validation = false",
-                "true also generates pr-validation.yml (yours is never touched)"
-            ),
-        ),
-    };
-    format!(
-        "# stagegate's deploy config, written by `stagegate init`; docs/CONFIG.md documents every key.\n\n[coolify]\n{url_line}{token_line}\n[tags]\n{prefix_line}\n[deploy]\n{timeout_line}{gate_line}\n[probe]\n{probe_line}\n{staging}\n{production}\n[workflows]\n{workflows}",
-        url_line = commented(
-            &format!("url = {}", toml_string(url)),
-            "COOLIFY_URL overrides it"
-        ),
-        token_line = commented(
-            "token_env = \"COOLIFY_TOKEN\"",
-            "the token is read from this variable, never from a file"
-        ),
-        prefix_line = commented(
-            "prefix = \"v\"",
-            "release tags are PREFIX + semver, e.g. v1.4.2"
-        ),
-        timeout_line = commented("timeout = \"20m\"", "deadline for one Coolify deployment"),
-        gate_line = commented(
-            "staging_gate = true",
-            "production takes only commits staging finished deploying"
-        ),
-        probe_line = commented(
-            "expect_json = { \"/commit\" = \"{commit}\" }",
-            "the health endpoint must report the deployed commit"
-        ),
-        staging = environment("staging", staging),
-        production = environment("production", production),
-    )
 }
 
 /// Write the config through a temporary file; without `--force` never over an existing file,
