@@ -14,11 +14,15 @@ use crate::repo::Repo;
 use crate::session::Session;
 
 mod aftermath;
+mod checks;
 pub(crate) mod cost;
 pub(crate) mod gate;
+mod image;
 mod live;
 mod outcome;
+mod plan;
 mod probe;
+mod queue;
 mod rollout;
 
 pub(crate) use self::live::Settled;

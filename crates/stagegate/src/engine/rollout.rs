@@ -3,9 +3,7 @@
 
 use std::time::Instant;
 
-use coolify_client::{
-    ApplicationPatch, Client, CommitSha, DeploymentOrigin, DeploymentUuid, ForceRebuild, ImageTag,
-};
+use coolify_client::{CommitSha, DeploymentOrigin, DeploymentUuid, ForceRebuild, ImageTag};
 use health_probe::Outcome;
 use serde::Serialize;
 use tag_policy::ReleaseTag;
@@ -13,8 +11,7 @@ use tag_policy::ReleaseTag;
 use super::outcome::{AppOutcome, AppState, Cause, CoolifyProblem, Phase, RolloutFailure, Stopped};
 use super::{Engine, join_all, millis, seconds};
 use crate::config::{AppConfig, Config, EnvironmentName};
-use crate::exit::BadInput;
-use crate::repo::{oid, short};
+use crate::repo::short;
 
 /// What putting a commit on an environment did.
 #[derive(Debug, Clone, Serialize)]
@@ -119,21 +116,21 @@ impl std::fmt::Display for Timings {
 
 /// A deployment a roll-out started on one app.
 #[derive(Debug, Clone)]
-pub(crate) struct Started {
-    deployment: DeploymentUuid,
-    origin: DeploymentOrigin,
+pub(super) struct Started {
+    pub(super) deployment: DeploymentUuid,
+    pub(super) origin: DeploymentOrigin,
     /// The image tag deployed, for an image app.
-    image_tag: Option<ImageTag>,
+    pub(super) image_tag: Option<ImageTag>,
     /// The image tag the app had before.
-    previous_tag: Option<ImageTag>,
+    pub(super) previous_tag: Option<ImageTag>,
 }
 
 /// One app of a roll-out, checked before any write: its target, its config and, for an image
 /// app, the tag to deploy.
-struct Step<'a> {
-    target: &'a Target,
-    app: &'a AppConfig,
-    image_tag: Option<ImageTag>,
+pub(super) struct Step<'a> {
+    pub(super) target: &'a Target,
+    pub(super) app: &'a AppConfig,
+    pub(super) image_tag: Option<ImageTag>,
 }
 
 /// What a roll-out found for the app at `index` of its environment, if anything.
@@ -142,18 +139,6 @@ fn of_app<T>(found: &[(usize, T)], index: usize) -> Option<&T> {
         .iter()
         .find(|(app, _)| *app == index)
         .map(|(_, value)| value)
-}
-
-/// Coolify could not start an image app's new image (most often: the registry does not have
-/// the tag), in words.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("Coolify could not start {image} on {environment}'s {label} (app {app}) (the registry may not have it{})", log_line.as_deref().map(|line| format!(": {line}")).unwrap_or_default())]
-struct ImageNotStarted {
-    environment: EnvironmentName,
-    app: String,
-    label: String,
-    image: String,
-    log_line: Option<String>,
 }
 
 impl Engine {
@@ -297,60 +282,6 @@ impl Engine {
         })
     }
 
-    /// Everything a roll-out can check before its first write: each app's probe settings and
-    /// image tag, each app's kind in Coolify, and the token's deploy ability. A pin followed by
-    /// a refused deploy would leave the app pinned to a commit it does not run (a token
-    /// without `write` fails the pin itself).
-    async fn check_before_writes<'a>(
-        &'a self,
-        environment: EnvironmentName,
-        targets: &'a [Target],
-    ) -> Result<Vec<Step<'a>>, Stopped> {
-        let section = self.config.environment(environment);
-        let mut steps = Vec::with_capacity(targets.len());
-        for target in targets {
-            let app = section.apps.get(target.app_index).ok_or_else(|| {
-                Stopped::input(
-                    None,
-                    anyhow::anyhow!("{environment} has no app number {}", target.app_index + 1),
-                )
-            })?;
-            self.probe_spec(
-                environment,
-                app,
-                target.commit.as_str(),
-                target.tag.as_ref(),
-            )
-            .map_err(|error| Stopped::input(Some(target.app_index), error))?;
-            let image_tag = self
-                .image_tag_of(environment, app, target)
-                .map_err(|error| Stopped::input(Some(target.app_index), error))?;
-            steps.push(Step {
-                target,
-                app,
-                image_tag,
-            });
-        }
-        for step in &steps {
-            self.check_app_kind(environment, step.target.app_index, step.app)
-                .await?;
-        }
-        let every_app: Vec<String> = steps.iter().map(|step| step.app.uuid.to_string()).collect();
-        if let Err(error) = self.coolify.check_deploy_ability().await {
-            let mut stopped = Stopped::coolify(
-                0,
-                error,
-                format!(
-                    "check that the token may deploy {environment} (app {}); nothing was changed",
-                    every_app.join(", app ")
-                ),
-            );
-            stopped.app = None;
-            return Err(stopped);
-        }
-        Ok(steps)
-    }
-
     /// Put one app on its target: set the image tag of an image app, pin the commit of a git
     /// app, and deploy; the journal records the write before it is sent. A failure says in
     /// which phase it came and what it left the app in.
@@ -451,64 +382,6 @@ impl Engine {
         Ok(started)
     }
 
-    /// A deploy refused because Coolify's queue is full carries what the queue holds now.
-    async fn with_queue(
-        &self,
-        (phase, state, mut stopped): (Phase, AppState, Stopped),
-    ) -> (Phase, AppState, Stopped) {
-        if let Cause::Coolify {
-            problem: CoolifyProblem::QueueFull,
-            queue,
-            ..
-        } = &mut *stopped.cause
-        {
-            *queue = Some(self.queue_contents().await);
-        }
-        (phase, state, stopped)
-    }
-
-    /// What Coolify's deployment queue holds now, in one sentence; the read takes at most
-    /// five seconds.
-    async fn queue_contents(&self) -> String {
-        const SHOWN: usize = 5;
-        let read = tokio::time::timeout(
-            std::time::Duration::from_secs(5),
-            self.coolify.deployments_in_flight(),
-        )
-        .await;
-        match read {
-            Ok(Ok(deployments)) if deployments.is_empty() => {
-                "Coolify's queue is empty again by now".to_owned()
-            }
-            Ok(Ok(deployments)) => {
-                let mut items: Vec<String> = deployments
-                    .iter()
-                    .take(SHOWN)
-                    .map(|deployment| {
-                        let app = deployment.application_name.as_deref().unwrap_or("an app");
-                        let commit = deployment
-                            .resolved_commit()
-                            .map(|commit| format!(" of {}", commit.short()))
-                            .unwrap_or_default();
-                        format!(
-                            "{} ({app}{commit}, {})",
-                            deployment.deployment_uuid, deployment.status
-                        )
-                    })
-                    .collect();
-                if deployments.len() > SHOWN {
-                    items.push(format!("and {} more", deployments.len() - SHOWN));
-                }
-                format!(
-                    "Coolify's queue holds {} deployment(s) now: {}",
-                    deployments.len(),
-                    items.join(", ")
-                )
-            }
-            _ => "what Coolify's queue holds could not be read".to_owned(),
-        }
-    }
-
     /// Follow every deployment at once; fail on the first that did not finish, or that built
     /// another commit than its git app was pinned to (an image app's deployment says `HEAD`:
     /// its probe proves the commit).
@@ -602,172 +475,6 @@ impl Engine {
         }
         Ok(())
     }
-
-    /// The image tag a target deploys on an image app (`None` for a git app).
-    fn image_tag_of(
-        &self,
-        environment: EnvironmentName,
-        app: &AppConfig,
-        target: &Target,
-    ) -> anyhow::Result<Option<ImageTag>> {
-        let Some(image) = &app.image else {
-            return Ok(None);
-        };
-        if let Some(image_tag) = &target.image_tag {
-            return Ok(Some(image_tag.clone()));
-        }
-        image
-            .tag
-            .expand(
-                target.commit.as_str(),
-                target.tag.as_ref().map(ReleaseTag::version_str),
-            )
-            .map(Some)
-            .map_err(|reason| {
-                crate::BadInput(format!(
-                    "{}: `image_tag` of {environment}'s {} (app {}): {reason}; nothing was changed",
-                    self.config.path.display(),
-                    app.label,
-                    app.uuid
-                ))
-                .into()
-            })
-    }
-
-    /// Refuse, before any write, an app whose kind in Coolify differs from the config: a
-    /// Docker-image app without `image` (a pin would change nothing it runs), a git app with
-    /// it, or another image than the one configured.
-    async fn check_app_kind(
-        &self,
-        environment: EnvironmentName,
-        index: usize,
-        app: &AppConfig,
-    ) -> Result<(), Stopped> {
-        let application = self.coolify.application(&app.uuid).await.map_err(|error| {
-            Stopped::coolify(
-                index,
-                error,
-                format!("read {environment}'s app {}", app.uuid),
-            )
-        })?;
-        let path = self.config.path.display();
-        let refused = |message: String| Stopped::input(Some(index), BadInput(message).into());
-        match (&app.image, application.is_image_app()) {
-            (None, true) => Err(refused(format!(
-                "{environment}'s app {} is a Docker-image application in Coolify (image {}): set `image = \"{}\"` for it in {path}, so that a deploy sets its image tag instead of a git commit; nothing was changed",
-                app.uuid,
-                application
-                    .docker_registry_image_name
-                    .as_deref()
-                    .unwrap_or("unknown"),
-                application
-                    .docker_registry_image_name
-                    .as_deref()
-                    .unwrap_or("registry/name"),
-            ))),
-            (Some(image), false) => Err(refused(format!(
-                "{environment}'s app {} builds from git in Coolify, but {path} gives it `image = \"{}\"`: remove `image` and `image_tag`, or make it a Docker-image application in Coolify; nothing was changed",
-                app.uuid, image.name
-            ))),
-            (Some(image), true)
-                if application.docker_registry_image_name.as_deref()
-                    != Some(image.name.as_str()) =>
-            {
-                Err(refused(format!(
-                    "{environment}'s app {} runs image {} in Coolify, but {path} says {}: run `{}` to set it, or fix `image`; nothing was changed",
-                    app.uuid,
-                    application
-                        .docker_registry_image_name
-                        .as_deref()
-                        .unwrap_or("none"),
-                    image.name,
-                    self.invocation.command("setup")
-                )))
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// An image deployment failed: say what Coolify logged, put the previous tag back (the
-    /// old container keeps running, so no redeploy is needed) and check once that the
-    /// previous release still answers.
-    async fn image_not_started(
-        &self,
-        environment: EnvironmentName,
-        index: usize,
-        app: &AppConfig,
-        deployment: &Started,
-        error: coolify_client::Error,
-    ) -> Stopped {
-        let image_tag = deployment
-            .image_tag
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        let image = app
-            .image
-            .as_ref()
-            .map(|image| format!("{}:{image_tag}", image.name))
-            .unwrap_or_default();
-        let log_line = match self.coolify.deployment(&deployment.deployment).await {
-            Ok(read) => read.log_lines().into_iter().rev().find(|line| {
-                line.contains("Failed to start container")
-                    || line.contains("manifest unknown")
-                    || line.contains("not found")
-            }),
-            Err(_) => None,
-        };
-        let mut restored = None;
-        let mut previous_answers = None;
-        if let Some(previous) = &deployment.previous_tag {
-            self.journal.write(format!(
-                "set {environment} (app {}) back to image tag {previous}",
-                app.uuid
-            ));
-            let patch = ApplicationPatch::new().docker_registry_image_tag(previous);
-            match self.coolify.update_application(&app.uuid, &patch).await {
-                Ok(_) => {
-                    self.output.step(format!(
-                        "{environment}: app {} is set to image tag {previous} again",
-                        app.uuid
-                    ));
-                    restored = Some(Ok(previous.to_string()));
-                }
-                Err(restore) => restored = Some(Err(restore.to_string())),
-            }
-            let releases = self.releases().ok();
-            let commit = releases
-                .as_ref()
-                .and_then(|releases| self.commit_of_image_tag(app, previous.as_str(), releases));
-            if let (Some(commit), Some(releases)) = (&commit, &releases) {
-                let release = oid(commit)
-                    .and_then(|oid| releases.at_commit(oid).last().map(|r| r.tag().clone()));
-                if let Ok(Some(spec)) =
-                    self.probe_spec(environment, app, commit.as_str(), release.as_ref())
-                {
-                    previous_answers = Some(self.prober.check(&spec).await.passed());
-                }
-            }
-        }
-        let words = ImageNotStarted {
-            environment,
-            app: app.uuid.to_string(),
-            label: app.label.clone(),
-            image: image.clone(),
-            log_line: log_line.clone(),
-        };
-        Stopped {
-            app: Some(index),
-            cause: Box::new(Cause::ImageNotStarted {
-                deployment: deployment.deployment.to_string(),
-                image,
-                log_line,
-                restored,
-                previous_answers,
-            }),
-            error: anyhow::Error::new(error).context(words),
-        }
-    }
 }
 
 /// In which phase a failure of `deploy_commit` or `deploy_image_tag` came: after the pin (or
@@ -838,63 +545,5 @@ impl Progress {
             message: crate::exit::message(&stopped.error),
             apps: self.apps.clone(),
         }
-    }
-}
-
-impl Engine {
-    /// The writes and waits a rollout of `sha` on an environment would make: what a dry run lists.
-    pub(crate) fn plan(
-        &self,
-        environment: EnvironmentName,
-        sha: &CommitSha,
-        tag: Option<&ReleaseTag>,
-    ) -> anyhow::Result<Vec<String>> {
-        let commit = sha.as_str();
-        let section = self.config.environment(environment);
-        let mut planned: Vec<String> = Vec::new();
-        for app in &section.apps {
-            let requests = match &app.image {
-                Some(image) => {
-                    let image_tag = image
-                        .tag
-                        .expand(commit, tag.map(ReleaseTag::version_str))
-                        .map_err(|reason| {
-                            BadInput(format!(
-                                "{}: `image_tag` of {environment}'s {}: {reason}",
-                                self.config.path.display(),
-                                app.label
-                            ))
-                        })?;
-                    Client::planned_deploy_image_tag(&app.uuid, &image_tag)
-                }
-                None => Client::planned_deploy_commit(&app.uuid, sha, ForceRebuild::No),
-            };
-            planned.extend(requests.iter().map(ToString::to_string));
-        }
-        planned.push(format!(
-            "follow the deployment{} until it ends (deadline {})",
-            if section.has_several_apps() { "s" } else { "" },
-            humantime::format_duration(self.config.deploy.timeout)
-        ));
-        for app in &section.apps {
-            match self.probe_spec(environment, app, commit, tag)? {
-                Some(spec) => planned.push(format!(
-                    "probe {} until it reports {} ({} consecutive passes, deadline {})",
-                    spec.url(),
-                    short(commit),
-                    spec.success_threshold(),
-                    humantime::format_duration(spec.deadline())
-                )),
-                None => planned.push(format!(
-                    "watch the container of {} (app {}) for {}: it must stay running",
-                    app.label,
-                    app.uuid,
-                    humantime::format_duration(
-                        super::CONTAINER_CHECK_INTERVAL * (super::CONTAINER_CHECKS - 1)
-                    )
-                )),
-            }
-        }
-        Ok(planned)
     }
 }
