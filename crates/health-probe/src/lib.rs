@@ -88,12 +88,16 @@ pub use prober::{BODY_EXCERPT_BYTES, MAX_ATTEMPTS_KEPT, Prober, ProberBuilder};
 pub use progress::{ProgressEvent, WaitCause};
 /// The HTTP client type [`ProberBuilder::client`] takes.
 pub use reqwest;
+/// The JSON values of assertions ([`Assertion::json_equals`]) and failures.
+pub use serde_json;
 pub use spec::{
     DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE, DEFAULT_EXPECT_STATUS, DEFAULT_FATAL_STATUS,
-    DEFAULT_INTERVAL, DEFAULT_SUCCESS_THRESHOLD, Method, ProbeSpec,
+    DEFAULT_INTERVAL, DEFAULT_SUCCESS_THRESHOLD, LONGEST, Method, ProbeSpec, ProbeSpecBuilder,
 };
 /// The cancellation type [`Prober::probe_with`] and [`Prober::probe_many`] take.
 pub use tokio_util;
+/// The URL type of [`ProbeSpec::builder`] and [`Outcome::url`].
+pub use url;
 
 mod assertion;
 mod config;

@@ -1070,7 +1070,7 @@ fn describe_toml_error(text: &str, path: &Path, error: &toml::de::Error) -> BadI
 /// The Coolify URL, checked as coolify-client checks it (https, or http only for a Coolify on
 /// this machine; no credentials, query or fragment).
 pub(crate) fn check_coolify_url(url: &Url) -> Result<(), String> {
-    coolify_client::api_base_url(url.as_str())
+    coolify_client::api_base_url(url.as_str(), coolify_client::PlainHttp::LoopbackOnly)
         .map(drop)
         .map_err(|error| match error {
             // The client's value has any credentials taken out.

@@ -1010,13 +1010,10 @@ impl Pipeline {
                     built.short(),
                     sha.short()
                 );
-                return Err(
-                    match self.coolify.explain_other_commit(&app.uuid, sha).await {
-                        Ok(explanation) => anyhow::Error::new(explanation).context(context),
-                        Err(error) => anyhow::Error::new(error)
-                            .context(format!("{context}; read app {} to find out why", app.uuid)),
-                    },
-                );
+                return Err(anyhow::Error::new(
+                    self.coolify.explain_other_commit(&app.uuid, sha).await,
+                )
+                .context(context));
             }
         }
         Ok(())

@@ -1,29 +1,24 @@
-//! Integration tests of coolify-client: every endpoint against wiremock, and the client's paths against Coolify's OpenAPI spec.
+//! Integration tests of coolify-client: every endpoint against wiremock, TLS against a loopback
+//! server with a certificate made in the test, and the client's paths against Coolify's OpenAPI
+//! spec. The tests against the fake Coolify are in `tests/fake`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod calls;
 mod endpoints;
 mod images;
 mod openapi;
-mod pages;
 mod pin;
 mod retries;
 mod secrets;
 mod server;
+#[cfg(feature = "rustls")]
+mod tls;
 
 /// What the public signatures name is reachable through this crate alone.
 #[test]
 fn foreign_types_of_the_public_api_are_re_exported() {
     let http: coolify_client::reqwest::Client = coolify_client::reqwest::Client::builder()
-        .tls_backend_preconfigured(
-            rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(rustls::RootCertStore::empty())
-            .with_no_client_auth(),
-        )
+        .redirect(coolify_client::reqwest::redirect::Policy::none())
         .build()
         .unwrap();
     let token = coolify_client::secrecy::SecretString::from("1|token");

@@ -10,19 +10,18 @@ mod wire;
 
 use std::time::Duration;
 
-use health_probe::{Assertion, ProbeSpec};
+use health_probe::{Assertion, ProbeSpec, ProbeSpecBuilder};
 use serde_json::json;
 use url::Url;
 
 /// A fast spec for real-clock tests: 20 ms apart, no jitter, a deadline far beyond what a
 /// passing test needs, expecting `/commit == "new"`.
-pub(crate) fn fast_spec(url: Url) -> ProbeSpec {
-    ProbeSpec::new(url)
-        .unwrap()
-        .with_interval(Duration::from_millis(20))
-        .with_jitter(Duration::ZERO)
-        .with_deadline(Duration::from_secs(30))
-        .with_assertion(
+pub(crate) fn fast_spec(url: Url) -> ProbeSpecBuilder {
+    ProbeSpec::builder(url)
+        .interval(Duration::from_millis(20))
+        .jitter(Duration::ZERO)
+        .deadline(Duration::from_secs(30))
+        .assertion(
             Assertion::json_equals("/commit", json!("new"))
                 .unwrap()
                 .identifying_version(),
