@@ -1,5 +1,5 @@
-//! The `[probe]` table of `deploy.toml`: every field optional, so that an environment's table
-//! can be laid over the defaults, then turned into a [`ProbeSpec`].
+//! Probe settings as configuration: every field optional, so that one table can be laid over
+//! another, then turned into a [`ProbeSpec`].
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -189,8 +189,8 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Variables {
     }
 }
 
-/// The `[probe]` table: defaults for every environment, which an environment's own `probe`
-/// table may override field by field (see [`ProbeConfig::overlay`]).
+/// Probe settings as configuration: a table of defaults that another table (say, one
+/// environment's) may override field by field (see [`ProbeConfig::overlay`]).
 ///
 /// Durations are humantime strings (`"500ms"`, `"2s"`, `"5m"`); unknown keys are an error.
 /// A missing field takes the [`ProbeSpec`] default.

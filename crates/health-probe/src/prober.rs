@@ -768,7 +768,7 @@ mod tests {
         assert_eq!(outcome.attempts.len(), 3);
     }
 
-    /// stagegate's defaults: a 1 s interval, 5 counted failures after a 15 s switch-over, and
+    /// A rollout's settings: a 1 s interval, 5 counted failures after a 15 s switch-over, and
     /// `/commit` as the version identity.
     fn switch_over_spec() -> ProbeSpecBuilder {
         ProbeSpec::builder(Url::parse("http://127.0.0.1:9/healthz").unwrap())

@@ -32,3 +32,27 @@ fn foreign_types_of_the_public_api_are_re_exported() {
         serde_json::Map::new();
     assert!(extra.is_empty());
 }
+
+/// The README's examples compile for a user whose manifest has this crate and tokio: every
+/// `use` names this crate, `std` or tokio (the doctests would also compile with the crate's
+/// own dependencies, which such a user does not have).
+#[test]
+fn the_readme_imports_only_what_a_user_has() {
+    let allowed = ["coolify_client", "std", "tokio"];
+    let readme = include_str!("../../README.md");
+    let mut in_rust = false;
+    let mut checked = 0;
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_rust = line.starts_with("```rust");
+            continue;
+        }
+        let Some(path) = line.trim().strip_prefix("use ").filter(|_| in_rust) else {
+            continue;
+        };
+        let root = path.split("::").next().unwrap_or_default();
+        assert!(allowed.contains(&root), "README: `{line}` needs `{root}`");
+        checked += 1;
+    }
+    assert!(checked > 0, "no example in the README");
+}
