@@ -1814,7 +1814,7 @@ mod tests {
     #[test]
     fn debug_never_shows_the_token() {
         let builder = Client::builder(
-            "https://c.example.com",
+            "http://127.0.0.1:8000",
             SecretString::from("69|very-secret"),
         );
         assert!(!format!("{builder:?}").contains("very-secret"));

@@ -77,9 +77,11 @@ impl ProberBuilder {
     /// each attempt with [`Failure::Connection`].
     ///
     /// ```
+    /// # #[cfg(feature = "rustls")]
+    /// # fn run(ca_pem: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
     /// use health_probe::{Prober, reqwest};
     ///
-    /// # fn run(ca_pem: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+    /// // The platform's roots and a private CA.
     /// let client = reqwest::Client::builder()
     ///     .redirect(reqwest::redirect::Policy::none())
     ///     .tls_certs_merge([reqwest::Certificate::from_pem(ca_pem)?])

@@ -223,3 +223,30 @@ async fn check_makes_exactly_one_attempt() {
     assert!(attempt.passed(), "{attempt:?}");
     assert_eq!(attempt.number, 1);
 }
+
+/// A caller's own client, built the ordinary way, probes without a crypto provider installed
+/// first (it used to panic in `reqwest::ClientBuilder::build`).
+#[tokio::test]
+async fn a_callers_client_needs_no_installed_crypto_provider() {
+    assert!(tokio_rustls::rustls::crypto::CryptoProvider::get_default().is_none());
+    let server = MockServer::start().await;
+    Mock::given(path("/healthz"))
+        .and(header("user-agent", "own-client/1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "commit": "new" })))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let own = health_probe::reqwest::Client::builder()
+        .redirect(health_probe::reqwest::redirect::Policy::none())
+        .user_agent("own-client/1")
+        .build()
+        .unwrap();
+    let prober = Prober::builder().client(own).build().unwrap();
+
+    let outcome = prober
+        .probe(&fast_spec(healthz(&server).await).build().unwrap())
+        .await;
+
+    assert!(outcome.is_healthy(), "{outcome:#?}");
+    assert!(tokio_rustls::rustls::crypto::CryptoProvider::get_default().is_none());
+}
