@@ -347,12 +347,48 @@ impl Client {
         commit: &CommitSha,
         force: ForceRebuild,
     ) -> Result<StartedDeployment, Error> {
-        let before = self
-            .application(application)
-            .await?
-            .git_commit_sha
-            .filter(|sha| !sha.is_empty())
-            .unwrap_or_else(|| "HEAD".to_owned());
+        let current = self.application(application).await?;
+        self.deploy_commit_pinned(application, pin_of(&current), commit, force)
+            .await
+    }
+
+    /// [`Client::deploy_commit`] to an application the caller has just read (say, to check
+    /// that it builds from git): its pin is the one put back when the deploy is refused, and
+    /// the application is not read again (`GET /applications/{uuid}`).
+    ///
+    /// ```no_run
+    /// # use coolify_client::{ApplicationUuid, Client, CommitSha, Error, ForceRebuild};
+    /// # async fn run(client: &Client, app: &ApplicationUuid, commit: &CommitSha) -> Result<(), Error> {
+    /// let application = client.application(app).await?;
+    /// if !application.is_image_app() {
+    ///     client.deploy_commit_to(&application, commit, ForceRebuild::No).await?;
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::deploy_commit`], without those of reading the application.
+    #[tracing::instrument(skip(self, application), fields(application = %application.uuid))]
+    pub async fn deploy_commit_to(
+        &self,
+        application: &crate::Application,
+        commit: &CommitSha,
+        force: ForceRebuild,
+    ) -> Result<StartedDeployment, Error> {
+        self.deploy_commit_pinned(&application.uuid, pin_of(application), commit, force)
+            .await
+    }
+
+    /// Pin `commit` (the application was pinned to `before`) and deploy it.
+    async fn deploy_commit_pinned(
+        &self,
+        application: &ApplicationUuid,
+        before: String,
+        commit: &CommitSha,
+        force: ForceRebuild,
+    ) -> Result<StartedDeployment, Error> {
         self.update_application(
             application,
             &ApplicationPatch::new().git_commit_sha(commit.as_str()),
@@ -516,6 +552,37 @@ impl Client {
     ) -> Result<StartedImageDeployment, Error> {
         let deadline = Instant::now() + options.deadline;
         let current = self.application(application).await?;
+        self.deploy_image_tag_by(&current, tag, options, deadline)
+            .await
+    }
+
+    /// [`Client::deploy_image_tag`] to an application the caller has just read (say, to
+    /// check its image): its tag is the one put back when the deploy is refused, and the
+    /// application is not read again (`GET /applications/{uuid}`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::deploy_image_tag`], without those of reading the application.
+    #[tracing::instrument(skip(self, application, options), fields(application = %application.uuid, %tag))]
+    pub async fn deploy_image_tag_to(
+        &self,
+        application: &crate::Application,
+        tag: &ImageTag,
+        options: &FollowOptions,
+    ) -> Result<StartedImageDeployment, Error> {
+        let deadline = Instant::now() + options.deadline;
+        self.deploy_image_tag_by(application, tag, options, deadline)
+            .await
+    }
+
+    async fn deploy_image_tag_by(
+        &self,
+        current: &crate::Application,
+        tag: &ImageTag,
+        options: &FollowOptions,
+        deadline: Instant,
+    ) -> Result<StartedImageDeployment, Error> {
+        let application = &current.uuid;
         if !current.is_image_app() {
             return Err(Error::InvalidInput {
                 what: "application",
@@ -528,6 +595,7 @@ impl Client {
         }
         let before = current
             .docker_registry_image_tag
+            .clone()
             .filter(|previous| !previous.trim().is_empty());
         let previous_tag = before
             .as_deref()
@@ -992,6 +1060,15 @@ impl Client {
         }
         Ok(())
     }
+}
+
+/// The commit an application is pinned to, `HEAD` when it follows its branch.
+fn pin_of(application: &crate::Application) -> String {
+    application
+        .git_commit_sha
+        .clone()
+        .filter(|sha| !sha.is_empty())
+        .unwrap_or_else(|| "HEAD".to_owned())
 }
 
 /// [`Error::PinChanged`] when `current` is no longer pinned to `commit`.

@@ -196,3 +196,57 @@ async fn another_commit_built_is_explained_by_the_pin() {
     );
     assert!(!unexplained.is_transient());
 }
+
+#[tokio::test(start_paused = true)]
+async fn deploys_to_an_application_already_read_do_not_read_it_again() {
+    let fake = FakeCoolify::start().await.unwrap();
+    let git = fake.add_application(FakeApplication::new("git-app"));
+    let image = fake.add_application(
+        FakeApplication::new("image-app").docker_image("ghcr.io/acme/api", "1.4.0"),
+    );
+    fake.push_image("ghcr.io/acme/api", "1.5.0");
+    let client = fake.client_builder().build().unwrap();
+
+    let read = client.application(&git).await.unwrap();
+    let started = client
+        .deploy_commit_to(&read, &commit(), ForceRebuild::No)
+        .await
+        .unwrap();
+    assert_eq!(started.origin, DeploymentOrigin::Queued);
+    assert_eq!(
+        sent(&fake, &git),
+        [
+            format!("GET /api/v1/applications/{git}"),
+            format!("PATCH /api/v1/applications/{git}"),
+            "POST /api/v1/deploy".to_owned(),
+        ]
+    );
+
+    let read = client.application(&image).await.unwrap();
+    let tag: ImageTag = "1.5.0".parse().unwrap();
+    let options = FollowOptions::with_deadline(Duration::from_secs(600));
+    let started = client
+        .deploy_image_tag_to(&read, &tag, &options)
+        .await
+        .unwrap();
+    assert_eq!(
+        started.previous_tag.as_ref().map(ImageTag::as_str),
+        Some("1.4.0")
+    );
+    assert_eq!(
+        sent(&fake, &image),
+        [
+            format!("GET /api/v1/applications/{image}"),
+            format!("GET /api/v1/deployments/applications/{image}"),
+            format!("PATCH /api/v1/applications/{image}"),
+            "POST /api/v1/deploy".to_owned(),
+        ]
+    );
+    // A git application is refused before anything is changed.
+    let git_read = client.application(&git).await.unwrap();
+    let refused = client
+        .deploy_image_tag_to(&git_read, &tag, &options)
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, Error::InvalidInput { .. }), "{refused:?}");
+}
