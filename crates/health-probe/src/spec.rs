@@ -721,44 +721,28 @@ mod tests {
                 prop::option::of(statuses()),
                 prop::option::of(any::<u32>()),
             );
-            (durations, others).prop_map(
-                |(
-                    (
-                        initial_delay,
-                        interval,
-                        jitter,
-                        confirm_interval,
-                        attempt_timeout,
-                        deadline,
-                        switch_over,
-                        latency_budget,
-                    ),
-                    (
-                        method,
-                        success_threshold,
-                        failure_threshold,
-                        expect_status,
-                        fatal_status,
-                        max_redirects,
-                    ),
-                )| ProbeConfig {
-                    method,
-                    initial_delay,
-                    interval,
-                    jitter,
-                    confirm_interval,
-                    attempt_timeout,
-                    deadline,
-                    success_threshold,
-                    failure_threshold,
-                    switch_over,
-                    expect_status,
-                    fatal_status,
-                    latency_budget,
-                    max_redirects,
-                    ..ProbeConfig::default()
-                },
-            )
+            (durations, others).prop_map(|(durations, others)| {
+                let mut config = ProbeConfig::default();
+                (
+                    config.initial_delay,
+                    config.interval,
+                    config.jitter,
+                    config.confirm_interval,
+                    config.attempt_timeout,
+                    config.deadline,
+                    config.switch_over,
+                    config.latency_budget,
+                ) = durations;
+                (
+                    config.method,
+                    config.success_threshold,
+                    config.failure_threshold,
+                    config.expect_status,
+                    config.fatal_status,
+                    config.max_redirects,
+                ) = others;
+                config
+            })
         }
 
         /// The builder with every setting of `config` that is set.
