@@ -13,12 +13,13 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use url::Url;
 
+use crate::error::Resource;
 use crate::models::{
     Application, ApplicationPatch, DeployOutcome, Deployment, DeploymentPage, EnvVar, EnvVarInput,
     ForceRebuild, Project, RollbackImages,
 };
 use crate::pacing::{DEFAULT_SHARE, Pacer};
-use crate::{ApplicationUuid, DeploymentUuid, EnvVarUuid, Error};
+use crate::{ApplicationUuid, DeploymentUuid, EnvVarUuid, Error, ProjectUuid};
 
 /// The exact message Coolify returns when it skipped a deploy because one of the same commit is queued.
 pub(crate) const ALREADY_QUEUED: &str = "Deployment already queued for this commit.";
@@ -121,6 +122,41 @@ impl Replay {
     }
 }
 
+/// Whether a [`Client`] may send its token over plain http to a host other than this machine.
+///
+/// The API token travels in every request's `Authorization` header: over plain http anyone on
+/// the network path can read it and act on Coolify with its abilities. Coolify's own install
+/// serves its API on `http://<server-ip>:8000`; put it behind https (Coolify's proxy does this
+/// for a domain) rather than allowing plain http, and allow it only on a network you trust,
+/// such as a private link to the server.
+///
+/// ```
+/// use coolify_client::{Client, PlainHttp};
+/// use coolify_client::secrecy::SecretString;
+///
+/// let token = SecretString::from("1|token");
+/// // Refused by default: the token would cross the network in clear text.
+/// assert!(Client::builder("http://10.0.0.5:8000", token.clone()).build().is_err());
+/// // Allowed when asked for; the client says so, so a caller can warn on every run.
+/// let client = Client::builder("http://10.0.0.5:8000", token)
+///     .plain_http(PlainHttp::AnyHost)
+///     .build()?;
+/// assert!(client.sends_token_in_clear_text());
+/// # Ok::<(), coolify_client::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PlainHttp {
+    /// https for every host; plain http only for a loopback host (`localhost`, `127.0.0.1`,
+    /// `[::1]`), where the token never leaves the machine. The default.
+    #[default]
+    LoopbackOnly,
+    /// Plain http to any host too: the token crosses the network in clear text.
+    /// [`ClientBuilder::build`] logs a warning (`tracing`) when it builds such a client, and
+    /// [`Client::sends_token_in_clear_text`] tells it.
+    AnyHost,
+}
+
 /// Builds a [`Client`]; see [`Client::builder`].
 pub struct ClientBuilder {
     base_url: String,
@@ -129,6 +165,9 @@ pub struct ClientBuilder {
     request_timeout: Duration,
     user_agent: String,
     retry: RetryPolicy,
+    plain_http: PlainHttp,
+    #[cfg(feature = "rustls")]
+    trusted: Vec<reqwest::Certificate>,
     http_client: Option<reqwest::Client>,
     rate_limit_share: u8,
 }
@@ -143,12 +182,13 @@ impl fmt::Debug for ClientBuilder {
             .field("request_timeout", &self.request_timeout)
             .field("user_agent", &self.user_agent)
             .field("retry", &self.retry)
+            .field("plain_http", &self.plain_http)
             .field(
                 "http_client",
                 &self.http_client.as_ref().map(|_| "caller's"),
             )
             .field("rate_limit_share", &self.rate_limit_share)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -193,13 +233,68 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether plain http to a host other than this machine is allowed (default
+    /// [`PlainHttp::LoopbackOnly`]); see [`PlainHttp`] for what it exposes.
+    #[must_use]
+    pub fn plain_http(mut self, plain_http: PlainHttp) -> Self {
+        self.plain_http = plain_http;
+        self
+    }
+
+    /// Trust this certificate as a root, besides the platform's: the certificate of a private
+    /// CA that signed Coolify's, or a self-signed Coolify's own. Not applied to a client given
+    /// with [`ClientBuilder::http_client`] (build that one with
+    /// `reqwest::ClientBuilder::tls_certs_merge`).
+    ///
+    /// ```
+    /// use coolify_client::{Client, reqwest::Certificate};
+    /// use coolify_client::secrecy::SecretString;
+    ///
+    /// # fn run(pem: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+    /// // The PEM file of the CA, for example read with std::fs::read.
+    /// let ca = Certificate::from_pem(pem)?;
+    /// let client = Client::builder("https://coolify.internal", SecretString::from("1|token"))
+    ///     .trust_certificate(ca)
+    ///     .build()?;
+    /// # drop(client);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "rustls")]
+    #[must_use]
+    pub fn trust_certificate(mut self, certificate: reqwest::Certificate) -> Self {
+        self.trusted.push(certificate);
+        self
+    }
+
     /// Send the requests with this `reqwest` client instead of one built here: to share a
     /// connection pool, use a proxy, or choose the TLS setup.
     ///
-    /// Its connect timeout, user agent and redirect policy are its own; the request timeout,
-    /// the retries and the `Authorization` and `Accept` headers of each request still come from
-    /// this builder. Build it with `redirect(reqwest::redirect::Policy::none())`: this crate
-    /// reports a redirect as [`Error::Redirected`] and never means to follow one.
+    /// Its connect timeout, user agent, TLS and redirect policy are its own; the request
+    /// timeout, the retries and the `Authorization` and `Accept` headers of each request still
+    /// come from this builder. Build it with `redirect(reqwest::redirect::Policy::none())`:
+    /// this crate reports a redirect as [`Error::Redirected`] and never means to follow one.
+    ///
+    /// With the default `rustls` feature, a client built with [`reqwest::Client::builder`]
+    /// works as it is: reqwest uses rustls with its aws-lc-rs provider, or the process-wide
+    /// default provider if the program installed one, and nothing needs installing first.
+    /// Without the feature this crate enables no TLS in reqwest: enable a TLS feature of
+    /// `reqwest` in your own manifest (`rustls` or `native-tls`) for https, or the requests to
+    /// an https base URL fail with [`Error::Transport`].
+    ///
+    /// ```
+    /// use coolify_client::{Client, reqwest};
+    /// use coolify_client::secrecy::SecretString;
+    ///
+    /// let http = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none())
+    ///     .build()?;
+    /// let client = Client::builder("https://coolify.example.com", SecretString::from("1|token"))
+    ///     .http_client(http)
+    ///     .build()?;
+    /// # drop(client);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn http_client(mut self, http_client: reqwest::Client) -> Self {
         self.http_client = Some(http_client);
@@ -209,18 +304,21 @@ impl ClientBuilder {
     /// Validate the settings and build the client.
     ///
     /// Unless [`ClientBuilder::http_client`] gave one, the HTTP client verifies TLS against
-    /// the platform's roots with rustls' `ring` provider, chosen for this client only: the
-    /// process-wide default provider is neither read nor installed.
+    /// the platform's roots (and those of [`ClientBuilder::trust_certificate`]) with rustls,
+    /// on reqwest's default provider (aws-lc-rs), chosen for this client only: the process-wide
+    /// default provider is never installed.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidConfig`] when the base URL does not parse, uses `http` for a host that is
-    /// not loopback, carries a query, fragment or credentials, when the user agent or a
-    /// timeout is unusable, or the rate limit share is not 1 to 100 percent;
-    /// [`Error::Tls`] when the platform's TLS roots cannot be used;
-    /// [`Error::Transport`] when the HTTP client cannot be initialised.
+    /// not loopback without [`PlainHttp::AnyHost`], carries a query, fragment or credentials,
+    /// when the user agent or a timeout is unusable, or the rate limit share is not 1 to 100
+    /// percent; [`Error::TlsUnavailable`] for an https URL when the crate was built without its
+    /// `rustls` feature and no HTTP client was given; [`Error::Transport`] when the HTTP client
+    /// cannot be initialised (for example when the platform's certificate roots cannot be
+    /// loaded).
     pub fn build(self) -> Result<Client, Error> {
-        let api_base = api_base(&self.base_url)?;
+        let api_base = api_base(&self.base_url, self.plain_http)?;
         for (field, timeout) in [
             ("connect_timeout", self.connect_timeout),
             ("request_timeout", self.request_timeout),
@@ -252,18 +350,35 @@ impl ClientBuilder {
         }
         let http = match self.http_client {
             Some(http) => http,
-            None => reqwest::Client::builder()
-                .tls_backend_preconfigured(tls_config()?)
-                .user_agent(self.user_agent.clone())
-                .connect_timeout(self.connect_timeout)
-                .timeout(self.request_timeout)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|source| Error::Transport {
+            None => {
+                let builder = reqwest::Client::builder()
+                    .user_agent(self.user_agent.clone())
+                    .connect_timeout(self.connect_timeout)
+                    .timeout(self.request_timeout)
+                    .redirect(reqwest::redirect::Policy::none());
+                #[cfg(feature = "rustls")]
+                let builder = builder
+                    .tls_backend_rustls()
+                    .tls_certs_merge(self.trusted.iter().cloned());
+                #[cfg(not(feature = "rustls"))]
+                if api_base.scheme() == "https" {
+                    return Err(Error::TlsUnavailable {
+                        base_url: api_base.to_string(),
+                    });
+                }
+                builder.build().map_err(|source| Error::Transport {
                     endpoint: "building the HTTP client".to_owned(),
                     source,
-                })?,
+                })?
+            }
         };
+        let clear_text = api_base.scheme() == "http" && !is_loopback(&api_base);
+        if clear_text {
+            tracing::warn!(
+                api_base = %api_base,
+                "plain http to a host that is not this machine: the coolify API token crosses the network in clear text"
+            );
+        }
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -272,54 +387,41 @@ impl ClientBuilder {
                 retry: self.retry,
                 request_timeout: self.request_timeout,
                 pacer: Pacer::new(self.rate_limit_share),
+                clear_text,
             }),
         })
     }
 }
 
-/// rustls with the `ring` provider and the platform's certificate verifier, for one client:
-/// the process-wide default provider stays as it was.
-fn tls_config() -> Result<rustls::ClientConfig, Error> {
-    let tls = |source: rustls::Error| Error::Tls {
-        source: Box::new(source),
-    };
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(tls)?;
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(tls)?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    // reqwest is built without HTTP/2.
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(config)
-}
-
 /// The API root (`…/api/v1/`) of a Coolify base URL, checked as [`ClientBuilder::build`]
-/// checks it, so a caller can refuse a bad URL when it reads its configuration, before any
-/// token is read or request is made.
+/// checks it with the same [`PlainHttp`] setting, so a caller can refuse a bad URL when it
+/// reads its configuration, before any token is read or request is made.
 ///
 /// The base URL is the address of the Coolify instance, with or without a trailing `/api/v1`.
 ///
 /// ```
-/// let api = coolify_client::api_base_url("https://coolify.example.com").unwrap();
+/// use coolify_client::{PlainHttp, api_base_url};
+///
+/// let api = api_base_url("https://coolify.example.com", PlainHttp::LoopbackOnly)?;
 /// assert_eq!(api.as_str(), "https://coolify.example.com/api/v1/");
-/// assert!(coolify_client::api_base_url("http://coolify.example.com").is_err());
-/// assert!(coolify_client::api_base_url("http://127.0.0.1:8000").is_ok());
+/// assert!(api_base_url("http://127.0.0.1:8000", PlainHttp::LoopbackOnly).is_ok());
+/// assert!(api_base_url("http://coolify.example.com", PlainHttp::LoopbackOnly).is_err());
+/// assert!(api_base_url("http://coolify.example.com", PlainHttp::AnyHost).is_ok());
+/// # Ok::<(), coolify_client::Error>(())
 /// ```
 ///
 /// # Errors
 ///
 /// [`Error::InvalidConfig`] for the field `base_url` when the text is not a URL, its scheme is
-/// not https (http only for a loopback host: plain http would send the token in clear text),
-/// it has no host, it holds credentials, a query or a fragment.
-pub fn api_base_url(base_url: &str) -> Result<Url, Error> {
-    api_base(base_url)
+/// neither https nor http, it is http for a host that is not loopback with
+/// [`PlainHttp::LoopbackOnly`] (plain http would send the token in clear text), it has no
+/// host, or it holds credentials, a query or a fragment.
+pub fn api_base_url(base_url: &str, plain_http: PlainHttp) -> Result<Url, Error> {
+    api_base(base_url, plain_http)
 }
 
 /// The API root (`…/api/v1/`) of a Coolify base URL, validated.
-fn api_base(base_url: &str) -> Result<Url, Error> {
+fn api_base(base_url: &str, plain_http: PlainHttp) -> Result<Url, Error> {
     let invalid = |reason: &str| Error::InvalidConfig {
         field: "base_url",
         value: base_url.to_owned(),
@@ -332,10 +434,10 @@ fn api_base(base_url: &str) -> Result<Url, Error> {
     })?;
     match url.scheme() {
         "https" => {}
-        "http" if is_loopback(&url) => {}
+        "http" if is_loopback(&url) || plain_http == PlainHttp::AnyHost => {}
         "http" => {
             return Err(invalid(
-                "plain http would send the token in clear text; use https (http is allowed only for loopback hosts)",
+                "plain http would send the token in clear text to another machine; use https, or allow plain http explicitly (PlainHttp::AnyHost) on a network you trust",
             ));
         }
         _ => {
@@ -404,6 +506,8 @@ struct Inner {
     retry: RetryPolicy,
     request_timeout: Duration,
     pacer: Pacer,
+    /// Plain http to a host that is not loopback ([`PlainHttp::AnyHost`]).
+    clear_text: bool,
 }
 
 impl fmt::Debug for Client {
@@ -413,6 +517,7 @@ impl fmt::Debug for Client {
             .field("api_base", &self.inner.api_base.as_str())
             .field("token", &"[redacted]")
             .field("retry", &self.inner.retry)
+            .field("sends_token_in_clear_text", &self.inner.clear_text)
             .finish_non_exhaustive()
     }
 }
@@ -533,6 +638,9 @@ impl Client {
             request_timeout: Duration::from_secs(30),
             user_agent: concat!("coolify-client/", env!("CARGO_PKG_VERSION")).to_owned(),
             retry: RetryPolicy::default(),
+            plain_http: PlainHttp::default(),
+            #[cfg(feature = "rustls")]
+            trusted: Vec::new(),
             http_client: None,
             rate_limit_share: DEFAULT_SHARE,
         }
@@ -542,6 +650,13 @@ impl Client {
     #[must_use]
     pub fn api_base(&self) -> &Url {
         &self.inner.api_base
+    }
+
+    /// Whether every request carries the token in clear text: plain http to a host that is not
+    /// this machine, allowed with [`PlainHttp::AnyHost`]. A program should say so on every run.
+    #[must_use]
+    pub fn sends_token_in_clear_text(&self) -> bool {
+        self.inner.clear_text
     }
 
     /// The server's version, for example `4.3.11` (`GET /version`, plain text).
@@ -822,21 +937,9 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidInput`] for a uuid with characters other than letters, digits, `-` and
-    /// `_`, [`Error::NotFound`] for an unknown project, and any request error of this crate.
-    pub async fn project(&self, project: &str) -> Result<Project, Error> {
-        if project.is_empty()
-            || !project
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(Error::InvalidInput {
-                what: "project uuid",
-                value: project.to_owned(),
-                reason: "only ASCII letters, digits, `-` and `_` may appear".to_owned(),
-            });
-        }
-        let endpoint = Endpoint::new(Method::GET, &["projects", project]);
+    /// [`Error::NotFound`] for an unknown project, and any request error of this crate.
+    pub async fn project(&self, project: &ProjectUuid) -> Result<Project, Error> {
+        let endpoint = Endpoint::new(Method::GET, &["projects", project.as_str()]);
         let raw = self.call(&endpoint, &[], None, Replay::Idempotent).await?;
         parse(&endpoint, &raw)
     }
@@ -1155,7 +1258,13 @@ impl Client {
             request = request.json(body);
         }
         let transport = |source: reqwest::Error| {
-            if source.is_timeout() {
+            if let Some(problem) = tls_problem(&source) {
+                Error::Tls {
+                    endpoint: endpoint.label.clone(),
+                    problem,
+                    source: source.without_url(),
+                }
+            } else if source.is_timeout() {
                 Error::Timeout {
                     endpoint: endpoint.label.clone(),
                     after: timeout,
@@ -1346,19 +1455,92 @@ fn field_errors(body: &ErrorBody) -> Vec<String> {
     lines
 }
 
-/// What a path asks for, in words: `deployment abc`, `application xyz`, `environment variable e1 of application xyz`.
-fn resource_of(segments: &[String]) -> String {
-    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    match segments.as_slice() {
-        ["deployments", "applications", app] => format!("application {app}"),
-        ["deployments", uuid, ..] => format!("deployment {uuid}"),
-        ["applications", app, "envs", env] if *env != "bulk" => {
-            format!("environment variable {env} of application {app}")
+/// What a path asks for: the deployment, application, variable or project its segments name.
+///
+/// The segments came from this crate's id types, so they parse again; a segment that does
+/// not (which no caller can produce) leaves the path itself.
+fn resource_of(segments: &[String]) -> Resource {
+    let path = || Resource::Path(segments.join("/"));
+    let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let resource = match parts.as_slice() {
+        ["deployments", "applications", app] => {
+            ApplicationUuid::new(*app).ok().map(Resource::Application)
         }
-        ["applications", app, "envs", ..] => format!("environment variable of application {app}"),
-        ["applications", app, ..] => format!("application {app}"),
-        ["deploy"] => "application".to_owned(),
-        _ => format!("/api/v1/{}", segments.join("/")),
+        ["deployments", uuid, ..] => DeploymentUuid::new(*uuid).ok().map(Resource::Deployment),
+        ["applications", app, "envs", variable] if *variable != "bulk" => {
+            match (ApplicationUuid::new(*app), EnvVarUuid::new(*variable)) {
+                (Ok(application), Ok(variable)) => Some(Resource::EnvVar {
+                    application,
+                    variable: Some(variable),
+                }),
+                _ => None,
+            }
+        }
+        ["applications", app, "envs", ..] => {
+            ApplicationUuid::new(*app)
+                .ok()
+                .map(|application| Resource::EnvVar {
+                    application,
+                    variable: None,
+                })
+        }
+        ["applications", app, ..] => ApplicationUuid::new(*app).ok().map(Resource::Application),
+        ["projects", project] => ProjectUuid::new(*project).ok().map(Resource::Project),
+        _ => None,
+    };
+    resource.unwrap_or_else(path)
+}
+
+/// The TLS problem behind a transport error, if rustls (reqwest's TLS with the `rustls`
+/// feature) refused the connection.
+#[cfg(feature = "rustls")]
+fn tls_problem(error: &reqwest::Error) -> Option<crate::TlsProblem> {
+    use tokio_rustls::rustls;
+
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = cause {
+        if let Some(found) = current.downcast_ref::<rustls::Error>() {
+            return Some(tls_problem_of(found));
+        }
+        // rustls reports through io::Errors (nested ones, too), whose `source` skips the
+        // error each wraps: step into it instead.
+        cause = match current.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => current.source(),
+        };
+    }
+    None
+}
+
+/// Without a TLS backend of its own, this crate cannot name a caller's TLS failures.
+#[cfg(not(feature = "rustls"))]
+fn tls_problem(_error: &reqwest::Error) -> Option<crate::TlsProblem> {
+    None
+}
+
+#[cfg(feature = "rustls")]
+fn tls_problem_of(error: &tokio_rustls::rustls::Error) -> crate::TlsProblem {
+    use crate::TlsProblem;
+    use tokio_rustls::rustls::{CertificateError, Error as Rustls};
+
+    match error {
+        Rustls::InvalidCertificate(certificate) => match certificate {
+            CertificateError::UnknownIssuer => TlsProblem::UntrustedCertificate,
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+                TlsProblem::ExpiredCertificate
+            }
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                TlsProblem::CertificateNotYetValid
+            }
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                TlsProblem::CertificateForAnotherHost
+            }
+            CertificateError::Revoked => TlsProblem::RevokedCertificate,
+            _ => TlsProblem::InvalidCertificate,
+        },
+        _ => TlsProblem::Handshake,
     }
 }
 
@@ -1422,7 +1604,7 @@ mod tests {
 
     #[test]
     fn no_value_in_a_segment_changes_the_path() {
-        let api_base = api_base("https://c.example.com/sub").unwrap();
+        let api_base = api_base("https://c.example.com/sub", PlainHttp::LoopbackOnly).unwrap();
         // Built around the id types' validation, as a deserializer that skipped it would.
         let hostile = "x y/../../../version";
         let application = ApplicationUuid(hostile.to_owned());
@@ -1469,42 +1651,94 @@ mod tests {
     #[test]
     fn api_base_appends_api_v1_once() {
         assert_eq!(
-            api_base("https://c.example.com").unwrap().as_str(),
+            api_base("https://c.example.com", PlainHttp::LoopbackOnly)
+                .unwrap()
+                .as_str(),
             "https://c.example.com/api/v1/"
         );
         assert_eq!(
-            api_base("https://c.example.com/api/v1/").unwrap().as_str(),
+            api_base("https://c.example.com/api/v1/", PlainHttp::LoopbackOnly)
+                .unwrap()
+                .as_str(),
             "https://c.example.com/api/v1/"
         );
         assert_eq!(
-            api_base("https://c.example.com/sub/").unwrap().as_str(),
+            api_base("https://c.example.com/sub/", PlainHttp::LoopbackOnly)
+                .unwrap()
+                .as_str(),
             "https://c.example.com/sub/api/v1/"
         );
     }
 
     #[test]
     fn plain_http_only_for_loopback() {
-        assert!(api_base("http://127.0.0.1:8000").is_ok());
-        assert!(api_base("http://localhost:8000").is_ok());
-        assert!(api_base("http://[::1]:8000").is_ok());
-        let error = api_base("http://coolify.example.com").unwrap_err();
+        assert!(api_base("http://127.0.0.1:8000", PlainHttp::LoopbackOnly).is_ok());
+        assert!(api_base("http://localhost:8000", PlainHttp::LoopbackOnly).is_ok());
+        assert!(api_base("http://[::1]:8000", PlainHttp::LoopbackOnly).is_ok());
+        let error = api_base("http://coolify.example.com", PlainHttp::LoopbackOnly).unwrap_err();
         assert!(error.to_string().contains("use https"), "{error}");
-        assert!(api_base("ftp://coolify.example.com").is_err());
-        assert!(api_base("https://user:pw@coolify.example.com").is_err());
+        assert!(api_base("ftp://coolify.example.com", PlainHttp::LoopbackOnly).is_err());
+        assert!(
+            api_base(
+                "https://user:pw@coolify.example.com",
+                PlainHttp::LoopbackOnly
+            )
+            .is_err()
+        );
+        // Only an explicit opt-in allows the token to cross the network in clear text.
+        assert!(api_base("http://coolify.example.com:8000", PlainHttp::AnyHost).is_ok());
+        assert!(api_base("ftp://coolify.example.com", PlainHttp::AnyHost).is_err());
+    }
+
+    #[test]
+    fn a_client_tells_when_it_sends_the_token_in_clear_text() {
+        let token = || SecretString::from("1|token");
+        let remote = Client::builder("http://10.0.0.5:8000", token())
+            .plain_http(PlainHttp::AnyHost)
+            .build()
+            .unwrap();
+        assert!(remote.sends_token_in_clear_text());
+        assert!(format!("{remote:?}").contains("sends_token_in_clear_text: true"));
+        let local = Client::builder("http://127.0.0.1:8000", token())
+            .plain_http(PlainHttp::AnyHost)
+            .build()
+            .unwrap();
+        assert!(!local.sends_token_in_clear_text());
+        let refused = Client::builder("http://10.0.0.5:8000", token())
+            .build()
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("PlainHttp::AnyHost"),
+            "{refused}"
+        );
     }
 
     #[test]
     fn resources_are_named_from_paths() {
-        assert_eq!(resource_of(&segments("deployments/d1")), "deployment d1");
+        let named = |path: &str| resource_of(&segments(path)).to_string();
+        assert_eq!(
+            resource_of(&segments("deployments/d1")),
+            Resource::Deployment(DeploymentUuid::new("d1").unwrap())
+        );
+        assert_eq!(named("deployments/d1"), "deployment d1");
         assert_eq!(
             resource_of(&segments("deployments/applications/a1")),
-            "application a1"
+            Resource::Application(ApplicationUuid::new("a1").unwrap())
         );
         assert_eq!(
-            resource_of(&segments("applications/a1/envs/e1")),
+            named("applications/a1/envs/e1"),
             "environment variable e1 of application a1"
         );
-        assert_eq!(resource_of(&segments("applications/a1")), "application a1");
+        assert_eq!(
+            named("applications/a1/envs/bulk"),
+            "environment variable of application a1"
+        );
+        assert_eq!(named("applications/a1"), "application a1");
+        assert_eq!(
+            resource_of(&segments("projects/p1")),
+            Resource::Project(ProjectUuid::new("p1").unwrap())
+        );
+        assert_eq!(named("servers/s1"), "/api/v1/servers/s1");
     }
 
     #[test]
@@ -1595,7 +1829,11 @@ mod tests {
 
     #[test]
     fn a_base_url_with_credentials_is_refused_without_quoting_them() {
-        let error = api_base_url("https://admin:hunter22@c.example.com").unwrap_err();
+        let error = api_base_url(
+            "https://admin:hunter22@c.example.com",
+            PlainHttp::LoopbackOnly,
+        )
+        .unwrap_err();
         let message = error.to_string();
         assert!(message.contains("credentials in the URL"), "{message}");
         assert!(message.contains("c.example.com"), "{message}");
@@ -1606,19 +1844,20 @@ mod tests {
     #[test]
     fn api_base_url_checks_as_build_does() {
         assert_eq!(
-            api_base_url("https://c.example.com/api/v1")
+            api_base_url("https://c.example.com/api/v1", PlainHttp::LoopbackOnly)
                 .unwrap()
                 .as_str(),
             "https://c.example.com/api/v1/"
         );
-        let message = api_base_url("http://c.example.com")
+        let message = api_base_url("http://c.example.com", PlainHttp::LoopbackOnly)
             .unwrap_err()
             .to_string();
         assert!(message.contains("clear text"), "{message}");
-        assert!(api_base_url("ftp://c.example.com").is_err());
-        assert!(api_base_url("https://c.example.com/?a=1").is_err());
+        assert!(api_base_url("ftp://c.example.com", PlainHttp::LoopbackOnly).is_err());
+        assert!(api_base_url("https://c.example.com/?a=1", PlainHttp::LoopbackOnly).is_err());
     }
 
+    #[cfg(feature = "rustls")]
     #[test]
     fn building_clients_leaves_the_process_tls_provider_alone() {
         for base_url in ["https://c.example.com", "http://127.0.0.1:8000"] {
@@ -1626,13 +1865,30 @@ mod tests {
                 .build()
                 .unwrap();
         }
-        assert!(rustls::crypto::CryptoProvider::get_default().is_none());
+        assert!(tokio_rustls::rustls::crypto::CryptoProvider::get_default().is_none());
+    }
+
+    #[cfg(not(feature = "rustls"))]
+    #[test]
+    fn without_a_tls_backend_https_needs_a_callers_client() {
+        let error = Client::builder("https://c.example.com", SecretString::from("1|token"))
+            .build()
+            .unwrap_err();
+        assert!(matches!(error, Error::TlsUnavailable { .. }), "{error:?}");
+        assert!(error.to_string().contains("`rustls` feature"), "{error}");
+        Client::builder("https://c.example.com", SecretString::from("1|token"))
+            .http_client(reqwest::Client::new())
+            .build()
+            .unwrap();
+        Client::builder("http://127.0.0.1:8000", SecretString::from("1|token"))
+            .build()
+            .unwrap();
     }
 
     #[test]
     fn debug_never_shows_the_token() {
         let builder = Client::builder(
-            "https://c.example.com",
+            "http://127.0.0.1:8000",
             SecretString::from("69|very-secret"),
         );
         assert!(!format!("{builder:?}").contains("very-secret"));

@@ -44,13 +44,30 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
-    /// The TLS setup of the HTTP client could not be built, for example because the
-    /// platform's certificate roots cannot be loaded.
-    #[error("could not set up TLS for the HTTP client")]
+    /// The TLS connection to Coolify failed: its certificate was refused, or the server does
+    /// not speak TLS on that port. Not transient: the same request fails again until the
+    /// certificate or the URL changes.
+    ///
+    /// Told apart from [`Error::Transport`] with the `rustls` feature, for the client built here
+    /// and for a caller's client on reqwest's rustls alike.
+    #[error("{endpoint}: {problem}: {}", problem.fix())]
     Tls {
-        /// What rustls or the platform verifier reported.
+        /// The endpoint called.
+        endpoint: String,
+        /// What was wrong with the certificate or the handshake.
+        problem: TlsProblem,
+        /// The underlying HTTP client error, whose chain holds the TLS library's own words.
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        source: reqwest::Error,
+    },
+    /// The base URL is https, but this build of the crate has no TLS backend and no HTTP
+    /// client was given to use instead.
+    #[error(
+        "{base_url}: https needs TLS, but coolify-client was built without its `rustls` feature: enable the feature, or give ClientBuilder::http_client a reqwest::Client built with TLS"
+    )]
+    TlsUnavailable {
+        /// The base URL as given.
+        base_url: String,
     },
     /// The connection reached Coolify (or a proxy in front of it) and closed before a whole
     /// answer arrived: whether a write took effect is unknown.
@@ -108,8 +125,8 @@ pub enum Error {
     NotFound {
         /// The endpoint called.
         endpoint: String,
-        /// What was looked for, for example `deployment abc`.
-        resource: String,
+        /// What was looked for, for example the deployment with a given uuid.
+        resource: Resource,
         /// Coolify's message.
         message: String,
     },
@@ -278,6 +295,22 @@ pub enum Error {
         /// The commit it is pinned to, which was not built.
         pinned: crate::CommitSha,
     },
+    /// A deployment built another commit than the one pinned for it, and the application could
+    /// not be read to tell whether it was re-pinned ([`Error::PinChanged`]) or the server
+    /// ignores pins ([`Error::PinIgnored`]).
+    #[error(
+        "application {application} built another commit than {}, and reading the application to find out why failed",
+        expected.short()
+    )]
+    OtherCommitUnexplained {
+        /// The application.
+        application: crate::ApplicationUuid,
+        /// The commit pinned for the deployment.
+        expected: crate::CommitSha,
+        /// Why the application could not be read.
+        #[source]
+        source: Box<Error>,
+    },
     /// Coolify stopped answering while a deployment was followed, until the deadline passed.
     #[error(
         "deployment {deployment}: coolify did not answer within the {} deadline (last status seen: {}); the deployment may still finish: follow it in Coolify",
@@ -401,6 +434,138 @@ impl PinKind {
         match self {
             Self::Commit => format!("is pinned to {value}"),
             Self::ImageTag => format!("has the image tag {value}"),
+        }
+    }
+}
+
+/// What was wrong with a TLS connection to Coolify; see [`Error::Tls`].
+///
+/// Its [`Display`](std::fmt::Display) says what happened, [`TlsProblem::fix`] what to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TlsProblem {
+    /// The certificate is not signed by a certificate authority the client trusts: a
+    /// self-signed certificate, or one of a private CA.
+    UntrustedCertificate,
+    /// The certificate has expired (or this machine's clock is ahead).
+    ExpiredCertificate,
+    /// The certificate is not valid yet (or this machine's clock is behind).
+    CertificateNotYetValid,
+    /// The certificate is valid for other host names than the base URL's.
+    CertificateForAnotherHost,
+    /// The certificate was revoked by its issuer.
+    RevokedCertificate,
+    /// The certificate was refused for another reason (malformed, a signature algorithm the
+    /// client does not support, not meant for a server).
+    InvalidCertificate,
+    /// The handshake failed before any certificate was judged: the port may serve plain
+    /// http, or the server offers no protocol version or cipher the client supports.
+    Handshake,
+}
+
+impl TlsProblem {
+    /// What to do about it, in a few words.
+    #[must_use]
+    pub fn fix(self) -> &'static str {
+        match self {
+            Self::UntrustedCertificate => {
+                "trust the CA that signed it (or the self-signed certificate itself) with ClientBuilder::trust_certificate, or serve Coolify with a publicly trusted certificate"
+            }
+            Self::ExpiredCertificate => {
+                "renew the certificate, or set this machine's clock right if it is ahead"
+            }
+            Self::CertificateNotYetValid => "set this machine's clock right",
+            Self::CertificateForAnotherHost => {
+                "use a host name in the base URL that the certificate names, or give Coolify a certificate for this one"
+            }
+            Self::RevokedCertificate => "give Coolify a new certificate",
+            Self::InvalidCertificate => {
+                "check the certificate chain the server sends (for example with `openssl s_client -connect HOST:443`)"
+            }
+            Self::Handshake => {
+                "check the scheme and port of the base URL (Coolify's own install serves plain http on port 8000)"
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for TlsProblem {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(match self {
+            Self::UntrustedCertificate => {
+                "coolify's TLS certificate is not signed by a certificate authority this client trusts"
+            }
+            Self::ExpiredCertificate => "coolify's TLS certificate has expired",
+            Self::CertificateNotYetValid => "coolify's TLS certificate is not valid yet",
+            Self::CertificateForAnotherHost => {
+                "coolify's TLS certificate is for another host name"
+            }
+            Self::RevokedCertificate => "coolify's TLS certificate was revoked",
+            Self::InvalidCertificate => "coolify's TLS certificate was refused",
+            Self::Handshake => "the TLS handshake with coolify failed",
+        })
+    }
+}
+
+/// What a request looked for; see [`Error::NotFound`].
+///
+/// Its [`Display`](std::fmt::Display) names it in words: `deployment d1`,
+/// `environment variable e1 of application a1`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Resource {
+    /// An application.
+    Application(crate::ApplicationUuid),
+    /// A deployment.
+    Deployment(DeploymentUuid),
+    /// An environment variable of an application; `None` when it was looked for by key.
+    EnvVar {
+        /// The application.
+        application: crate::ApplicationUuid,
+        /// The variable.
+        variable: Option<crate::EnvVarUuid>,
+    },
+    /// A project.
+    Project(crate::ProjectUuid),
+    /// A deployment of a commit that is queued or in progress.
+    InFlightDeployment {
+        /// The application.
+        application: crate::ApplicationUuid,
+        /// The commit.
+        commit: crate::CommitSha,
+    },
+    /// A path under `/api/v1/` that Coolify does not know, for example on an older server.
+    Path(String),
+}
+
+impl std::fmt::Display for Resource {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Application(application) => write!(formatter, "application {application}"),
+            Self::Deployment(deployment) => write!(formatter, "deployment {deployment}"),
+            Self::EnvVar {
+                application,
+                variable: Some(variable),
+            } => write!(
+                formatter,
+                "environment variable {variable} of application {application}"
+            ),
+            Self::EnvVar {
+                application,
+                variable: None,
+            } => write!(
+                formatter,
+                "environment variable of application {application}"
+            ),
+            Self::Project(project) => write!(formatter, "project {project}"),
+            Self::InFlightDeployment {
+                application,
+                commit,
+            } => write!(
+                formatter,
+                "in-flight deployment of commit {commit} of application {application}"
+            ),
+            Self::Path(path) => write!(formatter, "/api/v1/{path}"),
         }
     }
 }

@@ -110,6 +110,11 @@ uuid_newtype!(
     EnvVarUuid,
     "environment variable uuid"
 );
+uuid_newtype!(
+    /// The uuid of a Coolify project, which holds environments and their applications.
+    ProjectUuid,
+    "project uuid"
+);
 
 #[cfg(test)]
 mod tests {
@@ -144,6 +149,7 @@ mod tests {
             serde_json::from_str::<ApplicationUuid>(hostile).map(drop),
             serde_json::from_str::<DeploymentUuid>(hostile).map(drop),
             serde_json::from_str::<EnvVarUuid>(hostile).map(drop),
+            serde_json::from_str::<ProjectUuid>(hostile).map(drop),
         ] {
             let error = error.unwrap_err().to_string();
             assert!(error.contains("x y/../../../version"), "{error}");

@@ -24,58 +24,74 @@
 //!
 //! The token is a [`secrecy::SecretString`]: it is only exposed to build the `Authorization`
 //! header, never logged, never put in an error, and never sent after a redirect (redirects are
-//! not followed).
-//! The `coolify-fake` crate is a stateful fake Coolify server to test such code against.
+//! not followed). Plain http is refused for any host but this machine unless asked for
+//! ([`PlainHttp`]), and a certificate problem is its own error ([`Error::Tls`]), never retried.
 //!
 //! # Example
 //!
-//! Against the fake Coolify of the `coolify-fake` crate, on tokio's paused clock; for a real
-//! server, give [`Client::builder`] its URL and an API token instead.
+//! Deploy a commit and follow it to its end. This needs a Coolify server and a token with the
+//! `read`, `write` and `deploy` abilities; the `coolify-fake` crate runs the same code against a
+//! stateful fake Coolify on loopback, for tests.
 //!
-//! ```
+//! ```no_run
 //! use std::time::Duration;
 //!
-//! use coolify_client::{
-//!     Client, CommitSha, DeploymentOrigin, FollowEvent, FollowOptions, ForceRebuild,
-//! };
-//! use coolify_fake::{FakeApplication, FakeCoolify};
+//! use coolify_client::secrecy::SecretString;
+//! use coolify_client::{Client, CommitSha, FollowEvent, FollowOptions, ForceRebuild};
 //!
-//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let fake = FakeCoolify::start().await?;
-//! let app = fake.add_application(FakeApplication::new("vgsco4o4wc8w0ok8gwgk8w0o"));
-//!
-//! let client = Client::builder(fake.base_url(), fake.token()).build()?;
+//! let token = SecretString::from(std::env::var("COOLIFY_TOKEN")?);
+//! let client = Client::builder("https://coolify.example.com", token).build()?;
+//! let app = "vgsco4o4wc8w0ok8gwgk8w0o".parse()?;
 //! let commit: CommitSha = "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c".parse()?;
-//! let started = client.deploy_commit(&app, &commit, ForceRebuild::No).await?;
-//! assert_eq!(started.origin, DeploymentOrigin::Queued);
 //!
-//! let mut statuses = Vec::new();
+//! let started = client.deploy_commit(&app, &commit, ForceRebuild::No).await?;
 //! let options = FollowOptions::with_deadline(Duration::from_secs(600));
 //! let finished = client
 //!     .follow(&started.deployment, &options, |event| {
-//!         if let FollowEvent::Status { status, .. } = event {
-//!             statuses.push(status.to_string());
+//!         if let FollowEvent::Status { status, elapsed } = event {
+//!             eprintln!("{status} after {elapsed:?}");
 //!         }
 //!     })
 //!     .await?;
-//! assert_eq!(finished.resolved_commit(), Some(commit));
-//! assert_eq!(statuses.last().map(String::as_str), Some("finished"));
-//!
-//! let mut pages = client.deployment_pages(&app, 20)?;
-//! let newest = pages.next().await.expect("one page")?;
-//! assert_eq!(newest[0].deployment_uuid, started.deployment);
+//! if finished.is_of_commit(&commit) {
+//!     println!("deployed {}", commit.short());
+//! } else {
+//!     // Re-pinned by someone else meanwhile, or a Coolify that ignores pins.
+//!     return Err(client.explain_other_commit(&app, &commit).await.into());
+//! }
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! What a dry run shows, and how errors read, without a server:
+//!
+//! ```
+//! use coolify_client::secrecy::SecretString;
+//! use coolify_client::{ApplicationUuid, Client, CommitSha, Error, ForceRebuild};
+//!
+//! let app: ApplicationUuid = "vgsco4o4wc8w0ok8gwgk8w0o".parse()?;
+//! let commit: CommitSha = "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c".parse()?;
+//! for write in Client::planned_deploy_commit(&app, &commit, ForceRebuild::No) {
+//!     println!("would send {write}"); // PATCH /api/v1/applications/vgsco4o4wc8w0ok8gwgk8w0o {...}
+//! }
+//!
+//! let error = Client::builder("http://coolify.example.com", SecretString::from("1|token"))
+//!     .build()
+//!     .unwrap_err();
+//! assert!(matches!(error, Error::InvalidConfig { field: "base_url", .. }));
+//! assert!(error.to_string().contains("clear text"));
+//! # Ok::<(), Error>(())
+//! ```
 
 pub use crate::cancel::CancelOutcome;
-pub use crate::client::{Client, ClientBuilder, RetryPolicy, api_base_url};
+pub use crate::client::{Client, ClientBuilder, PlainHttp, RetryPolicy, api_base_url};
 pub use crate::commit::CommitSha;
 pub use crate::env_plan::{EnvWrite, KeyDiff, KeyState, Prune, WriteKind, env_diff, env_plan};
 pub use crate::env_record::{EnvVarRecord, RecordValues, ValueState};
-pub use crate::error::{Error, PinKind};
-pub use crate::ids::{ApplicationUuid, DeploymentUuid, EnvVarUuid};
+pub use crate::error::{Error, PinKind, Resource, TlsProblem};
+pub use crate::ids::{ApplicationUuid, DeploymentUuid, EnvVarUuid, ProjectUuid};
 pub use crate::image::{ImageName, ImageTag};
 pub use crate::models::{
     Application, ApplicationPatch, ApplicationSettings, AutoDeploy, ContainerHealth,
@@ -84,8 +100,8 @@ pub use crate::models::{
     RollbackImages, UnknownImages, validate_env_key,
 };
 pub use crate::operations::{
-    DeploymentOrigin, DeploymentPages, FollowEvent, FollowOptions, HISTORY_WINDOW, PlannedRequest,
-    PollSchedule, StartedDeployment, StartedImageDeployment,
+    CurrentDeployments, DeploymentOrigin, DeploymentPages, FollowEvent, FollowOptions,
+    HISTORY_WINDOW, PlannedRequest, PollSchedule, StartedDeployment, StartedImageDeployment,
 };
 pub use crate::previews::{
     DEFAULT_PREVIEW_URL_TEMPLATE, PreviewDeployments, PreviewOutcome, PreviewRemoval,
@@ -120,3 +136,8 @@ mod previews;
 mod repository;
 mod timestamp;
 mod watch;
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -264,7 +264,21 @@ pub(crate) fn commits_match(left: &str, right: &str) -> bool {
 ///
 /// The OpenAPI spec documents this as an array of applications; the real shape is `{count, deployments}`.
 ///
-/// `#[non_exhaustive]`: build one with [`DeploymentPage::new`].
+/// ```
+/// use coolify_client::{DeploymentPage, DeploymentStatus};
+/// use coolify_client::serde_json::json;
+///
+/// let page: DeploymentPage = coolify_client::serde_json::from_value(json!({
+///     "count": 31,
+///     "deployments": [{"deployment_uuid": "d1", "status": "in_progress", "commit": "HEAD"}],
+/// }))?;
+/// assert_eq!(page.count, 31);
+/// assert_eq!(page.deployments[0].status, DeploymentStatus::InProgress);
+/// # Ok::<(), coolify_client::serde_json::Error>(())
+/// ```
+///
+/// [`crate::Client::deployment_pages`] walks every page; `#[non_exhaustive]`: build one with
+/// [`DeploymentPage::new`], a literal does not compile:
 ///
 /// ```compile_fail
 /// let page = coolify_client::DeploymentPage { count: 0, deployments: Vec::new() };
@@ -1437,7 +1451,7 @@ mod tests {
 #[non_exhaustive]
 pub struct Project {
     /// The project's uuid.
-    pub uuid: String,
+    pub uuid: crate::ProjectUuid,
     /// Its name.
     #[serde(default)]
     pub name: Option<String>,

@@ -64,8 +64,19 @@ impl PollSchedule {
 
 /// How [`Client::follow`] waits for a deployment.
 ///
+/// ```
+/// use std::time::Duration;
+///
+/// use coolify_client::{FollowOptions, PollSchedule};
+///
+/// let options = FollowOptions::with_deadline(Duration::from_secs(15 * 60))
+///     .poll(PollSchedule::new(Duration::from_millis(250), Duration::from_secs(2)));
+/// assert_eq!(options.deadline, Duration::from_secs(900));
+/// assert_eq!(FollowOptions::default().deadline, Duration::from_secs(20 * 60));
+/// ```
+///
 /// `#[non_exhaustive]`: build one with [`FollowOptions::default`] or
-/// [`FollowOptions::with_deadline`], then [`FollowOptions::poll`].
+/// [`FollowOptions::with_deadline`], then [`FollowOptions::poll`]; a literal does not compile:
 ///
 /// ```compile_fail
 /// let options = coolify_client::FollowOptions {
@@ -129,7 +140,20 @@ pub enum FollowEvent {
 
 /// A deployment that [`Client::deploy_commit`] started or joined.
 ///
-/// `#[non_exhaustive]`: only [`Client::deploy_commit`] makes one.
+/// ```no_run
+/// use coolify_client::{ApplicationUuid, Client, CommitSha, DeploymentOrigin, Error, FollowOptions, ForceRebuild};
+///
+/// # async fn run(client: &Client, app: &ApplicationUuid, commit: &CommitSha) -> Result<(), Error> {
+/// let started = client.deploy_commit(app, commit, ForceRebuild::No).await?;
+/// if started.origin == DeploymentOrigin::AlreadyQueued {
+///     println!("joined deployment {} of the same commit", started.deployment);
+/// }
+/// client.follow(&started.deployment, &FollowOptions::default(), |_| {}).await?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// `#[non_exhaustive]`: only [`Client::deploy_commit`] makes one; a literal does not compile:
 ///
 /// ```compile_fail
 /// let started = coolify_client::StartedDeployment {
@@ -178,6 +202,19 @@ pub struct StartedImageDeployment {
     pub waited_for: Vec<Deployment>,
 }
 
+/// What an application runs and what is about to replace it; from
+/// [`Client::current_deployments`].
+///
+/// `#[non_exhaustive]`: only this crate makes one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CurrentDeployments {
+    /// The newest deployment that ended `finished`: what the application runs.
+    pub finished: Option<Deployment>,
+    /// The newest deployment that is queued or in progress.
+    pub in_flight: Option<Deployment>,
+}
+
 /// Where a [`StartedDeployment`] came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DeploymentOrigin {
@@ -193,7 +230,22 @@ pub enum DeploymentOrigin {
 /// Its [`Display`](std::fmt::Display) is the method, the path under the base URL and the
 /// JSON body: `POST /api/v1/deploy {"force": false, "uuid": "vgsco4o4wc8w0ok8gwgk8w0o"}`.
 ///
-/// `#[non_exhaustive]`: only this crate makes one.
+/// ```
+/// use coolify_client::{ApplicationUuid, Client, CommitSha, ForceRebuild};
+///
+/// let app: ApplicationUuid = "vgsco4o4wc8w0ok8gwgk8w0o".parse()?;
+/// let commit: CommitSha = "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c".parse()?;
+/// let planned = Client::planned_deploy_commit(&app, &commit, ForceRebuild::No);
+/// assert_eq!(planned[0].method, "PATCH");
+/// assert_eq!(planned[0].path, "/api/v1/applications/vgsco4o4wc8w0ok8gwgk8w0o");
+/// assert_eq!(
+///     planned[1].to_string(),
+///     r#"POST /api/v1/deploy {"force": false, "uuid": "vgsco4o4wc8w0ok8gwgk8w0o"}"#
+/// );
+/// # Ok::<(), coolify_client::Error>(())
+/// ```
+///
+/// `#[non_exhaustive]`: only this crate makes one; a literal does not compile:
 ///
 /// ```compile_fail
 /// let request = coolify_client::PlannedRequest {
@@ -295,12 +347,48 @@ impl Client {
         commit: &CommitSha,
         force: ForceRebuild,
     ) -> Result<StartedDeployment, Error> {
-        let before = self
-            .application(application)
-            .await?
-            .git_commit_sha
-            .filter(|sha| !sha.is_empty())
-            .unwrap_or_else(|| "HEAD".to_owned());
+        let current = self.application(application).await?;
+        self.deploy_commit_pinned(application, pin_of(&current), commit, force)
+            .await
+    }
+
+    /// [`Client::deploy_commit`] to an application the caller has just read (say, to check
+    /// that it builds from git): its pin is the one put back when the deploy is refused, and
+    /// the application is not read again (`GET /applications/{uuid}`).
+    ///
+    /// ```no_run
+    /// # use coolify_client::{ApplicationUuid, Client, CommitSha, Error, ForceRebuild};
+    /// # async fn run(client: &Client, app: &ApplicationUuid, commit: &CommitSha) -> Result<(), Error> {
+    /// let application = client.application(app).await?;
+    /// if !application.is_image_app() {
+    ///     client.deploy_commit_to(&application, commit, ForceRebuild::No).await?;
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::deploy_commit`], without those of reading the application.
+    #[tracing::instrument(skip(self, application), fields(application = %application.uuid))]
+    pub async fn deploy_commit_to(
+        &self,
+        application: &crate::Application,
+        commit: &CommitSha,
+        force: ForceRebuild,
+    ) -> Result<StartedDeployment, Error> {
+        self.deploy_commit_pinned(&application.uuid, pin_of(application), commit, force)
+            .await
+    }
+
+    /// Pin `commit` (the application was pinned to `before`) and deploy it.
+    async fn deploy_commit_pinned(
+        &self,
+        application: &ApplicationUuid,
+        before: String,
+        commit: &CommitSha,
+        force: ForceRebuild,
+    ) -> Result<StartedDeployment, Error> {
         self.update_application(
             application,
             &ApplicationPatch::new().git_commit_sha(commit.as_str()),
@@ -356,7 +444,10 @@ impl Client {
                     }),
                     None => Err(self.repinned_or(application, commit, Error::NotFound {
                         endpoint: format!("GET /api/v1/deployments/applications/{application}"),
-                        resource: format!("in-flight deployment of commit {commit}"),
+                        resource: crate::error::Resource::InFlightDeployment {
+                            application: application.clone(),
+                            commit: commit.clone(),
+                        },
                         message: "coolify said one is already queued, but none is queued or in progress now".to_owned(),
                     }).await),
                 }
@@ -420,26 +511,27 @@ impl Client {
     /// When Coolify refuses the deploy in a way that proves nothing was queued (a 4xx, a full
     /// queue), the previous tag is put back.
     ///
-    /// ```
+    /// ```no_run
     /// use std::time::Duration;
     ///
-    /// use coolify_client::{FollowOptions, ImageTag};
-    /// use coolify_fake::{FakeApplication, FakeCoolify};
+    /// use coolify_client::{ApplicationUuid, Client, Error, FollowOptions, ImageTag};
     ///
-    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let fake = FakeCoolify::start().await?;
-    /// let app = fake.add_application(FakeApplication::new("api").docker_image("ghcr.io/acme/api", "1.4.0"));
-    /// fake.push_image("ghcr.io/acme/api", "1.5.0");
-    /// let client = fake.client_builder().build()?;
-    ///
+    /// # async fn run(client: &Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// let app: ApplicationUuid = "vgsco4o4wc8w0ok8gwgk8w0o".parse()?;
     /// let tag: ImageTag = "1.5.0".parse()?;
     /// let options = FollowOptions::with_deadline(Duration::from_secs(600));
     /// let started = client.deploy_image_tag(&app, &tag, &options).await?;
-    /// assert_eq!(started.previous_tag.as_ref().map(ImageTag::as_str), Some("1.4.0"));
-    /// client.follow(&started.deployment, &options, |_| {}).await?;
-    /// let app = client.application(&app).await?;
-    /// assert_eq!(app.docker_registry_image_tag.as_deref(), Some("1.5.0"));
+    /// for waited in &started.waited_for {
+    ///     println!("waited for {} ({})", waited.deployment_uuid, waited.status);
+    /// }
+    /// match client.follow(&started.deployment, &options, |_| {}).await {
+    ///     Ok(_) => println!("{app} runs {tag}"),
+    ///     Err(error @ Error::DeploymentFailed { .. }) => {
+    ///         // What a rollback sets back.
+    ///         println!("{error}; it had {:?} before", started.previous_tag);
+    ///     }
+    ///     Err(error) => return Err(error.into()),
+    /// }
     /// # Ok(())
     /// # }
     /// ```
@@ -462,6 +554,37 @@ impl Client {
     ) -> Result<StartedImageDeployment, Error> {
         let deadline = Instant::now() + options.deadline;
         let current = self.application(application).await?;
+        self.deploy_image_tag_by(&current, tag, options, deadline)
+            .await
+    }
+
+    /// [`Client::deploy_image_tag`] to an application the caller has just read (say, to
+    /// check its image): its tag is the one put back when the deploy is refused, and the
+    /// application is not read again (`GET /applications/{uuid}`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::deploy_image_tag`], without those of reading the application.
+    #[tracing::instrument(skip(self, application, options), fields(application = %application.uuid, %tag))]
+    pub async fn deploy_image_tag_to(
+        &self,
+        application: &crate::Application,
+        tag: &ImageTag,
+        options: &FollowOptions,
+    ) -> Result<StartedImageDeployment, Error> {
+        let deadline = Instant::now() + options.deadline;
+        self.deploy_image_tag_by(application, tag, options, deadline)
+            .await
+    }
+
+    async fn deploy_image_tag_by(
+        &self,
+        current: &crate::Application,
+        tag: &ImageTag,
+        options: &FollowOptions,
+        deadline: Instant,
+    ) -> Result<StartedImageDeployment, Error> {
+        let application = &current.uuid;
         if !current.is_image_app() {
             return Err(Error::InvalidInput {
                 what: "application",
@@ -474,6 +597,7 @@ impl Client {
         }
         let before = current
             .docker_registry_image_tag
+            .clone()
             .filter(|previous| !previous.trim().is_empty());
         let previous_tag = before
             .as_deref()
@@ -611,14 +735,7 @@ impl Client {
             let options =
                 FollowOptions::with_deadline(deadline.saturating_duration_since(Instant::now()))
                     .poll(poll);
-            let last = match self.follow(&uuid, &options, |_| {}).await {
-                Ok(finished) => finished,
-                Err(Error::DeploymentFailed { .. } | Error::DeploymentCancelled { .. }) => {
-                    self.deployment(&uuid).await?
-                }
-                Err(error) => return Err(error),
-            };
-            ended.push(last);
+            ended.push(self.follow_to_end(&uuid, &options, |_| {}).await?);
         }
         Ok(ended)
     }
@@ -631,44 +748,46 @@ impl Client {
         otherwise: Error,
     ) -> Error {
         match self.application(application).await {
-            Ok(current) => match current.git_commit_sha {
-                Some(found) if !commits_match(&found, commit.as_str()) => Error::PinChanged {
-                    application: application.clone(),
-                    expected: commit.clone(),
-                    found,
-                },
-                _ => otherwise,
-            },
+            Ok(current) => repinned(application, commit, current).unwrap_or(otherwise),
             Err(_) => otherwise,
         }
     }
 
-    /// Why a finished deployment built another commit than `commit`, the one pinned for it:
-    /// [`Error::PinChanged`] when someone re-pinned the application meanwhile, else
-    /// [`Error::PinIgnored`] (the pin is still `commit`: a Coolify older than 4.1.0 ignores
-    /// pins).
+    /// Why a finished deployment built another commit than `commit`, the one pinned for it,
+    /// as the error to report: [`Error::PinChanged`] when someone re-pinned the application
+    /// meanwhile, [`Error::PinIgnored`] when it is still pinned to `commit` (a Coolify older
+    /// than 4.1.0 ignores pins), or [`Error::OtherCommitUnexplained`] when the application
+    /// cannot be read to tell (`GET /applications/{uuid}`).
     /// Whether a deployment built another commit is [`Deployment::is_of_commit`].
     ///
-    /// # Errors
-    ///
-    /// The errors of [`Client::application`] (the explanation is the `Ok` value).
+    /// ```no_run
+    /// # use coolify_client::{ApplicationUuid, Client, CommitSha, Error, FollowOptions, StartedDeployment};
+    /// # async fn run(client: &Client, app: &ApplicationUuid, commit: &CommitSha, started: &StartedDeployment) -> Result<(), Error> {
+    /// let finished = client.follow(&started.deployment, &FollowOptions::default(), |_| {}).await?;
+    /// if finished.resolved_commit().is_some() && !finished.is_of_commit(commit) {
+    ///     return Err(client.explain_other_commit(app, commit).await);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn explain_other_commit(
         &self,
         application: &ApplicationUuid,
         commit: &CommitSha,
-    ) -> Result<Error, Error> {
-        let current = self.application(application).await?;
-        Ok(match current.git_commit_sha {
-            Some(found) if !commits_match(&found, commit.as_str()) => Error::PinChanged {
+    ) -> Error {
+        match self.application(application).await {
+            Ok(current) => {
+                repinned(application, commit, current).unwrap_or_else(|| Error::PinIgnored {
+                    application: application.clone(),
+                    pinned: commit.clone(),
+                })
+            }
+            Err(error) => Error::OtherCommitUnexplained {
                 application: application.clone(),
                 expected: commit.clone(),
-                found,
+                source: Box::new(error),
             },
-            _ => Error::PinIgnored {
-                application: application.clone(),
-                pinned: commit.clone(),
-            },
-        })
+        }
     }
 
     /// Poll a deployment until it reaches a terminal status, reporting each status change
@@ -686,6 +805,31 @@ impl Client {
     /// [`Client::deployment`].
     #[tracing::instrument(skip(self, options, on_event), fields(%deployment))]
     pub async fn follow<F>(
+        &self,
+        deployment: &DeploymentUuid,
+        options: &FollowOptions,
+        on_event: F,
+    ) -> Result<Deployment, Error>
+    where
+        F: FnMut(&FollowEvent) + Send,
+    {
+        let current = self.follow_to_end(deployment, options, on_event).await?;
+        match current.status {
+            DeploymentStatus::Failed => Err(Error::DeploymentFailed {
+                deployment: deployment.clone(),
+                commit: current.resolved_commit(),
+            }),
+            DeploymentStatus::CancelledByUser => Err(Error::DeploymentCancelled {
+                deployment: deployment.clone(),
+                commit: current.resolved_commit(),
+            }),
+            _ => Ok(current),
+        }
+    }
+
+    /// [`Client::follow`], ending with the deployment as last read whatever terminal status it
+    /// reached.
+    async fn follow_to_end<F>(
         &self,
         deployment: &DeploymentUuid,
         options: &FollowOptions,
@@ -741,21 +885,8 @@ impl Client {
                 commit_reported = true;
                 on_event(&FollowEvent::Commit { commit });
             }
-            match current.status {
-                DeploymentStatus::Finished => return Ok(current),
-                DeploymentStatus::Failed => {
-                    return Err(Error::DeploymentFailed {
-                        deployment: deployment.clone(),
-                        commit: current.resolved_commit(),
-                    });
-                }
-                DeploymentStatus::CancelledByUser => {
-                    return Err(Error::DeploymentCancelled {
-                        deployment: deployment.clone(),
-                        commit: current.resolved_commit(),
-                    });
-                }
-                _ => {}
+            if current.status.is_terminal() {
+                return Ok(current);
             }
             let now = Instant::now();
             if now >= deadline {
@@ -830,6 +961,50 @@ impl Client {
         .await
     }
 
+    /// The newest `finished` and the newest queued or in-progress deployment of an
+    /// application (not of its previews), among its [`HISTORY_WINDOW`] newest, from one walk of its deployments:
+    /// what it runs and what is about to replace it. One request when both are on the first
+    /// page, where [`Client::latest_finished_deployment`] then
+    /// [`Client::in_flight_deployment`] make two.
+    ///
+    /// ```no_run
+    /// # use coolify_client::{ApplicationUuid, Client, Error};
+    /// # async fn run(client: &Client, app: &ApplicationUuid) -> Result<(), Error> {
+    /// let current = client.current_deployments(app).await?;
+    /// if let Some(running) = &current.finished {
+    ///     println!("runs {:?}", running.resolved_commit());
+    /// }
+    /// if let Some(next) = &current.in_flight {
+    ///     println!("{} is {}", next.deployment_uuid, next.status);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`Client::deployments`].
+    pub async fn current_deployments(
+        &self,
+        application: &ApplicationUuid,
+    ) -> Result<CurrentDeployments, Error> {
+        let mut current = CurrentDeployments::default();
+        self.walk(application, |deployment| {
+            if deployment.is_preview() {
+                return false;
+            }
+            if current.finished.is_none() && deployment.status == DeploymentStatus::Finished {
+                current.finished = Some(deployment.clone());
+            }
+            if current.in_flight.is_none() && deployment.status.is_in_flight() {
+                current.in_flight = Some(deployment.clone());
+            }
+            current.finished.is_some() && current.in_flight.is_some()
+        })
+        .await?;
+        Ok(current)
+    }
+
     /// The newest queued or in-progress deployment of an application (not of a preview, which
     /// Coolify runs beside it), so a caller can [`follow`](Client::follow) it instead of
     /// stacking another.
@@ -884,25 +1059,63 @@ impl Client {
     where
         P: FnMut(&Deployment) -> bool + Send,
     {
+        let mut found = None;
+        self.walk(application, |deployment| {
+            if wanted(deployment) {
+                found = Some(deployment.clone());
+            }
+            found.is_some()
+        })
+        .await?;
+        Ok(found)
+    }
+
+    /// Hand the newest [`HISTORY_WINDOW`] deployments to `visit`, newest first, page by page,
+    /// until it returns `true` (done) or the window ends.
+    async fn walk<V>(&self, application: &ApplicationUuid, mut visit: V) -> Result<(), Error>
+    where
+        V: FnMut(&Deployment) -> bool + Send,
+    {
         let mut skip = 0;
         while skip < HISTORY_WINDOW {
             let take = PAGE_SIZE.min(HISTORY_WINDOW - skip);
             let page = self.deployments(application, skip, take).await?;
             let received = u32::try_from(page.deployments.len()).unwrap_or(u32::MAX);
-            if let Some(found) = page
-                .deployments
-                .into_iter()
-                .find(|deployment| wanted(deployment))
-            {
-                return Ok(Some(found));
+            if page.deployments.iter().any(&mut visit) {
+                return Ok(());
             }
             skip = skip.saturating_add(received);
             if received < take || u64::from(skip) >= page.count {
                 break;
             }
         }
-        Ok(None)
+        Ok(())
     }
+}
+
+/// The commit an application is pinned to, `HEAD` when it follows its branch.
+fn pin_of(application: &crate::Application) -> String {
+    application
+        .git_commit_sha
+        .clone()
+        .filter(|sha| !sha.is_empty())
+        .unwrap_or_else(|| "HEAD".to_owned())
+}
+
+/// [`Error::PinChanged`] when `current` is no longer pinned to `commit`.
+fn repinned(
+    application: &ApplicationUuid,
+    commit: &CommitSha,
+    current: crate::Application,
+) -> Option<Error> {
+    current
+        .git_commit_sha
+        .filter(|found| !commits_match(found, commit.as_str()))
+        .map(|found| Error::PinChanged {
+            application: application.clone(),
+            expected: commit.clone(),
+            found,
+        })
 }
 
 /// An application's deployments, one page at a time, newest first; from

@@ -62,12 +62,13 @@ async fn trial_run(interval: Duration, threshold: u32, flip_after: Duration) -> 
         .unwrap();
     let flip = Instant::now() + flip_after;
     let server = tokio::spawn(common::serve(listener, Some(flip)));
-    let spec = ProbeSpec::new(url)
-        .unwrap()
-        .with_interval(interval)
-        .with_success_threshold(threshold)
-        .with_deadline(Duration::from_secs(60))
-        .with_assertion(Assertion::json_equals("/commit", json!("new")).unwrap());
+    let spec = ProbeSpec::builder(url)
+        .interval(interval)
+        .success_threshold(threshold)
+        .deadline(Duration::from_secs(60))
+        .assertion(Assertion::json_equals("/commit", json!("new")).unwrap())
+        .build()
+        .unwrap();
     let outcome = Prober::new().unwrap().probe(&spec).await;
     let detected = Instant::now();
     server.abort();

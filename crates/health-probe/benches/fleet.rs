@@ -53,12 +53,13 @@ fn main() {
         let specs = ports
             .iter()
             .map(|port| {
-                ProbeSpec::new(format!("http://127.0.0.1:{port}/healthz").parse().unwrap())
+                ProbeSpec::builder(format!("http://127.0.0.1:{port}/healthz").parse().unwrap())
+                    .interval(Duration::from_millis(100))
+                    .jitter(Duration::ZERO)
+                    .deadline(Duration::from_secs(30))
+                    .assertion(Assertion::json_equals("/commit", json!("new")).unwrap())
+                    .build()
                     .unwrap()
-                    .with_interval(Duration::from_millis(100))
-                    .with_jitter(Duration::ZERO)
-                    .with_deadline(Duration::from_secs(30))
-                    .with_assertion(Assertion::json_equals("/commit", json!("new")).unwrap())
             })
             .collect();
         prober

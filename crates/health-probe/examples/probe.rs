@@ -10,9 +10,9 @@
 
 use std::process::ExitCode;
 
-use health_probe::{ProbeConfig, Prober, Variables};
-use serde_json::Value;
-use tokio_util::sync::CancellationToken;
+use health_probe::serde_json::Value;
+use health_probe::tokio_util::sync::CancellationToken;
+use health_probe::{Assertion, ProbeSpec, Prober};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -21,25 +21,23 @@ async fn main() -> ExitCode {
         eprintln!("usage: probe URL [POINTER=VALUE ...]");
         return ExitCode::from(2);
     };
-    let mut config = ProbeConfig::default();
-    for assertion in args {
-        let Some((pointer, value)) = assertion.split_once('=') else {
-            eprintln!("error: `{assertion}` is not POINTER=VALUE, e.g. /commit=4f2a9c1");
-            return ExitCode::from(2);
-        };
-        config
-            .expect_json
-            .get_or_insert_with(Default::default)
-            .insert(pointer.to_owned(), Value::String(value.to_owned()));
-    }
-    let spec = match url
+    let spec = url
         .parse()
         .map_err(|error| format!("invalid url `{url}`: {error}"))
         .and_then(|url| {
-            config
-                .to_spec(url, &Variables::new())
-                .map_err(|error| error.to_string())
-        }) {
+            let mut spec = ProbeSpec::builder(url);
+            for assertion in args {
+                let (pointer, value) = assertion.split_once('=').ok_or_else(|| {
+                    format!("`{assertion}` is not POINTER=VALUE, e.g. /commit=4f2a9c1")
+                })?;
+                let expected = Value::String(value.to_owned());
+                let assertion =
+                    Assertion::json_equals(pointer, expected).map_err(|error| error.to_string())?;
+                spec = spec.assertion(assertion);
+            }
+            spec.build().map_err(|error| error.to_string())
+        });
+    let spec = match spec {
         Ok(spec) => spec,
         Err(message) => {
             eprintln!("error: {message}");

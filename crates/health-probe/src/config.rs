@@ -1,5 +1,5 @@
-//! The `[probe]` table of `deploy.toml`: every field optional, so that an environment's table
-//! can be laid over the defaults, then turned into a [`ProbeSpec`].
+//! Probe settings as configuration: every field optional, so that one table can be laid over
+//! another, then turned into a [`ProbeSpec`].
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
-use crate::{Assertion, Error, Glob, Method, ProbeSpec, serde_duration::humantime_option};
+use crate::{
+    Assertion, Error, Glob, Method, ProbeSpec, ProbeSpecBuilder, serde_duration::humantime_option,
+};
 
 /// The values that `{name}` placeholders in expected values expand to.
 ///
@@ -187,8 +189,8 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Variables {
     }
 }
 
-/// The `[probe]` table: defaults for every environment, which an environment's own `probe`
-/// table may override field by field (see [`ProbeConfig::overlay`]).
+/// Probe settings as configuration: a table of defaults that another table (say, one
+/// environment's) may override field by field (see [`ProbeConfig::overlay`]).
 ///
 /// Durations are humantime strings (`"500ms"`, `"2s"`, `"5m"`); unknown keys are an error.
 /// A missing field takes the [`ProbeSpec`] default.
@@ -426,25 +428,32 @@ impl ProbeConfig {
     }
 
     /// The probe of `url` that this table describes, with placeholders expanded from
-    /// `variables`.
+    /// `variables`: a [`ProbeSpec::builder`] with every field set here, checked by the same
+    /// [`ProbeSpecBuilder::build`](crate::ProbeSpecBuilder::build).
+    ///
+    /// ```
+    /// use health_probe::{ProbeConfig, Variables};
+    ///
+    /// let mut config = ProbeConfig::default();
+    /// config.deadline = Some(std::time::Duration::from_secs(600));
+    /// config.expect_json = Some([("/commit".to_owned(), "{commit}".into())].into());
+    /// let variables = Variables::new().with_identity("commit", "4f2a9c1e");
+    /// let spec = config.to_spec("https://staging.example.com/healthz".parse()?, &variables)?;
+    /// assert_eq!(spec.assertions()[0].to_string(), r#"`/commit` == "4f2a9c1e""#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///
-    /// - [`Error::InvalidUrl`] unless `url` is `http` or `https` with a host;
-    /// - [`Error::InvalidSetting`] for a zero interval, attempt timeout or success threshold,
-    ///   a deadline not longer than the initial delay, a switch-over not shorter than the
-    ///   deadline, a jitter longer than the interval,
-    ///   a status outside 100..=599, an empty `expect_status`, or body assertions with `HEAD`;
-    /// - [`Error::InvalidHeader`], [`Error::InvalidPointer`], [`Error::UnknownPlaceholder`],
-    ///   [`Error::UnclosedPlaceholder`] for the header and assertion tables.
+    /// - the errors of [`ProbeSpecBuilder::build`](crate::ProbeSpecBuilder::build): a bad URL,
+    ///   header or setting, each naming this struct's field;
+    /// - [`Error::InvalidPointer`], [`Error::UnknownPlaceholder`] and
+    ///   [`Error::UnclosedPlaceholder`] for the assertion tables.
     pub fn to_spec(&self, url: Url, variables: &Variables) -> Result<ProbeSpec, Error> {
-        // The spec keeps this table's settings as they are; only the headers and the
-        // assertion tables are parsed into it.
-        let mut spec = ProbeSpec::new(url)?.with_settings(self.clone());
+        let mut spec = ProbeSpecBuilder::with_settings(url, self);
         for (name, value) in self.headers.iter().flatten() {
-            spec = spec.with_header(name, value)?;
+            spec = spec.header(name, value);
         }
-        self.check(&spec)?;
         // An assertion whose expected value uses a version identity variable tells the
         // version under probe from another one.
         let marked = |assertion: Assertion, identity: bool| {
@@ -457,140 +466,19 @@ impl ProbeConfig {
         for (pointer, expected) in self.expect_json.iter().flatten() {
             let mut identity = false;
             let expected = variables.expand_value(expected, pointer, &mut identity)?;
-            spec =
-                spec.with_assertion(marked(Assertion::json_equals(pointer, expected)?, identity));
+            spec = spec.assertion(marked(Assertion::json_equals(pointer, expected)?, identity));
         }
         for (pointer, pattern) in self.expect_json_matches.iter().flatten() {
             let mut identity = false;
             let pattern = Glob::new(variables.expand_noting(pattern, pointer, &mut identity)?);
-            spec =
-                spec.with_assertion(marked(Assertion::json_matches(pointer, pattern)?, identity));
+            spec = spec.assertion(marked(Assertion::json_matches(pointer, pattern)?, identity));
         }
         if let Some(text) = &self.expect_body_contains {
             let mut identity = false;
             let text = variables.expand_noting(text, "expect_body_contains", &mut identity)?;
-            spec = spec.with_assertion(marked(Assertion::body_contains(text), identity));
+            spec = spec.assertion(marked(Assertion::body_contains(text), identity));
         }
-        if let Some(budget) = self.latency_budget {
-            positive("latency_budget", budget)?;
-        }
-        if spec.method() == Method::Head && !spec.assertions().is_empty() {
-            return Err(Error::InvalidSetting {
-                key: "method",
-                value: "\"HEAD\"".into(),
-                reason: "a HEAD answer has no body to assert on: use GET".into(),
-            });
-        }
-        Ok(spec)
-    }
-
-    /// The checks of the scalar settings, against the values `spec` takes from them.
-    fn check(&self, spec: &ProbeSpec) -> Result<(), Error> {
-        if let Some(interval) = self.interval {
-            positive("interval", interval)?;
-        }
-        if let Some(jitter) = self.jitter
-            && jitter > spec.interval()
-        {
-            return Err(Error::InvalidSetting {
-                key: "jitter",
-                value: quoted(jitter),
-                reason: format!(
-                    "it must not exceed the interval ({})",
-                    quoted(spec.interval())
-                ),
-            });
-        }
-        if let Some(confirm_interval) = self.confirm_interval {
-            positive("confirm_interval", confirm_interval)?;
-            if confirm_interval > spec.interval() {
-                return Err(Error::InvalidSetting {
-                    key: "confirm_interval",
-                    value: quoted(confirm_interval),
-                    reason: format!(
-                        "it must not exceed the interval ({})",
-                        quoted(spec.interval())
-                    ),
-                });
-            }
-        }
-        if let Some(attempt_timeout) = self.attempt_timeout {
-            positive("attempt_timeout", attempt_timeout)?;
-        }
-        if spec.deadline() <= spec.initial_delay() {
-            return Err(Error::InvalidSetting {
-                key: "deadline",
-                value: quoted(spec.deadline()),
-                reason: format!(
-                    "it must be longer than the initial delay ({})",
-                    quoted(spec.initial_delay())
-                ),
-            });
-        }
-        if let Some(switch_over) = self.switch_over
-            && switch_over >= spec.deadline()
-        {
-            return Err(Error::InvalidSetting {
-                key: "switch_over",
-                value: quoted(switch_over),
-                reason: format!(
-                    "it must be shorter than the deadline ({}), or failures could never count",
-                    quoted(spec.deadline())
-                ),
-            });
-        }
-        if self.success_threshold == Some(0) {
-            return Err(Error::InvalidSetting {
-                key: "success_threshold",
-                value: "0".into(),
-                reason: "at least one pass is needed: use 1 or more".into(),
-            });
-        }
-        if let Some(statuses) = &self.expect_status {
-            if statuses.is_empty() {
-                return Err(Error::InvalidSetting {
-                    key: "expect_status",
-                    value: "[]".into(),
-                    reason: "no answer could ever pass: list at least one status, e.g. [200]"
-                        .into(),
-                });
-            }
-            valid_statuses("expect_status", statuses)?;
-        }
-        if let Some(statuses) = &self.fatal_status {
-            valid_statuses("fatal_status", statuses)?;
-        }
-        Ok(())
-    }
-}
-
-fn quoted(duration: Duration) -> String {
-    format!("\"{}\"", humantime::format_duration(duration))
-}
-
-fn positive(key: &'static str, duration: Duration) -> Result<(), Error> {
-    if duration.is_zero() {
-        Err(Error::InvalidSetting {
-            key,
-            value: quoted(duration),
-            reason: "it must be longer than zero, e.g. \"2s\"".into(),
-        })
-    } else {
-        Ok(())
-    }
-}
-
-fn valid_statuses(key: &'static str, statuses: &[u16]) -> Result<(), Error> {
-    match statuses
-        .iter()
-        .find(|status| !(100..=599).contains(*status))
-    {
-        Some(status) => Err(Error::InvalidSetting {
-            key,
-            value: status.to_string(),
-            reason: "an HTTP status is between 100 and 599".into(),
-        }),
-        None => Ok(()),
+        spec.build()
     }
 }
 
@@ -795,6 +683,9 @@ mod tests {
             ("switch_over = \"5m\"", "switch_over"),
             ("deadline = \"1m\"\nswitch_over = \"2m\"", "switch_over"),
             ("method = \"HEAD\"\nexpect_body_contains = \"ok\"", "method"),
+            ("latency_budget = \"0s\"", "latency_budget"),
+            ("deadline = \"25h\"", "deadline"),
+            ("interval = \"2days\"", "interval"),
         ];
         for (text, key) in cases {
             let error = parse(text).to_spec(url(), &variables()).unwrap_err();
@@ -825,22 +716,23 @@ mod tests {
             max_redirects = 1
             "#,
         );
-        let built = ProbeSpec::new(url())
-            .unwrap()
-            .with_method(Method::Post)
-            .with_initial_delay(Duration::from_secs(1))
-            .with_interval(Duration::from_secs(3))
-            .with_jitter(Duration::from_millis(100))
-            .with_confirm_interval(Duration::from_millis(500))
-            .with_attempt_timeout(Duration::from_secs(2))
-            .with_deadline(Duration::from_secs(60))
-            .with_success_threshold(3)
-            .with_failure_threshold(4)
-            .with_switch_over(Duration::from_secs(15))
-            .with_expect_status([200, 204])
-            .with_fatal_status([410])
-            .with_latency_budget(Duration::from_millis(700))
-            .with_max_redirects(1);
+        let built = ProbeSpec::builder(url())
+            .method(Method::Post)
+            .initial_delay(Duration::from_secs(1))
+            .interval(Duration::from_secs(3))
+            .jitter(Duration::from_millis(100))
+            .confirm_interval(Duration::from_millis(500))
+            .attempt_timeout(Duration::from_secs(2))
+            .deadline(Duration::from_secs(60))
+            .success_threshold(3)
+            .failure_threshold(4)
+            .switch_over(Duration::from_secs(15))
+            .expect_status([200, 204])
+            .fatal_status([410])
+            .latency_budget(Duration::from_millis(700))
+            .max_redirects(1)
+            .build()
+            .unwrap();
         assert_eq!(config.to_spec(url(), &variables()).unwrap(), built);
         assert_eq!(
             ProbeConfig::default().to_spec(url(), &variables()).unwrap(),

@@ -18,7 +18,8 @@ pub enum Error {
     /// A setting has a value the prober cannot work with.
     #[error("invalid probe setting `{key}` = {value}: {reason}")]
     InvalidSetting {
-        /// The setting's key as written in the `[probe]` table.
+        /// The setting: its [`ProbeConfig`](crate::ProbeConfig) field, which is also the
+        /// [`ProbeSpecBuilder`](crate::ProbeSpecBuilder) method that sets it.
         key: &'static str,
         /// The offending value.
         value: String,

@@ -9,9 +9,12 @@
 //! (401, 403, 404 by default) end a probe at once. Many targets can be probed at once over one
 //! connection pool with bounded concurrency.
 //!
-//! Configuration comes from the `[probe]` table of `deploy.toml` as a [`ProbeConfig`], which
-//! an environment's own table can [overlay](ProbeConfig::overlay), and which becomes a
-//! [`ProbeSpec`] once the URL and the [`Variables`] for `{commit}`-style placeholders are known.
+//! A [`ProbeSpec`] says what to probe and how: build one with [`ProbeSpec::builder`], or
+//! deserialize a [`ProbeConfig`] (every setting optional, durations as humantime strings), lay
+//! an override over it with [`ProbeConfig::overlay`], and turn it into a spec with
+//! [`ProbeConfig::to_spec`] once the URL and the [`Variables`] for `{commit}`-style
+//! placeholders are known. Both paths check the settings in one place
+//! ([`ProbeSpecBuilder::build`]).
 //! A [`Prober`] runs specs and returns an [`Outcome`]: [`Verdict::Healthy`],
 //! [`Verdict::Unhealthy`] with the [`Failure`] that explains it and what [stopped](Stop) the
 //! probe, or [`Verdict::Cancelled`], with the [`Attempt`]s as evidence (serializable to JSON).
@@ -20,8 +23,11 @@
 //! # Example
 //!
 //! ```
-//! use health_probe::{ProbeConfig, Prober, Variables};
+//! use std::time::Duration;
+//!
+//! use health_probe::serde_json::json;
 //! use health_probe::tokio_util::sync::CancellationToken;
+//! use health_probe::{Assertion, Failure, ProbeSpec, Prober, Verdict};
 //! use tokio::io::{AsyncReadExt, AsyncWriteExt};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -42,27 +48,80 @@
 //!     }
 //! });
 //!
-//! let config: ProbeConfig = toml::from_str(r#"
-//!     interval = "100ms"
-//!     deadline = "30s"
-//!     success_threshold = 2
-//!     expect_json = { "/commit" = "{commit}" }
-//! "#)?;
-//! // `{commit}` identifies the version: an answer with another commit is the old container,
-//! // reported as `wrong_version` and never counted toward a failure threshold.
-//! let variables = Variables::new().with_identity("commit", "4f2a9c1e0b7d");
-//! let spec = config.to_spec(url.parse()?, &variables)?;
+//! let spec = ProbeSpec::builder(url.parse()?)
+//!     .interval(Duration::from_millis(100))
+//!     .deadline(Duration::from_secs(30))
+//!     // `/commit` identifies the version: an answer with another commit is the old
+//!     // container, reported as `wrong_version` and never counted toward a failure threshold.
+//!     .assertion(Assertion::json_equals("/commit", json!("4f2a9c1e0b7d"))?.identifying_version())
+//!     .build()?;
 //!
 //! let prober = Prober::new()?;
 //! let cancel = CancellationToken::new(); // cancel() it from a Ctrl-C handler
 //! let outcome = prober
 //!     .probe_with(&spec, &cancel, |event| eprintln!("{event}"))
 //!     .await;
+//! match &outcome.verdict {
+//!     Verdict::Healthy => println!("healthy after {} attempts", outcome.attempt_count()),
+//!     Verdict::Unhealthy { reason: Failure::WrongVersion { actual, .. }, stopped_by } => {
+//!         println!("still {actual} when the probe stopped ({stopped_by})");
+//!     }
+//!     Verdict::Unhealthy { reason, stopped_by } => println!("{reason} ({stopped_by})"),
+//!     Verdict::Cancelled => println!("cancelled"),
+//!     other => println!("{other}"),
+//! }
 //! // The evidence of every attempt serializes to JSON.
-//! assert!(outcome.is_healthy(), "{}", serde_json::to_string_pretty(&outcome)?);
+//! assert!(outcome.is_healthy(), "{}", health_probe::serde_json::to_string_pretty(&outcome)?);
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! From configuration, with placeholders:
+//!
+//! ```
+//! use health_probe::{ProbeConfig, Variables};
+//!
+//! let defaults: ProbeConfig = toml::from_str(r#"expect_json = { "/commit" = "{commit}" }"#)?;
+//! let production: ProbeConfig = toml::from_str(r#"deadline = "10m""#)?;
+//! let variables = Variables::new().with_identity("commit", "4f2a9c1e0b7d");
+//! let spec = defaults
+//!     .overlay(&production)
+//!     .to_spec("https://example.com/healthz".parse()?, &variables)?;
+//! assert_eq!(spec.deadline(), std::time::Duration::from_secs(600));
+//! assert!(spec.assertions()[0].identifies_version());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Many targets at once, over one connection pool ([`Prober::probe_many`]):
+//!
+//! ```no_run
+//! use health_probe::tokio_util::sync::CancellationToken;
+//! use health_probe::{ProbeSpec, Prober};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let specs = ["https://web.example.com/healthz", "https://worker.example.com/healthz"]
+//!     .into_iter()
+//!     .map(|url| ProbeSpec::builder(url.parse()?).build().map_err(Into::into))
+//!     .collect::<Result<Vec<_>, Box<dyn std::error::Error>>>()?;
+//! let outcomes = Prober::new()?
+//!     .probe_many(specs, 8, &CancellationToken::new(), |index, event| {
+//!         eprintln!("[{index}] {event}");
+//!     })
+//!     .await;
+//! for outcome in &outcomes {
+//!     println!("{}: {}", outcome.url, outcome.verdict);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Probing an app behind a reverse proxy
+//!
+//! `404` is a fatal status by default (with `401` and `403`): a wrong path will not fix itself.
+//! A proxy in front of an app that is being replaced may answer `404` for a moment, though
+//! (Coolify's Traefik does while a container is swapped): for such an app, make `404` an
+//! ordinary failure with `.fatal_status([401, 403])`, or `.fatal_status([])` for none, and let
+//! the switch-over window and the failure threshold decide.
 //!
 //! # Guarantees
 //!
@@ -88,12 +147,16 @@ pub use prober::{BODY_EXCERPT_BYTES, MAX_ATTEMPTS_KEPT, Prober, ProberBuilder};
 pub use progress::{ProgressEvent, WaitCause};
 /// The HTTP client type [`ProberBuilder::client`] takes.
 pub use reqwest;
+/// The JSON values of assertions ([`Assertion::json_equals`]) and failures.
+pub use serde_json;
 pub use spec::{
     DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE, DEFAULT_EXPECT_STATUS, DEFAULT_FATAL_STATUS,
-    DEFAULT_INTERVAL, DEFAULT_SUCCESS_THRESHOLD, Method, ProbeSpec,
+    DEFAULT_INTERVAL, DEFAULT_SUCCESS_THRESHOLD, LONGEST, Method, ProbeSpec, ProbeSpecBuilder,
 };
 /// The cancellation type [`Prober::probe_with`] and [`Prober::probe_many`] take.
 pub use tokio_util;
+/// The URL type of [`ProbeSpec::builder`] and [`Outcome::url`].
+pub use url;
 
 mod assertion;
 mod config;
@@ -106,3 +169,8 @@ mod progress;
 mod serde_duration;
 mod spec;
 mod threshold;
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

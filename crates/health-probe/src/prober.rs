@@ -48,8 +48,8 @@ pub struct ProberBuilder {
 }
 
 impl ProberBuilder {
-    /// The `User-Agent` header (default `stagegate-health-probe/<version>`); not applied to a
-    /// client given with [`ProberBuilder::client`].
+    /// The `User-Agent` header (default `health-probe/<version>`); not applied to a client
+    /// given with [`ProberBuilder::client`].
     #[must_use]
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
@@ -64,9 +64,33 @@ impl ProberBuilder {
         self
     }
 
-    /// Probe with this `reqwest` client instead of one built here. Build it with
+    /// Probe with this `reqwest` client instead of one built here: to add private CA roots,
+    /// go through a proxy, or share a connection pool. Build it with
     /// `redirect(reqwest::redirect::Policy::none())`: the prober follows redirects itself, as
     /// each [`ProbeSpec`] allows, so that headers never reach another origin.
+    ///
+    /// With the default `rustls` feature, a client built with [`reqwest::Client::builder`]
+    /// works as it is: reqwest uses rustls with its aws-lc-rs provider, or the process-wide
+    /// default provider if the program installed one, and nothing needs installing first.
+    /// Without the feature this crate enables no TLS in reqwest: enable a TLS feature of
+    /// `reqwest` in your own manifest (`rustls` or `native-tls`), or an https target fails
+    /// each attempt with [`Failure::Connection`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "rustls")]
+    /// # fn run(ca_pem: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+    /// use health_probe::{Prober, reqwest};
+    ///
+    /// // The platform's roots and a private CA.
+    /// let client = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none())
+    ///     .tls_certs_merge([reqwest::Certificate::from_pem(ca_pem)?])
+    ///     .build()?;
+    /// let prober = Prober::builder().client(client).build()?;
+    /// # drop(prober);
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
@@ -75,9 +99,10 @@ impl ProberBuilder {
 
     /// Build the prober.
     ///
-    /// Unless [`ProberBuilder::client`] gave one, TLS is verified against the platform's roots
-    /// with rustls' `ring` provider, chosen for this client only: the process-wide default
-    /// provider is neither read nor installed.
+    /// Unless [`ProberBuilder::client`] gave one, TLS (the default `rustls` feature) is
+    /// verified against the platform's roots with rustls on reqwest's default provider
+    /// (aws-lc-rs), chosen for this client only: the process-wide default provider is never
+    /// installed.
     ///
     /// # Errors
     ///
@@ -87,27 +112,17 @@ impl ProberBuilder {
         if let Some(client) = self.client {
             return Ok(Prober { client });
         }
-        let failed = |reason: String| Error::Client { reason };
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
-            .map_err(|error| failed(error.to_string()))?;
-        let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|error| failed(error.to_string()))?
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier))
-            .with_no_client_auth();
-        // reqwest is built without HTTP/2.
-        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
+        let builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(self.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_nodelay(true)
-            .user_agent(self.user_agent)
-            .build()
-            .map_err(|error| failed(error.to_string()))?;
+            .user_agent(self.user_agent);
+        #[cfg(feature = "rustls")]
+        let builder = builder.tls_backend_rustls();
+        let client = builder.build().map_err(|error| Error::Client {
+            reason: error.to_string(),
+        })?;
         Ok(Prober { client })
     }
 }
@@ -126,7 +141,7 @@ impl Prober {
     #[must_use]
     pub fn builder() -> ProberBuilder {
         ProberBuilder {
-            user_agent: concat!("stagegate-health-probe/", env!("CARGO_PKG_VERSION")).to_owned(),
+            user_agent: concat!("health-probe/", env!("CARGO_PKG_VERSION")).to_owned(),
             connect_timeout: Duration::from_secs(10),
             client: None,
         }
@@ -546,7 +561,7 @@ mod tests {
     use url::Url;
 
     use super::*;
-    use crate::Assertion;
+    use crate::{Assertion, ProbeSpecBuilder};
 
     type Step = (Duration, Result<Answer, Failure>);
 
@@ -567,11 +582,10 @@ mod tests {
         ok(200, &format!(r#"{{"commit":"{sha}"}}"#))
     }
 
-    fn spec() -> ProbeSpec {
-        ProbeSpec::new(Url::parse("http://127.0.0.1:9/healthz").unwrap())
-            .unwrap()
-            .with_jitter(Duration::ZERO)
-            .with_assertion(
+    fn spec() -> ProbeSpecBuilder {
+        ProbeSpec::builder(Url::parse("http://127.0.0.1:9/healthz").unwrap())
+            .jitter(Duration::ZERO)
+            .assertion(
                 Assertion::json_equals("/commit", json!("new"))
                     .unwrap()
                     .identifying_version(),
@@ -622,8 +636,10 @@ mod tests {
     async fn a_confirm_interval_spaces_only_the_attempts_after_a_pass() {
         let script = vec![commit("old"), commit("new"), commit("old"), commit("new")];
         let spec = spec()
-            .with_success_threshold(3)
-            .with_confirm_interval(Duration::from_millis(250));
+            .success_threshold(3)
+            .confirm_interval(Duration::from_millis(250))
+            .build()
+            .unwrap();
         let (outcome, _) = check(&spec, &CancellationToken::new(), script).await;
         assert_eq!(outcome.verdict, Verdict::Healthy);
         // old, new (pass), old 250 ms later (fail: back to the interval), new, new, new.
@@ -632,9 +648,24 @@ mod tests {
 
     #[test]
     fn the_confirm_interval_never_exceeds_the_interval() {
-        let spec = spec().with_confirm_interval(Duration::from_secs(9));
-        assert_eq!(spec.confirm_interval(), spec.interval());
-        assert_eq!(self::spec().confirm_interval(), Duration::from_secs(2));
+        let error = spec()
+            .confirm_interval(Duration::from_secs(9))
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::InvalidSetting {
+                    key: "confirm_interval",
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert_eq!(
+            self::spec().build().unwrap().confirm_interval(),
+            Duration::from_secs(2)
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -645,7 +676,7 @@ mod tests {
             commit("old"),
             commit("new"),
         ];
-        let (outcome, _) = check(&spec(), &CancellationToken::new(), script).await;
+        let (outcome, _) = check(&spec().build().unwrap(), &CancellationToken::new(), script).await;
         assert_eq!(outcome.verdict, Verdict::Healthy);
         assert_eq!(offsets(&outcome), [0, 2000, 4000, 6000, 8000]);
         assert_eq!(
@@ -665,7 +696,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_failure_resets_the_pass_count() {
-        let spec = spec().with_success_threshold(3);
+        let spec = spec().success_threshold(3).build().unwrap();
         let script = vec![commit("new"), commit("new"), commit("old"), commit("new")];
         let (outcome, _) = check(&spec, &CancellationToken::new(), script).await;
         assert_eq!(outcome.verdict, Verdict::Healthy);
@@ -674,7 +705,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_old_version_until_the_deadline_is_unhealthy_within_the_deadline() {
-        let spec = spec().with_deadline(Duration::from_secs(9));
+        let spec = spec().deadline(Duration::from_secs(9)).build().unwrap();
         let (outcome, _) = check(&spec, &CancellationToken::new(), vec![commit("old")]).await;
         let Verdict::Unhealthy { reason, stopped_by } = &outcome.verdict else {
             panic!("{:?}", outcome.verdict)
@@ -687,7 +718,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_deadline_cuts_a_hanging_attempt() {
-        let spec = spec().with_deadline(Duration::from_secs(12));
+        let spec = spec().deadline(Duration::from_secs(12)).build().unwrap();
         let hang = (Duration::from_secs(3600), Ok(answer(200, "")));
         let (outcome, _) = check(&spec, &CancellationToken::new(), vec![hang]).await;
         assert_eq!(outcome.elapsed, Duration::from_secs(12));
@@ -709,7 +740,12 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_fatal_status_stops_at_once() {
-        let (outcome, _) = check(&spec(), &CancellationToken::new(), vec![ok(404, "nope")]).await;
+        let (outcome, _) = check(
+            &spec().build().unwrap(),
+            &CancellationToken::new(),
+            vec![ok(404, "nope")],
+        )
+        .await;
         assert_eq!(
             outcome.verdict,
             Verdict::Unhealthy {
@@ -722,7 +758,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_failure_threshold_ends_early() {
-        let spec = spec().with_failure_threshold(3);
+        let spec = spec().failure_threshold(3).build().unwrap();
         let (outcome, _) = check(&spec, &CancellationToken::new(), vec![ok(502, "<html>")]).await;
         assert!(matches!(
             outcome.verdict,
@@ -734,16 +770,15 @@ mod tests {
         assert_eq!(outcome.attempts.len(), 3);
     }
 
-    /// stagegate's defaults: a 1 s interval, 5 counted failures after a 15 s switch-over, and
+    /// A rollout's settings: a 1 s interval, 5 counted failures after a 15 s switch-over, and
     /// `/commit` as the version identity.
-    fn switch_over_spec() -> ProbeSpec {
-        ProbeSpec::new(Url::parse("http://127.0.0.1:9/healthz").unwrap())
-            .unwrap()
-            .with_jitter(Duration::ZERO)
-            .with_interval(Duration::from_secs(1))
-            .with_switch_over(Duration::from_secs(15))
-            .with_failure_threshold(5)
-            .with_assertion(
+    fn switch_over_spec() -> ProbeSpecBuilder {
+        ProbeSpec::builder(Url::parse("http://127.0.0.1:9/healthz").unwrap())
+            .jitter(Duration::ZERO)
+            .interval(Duration::from_secs(1))
+            .switch_over(Duration::from_secs(15))
+            .failure_threshold(5)
+            .assertion(
                 Assertion::json_equals("/commit", json!("new"))
                     .unwrap()
                     .identifying_version(),
@@ -760,7 +795,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn failures_after_the_switch_over_end_the_probe_at_the_threshold() {
         let (outcome, _) = check(
-            &switch_over_spec(),
+            &switch_over_spec().build().unwrap(),
             &CancellationToken::new(),
             vec![ok(503, "unavailable")],
         )
@@ -787,14 +822,22 @@ mod tests {
         // version.
         let mut script = vec![ok(503, "unavailable"); 14];
         script.push(commit("new"));
-        let (outcome, _) = check(&switch_over_spec(), &CancellationToken::new(), script).await;
+        let (outcome, _) = check(
+            &switch_over_spec().build().unwrap(),
+            &CancellationToken::new(),
+            script,
+        )
+        .await;
         assert_eq!(outcome.verdict, Verdict::Healthy);
         assert_eq!(outcome.attempts.len(), 16);
     }
 
     #[tokio::test(start_paused = true)]
     async fn another_version_answering_never_counts() {
-        let spec = switch_over_spec().with_deadline(Duration::from_secs(60));
+        let spec = switch_over_spec()
+            .deadline(Duration::from_secs(60))
+            .build()
+            .unwrap();
         let (outcome, _) = check(&spec, &CancellationToken::new(), vec![commit("old")]).await;
         assert_eq!(
             stopped_by(&outcome),
@@ -811,7 +854,12 @@ mod tests {
             script.push(ok(503, "unavailable"));
             script.push(commit("old"));
         }
-        let (outcome, _) = check(&switch_over_spec(), &CancellationToken::new(), script).await;
+        let (outcome, _) = check(
+            &switch_over_spec().build().unwrap(),
+            &CancellationToken::new(),
+            script,
+        )
+        .await;
         assert_eq!(
             stopped_by(&outcome),
             Some((Stop::FailureThreshold, "status"))
@@ -824,7 +872,7 @@ mod tests {
     async fn a_refused_connection_counts_after_the_switch_over() {
         let refused = (Duration::ZERO, Err(Failure::ConnectionRefused));
         let (outcome, _) = check(
-            &switch_over_spec(),
+            &switch_over_spec().build().unwrap(),
             &CancellationToken::new(),
             vec![refused],
         )
@@ -842,7 +890,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_expected_version_failing_another_assertion_counts() {
         let spec = switch_over_spec()
-            .with_assertion(Assertion::json_equals("/status", json!("ok")).unwrap());
+            .assertion(Assertion::json_equals("/status", json!("ok")).unwrap())
+            .build()
+            .unwrap();
         let degraded = ok(200, r#"{"status":"degraded","commit":"new"}"#);
         let (outcome, _) = check(&spec, &CancellationToken::new(), vec![degraded]).await;
         let Verdict::Unhealthy { reason, stopped_by } = &outcome.verdict else {
@@ -860,8 +910,10 @@ mod tests {
     async fn another_version_is_told_even_when_it_fails_other_assertions_too() {
         // The identity assertion is checked first, whatever the order they were added in.
         let spec = switch_over_spec()
-            .with_deadline(Duration::from_secs(30))
-            .with_assertion(Assertion::json_equals("/status", json!("ok")).unwrap());
+            .deadline(Duration::from_secs(30))
+            .assertion(Assertion::json_equals("/status", json!("ok")).unwrap())
+            .build()
+            .unwrap();
         let old = ok(200, r#"{"status":"degraded","commit":"old"}"#);
         let (outcome, _) = check(&spec, &CancellationToken::new(), vec![old]).await;
         assert_eq!(
@@ -877,7 +929,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_fatal_status_inside_the_switch_over_still_stops_at_once() {
         let (outcome, _) = check(
-            &switch_over_spec(),
+            &switch_over_spec().build().unwrap(),
             &CancellationToken::new(),
             vec![ok(401, "who are you")],
         )
@@ -891,7 +943,8 @@ mod tests {
         let mut busy = answer(503, "busy");
         busy.retry_after = Some(Duration::from_secs(10));
         let script = vec![(Duration::ZERO, Ok(busy)), commit("new")];
-        let (outcome, events) = check(&spec(), &CancellationToken::new(), script).await;
+        let (outcome, events) =
+            check(&spec().build().unwrap(), &CancellationToken::new(), script).await;
         assert_eq!(outcome.verdict, Verdict::Healthy);
         assert_eq!(offsets(&outcome), [0, 10_000, 12_000]);
         assert!(events.iter().any(|event| matches!(
@@ -908,7 +961,7 @@ mod tests {
         let mut busy = answer(429, "slow down");
         busy.retry_after = Some(Duration::from_secs(600));
         let (outcome, _) = check(
-            &spec(),
+            &spec().build().unwrap(),
             &CancellationToken::new(),
             vec![(Duration::ZERO, Ok(busy))],
         )
@@ -926,8 +979,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_slow_pass_does_not_count() {
         let spec = spec()
-            .with_latency_budget(Duration::from_millis(100))
-            .with_failure_threshold(2);
+            .latency_budget(Duration::from_millis(100))
+            .failure_threshold(2)
+            .build()
+            .unwrap();
         let slow = (
             Duration::from_millis(300),
             Ok(answer(200, r#"{"commit":"new"}"#)),
@@ -951,7 +1006,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_initial_delay_comes_first() {
-        let spec = spec().with_initial_delay(Duration::from_secs(30));
+        let spec = spec()
+            .initial_delay(Duration::from_secs(30))
+            .build()
+            .unwrap();
         let (outcome, events) = check(&spec, &CancellationToken::new(), vec![commit("new")]).await;
         assert_eq!(offsets(&outcome), [30_000, 32_000]);
         assert!(matches!(
@@ -963,8 +1021,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn too_few_passes_at_the_deadline_are_unconfirmed() {
         let spec = spec()
-            .with_deadline(Duration::from_secs(5))
-            .with_success_threshold(3);
+            .deadline(Duration::from_secs(5))
+            .success_threshold(3)
+            .build()
+            .unwrap();
         let (outcome, _) = check(
             &spec,
             &CancellationToken::new(),
@@ -991,7 +1051,7 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(3)).await;
             trigger.cancel();
         });
-        let (outcome, events) = check(&spec(), &cancel, vec![commit("old")]).await;
+        let (outcome, events) = check(&spec().build().unwrap(), &cancel, vec![commit("old")]).await;
         assert_eq!(outcome.verdict, Verdict::Cancelled);
         assert_eq!(outcome.elapsed, Duration::from_secs(3));
         assert!(matches!(
@@ -1006,7 +1066,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn progress_reports_every_step_in_order() {
         let (_, events) = check(
-            &spec().with_success_threshold(1),
+            &spec().success_threshold(1).build().unwrap(),
             &CancellationToken::new(),
             vec![commit("old"), commit("new")],
         )
@@ -1041,8 +1101,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn evidence_is_bounded() {
         let spec = spec()
-            .with_interval(Duration::from_millis(100))
-            .with_deadline(Duration::from_secs(3600));
+            .interval(Duration::from_millis(100))
+            .deadline(Duration::from_secs(3600))
+            .build()
+            .unwrap();
         let (outcome, _) = check(&spec, &CancellationToken::new(), vec![commit("old")]).await;
         assert_eq!(outcome.attempts.len(), MAX_ATTEMPTS_KEPT);
         assert!(outcome.attempts_dropped > 0);
@@ -1069,7 +1131,7 @@ mod tests {
             .connect_timeout(Duration::from_secs(2))
             .build()
             .unwrap();
-        assert!(rustls::crypto::CryptoProvider::get_default().is_none());
+        assert!(tokio_rustls::rustls::crypto::CryptoProvider::get_default().is_none());
     }
 
     #[tokio::test]
@@ -1084,11 +1146,12 @@ mod tests {
             .mount(&server)
             .await;
         let url = Url::parse(&format!("{}/healthz", server.uri())).unwrap();
-        let spec = ProbeSpec::new(url)
-            .unwrap()
-            .with_jitter(Duration::ZERO)
-            .with_success_threshold(1)
-            .with_assertion(Assertion::json_equals("/commit", json!("new")).unwrap());
+        let spec = ProbeSpec::builder(url)
+            .jitter(Duration::ZERO)
+            .success_threshold(1)
+            .assertion(Assertion::json_equals("/commit", json!("new")).unwrap())
+            .build()
+            .unwrap();
         let prober = Prober::builder()
             .user_agent("probe-test/1")
             .build()

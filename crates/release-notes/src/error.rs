@@ -33,14 +33,16 @@ pub enum Error {
         merge_base: Option<String>,
     },
     /// The release tags could not be listed or walked.
-    #[error("release tags: {source}")]
+    #[error("could not read the release tags")]
     Tags {
         /// The tag-policy error.
         #[from]
         source: tag_policy::Error,
     },
     /// The repository could not be read.
-    #[error("git: cannot {operation}: {source}; check that the repository is intact (`git fsck`)")]
+    #[cfg(feature = "git")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "git")))]
+    #[error("git: cannot {operation}; check that the repository is intact (`git fsck`)")]
     Git {
         /// What was being done.
         operation: &'static str,
@@ -49,6 +51,7 @@ pub enum Error {
     },
 }
 
+#[cfg(feature = "git")]
 impl Error {
     pub(crate) fn git(operation: &'static str, source: git2::Error) -> Self {
         Self::Git { operation, source }

@@ -23,7 +23,8 @@ pub enum RangeStart<'a> {
 }
 
 impl<'a> RangeStart<'a> {
-    /// `Ref` for `Some`, `PreviousRelease` for `None`: what an optional `--from` flag means.
+    /// `Ref` for `Some`, `PreviousRelease` for `None`: an optional start, such as one a
+    /// command line may or may not give.
     #[must_use]
     pub fn from_flag(flag: Option<&'a str>) -> Self {
         flag.map_or(Self::PreviousRelease, Self::Ref)
@@ -36,7 +37,7 @@ impl<'a> RangeStart<'a> {
 /// (`Revwalk` with `Sort::TOPOLOGICAL | Sort::REVERSE`); each commit is read from the object
 /// database and parsed once. The walk never sets libgit2's process-wide options: a program
 /// that reads large ranges can turn off `git2::opts::strict_hash_verification` and
-/// `git2::opts::enable_caching`, as the `stagegate` command does.
+/// `git2::opts::enable_caching`.
 ///
 /// - `to` is any revision (`HEAD`, a branch, a tag, a commit id); tags are peeled to commits.
 /// - `from` is a [`RangeStart`]; the previous release of a commit tagged as a release is the

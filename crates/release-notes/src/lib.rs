@@ -12,7 +12,8 @@
 //! their target are listed in [`ReleaseNotes::omitted`]. The same repository always gives
 //! byte-identical output.
 //!
-//! Only [`read_range`] touches git; everything else works on in-memory [`Commit`]s.
+//! Only [`read_range`] touches git (the default `git` feature); everything else works on
+//! in-memory [`Commit`]s and builds without libgit2.
 //!
 //! # Example
 //!
@@ -53,10 +54,11 @@
 //! assert_eq!(notes.bump(), Some(release_notes::Bump::Minor));
 //! ```
 //!
-//! Against a repository, [`read_range`] builds the [`CommitRange`]; `from` defaults to the
-//! previous release tag reachable from `to`:
+//! Against a repository (the `git` feature), [`read_range`] builds the [`CommitRange`]; `from`
+//! defaults to the previous release tag reachable from `to`:
 //!
 //! ```
+//! # #[cfg(feature = "git")] {
 //! use release_notes::git2::{Repository, Signature, Time};
 //! use release_notes::tag_policy::TagPolicy;
 //! use release_notes::{RangeStart, ReleaseNotes, read_range};
@@ -77,7 +79,7 @@
 //!     parent = Some(id);
 //! }
 //!
-//! let from = RangeStart::PreviousRelease; // or RangeStart::from_flag(--from)
+//! let from = RangeStart::PreviousRelease; // or RangeStart::Ref("v1.0.0")
 //! let range = read_range(&repo, from, "HEAD", &TagPolicy::default())?;
 //! let notes = ReleaseNotes::new(&range)
 //!     .with_version("v1.1.0")
@@ -86,14 +88,26 @@
 //! let markdown = notes.to_markdown();
 //! assert!(markdown.starts_with("## v1.1.0 (2024-05-01)\n\n### Features\n\n- **cli:** add --json"));
 //! assert!(markdown.ends_with("/compare/v1.0.0...v1.1.0\n"));
+//! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! [`ReleaseNotes`] implements `serde::Serialize` with the fields of the JSON document of
 //! [`ReleaseNotes::to_json`], so it can be embedded in a larger document.
+//!
+//! # Features
+//!
+//! - `git` (default): [`read_range`] and [`RangeStart`], with libgit2 through [`git2`]
+//!   (re-exported, since the signatures name its types), and `tag-policy`'s own `git` feature.
+//!   Without it (`default-features = false`) the crate parses, groups and renders commits it is
+//!   given, and does not build libgit2.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use crate::commit::{Commit, Date, Person, Timestamp};
 pub use crate::error::Error;
+#[cfg(feature = "git")]
+#[cfg_attr(docsrs, doc(cfg(feature = "git")))]
 pub use crate::git::{RangeStart, read_range};
 pub use crate::message::{Footer, FooterSeparator, Header, Message};
 pub use crate::notes::{
@@ -104,13 +118,22 @@ pub use crate::render::JSON_SCHEMA_VERSION;
 pub use tag_policy::Bump;
 
 /// The git library [`read_range`] takes a repository of.
+#[cfg(feature = "git")]
+#[cfg_attr(docsrs, doc(cfg(feature = "git")))]
 pub use git2;
-/// The release tag policy [`read_range`] takes, re-exported with the `git` feature it needs.
+/// The release tag policy [`read_range`] takes (with its `git` feature when this crate has
+/// one), and [`Bump`]'s crate.
 pub use tag_policy;
 
 mod commit;
 mod error;
+#[cfg(feature = "git")]
 mod git;
 mod message;
 mod notes;
 mod render;
+
+/// The README's examples, compiled as doctests.
+#[cfg(all(doctest, feature = "git"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -216,16 +216,17 @@ impl RecorderBuilder {
 
     /// Check the settings and build the recorder.
     ///
-    /// Unless [`RecorderBuilder::http_client`] gave one, TLS is rustls with the `ring`
-    /// provider and the platform's verifier, for this client only: the process-wide default
-    /// provider is neither read nor installed.
+    /// Unless [`RecorderBuilder::http_client`] gave one, TLS is reqwest's rustls (its
+    /// aws-lc-rs provider and the platform's certificate roots, with the default `rustls`
+    /// feature), for this client only: the process-wide default provider is neither read nor
+    /// installed.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidConfig`] for an API or GraphQL URL that does not parse, uses `http` for
     /// a host that is not loopback, or carries credentials, a query or a fragment; for an empty
-    /// token, a zero timeout or an unusable user agent. [`Error::Tls`] when the platform's
-    /// roots cannot be used; [`Error::Transport`] when the HTTP client cannot be built.
+    /// token, a zero timeout or an unusable user agent; [`Error::Transport`] when the HTTP
+    /// client cannot be built (for example when the platform's roots cannot be loaded).
     pub fn build(self) -> Result<crate::Recorder, Error> {
         let rest = checked_url("api_url", &self.api_url)?;
         let rest = with_trailing_slash(rest);
@@ -256,7 +257,6 @@ impl RecorderBuilder {
         let http = match self.http_client {
             Some(http) => http,
             None => reqwest::Client::builder()
-                .tls_backend_preconfigured(tls_config()?)
                 .user_agent(self.user_agent.clone())
                 .connect_timeout(self.connect_timeout)
                 .timeout(self.request_timeout)
@@ -279,23 +279,6 @@ impl RecorderBuilder {
             }),
         })
     }
-}
-
-/// rustls with `ring` and the platform's verifier, for one client.
-fn tls_config() -> Result<rustls::ClientConfig, Error> {
-    let tls = |source: rustls::Error| Error::Tls {
-        source: Box::new(source),
-    };
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(tls)?;
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(tls)?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(config)
 }
 
 /// A URL checked as the token's destination: https (http only for loopback), a host, no
@@ -603,7 +586,7 @@ mod tests {
         )
         .build()
         .unwrap();
-        assert!(rustls::crypto::CryptoProvider::get_default().is_none());
+        assert!(tokio_rustls::rustls::crypto::CryptoProvider::get_default().is_none());
         assert!(!format!("{recorder:?}").contains("ghs_token_value"));
     }
 }

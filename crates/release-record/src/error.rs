@@ -31,13 +31,6 @@ pub enum Error {
         /// Why.
         reason: String,
     },
-    /// The TLS setup of the HTTP client could not be built.
-    #[error("could not set up TLS for the HTTP client")]
-    Tls {
-        /// What rustls or the platform verifier reported.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
     /// No answer could be had from GitHub: the connection failed or broke.
     #[error("{endpoint}: could not reach github (check the API URL and the network)")]
     Transport {

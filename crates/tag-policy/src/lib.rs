@@ -2,8 +2,9 @@
 //! next, and what a rollback goes back to.
 //!
 //! A release tag is a prefix (default `v`) followed by a strict semver 2.0.0 version, such as
-//! `v1.4.2` or `v2.0.0-rc.1`. A [`TagPolicy`] (the `[tags]` table of `deploy.toml`) parses tag
-//! names into [`ReleaseTag`]s, explaining every rejection in words, and decides which releases
+//! `v1.4.2` or `v2.0.0-rc.1`. A [`TagPolicy`] (a prefix, and whether pre-releases may reach
+//! production; it deserializes from a table of configuration) parses tag names into
+//! [`ReleaseTag`]s, explaining every rejection in words, and decides which releases
 //! may go to production. [`TagPolicy::next_release`] computes the next tag from a [`Bump`] or an
 //! explicit version, with pre-release series (`rc.1`, `rc.2`, ...). [`Releases`] lists the
 //! release tags of a git repository with the commits they peel to, and answers the questions
@@ -16,7 +17,7 @@
 //! ```
 //! use tag_policy::{Bump, Channel, PreId, TagPolicy, VersionRequest};
 //!
-//! // The `[tags]` table of deploy.toml.
+//! // A policy from configuration (or TagPolicy::new).
 //! let policy: TagPolicy = toml::from_str("prefix = \"v\"\nprereleases_to_production = false")?;
 //!
 //! // Parse and classify.
@@ -32,12 +33,13 @@
 //! assert!(policy.parse("v1.10.0")? > policy.parse("v1.9.0")?);
 //! assert!(rc < policy.parse("v1.3.0")?);
 //!
-//! // The next release after the rc, as `release minor` would cut it.
+//! // The next minor release after the rc: the stable one, or the next rc of the series.
 //! let existing = [policy.parse("v1.2.3")?, rc.clone()];
-//! let next = policy.next_release(Some(&rc), &VersionRequest::Bump(Bump::Minor), None, &existing)?;
+//! let minor = VersionRequest::Bump(Bump::Minor);
+//! let next = policy.next_release(&minor).after(&rc).existing(&existing).tag()?;
 //! assert_eq!(next.name(), "v1.3.0");
-//! let another_rc: PreId = "rc".parse()?;
-//! let rc2 = policy.next_release(Some(&rc), &"minor".parse()?, Some(&another_rc), &existing)?;
+//! let series: PreId = "rc".parse()?;
+//! let rc2 = policy.next_release(&minor).after(&rc).prerelease(&series).existing(&existing).tag()?;
 //! assert_eq!(rc2.name(), "v1.3.0-rc.2");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -89,7 +91,7 @@ pub use crate::error::{Error, Part, Rejection};
 #[cfg(feature = "git")]
 #[cfg_attr(docsrs, doc(cfg(feature = "git")))]
 pub use crate::git::{Channels, Releases, TagKind, TaggedRelease, find_release};
-pub use crate::next::{Bump, PreId, VersionRequest};
+pub use crate::next::{Bump, NextRelease, PreId, VersionRequest};
 pub use crate::policy::{PrereleaseAdmission, TagPolicy};
 pub use crate::tag::{Channel, ReleaseTag};
 
@@ -103,3 +105,8 @@ mod git;
 mod next;
 mod policy;
 mod tag;
+
+/// The README's examples, compiled as doctests.
+#[cfg(all(doctest, feature = "git"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

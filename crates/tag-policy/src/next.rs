@@ -191,13 +191,10 @@ impl FromStr for PreId {
 }
 
 impl TagPolicy {
-    /// The tag of the next release.
-    ///
-    /// `previous` is the release the new one follows (for a hotfix, the release its branch is
-    /// based on, see [`Releases::nearest_reachable`](crate::Releases::nearest_reachable)); with
-    /// none, a bump starts from `0.0.0`. `existing` are all release tags already in the
-    /// repository. With a pre-release id the version becomes `-ID.N` where `N` is one more than
-    /// the highest existing `-ID.N` of the same version (or 1).
+    /// The tag of the next release for `request`: a [`NextRelease`] to say what the release
+    /// follows ([`NextRelease::after`]), its pre-release series ([`NextRelease::prerelease`])
+    /// and the release tags that exist ([`NextRelease::existing`]), then
+    /// [`NextRelease::tag`].
     ///
     /// ```
     /// use tag_policy::{Bump, PreId, TagPolicy, VersionRequest};
@@ -207,41 +204,90 @@ impl TagPolicy {
     /// let rc: PreId = "rc".parse()?;
     /// let mut existing = vec![policy.parse("v1.2.3")?];
     ///
-    /// let first = policy.next_release(existing.last(), &minor, Some(&rc), &existing)?;
+    /// let first = policy.next_release(&minor).after(existing.last()).prerelease(&rc).existing(&existing).tag()?;
     /// assert_eq!(first.name(), "v1.3.0-rc.1");
     /// existing.push(first);
-    /// let second = policy.next_release(existing.last(), &minor, Some(&rc), &existing)?;
+    /// let second = policy.next_release(&minor).after(existing.last()).prerelease(&rc).existing(&existing).tag()?;
     /// assert_eq!(second.name(), "v1.3.0-rc.2");
     /// existing.push(second);
-    /// let done = policy.next_release(existing.last(), &minor, None, &existing)?;
+    /// let done = policy.next_release(&minor).after(existing.last()).existing(&existing).tag()?;
     /// assert_eq!(done.name(), "v1.3.0");
+    ///
+    /// // A first release: no previous one, so a bump starts from 0.0.0.
+    /// assert_eq!(policy.next_release(&minor).tag()?.name(), "v0.1.0");
     /// # Ok::<(), tag_policy::Error>(())
     /// ```
+    pub fn next_release<'a>(&'a self, request: &'a VersionRequest) -> NextRelease<'a> {
+        NextRelease {
+            policy: self,
+            request,
+            previous: None,
+            pre: None,
+            existing: Vec::new(),
+        }
+    }
+}
+
+/// The next release being worked out; from [`TagPolicy::next_release`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct NextRelease<'a> {
+    policy: &'a TagPolicy,
+    request: &'a VersionRequest,
+    previous: Option<&'a ReleaseTag>,
+    pre: Option<&'a PreId>,
+    existing: Vec<&'a ReleaseTag>,
+}
+
+impl<'a> NextRelease<'a> {
+    /// The release the new one follows: for a hotfix, the release its branch is based on (see
+    /// `Releases::nearest_reachable` with the `git` feature). A bump starts from its version;
+    /// with none (a first release) from `0.0.0`. The new tag must be greater than it.
+    pub fn after(mut self, previous: impl Into<Option<&'a ReleaseTag>>) -> Self {
+        self.previous = previous.into();
+        self
+    }
+
+    /// A pre-release series: the version becomes `-ID.N`, where `N` is one more than the
+    /// highest existing `-ID.N` of the same version (or 1). Without one (the default) the
+    /// release is stable.
+    pub fn prerelease(mut self, id: impl Into<Option<&'a PreId>>) -> Self {
+        self.pre = id.into();
+        self
+    }
+
+    /// Release tags that already exist, for example every release tag of the repository:
+    /// the new tag must not take a version of one of them, and a pre-release counts on from
+    /// them. Adds to those given before.
+    pub fn existing(mut self, tags: impl IntoIterator<Item = &'a ReleaseTag>) -> Self {
+        self.existing.extend(tags);
+        self
+    }
+
+    /// The tag.
     ///
     /// # Errors
     ///
     /// - [`Error::VersionExists`] when the version is already tagged (by precedence);
-    /// - [`Error::NotGreater`] when it is not greater than `previous`;
+    /// - [`Error::NotGreater`] when it is not greater than the release it follows;
     /// - [`Error::PrereleaseConflict`] for an explicit pre-release version with a pre-release id;
     /// - [`Error::InvalidVersion`] for an explicit version with build metadata;
     /// - [`Error::VersionOverflow`] when a bump would overflow.
-    pub fn next_release<'a, I>(
-        &self,
-        previous: Option<&'a ReleaseTag>,
-        request: &VersionRequest,
-        pre: Option<&PreId>,
-        existing: I,
-    ) -> Result<ReleaseTag, Error>
-    where
-        I: IntoIterator<Item = &'a ReleaseTag>,
-    {
+    pub fn tag(self) -> Result<ReleaseTag, Error> {
+        let Self {
+            policy,
+            request,
+            previous,
+            pre,
+            mut existing,
+        } = self;
         let base = match request {
             VersionRequest::Bump(bump) => {
                 let from = previous.map_or(Version::new(0, 0, 0), |tag| tag.version().clone());
                 bump.apply(&from)?
             }
             VersionRequest::Exact(version) => {
-                let tag = self.tag_for(version)?;
+                let tag = policy.tag_for(version)?;
                 if let Some(id) = pre
                     && !version.pre.is_empty()
                 {
@@ -253,7 +299,7 @@ impl TagPolicy {
                 tag.version().clone()
             }
         };
-        let existing: Vec<&ReleaseTag> = existing.into_iter().chain(previous).collect();
+        existing.extend(previous);
         let version = match pre {
             None => base,
             Some(id) => {
@@ -278,7 +324,7 @@ impl TagPolicy {
                 }
             }
         };
-        let next = self.tag_for(&version)?;
+        let next = policy.tag_for(&version)?;
         if let Some(taken) = existing
             .iter()
             .find(|tag| tag.cmp_precedence(&next) == Ordering::Equal)
@@ -329,13 +375,14 @@ mod tests {
         let policy = TagPolicy::default();
         let previous = previous.map(|p| p.parse::<ReleaseTag>().unwrap());
         let pre = pre.map(|p| p.parse::<PreId>().unwrap());
+        let request = request.parse().unwrap();
+        let existing = tags(existing);
         policy
-            .next_release(
-                previous.as_ref(),
-                &request.parse().unwrap(),
-                pre.as_ref(),
-                &tags(existing),
-            )
+            .next_release(&request)
+            .after(previous.as_ref())
+            .prerelease(pre.as_ref())
+            .existing(&existing)
+            .tag()
             .map(|tag| tag.name().to_owned())
     }
 
@@ -472,7 +519,8 @@ mod tests {
     fn explicit_build_metadata_is_refused() {
         let request = VersionRequest::Exact(Version::parse("2.0.0+b").unwrap());
         let error = TagPolicy::default()
-            .next_release(None, &request, None, &[])
+            .next_release(&request)
+            .tag()
             .unwrap_err();
         assert!(matches!(error, Error::InvalidVersion { .. }), "{error}");
     }

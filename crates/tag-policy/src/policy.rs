@@ -20,8 +20,8 @@ pub enum PrereleaseAdmission {
 /// A release tag is `PREFIX` followed by a strict semver 2.0.0 version without build metadata,
 /// e.g. `v1.4.2` or `v2.0.0-rc.1` under the default prefix `v`.
 ///
-/// It deserializes from the `[tags]` table of `deploy.toml`; both keys are optional, unknown
-/// keys and a bad prefix fail at load time:
+/// It deserializes from a table with the keys `prefix` and `prereleases_to_production`; both are
+/// optional, and unknown keys and a bad prefix fail at load time:
 ///
 /// ```
 /// use tag_policy::{PrereleaseAdmission, TagPolicy};
@@ -154,7 +154,7 @@ impl Default for TagPolicy {
     }
 }
 
-/// The `[tags]` table as written in `deploy.toml`.
+/// The policy as written in configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct TagsTable {

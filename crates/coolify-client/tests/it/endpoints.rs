@@ -406,10 +406,10 @@ async fn the_application_list_and_a_project_parse_in_coolifys_shapes() {
     );
     assert_eq!(listed[0].environment_id, Some(3));
     assert!(listed[1].domains().is_empty());
-    let project = client.project("prj1").await.unwrap();
+    let project = client.project(&"prj1".parse().unwrap()).await.unwrap();
     assert_eq!(project.environments[0].id, 3);
     assert_eq!(project.environments[0].name, "staging");
-    let refused = client.project("../x").await.unwrap_err();
+    let refused = "../x".parse::<coolify_client::ProjectUuid>().unwrap_err();
     assert!(matches!(refused, Error::InvalidInput { .. }), "{refused:?}");
     server.verify().await;
 }
@@ -426,17 +426,10 @@ async fn a_callers_http_client_sends_the_requests() {
         .expect(1)
         .mount(&server)
         .await;
-    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(rustls::RootCertStore::empty())
-    .with_no_client_auth();
+    use coolify_client::reqwest;
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("x-caller", "own-client".parse().unwrap());
     let own = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
         .default_headers(headers)
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -170,10 +170,7 @@ async fn another_commit_built_is_explained_by_a_re_pin_or_by_a_server_that_ignor
         .await
         .unwrap();
     // Still pinned to what was deployed: the server ignored the pin.
-    let ignored = client
-        .explain_other_commit(&app, &sha(COMMIT_A))
-        .await
-        .unwrap();
+    let ignored = client.explain_other_commit(&app, &sha(COMMIT_A)).await;
     assert!(
         matches!(&ignored, Error::PinIgnored { application, pinned } if *application == app && *pinned == sha(COMMIT_A)),
         "{ignored:?}"
@@ -185,10 +182,7 @@ async fn another_commit_built_is_explained_by_a_re_pin_or_by_a_server_that_ignor
         )
     );
     // Pinned to another commit since: someone re-pinned it.
-    let repinned = client
-        .explain_other_commit(&app, &sha(COMMIT_B))
-        .await
-        .unwrap();
+    let repinned = client.explain_other_commit(&app, &sha(COMMIT_B)).await;
     assert!(
         matches!(&repinned, Error::PinChanged { expected, found, .. } if *expected == sha(COMMIT_B) && found == COMMIT_A),
         "{repinned:?}"
@@ -641,7 +635,10 @@ async fn the_application_list_and_the_projects_describe_where_each_app_lives() {
     assert_eq!(projects.len(), 1);
     assert_eq!(projects[0].name.as_deref(), Some("API"));
     assert!(
-        matches!(client.project("nope").await, Err(Error::NotFound { .. })),
+        matches!(
+            client.project(&"nope".parse().unwrap()).await,
+            Err(Error::NotFound { .. })
+        ),
         "an unknown project is 404"
     );
 }

@@ -28,7 +28,11 @@ async fn outcomes_come_back_per_target_in_order() {
     ];
     let specs = servers
         .iter()
-        .map(|server| fast_spec(format!("{}/healthz", server.uri()).parse().unwrap()))
+        .map(|server| {
+            fast_spec(format!("{}/healthz", server.uri()).parse().unwrap())
+                .build()
+                .unwrap()
+        })
         .collect();
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&events);
@@ -72,7 +76,11 @@ async fn a_cancelled_fleet_reports_every_target_cancelled() {
     let servers = [server(503, "old", 0).await, server(503, "old", 0).await];
     let specs = servers
         .iter()
-        .map(|server| fast_spec(format!("{}/healthz", server.uri()).parse().unwrap()))
+        .map(|server| {
+            fast_spec(format!("{}/healthz", server.uri()).parse().unwrap())
+                .build()
+                .unwrap()
+        })
         .collect();
     let cancel = CancellationToken::new();
     cancel.cancel();

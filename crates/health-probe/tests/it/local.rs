@@ -21,7 +21,7 @@ async fn sequence_of_starting_old_and_new_is_healthy_over_one_connection() {
     .await;
     let outcome = Prober::new()
         .unwrap()
-        .probe(&fast_spec(server.url("/healthz")))
+        .probe(&fast_spec(server.url("/healthz")).build().unwrap())
         .await;
 
     assert_eq!(outcome.verdict, Verdict::Healthy, "{outcome:#?}");
@@ -54,7 +54,7 @@ async fn a_connection_reset_is_evidence_and_the_probe_recovers() {
     let server = LocalServer::start(vec![Reply::Reset, Reply::commit("new")]).await;
     let outcome = Prober::new()
         .unwrap()
-        .probe(&fast_spec(server.url("/")))
+        .probe(&fast_spec(server.url("/")).build().unwrap())
         .await;
 
     assert_eq!(outcome.verdict, Verdict::Healthy);
@@ -76,7 +76,7 @@ async fn connection_refused_is_its_own_class() {
     let url = format!("http://127.0.0.1:{port}/healthz").parse().unwrap();
     let outcome = Prober::new()
         .unwrap()
-        .probe(&fast_spec(url).with_failure_threshold(2))
+        .probe(&fast_spec(url).failure_threshold(2).build().unwrap())
         .await;
 
     assert_eq!(
@@ -93,11 +93,11 @@ async fn a_redirect_to_another_port_does_not_carry_the_authorization_header() {
     let target = LocalServer::start(vec![Reply::commit("new")]).await;
     let origin = LocalServer::start(vec![Reply::redirect(target.url("/healthz").as_str())]).await;
     let spec = fast_spec(origin.url("/healthz"))
-        .with_header("Authorization", "Bearer probe-secret")
-        .unwrap()
-        .with_header("X-Api-Key", "another-secret")
-        .unwrap()
-        .with_max_redirects(1);
+        .header("Authorization", "Bearer probe-secret")
+        .header("X-Api-Key", "another-secret")
+        .max_redirects(1)
+        .build()
+        .unwrap();
 
     let outcome = Prober::new().unwrap().probe(&spec).await;
 
@@ -127,9 +127,10 @@ async fn a_same_origin_redirect_keeps_the_headers() {
     ])
     .await;
     let spec = fast_spec(server.url("/healthz"))
-        .with_header("Authorization", "Bearer probe-secret")
-        .unwrap()
-        .with_max_redirects(1);
+        .header("Authorization", "Bearer probe-secret")
+        .max_redirects(1)
+        .build()
+        .unwrap();
 
     let outcome = Prober::new().unwrap().probe(&spec).await;
 
@@ -148,8 +149,10 @@ async fn a_same_origin_redirect_keeps_the_headers() {
 async fn too_many_redirects_fail_the_attempt() {
     let server = LocalServer::start(vec![Reply::redirect("/again")]).await;
     let spec = fast_spec(server.url("/"))
-        .with_max_redirects(2)
-        .with_failure_threshold(1);
+        .max_redirects(2)
+        .failure_threshold(1)
+        .build()
+        .unwrap();
 
     let outcome = Prober::new().unwrap().probe(&spec).await;
 
@@ -169,8 +172,10 @@ async fn a_latency_budget_fails_slow_answers() {
     ])
     .await;
     let spec = fast_spec(server.url("/"))
-        .with_latency_budget(Duration::from_millis(50))
-        .with_failure_threshold(1);
+        .latency_budget(Duration::from_millis(50))
+        .failure_threshold(1)
+        .build()
+        .unwrap();
 
     let outcome = Prober::new().unwrap().probe(&spec).await;
 
@@ -188,7 +193,10 @@ async fn a_latency_budget_fails_slow_answers() {
 #[tokio::test]
 async fn answers_within_the_latency_budget_pass() {
     let server = LocalServer::start(vec![Reply::commit("new")]).await;
-    let spec = fast_spec(server.url("/")).with_latency_budget(Duration::from_secs(10));
+    let spec = fast_spec(server.url("/"))
+        .latency_budget(Duration::from_secs(10))
+        .build()
+        .unwrap();
     let outcome = Prober::new().unwrap().probe(&spec).await;
     assert_eq!(outcome.verdict, Verdict::Healthy);
 }
@@ -197,9 +205,11 @@ async fn answers_within_the_latency_budget_pass() {
 async fn the_deadline_cancels_the_request_in_flight() {
     let server = LocalServer::start(vec![Reply::Hang]).await;
     let spec = fast_spec(server.url("/"))
-        .with_interval(Duration::from_secs(2))
-        .with_attempt_timeout(Duration::from_secs(5))
-        .with_deadline(Duration::from_secs(12));
+        .interval(Duration::from_secs(2))
+        .attempt_timeout(Duration::from_secs(5))
+        .deadline(Duration::from_secs(12))
+        .build()
+        .unwrap();
 
     let outcome = Prober::new().unwrap().probe(&spec).await;
 
@@ -232,7 +242,7 @@ async fn the_deadline_cancels_the_request_in_flight() {
 #[tokio::test]
 async fn cancelling_the_token_ends_the_probe_and_its_request() {
     let server = LocalServer::start(vec![Reply::Hang]).await;
-    let spec = fast_spec(server.url("/"));
+    let spec = fast_spec(server.url("/")).build().unwrap();
     let prober = Prober::new().unwrap();
     let cancel = CancellationToken::new();
     let trigger = cancel.clone();
@@ -251,7 +261,7 @@ async fn cancelling_the_token_ends_the_probe_and_its_request() {
 #[tokio::test]
 async fn dropping_the_probe_closes_its_connection() {
     let server = LocalServer::start(vec![Reply::Hang]).await;
-    let spec = fast_spec(server.url("/"));
+    let spec = fast_spec(server.url("/")).build().unwrap();
     let prober = Prober::new().unwrap();
 
     tokio::select! {

@@ -26,7 +26,8 @@ async fn two_passes_with_the_spec_headers_are_healthy() {
         .mount(&server)
         .await;
     let spec = fast_spec(healthz(&server).await)
-        .with_header("Authorization", "Bearer probe-secret")
+        .header("Authorization", "Bearer probe-secret")
+        .build()
         .unwrap();
 
     let outcome = Prober::new().unwrap().probe(&spec).await;
@@ -47,7 +48,7 @@ async fn a_fatal_status_stops_after_one_request() {
 
     let outcome = Prober::new()
         .unwrap()
-        .probe(&fast_spec(healthz(&server).await))
+        .probe(&fast_spec(healthz(&server).await).build().unwrap())
         .await;
 
     assert_eq!(
@@ -73,7 +74,10 @@ async fn a_non_json_body_fails_a_json_assertion_with_an_excerpt() {
         .expect(2)
         .mount(&server)
         .await;
-    let spec = fast_spec(healthz(&server).await).with_failure_threshold(2);
+    let spec = fast_spec(healthz(&server).await)
+        .failure_threshold(2)
+        .build()
+        .unwrap();
 
     let outcome = Prober::new().unwrap().probe(&spec).await;
 
@@ -108,7 +112,7 @@ async fn a_body_larger_than_the_excerpt_is_asserted_whole_and_cut_in_evidence() 
 
     let outcome = Prober::new()
         .unwrap()
-        .probe(&fast_spec(healthz(&server).await))
+        .probe(&fast_spec(healthz(&server).await).build().unwrap())
         .await;
 
     assert!(outcome.is_healthy(), "{outcome:#?}");
@@ -128,7 +132,10 @@ async fn retry_after_past_the_deadline_ends_the_probe_without_waiting() {
         .expect(1)
         .mount(&server)
         .await;
-    let spec = fast_spec(healthz(&server).await).with_deadline(Duration::from_secs(60));
+    let spec = fast_spec(healthz(&server).await)
+        .deadline(Duration::from_secs(60))
+        .build()
+        .unwrap();
 
     let outcome = Prober::new().unwrap().probe(&spec).await;
 
@@ -155,7 +162,10 @@ async fn redirects_are_not_followed_by_default() {
         .expect(0)
         .mount(&server)
         .await;
-    let spec = fast_spec(healthz(&server).await).with_failure_threshold(1);
+    let spec = fast_spec(healthz(&server).await)
+        .failure_threshold(1)
+        .build()
+        .unwrap();
 
     let outcome = Prober::new().unwrap().probe(&spec).await;
 
@@ -176,12 +186,13 @@ async fn evidence_serializes_to_json() {
         .expect(3)
         .mount(&server)
         .await;
-    let spec = ProbeSpec::new(healthz(&server).await)
-        .unwrap()
-        .with_interval(Duration::from_millis(20))
-        .with_jitter(Duration::ZERO)
-        .with_assertion(Assertion::json_equals("/status", json!("ok")).unwrap())
-        .with_failure_threshold(3);
+    let spec = ProbeSpec::builder(healthz(&server).await)
+        .interval(Duration::from_millis(20))
+        .jitter(Duration::ZERO)
+        .assertion(Assertion::json_equals("/status", json!("ok")).unwrap())
+        .failure_threshold(3)
+        .build()
+        .unwrap();
 
     let outcome = Prober::new().unwrap().probe(&spec).await;
     let evidence = serde_json::to_value(&outcome).unwrap();
@@ -206,9 +217,36 @@ async fn check_makes_exactly_one_attempt() {
 
     let attempt = Prober::new()
         .unwrap()
-        .check(&fast_spec(healthz(&server).await))
+        .check(&fast_spec(healthz(&server).await).build().unwrap())
         .await;
 
     assert!(attempt.passed(), "{attempt:?}");
     assert_eq!(attempt.number, 1);
+}
+
+/// A caller's own client, built the ordinary way, probes without a crypto provider installed
+/// first (it used to panic in `reqwest::ClientBuilder::build`).
+#[tokio::test]
+async fn a_callers_client_needs_no_installed_crypto_provider() {
+    assert!(tokio_rustls::rustls::crypto::CryptoProvider::get_default().is_none());
+    let server = MockServer::start().await;
+    Mock::given(path("/healthz"))
+        .and(header("user-agent", "own-client/1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "commit": "new" })))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let own = health_probe::reqwest::Client::builder()
+        .redirect(health_probe::reqwest::redirect::Policy::none())
+        .user_agent("own-client/1")
+        .build()
+        .unwrap();
+    let prober = Prober::builder().client(own).build().unwrap();
+
+    let outcome = prober
+        .probe(&fast_spec(healthz(&server).await).build().unwrap())
+        .await;
+
+    assert!(outcome.is_healthy(), "{outcome:#?}");
+    assert!(tokio_rustls::rustls::crypto::CryptoProvider::get_default().is_none());
 }

@@ -202,12 +202,11 @@ pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Res
         .transpose()
         .map_err(|error| BadInput(format!("--pre: {error}")))?;
     let tag = policy
-        .next_release(
-            previous.map(|p| p.tag()),
-            &request,
-            pre.as_ref(),
-            releases.tags(),
-        )
+        .next_release(&request)
+        .after(previous.map(|p| p.tag()))
+        .prerelease(pre.as_ref())
+        .existing(releases.tags())
+        .tag()
         .map_err(|error| BadInput(error.to_string()))
         .context("release")?;
     let mut notes = draft.with_version(tag.name());

@@ -106,7 +106,7 @@ pub(crate) fn check_coolify_url(url: &Url) -> Result<(), String> {
 
 /// Why coolify-client refuses `url`, if it does.
 fn refusal(url: &Url) -> Option<String> {
-    coolify_client::api_base_url(url.as_str())
+    coolify_client::api_base_url(url.as_str(), coolify_client::PlainHttp::LoopbackOnly)
         .err()
         .map(|error| match error {
             coolify_client::Error::InvalidConfig { reason, .. } => reason,
@@ -133,9 +133,8 @@ fn shown(url: &Url) -> String {
 mod tests {
     use std::path::Path;
 
-    use crate::config::Config;
-    use crate::config::model::InsecureHttp;
     use crate::config::test_support::*;
+    use crate::config::{Config, InsecureHttp};
     use crate::process_env::ProcessEnv;
 
     #[test]

@@ -78,9 +78,16 @@ impl Engine {
                 }
             }
         }
-        let coolify = coolify_client(&config.coolify.url, token, &session.output)
+        let plain_http = match config.coolify.insecure_http {
+            crate::config::InsecureHttp::Allowed => coolify_client::PlainHttp::AnyHost,
+            crate::config::InsecureHttp::Refused => coolify_client::PlainHttp::LoopbackOnly,
+        };
+        let coolify = coolify_client(&config.coolify.url, token, plain_http, &session.output)
             .context("set up the Coolify client")?;
-        let prober = Prober::new().context("set up the health prober")?;
+        let prober = Prober::builder()
+            .user_agent(concat!("stagegate/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("set up the health prober")?;
         Ok(Self {
             repo,
             config,
@@ -203,6 +210,7 @@ pub(crate) async fn join_all<F: std::future::Future>(
 pub(crate) fn coolify_client(
     url: &url::Url,
     token: secrecy::SecretString,
+    plain_http: coolify_client::PlainHttp,
     output: &Output,
 ) -> Result<Client, coolify_client::Error> {
     {
@@ -211,6 +219,7 @@ pub(crate) fn coolify_client(
     }
     Client::builder(url.as_str(), token)
         .user_agent(concat!("stagegate/", env!("CARGO_PKG_VERSION")))
+        .plain_http(plain_http)
         .build()
 }
 

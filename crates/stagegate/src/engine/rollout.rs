@@ -449,18 +449,11 @@ impl Engine {
                     built.short(),
                     sha.short()
                 );
-                let (problem, error) = match self.coolify.explain_other_commit(&app.uuid, sha).await
-                {
-                    Ok(explanation) => (
-                        CoolifyProblem::of(&explanation),
-                        anyhow::Error::new(explanation).context(context),
-                    ),
-                    Err(error) => (
-                        CoolifyProblem::of(&error),
-                        anyhow::Error::new(error)
-                            .context(format!("{context}; read app {} to find out why", app.uuid)),
-                    ),
-                };
+                // Why it built another commit: re-pinned meanwhile, a Coolify that ignores
+                // pins, or (when the app cannot be read) unexplained.
+                let explanation = self.coolify.explain_other_commit(&app.uuid, sha).await;
+                let problem = CoolifyProblem::of(&explanation);
+                let error = anyhow::Error::new(explanation).context(context);
                 progress.fail_app(Some(index));
                 return Err(Stopped {
                     app: Some(index),

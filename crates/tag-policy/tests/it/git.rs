@@ -121,13 +121,12 @@ fn hotfix_previous_release_is_its_base_not_the_newest_tag() {
 
     // The next hotfix continues the 1.0 line although v1.1.0 exists.
     let policy = TagPolicy::default();
+    let patch = VersionRequest::Bump(Bump::Patch);
     let next = policy
-        .next_release(
-            from_hotfix.map(|r| r.tag()),
-            &VersionRequest::Bump(Bump::Patch),
-            None,
-            releases.tags(),
-        )
+        .next_release(&patch)
+        .after(from_hotfix.map(|r| r.tag()))
+        .existing(releases.tags())
+        .tag()
         .unwrap();
     assert_eq!(next.name(), "v1.0.2");
 }
@@ -181,15 +180,23 @@ fn next_release_refuses_an_existing_tag() {
         .nearest_reachable(&f.repo, f.id("c6"), Channels::StableOnly)
         .unwrap()
         .map(|r| r.tag());
+    let exact = "3.0.0".parse().unwrap();
     let error = policy
-        .next_release(previous, &"3.0.0".parse().unwrap(), None, releases.tags())
+        .next_release(&exact)
+        .after(previous)
+        .existing(releases.tags())
+        .tag()
         .unwrap_err();
     assert_eq!(
         error.to_string(),
         "`v3.0.0` already exists; choose a version that has not been released"
     );
+    let minor = "minor".parse().unwrap();
     let next = policy
-        .next_release(previous, &"minor".parse().unwrap(), None, releases.tags())
+        .next_release(&minor)
+        .after(previous)
+        .existing(releases.tags())
+        .tag()
         .unwrap();
     assert_eq!(next.name(), "v1.2.0");
 }

@@ -131,7 +131,13 @@ proptest! {
         let pre: Option<PreId> = pre.map(|id| id.parse().unwrap());
         let mut existing = others;
         existing.push(previous.clone());
-        let result = policy.next_release(Some(&previous), &VersionRequest::Bump(bump), pre.as_ref(), &existing);
+        let request = VersionRequest::Bump(bump);
+        let result = policy
+            .next_release(&request)
+            .after(&previous)
+            .prerelease(pre.as_ref())
+            .existing(&existing)
+            .tag();
         match result {
             Ok(next) => {
                 prop_assert!(next > previous, "{} > {}", next, previous);

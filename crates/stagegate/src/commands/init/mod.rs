@@ -482,8 +482,9 @@ fn connect(environment: &ProcessEnv, output: &Output) -> anyhow::Result<(Url, Cl
                 "init: COOLIFY_TOKEN is not set: export a Coolify API token with the read ability (setup and deploy need write and deploy too)".to_owned(),
             )
         })?;
-    let client = crate::engine::coolify_client(&url, token, output)
-        .context("init: set up the Coolify client")?;
+    let client =
+        crate::engine::coolify_client(&url, token, coolify_client::PlainHttp::LoopbackOnly, output)
+            .context("init: set up the Coolify client")?;
     Ok((url, client))
 }
 
