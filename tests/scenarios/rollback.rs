@@ -96,8 +96,8 @@ async fn dry_run_rollback_makes_no_write() {
     let run = world
         .run(|session| async move {
             let options = stagegate::rollback::RollbackOptions {
-                to: None,
                 dry_run: stagegate::DryRun::Yes,
+                ..Default::default()
             };
             stagegate::rollback::rollback(&session, &options).await
         })
@@ -117,8 +117,8 @@ async fn dry_run_rollback_makes_no_write() {
 /// `rollback --dry-run`.
 async fn plan_rollback(world: &World) -> stagegate_tests::Run<stagegate::deploy::DeployReport> {
     let options = stagegate::rollback::RollbackOptions {
-        to: None,
         dry_run: stagegate::DryRun::Yes,
+        ..Default::default()
     };
     world
         .run(|session| async move { stagegate::rollback::rollback(&session, &options).await })

@@ -36,6 +36,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use coolify_client::ApplicationUuid;
 use coolify_fake::{FakeApplication, FakeCoolify, RecordedRequest};
+pub use github_fake::FakeGitHub;
 use stagegate::ProcessEnv;
 use stagegate::deploy::{DeployReport, ProductionOptions, StagingOptions};
 use stagegate::output::{Format, Output, Style, Verbosity};
@@ -123,6 +124,8 @@ pub struct World {
     pub repo: FixtureRepo,
     /// The fake Coolify.
     pub fake: FakeCoolify,
+    /// The fake GitHub that keeps the release record.
+    pub github: FakeGitHub,
     /// The staging app's health server.
     pub staging_health: HealthServer,
     /// The production app's health server.
@@ -496,13 +499,20 @@ impl World {
                 }
             });
         }
-        let mut environment = ProcessEnv::from_pairs([("COOLIFY_TOKEN", TOKEN)]);
+        let github = FakeGitHub::start().await?;
+        let mut environment = ProcessEnv::from_pairs([
+            ("COOLIFY_TOKEN", TOKEN.to_owned()),
+            ("GITHUB_REPOSITORY", github.repository()),
+            ("GITHUB_API_URL", github.api_url()),
+            ("GITHUB_TOKEN", github.token()),
+        ]);
         if adopting == Adopting::Yes {
             environment = environment.with("COOLIFY_URL", fake.base_url());
         }
         Ok(Self {
             repo,
             fake,
+            github,
             staging_health,
             production_health,
             staging,
@@ -634,7 +644,22 @@ health_url = "{production_url}"
         self.repo.root()
     }
 
-    /// The environment the flows see: only the token (never the process's `COOLIFY_URL`).
+    /// The following flows keep no release record: no GitHub repository or token in their
+    /// environment (a team on another forge, or without a token).
+    pub fn forget_github(&self) {
+        let mut environment = self
+            .environment
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *environment = environment
+            .clone()
+            .without("GITHUB_REPOSITORY")
+            .without("GITHUB_API_URL")
+            .without("GITHUB_TOKEN");
+    }
+
+    /// The environment the flows see: the Coolify token, and the fake GitHub's repository,
+    /// API and token (never the process's `COOLIFY_URL`).
     pub fn environment(&self) -> ProcessEnv {
         self.environment
             .lock()

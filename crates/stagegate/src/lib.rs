@@ -48,7 +48,7 @@ mod session;
 #[cfg(feature = "demo")]
 pub use crate::commands::demo;
 pub use crate::commands::{
-    backup, deploy, env, init, notes, release, rollback, setup, status, workflows,
+    backup, deploy, env, history, init, notes, release, rollback, setup, status, workflows,
 };
 pub use crate::config::EnvironmentName;
 pub use crate::exit::{BadInput, Exit, Refused};
@@ -74,6 +74,11 @@ fn flows_are_send(session: &Session) {
         &release::ReleaseOptions::default(),
     ));
     send(&status::status(session));
+    send(&history::history(
+        session,
+        &history::HistoryOptions::default(),
+        history::HistoryFormat::Text,
+    ));
     send(&env::diff(session, EnvironmentName::Staging));
     send(&env::sync(
         session,

@@ -52,6 +52,13 @@ impl ProcessEnv {
         self
     }
 
+    /// This environment without a variable.
+    #[must_use]
+    pub fn without(mut self, name: &str) -> Self {
+        self.variables.remove(name);
+        self
+    }
+
     /// A variable's value; an empty value counts as unset.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.variables

@@ -151,6 +151,20 @@ impl Repo {
         Ok(())
     }
 
+    /// The repository the `origin` remote (or the only remote) names, when it parses as one.
+    pub(crate) fn origin_repository(&self) -> Option<coolify_client::RepositoryId> {
+        let git = self.git();
+        let names = git.remotes().ok()?;
+        let names: Vec<&str> = names.iter().flatten().flatten().collect();
+        let name = match names.as_slice() {
+            _ if names.contains(&"origin") => "origin",
+            [only] => only,
+            _ => return None,
+        };
+        let remote = git.find_remote(name).ok()?;
+        coolify_client::RepositoryId::parse(remote.url().ok()?)
+    }
+
     /// Push exactly one tag with the `git` command line, so the user's credential helpers and
     /// SSH agent apply. It runs as a child process the runtime waits on (an interruption is
     /// seen while it runs), and is killed after [`PUSH_DEADLINE`].

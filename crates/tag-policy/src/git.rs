@@ -223,6 +223,18 @@ impl Releases {
         })
     }
 
+    /// Every release a rollback from `current` may deploy, newest first: the releases older
+    /// than `current` (by precedence) that the policy admits to production. A caller that
+    /// knows a release failed skips it and takes the next.
+    pub fn rollback_targets<'a>(
+        &'a self,
+        current: &'a ReleaseTag,
+    ) -> impl Iterator<Item = &'a TaggedRelease> + 'a {
+        self.releases.iter().rev().filter(move |r| {
+            r.tag.cmp_precedence(current).is_lt() && self.policy.admits_to_production(&r.tag)
+        })
+    }
+
     /// The release with the highest precedence among `channels` whose commit is `from` or an
     /// ancestor of it.
     ///

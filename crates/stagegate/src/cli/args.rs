@@ -65,16 +65,29 @@ impl GlobalArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
     /// Human-readable text; Markdown for `notes`.
-    #[value(alias = "md", alias = "markdown")]
     Text,
+    /// Markdown: the notes, or `history`'s tables (other commands print text).
+    #[value(name = "md", alias = "markdown")]
+    Markdown,
     /// One JSON document on stdout.
     Json,
+}
+
+impl FormatArg {
+    /// How `history` shows its report.
+    pub(crate) fn history(self) -> crate::history::HistoryFormat {
+        match self {
+            Self::Text => crate::history::HistoryFormat::Text,
+            Self::Markdown => crate::history::HistoryFormat::Markdown,
+            Self::Json => crate::history::HistoryFormat::Json,
+        }
+    }
 }
 
 impl From<FormatArg> for Format {
     fn from(format: FormatArg) -> Self {
         match format {
-            FormatArg::Text => Self::Text,
+            FormatArg::Text | FormatArg::Markdown => Self::Text,
             FormatArg::Json => Self::Json,
         }
     }
@@ -162,6 +175,8 @@ pub enum Command {
     Workflows(WorkflowsArgs),
     /// Find this repository's apps in Coolify and write deploy.toml.
     Init(InitArgs),
+    /// The audit trail of the release record and the four delivery metrics.
+    History(HistoryArgs),
     /// Run the whole story locally against a fake Coolify: no account needed.
     Demo(DemoArgs),
 }
@@ -200,9 +215,13 @@ pub struct DeployProductionArgs {
 
 #[derive(Debug, Args)]
 pub struct RollbackArgs {
-    /// The release tag to return to (default: the newest release older than production's).
+    /// The release tag to return to (default: the newest release older than production's that
+    /// did not fail in production).
     #[arg(long, value_name = "TAG", value_parser = release_tag_shape)]
     pub to: Option<String>,
+    /// Go back to a release the release record says failed in production.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub dry_run: DryRunArg,
 }
@@ -239,6 +258,25 @@ pub struct NotesArgs {
     /// Write the notes to this file instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only this environment (default: both).
+    #[arg(value_enum, value_name = "ENV")]
+    pub environment: Option<EnvironmentArg>,
+    /// How far back, e.g. `30d`, `2w`, `12h`.
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = humantime::parse_duration)]
+    pub since: std::time::Duration,
+}
+
+impl From<&HistoryArgs> for crate::history::HistoryOptions {
+    fn from(args: &HistoryArgs) -> Self {
+        Self {
+            environment: args.environment.map(Into::into),
+            since: args.since,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -379,6 +417,11 @@ impl From<RollbackArgs> for RollbackOptions {
     fn from(args: RollbackArgs) -> Self {
         Self {
             to: args.to,
+            force: if args.force {
+                crate::rollback::Force::Yes
+            } else {
+                crate::rollback::Force::No
+            },
             dry_run: (&args.dry_run).into(),
         }
     }
@@ -495,7 +538,8 @@ mod tests {
     #[test]
     fn notes_accepts_md_as_its_format() {
         let cli = Cli::try_parse_from(["stagegate", "notes", "--format", "md"]).unwrap();
-        assert_eq!(cli.global.format, FormatArg::Text);
+        assert_eq!(cli.global.format, FormatArg::Markdown);
+        assert_eq!(Format::from(cli.global.format), Format::Text);
     }
 
     #[test]

@@ -8,7 +8,11 @@ use crate::{
     Session, backup, deploy, env, init, notes, release, rollback, setup, status, workflows,
 };
 
-pub(super) async fn dispatch(session: &Session, command: Command) -> anyhow::Result<()> {
+pub(super) async fn dispatch(
+    session: &Session,
+    command: Command,
+    history_format: crate::history::HistoryFormat,
+) -> anyhow::Result<()> {
     let output = &session.output;
     match command {
         Command::Deploy(DeployCommand::Staging(args)) => {
@@ -32,6 +36,10 @@ pub(super) async fn dispatch(session: &Session, command: Command) -> anyhow::Res
                 dry_run: (&args.dry_run).into(),
             };
             let report = release::release(session, &options).await?;
+            output.result(&report, &report)
+        }
+        Command::History(args) => {
+            let report = crate::history::history(session, &(&args).into(), history_format).await?;
             output.result(&report, &report)
         }
         Command::Status => {

@@ -60,6 +60,7 @@ where
         // histories. The other commands read few objects, some of them twice.
         git2::opts::enable_caching(false);
     }
+    let history_format = cli.global.format.history();
     let output = Output::stdio(format, cli.global.verbosity(), &environment);
     install_subscriber(cli.global.verbose, &output, &environment);
     let mut session = Session::new(environment, output.clone()).with_invocation(invocation);
@@ -76,15 +77,19 @@ where
             return Exit::Failed.into();
         }
     };
-    let result = runtime.block_on(until_interrupted(&session, cli.command));
+    let result = runtime.block_on(until_interrupted(&session, cli.command, history_format));
     finish(&output, format, result)
 }
 
 /// Run the command; a signal stops it and says what each environment runs.
-async fn until_interrupted(session: &Session, command: args::Command) -> anyhow::Result<()> {
+async fn until_interrupted(
+    session: &Session,
+    command: args::Command,
+    history_format: crate::history::HistoryFormat,
+) -> anyhow::Result<()> {
     let mut signals = signal::Signals::new();
     let signal = tokio::select! {
-        result = dispatch::dispatch(session, command) => return result,
+        result = dispatch::dispatch(session, command, history_format) => return result,
         // Dropping the flow stops its requests; Coolify keeps running whatever it queued.
         signal = signals.next() => signal,
     };

@@ -5,6 +5,7 @@ pub mod backup;
 pub mod demo;
 pub mod deploy;
 pub mod env;
+pub mod history;
 pub mod init;
 pub mod notes;
 pub mod release;

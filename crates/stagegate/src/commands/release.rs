@@ -7,9 +7,9 @@ use release_notes::{RangeStart, ReleaseNotes};
 use serde::Serialize;
 use tag_policy::{Channels, PreId, VersionRequest};
 
-use crate::config::EnvironmentName;
 use crate::deploy::{self, DeployReport, ProductionOptions};
-use crate::engine::{Engine, Target};
+use crate::engine::Engine;
+use crate::engine::gate::staging_gate;
 use crate::exit::{BadInput, Refused};
 use crate::repo::short;
 use crate::session::{DryRun, Session};
@@ -142,34 +142,16 @@ pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Res
         .context("release"));
     }
 
-    // The staging gate on HEAD: the newest finished staging deployment is HEAD, and it
-    // answers healthy now.
-    let staging = engine
-        .live(EnvironmentName::Staging, &releases)
-        .await
-        .context("release: check staging")?;
-    if staging.commit() != Some(&sha) {
-        return Err(anyhow::Error::new(Refused(format!(
-            "HEAD {} is not live on staging (staging runs {}); deploy it first with `{}`",
-            short(&commit),
-            staging.describe(),
-            engine.invocation.command("deploy staging")
-        )))
-        .context("release"));
-    }
-    let targets = Target::every_app(&engine.config, EnvironmentName::Staging, &sha, None);
-    let outcomes = engine
-        .probe(EnvironmentName::Staging, &targets)
-        .await
-        .context("release: check staging")?;
-    if let Some((_, outcome)) = outcomes.iter().find(|(_, outcome)| !outcome.is_healthy()) {
-        return Err(anyhow::Error::new(Refused(format!(
-            "staging runs HEAD {} but is not healthy now ({}); fix staging before releasing",
-            short(&commit),
-            outcome.verdict
-        )))
-        .context("release"));
-    }
+    // The staging gate on HEAD: verified on staging (by the record, even if staging has moved
+    // on since, as during a hotfix), or running there and proving it now.
+    let relied = staging_gate(
+        &engine,
+        &sha,
+        &format!("HEAD {}", short(&commit)),
+        &releases,
+    )
+    .await
+    .context("release")?;
 
     let policy = &engine.config.tags;
     let previous = releases
@@ -213,7 +195,13 @@ pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Res
     if let Some(url) = &engine.config.notes.repository_url {
         notes = notes.with_repository_url(url.clone());
     }
-    let notes = notes.to_markdown();
+    let notes = format!(
+        "{}\n\n{} ({}) was {}.\n",
+        notes.to_markdown().trim_end(),
+        tag.name(),
+        short(&commit),
+        relied.describe()
+    );
 
     let mut report = ReleaseReport {
         tag: tag.name().to_owned(),

@@ -13,14 +13,28 @@ use crate::engine::Engine;
 use crate::exit::{BadInput, Refused};
 use crate::repo::commit_sha;
 use crate::session::{DryRun, Session};
+use release_record::Purpose;
 
 /// Options of `rollback`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RollbackOptions {
-    /// `--to`: the release to return to (default: the newest release older than production's).
+    /// `--to`: the release to return to (default: the newest release older than production's
+    /// that did not fail in production).
     pub to: Option<String>,
+    /// `--force`: go back to a release the record says failed in production.
+    pub force: Force,
     /// `--dry-run`.
     pub dry_run: DryRun,
+}
+
+/// `--force`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Force {
+    /// Refuse a release that failed in production.
+    #[default]
+    No,
+    /// Take it anyway, with a warning.
+    Yes,
 }
 
 impl RollbackOptions {
@@ -30,6 +44,9 @@ impl RollbackOptions {
             Some(to) => format!("rollback --to {to}"),
             None => "rollback".to_owned(),
         };
+        if self.force == Force::Yes {
+            arguments.push_str(" --force");
+        }
         if self.dry_run.is_dry() {
             arguments.push_str(" --dry-run");
         }
@@ -72,6 +89,34 @@ pub async fn rollback(
     let live = &settled.live;
     let current = live.current_release(&releases);
 
+    // What the record says each release did in production, to never go back to one that
+    // failed there.
+    let verdicts = match engine.record.verdicts(EnvironmentName::Production).await {
+        Ok(Some(verdicts)) => Some(verdicts),
+        Ok(None) => {
+            engine.output.warn(format!(
+                "no release record ({}): this rollback cannot tell whether an older release failed in production before",
+                engine.record.absent().unwrap_or("none is kept")
+            ));
+            None
+        }
+        Err(error) => {
+            engine.output.warn(format!(
+                "the release record could not be read ({}): this rollback cannot tell whether an older release failed in production before",
+                crate::engine::record::trouble_text(&error)
+            ));
+            None
+        }
+    };
+    let failed = |release: &tag_policy::TaggedRelease| {
+        let commit = commit_sha(release.commit()).ok()?;
+        verdicts
+            .as_ref()?
+            .get(&commit)
+            .filter(|verdict| verdict.failed())
+            .cloned()
+    };
+
     let target = match explicit {
         Some(target) => {
             if let Some(current) = &current
@@ -83,6 +128,22 @@ pub async fn rollback(
                     engine.invocation.command(format_args!("deploy production --tag {}", target.tag()))
                 ))
                 .into());
+            }
+            if let Some(verdict) = failed(&target) {
+                let what = verdict.describe(EnvironmentName::Production);
+                if options.force == Force::No {
+                    return Err(anyhow::Error::new(Refused(format!(
+                        "{} {what}; going back to it would put a failed release into production: pick another (`{}` picks the newest that did not fail), or take it anyway with `{}`",
+                        target.tag(),
+                        engine.invocation.command("rollback --dry-run"),
+                        engine.invocation.command(format_args!("rollback --to {} --force", target.tag()))
+                    )))
+                    .context(context));
+                }
+                engine.output.warn(format!(
+                    "--force: rolling back to {}, which {what}",
+                    target.tag()
+                ));
             }
             target
         }
@@ -99,14 +160,38 @@ pub async fn rollback(
                 )))
                 .context(context));
             };
-            releases
-                .rollback_target(current)
-                .cloned()
+            let mut skipped = Vec::new();
+            let mut chosen = None;
+            for candidate in releases.rollback_targets(current) {
+                match failed(candidate) {
+                    Some(verdict) => skipped.push(format!(
+                        "{}: {}",
+                        candidate.tag(),
+                        verdict.describe(EnvironmentName::Production)
+                    )),
+                    None => {
+                        chosen = Some(candidate.clone());
+                        break;
+                    }
+                }
+            }
+            for skip in &skipped {
+                engine.output.step(format!("skipping {skip}"));
+            }
+            chosen
                 .ok_or_else(|| {
-                    BadInput(format!(
-                        "no release older than {current} may go to production; name one with `{}`",
-                        engine.invocation.command("rollback --to TAG")
-                    ))
+                    BadInput(if skipped.is_empty() {
+                        format!(
+                            "no release older than {current} may go to production; name one with `{}`",
+                            engine.invocation.command("rollback --to TAG")
+                        )
+                    } else {
+                        format!(
+                            "every release older than {current} failed in production ({}); deploy a fixed release instead, or take one anyway with `{}`",
+                            skipped.join("; "),
+                            engine.invocation.command("rollback --to TAG --force")
+                        )
+                    })
                 })
                 .context(context.clone())?
         }
@@ -114,6 +199,7 @@ pub async fn rollback(
 
     let rerun = RollbackOptions {
         to: Some(target.tag().name().to_owned()),
+        force: options.force,
         dry_run: options.dry_run,
     }
     .arguments();
@@ -133,6 +219,11 @@ pub async fn rollback(
             dry_run: options.dry_run,
             context: &context,
             rerun,
+            purpose: Purpose::Rollback {
+                from: live
+                    .commit()
+                    .map(|commit| crate::deploy::release_ref(commit, current.as_ref())),
+            },
         },
     )
     .await?;

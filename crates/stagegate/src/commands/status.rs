@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::config::{AppConfig, EnvironmentName};
 use crate::engine::cost::RollbackCost;
+use crate::engine::record;
 use crate::engine::{AppLive, Engine, EnvironmentLive};
 pub use crate::engine::{InFlight, Live};
 pub use crate::legacy::ProductionDeployOnPush;
@@ -106,6 +107,21 @@ pub struct StatusReport {
     /// The releases `rollback` would go back to, newest first (at most
     /// [`ROLLBACK_CANDIDATES`]), with what going back costs on each production app.
     pub rollback_candidates: Vec<RollbackCandidate>,
+    /// What the release record says of each environment; `None` without a record.
+    pub record: Option<Vec<RecordedState>>,
+    /// Why there is no record to show, when there is none.
+    pub record_absent: Option<String>,
+}
+
+/// What the release record says of one environment.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordedState {
+    /// Which environment.
+    pub environment: EnvironmentName,
+    /// The newest verified run: `v1.2.0 (9579fc7)`, when and by whom.
+    pub last_verified: Option<String>,
+    /// The newest failed run, when it is newer than the newest verified one.
+    pub last_failure: Option<String>,
 }
 
 /// How many earlier releases `status` prices.
@@ -118,6 +134,8 @@ pub struct RollbackCandidate {
     pub tag: String,
     /// Its commit.
     pub commit: String,
+    /// When the release record says it failed in production: how (`rollback` skips it).
+    pub failed: Option<String>,
     /// What deploying it costs on each production app.
     pub apps: Vec<RollbackCost>,
 }
@@ -208,6 +226,26 @@ impl fmt::Display for StatusReport {
                 short(&candidate.commit),
                 costs.join(", ")
             )?;
+            if let Some(failed) = &candidate.failed {
+                write!(f, "; {failed} (rollback skips it)")?;
+            }
+        }
+        for state in self.record.iter().flatten() {
+            write!(
+                f,
+                "\n{}: last verified {}",
+                state.environment,
+                state
+                    .last_verified
+                    .as_deref()
+                    .unwrap_or("never (in the record)")
+            )?;
+            if let Some(failure) = &state.last_failure {
+                write!(f, "; since then {failure}")?;
+            }
+        }
+        if let Some(absent) = &self.record_absent {
+            write!(f, "\nno release record: {absent}")?;
         }
         for finding in &self.production_deploys_on_push {
             write!(f, "\nwarning: {finding}")?;
@@ -248,13 +286,42 @@ pub async fn status(session: &Session) -> anyhow::Result<StatusReport> {
     };
     let ahead = ahead_of_production(&engine, &branch, &production_live);
     let production_deploys_on_push = crate::engine::production_deploys_on_push(&engine);
-    let rollback_candidates = rollback_candidates(&engine, &releases, &production_live).await;
+    let (record, record_absent, verdicts) =
+        match engine.record.history(&EnvironmentName::ALL, None).await {
+            Ok(Some(history)) => (
+                Some(
+                    EnvironmentName::ALL
+                        .into_iter()
+                        .map(|environment| recorded_state(history.records(), environment))
+                        .collect(),
+                ),
+                None,
+                record::verdicts_of(history.records(), EnvironmentName::Production),
+            ),
+            Ok(None) => (
+                None,
+                engine.record.absent().map(str::to_owned),
+                Default::default(),
+            ),
+            Err(error) => (
+                None,
+                Some(format!(
+                    "it could not be read ({})",
+                    record::trouble_text(&error)
+                )),
+                Default::default(),
+            ),
+        };
+    let rollback_candidates =
+        rollback_candidates(&engine, &releases, &production_live, &verdicts).await;
     Ok(StatusReport {
         environments,
         branch,
         ahead_of_production: ahead,
         production_deploys_on_push,
         rollback_candidates,
+        record,
+        record_absent,
     })
 }
 
@@ -338,6 +405,7 @@ async fn rollback_candidates(
     engine: &Engine,
     releases: &tag_policy::Releases,
     production: &EnvironmentLive,
+    verdicts: &std::collections::HashMap<coolify_client::CommitSha, record::Verdict>,
 ) -> Vec<RollbackCandidate> {
     let Some(mut current) = production.current_release(releases) else {
         return Vec::new();
@@ -361,6 +429,10 @@ async fn rollback_candidates(
             Some(RollbackCandidate {
                 tag: target.tag().name().to_owned(),
                 commit: commit.to_string(),
+                failed: verdicts
+                    .get(&commit)
+                    .filter(|verdict| verdict.failed())
+                    .map(|verdict| verdict.describe(EnvironmentName::Production)),
                 apps: engine.rollback_costs(
                     EnvironmentName::Production,
                     &images,
@@ -370,6 +442,49 @@ async fn rollback_candidates(
             })
         })
         .collect()
+}
+
+/// The newest verified run of `environment`, and the newest failure when it is newer.
+fn recorded_state(
+    records: &[release_record::Record],
+    environment: EnvironmentName,
+) -> RecordedState {
+    let runs: Vec<&release_record::Record> = records
+        .iter()
+        .filter(|run| run.environment().name() == environment.as_str())
+        .collect();
+    let describe = |run: &release_record::Record| {
+        let what = match run.tag() {
+            Some(tag) => format!("{tag} ({})", run.commit().short()),
+            None => run.commit().short().to_owned(),
+        };
+        format!(
+            "{what} {}",
+            run.settled_at()
+                .map(record::when)
+                .unwrap_or_else(|| "at an unknown time".to_owned())
+        )
+    };
+    let verified = runs
+        .iter()
+        .position(|run| run.outcome() == release_record::Outcome::Verified);
+    let failure = runs
+        .iter()
+        .position(|run| record::is_failure(run.outcome()))
+        .filter(|failure| verified.is_none_or(|verified| *failure < verified));
+    RecordedState {
+        environment,
+        last_verified: verified
+            .map(|index| format!("{} by {}", describe(runs[index]), record::by(runs[index]))),
+        last_failure: failure.map(|index| {
+            let run = runs[index];
+            format!(
+                "{} {}",
+                run.outcome().to_string().replace('_', " "),
+                describe(run)
+            )
+        }),
+    }
 }
 
 fn ahead_of_production(

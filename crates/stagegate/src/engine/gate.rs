@@ -4,10 +4,13 @@ use anyhow::Context as _;
 use coolify_client::CommitSha;
 use tag_policy::{Releases, TaggedRelease};
 
+use release_record::Outcome;
+
+use super::record;
 use super::{Engine, EnvironmentLive};
-use crate::config::EnvironmentName;
+use crate::config::{AppConfig, EnvironmentName};
 use crate::exit::{BadInput, Refused};
-use crate::repo::{commit_sha, oid, short};
+use crate::repo::oid;
 
 /// Parse, admit and find a tag for production.
 pub(crate) fn release_for_production(
@@ -36,92 +39,228 @@ pub(crate) fn release_for_production(
     })
 }
 
-pub(crate) async fn check_staging_gate(
-    engine: &Engine,
-    release: &TaggedRelease,
-) -> anyhow::Result<()> {
-    let sha = commit_sha(release.commit()).context("check the staging gate")?;
-    let commit = sha.as_str();
-    let staging = &engine.config.staging;
-    let several = staging.has_several_apps();
-    let mut missing = Vec::new();
-    let mut reasons = Vec::new();
-    for app in &staging.apps {
-        if app.image.is_some() {
-            match image_gate(engine, app, &sha, release).await? {
-                None => continue,
-                Some(reason) => {
-                    reasons.push(reason);
-                    missing.push(app);
-                    continue;
-                }
+/// What the staging gate relied on when it let a commit through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Relied {
+    /// The record: every staging app's newest settled run of the commit is verified.
+    Recorded {
+        /// When the last of them was verified, in words.
+        when: String,
+        /// Who ran it.
+        by: String,
+    },
+    /// No record to rely on: every staging app runs the commit now and its health check (or
+    /// container) proves it now.
+    Live {
+        /// Why there was no record to rely on.
+        why: String,
+    },
+}
+
+impl Relied {
+    /// The line a tag message and a report carry: `verified on staging 2026-12-06 12:03 UTC by
+    /// run …`, or `checked live on staging (…)`.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Self::Recorded { when, by } => format!("verified on staging {when} by {by}"),
+            Self::Live { why } => {
+                format!("running on staging and answering now, checked live ({why})")
             }
         }
-        let evidence = engine
-            .coolify
-            .find_finished_deployment_of_commit(&app.uuid, &sha)
-            .await
-            .context("check the staging gate")?;
-        match evidence {
-            Some(deployment) if several => engine.output.step(format!(
-                "staging gate: {} ({}) finished on staging's {} in deployment {}",
-                release.tag(),
-                short(commit),
-                app.label,
-                deployment.deployment_uuid
-            )),
-            Some(deployment) => engine.output.step(format!(
-                "staging gate: {} ({}) finished on staging in deployment {}",
-                release.tag(),
-                short(commit),
-                deployment.deployment_uuid
-            )),
-            None => missing.push(app),
-        }
     }
-    if missing.is_empty() {
-        return Ok(());
-    }
+}
+
+/// The staging gate: production (and a release tag) only takes a commit verified on staging.
+///
+/// It relies on the release record when there is one: every staging app's newest settled run
+/// of the commit must be `verified` (a later failure of the same commit wins over an earlier
+/// verification). A recorded failure refuses. Without a record (no GitHub, no token, the API
+/// unreachable, no run of this commit) it checks live: every staging app runs the commit now
+/// and its health check proves it now. It never takes "the deployment finished" for proof.
+/// `what` names the commit in messages, e.g. `v1.2.0 (9579fc7)`.
+///
+/// # Errors
+///
+/// [`Refused`] when neither the record nor the live check proves the commit; Coolify errors
+/// of the live check.
+pub(crate) async fn staging_gate(
+    engine: &Engine,
+    sha: &CommitSha,
+    what: &str,
+    releases: &Releases,
+) -> anyhow::Result<Relied> {
+    let environment = EnvironmentName::Staging;
     let deploy = engine
         .invocation
-        .command(format_args!("deploy staging --commit {commit}"));
-    if !reasons.is_empty() {
-        return Err(Refused(format!(
-            "staging gate: {} ({}) is not verified on staging: {}; deploy it to staging first with `{deploy}`",
-            release.tag(),
-            short(commit),
-            reasons.join("; ")
-        ))
-        .into());
+        .command(format_args!("deploy staging --commit {sha}"));
+    let why_live = match engine.record.runs_of_commit(environment, sha).await {
+        Ok(Some(runs)) => {
+            let mut verified: Vec<&release_record::Record> = Vec::new();
+            let mut unrecorded = Vec::new();
+            for app in &engine.config.staging.apps {
+                match release_record::newest_settled(&runs, &app.uuid) {
+                    Some(run) if run.outcome() == Outcome::Verified => verified.push(run),
+                    Some(run) if record::is_failure(run.outcome()) => {
+                        let evidence = run
+                            .outcomes()
+                            .iter()
+                            .rev()
+                            .find(|entry| record::is_failure(entry.outcome()))
+                            .map(|entry| entry.evidence().to_owned())
+                            .unwrap_or_default();
+                        let at = run
+                            .settled_at()
+                            .map(record::when)
+                            .unwrap_or_else(|| "an unknown time".to_owned());
+                        let fix = match run.outcome() {
+                            Outcome::FailedInCoolify => format!(
+                                "fix the build and deploy the fix to staging, or, if Coolify failed and not the commit, deploy it to staging again with `{deploy}`"
+                            ),
+                            _ => format!(
+                                "deploy a fix to staging (`{}`), then release that commit",
+                                engine.invocation.command("deploy staging --commit FIX")
+                            ),
+                        };
+                        return Err(Refused(format!(
+                            "staging gate: {what} {} on staging at {at}: {evidence}; {fix}",
+                            failure_words(run.outcome()),
+                        ))
+                        .into());
+                    }
+                    _ => unrecorded.push(app.label.clone()),
+                }
+            }
+            if unrecorded.is_empty() {
+                let newest = verified
+                    .iter()
+                    .max_by_key(|run| run.settled_at().map(ToString::to_string))
+                    .copied();
+                let relied = Relied::Recorded {
+                    when: newest
+                        .and_then(|run| run.settled_at())
+                        .map(record::when)
+                        .unwrap_or_default(),
+                    by: newest.map(record::by).unwrap_or_default(),
+                };
+                engine
+                    .output
+                    .step(format!("staging gate: {what} {}", relied.describe()));
+                return Ok(relied);
+            }
+            if runs.is_empty() {
+                "the record has no run of it on staging".to_owned()
+            } else {
+                format!(
+                    "the record has no settled run of it on staging's {}",
+                    unrecorded.join(" and ")
+                )
+            }
+        }
+        Ok(None) => format!(
+            "no release record: {}",
+            engine.record.absent().unwrap_or("none is kept")
+        ),
+        Err(error) => format!(
+            "the release record could not be read: {}",
+            record::trouble_text(&error)
+        ),
+    };
+    let mut reasons = Vec::new();
+    for app in &engine.config.staging.apps {
+        if let Some(reason) = live_proof(engine, app, sha, releases)
+            .await
+            .context("check the staging gate")?
+        {
+            reasons.push(reason);
+        }
     }
-    Err(if several {
-        let apps: Vec<String> = missing
-            .iter()
-            .map(|app| format!("{} (app {})", app.label, app.uuid))
-            .collect();
-        Refused(format!(
-            "staging gate: commit {commit} ({}) has no finished deployment on staging's {}; every app of staging must run it first: deploy it to staging with `{deploy}`",
-            release.tag(),
-            apps.join(" and ")
-        ))
-    } else {
-        Refused(format!(
-            "staging gate: commit {commit} ({}) has no finished staging deployment; deploy it to staging first with `{deploy}`",
-            release.tag(),
-        ))
+    if reasons.is_empty() {
+        let relied = Relied::Live { why: why_live };
+        engine
+            .output
+            .step(format!("staging gate: {what} {}", relied.describe()));
+        return Ok(relied);
     }
+    Err(Refused(format!(
+        "staging gate: {what} is not verified on staging ({why_live}), and the live check fails: {}; deploy it to staging first with `{deploy}`",
+        reasons.join("; ")
+    ))
     .into())
 }
 
-/// The staging gate for an image app. Coolify keeps no record of which tag a deployment ran
-/// (its rows say `HEAD`), so it holds when the app is set to the commit's tag now, its newest
+/// How a failed outcome reads in a refusal.
+fn failure_words(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::FailedInCoolify => "failed in Coolify",
+        Outcome::RolledBack => "failed and was rolled back",
+        _ => "failed verification",
+    }
+}
+
+/// Whether one staging app runs `sha` now and proves it now; `None` when it does, else why not.
+async fn live_proof(
+    engine: &Engine,
+    app: &AppConfig,
+    sha: &CommitSha,
+    releases: &Releases,
+) -> anyhow::Result<Option<String>> {
+    if app.image.is_some() {
+        return image_gate(engine, app, sha).await;
+    }
+    let name = format!("staging's {} (app {})", app.label, app.uuid);
+    let live = engine
+        .app_live(EnvironmentName::Staging, app, releases)
+        .await?;
+    if live.commit.as_ref() != Some(sha) {
+        return Ok(Some(format!("{name} runs {}", live.describe())));
+    }
+    if let Some(in_flight) = &live.in_flight {
+        return Ok(Some(format!(
+            "{name} is about to change: deployment {} is {}",
+            in_flight.deployment, in_flight.status
+        )));
+    }
+    proves_now(engine, app, sha, &name).await
+}
+
+/// One check now: the app's health endpoint reports `sha`, or (without a health URL) its
+/// container runs. `None` when it does, else why not.
+async fn proves_now(
+    engine: &Engine,
+    app: &AppConfig,
+    sha: &CommitSha,
+    name: &str,
+) -> anyhow::Result<Option<String>> {
+    match engine.probe_spec(EnvironmentName::Staging, app, sha.as_str(), None)? {
+        Some(spec) => {
+            let attempt = engine.prober.check(&spec).await;
+            Ok((!attempt.passed()).then(|| {
+                format!(
+                    "{name}'s health endpoint does not report {} now ({attempt})",
+                    sha.short()
+                )
+            }))
+        }
+        None => {
+            let application = engine.coolify.application(&app.uuid).await?;
+            Ok((!application.container_status().is_running_ok()).then(|| {
+                format!(
+                    "{name}'s container is {}",
+                    application.status.as_deref().unwrap_or("unknown")
+                )
+            }))
+        }
+    }
+}
+
+/// The live check of an image app. Coolify keeps no record of which tag a deployment ran (its
+/// rows say `HEAD`), so it holds when the app is set to the commit's tag now, its newest
 /// deployment finished, and its health endpoint reports the commit now (an app without one:
 /// its container runs). `None` when it holds, else why not.
 async fn image_gate(
     engine: &Engine,
-    app: &crate::config::AppConfig,
+    app: &AppConfig,
     sha: &CommitSha,
-    release: &TaggedRelease,
 ) -> anyhow::Result<Option<String>> {
     let Some(image) = &app.image else {
         return Ok(None);
@@ -132,11 +271,7 @@ async fn image_gate(
         Ok(expected) => expected,
         Err(reason) => return Ok(Some(format!("{name}: {reason}"))),
     };
-    let application = engine
-        .coolify
-        .application(&app.uuid)
-        .await
-        .context("check the staging gate")?;
+    let application = engine.coolify.application(&app.uuid).await?;
     let current = application
         .docker_registry_image_tag
         .as_deref()
@@ -149,8 +284,7 @@ async fn image_gate(
     let latest = engine
         .coolify
         .deployments(&app.uuid, 0, 1)
-        .await
-        .context("check the staging gate")?
+        .await?
         .deployments
         .into_iter()
         .next();
@@ -164,33 +298,7 @@ async fn image_gate(
         }
         None => return Ok(Some(format!("{name} has no deployment"))),
     }
-    match engine.probe_spec(EnvironmentName::Staging, app, commit, None)? {
-        Some(spec) => {
-            let attempt = engine.prober.check(&spec).await;
-            if !attempt.passed() {
-                return Ok(Some(format!(
-                    "{name}'s health endpoint does not report {} now ({attempt})",
-                    short(commit)
-                )));
-            }
-        }
-        None => {
-            let status = application.container_status();
-            if !status.is_running_ok() {
-                return Ok(Some(format!(
-                    "{name}'s container is {}",
-                    application.status.as_deref().unwrap_or("unknown")
-                )));
-            }
-        }
-    }
-    engine.output.step(format!(
-        "staging gate: {} ({}) runs on {name} as {}:{expected}, and answers now",
-        release.tag(),
-        short(commit),
-        image.name
-    ));
-    Ok(None)
+    proves_now(engine, app, sha, &name).await
 }
 
 /// Refuse to deploy a release older than production's unless it is a rollback.

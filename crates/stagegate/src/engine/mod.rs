@@ -23,6 +23,7 @@ mod outcome;
 mod plan;
 mod probe;
 mod queue;
+pub(crate) mod record;
 mod rollout;
 
 pub(crate) use self::live::Settled;
@@ -42,6 +43,8 @@ pub(crate) struct Engine {
     pub(crate) output: Output,
     /// How the user runs stagegate, for the commands messages name.
     pub(crate) invocation: crate::Invocation,
+    /// The release record: where outcomes are written and read back.
+    pub(crate) record: record::ReleaseRecord,
     /// What this flow changed so far.
     pub(crate) journal: crate::journal::Journal,
 }
@@ -88,7 +91,10 @@ impl Engine {
             .user_agent(concat!("stagegate/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("set up the health prober")?;
+        let record =
+            record::ReleaseRecord::open(&session.process_env, &repo, &config, &session.output);
         Ok(Self {
+            record,
             repo,
             config,
             coolify,

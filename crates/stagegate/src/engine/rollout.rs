@@ -9,6 +9,7 @@ use serde::Serialize;
 use tag_policy::ReleaseTag;
 
 use super::outcome::{AppOutcome, AppState, Cause, CoolifyProblem, Phase, RolloutFailure, Stopped};
+use super::record::Recording;
 use super::{Engine, join_all, millis, seconds};
 use crate::config::{AppConfig, Config, EnvironmentName};
 use crate::repo::short;
@@ -151,6 +152,7 @@ impl Engine {
         &self,
         environment: EnvironmentName,
         targets: &[Target],
+        recording: &mut Recording,
     ) -> Result<Rollout, RolloutFailure> {
         let section = self.config.environment(environment);
         let mut progress = Progress {
@@ -194,6 +196,9 @@ impl Engine {
                         AppState::Deploying,
                         Some(deployment.deployment.to_string()),
                     );
+                    recording
+                        .deployment_started(&step.app.uuid, &deployment.deployment)
+                        .await;
                     deployments.push(deployment);
                 }
                 Err((phase, state, stopped)) => {
@@ -207,6 +212,9 @@ impl Engine {
             .await
             .map_err(|stopped| progress.failed(Phase::Follow, stopped))?;
         let deployed = Instant::now();
+        for step in &steps {
+            recording.deployment_finished(&step.app.uuid).await;
+        }
         for (step, deployment) in steps.iter().zip(&deployments) {
             self.output.step(format!(
                 "{}: deployment {} finished in {}",

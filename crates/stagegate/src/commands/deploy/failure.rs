@@ -9,22 +9,26 @@ use tag_policy::{ReleaseTag, Releases};
 
 use super::AutoRollback;
 use crate::config::EnvironmentName;
+use crate::engine::record::{self, Recording};
 use crate::engine::{Cause, Engine, EnvironmentLive, Fault, RolloutFailure, Target};
 use crate::exit::Aftermath;
 use crate::repo::{oid, short};
+use release_record::{Purpose, ReleaseRef, Settlement};
 
 /// A deploy whose rollout failed.
 pub(super) struct Failed<'a> {
     /// The release it deployed, for production.
     pub(super) release: Option<&'a ReleaseTag>,
-    /// The full commit SHA it deployed.
-    pub(super) commit: &'a str,
+    /// The commit it deployed.
+    pub(super) commit: &'a CommitSha,
     /// What the rollout established.
     pub(super) failure: RolloutFailure,
     /// What the command was doing, the start of the error line: `deploy production v1.2.0`.
     pub(super) context: String,
     /// The command that runs it again.
     pub(super) rerun: String,
+    /// Whether the deploy was a rollback.
+    pub(super) rollback: bool,
 }
 
 impl Failed<'_> {
@@ -136,7 +140,24 @@ pub(super) fn fix_without_rollback(
     let release = failed
         .release
         .map(ToString::to_string)
-        .unwrap_or_else(|| short(failed.commit).to_owned());
+        .unwrap_or_else(|| failed.commit.short().to_owned());
+    if failed.rollback {
+        // A rollback that failed: the release production ran before is newer than the one it
+        // went back to, so `rollback --to` it would be refused; deploy it forward instead.
+        let back = match &before.name {
+            Some(name) if before.tag.is_some() => format!(
+                "; to return production to {name}, which it ran before this rollback, run `{}`",
+                engine
+                    .invocation
+                    .command(format_args!("deploy production --tag {name}"))
+            ),
+            _ => String::new(),
+        };
+        return format!(
+            "Staging was not touched. The rollback to {release} failed: see which release a rollback takes now with `{}`{back}",
+            engine.invocation.command("rollback --dry-run")
+        );
+    }
     match (&before.name, before.tag.is_some()) {
         (Some(name), true) => format!(
             "Staging was not touched. Fix the release and tag a new version, or go back with `{}`",
@@ -179,6 +200,7 @@ pub(super) async fn roll_back(
     releases: &Releases,
     before: &Before,
     failed: Failed<'_>,
+    recording: &mut Recording,
 ) -> anyhow::Error {
     let environment = EnvironmentName::Production;
     let before_label = before.label();
@@ -189,8 +211,35 @@ pub(super) async fn roll_back(
         if every_app { "'s apps" } else { "" }
     ));
     let mut started = failed.started();
-    let cause = match engine.roll_out(environment, &before.targets).await {
+    let after = super::release_ref(failed.commit, failed.release);
+    let to = match (&before.tag, before.commit()) {
+        (Some(tag), Some(commit)) => super::release_ref(commit, Some(tag)),
+        (None, Some(commit)) => ReleaseRef::commit(commit.clone()),
+        (_, None) => after.clone(),
+    };
+    let mut restore = engine.record.run(
+        &engine.config,
+        environment,
+        &before
+            .targets
+            .iter()
+            .map(|target| target.app_index)
+            .collect::<Vec<_>>(),
+        &to,
+        Purpose::Restore { after },
+    );
+    let cause = match engine
+        .roll_out(environment, &before.targets, &mut restore)
+        .await
+    {
         Ok(rollback) => {
+            restore.settle(&record::verified(&rollback)).await;
+            recording
+                .settle(&Settlement::rolled_back(
+                    to.clone(),
+                    &format!("production is back on {before_label}"),
+                ))
+                .await;
             let deployments: Vec<&str> = rollback
                 .apps
                 .iter()
@@ -210,6 +259,9 @@ pub(super) async fn roll_back(
             format!("{failure}; rolled back to {before_label}")
         }
         Err(rollback) => {
+            if let Some(settlement) = record::failed(&rollback) {
+                restore.settle(&settlement).await;
+            }
             started.extend(
                 rollback
                     .deployments()
@@ -249,7 +301,7 @@ pub(super) async fn roll_back(
     summarize_failure(
         engine,
         environment,
-        failed.commit,
+        failed.commit.as_str(),
         failed.release,
         &started,
         &aftermath,
@@ -324,7 +376,7 @@ pub(super) async fn image_aftermath(
     summarize_failure(
         engine,
         environment,
-        failed.commit,
+        failed.commit.as_str(),
         failed.release,
         &failed.started(),
         &aftermath,
@@ -401,7 +453,7 @@ pub(super) async fn aftermath(
     summarize_failure(
         engine,
         failed.failure.environment,
-        failed.commit,
+        failed.commit.as_str(),
         failed.release,
         &failed.started(),
         &aftermath,

@@ -11,9 +11,13 @@ use serde::Serialize;
 use tag_policy::{Releases, TaggedRelease};
 
 use crate::config::{EnvironmentName, StagingGate};
+use crate::engine::record;
 use crate::engine::{Engine, Settled, Target, seconds};
 use crate::repo::{commit_sha, short};
 use crate::session::{DryRun, Session};
+use coolify_client::CommitSha;
+use release_record::{Purpose, ReleaseRef};
+use tag_policy::ReleaseTag;
 
 mod failure;
 
@@ -21,7 +25,7 @@ use self::failure::{
     Before, Failed, aftermath, fix_staging, fix_without_rollback, image_aftermath,
     is_single_image_failure, roll_back, table_cell,
 };
-use crate::engine::gate::check_staging_gate;
+use crate::engine::gate::staging_gate;
 pub(crate) use crate::engine::gate::{refuse_downgrade, release_for_production};
 
 pub use crate::engine::cost::{Cost, RollbackCost};
@@ -302,15 +306,29 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
     }
 
     let targets = Target::every_app(&engine.config, environment, &sha, tag.as_ref());
-    let failure = match engine.roll_out(environment, &targets).await {
-        Ok(rollout) => return finish(&engine, report(Action::Deployed, Some(rollout), Vec::new())),
+    let mut recording = engine.record.run(
+        &engine.config,
+        environment,
+        &app_indexes(&targets),
+        &release_ref(&sha, tag.as_ref()),
+        Purpose::Release,
+    );
+    let failure = match engine.roll_out(environment, &targets, &mut recording).await {
+        Ok(rollout) => {
+            recording.settle(&record::verified(&rollout)).await;
+            return finish(&engine, report(Action::Deployed, Some(rollout), Vec::new()));
+        }
         Err(failure) => failure,
     };
+    if let Some(settlement) = record::failed(&failure) {
+        recording.settle(&settlement).await;
+    }
     let failed = Failed {
         release: tag.as_ref(),
-        commit: &commit,
+        commit: &sha,
         failure,
         context: format!("deploy staging {}", short(&commit)),
+        rollback: false,
         rerun: engine.invocation.command(
             StagingOptions {
                 commit: commit.clone(),
@@ -356,9 +374,15 @@ pub async fn production(
     if options.gate == GateCheck::AsConfigured
         && engine.config.deploy.staging_gate == StagingGate::Required
     {
-        check_staging_gate(&engine, &release)
-            .await
-            .context(context.clone())?;
+        let sha = commit_sha(release.commit()).context(context.clone())?;
+        staging_gate(
+            &engine,
+            &sha,
+            &format!("{} ({})", release.tag(), sha.short()),
+            &releases,
+        )
+        .await
+        .context(context.clone())?;
     } else {
         engine.output.warn(format!(
             "the staging gate is skipped: {} ({}) goes to production without proof that staging ran it",
@@ -390,6 +414,7 @@ pub async fn production(
             dry_run: options.dry_run,
             context: &context,
             rerun,
+            purpose: Purpose::Release,
         },
     )
     .await
@@ -411,6 +436,8 @@ pub(crate) struct ReleaseDeploy<'a> {
     pub(crate) context: &'a str,
     /// The arguments that run the command again.
     pub(crate) rerun: String,
+    /// What the record says the deploy is: a release, or a rollback from what ran.
+    pub(crate) purpose: Purpose,
 }
 
 /// Put a release on production (shared by `deploy production` and `rollback`).
@@ -512,19 +539,31 @@ pub(crate) async fn deploy_release(
         return finish(engine, report(Action::Planned, None, planned));
     }
 
-    let failure = match engine.roll_out(environment, &targets).await {
+    let mut recording = engine.record.run(
+        &engine.config,
+        environment,
+        &app_indexes(&targets),
+        &release_ref(&sha, Some(release.tag())),
+        deploy.purpose.clone(),
+    );
+    let failure = match engine.roll_out(environment, &targets, &mut recording).await {
         Ok(rollout) => {
+            recording.settle(&record::verified(&rollout)).await;
             return finish(engine, report(Action::Deployed, Some(rollout), Vec::new()));
         }
         Err(failure) => failure,
     };
+    if let Some(settlement) = record::failed(&failure) {
+        recording.settle(&settlement).await;
+    }
     let before = Before::of(before_live, releases, &sha);
     let failed = Failed {
         release: Some(release.tag()),
-        commit: &commit,
+        commit: &sha,
         failure,
         context: context.to_owned(),
         rerun: engine.invocation.command(&deploy.rerun),
+        rollback: matches!(deploy.purpose, Purpose::Rollback { .. }),
     };
     // A new image that did not start leaves the old container running: nothing to roll back.
     if is_single_image_failure(engine, &failed.failure) {
@@ -534,7 +573,7 @@ pub(crate) async fn deploy_release(
     // started one (a failed build, a failed probe), never after a refused pin or deploy.
     match (deploy.auto_rollback, before.commit()) {
         (AutoRollback::On, Some(_)) if failed.failure.started_a_deployment() => {
-            Err(roll_back(engine, releases, &before, failed).await)
+            Err(roll_back(engine, releases, &before, failed, &mut recording).await)
         }
         _ => {
             let fix = fix_without_rollback(
@@ -547,6 +586,17 @@ pub(crate) async fn deploy_release(
             Err(aftermath(engine, releases, &failed, fix).await)
         }
     }
+}
+
+/// The positions of the apps `targets` deploy.
+fn app_indexes(targets: &[Target]) -> Vec<usize> {
+    targets.iter().map(|target| target.app_index).collect()
+}
+
+/// A commit and its release tag, as the record names them.
+pub(crate) fn release_ref(sha: &CommitSha, tag: Option<&ReleaseTag>) -> ReleaseRef {
+    tag.and_then(|tag| ReleaseRef::tagged(sha.clone(), tag.name()).ok())
+        .unwrap_or_else(|| ReleaseRef::commit(sha.clone()))
 }
 
 fn finish(engine: &Engine, report: DeployReport) -> anyhow::Result<DeployReport> {
