@@ -13,6 +13,7 @@ mod fast_failure;
 mod images;
 mod notes;
 mod production;
+mod record;
 mod release;
 mod rollback;
 mod secrets;

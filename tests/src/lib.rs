@@ -36,7 +36,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use coolify_client::ApplicationUuid;
 use coolify_fake::{FakeApplication, FakeCoolify, RecordedRequest};
-pub use github_fake::FakeGitHub;
+pub use github_fake::{FakeGitHub, Permission};
 use stagegate::ProcessEnv;
 use stagegate::deploy::{DeployReport, ProductionOptions, StagingOptions};
 use stagegate::output::{Format, Output, Style, Verbosity};
@@ -499,7 +499,11 @@ impl World {
                 }
             });
         }
-        let github = FakeGitHub::start().await?;
+        // The record's clock starts now, so that `history --since` windows hold its runs.
+        let github = FakeGitHub::builder()
+            .epoch(std::time::SystemTime::now())
+            .start()
+            .await?;
         let mut environment = ProcessEnv::from_pairs([
             ("COOLIFY_TOKEN", TOKEN.to_owned()),
             ("GITHUB_REPOSITORY", github.repository()),
@@ -877,6 +881,18 @@ health_url = "{production_url}"
             !transcript.contains(TOKEN_NEEDLE),
             "the token leaked into the output:\n{transcript}"
         );
+        let github_token = self.github.token();
+        assert!(
+            !transcript.contains(&github_token),
+            "the GitHub token leaked into the output:\n{transcript}"
+        );
+        for tag in self.repo.tags() {
+            let message = self.repo.tag_message(&tag).unwrap_or_default();
+            assert!(
+                !message.contains(&github_token),
+                "tag {tag} holds the GitHub token"
+            );
+        }
         for tag in self.repo.tags() {
             let message = self.repo.tag_message(&tag).unwrap_or_default();
             assert!(!message.contains(TOKEN_NEEDLE), "tag {tag} holds the token");
