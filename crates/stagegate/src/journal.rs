@@ -14,7 +14,7 @@ use crate::config::EnvironmentName;
 pub struct Journal(Arc<Mutex<Entries>>);
 
 /// What the journal holds at one moment.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Entries {
     /// Whether the running flow records its writes (flows that do not leave it unknown).
     pub tracked: bool,
@@ -24,6 +24,8 @@ pub struct Entries {
     pub writes: Vec<String>,
     /// The deployments started, with their environment.
     pub deployments: Vec<(EnvironmentName, String)>,
+    /// The release record's runs this flow started and has not settled yet.
+    pub open_runs: Vec<release_record::RunRecord>,
 }
 
 impl Journal {
@@ -48,6 +50,18 @@ impl Journal {
         self.entries()
             .deployments
             .push((environment, deployment.into()));
+    }
+
+    /// A run of the release record was started; it is open until [`Journal::run_settled`].
+    pub fn run_started(&self, run: release_record::RunRecord) {
+        self.entries().open_runs.push(run);
+    }
+
+    /// A run of the release record was settled.
+    pub fn run_settled(&self, deployment: release_record::DeploymentId) {
+        self.entries()
+            .open_runs
+            .retain(|run| run.deployment() != deployment);
     }
 
     /// A copy of what it holds now.

@@ -47,6 +47,14 @@ pub(super) async fn describe(session: &Session, signal: Signal) -> anyhow::Error
             "Nothing verifies it now: run `{status}` until it ends, then `{rerun}` to verify it (it joins a deployment still in flight instead of starting another)"
         )
     };
+    // The record's runs this command started say so, instead of staying "in progress".
+    for run in &entries.open_runs {
+        let _ = run
+            .settle(&release_record::Settlement::cancelled(&format!(
+                "interrupted by {signal} before it was verified"
+            )))
+            .await;
+    }
     let state = match describe_state(session).await {
         Ok(state) => state,
         Err(error) => format!("unknown ({})", crate::exit::message(&error)),

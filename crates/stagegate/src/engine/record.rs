@@ -21,6 +21,7 @@ use secrecy::SecretString;
 use super::outcome::{Cause, RolloutFailure};
 use super::rollout::Rollout;
 use crate::config::{Config, EnvironmentName};
+use crate::journal::Journal;
 use crate::output::Output;
 use crate::process_env::ProcessEnv;
 use crate::repo::Repo;
@@ -99,6 +100,7 @@ impl ReleaseRecord {
     /// deployment it is told of, so a rollout refused before any deployment records nothing.
     pub(crate) fn run(
         &self,
+        journal: &Journal,
         config: &Config,
         environment: EnvironmentName,
         apps: &[usize],
@@ -143,6 +145,7 @@ impl ReleaseRecord {
                 start,
                 run: None,
                 output: self.output.clone(),
+                journal: journal.clone(),
                 trouble: None,
             }),
         }
@@ -223,6 +226,8 @@ struct Writer {
     start: Start,
     run: Option<RunRecord>,
     output: Output,
+    /// Where an interruption finds the run to settle as cancelled.
+    journal: Journal,
     /// The first write that failed, said once.
     trouble: Option<String>,
 }
@@ -244,7 +249,10 @@ impl Recording {
         };
         if writer.run.is_none() && writer.trouble.is_none() {
             match writer.recorder.start(&writer.start).await {
-                Ok(run) => writer.run = Some(run),
+                Ok(run) => {
+                    writer.journal.run_started(run.clone());
+                    writer.run = Some(run);
+                }
                 Err(error) => writer.failed(&error),
             }
         }
@@ -273,10 +281,11 @@ impl Recording {
         let Some(writer) = &mut self.writer else {
             return;
         };
-        if let Some(run) = &writer.run
-            && let Err(error) = run.settle(settlement).await
-        {
-            writer.failed(&error);
+        if let Some(run) = &writer.run {
+            writer.journal.run_settled(run.deployment());
+            if let Err(error) = run.settle(settlement).await {
+                writer.failed(&error);
+            }
         }
     }
 }

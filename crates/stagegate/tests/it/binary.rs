@@ -23,7 +23,10 @@ fn command(world: Option<&World>, directory: &Path, arguments: &[&str]) -> Comma
     if let Some(world) = world {
         command
             .env("COOLIFY_URL", world.fake.base_url())
-            .env("COOLIFY_TOKEN", TOKEN);
+            .env("COOLIFY_TOKEN", TOKEN)
+            .env("GITHUB_REPOSITORY", world.github.repository())
+            .env("GITHUB_API_URL", world.github.api_url())
+            .env("GITHUB_TOKEN", world.github.token());
     }
     command
 }
@@ -260,6 +263,16 @@ async fn sigterm_while_following_names_the_deployment_and_what_each_environment_
     ] {
         assert!(error.contains(expected), "{expected:?} in: {error}");
     }
+    // The release record's run says it was cancelled, instead of staying in progress.
+    let recorded = world.github.deployments();
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    let last = recorded[0].statuses.last().expect("a status");
+    assert_eq!(last.state, "error", "{recorded:?}");
+    assert!(
+        last.description
+            .starts_with("cancelled: interrupted by SIGTERM"),
+        "{recorded:?}"
+    );
     world.assert_token_never_leaked();
 }
 

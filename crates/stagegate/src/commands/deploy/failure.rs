@@ -218,6 +218,7 @@ pub(super) async fn roll_back(
         (_, None) => after.clone(),
     };
     let mut restore = engine.record.run(
+        &engine.journal,
         &engine.config,
         environment,
         &before

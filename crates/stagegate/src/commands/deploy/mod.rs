@@ -307,6 +307,7 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
 
     let targets = Target::every_app(&engine.config, environment, &sha, tag.as_ref());
     let mut recording = engine.record.run(
+        &engine.journal,
         &engine.config,
         environment,
         &app_indexes(&targets),
@@ -540,6 +541,7 @@ pub(crate) async fn deploy_release(
     }
 
     let mut recording = engine.record.run(
+        &engine.journal,
         &engine.config,
         environment,
         &app_indexes(&targets),
