@@ -499,9 +499,15 @@ impl World {
                 }
             });
         }
-        // The record's clock starts now, so that `history --since` windows hold its runs.
+        // The record's clock starts now (on a whole second, so that GitHub's whole-second times
+        // of a paused-clock test do not depend on when it runs), so that `history --since`
+        // windows hold its runs.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
         let github = FakeGitHub::builder()
-            .epoch(std::time::SystemTime::now())
+            .epoch(std::time::UNIX_EPOCH + Duration::from_secs(now))
             .start()
             .await?;
         let mut environment = ProcessEnv::from_pairs([

@@ -16,6 +16,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use coolify_client::{ApplicationUuid, AutoDeploy};
 use coolify_fake::{FakeApplication, FakeCoolify};
+use github_fake::FakeGitHub;
 use serde::Serialize;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
@@ -140,9 +141,10 @@ pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
     let production_app = fake.add_application(app("production-app"));
 
     let serving = Serving::default();
-    let staging_url = serve_health(
+    let staging_url = serve_health_unless(
         EnvironmentName::Staging,
         serving.slot(EnvironmentName::Staging),
+        Arc::clone(&serving.unavailable),
     )
     .await
     .context("demo: start the staging app")?;
@@ -186,8 +188,21 @@ pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
     .context("demo: write deploy.toml")?;
     repository.commit("deploy.toml", "chore: add the deploy config\n")?;
 
-    // Only what the demo needs: its token, and never a COOLIFY_URL that would point elsewhere.
-    let environment = ProcessEnv::from_pairs([("STAGEGATE_DEMO_TOKEN", token)]);
+    // The release record, kept in a fake GitHub's deployments.
+    let github = FakeGitHub::builder()
+        .epoch(std::time::SystemTime::now())
+        .start()
+        .await
+        .context("demo: start the fake GitHub")?;
+    // Only what the demo needs: its tokens, and never a COOLIFY_URL that would point elsewhere.
+    let environment = ProcessEnv::from_pairs([
+        ("STAGEGATE_DEMO_TOKEN", token.to_owned()),
+        ("GITHUB_REPOSITORY", github.repository()),
+        ("GITHUB_API_URL", github.api_url()),
+        ("GITHUB_TOKEN", github.token()),
+        ("USER", "demo".to_owned()),
+        ("HOSTNAME", "this-machine".to_owned()),
+    ]);
     let demo_session = Session::new(environment, output.clone())
         .with_repo(&root)
         .with_invocation(session.invocation.clone());
@@ -208,13 +223,15 @@ pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
 
     output.step("── 2. Release what staging verified, then deploy the tag to production");
     let first = run.release().await?;
-    run.deploy_production(&first, AutoRollback::Off).await?;
+    run.deploy_production(&first, AutoRollback::Off, Expect::Success)
+        .await?;
 
     output.step("── 3. A second feature goes through the same gates");
     repository.commit("src/farewell.txt", "feat(api): add a farewell endpoint\n")?;
     run.deploy_staging().await?;
     let second = run.release().await?;
-    run.deploy_production(&second, AutoRollback::Off).await?;
+    run.deploy_production(&second, AutoRollback::Off, Expect::Success)
+        .await?;
 
     output.step(
         "── 4. A third release builds on staging but its production build fails: it rolls itself back",
@@ -223,7 +240,8 @@ pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
     run.deploy_staging().await?;
     let third = run.release().await?;
     fake.fail_next_deployment(&production_app);
-    run.deploy_production(&third, AutoRollback::On).await?;
+    run.deploy_production(&third, AutoRollback::On, Expect::Failure)
+        .await?;
 
     output.step(
         "── 5. A fourth release passes staging, but in production it answers 503 once the rolling update switches to it: it leaves production seconds after the switch-over",
@@ -232,7 +250,8 @@ pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
     run.deploy_staging().await?;
     let fourth = run.release().await?;
     *lock(&serving.unavailable) = Some(repository.head()?);
-    run.deploy_production(&fourth, AutoRollback::On).await?;
+    run.deploy_production(&fourth, AutoRollback::On, Expect::Failure)
+        .await?;
     let rolled_back = tokio::time::Instant::now();
     let finishes = lock(&serving.production_finishes).clone();
     if let [.., bad, _rollback] = finishes[..] {
@@ -250,7 +269,18 @@ pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
     }
 
     output.step(
-        "── 6. Go back one more release by hand: first what it costs (is its image still on the server?), then the rollback, then both environments",
+        "── 6. A commit answers 503 on staging; someone tags it by hand anyway: the production gate reads the release record and refuses it",
+    );
+    repository.commit("src/greet.txt", "feat: greet users with their title\n")?;
+    let unready = repository.head()?;
+    *lock(&serving.unavailable) = Some(unready.clone());
+    run.deploy_staging_expecting_failure().await?;
+    repository.tag("v9.0.0")?;
+    run.deploy_production("v9.0.0", AutoRollback::Off, Expect::Failure)
+        .await?;
+
+    output.step(
+        "── 7. Go back one more release by hand: first what it costs (is its image still on the server?) and which releases it skips (the record says they failed in production), then the rollback, then both environments",
     );
     let command = session.invocation.command("rollback --dry-run");
     run.announce(&command);
@@ -275,6 +305,21 @@ pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
     let command = session.invocation.command("status");
     run.announce(&command);
     let result = crate::status::status(&demo_session).await;
+    run.record(
+        &command,
+        result.map(|report| report.to_string()),
+        Expect::Success,
+    )?;
+
+    output.step("── 8. The audit trail: every run the record kept, and the four delivery metrics");
+    let command = session.invocation.command("history");
+    run.announce(&command);
+    let result = crate::history::history(
+        &demo_session,
+        &crate::history::HistoryOptions::default(),
+        crate::history::HistoryFormat::Text,
+    )
+    .await;
     run.record(
         &command,
         result.map(|report| report.to_string()),
@@ -311,15 +356,19 @@ impl Runner<'_> {
     }
 
     async fn deploy_staging(&mut self) -> anyhow::Result<()> {
+        self.deploy_staging_then(Expect::Success).await
+    }
+
+    async fn deploy_staging_expecting_failure(&mut self) -> anyhow::Result<()> {
+        self.deploy_staging_then(Expect::Failure).await
+    }
+
+    async fn deploy_staging_then(&mut self, expect: Expect) -> anyhow::Result<()> {
         let command = self.session.invocation.command("deploy staging");
         self.announce(&command);
         let result = crate::deploy::staging(self.session, &StagingOptions::head()).await;
-        self.record(
-            &command,
-            result.map(|report| report.to_string()),
-            Expect::Success,
-        )
-        .map(drop)
+        self.record(&command, result.map(|report| report.to_string()), expect)
+            .map(drop)
     }
 
     /// Cut a release; returns its tag.
@@ -343,25 +392,21 @@ impl Runner<'_> {
         Ok(report.tag)
     }
 
-    /// Deploy a tag to production; with `--auto-rollback` the demo expects it to fail.
+    /// Deploy a tag to production, expecting `expect`.
     async fn deploy_production(
         &mut self,
         tag: &str,
         auto_rollback: AutoRollback,
+        expect: Expect,
     ) -> anyhow::Result<()> {
-        let (command, expect) = match auto_rollback {
-            AutoRollback::Off => (
-                self.session
-                    .invocation
-                    .command(format_args!("deploy production --tag {tag}")),
-                Expect::Success,
-            ),
-            AutoRollback::On => (
-                self.session.invocation.command(format_args!(
-                    "deploy production --tag {tag} --auto-rollback"
-                )),
-                Expect::Failure,
-            ),
+        let command = match auto_rollback {
+            AutoRollback::Off => self
+                .session
+                .invocation
+                .command(format_args!("deploy production --tag {tag}")),
+            AutoRollback::On => self.session.invocation.command(format_args!(
+                "deploy production --tag {tag} --auto-rollback"
+            )),
         };
         self.announce(&command);
         let mut options = ProductionOptions::tag(tag);
@@ -443,20 +488,9 @@ health_url = "{production_url}"
 
 /// A tiny HTTP server on loopback answering every request with
 /// `{"commit": .., "environment": ..}`, where the commit is whatever `serving` holds at the
-/// time: a stand-in for an app's health endpoint. Returns the endpoint's URL.
-///
-/// # Errors
-///
-/// When no loopback port can be bound.
-pub(crate) async fn serve_health(
-    environment: EnvironmentName,
-    serving: Arc<Mutex<String>>,
-) -> std::io::Result<String> {
-    serve_health_unless(environment, serving, Arc::new(Mutex::new(None))).await
-}
-
-/// [`serve_health`], answering `503 Service Unavailable` while the commit it serves is the one
-/// `unavailable` holds: a release that never becomes ready. Returns the endpoint's URL.
+/// time (a stand-in for an app's health endpoint), and `503 Service Unavailable` while that
+/// commit is the one `unavailable` holds: a release that never becomes ready. Returns the
+/// endpoint's URL.
 ///
 /// # Errors
 ///
@@ -539,6 +573,15 @@ impl DemoRepo {
     /// The commit `HEAD` points at.
     fn head(&self) -> anyhow::Result<String> {
         Ok(self.repository.head()?.peel_to_commit()?.id().to_string())
+    }
+
+    /// Tag `HEAD` by hand, as `git tag NAME` does.
+    fn tag(&self, name: &str) -> anyhow::Result<()> {
+        let head = self.repository.head()?.peel_to_commit()?;
+        self.repository
+            .tag_lightweight(name, head.as_object(), false)
+            .with_context(|| format!("tag {name}"))?;
+        Ok(())
     }
 
     /// Append a line to `file` and commit it with `message`.

@@ -386,6 +386,14 @@ fn first_commit_time(engine: &Engine, releases: &Releases, run: &Record) -> Opti
     SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(seconds))
 }
 
+/// An RFC 3339 time of the record in the words of the text: `2026-12-06 12:03:04 UTC`.
+fn moment(text: &str) -> String {
+    match (text.get(..10), text.get(11..19)) {
+        (Some(day), Some(time)) => format!("{day} {time} UTC"),
+        _ => text.to_owned(),
+    }
+}
+
 fn duration(seconds: u64) -> String {
     humantime::format_duration(Duration::from_secs(seconds)).to_string()
 }
@@ -463,7 +471,7 @@ impl fmt::Display for HistoryReport {
 
 impl HistoryReport {
     fn text(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "release history since {}", self.since)?;
+        writeln!(f, "release history since {}", moment(&self.since))?;
         if self.runs.is_empty() {
             writeln!(f, "  no recorded run in the window")?;
         }
@@ -471,11 +479,14 @@ impl HistoryReport {
             write!(
                 f,
                 "  {} {} {}: {} at {} ({}), by {}",
-                entry.started_at,
+                moment(&entry.started_at),
                 entry.environment,
                 what(entry),
                 outcome_words(entry),
-                entry.settled_at.as_deref().unwrap_or("-"),
+                entry
+                    .settled_at
+                    .as_deref()
+                    .map_or_else(|| "-".to_owned(), moment),
                 steps(entry),
                 entry.ran_by
             )?;
@@ -499,7 +510,7 @@ impl HistoryReport {
     }
 
     fn markdown(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "### Release history since {}\n", self.since)?;
+        writeln!(f, "### Release history since {}\n", moment(&self.since))?;
         writeln!(
             f,
             "| started | environment | release | outcome | settled | steps | by |"
@@ -518,11 +529,14 @@ impl HistoryReport {
             writeln!(
                 f,
                 "| {} | {} | `{}`{purpose} | {} | {} | {} | {by} |",
-                entry.started_at,
+                moment(&entry.started_at),
                 entry.environment,
                 what(entry),
                 outcome_words(entry),
-                entry.settled_at.as_deref().unwrap_or("-"),
+                entry
+                    .settled_at
+                    .as_deref()
+                    .map_or_else(|| "-".to_owned(), moment),
                 steps(entry),
             )?;
         }
