@@ -31,7 +31,7 @@ pub enum ValueState {
 /// An environment variable as a backup keeps it: every field of [`EnvVar`], the value only
 /// when asked for, and why it is or is not there.
 ///
-/// `Debug` replaces the value by `<redacted>`; `Serialize` writes it, because a backup with
+/// `Debug` replaces the value by `[redacted]`; `Serialize` writes it, because a backup with
 /// values is asked for to keep them.
 ///
 /// ```
@@ -114,7 +114,7 @@ impl fmt::Debug for EnvVarRecord {
             .debug_struct("EnvVarRecord")
             .field("uuid", &self.uuid)
             .field("key", &self.key)
-            .field("value", &self.value.as_ref().map(|_| "<redacted>"))
+            .field("value", &self.value.as_ref().map(|_| "[redacted]"))
             .field("value_state", &self.value_state)
             .field("is_preview", &self.is_preview)
             .field("is_literal", &self.is_literal)
@@ -176,6 +176,6 @@ mod tests {
         );
         let debug = format!("{record:?}");
         assert!(!debug.contains("s3cr3t-value"), "{debug}");
-        assert!(debug.contains("<redacted>"), "{debug}");
+        assert!(debug.contains("[redacted]"), "{debug}");
     }
 }

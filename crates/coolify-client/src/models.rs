@@ -906,7 +906,7 @@ pub enum AutoDeploy {
 /// `value` and `real_value` are absent unless the token has `read:sensitive`, and always for
 /// `is_shown_once` variables: `None` means hidden, not empty.
 ///
-/// `Debug` shows the key and flags and replaces the values by `<redacted>`. `Serialize` writes
+/// `Debug` shows the key and flags and replaces the values by `[redacted]`. `Serialize` writes
 /// the values (a backup of an application's variables needs them): serialize it only where the
 /// values may go.
 ///
@@ -1001,7 +1001,7 @@ pub fn validate_env_key(key: &str) -> Result<(), crate::Error> {
 /// Coolify's PATCH resets `is_literal`, `is_multiline` and `is_shown_once` when they are left out,
 /// so this type has no way to leave them out.
 ///
-/// `Debug` shows the key and flags and replaces the value by `<redacted>`. `Serialize` writes
+/// `Debug` shows the key and flags and replaces the value by `[redacted]`. `Serialize` writes
 /// the value, because it is the request body Coolify needs: serialize it only to send it.
 ///
 /// `#[non_exhaustive]`: build one with [`EnvVarInput::new`] or [`EnvVarInput::updating`] and
@@ -1035,13 +1035,13 @@ pub struct EnvVarInput {
     pub comment: Option<String>,
 }
 
-/// Stands in for a secret value in `Debug`: `Some(<redacted>)` when there is one, `None` when
+/// Stands in for a secret value in `Debug`: `Some([redacted])` when there is one, `None` when
 /// there is none, never the value.
 struct Redacted(bool);
 
 impl fmt::Debug for Redacted {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(if self.0 { "Some(<redacted>)" } else { "None" })
+        formatter.write_str(if self.0 { "Some([redacted])" } else { "None" })
     }
 }
 
@@ -1093,7 +1093,7 @@ impl fmt::Debug for EnvVarInput {
         formatter
             .debug_struct("EnvVarInput")
             .field("key", &self.key)
-            .field("value", &"<redacted>")
+            .field("value", &"[redacted]")
             .field("is_preview", &self.is_preview)
             .field("is_literal", &self.is_literal)
             .field("is_multiline", &self.is_multiline)
@@ -1373,7 +1373,7 @@ mod tests {
         ] {
             assert!(!text.contains("hunter"), "{text}");
             assert!(text.contains("DATABASE_URL"), "{text}");
-            assert!(text.contains("<redacted>"), "{text}");
+            assert!(text.contains("[redacted]"), "{text}");
         }
         let hidden: EnvVar = serde_json::from_value(serde_json::json!({
             "uuid": "e2", "key": "HIDDEN"

@@ -5,7 +5,7 @@
 //! (every field, including the ones this tool does not model) and `GET .../envs`, with the
 //! Coolify version and the time it was taken. By default it holds no secret: variable values
 //! and the sensitive application fields (webhook secrets, basic-auth password, custom labels,
-//! Dockerfile, compose files) are replaced by `"<redacted>"`. With `--include-values` they are
+//! Dockerfile, compose files) are replaced by `"[redacted]"`. With `--include-values` they are
 //! kept, as far as the token may read them: a value Coolify hides is marked `hidden`.
 //! The API token is never part of it.
 //!
@@ -27,7 +27,7 @@ use crate::output::timestamp;
 use crate::session::Session;
 
 /// What replaces a secret.
-pub(crate) const REDACTED: &str = "<redacted>";
+pub(crate) const REDACTED: &str = "[redacted]";
 
 /// The backup directory under the repository root.
 pub(crate) const DEFAULT_DIRECTORY: &str = ".stagegate/backups";
@@ -53,7 +53,7 @@ const SENSITIVE_WORDS: &[&str] = &["secret", "password", "token", "private_key"]
 /// One environment variable in a backup: coolify-client's record of it.
 pub use coolify_client::EnvVarRecord as BackupVariable;
 /// `--include-values`: [`Values::Redacted`] replaces values and sensitive fields by
-/// `"<redacted>"`, [`Values::Included`] keeps what the token can read.
+/// `"[redacted]"`, [`Values::Included`] keeps what the token can read.
 pub use coolify_client::RecordValues as Values;
 /// Whether a value is in the document.
 pub use coolify_client::ValueState;

@@ -55,7 +55,7 @@ async fn a_default_backup_holds_no_value_secret_or_token() {
     );
     assert_eq!(
         document["application"]["manual_webhook_secret_github"],
-        "<redacted>"
+        "[redacted]"
     );
     assert_eq!(
         document["redacted_fields"][0],

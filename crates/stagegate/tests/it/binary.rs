@@ -393,6 +393,8 @@ async fn a_usage_error_with_format_json_is_the_error_document() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_probe_header_credential_echoed_by_the_health_endpoint_is_never_printed() {
     const SECRET: &str = "probe-header-SECRET-value";
+    // A header is a credential because it is a probe header, whatever its name.
+    const SIGNATURE: &str = "deploy-signature-value";
     let world = World::new().await.unwrap();
     world
         .repo
@@ -400,7 +402,9 @@ async fn a_probe_header_credential_echoed_by_the_health_endpoint_is_never_printe
         .unwrap();
     let config = world.config().replace(
         "success_threshold = 2\n",
-        &format!("success_threshold = 2\nheaders = {{ X-Api-Key = \"{SECRET}\" }}\n"),
+        &format!(
+            "success_threshold = 2\nheaders = {{ X-Api-Key = \"{SECRET}\", X-Deploy-Signature = \"{SIGNATURE}\" }}\n"
+        ),
     );
     world.write_file("deploy.toml", &config).unwrap();
     world
@@ -420,7 +424,10 @@ async fn a_probe_header_credential_echoed_by_the_health_endpoint_is_never_printe
     let excerpts = document["rollout"]["probe"]["attempts"].to_string();
     assert!(excerpts.contains("[redacted]"), "{excerpts}");
     for printed in [&stdout, &text(&output.stderr)] {
-        assert!(!printed.contains(SECRET), "{printed}");
+        assert!(
+            !printed.contains(SECRET) && !printed.contains(SIGNATURE),
+            "{printed}"
+        );
     }
 }
 
