@@ -70,12 +70,12 @@ pub enum BackupLocation {
 
 impl BackupLocation {
     /// From `--backup-dir`.
-    pub fn from_flag(directory: Option<PathBuf>) -> Self {
+    pub(crate) fn from_flag(directory: Option<PathBuf>) -> Self {
         directory.map_or(Self::Default, Self::Directory)
     }
 
     /// `DIR/ENV-20261126T180732Z.json`, with a counter if that file exists already.
-    pub fn path_for(
+    pub(crate) fn path_for(
         &self,
         repository_root: &Path,
         environment: EnvironmentName,

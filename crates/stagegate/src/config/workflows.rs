@@ -71,7 +71,7 @@ impl Preset {
     }
 
     /// The file whose presence at the repository root picks this preset.
-    pub fn marker_file(self) -> &'static str {
+    pub(crate) fn marker_file(self) -> &'static str {
         match self {
             Self::PythonUv => "uv.lock",
             Self::NodeNpm => "package-lock.json",
@@ -81,7 +81,7 @@ impl Preset {
     }
 
     /// The checks run when `test` is not set.
-    pub fn default_checks(self) -> &'static [&'static str] {
+    pub(crate) fn default_checks(self) -> &'static [&'static str] {
         match self {
             Self::PythonUv => &["uv run pytest"],
             Self::NodeNpm => &["npm test"],

@@ -82,7 +82,7 @@ impl Live {
 
 impl Live {
     /// The highest release tag of the live commit.
-    pub fn current_release(&self, releases: &Releases) -> Option<ReleaseTag> {
+    pub(crate) fn current_release(&self, releases: &Releases) -> Option<ReleaseTag> {
         self.tags
             .iter()
             .filter_map(|name| releases.find(name))
@@ -135,7 +135,7 @@ impl EnvironmentLive {
     }
 
     /// The highest release any app runs.
-    pub fn current_release(&self, releases: &Releases) -> Option<ReleaseTag> {
+    pub(crate) fn current_release(&self, releases: &Releases) -> Option<ReleaseTag> {
         self.apps
             .iter()
             .filter_map(|app| app.runs.current_release(releases))

@@ -11,6 +11,7 @@ mod apps;
 mod backup;
 mod binary;
 mod env;
+mod public_api;
 mod setup;
 mod support;
 mod workflows;
