@@ -786,7 +786,7 @@ impl Client {
         let raw = self
             .call_until(&endpoint, &[], None, Replay::Idempotent, until)
             .await?;
-        // Coolify may serialise the list as an object keyed "0", "1", … (see API-NOTES).
+        // Coolify may serialise the list as an object keyed "0", "1", … (seen in Coolify's source).
         let value: serde_json::Value = parse(&endpoint, &raw)?;
         let items = match value {
             serde_json::Value::Array(items) => items,

@@ -1,6 +1,6 @@
 //! Exit codes, decided from typed markers in an error chain.
 //!
-//! PRODUCT.md fixes them: `0` done, `1` the operation ran and failed, `2` bad input, `3`
+//! They are part of the command's contract (README, "Exit codes"): `0` done, `1` the operation ran and failed, `2` bad input, `3`
 //! refused by a gate. Flows wrap the cause of a refusal in [`Refused`] and bad input in
 //! [`BadInput`]; anything else is a failure.
 
