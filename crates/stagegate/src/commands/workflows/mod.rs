@@ -33,11 +33,14 @@ use std::path::Path;
 use anyhow::Context as _;
 use serde::Serialize;
 
-use crate::config::{Config, WorkflowsConfig};
+use crate::config::{Config, Install, WorkflowsConfig};
 use crate::exit::BadInput;
 use crate::session::{DryRun, Session};
 
+mod checks;
 mod render;
+
+pub(crate) use self::checks::{Check, locked_version, preset_checks};
 
 #[cfg(test)]
 pub(crate) use self::render::HEADER;
@@ -123,6 +126,11 @@ pub struct WorkflowFile {
 pub struct WorkflowsReport {
     /// Every file the config generates or once generated.
     pub files: Vec<WorkflowFile>,
+    /// Lines of the team's own workflows that still deploy production on a push.
+    pub production_deploys_on_push: Vec<crate::legacy::DeployOnPush>,
+    /// Lines of the team's own workflows that deploy staging on a push, which
+    /// `staging-deploy.yml` now does (each push would build twice).
+    pub staging_deploys_on_push: Vec<crate::legacy::DeployOnPush>,
     /// How the user runs stagegate, for the advice in the text.
     #[serde(skip)]
     pub command: String,
@@ -185,6 +193,13 @@ impl fmt::Display for WorkflowsReport {
                 self.command
             ));
         }
+        for finding in self
+            .production_deploys_on_push
+            .iter()
+            .chain(&self.staging_deploys_on_push)
+        {
+            lines.push(format!("warning: {finding}"));
+        }
         write!(f, "{}", lines.join("\n"))
     }
 }
@@ -225,8 +240,43 @@ pub fn workflows(session: &Session, options: WorkflowsOptions) -> anyhow::Result
     let repo = session.open_repo().context("workflows")?;
     let config = session.load_config(&repo).context("workflows")?;
     let table = table(&config, &session.invocation).context("workflows")?;
-    let files = render(&config, table, &ActionPin::this_build());
-    write_or_check(&session.invocation, repo.root(), &files, options).context("workflows")
+    if table.stagegate == Install::Uv {
+        check_uv_lock(repo.root(), &config).context("workflows")?;
+    }
+    let checks = checks::checks(table, repo.root());
+    let files = render(&config, table, &ActionPin::this_build(), &checks);
+    let mut report =
+        write_or_check(&session.invocation, repo.root(), &files, options).context("workflows")?;
+    let (production, staging): (Vec<_>, Vec<_>) =
+        crate::legacy::deploys_on_push(repo.root(), &crate::legacy::Apps::of(&config))
+            .into_iter()
+            .partition(|finding| finding.environment == crate::config::EnvironmentName::Production);
+    report.production_deploys_on_push = production;
+    report.staging_deploys_on_push = staging;
+    Ok(report)
+}
+
+/// With `stagegate = "uv"` the deploy jobs run the `stagegate-cli` that `uv.lock` pins: it must
+/// pin this very version, whose commands the workflows call.
+///
+/// # Errors
+///
+/// [`BadInput`] naming `uv.lock`, what it pins and the `uv add` that fixes it.
+fn check_uv_lock(root: &Path, config: &Config) -> anyhow::Result<()> {
+    let version = env!("CARGO_PKG_VERSION");
+    let add = format!("uv add --dev stagegate-cli=={version}");
+    let lock = std::fs::read_to_string(root.join("uv.lock")).unwrap_or_default();
+    let problem = match checks::locked_version(&lock, "stagegate-cli") {
+        Some(locked) if locked == version => return Ok(()),
+        Some(locked) => format!("uv.lock pins stagegate-cli {locked}, not {version}"),
+        None if lock.is_empty() => "there is no uv.lock".to_owned(),
+        None => "uv.lock does not pin stagegate-cli".to_owned(),
+    };
+    Err(BadInput(format!(
+        "{}: `workflows.stagegate = \"uv\"` runs the stagegate-cli of uv.lock (its wheels' hashes checked), but {problem}: run `{add}` and commit uv.lock, or use `stagegate = \"action\"`",
+        config.path.display()
+    ))
+    .into())
 }
 
 /// Apply `files` (from [`render`]) to the repository at `root`.
@@ -319,6 +369,8 @@ pub(crate) fn write_or_check(
     }
     Ok(WorkflowsReport {
         files: report,
+        production_deploys_on_push: Vec::new(),
+        staging_deploys_on_push: Vec::new(),
         command: invocation.command("workflows"),
     })
 }
@@ -376,10 +428,13 @@ health_url = "https://example.com/healthz"
     }
 
     fn rendered(config: &Config) -> Vec<(String, String)> {
+        let table = config.workflows.as_ref().unwrap();
+        let empty = tempfile::tempdir().unwrap();
         render(
             config,
-            config.workflows.as_ref().unwrap(),
+            table,
             &ActionPin::commit("1.2.3", "0123456789abcdef0123456789abcdef01234567"),
+            &checks::checks(table, empty.path()),
         )
     }
 
@@ -403,6 +458,12 @@ health_url = "https://example.com/healthz"
             }
         }
         configs.push(config("v", "main", "after = \"CI\""));
+        configs.push(config("v", "main", "test = []"));
+        configs.push(config(
+            "v",
+            "main",
+            "preset = \"python-uv\"\nstagegate = \"uv\"\npr_validation = true",
+        ));
         configs.push(config(
             "v",
             "main",
@@ -473,6 +534,7 @@ health_url = "https://example.com/healthz"
             &config,
             config.workflows.as_ref().unwrap(),
             &ActionPin::version_only("1.2.3"),
+            &["go test ./...".to_owned()],
         );
         let staging = file(&files, "staging-deploy.yml");
         assert!(
@@ -508,8 +570,73 @@ health_url = "https://example.com/healthz"
         let staging = file(&files, "staging-deploy.yml");
         assert!(staging.contains("workflows: ['CI']"), "{staging}");
         assert!(staging.contains("github.event.workflow_run.conclusion == 'success'"));
-        assert!(staging.contains("COMMIT: ${{ github.event.workflow_run.head_sha }}"));
+        assert!(staging.contains("ref: ${{ inputs.ref || github.event.workflow_run.head_sha }}"));
+        assert!(staging.contains("COMMIT: ${{ steps.commit.outputs.sha }}"));
         assert!(!staging.contains("needs: test"));
+        // A dispatched ref deploys only once the team's workflow passed on it.
+        assert!(staging.contains("workflow_dispatch:"), "{staging}");
+        assert!(
+            staging.contains(
+                "gh run list --workflow \"$WORKFLOW\" --commit \"$COMMIT\" --status success"
+            ),
+            "{staging}"
+        );
+        assert!(staging.contains("actions: read"), "{staging}");
+    }
+
+    #[test]
+    fn every_deploy_job_records_with_the_workflow_token_and_no_job_deployment() {
+        for config in every_setting() {
+            for (path, content) in rendered(&config) {
+                if path.ends_with("pr-validation.yml") {
+                    assert!(!content.contains("deployments: write"), "{path}");
+                    assert!(!content.contains("GITHUB_TOKEN"), "{path}");
+                    continue;
+                }
+                assert!(
+                    content.contains("    environment:\n      name: ")
+                        && content.contains("      deployment: false\n"),
+                    "{path}: {content}"
+                );
+                assert_eq!(
+                    content.matches("deployments: write").count(),
+                    1,
+                    "{path}: {content}"
+                );
+                // Every step that runs a recording command gets the token, and only those.
+                let runs = ["deploy staging", "deploy production", "rollback"]
+                    .iter()
+                    .map(|command| content.matches(&format!("{command} ")).count())
+                    .sum::<usize>();
+                let tokens = content.matches("GITHUB_TOKEN: ${{ github.token }}").count();
+                assert!(tokens >= 1, "{path}: {content}");
+                assert!(runs >= tokens, "{path}: {content}");
+                assert!(!content.contains("secrets.GITHUB_TOKEN"), "{path}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_hotfix_ref_is_checked_then_that_very_commit_deployed() {
+        let files = rendered(&config("v", "main", "preset = \"python-uv\""));
+        let staging = file(&files, "staging-deploy.yml");
+        assert!(
+            staging.contains("  workflow_dispatch:\n    inputs:\n      ref:\n"),
+            "{staging}"
+        );
+        assert!(
+            staging.contains("ref: ${{ inputs.ref || github.sha }}"),
+            "{staging}"
+        );
+        assert!(
+            staging.contains("commit: ${{ steps.commit.outputs.sha }}"),
+            "{staging}"
+        );
+        assert!(
+            staging.contains("ref: ${{ needs.test.outputs.commit }}")
+                && staging.contains("COMMIT: ${{ needs.test.outputs.commit }}"),
+            "{staging}"
+        );
     }
 
     #[test]
