@@ -233,11 +233,7 @@ impl fmt::Display for SetupReport {
 
 /// `1 change`, `3 changes`.
 fn changes(count: usize) -> String {
-    if count == 1 {
-        "1 change".to_owned()
-    } else {
-        format!("{count} changes")
-    }
+    super::counted(count, "change")
 }
 
 /// One app's plan.

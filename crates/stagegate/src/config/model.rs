@@ -143,6 +143,18 @@ pub struct AppConfig {
     pub image: Option<ImageConfig>,
 }
 
+impl AppConfig {
+    /// How messages name it: `web (app uuid)`, or `app uuid` when it has no `name` (the label
+    /// is then the uuid, which is not printed twice).
+    pub fn describe(&self) -> String {
+        if self.label == self.uuid.as_str() {
+            format!("app {}", self.uuid)
+        } else {
+            format!("{} (app {})", self.label, self.uuid)
+        }
+    }
+}
+
 impl EnvironmentConfig {
     /// The apps that have a health URL, with it.
     #[cfg(test)]

@@ -97,7 +97,7 @@ pub(crate) async fn check_staging_gate(
     Err(if several {
         let apps: Vec<String> = missing
             .iter()
-            .map(|app| format!("{} (app {})", app.label, app.uuid))
+            .map(|app| app.describe())
             .collect();
         Refused(format!(
             "staging gate: commit {commit} ({}) has no finished deployment on staging's {}; every app of staging must run it first: deploy it to staging with `{deploy}`",
@@ -127,7 +127,7 @@ async fn image_gate(
         return Ok(None);
     };
     let commit = sha.as_str();
-    let name = format!("staging's {} (app {})", app.label, app.uuid);
+    let name = format!("staging's {}", app.describe());
     let expected = match image.tag.expand(commit, None) {
         Ok(expected) => expected,
         Err(reason) => return Ok(Some(format!("{name}: {reason}"))),
