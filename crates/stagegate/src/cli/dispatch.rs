@@ -62,7 +62,7 @@ pub(super) async fn dispatch(session: &Session, command: Command) -> anyhow::Res
                 .sum();
             if args.exit_code && differing > 0 {
                 return Err(super::Differs(format!(
-                    "env diff {}: {} of Coolify's differ from deploy.toml (--exit-code); `{}` writes the declared ones",
+                    "env diff {}: deploy.toml and Coolify differ in {} (--exit-code); `{}` writes the declared ones",
                     report.environment,
                     crate::commands::counted(differing, "variable"),
                     session

@@ -169,3 +169,18 @@ impl EnvironmentConfig {
         self.apps.len() > 1
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::test_support::{EXAMPLE, parse};
+
+    #[test]
+    fn an_app_without_a_name_is_named_once() {
+        let config = parse(EXAMPLE).unwrap();
+        let app = &config.staging.apps[0];
+        assert_eq!(app.describe(), format!("app {}", app.uuid));
+        let mut named = app.clone();
+        named.label = "web".to_owned();
+        assert_eq!(named.describe(), format!("web (app {})", app.uuid));
+    }
+}

@@ -789,6 +789,46 @@ health_url = "https://example.com/healthz"
         assert!(!workflows_dir.join("pr-validation.yml").exists());
     }
 
+    #[test]
+    fn stagegate_run_by_uv_needs_this_version_in_uv_lock() {
+        let config = config("v", "main", "preset = \"python-uv\"\nstagegate = \"uv\"");
+        let root = tempfile::tempdir().unwrap();
+        let error = check_uv_lock(root.path(), &config).unwrap_err();
+        assert!(error.is::<BadInput>());
+        let version = env!("CARGO_PKG_VERSION");
+        assert!(
+            error.to_string().contains(&format!(
+                "there is no uv.lock: run `uv add --dev stagegate-cli=={version}`"
+            )),
+            "{error}"
+        );
+        let lock = root.path().join("uv.lock");
+        std::fs::write(
+            &lock,
+            "[[package]]\nname = \"stagegate-cli\"\nversion = \"0.0.1\"\n",
+        )
+        .unwrap();
+        let error = check_uv_lock(root.path(), &config).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("uv.lock pins stagegate-cli 0.0.1, not"),
+            "{error}"
+        );
+        std::fs::write(
+            &lock,
+            format!("[[package]]\nname = \"stagegate-cli\"\nversion = \"{version}\"\n"),
+        )
+        .unwrap();
+        check_uv_lock(root.path(), &config).unwrap();
+        let staging = file(&rendered(&config), "staging-deploy.yml").to_owned();
+        assert!(
+            staging.contains("run: uv run --locked stagegate deploy staging --commit \"$COMMIT\""),
+            "{staging}"
+        );
+        assert!(!staging.contains("stagegate/stagegate@"), "{staging}");
+    }
+
     fn config_without_pr() -> Config {
         config("v", "main", "preset = \"python-uv\"")
     }
