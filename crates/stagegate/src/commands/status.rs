@@ -10,7 +10,7 @@ use crate::config::{AppConfig, EnvironmentName};
 use crate::engine::cost::RollbackCost;
 use crate::engine::{AppLive, Engine, EnvironmentLive};
 pub use crate::engine::{InFlight, Live};
-pub use crate::legacy::ProductionDeployOnPush;
+pub use crate::legacy::{DeployOnPush, ProductionDeployOnPush};
 use crate::repo::short;
 use crate::session::Session;
 
