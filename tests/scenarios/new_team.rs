@@ -116,9 +116,12 @@ async fn init_keeps_the_port_and_path_of_the_apps_domain_and_never_proposes_one_
     );
 }
 
+/// Files of a repository: (path, text).
+type Files = Vec<(&'static str, &'static str)>;
+
 /// For each preset: the file that picks it, a linter configuration, and the command the
 /// preset then runs for it.
-fn presets() -> [(Preset, Vec<(&'static str, &'static str)>, &'static str); 4] {
+fn presets() -> [(Preset, Files, &'static str); 4] {
     [
         (
             Preset::PythonUv,

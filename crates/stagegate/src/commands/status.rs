@@ -109,8 +109,8 @@ pub struct StatusReport {
     pub production_on_branch: Option<bool>,
     /// Workflows of the team's that still deploy production on a push.
     pub production_deploys_on_push: Vec<crate::legacy::ProductionDeployOnPush>,
-    /// The releases `rollback` would go back to, newest first (at most
-    /// [`ROLLBACK_CANDIDATES`]), with what going back costs on each production app.
+    /// The releases `rollback` would go back to, newest first (at most three), with what
+    /// going back costs on each production app.
     pub rollback_candidates: Vec<RollbackCandidate>,
 }
 

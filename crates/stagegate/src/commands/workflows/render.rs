@@ -591,11 +591,14 @@ health_url = "https://example.com/healthz"
         Config::parse(&text, Path::new("deploy.toml"), &ProcessEnv::default()).unwrap()
     }
 
+    /// Files of a repository: (path, text).
+    type Files = Vec<(&'static str, &'static str)>;
+
     /// Each setting the linters audit: every preset with and without PR validation, with its
     /// own test commands and with the linters a repository configures, cargo-xtask and uv to
     /// run stagegate, `after` (with the action and with uv), `test` alone and no checks at all.
     /// Each comes with the files of the repository it is rendered for.
-    fn settings() -> Vec<(String, String, Vec<(&'static str, &'static str)>)> {
+    fn settings() -> Vec<(String, String, Files)> {
         let mut settings = Vec::new();
         for preset in Preset::ALL {
             settings.push((
@@ -609,7 +612,7 @@ health_url = "https://example.com/healthz"
                 Vec::new(),
             ));
         }
-        let linters: [(Preset, Vec<(&'static str, &'static str)>); 3] = [
+        let linters: [(Preset, Files); 3] = [
             (
                 Preset::PythonUv,
                 vec![
