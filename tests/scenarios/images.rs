@@ -58,7 +58,7 @@ async fn one_image_goes_from_staging_to_production() {
     assert_eq!(world.image_tag(&production), Some(tag.clone()));
     assert!(run.writes_to(&staging).is_empty());
     assert!(
-        run.stderr.contains(&format!("runs on staging's {staging}")),
+        run.stderr.contains(&format!("runs on staging's app {staging} as ")),
         "{}",
         run.stderr
     );
