@@ -12,14 +12,21 @@
 //!
 //! A build from a checkout without either (a developer's `cargo build`) knows no release
 //! commit: its workflows reference the action by version tag, and the action verifies the
-//! archive's SHA-256. `git rev-parse HEAD` is deliberately not used: a work tree's HEAD is
+//! archive's SHA-256. An official release build must know it, and fails otherwise: a GitHub
+//! Actions run of stagegate's own repository on a tag (which must be `v{version}`), or any
+//! build with `STAGEGATE_REQUIRE_RELEASE_COMMIT` set (`build/release_commit.rs`). `git rev-parse HEAD` is deliberately not used: a work tree's HEAD is
 //! usually not a release, and reading it would rebuild the crate on every commit.
 
 use std::path::Path;
 
+#[path = "build/release_commit.rs"]
+mod release_commit;
+
 fn main() {
     for variable in [
         "STAGEGATE_RELEASE_COMMIT",
+        "STAGEGATE_REQUIRE_RELEASE_COMMIT",
+        "GITHUB_REPOSITORY",
         "GITHUB_REF_TYPE",
         "GITHUB_REF_NAME",
         "GITHUB_SHA",
@@ -29,43 +36,17 @@ fn main() {
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
     let vcs_info = Path::new(&manifest_dir).join(".cargo_vcs_info.json");
     println!("cargo::rerun-if-changed={}", vcs_info.display());
-    let commit = std::env::var("STAGEGATE_RELEASE_COMMIT")
-        .ok()
-        .filter(|commit| !commit.is_empty())
-        .or_else(release_tag_build)
-        .or_else(|| {
-            std::fs::read_to_string(&vcs_info)
-                .ok()
-                .and_then(|text| sha1_of(&text))
-        });
-    if let Some(commit) = commit {
-        if commit.len() == 40 && commit.chars().all(|c| c.is_ascii_hexdigit()) {
-            println!(
-                "cargo::rustc-env=STAGEGATE_ACTION_COMMIT={}",
-                commit.to_ascii_lowercase()
-            );
-        } else {
-            println!(
-                "cargo::warning=STAGEGATE_RELEASE_COMMIT `{commit}` is not a 40-digit commit; the generated workflows pin stagegate's action by version"
-            );
+    let version = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
+    let vcs_info = std::fs::read_to_string(&vcs_info).ok();
+    match release_commit::release_commit(
+        &|name| std::env::var(name).ok(),
+        &version,
+        vcs_info.as_deref(),
+    ) {
+        Ok(Some(commit)) => println!("cargo::rustc-env=STAGEGATE_ACTION_COMMIT={commit}"),
+        Ok(None) => {}
+        Err(message) => {
+            println!("cargo::error={message}");
         }
     }
-}
-
-/// The commit of a GitHub Actions run on the tag of this version, e.g. `v1.2.3`.
-fn release_tag_build() -> Option<String> {
-    let version = std::env::var("CARGO_PKG_VERSION").ok()?;
-    let is_tag = std::env::var("GITHUB_REF_TYPE").ok()? == "tag";
-    let names_this_version = std::env::var("GITHUB_REF_NAME").ok()? == format!("v{version}");
-    (is_tag && names_this_version)
-        .then(|| std::env::var("GITHUB_SHA").ok())
-        .flatten()
-}
-
-/// `"sha1": "<hex>"` of `.cargo_vcs_info.json`, without a JSON parser.
-fn sha1_of(text: &str) -> Option<String> {
-    let after = &text[text.find("\"sha1\"")? + "\"sha1\"".len()..];
-    let start = after.find('"')? + 1;
-    let rest = &after[start..];
-    Some(rest[..rest.find('"')?].to_owned())
 }

@@ -11,6 +11,7 @@ mod config;
 mod coolify;
 mod fast_failure;
 mod images;
+mod new_team;
 mod notes;
 mod production;
 mod record;

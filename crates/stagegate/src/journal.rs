@@ -24,6 +24,9 @@ pub struct Entries {
     pub writes: Vec<String>,
     /// The deployments started, with their environment.
     pub deployments: Vec<(EnvironmentName, String)>,
+    /// A deploy request sent and not answered yet (environment, app): Coolify may queue a
+    /// deployment for it whatever happens to this process.
+    pub deploy_requested: Option<(EnvironmentName, String)>,
     /// The release record's runs this flow started and has not settled yet.
     pub open_runs: Vec<release_record::RunRecord>,
 }
@@ -43,6 +46,11 @@ impl Journal {
     /// A write is about to be sent.
     pub fn write(&self, what: impl Into<String>) {
         self.entries().writes.push(what.into());
+    }
+
+    /// A deploy request for `app` is about to be sent (`Some`), or was answered (`None`).
+    pub fn deploy_request(&self, request: Option<(EnvironmentName, String)>) {
+        self.entries().deploy_requested = request;
     }
 
     /// A deployment was started (or joined) on an environment.

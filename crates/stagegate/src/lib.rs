@@ -45,6 +45,11 @@ mod prompt;
 mod repo;
 mod session;
 
+/// The release-commit rules of `build.rs`, tested with the crate.
+#[cfg(test)]
+#[path = "../build/release_commit.rs"]
+mod release_commit;
+
 #[cfg(feature = "demo")]
 pub use crate::commands::demo;
 pub use crate::commands::{

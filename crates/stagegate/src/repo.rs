@@ -201,6 +201,66 @@ impl Repo {
         Ok(())
     }
 
+    /// Whether the remote's push URL has the tag `name` (`git ls-remote`, with the user's
+    /// credential helpers, killed after [`PUSH_DEADLINE`]).
+    ///
+    /// # Errors
+    ///
+    /// When git cannot ask the remote (its stderr is part of the message).
+    pub(crate) async fn remote_has_tag(&self, remote: &str, name: &str) -> anyhow::Result<bool> {
+        let git = |arguments: Vec<String>| {
+            let command = tokio::process::Command::new("git")
+                .arg("-C")
+                .arg(&self.root)
+                .args(arguments)
+                .env("GIT_TERMINAL_PROMPT", "0")
+                .stdin(std::process::Stdio::null())
+                .kill_on_drop(true)
+                .output();
+            async move {
+                let output = tokio::time::timeout(PUSH_DEADLINE, command)
+                    .await
+                    .map_err(|_| {
+                        anyhow::anyhow!(
+                            "git did not answer within {}",
+                            humantime::format_duration(PUSH_DEADLINE)
+                        )
+                    })?
+                    .context("run `git` (is git installed and on PATH?)")?;
+                if !output.status.success() {
+                    bail!("{}", String::from_utf8_lossy(&output.stderr).trim());
+                }
+                Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+            }
+        };
+        // Where `git push` sends the tag, which may differ from where fetches come from.
+        let url = git(vec![
+            "remote".into(),
+            "get-url".into(),
+            "--push".into(),
+            remote.into(),
+        ])
+        .await
+        .with_context(|| format!("read the push URL of the remote {remote}"))?;
+        let listed = git(vec![
+            "ls-remote".into(),
+            "--tags".into(),
+            url.trim().to_owned(),
+            format!("refs/tags/{name}"),
+        ])
+        .await
+        .with_context(|| format!("ask {remote} for refs/tags/{name}"))?;
+        Ok(!listed.trim().is_empty())
+    }
+
+    /// The message of the annotated tag `name`, if it is one.
+    pub fn tag_message(&self, name: &str) -> Option<String> {
+        let git = self.git();
+        let reference = git.find_reference(&format!("refs/tags/{name}")).ok()?;
+        let tag = reference.peel_to_tag().ok()?;
+        tag.message().ok().flatten().map(str::to_owned)
+    }
+
     /// Whether some remote-tracking branch contains `commit`; `None` when the clone has no
     /// remote-tracking branches at all (nothing to tell).
     ///
@@ -219,6 +279,11 @@ impl Repo {
             }
         }
         any.then_some(false)
+    }
+
+    /// Whether `commit` is `tip` or one of its ancestors.
+    pub fn contains(&self, tip: Oid, commit: Oid) -> bool {
+        tip == commit || self.git().graph_descendant_of(tip, commit).unwrap_or(false)
     }
 
     /// How many commits `ahead` has that `base` does not.

@@ -292,6 +292,10 @@ pub struct EnvDiffArgs {
     /// The environment, as named in deploy.toml.
     #[arg(value_name = "ENV", value_enum)]
     pub environment: EnvironmentArg,
+    /// Exit 1 when a variable is missing, differs or is not declared (as `git diff
+    /// --exit-code`); values Coolify hides do not count.
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 #[derive(Debug, Args)]

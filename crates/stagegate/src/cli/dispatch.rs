@@ -55,7 +55,31 @@ pub(super) async fn dispatch(
         }
         Command::Env(EnvCommand::Diff(args)) => {
             let report = env::diff(session, args.environment.into()).await?;
-            output.result(&report, &report)
+            output.result(&report, &report)?;
+            let differing: usize = report
+                .apps
+                .iter()
+                .map(|app| {
+                    app.keys
+                        .iter()
+                        .filter(|key| {
+                            !matches!(key.state, env::KeyState::Same | env::KeyState::Unknown)
+                        })
+                        .count()
+                })
+                .sum();
+            if args.exit_code && differing > 0 {
+                return Err(super::Differs(format!(
+                    "env diff {}: deploy.toml and Coolify differ in {} (--exit-code); `{}` writes the declared ones",
+                    report.environment,
+                    crate::commands::counted(differing, "variable"),
+                    session
+                        .invocation
+                        .command(format_args!("env sync {}", report.environment))
+                ))
+                .into());
+            }
+            Ok(())
         }
         Command::Env(EnvCommand::Sync(args)) => {
             let options = SyncOptions {
@@ -74,10 +98,11 @@ pub(super) async fn dispatch(
                 output: args.output,
             };
             let report = backup::backup(session, &options).await?;
-            if report.path.is_some() {
+            if report.path.is_some() || output.format() == crate::output::Format::Json {
+                // With a file, or as JSON: the report (which holds the backup documents).
                 output.result(&report, &report)
             } else {
-                // No file: the document itself is the result, in either format.
+                // Text without a file: the backup document itself, to redirect.
                 output.raw(&report.document()?);
                 Ok(())
             }

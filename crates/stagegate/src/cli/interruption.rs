@@ -30,18 +30,27 @@ pub(super) async fn describe(session: &Session, signal: Signal) -> anyhow::Error
         "interrupted by {signal} after it began to {}",
         entries.writes.join(", then to ")
     );
-    let fix = if entries.deployments.is_empty() {
+    let fix = if let Some((environment, app)) = &entries.deploy_requested {
+        // The request was sent: Coolify may queue the deployment whatever became of it here.
+        if !entries.deployments.is_empty() {
+            cause.push_str(&format!(
+                "; it started {}, which Coolify keeps running without this command",
+                started(&entries.deployments)
+            ));
+        }
+        cause.push_str(&format!(
+            ", while its request to deploy {environment} (app {app}) was in flight: Coolify may have queued that deployment"
+        ));
+        format!(
+            "See whether it did with `{status}`; run `{rerun}` again to join it (it follows a deployment still in flight instead of starting another) or, if none was queued, to deploy"
+        )
+    } else if entries.deployments.is_empty() {
         cause.push_str(", before a deployment was started");
         format!("Run `{rerun}` to deploy it")
     } else {
-        let started: Vec<String> = entries
-            .deployments
-            .iter()
-            .map(|(environment, deployment)| format!("{environment} deployment {deployment}"))
-            .collect();
         cause.push_str(&format!(
             "; it started {}, which Coolify keeps running without this command",
-            started.join(" and ")
+            started(&entries.deployments)
         ));
         format!(
             "Nothing verifies it now: run `{status}` until it ends, then `{rerun}` to verify it (it joins a deployment still in flight instead of starting another)"
@@ -66,6 +75,15 @@ pub(super) async fn describe(session: &Session, signal: Signal) -> anyhow::Error
         exit: Exit::Failed,
     }
     .into()
+}
+
+/// `staging deployment d1 and production deployment d2`.
+fn started(deployments: &[(crate::config::EnvironmentName, String)]) -> String {
+    deployments
+        .iter()
+        .map(|(environment, deployment)| format!("{environment} deployment {deployment}"))
+        .collect::<Vec<_>>()
+        .join(" and ")
 }
 
 async fn describe_state(session: &Session) -> anyhow::Result<String> {

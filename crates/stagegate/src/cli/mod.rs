@@ -118,12 +118,20 @@ fn finish(output: &Output, format: Format, result: anyhow::Result<()>) -> ExitCo
         // Flows summarize the failures that follow a write themselves.
         let _ = output.step_summary(&format!("### stagegate failed\n\n{text}\n"));
     }
-    if format == Format::Json {
+    // A command that printed its report and exits 1 for what it found (`env diff
+    // --exit-code`) has its one JSON document out already.
+    if format == Format::Json && !error.is::<Differs>() {
         let document = serde_json::json!({ "error": text, "exit_code": exit.code() });
         let _ = output.result("", &document);
     }
     exit.into()
 }
+
+/// A command's report was printed and says something differs: exit 1, as `git diff
+/// --exit-code` does.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct Differs(pub(crate) String);
 
 /// Help and `--version` (clap "errors" that exit 0 on stdout), or a usage error: with
 /// `--format json`, the same one document as every other failure.
@@ -134,12 +142,7 @@ fn usage_error(error: &clap::Error, arguments: &[OsString]) -> ExitCode {
         return ExitCode::from(code);
     }
     let rendered = error.render().to_string();
-    let line = rendered
-        .lines()
-        .find(|line| !line.trim().is_empty())
-        .unwrap_or_default()
-        .trim_start_matches("error:")
-        .trim();
+    let line = first_paragraph(&rendered);
     let usage = rendered
         .lines()
         .find_map(|line| line.trim().strip_prefix("Usage:"))
@@ -151,6 +154,26 @@ fn usage_error(error: &clap::Error, arguments: &[OsString]) -> ExitCode {
     });
     println!("{document:#}");
     Exit::BadInput.into()
+}
+
+/// The error's first line without `error:`, with the indented lines that belong to it (the
+/// missing arguments of "the following required arguments were not provided:").
+fn first_paragraph(rendered: &str) -> String {
+    let mut lines = rendered.lines().skip_while(|line| line.trim().is_empty());
+    let first = lines
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error:")
+        .trim();
+    let details: Vec<&str> = lines
+        .take_while(|line| line.starts_with(' ') && !line.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    if details.is_empty() {
+        first.to_owned()
+    } else {
+        format!("{first} {}", details.join(", "))
+    }
 }
 
 /// Whether the arguments ask for `--format json` (looked at when they do not parse).
@@ -202,6 +225,24 @@ fn install_subscriber(verbose: u8, output: &Output, environment: &ProcessEnv) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_usage_error_keeps_the_missing_arguments() {
+        let error = parse(
+            &Invocation::stagegate(),
+            ["stagegate", "deploy", "production"],
+        )
+        .unwrap_err();
+        assert_eq!(
+            first_paragraph(&error.render().to_string()),
+            "the following required arguments were not provided: --tag <TAG>"
+        );
+        let error = parse(&Invocation::stagegate(), ["stagegate", "--nope"]).unwrap_err();
+        assert_eq!(
+            first_paragraph(&error.render().to_string()),
+            "unexpected argument '--nope' found"
+        );
+    }
 
     #[test]
     fn usage_names_the_command_as_the_user_runs_it() {

@@ -282,14 +282,14 @@ impl fmt::Display for BackupReport {
                 .count();
             write!(
                 f,
-                "backed up {} app {} ({} variables, values {}",
+                "backed up {} app {} ({}, values {}",
                 backup.environment,
                 backup
                     .application
                     .get("uuid")
                     .and_then(Value::as_str)
                     .unwrap_or("?"),
-                backup.variables.len(),
+                super::counted(backup.variables.len(), "variable"),
                 match backup.values {
                     ValueState::Included => "included",
                     _ => "redacted",

@@ -342,8 +342,8 @@ impl fmt::Display for SyncReport {
                 SyncAction::Planned => {
                     write!(
                         f,
-                        "dry run: would make {} writes to {}:",
-                        app.writes.len(),
+                        "dry run: would make {} to {}:",
+                        super::counted(app.writes.len(), "write"),
                         name(app)
                     )?;
                     for write in &app.writes {
@@ -353,9 +353,9 @@ impl fmt::Display for SyncReport {
                 SyncAction::Applied => {
                     write!(
                         f,
-                        "{}: made and verified {} writes",
+                        "{}: made and verified {}",
                         name(app),
-                        app.writes.len()
+                        super::counted(app.writes.len(), "write")
                     )?;
                     if let Some(backup) = &self.backup
                         && index + 1 == self.apps.len()

@@ -13,3 +13,12 @@ pub mod rollback;
 pub mod setup;
 pub mod status;
 pub mod workflows;
+
+/// `1 change`, `3 changes`: a count with its noun in the right number.
+pub(crate) fn counted(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}

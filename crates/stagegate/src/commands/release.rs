@@ -134,12 +134,9 @@ pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Res
     let commit = sha.to_string();
     let releases = engine.releases().context("release")?;
     if let Some(existing) = releases.at_commit(head).last() {
-        return Err(anyhow::Error::new(BadInput(format!(
-            "HEAD {} is already released as {}; commit something new first",
-            short(&commit),
-            existing.tag()
-        )))
-        .context("release"));
+        return finish_existing(session, &engine, options, existing.tag(), &commit)
+            .await
+            .context("release");
     }
 
     // The staging gate on HEAD: verified on staging (by the record, even if staging has moved
@@ -169,10 +166,24 @@ pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Res
                     previous.map_or("the beginning".to_owned(), |p| p.tag().to_string())
                 ))
             })?;
+            // Below 1.0.0 a breaking change bumps the minor version (the 0.x convention).
+            let below_one = previous.is_some_and(|p| p.tag().version().major == 0)
+                && draft
+                    .sections()
+                    .iter()
+                    .any(|section| section.kind() == release_notes::SectionKind::Breaking);
             engine.output.step(format!(
-                "{} commits since {}: a {bump} release",
-                draft.commit_count(),
-                previous.map_or("the beginning".to_owned(), |p| p.tag().to_string())
+                "{} since {}: a {bump} release{}",
+                super::counted(draft.commit_count(), "commit"),
+                previous.map_or("the beginning".to_owned(), |p| p.tag().to_string()),
+                if below_one {
+                    format!(
+                        " (below 1.0.0 a breaking change bumps the minor version; `{}` releases 1.0.0)",
+                        engine.invocation.command("release major")
+                    )
+                } else {
+                    String::new()
+                }
             ));
             VersionRequest::Bump(bump)
         }
@@ -253,6 +264,86 @@ pub async fn release(session: &Session, options: &ReleaseOptions) -> anyhow::Res
                 format!("release {tag}: the tag exists; the production deploy failed")
             })?;
         report.deploy = Some(deployed);
+    }
+    Ok(report)
+}
+
+/// A release of HEAD that exists already: its tag was made by an earlier run (whose push may
+/// have failed). With `--push`, push the tag when the remote lacks it; with `--deploy`, deploy
+/// it; without either, say whether the remote has it.
+async fn finish_existing(
+    session: &Session,
+    engine: &Engine,
+    options: &ReleaseOptions,
+    tag: &tag_policy::ReleaseTag,
+    commit: &str,
+) -> anyhow::Result<ReleaseReport> {
+    let repo = &engine.repo;
+    let remote = match &options.push {
+        Push::To(remote) => remote.clone(),
+        Push::No => "origin".to_owned(),
+    };
+    let on_remote = repo.remote_has_tag(&remote, tag.name()).await;
+    let push_command = format!("git push {remote} refs/tags/{tag}");
+    if options.push == Push::No && options.then == Then::Stop {
+        let state = match &on_remote {
+            Ok(true) => format!("{remote} has it too"),
+            Ok(false) => format!(
+                "the tag is only in this clone, {remote} does not have it: push it with `{}` (or `{push_command}`)",
+                engine.invocation.command("release --push")
+            ),
+            Err(error) => format!(
+                "whether {remote} has it could not be checked ({}): `{push_command}` pushes it",
+                crate::exit::message(error)
+            ),
+        };
+        return Err(BadInput(format!(
+            "HEAD {} is already released as {tag}; {state}; to release again, commit something new first",
+            short(commit)
+        ))
+        .into());
+    }
+    let mut report = ReleaseReport {
+        tag: tag.name().to_owned(),
+        commit: commit.to_owned(),
+        previous: None,
+        notes: repo.tag_message(tag.name()).unwrap_or_default(),
+        dry_run: options.dry_run.is_dry(),
+        pushed_to: None,
+        deploy: None,
+    };
+    engine.output.step(format!(
+        "HEAD {} is already released as {tag}: finishing that release",
+        short(commit)
+    ));
+    if let Push::To(remote) = &options.push {
+        match on_remote {
+            Ok(true) => engine
+                .output
+                .step(format!("{remote} has {tag} already: nothing to push")),
+            Ok(false) | Err(_) if options.dry_run.is_dry() => engine.output.step(format!(
+                "dry run: would run git push {remote} refs/tags/{tag}"
+            )),
+            Ok(false) | Err(_) => {
+                repo.push_tag(remote, tag.name()).await.with_context(|| {
+                    format!("push {tag} (the tag exists locally; push it with `{push_command}`)")
+                })?;
+                engine.output.step(format!("pushed {tag} to {remote}"));
+                report.pushed_to = Some(remote.clone());
+            }
+        }
+    }
+    if options.then == Then::DeployProduction {
+        if options.dry_run.is_dry() {
+            engine
+                .output
+                .step(format!("dry run: would run deploy production --tag {tag}"));
+        } else {
+            let deployed = deploy::production(session, &ProductionOptions::tag(tag.name()))
+                .await
+                .with_context(|| format!("release {tag}: the production deploy failed"))?;
+            report.deploy = Some(deployed);
+        }
     }
     Ok(report)
 }

@@ -204,11 +204,18 @@ pub async fn rollback(
     }
     .arguments();
     session.journal.track(rerun.clone());
-    engine.output.step(format!(
-        "rolling production back from {} to {}",
-        live.describe(),
-        target.tag()
-    ));
+    if live.commit().and_then(crate::repo::oid) == Some(target.commit()) {
+        engine.output.step(format!(
+            "production runs {} already: nothing to roll back, checking its health",
+            target.tag()
+        ));
+    } else {
+        engine.output.step(format!(
+            "rolling production back from {} to {}",
+            live.describe(),
+            target.tag()
+        ));
+    }
     let mut report = deploy_release(
         &engine,
         &ReleaseDeploy {

@@ -6,8 +6,10 @@
 //! the changes everything is read back and planned again, which must come out empty. A second
 //! run finds nothing to change and says so.
 //!
-//! Staging's auto-deploy is left as it is, and so are variables whose values Coolify hides
-//! (they are reported, never overwritten blindly).
+//! Staging's auto-deploy goes off too once the repository has stagegate's `staging-deploy.yml`,
+//! which deploys every push itself: with both, each push is built twice. Before that it is left
+//! on and the report says so. Variables whose values Coolify hides are left as they are (they
+//! are reported, never overwritten blindly).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -91,10 +93,16 @@ impl fmt::Display for Change {
                     Some(false) => "off",
                     None => "not reported",
                 };
-                write!(
-                    f,
-                    "{environment} (app {app}): turn auto-deploy off (now {now}), so a push never deploys {environment}"
-                )
+                match environment {
+                    EnvironmentName::Production => write!(
+                        f,
+                        "{environment} (app {app}): turn auto-deploy off (now {now}), so a push never deploys {environment}"
+                    ),
+                    EnvironmentName::Staging => write!(
+                        f,
+                        "{environment} (app {app}): turn auto-deploy off (now {now}): staging-deploy.yml deploys and verifies each push, and with both every push is built twice"
+                    ),
+                }
             }
             Self::Branch {
                 environment,
@@ -151,6 +159,9 @@ pub struct SetupReport {
     /// Workflows of the team's that still deploy production on a push, whatever Coolify's
     /// auto-deploy says: part of the plan, to remove by hand.
     pub production_deploys_on_push: Vec<crate::legacy::ProductionDeployOnPush>,
+    /// Staging apps whose auto-deploy setup leaves on because the repository has no
+    /// `staging-deploy.yml` of stagegate's yet (it turns it off once it has).
+    pub staging_auto_deploy_left_on: Vec<String>,
     /// How the user runs stagegate, for the command the text names.
     #[serde(skip)]
     pub invocation: crate::Invocation,
@@ -166,8 +177,8 @@ impl fmt::Display for SetupReport {
             SetupAction::Planned => {
                 write!(
                     f,
-                    "dry run: setup would make {} changes:",
-                    self.changes.len()
+                    "dry run: setup would make {}:",
+                    changes(self.changes.len())
                 )?;
                 for change in &self.changes {
                     write!(f, "\n  - {change}")?;
@@ -177,7 +188,11 @@ impl fmt::Display for SetupReport {
                 }
             }
             SetupAction::Applied => {
-                write!(f, "setup made and verified {} changes:", self.changes.len())?;
+                write!(
+                    f,
+                    "setup made and verified {}:",
+                    changes(self.changes.len())
+                )?;
                 for change in &self.changes {
                     write!(f, "\n  - {change}")?;
                 }
@@ -195,6 +210,14 @@ impl fmt::Display for SetupReport {
                 self.invocation.command("env diff ENV")
             )?;
         }
+        if !self.staging_auto_deploy_left_on.is_empty() {
+            write!(
+                f,
+                "\nstaging's auto-deploy is still on ({}): once stagegate's staging-deploy.yml is committed (`{}`), run setup again to turn it off, or every push is built twice",
+                self.staging_auto_deploy_left_on.join(", "),
+                self.invocation.command("workflows")
+            )?;
+        }
         if !self.production_deploys_on_push.is_empty() {
             write!(
                 f,
@@ -208,6 +231,11 @@ impl fmt::Display for SetupReport {
     }
 }
 
+/// `1 change`, `3 changes`.
+fn changes(count: usize) -> String {
+    super::counted(count, "change")
+}
+
 /// One app's plan.
 struct AppPlan<'a> {
     section: &'a EnvironmentConfig,
@@ -216,12 +244,35 @@ struct AppPlan<'a> {
     writes: Vec<EnvWrite>,
     changes: Vec<Change>,
     unknown: Vec<String>,
+    /// Staging's auto-deploy is on and stays on (no `staging-deploy.yml` of stagegate's yet).
+    left_on: bool,
+}
+
+/// Whether staging's auto-deploy should go off: when the repository has stagegate's own
+/// `staging-deploy.yml`, which deploys every push.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StagingWorkflow {
+    Generated,
+    Missing,
+}
+
+impl StagingWorkflow {
+    fn of(root: &std::path::Path) -> Self {
+        let path = root
+            .join(crate::workflows::DIRECTORY)
+            .join("staging-deploy.yml");
+        match std::fs::read_to_string(path) {
+            Ok(text) if crate::workflows::is_generated(&text) => Self::Generated,
+            _ => Self::Missing,
+        }
+    }
 }
 
 async fn plan_app<'a>(
     client: &Client,
     section: &'a EnvironmentConfig,
     app_config: &'a AppConfig,
+    staging_workflow: StagingWorkflow,
 ) -> anyhow::Result<AppPlan<'a>> {
     let environment = section.name;
     let app = &app_config.uuid;
@@ -235,9 +286,14 @@ async fn plan_app<'a>(
         .with_context(|| format!("read the variables of {environment} app {app}"))?;
     let mut patch = ApplicationPatch::new();
     let mut changes = Vec::new();
-    if environment == EnvironmentName::Production
-        && application.is_auto_deploy_enabled() != Some(false)
-    {
+    let auto_deploy_off = match environment {
+        EnvironmentName::Production => true,
+        EnvironmentName::Staging => staging_workflow == StagingWorkflow::Generated,
+    };
+    let left_on = environment == EnvironmentName::Staging
+        && !auto_deploy_off
+        && application.is_auto_deploy_enabled() == Some(true);
+    if auto_deploy_off && application.is_auto_deploy_enabled() != Some(false) {
         patch = patch.auto_deploy(AutoDeploy::Disabled);
         changes.push(Change::AutoDeployOff {
             environment,
@@ -283,6 +339,7 @@ async fn plan_app<'a>(
         writes,
         changes,
         unknown,
+        left_on,
     })
 }
 
@@ -296,12 +353,13 @@ async fn plan_app<'a>(
 pub async fn setup(session: &Session, options: &SetupOptions) -> anyhow::Result<SetupReport> {
     let engine = Engine::open(session).context("setup")?;
     let client = &engine.coolify;
+    let staging_workflow = StagingWorkflow::of(engine.repo.root());
     let mut plans = Vec::new();
     for environment in EnvironmentName::ALL {
         let section = engine.config.environment(environment);
         for app in &section.apps {
             plans.push(
-                plan_app(client, section, app)
+                plan_app(client, section, app, staging_workflow)
                     .await
                     .context("setup: plan")?,
             );
@@ -313,6 +371,11 @@ pub async fn setup(session: &Session, options: &SetupOptions) -> anyhow::Result<
         backups: Vec::new(),
         unknown: plans.iter().flat_map(|plan| plan.unknown.clone()).collect(),
         production_deploys_on_push: crate::engine::production_deploys_on_push(&engine),
+        staging_auto_deploy_left_on: plans
+            .iter()
+            .filter(|plan| plan.left_on)
+            .map(|plan| plan.app.uuid.to_string())
+            .collect(),
         invocation: engine.invocation.clone(),
     };
     if report.changes.is_empty() {
@@ -379,7 +442,7 @@ pub async fn setup(session: &Session, options: &SetupOptions) -> anyhow::Result<
     for environment in EnvironmentName::ALL {
         let section = engine.config.environment(environment);
         for app in &section.apps {
-            let plan = plan_app(client, section, app)
+            let plan = plan_app(client, section, app, staging_workflow)
                 .await
                 .context("setup: verify")?;
             remaining.extend(plan.changes);
@@ -440,11 +503,37 @@ mod tests {
             backups: Vec::new(),
             unknown: vec!["production.API_KEY".to_owned()],
             production_deploys_on_push: Vec::new(),
+            staging_auto_deploy_left_on: Vec::new(),
             invocation: crate::Invocation::cargo_xtask(),
         };
         let text = report.to_string();
         assert!(text.contains("nothing to change"), "{text}");
         assert!(text.contains("production.API_KEY"), "{text}");
         assert!(text.contains("`cargo xtask env diff ENV`"), "{text}");
+    }
+
+    #[test]
+    fn one_change_is_one_change() {
+        assert_eq!(changes(1), "1 change");
+        assert_eq!(changes(2), "2 changes");
+        let report = SetupReport {
+            action: SetupAction::Planned,
+            changes: vec![Change::AutoDeployOff {
+                environment: EnvironmentName::Staging,
+                app: "stage".to_owned(),
+                from: Some(true),
+            }],
+            backups: Vec::new(),
+            unknown: Vec::new(),
+            production_deploys_on_push: Vec::new(),
+            staging_auto_deploy_left_on: Vec::new(),
+            invocation: crate::Invocation::stagegate(),
+        };
+        let text = report.to_string();
+        assert!(
+            text.starts_with("dry run: setup would make 1 change:"),
+            "{text}"
+        );
+        assert!(text.contains("every push is built twice"), "{text}");
     }
 }

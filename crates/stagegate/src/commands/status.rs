@@ -11,7 +11,7 @@ use crate::engine::cost::RollbackCost;
 use crate::engine::record;
 use crate::engine::{AppLive, Engine, EnvironmentLive};
 pub use crate::engine::{InFlight, Live};
-pub use crate::legacy::ProductionDeployOnPush;
+pub use crate::legacy::{DeployOnPush, ProductionDeployOnPush};
 use crate::repo::short;
 use crate::session::Session;
 
@@ -80,8 +80,11 @@ pub struct LatestDeployment {
     pub deployment: String,
     /// Its status.
     pub status: String,
-    /// Its commit.
+    /// Its commit (for a Docker-image app, read back from `image_tag`).
     pub commit: Option<String>,
+    /// For a Docker-image app: the image tag the app is set to (Coolify's deployments of an
+    /// image app record no tag or commit of their own).
+    pub image_tag: Option<String>,
 }
 
 /// One health check.
@@ -102,10 +105,13 @@ pub struct StatusReport {
     pub branch: String,
     /// Commits on the branch that production does not run.
     pub ahead_of_production: Option<usize>,
+    /// Whether the branch contains what production runs (`false` after a hotfix released from
+    /// another branch and not merged back; `None` when production runs no known commit).
+    pub production_on_branch: Option<bool>,
     /// Workflows of the team's that still deploy production on a push.
     pub production_deploys_on_push: Vec<crate::legacy::ProductionDeployOnPush>,
-    /// The releases `rollback` would go back to, newest first (at most
-    /// [`ROLLBACK_CANDIDATES`]), with what going back costs on each production app.
+    /// The releases `rollback` would go back to, newest first (at most three), with what
+    /// going back costs on each production app.
     pub rollback_candidates: Vec<RollbackCandidate>,
     /// What the release record says of each environment; `None` without a record.
     pub record: Option<Vec<RecordedState>>,
@@ -161,16 +167,17 @@ impl fmt::Display for StatusReport {
                     writeln!(f, "{indent}  image      {image}")?;
                 }
                 if let Some(latest) = &app.latest_deployment {
+                    let commit = latest.commit.as_deref().map(short);
+                    let what = match (&latest.image_tag, commit) {
+                        (Some(tag), Some(commit)) => format!("image tag {tag}, {commit}"),
+                        (Some(tag), None) => format!("image tag {tag}, commit unknown"),
+                        (None, Some(commit)) => commit.to_owned(),
+                        (None, None) => "commit not resolved".to_owned(),
+                    };
                     writeln!(
                         f,
-                        "{indent}  latest     deployment {} {} ({})",
-                        latest.deployment,
-                        latest.status,
-                        latest
-                            .commit
-                            .as_deref()
-                            .map(short)
-                            .unwrap_or("commit not resolved")
+                        "{indent}  latest     deployment {} {} ({what})",
+                        latest.deployment, latest.status,
                     )?;
                 }
                 if let Some(pinned) = &app.pinned_commit {
@@ -208,6 +215,20 @@ impl fmt::Display for StatusReport {
             ),
             None => write!(f, "{}: production runs no known commit", self.branch),
         }?;
+        if self.production_on_branch == Some(false) {
+            let production = self
+                .environments
+                .iter()
+                .find(|status| status.environment == EnvironmentName::Production)
+                .and_then(|status| status.apps.first())
+                .map(|app| app.live.describe())
+                .unwrap_or_default();
+            write!(
+                f,
+                "\nwarning: production runs {production}, which is not on {branch} yet: merge the hotfix back into {branch}, or the next release from {branch} drops it",
+                branch = self.branch
+            )?;
+        }
         if !self.rollback_candidates.is_empty() {
             write!(f, "\nrollback candidates:")?;
         }
@@ -285,6 +306,10 @@ pub async fn status(session: &Session) -> anyhow::Result<StatusReport> {
             .collect(),
     };
     let ahead = ahead_of_production(&engine, &branch, &production_live);
+    let production_on_branch = branch_tip(&engine, &branch).and_then(|tip| {
+        let production = crate::repo::oid(production_live.commit()?)?;
+        Some(engine.repo.contains(tip, production))
+    });
     let production_deploys_on_push = crate::engine::production_deploys_on_push(&engine);
     let (record, record_absent, verdicts) =
         match engine.record.history(&EnvironmentName::ALL, None).await {
@@ -318,6 +343,7 @@ pub async fn status(session: &Session) -> anyhow::Result<StatusReport> {
         environments,
         branch,
         ahead_of_production: ahead,
+        production_on_branch,
         production_deploys_on_push,
         rollback_candidates,
         record,
@@ -348,10 +374,22 @@ async fn app_status(
         .deployments
         .into_iter()
         .next()
-        .map(|deployment| LatestDeployment {
-            deployment: deployment.deployment_uuid.to_string(),
-            status: deployment.status.to_string(),
-            commit: deployment.resolved_commit().map(String::from),
+        .map(|deployment| match &live.image_tag {
+            // An image app's deployments say `HEAD`: its tag says what it runs.
+            Some(tag) if app.image.is_some() => LatestDeployment {
+                deployment: deployment.deployment_uuid.to_string(),
+                status: deployment.status.to_string(),
+                commit: engine
+                    .commit_of_image_tag(app, tag, releases)
+                    .map(String::from),
+                image_tag: Some(tag.clone()),
+            },
+            _ => LatestDeployment {
+                deployment: deployment.deployment_uuid.to_string(),
+                status: deployment.status.to_string(),
+                commit: deployment.resolved_commit().map(String::from),
+                image_tag: None,
+            },
         });
     let health = match &live.commit {
         Some(commit) => {
@@ -493,12 +531,17 @@ fn ahead_of_production(
     production: &EnvironmentLive,
 ) -> Option<usize> {
     let production = crate::repo::oid(production.commit()?)?;
-    let tip = [
+    let tip = branch_tip(engine, branch)?;
+    engine.repo.commits_ahead(tip, production).ok()
+}
+
+/// The branch's tip: the local branch, else origin's, else HEAD.
+fn branch_tip(engine: &Engine, branch: &str) -> Option<git2::Oid> {
+    [
         format!("refs/heads/{branch}"),
         format!("refs/remotes/origin/{branch}"),
         "HEAD".to_owned(),
     ]
     .iter()
-    .find_map(|name| engine.repo.resolve_commit(name).ok())?;
-    engine.repo.commits_ahead(tip, production).ok()
+    .find_map(|name| engine.repo.resolve_commit(name).ok())
 }

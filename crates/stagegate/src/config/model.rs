@@ -143,6 +143,18 @@ pub struct AppConfig {
     pub image: Option<ImageConfig>,
 }
 
+impl AppConfig {
+    /// How messages name it: `web (app uuid)`, or `app uuid` when it has no `name` (the label
+    /// is then the uuid, which is not printed twice).
+    pub fn describe(&self) -> String {
+        if self.label == self.uuid.as_str() {
+            format!("app {}", self.uuid)
+        } else {
+            format!("{} (app {})", self.label, self.uuid)
+        }
+    }
+}
+
 impl EnvironmentConfig {
     /// The apps that have a health URL, with it.
     #[cfg(test)]
@@ -155,5 +167,20 @@ impl EnvironmentConfig {
     /// Whether the config lists several apps (messages then name each one).
     pub fn has_several_apps(&self) -> bool {
         self.apps.len() > 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::test_support::{EXAMPLE, parse};
+
+    #[test]
+    fn an_app_without_a_name_is_named_once() {
+        let config = parse(EXAMPLE).unwrap();
+        let app = &config.staging.apps[0];
+        assert_eq!(app.describe(), format!("app {}", app.uuid));
+        let mut named = app.clone();
+        named.label = "web".to_owned();
+        assert_eq!(named.describe(), format!("web (app {})", app.uuid));
     }
 }

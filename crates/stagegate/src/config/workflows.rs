@@ -24,21 +24,6 @@ pub struct WorkflowsConfig {
     pub pr_validation: PrValidation,
 }
 
-impl WorkflowsConfig {
-    /// The commands that check a commit: `test` when set, else the preset's.
-    pub fn checks(&self) -> Vec<String> {
-        match (&self.test, self.preset) {
-            (Some(test), _) => test.clone(),
-            (None, Some(preset)) => preset
-                .default_checks()
-                .iter()
-                .map(|&check| check.to_owned())
-                .collect(),
-            (None, None) => Vec::new(),
-        }
-    }
-}
-
 /// A language preset of `[workflows]`: the setup action pinned by commit, the install command
 /// and the default checks.
 #[derive(
@@ -80,7 +65,8 @@ impl Preset {
         }
     }
 
-    /// The checks run when `test` is not set.
+    /// The checks it always runs (the repository's own linters come on top:
+    /// `commands/workflows/checks.rs`).
     pub(crate) fn default_checks(self) -> &'static [&'static str] {
         match self {
             Self::PythonUv => &["uv run pytest"],
@@ -107,6 +93,9 @@ pub enum Install {
     Action,
     /// `cargo xtask`, for a Rust workspace whose `xtask` embeds stagegate (with a cache step).
     CargoXtask,
+    /// `uv run --locked stagegate`: the `stagegate-cli` the repository's `uv.lock` pins, with
+    /// the hashes of its wheels, for a team that already sets up uv.
+    Uv,
 }
 
 /// Whether `workflows` generates `pr-validation.yml`.

@@ -87,10 +87,9 @@ impl Engine {
             .map(Some)
             .map_err(|reason| {
                 crate::BadInput(format!(
-                    "{}: `image_tag` of {environment}'s {} (app {}): {reason}; nothing was changed",
+                    "{}: `image_tag` of {environment}'s {}: {reason}; nothing was changed",
                     self.config.path.display(),
-                    app.label,
-                    app.uuid
+                    app.describe()
                 ))
                 .into()
             })

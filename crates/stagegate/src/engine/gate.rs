@@ -207,7 +207,7 @@ async fn live_proof(
     if app.image.is_some() {
         return image_gate(engine, app, sha).await;
     }
-    let name = format!("staging's {} (app {})", app.label, app.uuid);
+    let name = format!("staging's {}", app.describe());
     let live = engine
         .app_live(EnvironmentName::Staging, app, releases)
         .await?;
@@ -266,7 +266,7 @@ async fn image_gate(
         return Ok(None);
     };
     let commit = sha.as_str();
-    let name = format!("staging's {} (app {})", app.label, app.uuid);
+    let name = format!("staging's {}", app.describe());
     let expected = match image.tag.expand(commit, None) {
         Ok(expected) => expected,
         Err(reason) => return Ok(Some(format!("{name}: {reason}"))),

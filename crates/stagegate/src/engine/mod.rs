@@ -158,15 +158,10 @@ impl Engine {
 pub(crate) fn production_deploys_on_push(
     engine: &Engine,
 ) -> Vec<crate::legacy::ProductionDeployOnPush> {
-    engine
-        .config
-        .production
-        .apps
-        .iter()
-        .flat_map(|app| {
-            crate::legacy::production_deploys_on_push(engine.repo.root(), app.uuid.as_str())
-        })
-        .collect()
+    crate::legacy::production_deploys_on_push(
+        engine.repo.root(),
+        &crate::legacy::Apps::of(&engine.config),
+    )
 }
 
 pub(crate) fn seconds(millis: u64) -> String {

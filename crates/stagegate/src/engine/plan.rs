@@ -53,9 +53,8 @@ impl Engine {
                     humantime::format_duration(spec.deadline())
                 )),
                 None => planned.push(format!(
-                    "watch the container of {} (app {}) for {}: it must stay running",
-                    app.label,
-                    app.uuid,
+                    "watch the container of {} for {}: it must stay running",
+                    app.describe(),
                     humantime::format_duration(
                         super::CONTAINER_CHECK_INTERVAL * (super::CONTAINER_CHECKS - 1)
                     )

@@ -281,8 +281,8 @@ impl Engine {
                         *index,
                         error,
                         format!(
-                            "read the container status of {environment}'s {} (app {})",
-                            app.label, app.uuid
+                            "read the container status of {environment}'s {}",
+                            app.describe()
                         ),
                     )
                 })?;

@@ -320,6 +320,8 @@ impl Engine {
                 self.journal.write(format!(
                     "set {environment} (app {uuid}) to image tag {image_tag}"
                 ));
+                self.journal
+                    .deploy_request(Some((environment, uuid.to_string())));
                 let deployment = self
                     .coolify
                     .deploy_image_tag(uuid, image_tag, &self.follow_options())
@@ -330,6 +332,7 @@ impl Engine {
                             format!("deploy image tag {image_tag} to {environment} (app {uuid})"),
                         )
                     });
+                self.journal.deploy_request(None);
                 let deployment = match deployment {
                     Ok(deployment) => deployment,
                     Err(failed) => return Err(self.with_queue(failed).await),
@@ -356,6 +359,8 @@ impl Engine {
                     "pin {environment} (app {uuid}) to {}",
                     short(commit)
                 ));
+                self.journal
+                    .deploy_request(Some((environment, uuid.to_string())));
                 let deployment = self
                     .coolify
                     .deploy_commit(uuid, &step.target.commit, ForceRebuild::No)
@@ -366,6 +371,7 @@ impl Engine {
                             format!("deploy {} to {environment} (app {uuid})", short(commit)),
                         )
                     });
+                self.journal.deploy_request(None);
                 let deployment = match deployment {
                     Ok(deployment) => deployment,
                     Err(failed) => return Err(self.with_queue(failed).await),

@@ -104,6 +104,20 @@ async fn the_adoption_guide_runs_from_nothing_to_a_verified_release() {
             .map(|(_, out)| out.clone())
             .unwrap()
     };
+    // The second `setup`, once staging-deploy.yml exists, turns staging's auto-deploy off.
+    let setups: Vec<&String> = ran
+        .iter()
+        .filter(|(line, _)| line == "stagegate setup")
+        .map(|(_, out)| out)
+        .collect();
+    assert_eq!(setups.len(), 2, "{ran:?}");
+    assert!(
+        setups[0].contains("staging's auto-deploy is still on"),
+        "{}",
+        setups[0]
+    );
+    let staging_app = world.fake.application(&world.app(Env::Staging)).unwrap();
+    assert_eq!(staging_app.is_auto_deploy_enabled(), Some(false));
     let dry_run = printed("stagegate init --dry-run");
     assert!(dry_run.contains("(dry run: not written)"), "{dry_run}");
     assert!(printed("stagegate setup --dry-run").contains("ci-cd.yml, line 16"));

@@ -384,10 +384,108 @@ async fn a_usage_error_with_format_json_is_the_error_document() {
     let document: serde_json::Value = serde_json::from_str(&stdout).expect(&stdout);
     assert_eq!(document["exit_code"], 2);
     assert!(
-        document["error"].as_str().unwrap().contains("--tag"),
+        document["error"].as_str().unwrap().starts_with(
+            "the following required arguments were not provided: --tag <TAG>; usage: "
+        ),
         "{document}"
     );
     assert!(text(&output.stderr).contains("error:"));
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_while_the_deploy_request_is_in_flight_says_a_deployment_may_be_queued() {
+    use coolify_fake::{Fault, FaultRule};
+
+    let world = World::new().await.unwrap();
+    let commit = world
+        .repo
+        .commit("src/app.txt", "feat: greet users")
+        .unwrap();
+    let staging = world.app(stagegate_tests::Env::Staging);
+    // Coolify takes its time to answer the deploy request (the ability check is not delayed).
+    world.fake.inject(
+        FaultRule::on_path(
+            "/api/v1/deploy",
+            Fault::Delay(std::time::Duration::from_secs(30)),
+        )
+        .method("POST")
+        .application(&staging),
+    );
+
+    let (code, stderr) =
+        interrupt_when(&world, &["deploy", "staging"], "and deploying", "INT").await;
+
+    assert_eq!(code, Some(1), "{stderr}");
+    let error = stderr
+        .lines()
+        .find(|line| line.contains("error:"))
+        .expect(&stderr);
+    for expected in [
+        "interrupted by Ctrl-C",
+        &format!("pin staging (app staging-app) to {}", &commit[..7]),
+        "while its request to deploy staging (app staging-app) was in flight: Coolify may have queued that deployment",
+        "See whether it did with `stagegate status`",
+        &format!("run `stagegate deploy staging --commit {commit}` again to join it"),
+    ] {
+        assert!(error.contains(expected), "{expected:?} in: {error}");
+    }
+    assert!(
+        !error.contains("before a deployment was started"),
+        "{error}"
+    );
+    world.assert_token_never_leaked();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_as_json_without_a_file_prints_the_report() {
+    let world = World::new().await.unwrap();
+
+    let output = stagegate(
+        Some(&world),
+        world.root(),
+        &["--format", "json", "backup", "staging"],
+    )
+    .await;
+
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let document: serde_json::Value = serde_json::from_str(&stdout).expect(&stdout);
+    assert!(document["path"].is_null(), "{document}");
+    assert_eq!(document["backup"]["environment"], "staging", "{document}");
+    assert_eq!(document["backups"].as_array().map(Vec::len), Some(1));
+    world.assert_token_never_leaked();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn env_diff_exit_code_exits_1_when_a_variable_differs() {
+    let world = World::new().await.unwrap();
+    world.fake.set_env_var(
+        &world.app(stagegate_tests::Env::Staging),
+        &coolify_client::EnvVarInput::new("NOT_DECLARED", "x"),
+    );
+
+    let plain = stagegate(Some(&world), world.root(), &["env", "diff", "staging"]).await;
+    assert_eq!(plain.status.code(), Some(0), "{}", text(&plain.stderr));
+
+    let output = stagegate(
+        Some(&world),
+        world.root(),
+        &["--format", "json", "env", "diff", "staging", "--exit-code"],
+    )
+    .await;
+
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let document: serde_json::Value = serde_json::from_str(&stdout).expect(&stdout);
+    assert_eq!(document["keys"][0]["key"], "NOT_DECLARED", "{document}");
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(
+            "error: env diff staging: deploy.toml and Coolify differ in 1 variable (--exit-code)"
+        ),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -181,6 +181,14 @@ pub(super) fn fix_without_rollback(
 
 /// What to do about a failed staging deploy.
 pub(super) fn fix_staging(engine: &Engine, failed: &Failed<'_>) -> String {
+    if matches!(failed.failure.cause, Cause::DeploymentFailed { .. }) {
+        // A commit Coolify cannot fetch fails its build too.
+        return format!(
+            "Production was not touched. Read the deployment's log in Coolify; if it could not fetch {}, the commit may not be on the remote Coolify builds from: push it, then run `{}` again",
+            failed.commit.short(),
+            failed.rerun
+        );
+    }
     match failed.fault() {
         Fault::Release | Fault::Other => format!(
             "Production was not touched. Fix the cause, then run `{}` again",
@@ -229,11 +237,19 @@ pub(super) async fn roll_back(
         &to,
         Purpose::Restore { after },
     );
+    // How long the rollback took until Coolify reported its deployment finished, when it did.
+    let mut rolled_back_in = None;
     let cause = match engine
         .roll_out(environment, &before.targets, &mut restore)
         .await
     {
         Ok(rollback) => {
+            rolled_back_in = Some(
+                rollback
+                    .timings
+                    .trigger_ms
+                    .saturating_add(rollback.timings.deployment_ms),
+            );
             restore.settle(&record::verified(&rollback)).await;
             recording
                 .settle(&Settlement::rolled_back(
@@ -284,9 +300,27 @@ pub(super) async fn roll_back(
         None => engine.invocation.command("rollback"),
     };
     let release = failed.release.map(ToString::to_string).unwrap_or_default();
+    // Once its deployment finished, the release was what production served.
+    let what_happened = match (&failed.failure.cause, rolled_back_in) {
+        (Cause::ProbeFailed { outcome, .. }, Some(rollback_ms)) => format!(
+            "{release} served production for about {} after its deployment finished, then was rolled back",
+            crate::engine::seconds(
+                crate::engine::millis(outcome.elapsed).saturating_add(rollback_ms)
+            )
+        ),
+        (Cause::ContainerNotRunning { .. }, Some(_)) => {
+            format!(
+                "{release} was deployed to production, failed its verification and was rolled back"
+            )
+        }
+        (Cause::ProbeFailed { .. } | Cause::ContainerNotRunning { .. }, None) => {
+            format!("{release} was deployed to production and failed its verification")
+        }
+        _ => format!("{release} did not go live"),
+    };
     let fix = match failed.fault() {
         Fault::Release => format!(
-            "{release} did not go live. Fix it and tag a new version; if production is not on {before_label}, run `{go_back}`",
+            "{what_happened}. Fix it and tag a new version; if production is not on {before_label}, run `{go_back}`",
         ),
         fault => format!(
             "{release} did not go live, and the release is not at fault: {} If production is not on {before_label}, run `{go_back}`",

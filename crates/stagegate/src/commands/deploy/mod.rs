@@ -269,10 +269,13 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
         .resolve_commit(&options.commit)
         .context("deploy staging")?;
     if engine.repo.is_on_a_remote_branch(commit) == Some(false) {
-        engine.output.warn(format!(
-            "{} is on no remote branch: Coolify clones from the remote and cannot build it until it is pushed",
+        // Coolify fetches the commit from the remote: pinning one it cannot fetch would leave
+        // staging pinned to a commit it cannot build.
+        return Err(anyhow::Error::new(crate::Refused(format!(
+            "{} is on no branch of the remote (no remote-tracking branch contains it), and Coolify builds from the remote: push it first (`git push origin HEAD:refs/heads/BRANCH`), or `git fetch` if it was pushed from elsewhere; nothing was changed",
             short(&commit.to_string())
-        ));
+        )))
+        .context("deploy staging"));
     }
     let releases = engine.releases()?;
     let tag = releases.at_commit(commit).last().map(|r| r.tag().clone());

@@ -5,10 +5,14 @@
 //! repository (whatever form Coolify stores the URL in), proposes staging and production from
 //! their names, branches and Coolify environment names, and asks on a terminal; with `--yes`
 //! or in CI it asks nothing, and a role it cannot tell is an error naming the flag. From each
-//! app it takes the branch, a health URL (its first domain plus its health check path) and the
-//! keys of its variables (never their values). It writes a commented `deploy.toml` that loads,
-//! adds `.stagegate/` to `.gitignore`, and prints the health handler for the detected language,
-//! any workflow of the team's that still deploys production on push, and the next steps.
+//! app it takes the branch, a health URL (its first domain, with its scheme, port and path,
+//! plus its health check path) and the keys of its variables (never their values). From the
+//! team's own workflows it proposes how a commit is checked: wait for their CI workflow when
+//! one checks every push (`after`), else run the checks their pull-request workflow runs
+//! (`test`), else the preset's, with the linters the repository configures. It writes a
+//! commented `deploy.toml` that loads, adds `.stagegate/` to `.gitignore`, and prints the
+//! health handler for the detected language, every line of the team's workflows that still
+//! deploys on a push, and the next steps.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -25,16 +29,19 @@ use crate::config::{Config, Install};
 use crate::exit::BadInput;
 use crate::files::{Existed, Replace, write_atomically};
 use crate::health_endpoint::{self, Snippet};
-use crate::legacy::{self, ProductionDeployOnPush};
+use crate::legacy::{self, DeployOnPush, ProductionDeployOnPush};
 use crate::output::Output;
 use crate::process_env::ProcessEnv;
 pub use crate::prompt::Ask;
 
 mod choose;
 mod render;
+mod team;
+
+pub use self::team::{ProposalSource, WorkflowsProposal};
 
 use self::choose::{Candidates, Role};
-use self::render::render_config;
+use self::render::{Rest, render_config};
 use crate::prompt::LinePrompt;
 use crate::session::{DryRun, Session};
 
@@ -126,8 +133,15 @@ pub struct InitReport {
     pub production: ChosenApp,
     /// The preset picked from the repository's files.
     pub preset: Option<Preset>,
+    /// How the generated workflows are proposed to check a commit.
+    pub workflows: WorkflowsProposal,
     /// Workflows of the team's that still deploy production on a push.
     pub production_deploys_on_push: Vec<ProductionDeployOnPush>,
+    /// Workflows of the team's that deploy staging on a push (each push would build twice
+    /// once `staging-deploy.yml` deploys it).
+    pub staging_deploys_on_push: Vec<DeployOnPush>,
+    /// What to check in the written file before using it.
+    pub warnings: Vec<String>,
     /// The health handler for the detected language.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub health_snippet: Option<String>,
@@ -167,15 +181,30 @@ impl fmt::Display for InitReport {
                 writeln!(f, "  variables in Coolify: {}", app.variables.join(", "))?;
             }
         }
-        match self.preset {
-            Some(preset) => writeln!(
+        let proposal = &self.workflows;
+        let checks = proposal.checks.join(", ");
+        let file = proposal.file.as_deref().unwrap_or_default();
+        match proposal.source {
+            ProposalSource::After => writeln!(
                 f,
-                "workflows: preset {preset} (found {})",
-                preset.marker_file()
+                "workflows: staging deploys once your workflow {} ({file}) passed on a push (`after`); it runs {checks}",
+                proposal.after.as_deref().unwrap_or_default()
             )?,
-            None => writeln!(
+            ProposalSource::TeamChecks => writeln!(
                 f,
-                "workflows: no uv.lock, package-lock.json, Cargo.toml or go.mod found; fill in `test` or `after` under [workflows]"
+                "workflows: the checks of {file} run before each staging deploy (`test`): {checks}"
+            )?,
+            ProposalSource::Preset => match self.preset {
+                Some(preset) => writeln!(
+                    f,
+                    "workflows: preset {preset} (found {}) runs {checks}",
+                    preset.marker_file()
+                )?,
+                None => writeln!(f, "workflows: {checks}")?,
+            },
+            ProposalSource::Nothing => writeln!(
+                f,
+                "workflows: no uv.lock, package-lock.json, Cargo.toml or go.mod found, and no workflow of yours with checks; fill in `test` or `after` under [workflows]"
             )?,
         }
         let verb = |written: Written, what: &str| match written {
@@ -192,7 +221,14 @@ impl fmt::Display for InitReport {
                 other => verb(other, ".gitignore (adds .stagegate/, where backups go)"),
             }
         )?;
-        for finding in &self.production_deploys_on_push {
+        for warning in &self.warnings {
+            writeln!(f, "warning: {warning}")?;
+        }
+        for finding in self
+            .production_deploys_on_push
+            .iter()
+            .chain(&self.staging_deploys_on_push)
+        {
             writeln!(f, "warning: {finding}")?;
         }
         if let Some(snippet) = &self.health_snippet {
@@ -313,15 +349,55 @@ pub async fn init_with(
         .into());
     }
 
-    let staging = describe(&client, staging, environment_of(staging)).await?;
-    let production = describe(&client, production, environment_of(production)).await?;
+    let mut staging = describe(&client, staging, environment_of(staging)).await?;
+    let mut production = describe(&client, production, environment_of(production)).await?;
+    let mut warnings = Vec::new();
+    if staging.health_url == production.health_url {
+        // A probe of a shared URL cannot tell which environment answered: deploy.toml refuses
+        // it, so each gets a placeholder to fill in.
+        warnings.push(format!(
+            "staging and production would both be probed at {} (their Coolify domains and health check paths give the same URL): fill in each environment's `health_url` with the URL its own app serves",
+            staging.health_url
+        ));
+        for app in [&mut staging, &mut production] {
+            app.health_url = placeholder_health_url(&app.uuid);
+            app.health_url_guessed = true;
+        }
+    }
     let root = repo.root();
     let preset = detect_preset(root);
+    let lock = std::fs::read_to_string(root.join("uv.lock")).unwrap_or_default();
     let install = match preset {
         Some(Preset::RustCargo) if embeds_stagegate(root) => Install::CargoXtask,
+        Some(Preset::PythonUv)
+            if crate::workflows::locked_version(&lock, "stagegate-cli").as_deref()
+                == Some(env!("CARGO_PKG_VERSION")) =>
+        {
+            Install::Uv
+        }
         _ => Install::Action,
     };
-    let content = render_config(&coolify_url, &staging, &production, preset, install);
+    let apps = legacy::Apps {
+        staging: vec![staging.uuid.clone()],
+        production: vec![production.uuid.clone()],
+    };
+    let preset_checks = preset
+        .map(|preset| crate::workflows::preset_checks(preset, root))
+        .unwrap_or_default();
+    let proposal = team::propose(&team::team_workflows(root, &apps), preset, &preset_checks);
+    let repository_url = format!("https://{repository}");
+    let content = render_config(
+        &coolify_url,
+        &staging,
+        &production,
+        &Rest {
+            preset,
+            install,
+            proposal: &proposal,
+            preset_checks: &preset_checks,
+            repository_url: Some(&repository_url),
+        },
+    );
     // What init writes must load: check it as `deploy staging` would read it.
     Config::parse(&content, &config_path, &ProcessEnv::default())
         .context("init: the generated deploy.toml does not load (a bug in init)")?;
@@ -360,7 +436,10 @@ pub async fn init_with(
         (Written::Written, state)
     };
 
-    let production_deploys_on_push = legacy::production_deploys_on_push(root, &production.uuid);
+    let (production_deploys_on_push, staging_deploys_on_push): (Vec<_>, Vec<_>) =
+        legacy::deploys_on_push(root, &apps)
+            .into_iter()
+            .partition(|finding| finding.environment == crate::config::EnvironmentName::Production);
     let manifest = std::fs::read_to_string(root.join("pyproject.toml")).unwrap_or_default();
     let health_snippet = preset
         .and_then(|preset| health_endpoint::for_preset(preset, &manifest))
@@ -391,16 +470,21 @@ pub async fn init_with(
             "COOLIFY_TOKEN"
         ),
     ];
-    if !production_deploys_on_push.is_empty() {
+    let mut deploying: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for finding in production_deploys_on_push
+        .iter()
+        .chain(&staging_deploys_on_push)
+    {
+        deploying
+            .entry(finding.file.as_str())
+            .or_default()
+            .push(finding.line.to_string());
+    }
+    for (file, lines) in &deploying {
         next_steps.push(format!(
-            "Remove the production deploy from {} (see the warnings above)",
-            production_deploys_on_push
-                .iter()
-                .map(|finding| finding.file.as_str())
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect::<Vec<_>>()
-                .join(", ")
+            "Retire the old pipeline: remove the deploy steps of {file} (line{} {}, see the warnings above), or the whole file if it does nothing else, so that only stagegate's workflows deploy",
+            if lines.len() > 1 { "s" } else { "" },
+            lines.join(", ")
         ));
     }
     next_steps.push(format!(
@@ -416,7 +500,10 @@ pub async fn init_with(
         staging,
         production,
         preset,
+        workflows: proposal,
         production_deploys_on_push,
+        staging_deploys_on_push,
+        warnings,
         health_snippet,
         next_steps,
     })
@@ -531,31 +618,35 @@ fn image_of(app: &Application) -> Option<String> {
         .filter(|name| ImageName::new(name.as_str()).is_ok())
 }
 
-/// The first domain plus the health check path when one is set, else `/healthz`.
+/// The first domain (scheme, host, port and path, as Coolify routes it) plus the health
+/// check path when one is set, else `/healthz`.
 fn health_url(app: &Application) -> (String, bool) {
     let path = app
         .health_check_path
         .as_deref()
         .map(str::trim)
         .filter(|path| !path.is_empty() && *path != "/");
+    // Coolify serves an app on its first domain.
     let domain = app
         .domains()
         .into_iter()
-        .find_map(|domain| Url::parse(domain).ok());
+        .next()
+        .and_then(|domain| Url::parse(domain.trim()).ok());
     let guessed_path = path.is_none();
     let Some(mut url) = domain else {
-        // Named after the app: staging and production may not share a health URL.
-        return (
-            format!(
-                "https://replace-with-the-domain-of-{}.example.com/healthz",
-                app.uuid
-            ),
-            true,
-        );
+        return (placeholder_health_url(app.uuid.as_str()), true);
     };
     let path = path.unwrap_or("/healthz");
-    url.set_path(&format!("/{}", path.trim_start_matches('/')));
+    let base = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&format!("{base}/{}", path.trim_start_matches('/')));
+    url.set_query(None);
+    url.set_fragment(None);
     (url.to_string(), guessed_path)
+}
+
+/// A health URL to fill in, named after the app: staging and production may not share one.
+fn placeholder_health_url(uuid: &str) -> String {
+    format!("https://replace-with-the-domain-of-{uuid}.example.com/healthz")
 }
 
 /// The preset whose marker file is at the repository root.
@@ -616,6 +707,25 @@ mod tests {
         );
         let no_domain = app(serde_json::json!({"uuid": "a", "fqdn": null}));
         assert!(health_url(&no_domain).1);
+        // Coolify's domain may carry a port and a path: both stay, the check path goes after.
+        let with_port_and_path = app(serde_json::json!({
+            "uuid": "a",
+            "fqdn": "http://127.0.0.1:18765/apps/a-uuid,https://www.example.com",
+            "health_check_path": "healthz",
+        }));
+        assert_eq!(
+            health_url(&with_port_and_path),
+            (
+                "http://127.0.0.1:18765/apps/a-uuid/healthz".to_owned(),
+                false
+            )
+        );
+        let trailing_slash =
+            app(serde_json::json!({"uuid": "a", "fqdn": "https://example.com/api/"}));
+        assert_eq!(
+            health_url(&trailing_slash).0,
+            "https://example.com/api/healthz"
+        );
     }
 
     #[test]
@@ -632,24 +742,72 @@ mod tests {
         };
         let url = Url::parse("https://coolify.example.com/").unwrap();
         let presets = Preset::ALL.into_iter().map(Some).chain([None]);
+        let checks = vec!["uv run pytest".to_owned(), "it's \"quoted\"".to_owned()];
         for preset in presets {
-            for install in [Install::Action, Install::CargoXtask] {
-                let text = render_config(
-                    &url,
-                    &app("stg", &["A", "B"]),
-                    &app("prd", &[]),
-                    preset,
-                    install,
-                );
-                let config = Config::parse(&text, Path::new("deploy.toml"), &ProcessEnv::default())
-                    .unwrap_or_else(|error| panic!("{preset:?} {install:?}: {error}\n{text}"));
-                let workflows = config.workflows.unwrap();
-                assert_eq!(workflows.preset, preset);
-                assert!(text.contains("#   A, B"), "{text}");
-                if preset.is_some() {
-                    assert_eq!(workflows.stagegate, install);
-                } else {
-                    assert_eq!(workflows.test, Some(Vec::new()));
+            for source in [
+                ProposalSource::After,
+                ProposalSource::TeamChecks,
+                ProposalSource::Preset,
+                ProposalSource::Nothing,
+            ] {
+                if preset.is_none() && source == ProposalSource::Preset {
+                    continue;
+                }
+                let proposal = WorkflowsProposal {
+                    source,
+                    file: Some(".github/workflows/ci.yml".to_owned()),
+                    checks: checks.clone(),
+                    after: Some("CI/CD".to_owned()),
+                };
+                for install in [Install::Action, Install::CargoXtask, Install::Uv] {
+                    let text = render_config(
+                        &url,
+                        &app("stg", &["A", "B"]),
+                        &app("prd", &[]),
+                        &Rest {
+                            preset,
+                            install,
+                            proposal: &proposal,
+                            preset_checks: &[],
+                            repository_url: Some("https://github.com/acme/api"),
+                        },
+                    );
+                    let config =
+                        Config::parse(&text, Path::new("deploy.toml"), &ProcessEnv::default())
+                            .unwrap_or_else(|error| {
+                                panic!("{preset:?} {source:?} {install:?}: {error}\n{text}")
+                            });
+                    let workflows = config.workflows.unwrap();
+                    assert_eq!(workflows.preset, preset);
+                    assert!(text.contains("#   A, B"), "{text}");
+                    assert_eq!(
+                        config
+                            .notes
+                            .repository_url
+                            .map(|url| url.to_string())
+                            .as_deref(),
+                        Some("https://github.com/acme/api")
+                    );
+                    if preset.is_some() {
+                        assert_eq!(workflows.stagegate, install);
+                    }
+                    match source {
+                        ProposalSource::After => {
+                            assert_eq!(workflows.after.as_deref(), Some("CI/CD"));
+                            assert_eq!(workflows.test, None);
+                        }
+                        ProposalSource::TeamChecks => {
+                            assert_eq!(workflows.test.as_deref(), Some(checks.as_slice()));
+                            assert!(text.contains("# after = \"CI/CD\""), "{text}");
+                        }
+                        ProposalSource::Preset => {
+                            assert_eq!(workflows.test, None);
+                            assert!(text.contains("# test = [\"uv run pytest\""), "{text}");
+                        }
+                        ProposalSource::Nothing => {
+                            assert_eq!(workflows.test, Some(Vec::new()));
+                        }
+                    }
                 }
             }
         }
@@ -668,12 +826,23 @@ mod tests {
             image: Some("ghcr.io/acme/api".to_owned()),
         };
         let url = Url::parse("https://coolify.example.com/").unwrap();
+        let proposal = WorkflowsProposal {
+            source: ProposalSource::Preset,
+            file: None,
+            checks: vec!["uv run pytest".to_owned()],
+            after: None,
+        };
         let text = render_config(
             &url,
             &chosen("stg"),
             &chosen("prd"),
-            Some(Preset::PythonUv),
-            Install::Action,
+            &Rest {
+                preset: Some(Preset::PythonUv),
+                install: Install::Action,
+                proposal: &proposal,
+                preset_checks: &[],
+                repository_url: None,
+            },
         );
         let config = Config::parse(&text, Path::new("deploy.toml"), &ProcessEnv::default())
             .unwrap_or_else(|error| panic!("{error}\n{text}"));

@@ -3,7 +3,23 @@
 use url::Url;
 
 use super::ChosenApp;
+use super::team::{ProposalSource, WorkflowsProposal};
 use crate::config::{Install, Preset};
+use crate::workflows::Check;
+
+/// What `init` writes into `[workflows]` and `[notes]`, besides the apps.
+pub(super) struct Rest<'a> {
+    /// The preset of the repository's files.
+    pub(super) preset: Option<Preset>,
+    /// How the deploy jobs run stagegate.
+    pub(super) install: Install,
+    /// How the workflows check a commit.
+    pub(super) proposal: &'a WorkflowsProposal,
+    /// What the preset runs in this repository.
+    pub(super) preset_checks: &'a [Check],
+    /// The repository's web URL, from the `origin` remote.
+    pub(super) repository_url: Option<&'a str>,
+}
 
 fn toml_string(text: &str) -> String {
     let mut quoted = String::with_capacity(text.len() + 2);
@@ -29,8 +45,7 @@ pub(super) fn render_config(
     coolify_url: &Url,
     staging: &ChosenApp,
     production: &ChosenApp,
-    preset: Option<Preset>,
-    install: Install,
+    rest: &Rest<'_>,
 ) -> String {
     let url = coolify_url.as_str().trim_end_matches('/');
     let environment = |role: &str, app: &ChosenApp| {
@@ -83,54 +98,19 @@ pub(super) fn render_config(
             ),
         )
     };
-    let workflows = match preset {
-        Some(preset) => {
-            let stagegate = match install {
-                Install::Action => commented(
-                    "# stagegate = \"action\"",
-                    "deploy jobs install the prebuilt stagegate (the default)",
-                ),
-                Install::CargoXtask => commented(
-                    "stagegate = \"cargo-xtask\"",
-                    "deploy jobs run this workspace's `cargo xtask`",
-                ),
-            };
-            format!(
-                "{preset_line}{test_line}{after_line}{stagegate}{pr_line}",
-                preset_line = commented(
-                    &format!("preset = \"{preset}\""),
-                    &format!(
-                        "found {}; the toolchain setup, pinned by commit",
-                        preset.marker_file()
-                    ),
-                ),
-                test_line = commented(
-                    &format!(
-                        "# test = [\"{}\"]",
-                        preset.default_checks().first().copied().unwrap_or_default()
-                    ),
-                    "replaces the preset's checks, one command per item",
-                ),
-                after_line = commented(
-                    "# after = \"CI\"",
-                    "or: deploy staging once your own CI workflow passes",
-                ),
-                pr_line = commented(
-                    "pr_validation = false",
-                    "true also generates pr-validation.yml (yours is never touched)",
-                ),
-            )
-        }
-        None => format!(
-            "# No uv.lock, package-lock.json, Cargo.toml or go.mod here: list the commands that check a\n# commit, or replace `test` by `after = \"NAME\"` to deploy once your own CI workflow passes.\ntest = []\n{}",
-            commented(
-                "pr_validation = false",
-                "true also generates pr-validation.yml (yours is never touched)"
-            ),
+    let workflows = workflows_table(rest);
+    let notes = match rest.repository_url {
+        Some(url) => commented(
+            &format!("repository_url = {}", toml_string(url)),
+            "release notes end with a compare link (from the origin remote)",
+        ),
+        None => commented(
+            "# repository_url = \"https://github.com/OWNER/REPO\"",
+            "release notes end with a compare link",
         ),
     };
     format!(
-        "# stagegate's deploy config, written by `stagegate init`; docs/CONFIG.md documents every key.\n\n[coolify]\n{url_line}{token_line}\n[tags]\n{prefix_line}\n[deploy]\n{timeout_line}{gate_line}\n[probe]\n{probe_line}\n{staging}\n{production}\n[workflows]\n{workflows}",
+        "# stagegate's deploy config, written by `stagegate init`; docs/CONFIG.md documents every key.\n\n[coolify]\n{url_line}{token_line}\n[tags]\n{prefix_line}\n[deploy]\n{timeout_line}{gate_line}\n[probe]\n{probe_line}\n[notes]\n{notes}\n{staging}\n{production}\n[workflows]\n{workflows}",
         url_line = commented(
             &format!("url = {}", toml_string(url)),
             "COOLIFY_URL overrides it"
@@ -146,7 +126,7 @@ pub(super) fn render_config(
         timeout_line = commented("timeout = \"20m\"", "deadline for one Coolify deployment"),
         gate_line = commented(
             "staging_gate = true",
-            "production takes only commits staging finished deploying"
+            "production takes only commits verified on staging"
         ),
         probe_line = commented(
             "expect_json = { \"/commit\" = \"{commit}\" }",
@@ -155,4 +135,117 @@ pub(super) fn render_config(
         staging = environment("staging", staging),
         production = environment("production", production),
     )
+}
+
+/// The `[workflows]` table: the preset, how a commit is checked (the team's workflow to wait
+/// for, the team's checks, or the preset's), how stagegate runs, and PR validation.
+fn workflows_table(rest: &Rest<'_>) -> String {
+    let proposal = rest.proposal;
+    let mut table = String::new();
+    if let Some(preset) = rest.preset {
+        table.push_str(&commented(
+            &format!("preset = \"{preset}\""),
+            &format!(
+                "found {}; the toolchain setup, pinned by commit",
+                preset.marker_file()
+            ),
+        ));
+    }
+    let after_line = |comment: &str| {
+        commented(
+            &format!(
+                "# after = {}",
+                toml_string(proposal.after.as_deref().unwrap_or("CI"))
+            ),
+            comment,
+        )
+    };
+    let file = proposal.file.as_deref().unwrap_or_default();
+    match proposal.source {
+        ProposalSource::After => {
+            table.push_str(&commented(
+                &format!(
+                    "after = {}",
+                    toml_string(proposal.after.as_deref().unwrap_or_default())
+                ),
+                &format!("{file} checks every push; staging deploys once it passed"),
+            ));
+            table.push_str(&format!(
+                "# It runs: {}. Instead of waiting for it, `test = [...]` runs checks in\n# staging-deploy.yml itself (then remove `after`).\n",
+                proposal.checks.join(", ")
+            ));
+        }
+        ProposalSource::TeamChecks => {
+            table.push_str(&commented(
+                "test = [",
+                &format!("the checks of {file}; they replace the preset's"),
+            ));
+            for check in &proposal.checks {
+                table.push_str(&format!("  {},\n", toml_string(check)));
+            }
+            table.push_str("]\n");
+            table.push_str(&after_line(
+                "or, instead of `test`: deploy staging once this workflow of yours passed",
+            ));
+        }
+        ProposalSource::Preset => {
+            let because: Vec<String> = rest
+                .preset_checks
+                .iter()
+                .filter_map(|check| {
+                    check
+                        .because
+                        .as_ref()
+                        .map(|because| format!("{} ({because})", check.command))
+                })
+                .collect();
+            if !because.is_empty() {
+                table.push_str(&format!(
+                    "# The preset also runs the linters this repository configures: {}.\n",
+                    because.join(", ")
+                ));
+            }
+            table.push_str(&commented(
+                &format!(
+                    "# test = [{}]",
+                    proposal
+                        .checks
+                        .iter()
+                        .map(|check| toml_string(check))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                "the preset's checks; a `test` list replaces them",
+            ));
+            table.push_str(&after_line(
+                "or: deploy staging once your own CI workflow passes",
+            ));
+        }
+        ProposalSource::Nothing => {
+            table.push_str(
+                "# No uv.lock, package-lock.json, Cargo.toml or go.mod here, and no workflow of yours with\n# checks: list the commands that check a commit, or replace `test` by `after = \"NAME\"` to\n# deploy once your own CI workflow passes.\ntest = []\n",
+            );
+        }
+    }
+    if rest.preset.is_some() {
+        table.push_str(&match rest.install {
+            Install::Action => commented(
+                "# stagegate = \"action\"",
+                "deploy jobs install the prebuilt stagegate (the default)",
+            ),
+            Install::CargoXtask => commented(
+                "stagegate = \"cargo-xtask\"",
+                "deploy jobs run this workspace's `cargo xtask`",
+            ),
+            Install::Uv => commented(
+                "stagegate = \"uv\"",
+                "deploy jobs run the stagegate-cli uv.lock pins",
+            ),
+        });
+    }
+    table.push_str(&commented(
+        "pr_validation = false",
+        "true also generates pr-validation.yml (yours is never touched)",
+    ));
+    table
 }

@@ -99,16 +99,19 @@ impl ActionPin {
 }
 
 /// The generated files for `config`'s `[workflows]` table with stagegate installed as `pin`
-/// says, as (path relative to the repository root, content).
+/// says and `checks` (from [`super::checks::checks`]) as the checks, as (path relative to the
+/// repository root, content).
 pub(crate) fn render(
     config: &Config,
     workflows: &WorkflowsConfig,
     pin: &ActionPin,
+    checks: &[String],
 ) -> Vec<(String, String)> {
     let context = Context {
         config,
         workflows,
         pin,
+        checks,
     };
     let mut files = Vec::new();
     if workflows.pr_validation == PrValidation::Generate {
@@ -123,10 +126,38 @@ pub(crate) fn render(
         .collect()
 }
 
+/// The `workflow_dispatch` trigger of `staging-deploy.yml`: a hotfix branch (or any ref) is
+/// checked and deployed to staging from GitHub Actions, where the Coolify token lives.
+const DISPATCH_REF: &str = "  workflow_dispatch:
+    inputs:
+      ref:
+        description: The branch, tag or commit to check and deploy to staging, e.g. a hotfix branch
+        required: true
+        type: string
+";
+
+/// A deploy job's environment: its secrets and protection rules, without the deployment
+/// GitHub Actions would create for the job, since stagegate records the release itself
+/// (docs/adr/0016).
+fn environment(name: &str) -> String {
+    format!("    environment:\n      name: {name}\n      deployment: false\n")
+}
+
+/// The permission a job that runs a recording stagegate command needs on top of its own.
+const DEPLOYMENTS_WRITE: &str =
+    "      deployments: write # stagegate records each deploy in GitHub Deployments\n";
+
+/// The step that writes the checked-out commit as the output `sha` of step `commit`.
+const COMMIT_STEP: &str = "      - name: The commit to deploy
+        id: commit
+        run: echo \"sha=$(git rev-parse HEAD)\" >> \"$GITHUB_OUTPUT\"
+";
+
 struct Context<'a> {
     config: &'a Config,
     workflows: &'a WorkflowsConfig,
     pin: &'a ActionPin,
+    checks: &'a [String],
 }
 
 impl Context<'_> {
@@ -143,17 +174,31 @@ impl Context<'_> {
         match self.workflows.stagegate {
             Install::Action => format!("stagegate {arguments}"),
             Install::CargoXtask => format!("cargo xtask {arguments}"),
+            Install::Uv => format!("uv run --locked stagegate {arguments}"),
         }
     }
 
-    fn checkout(&self, full_history: bool) -> String {
+    /// The `env:` lines every step that runs a recording stagegate command gets: the Coolify
+    /// token from its secret, and the workflow's GitHub token for the release record.
+    fn stagegate_env(&self) -> String {
+        format!(
+            "        env:\n          {token}: ${{{{ secrets.{token} }}}}\n          GITHUB_TOKEN: ${{{{ github.token }}}}\n",
+            token = self.token_env()
+        )
+    }
+
+    /// `actions/checkout` of `reference` (the event's commit when `None`).
+    fn checkout(full_history: bool, reference: Option<&str>) -> String {
+        let reference = reference
+            .map(|reference| format!("          ref: {reference}\n"))
+            .unwrap_or_default();
         let depth = if full_history {
             "          fetch-depth: 0\n"
         } else {
             ""
         };
         format!(
-            "      - uses: {CHECKOUT}\n        with:\n{depth}          persist-credentials: false\n"
+            "      - uses: {CHECKOUT}\n        with:\n{reference}{depth}          persist-credentials: false\n"
         )
     }
 
@@ -176,6 +221,14 @@ impl Context<'_> {
         )
     }
 
+    /// astral-sh/setup-uv; only jobs that deploy nothing use its cache, so that no cached file
+    /// can reach a deploy (zizmor's cache-poisoning audit).
+    fn setup_uv(cache: bool) -> String {
+        format!(
+            "      - name: Set up uv\n        uses: {SETUP_UV}\n        with:\n          enable-cache: {cache}\n"
+        )
+    }
+
     /// The steps that install stagegate in a deploy job.
     fn install_stagegate(&self) -> String {
         match self.workflows.stagegate {
@@ -185,17 +238,20 @@ impl Context<'_> {
                 uses = self.pin.uses(),
             ),
             Install::CargoXtask => Self::rust(CACHE_RESTORE, ""),
+            // `uv run --locked` installs the stagegate-cli of uv.lock, checking its hashes.
+            Install::Uv => Self::setup_uv(false),
         }
     }
 
-    /// Setup and checks, for the test job of staging and for pull requests.
-    fn check_steps(&self) -> String {
-        let mut steps = self.checkout(false);
+    /// Setup and checks, for the test job of staging and for pull requests; `checkout` is the
+    /// checkout step and whatever must follow it.
+    fn check_steps(&self, checkout: &str) -> String {
+        let mut steps = checkout.to_owned();
         match self.workflows.preset {
             Some(Preset::PythonUv) => {
-                steps.push_str(&format!(
-                    "      - name: Set up uv\n        uses: {SETUP_UV}\n        with:\n          enable-cache: true\n      - name: Install the project\n        run: uv sync --locked\n"
-                ));
+                steps.push_str(&Self::setup_uv(true));
+                steps
+                    .push_str("      - name: Install the project\n        run: uv sync --locked\n");
             }
             Some(Preset::NodeNpm) => {
                 steps.push_str(&format!(
@@ -212,11 +268,11 @@ impl Context<'_> {
             }
             None => {}
         }
-        for check in self.workflows.checks() {
+        for check in self.checks {
             steps.push_str(&format!(
                 "      - name: {}\n        run: {}\n",
-                yaml_quote(&check),
-                yaml_quote(&check)
+                yaml_quote(check),
+                yaml_quote(check)
             ));
         }
         steps
@@ -246,67 +302,56 @@ jobs:
     steps:
 {steps}",
             branch = self.branch(),
-            steps = self.check_steps(),
+            steps = self.check_steps(&Self::checkout(false, None)),
+        )
+    }
+
+    /// The step that deploys the commit `commit` (an expression) to staging.
+    fn deploy_staging_step(&self, commit: &str) -> String {
+        format!(
+            "      - name: Deploy the commit to staging\n{env}          COMMIT: {commit}\n        run: {command} --commit \"$COMMIT\"\n",
+            env = self.stagegate_env(),
+            command = self.command("deploy staging"),
         )
     }
 
     fn staging(&self) -> String {
-        let deploy_steps = format!(
-            "{checkout}{install}      - name: Deploy the commit to staging\n        env:\n          {token}: ${{{{ secrets.{token} }}}}\n          COMMIT: {commit}\n        run: {command} --commit \"$COMMIT\"\n",
-            checkout = self.checkout(true),
-            install = self.install_stagegate(),
-            token = self.token_env(),
-            commit = if self.workflows.after.is_some() {
-                "${{ github.event.workflow_run.head_sha }}"
-            } else {
-                "${{ github.sha }}"
-            },
-            command = self.command("deploy staging"),
-        );
         if let Some(after) = &self.workflows.after {
-            return format!(
-                r"
-name: Staging deploy
-
-# Staging deploys a push to {branch_plain} once the team's own workflow {after_quoted} has passed on it.
-on:
-  workflow_run: # zizmor: ignore[dangerous-triggers] only a successful run for a push to the branch of this repository deploys, and no code or artifact of that run is used
-    workflows: [{after}]
-    types: [completed]
-    branches: [{branch}]
-
-permissions: {{}}
-
-concurrency:
-  group: deploy-staging
-  cancel-in-progress: false
-
-jobs:
-  deploy:
-    name: deploy staging
-    if: github.event.workflow_run.conclusion == 'success' && github.event.workflow_run.event == 'push' && github.event.workflow_run.head_repository.full_name == github.repository
-    runs-on: ubuntu-latest
-    environment: staging
-    permissions:
-      contents: read
-    steps:
-{deploy_steps}",
-                branch_plain = self.config.staging.branch,
-                after_quoted = yaml_quote(after),
-                after = yaml_quote(after),
-                branch = self.branch(),
-            );
+            return self.staging_after(after);
         }
-        let checks = self.workflows.checks();
-        let (test_job, needs) = if checks.is_empty() && self.workflows.preset.is_none() {
-            (String::new(), String::new())
-        } else {
+        // A push deploys its commit; a dispatch the ref it names, e.g. a hotfix branch.
+        let event_commit = "${{ inputs.ref || github.sha }}";
+        let has_checks = !self.checks.is_empty() || self.workflows.preset.is_some();
+        let (test_job, needs, deploy_steps) = if has_checks {
+            // The checks job resolves the commit once; the deploy job deploys that very commit,
+            // even if the branch moved meanwhile.
+            let commit = "${{ needs.test.outputs.commit }}";
             (
                 format!(
-                    "  test:\n    name: checks\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n    steps:\n{}\n",
-                    self.check_steps()
+                    "  test:\n    name: checks\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n    outputs:\n      commit: ${{{{ steps.commit.outputs.sha }}}}\n    steps:\n{}\n",
+                    self.check_steps(&format!(
+                        "{}{COMMIT_STEP}",
+                        Self::checkout(false, Some(event_commit))
+                    ))
                 ),
-                "    needs: test\n".to_owned(),
+                "    needs: test\n",
+                format!(
+                    "{}{}{}",
+                    Self::checkout(true, Some(commit)),
+                    self.install_stagegate(),
+                    self.deploy_staging_step(commit)
+                ),
+            )
+        } else {
+            (
+                String::new(),
+                "",
+                format!(
+                    "{}{COMMIT_STEP}{}{}",
+                    Self::checkout(true, Some(event_commit)),
+                    self.install_stagegate(),
+                    self.deploy_staging_step("${{ steps.commit.outputs.sha }}")
+                ),
             )
         };
         format!(
@@ -316,7 +361,7 @@ name: Staging deploy
 on:
   push:
     branches: [{branch}]
-
+{DISPATCH_REF}
 permissions: {{}}
 
 concurrency:
@@ -327,12 +372,70 @@ jobs:
 {test_job}  deploy:
     name: deploy staging
 {needs}    runs-on: ubuntu-latest
-    environment: staging
-    permissions:
+{environment}    permissions:
       contents: read
-    steps:
+{DEPLOYMENTS_WRITE}    steps:
 {deploy_steps}",
             branch = self.branch(),
+            environment = environment("staging"),
+        )
+    }
+
+    /// `staging-deploy.yml` with `after`: a push deploys once the team's workflow passed on
+    /// it; a dispatch deploys a ref on which that workflow passed.
+    fn staging_after(&self, after: &str) -> String {
+        let commit = "${{ steps.commit.outputs.sha }}";
+        format!(
+            r#"
+name: Staging deploy
+
+# Staging deploys a push to {branch_plain} once the team's own workflow {after} has passed on it,
+# or, by hand, a ref (a hotfix branch) on which it has passed.
+on:
+  workflow_run: # zizmor: ignore[dangerous-triggers] only a successful run for a push to the branch of this repository deploys, and no code or artifact of that run is used
+    workflows: [{after}]
+    types: [completed]
+    branches: [{branch}]
+{DISPATCH_REF}
+permissions: {{}}
+
+concurrency:
+  group: deploy-staging
+  cancel-in-progress: false
+
+jobs:
+  deploy:
+    name: deploy staging
+    if: github.event_name == 'workflow_dispatch' || (github.event.workflow_run.conclusion == 'success' && github.event.workflow_run.event == 'push' && github.event.workflow_run.head_repository.full_name == github.repository)
+    runs-on: ubuntu-latest
+{environment}    permissions:
+      actions: read # gh run list: whether {after} passed on a dispatched ref
+      contents: read
+{DEPLOYMENTS_WRITE}    steps:
+{checkout}{COMMIT_STEP}      - name: Check that {after} passed on the commit
+        if: github.event_name == 'workflow_dispatch'
+        env:
+          GH_TOKEN: ${{{{ github.token }}}}
+          GH_REPO: ${{{{ github.repository }}}}
+          COMMIT: {commit}
+          WORKFLOW: {after}
+        run: |
+          passed=$(gh run list --workflow "$WORKFLOW" --commit "$COMMIT" --status success --limit 1 --json databaseId --jq length)
+          if [ "$passed" = 0 ]; then
+            echo "::error::$WORKFLOW has no successful run for $COMMIT: push the ref so that it runs, then dispatch this workflow again"
+            exit 1
+          fi
+{install}{deploy}"#,
+            branch_plain = self.config.staging.branch,
+            after = yaml_quote(after),
+            branch = self.branch(),
+            environment = environment("staging"),
+            checkout = Self::checkout(
+                true,
+                Some("${{ inputs.ref || github.event.workflow_run.head_sha }}")
+            ),
+            install = self.install_stagegate(),
+            deploy = self.deploy_staging_step(commit),
         )
     }
 
@@ -362,14 +465,11 @@ jobs:
   deploy:
     name: deploy production
     runs-on: ubuntu-latest
-    environment: production
-    permissions:
+{environment}    permissions:
       contents: write # gh release create
-    steps:
+{DEPLOYMENTS_WRITE}    steps:
 {checkout}{install}      - name: Deploy the tag to production, rolling back on failure
-        env:
-          {token}: ${{{{ secrets.{token} }}}}
-          TAG: ${{{{ inputs.tag || github.ref_name }}}}
+{env}          TAG: ${{{{ inputs.tag || github.ref_name }}}}
         run: {deploy} --tag "$TAG" --auto-rollback
       - name: Release notes
         env:
@@ -388,9 +488,10 @@ jobs:
           fi
 "#,
             tag_pattern = yaml_quote(&tag_pattern),
-            checkout = self.checkout(true),
+            environment = environment("production"),
+            checkout = Self::checkout(true, None),
             install = self.install_stagegate(),
-            token = self.token_env(),
+            env = self.stagegate_env(),
             deploy = self.command("deploy production"),
             notes = self.command("notes"),
         )
@@ -419,14 +520,11 @@ jobs:
   rollback:
     name: roll production back
     runs-on: ubuntu-latest
-    environment: production
-    permissions:
+{environment}    permissions:
       contents: read
-    steps:
+{DEPLOYMENTS_WRITE}    steps:
 {checkout}{install}      - name: Roll production back
-        env:
-          {token}: ${{{{ secrets.{token} }}}}
-          TO: ${{{{ inputs.to }}}}
+{env}          TO: ${{{{ inputs.to }}}}
         run: |
           if [ -n "$TO" ]; then
             {rollback} --to "$TO"
@@ -434,9 +532,10 @@ jobs:
             {rollback}
           fi
 "#,
-            checkout = self.checkout(true),
+            environment = environment("production"),
+            checkout = Self::checkout(true, None),
             install = self.install_stagegate(),
-            token = self.token_env(),
+            env = self.stagegate_env(),
             rollback = self.command("rollback"),
         )
     }
@@ -492,29 +591,93 @@ health_url = "https://example.com/healthz"
         Config::parse(&text, Path::new("deploy.toml"), &ProcessEnv::default()).unwrap()
     }
 
-    /// Each setting the linters audit: every preset with and without PR validation and with
-    /// its own test commands, cargo-xtask, `after`, and `test` alone.
-    fn settings() -> Vec<(String, String)> {
+    /// Files of a repository: (path, text).
+    type Files = Vec<(&'static str, &'static str)>;
+
+    /// Each setting the linters audit: every preset with and without PR validation, with its
+    /// own test commands and with the linters a repository configures, cargo-xtask and uv to
+    /// run stagegate, `after` (with the action and with uv), `test` alone and no checks at all.
+    /// Each comes with the files of the repository it is rendered for.
+    fn settings() -> Vec<(String, String, Files)> {
         let mut settings = Vec::new();
         for preset in Preset::ALL {
             settings.push((
                 format!("{preset}"),
                 format!("preset = \"{preset}\"\npr_validation = true"),
+                Vec::new(),
             ));
             settings.push((
                 format!("{preset}-custom-test"),
                 format!("preset = \"{preset}\"\ntest = [\"echo checking\", \"make check\"]"),
+                Vec::new(),
+            ));
+        }
+        let linters: [(Preset, Files); 3] = [
+            (
+                Preset::PythonUv,
+                vec![
+                    (
+                        "pyproject.toml",
+                        "[project]\nname = \"api\"\n\n[tool.ruff]\nline-length = 100\n",
+                    ),
+                    (
+                        "uv.lock",
+                        "[[package]]\nname = \"ruff\"\nversion = \"0.9.0\"\n",
+                    ),
+                ],
+            ),
+            (
+                Preset::NodeNpm,
+                vec![(
+                    "package.json",
+                    "{\"scripts\": {\"lint\": \"eslint .\", \"test\": \"vitest run\"}}\n",
+                )],
+            ),
+            (
+                Preset::RustCargo,
+                vec![
+                    (
+                        "Cargo.toml",
+                        "[workspace]\n\n[workspace.lints.clippy]\nunwrap_used = \"warn\"\n",
+                    ),
+                    ("rustfmt.toml", "edition = \"2024\"\n"),
+                ],
+            ),
+        ];
+        for (preset, files) in linters {
+            settings.push((
+                format!("{preset}-linters"),
+                format!("preset = \"{preset}\"\npr_validation = true"),
+                files,
             ));
         }
         settings.push((
             "rust-cargo-xtask".to_owned(),
             "preset = \"rust-cargo\"\nstagegate = \"cargo-xtask\"\npr_validation = true".to_owned(),
+            Vec::new(),
         ));
-        settings.push(("after-ci".to_owned(), "after = \"CI\"".to_owned()));
+        let uv_lock = "[[package]]\nname = \"stagegate-cli\"\nversion = \"0.1.0\"\n";
+        settings.push((
+            "python-uv-install-uv".to_owned(),
+            "preset = \"python-uv\"\nstagegate = \"uv\"".to_owned(),
+            vec![("uv.lock", uv_lock)],
+        ));
+        settings.push((
+            "after-ci".to_owned(),
+            "after = \"CI\"".to_owned(),
+            Vec::new(),
+        ));
+        settings.push((
+            "after-ci-uv".to_owned(),
+            "preset = \"python-uv\"\nafter = \"CI/CD\"\nstagegate = \"uv\"".to_owned(),
+            vec![("uv.lock", uv_lock)],
+        ));
         settings.push((
             "test-only".to_owned(),
             "test = [\"./run-tests.sh\"]".to_owned(),
+            Vec::new(),
         ));
+        settings.push(("no-checks".to_owned(), "test = []".to_owned(), Vec::new()));
         settings
     }
 
@@ -529,11 +692,20 @@ health_url = "https://example.com/healthz"
             ("version", ActionPin::version_only(version)),
         ];
         let mut files = BTreeMap::new();
-        for (name, workflows) in settings() {
+        for (name, workflows, repository) in settings() {
             let config = config(&workflows);
             let table = config.workflows.as_ref().unwrap();
+            let root = tempfile::tempdir().unwrap();
+            for (file, text) in &repository {
+                std::fs::write(root.path().join(file), text).unwrap();
+            }
+            let checks = super::super::checks::checks(table, root.path());
             for (pin_name, pin) in &pins {
-                for (relative, content) in render(&config, table, pin) {
+                if table.stagegate != Install::Action && *pin_name == "version" {
+                    // The pin only matters to the action.
+                    continue;
+                }
+                for (relative, content) in render(&config, table, pin, &checks) {
                     files.insert(
                         Path::new(&format!("{name}-{pin_name}")).join(relative),
                         content,
