@@ -1,11 +1,9 @@
 //! Newtypes for Coolify's opaque identifiers.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
+use crate::newtype::text_newtype;
 
 /// Longest identifier accepted; Coolify's are 24 to 36 characters.
 const MAX_LEN: usize = 128;
@@ -30,90 +28,60 @@ fn validate(what: &'static str, value: &str) -> Result<(), Error> {
     })
 }
 
-macro_rules! uuid_newtype {
-    ($(#[$meta:meta])* $name:ident, $what:literal) => {
-        $(#[$meta])*
-        ///
-        /// Treated as an opaque string: Coolify has used cuid2 and 24-character public ids.
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
-        pub struct $name(pub(crate) String);
+/// The uuid of a Coolify application.
+///
+/// Treated as an opaque string: Coolify has used cuid2 and 24-character public ids.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ApplicationUuid(pub(crate) String);
 
-        impl TryFrom<String> for $name {
-            type Error = Error;
-
-            fn try_from(value: String) -> Result<Self, Self::Error> {
-                Self::new(value)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(value: $name) -> Self {
-                value.0
-            }
-        }
-
-        impl $name {
-            #[doc = concat!("A ", $what, " from its text.")]
-            ///
-            /// # Errors
-            ///
-            /// [`Error::InvalidInput`] when the value is empty, too long, or holds characters
-            /// other than ASCII letters, digits, `-` and `_`.
-            pub fn new(value: impl Into<String>) -> Result<Self, Error> {
-                let value = value.into();
-                validate($what, &value)?;
-                Ok(Self(value))
-            }
-
-            /// The uuid as text.
-            #[must_use]
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-                formatter.write_str(&self.0)
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = Error;
-
-            fn from_str(value: &str) -> Result<Self, Self::Err> {
-                Self::new(value)
-            }
-        }
-
-        impl AsRef<str> for $name {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-    };
-}
-
-uuid_newtype!(
-    /// The uuid of a Coolify application.
+text_newtype!(
     ApplicationUuid,
-    "application uuid"
+    |value| validate("application uuid", value),
+    "application uuid",
+    "[`Error::InvalidInput`] when the value is empty, too long, or holds characters other than ASCII letters, digits, `-` and `_`."
 );
-uuid_newtype!(
-    /// The uuid of one deployment of an application.
+
+/// The uuid of one deployment of an application.
+///
+/// Treated as an opaque string: Coolify has used cuid2 and 24-character public ids.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DeploymentUuid(pub(crate) String);
+
+text_newtype!(
     DeploymentUuid,
-    "deployment uuid"
+    |value| validate("deployment uuid", value),
+    "deployment uuid",
+    "[`Error::InvalidInput`] when the value is empty, too long, or holds characters other than ASCII letters, digits, `-` and `_`."
 );
-uuid_newtype!(
-    /// The uuid of one environment variable of an application.
+
+/// The uuid of one environment variable of an application.
+///
+/// Treated as an opaque string: Coolify has used cuid2 and 24-character public ids.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct EnvVarUuid(pub(crate) String);
+
+text_newtype!(
     EnvVarUuid,
-    "environment variable uuid"
+    |value| validate("environment variable uuid", value),
+    "environment variable uuid",
+    "[`Error::InvalidInput`] when the value is empty, too long, or holds characters other than ASCII letters, digits, `-` and `_`."
 );
-uuid_newtype!(
-    /// The uuid of a Coolify project, which holds environments and their applications.
+
+/// The uuid of a Coolify project, which holds environments and their applications.
+///
+/// Treated as an opaque string: Coolify has used cuid2 and 24-character public ids.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ProjectUuid(pub(crate) String);
+
+text_newtype!(
     ProjectUuid,
-    "project uuid"
+    |value| validate("project uuid", value),
+    "project uuid",
+    "[`Error::InvalidInput`] when the value is empty, too long, or holds characters other than ASCII letters, digits, `-` and `_`."
 );
 
 #[cfg(test)]

@@ -1,12 +1,10 @@
 //! Docker image names and tags of Coolify's Docker-image applications, validated with Coolify's
 //! rules (`dockerImageNameRules` and `dockerImageTagRules`) before anything is sent.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
+use crate::newtype::text_newtype;
 
 /// Longest image name Coolify accepts.
 const NAME_MAX: usize = 255;
@@ -216,65 +214,18 @@ fn validate_tag(value: &str) -> Result<(), Error> {
     Err(invalid(WHAT, value, reason))
 }
 
-macro_rules! text_newtype {
-    ($name:ident, $validate:ident, $what:literal) => {
-        impl $name {
-            #[doc = concat!("A ", $what, " from its text.")]
-            ///
-            /// # Errors
-            ///
-            #[doc = concat!("[`Error::InvalidInput`] naming the value, Coolify's rule for a ", $what, " and a fix.")]
-            pub fn new(value: impl Into<String>) -> Result<Self, Error> {
-                let value = value.into();
-                $validate(&value)?;
-                Ok(Self(value))
-            }
-
-            /// The text.
-            #[must_use]
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = Error;
-
-            fn try_from(value: String) -> Result<Self, Self::Error> {
-                Self::new(value)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(value: $name) -> Self {
-                value.0
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = Error;
-
-            fn from_str(value: &str) -> Result<Self, Self::Err> {
-                Self::new(value)
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-                formatter.write_str(&self.0)
-            }
-        }
-
-        impl AsRef<str> for $name {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-    };
-}
-
-text_newtype!(ImageName, validate_name, "image name");
-text_newtype!(ImageTag, validate_tag, "image tag");
+text_newtype!(
+    ImageName,
+    validate_name,
+    "image name",
+    "[`Error::InvalidInput`] naming the value, Coolify's rule for an image name and a fix."
+);
+text_newtype!(
+    ImageTag,
+    validate_tag,
+    "image tag",
+    "[`Error::InvalidInput`] naming the value, Coolify's rule for an image tag and a fix."
+);
 
 #[cfg(test)]
 mod tests {

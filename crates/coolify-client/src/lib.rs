@@ -130,6 +130,7 @@ mod ids;
 mod image;
 mod logs;
 mod models;
+mod newtype;
 mod operations;
 mod pacing;
 mod previews;

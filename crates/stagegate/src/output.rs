@@ -371,6 +371,31 @@ pub(crate) fn timestamp(time: SystemTime) -> String {
     humantime::format_rfc3339_seconds(time).to_string()
 }
 
+/// The JSON shape of a report over an environment's apps: the report's own fields (`head`),
+/// the first app's fields at the top level too (as documents had them before environments had
+/// several apps), and every app under `apps`.
+pub(crate) fn serialize_apps<S, H, T>(serializer: S, head: H, apps: &[T]) -> Result<S::Ok, S::Error>
+where
+    S: serde::Serializer,
+    H: Serialize,
+    T: Serialize,
+{
+    #[derive(Serialize)]
+    struct Document<'a, H, T> {
+        #[serde(flatten)]
+        head: H,
+        #[serde(flatten)]
+        first: Option<&'a T>,
+        apps: &'a [T],
+    }
+    Document {
+        head,
+        first: apps.first(),
+        apps,
+    }
+    .serialize(serializer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -101,6 +101,20 @@ pub enum EnvironmentArg {
     Production,
 }
 
+/// The `ENV` argument of `env diff`, `env sync` and `backup`.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct EnvironmentPositional {
+    /// The environment, as named in deploy.toml.
+    #[arg(value_name = "ENV", value_enum)]
+    pub environment: EnvironmentArg,
+}
+
+impl From<EnvironmentPositional> for EnvironmentName {
+    fn from(positional: EnvironmentPositional) -> Self {
+        positional.environment.into()
+    }
+}
+
 impl From<EnvironmentArg> for EnvironmentName {
     fn from(environment: EnvironmentArg) -> Self {
         match environment {
@@ -289,9 +303,8 @@ pub enum EnvCommand {
 
 #[derive(Debug, Args)]
 pub struct EnvDiffArgs {
-    /// The environment, as named in deploy.toml.
-    #[arg(value_name = "ENV", value_enum)]
-    pub environment: EnvironmentArg,
+    #[command(flatten)]
+    pub environment: EnvironmentPositional,
     /// Exit 1 when a variable is missing, differs or is not declared (as `git diff
     /// --exit-code`); values Coolify hides do not count.
     #[arg(long)]
@@ -300,9 +313,8 @@ pub struct EnvDiffArgs {
 
 #[derive(Debug, Args)]
 pub struct EnvSyncArgs {
-    /// The environment, as named in deploy.toml.
-    #[arg(value_name = "ENV", value_enum)]
-    pub environment: EnvironmentArg,
+    #[command(flatten)]
+    pub environment: EnvironmentPositional,
     /// Also delete variables that deploy.toml does not declare.
     #[arg(long)]
     pub prune: bool,
@@ -331,9 +343,8 @@ pub struct BackupDirArg {
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
-    /// The environment, as named in deploy.toml.
-    #[arg(value_name = "ENV", value_enum)]
-    pub environment: EnvironmentArg,
+    #[command(flatten)]
+    pub environment: EnvironmentPositional,
     /// Write the backup here (default: stdout).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,

@@ -122,18 +122,13 @@ impl AppEnvDiff {
 impl Serialize for EnvDiff {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
-        struct Wire<'a> {
+        struct Head {
             environment: EnvironmentName,
-            #[serde(flatten)]
-            first: Option<&'a AppEnvDiff>,
-            apps: &'a [AppEnvDiff],
         }
-        Wire {
+        let head = Head {
             environment: self.environment,
-            first: self.apps.first(),
-            apps: &self.apps,
-        }
-        .serialize(serializer)
+        };
+        crate::output::serialize_apps(serializer, head, &self.apps)
     }
 }
 
@@ -293,22 +288,17 @@ pub struct AppSync {
 impl Serialize for SyncReport {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
-        struct Wire<'a> {
+        struct Head<'a> {
             environment: EnvironmentName,
             action: SyncAction,
             backup: Option<&'a PathBuf>,
-            #[serde(flatten)]
-            first: Option<&'a AppSync>,
-            apps: &'a [AppSync],
         }
-        Wire {
+        let head = Head {
             environment: self.environment,
             action: self.action,
             backup: self.backup.as_ref(),
-            first: self.apps.first(),
-            apps: &self.apps,
-        }
-        .serialize(serializer)
+        };
+        crate::output::serialize_apps(serializer, head, &self.apps)
     }
 }
 

@@ -30,18 +30,13 @@ pub struct EnvironmentStatus {
 impl Serialize for EnvironmentStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
-        struct Wire<'a> {
+        struct Head {
             environment: EnvironmentName,
-            #[serde(flatten)]
-            first: Option<&'a AppStatus>,
-            apps: &'a [AppStatus],
         }
-        Wire {
+        let head = Head {
             environment: self.environment,
-            first: self.apps.first(),
-            apps: &self.apps,
-        }
-        .serialize(serializer)
+        };
+        crate::output::serialize_apps(serializer, head, &self.apps)
     }
 }
 
