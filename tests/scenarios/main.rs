@@ -17,3 +17,4 @@ mod release;
 mod rollback;
 mod secrets;
 mod staging;
+mod waves;

@@ -9,7 +9,7 @@ use tag_policy::{ReleaseTag, Releases};
 
 use super::AutoRollback;
 use crate::config::EnvironmentName;
-use crate::engine::{Cause, Engine, EnvironmentLive, Fault, RolloutFailure, Target};
+use crate::engine::{Cause, Engine, EnvironmentLive, Fault, OnFailure, RolloutFailure, Target};
 use crate::exit::Aftermath;
 use crate::repo::{oid, short};
 
@@ -189,8 +189,37 @@ pub(super) async fn roll_back(
         if every_app { "'s apps" } else { "" }
     ));
     let mut started = failed.started();
-    let cause = match engine.roll_out(environment, &before.targets).await {
-        Ok(rollback) => {
+    // Only the apps the failed rollout may have changed go back: the others run what they ran.
+    let section = engine.config.environment(environment);
+    let targets: Vec<Target> = before
+        .targets
+        .iter()
+        .filter(|target| {
+            section
+                .apps
+                .get(target.app_index)
+                .is_some_and(|app| failed.failure.may_have_changed(app.uuid.as_str()))
+        })
+        .cloned()
+        .collect();
+    let unchanged = before.targets.len() - targets.len();
+    let rolled_out = if targets.is_empty() {
+        None
+    } else {
+        Some(
+            engine
+                .roll_out(environment, &targets, OnFailure::Restore)
+                .await,
+        )
+    };
+    let cause = match rolled_out {
+        None => {
+            let _ = engine.output.github_output("rolled_back_to", &before_label);
+            format!(
+                "{failure}; rolled back to {before_label}: no app needed a redeploy, this run changed none"
+            )
+        }
+        Some(Ok(rollback)) => {
             let deployments: Vec<&str> = rollback
                 .apps
                 .iter()
@@ -207,9 +236,18 @@ pub(super) async fn roll_back(
                 deployments.join(", ")
             ));
             let _ = engine.output.github_output("rolled_back_to", &before_label);
-            format!("{failure}; rolled back to {before_label}")
+            // With apps the failed run never changed, say how many went back.
+            let redeployed = match unchanged {
+                0 => String::new(),
+                unchanged => format!(
+                    " ({} app{} redeployed, {unchanged} had not changed)",
+                    deployments.len(),
+                    if deployments.len() == 1 { "" } else { "s" },
+                ),
+            };
+            format!("{failure}; rolled back to {before_label}{redeployed}")
         }
-        Err(rollback) => {
+        Some(Err(rollback)) => {
             started.extend(
                 rollback
                     .deployments()
@@ -236,7 +274,7 @@ pub(super) async fn roll_back(
             "{release} did not go live. Fix it and tag a new version; if production is not on {before_label}, run `{go_back}`",
         ),
         fault => format!(
-            "{release} did not go live, and the release is not at fault: {} If production is not on {before_label}, run `{go_back}`",
+            "{release} did not go live. {} If production is not on {before_label}, run `{go_back}`",
             advice(engine, fault, &failed, Some(&before_label)),
         ),
     };
@@ -245,6 +283,7 @@ pub(super) async fn roll_back(
         state,
         fix,
         exit: crate::exit::Exit::Failed,
+        rollout: serde_json::to_value(&failed.failure).ok(),
     };
     summarize_failure(
         engine,
@@ -320,6 +359,7 @@ pub(super) async fn image_aftermath(
         state,
         fix,
         exit: crate::exit::Exit::Failed,
+        rollout: serde_json::to_value(&failed.failure).ok(),
     };
     summarize_failure(
         engine,
@@ -397,6 +437,7 @@ pub(super) async fn aftermath(
         state,
         fix,
         exit: failed.failure.exit(),
+        rollout: serde_json::to_value(&failed.failure).ok(),
     };
     summarize_failure(
         engine,

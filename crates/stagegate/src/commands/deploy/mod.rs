@@ -11,7 +11,7 @@ use serde::Serialize;
 use tag_policy::{Releases, TaggedRelease};
 
 use crate::config::{EnvironmentName, StagingGate};
-use crate::engine::{Engine, Settled, Target, seconds};
+use crate::engine::{Engine, OnFailure, Settled, Target, seconds};
 use crate::repo::{commit_sha, short};
 use crate::session::{DryRun, Session};
 
@@ -302,7 +302,10 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
     }
 
     let targets = Target::every_app(&engine.config, environment, &sha, tag.as_ref());
-    let failure = match engine.roll_out(environment, &targets).await {
+    let failure = match engine
+        .roll_out(environment, &targets, OnFailure::FinishStarted)
+        .await
+    {
         Ok(rollout) => return finish(&engine, report(Action::Deployed, Some(rollout), Vec::new())),
         Err(failure) => failure,
     };
@@ -512,7 +515,13 @@ pub(crate) async fn deploy_release(
         return finish(engine, report(Action::Planned, None, planned));
     }
 
-    let failure = match engine.roll_out(environment, &targets).await {
+    // Under --auto-rollback the first app that fails stops the whole environment, so that
+    // it goes back together within the time one app takes.
+    let on_failure = match deploy.auto_rollback {
+        AutoRollback::On => OnFailure::StopAll,
+        AutoRollback::Off => OnFailure::FinishStarted,
+    };
+    let failure = match engine.roll_out(environment, &targets, on_failure).await {
         Ok(rollout) => {
             return finish(engine, report(Action::Deployed, Some(rollout), Vec::new()));
         }
