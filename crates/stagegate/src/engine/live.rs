@@ -199,21 +199,27 @@ impl Engine {
         })
     }
 
-    /// What an environment runs now: each app's newest finished and in-flight deployment,
-    /// read for every app at once (one request per app, two for an image app).
+    /// What an environment runs now: each app's newest finished and in-flight deployment (one
+    /// request per app, two for an image app). The first app is read alone, the others
+    /// together: by then the client knows Coolify's rate limit and paces them.
     pub(crate) async fn live(
         &self,
         environment: EnvironmentName,
         releases: &Releases,
     ) -> anyhow::Result<EnvironmentLive> {
         let section = self.config.environment(environment);
-        let read = super::join_all(
-            section
-                .apps
-                .iter()
-                .map(|app| self.app_live(environment, app, releases)),
-        )
-        .await;
+        let mut read = Vec::with_capacity(section.apps.len());
+        if let Some((first, others)) = section.apps.split_first() {
+            read.push(self.app_live(environment, first, releases).await);
+            read.extend(
+                super::join_all(
+                    others
+                        .iter()
+                        .map(|app| self.app_live(environment, app, releases)),
+                )
+                .await,
+            );
+        }
         let mut apps = Vec::with_capacity(read.len());
         for (app, runs) in section.apps.iter().zip(read) {
             apps.push(AppLive {
