@@ -469,3 +469,33 @@ async fn with_many_apps_the_error_line_counts_them_instead_of_listing_them() {
         "{message}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_coolify_that_cannot_cancel_says_which_deployments_may_still_run() {
+    let world = World::with_apps(4).await.unwrap();
+    let (first, _) = world.v1_0_live_and_v1_1_staged().await.unwrap();
+    // Before 4.0.0-beta.436 Coolify has no cancel endpoint.
+    world.fake.set_version("4.0.0-beta.430");
+    let apps = world.apps(Env::Production);
+    world.fake.fail_next_deployment(&apps[0]);
+    builds_take(&world, &apps[2..], 60);
+
+    let run = world.deploy_production_rolling_back("v1.1.0").await;
+
+    run.assert_failed(
+        Exit::Failed,
+        &[
+            "1 failed (web)",
+            "3 still deploying (worker-1, worker-2, worker-3)",
+            "rolled back to v1.0.0",
+        ],
+    );
+    assert!(
+        run.stderr
+            .contains("could not be cancelled and may still run: POST /api/v1/deployments/"),
+        "{}",
+        run.stderr
+    );
+    // They may have changed: they go back too, once their deployments ended.
+    assert_every_app_on(&world, &apps, &first);
+}

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use coolify_client::{ApplicationPatch, CancelOutcome, DeploymentStatus, Error as CoolifyError};
+use coolify_client::{ApplicationPatch, DeploymentStatus, Error as CoolifyError};
 
 use super::Engine;
 use super::outcome::AppState;
@@ -27,8 +27,8 @@ enum Cancelling {
 }
 
 impl Engine {
-    /// Cancel the deployments of these targets (where Coolify allows) and put each cancelled
-    /// app's pin back, recording what each app is left in.
+    /// Cancel the deployments of these targets (where Coolify allows), all at once, and put
+    /// each cancelled app's pin back, recording what each app is left in.
     pub(super) async fn cancel_unfinished(
         &self,
         environment: EnvironmentName,
@@ -37,26 +37,34 @@ impl Engine {
         positions: &[usize],
         progress: &mut Progress,
     ) {
-        for &position in positions {
-            let (Some(step), Some(Some(started))) = (steps.get(position), started.get(position))
-            else {
-                continue;
-            };
-            let name = self.name_of(environment, step.app);
-            let deployment = &started.deployment;
-            self.journal.write(format!(
-                "cancel {environment} deployment {deployment} (app {})",
-                step.app.uuid
-            ));
-            let cancelling = match tokio::time::timeout(
-                CANCEL_BUDGET,
-                self.coolify.cancel_deployment(deployment),
-            )
-            .await
+        let cancelled = super::join_all(positions.iter().filter_map(|&position| {
+            let step = steps.get(position)?;
+            let started = started.get(position)?.as_ref()?;
+            Some(async move { (position, self.cancel_one(environment, step, started).await) })
+        }))
+        .await;
+        for (position, state) in cancelled {
+            progress.set_state(position, state);
+        }
+    }
+
+    /// Cancel one app's deployment and put its pin back; the state it leaves the app in.
+    async fn cancel_one(
+        &self,
+        environment: EnvironmentName,
+        step: &Step<'_>,
+        started: &Started,
+    ) -> AppState {
+        let name = self.name_of(environment, step.app);
+        let deployment = &started.deployment;
+        self.journal.write(format!(
+            "cancel {environment} deployment {deployment} (app {})",
+            step.app.uuid
+        ));
+        let cancelling =
+            match tokio::time::timeout(CANCEL_BUDGET, self.coolify.cancel_deployment(deployment))
+                .await
             {
-                Ok(Ok(CancelOutcome::Cancelled | CancelOutcome::CancelledDespiteError { .. })) => {
-                    Cancelling::Ended
-                }
                 Ok(Ok(_)) => Cancelling::Ended,
                 Ok(Err(CoolifyError::NotCancellable {
                     status: DeploymentStatus::Finished,
@@ -74,33 +82,32 @@ impl Engine {
                     humantime::format_duration(CANCEL_BUDGET)
                 )),
             };
-            match cancelling {
-                Cancelling::Ended => match self.put_pin_back(environment, step, started).await {
-                    Ok(pin) => {
-                        self.output
-                            .step(format!("{name}: deployment {deployment} cancelled; {pin}"));
-                        progress.set_state(position, AppState::Cancelled);
-                    }
-                    Err(error) => {
-                        self.output.warn(format!(
-                            "{name}: deployment {deployment} cancelled, but putting its pin back failed: {}",
-                            crate::exit::message(&anyhow::Error::new(error))
-                        ));
-                        progress.set_state(position, AppState::Written);
-                    }
-                },
-                Cancelling::Finished => {
-                    self.output.step(format!(
-                        "{name}: deployment {deployment} finished before it could be cancelled"
-                    ));
-                    progress.set_state(position, AppState::Deployed);
+        match cancelling {
+            Cancelling::Ended => match self.put_pin_back(environment, step, started).await {
+                Ok(pin) => {
+                    self.output
+                        .step(format!("{name}: deployment {deployment} cancelled; {pin}"));
+                    AppState::Cancelled
                 }
-                Cancelling::Left(why) => {
+                Err(error) => {
                     self.output.warn(format!(
-                        "{name}: deployment {deployment} could not be cancelled and may still run: {why}"
+                        "{name}: deployment {deployment} cancelled, but putting its pin back failed: {}",
+                        crate::exit::message(&anyhow::Error::new(error))
                     ));
-                    progress.set_state(position, AppState::Deploying);
+                    AppState::Written
                 }
+            },
+            Cancelling::Finished => {
+                self.output.step(format!(
+                    "{name}: deployment {deployment} finished before it could be cancelled"
+                ));
+                AppState::Deployed
+            }
+            Cancelling::Left(why) => {
+                self.output.warn(format!(
+                    "{name}: deployment {deployment} could not be cancelled and may still run: {why}"
+                ));
+                AppState::Deploying
             }
         }
     }

@@ -93,13 +93,14 @@ impl Target {
 /// Phase durations of a rollout, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Timings {
-    /// Pin and trigger.
+    /// From the end of the checks until the first deployment was started (pin and deploy).
     pub trigger_ms: u64,
-    /// From trigger until Coolify reported a terminal status.
+    /// From then until Coolify reported the last deployment's terminal status.
     pub deployment_ms: u64,
-    /// From then until the health endpoint proved the commit.
+    /// From then until the last app proved its commit (each app is verified as soon as its
+    /// own deployment finished).
     pub probe_ms: u64,
-    /// Everything.
+    /// Everything, the checks included.
     pub total_ms: u64,
 }
 
