@@ -100,7 +100,7 @@ pub struct Timings {
     /// From then until the last app proved its commit (each app is verified as soon as its
     /// own deployment finished).
     pub probe_ms: u64,
-    /// Everything, the checks included.
+    /// From the end of the checks until the last app proved its commit.
     pub total_ms: u64,
 }
 

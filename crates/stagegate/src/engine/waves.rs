@@ -161,6 +161,8 @@ impl Engine {
         let mut triggering: Option<Trigger<'a>> = None;
         let mut verifying: Unordered<'a, (usize, Verified)> = Unordered::new();
         loop {
+            // Waiting for room is waiting for one of the run's deployments to end.
+            run.waiting_for_room &= !run.following.is_empty();
             if run.failure.is_none()
                 && !run.waiting_for_room
                 && triggering.is_none()
@@ -220,7 +222,15 @@ impl Engine {
                     Ok(None) => {}
                     Err(stopped) => {
                         progress.set_state(position, AppState::Failed);
-                        run.fail(Phase::Probe, stopped);
+                        // What the deployment itself did wrong is the follow's; the rest is
+                        // the proof's.
+                        let phase = match *stopped.cause {
+                            Cause::ImageNotStarted { .. } | Cause::OtherCommit { .. } => {
+                                Phase::Follow
+                            }
+                            _ => Phase::Probe,
+                        };
+                        run.fail(phase, stopped);
                     }
                 },
             }
