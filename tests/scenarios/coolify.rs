@@ -344,16 +344,14 @@ async fn following_ends_at_the_deadline(fault: Fault) -> (Duration, String) {
     let started = tokio::time::Instant::now();
     let flow = world.deploy_staging();
     let breaker = async {
-        // Once the deployment is queued, Coolify breaks for every read of it.
-        let deployment = loop {
-            if let Some(deployment) = world.fake.deployments_of(&staging).first() {
-                break deployment.deployment_uuid.clone();
-            }
+        // Once the deployment is queued, Coolify breaks for every read of deployments: the
+        // poll of those in flight, and the read of each.
+        while world.fake.deployments_of(&staging).is_empty() {
             tokio::time::sleep(Duration::from_millis(10)).await;
-        };
-        world.fake.inject(
-            FaultRule::on_path(format!("/api/v1/deployments/{deployment}"), fault).method("GET"),
-        );
+        }
+        world
+            .fake
+            .inject(FaultRule::on_path("/api/v1/deployments", fault).method("GET"));
     };
     let (run, ()) = tokio::join!(flow, breaker);
     let elapsed = started.elapsed();
@@ -370,21 +368,19 @@ async fn a_coolify_that_stops_answering_while_followed_ends_at_the_deploy_timeou
         message.contains("did not answer within the 8.0s deadline"),
         "{message}"
     );
-    assert!(
-        elapsed <= Duration::from_millis(8_500),
-        "{elapsed:?}: {message}"
-    );
+    assert!(elapsed <= WITHIN, "{elapsed:?}: {message}");
 }
+
+/// The 8 s deadline, then at most the 5 s the description of what each environment runs may
+/// take (its reads of deployments fail too).
+const WITHIN: Duration = Duration::from_millis(13_500);
 
 #[tokio::test(start_paused = true)]
 async fn a_persistent_502_while_followed_ends_by_the_deploy_timeout() {
     let (elapsed, message) = following_ends_at_the_deadline(Fault::BadGatewayHtml).await;
 
     assert!(message.contains("status 502"), "{message}");
-    assert!(
-        elapsed <= Duration::from_millis(8_500),
-        "{elapsed:?}: {message}"
-    );
+    assert!(elapsed <= WITHIN, "{elapsed:?}: {message}");
 }
 
 #[tokio::test(start_paused = true)]

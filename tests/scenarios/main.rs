@@ -19,3 +19,4 @@ mod release;
 mod rollback;
 mod secrets;
 mod staging;
+mod waves;

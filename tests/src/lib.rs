@@ -100,11 +100,13 @@ enum Adopting {
     Yes,
 }
 
-/// Whether a world's environments have a worker next to their web app, or run images.
+/// Whether a world's environments have workers next to their web app, or run images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Workers {
     No,
-    Yes,
+    /// This many workers per environment: one is `worker` ([`STAGING_WORKER`]), more are
+    /// `worker-1`, `worker-2`, ... (`staging-worker-1`, ...).
+    Yes(usize),
     /// Docker-image apps; production's `image_tag` template.
     Images(&'static str),
 }
@@ -132,8 +134,9 @@ pub struct World {
     pub production_health: HealthServer,
     staging: ApplicationUuid,
     production: ApplicationUuid,
-    /// The workers (staging, production) of a [`World::with_worker`] world.
-    workers: Option<(ApplicationUuid, ApplicationUuid)>,
+    /// The workers (staging, production) of a [`World::with_worker`] or [`World::with_apps`]
+    /// world, in config order.
+    workers: Vec<(ApplicationUuid, ApplicationUuid)>,
     /// Production's `image_tag` template in a [`World::with_images`] world.
     production_image_tag: Option<&'static str>,
     /// The commit each pushed image tag was built from.
@@ -280,13 +283,7 @@ impl World {
     ///
     /// When a server cannot start or the repository cannot be written.
     pub async fn new() -> anyhow::Result<Self> {
-        let world = Self::start(Adopting::No, Workers::No).await?;
-        world.repo.commit_file(
-            "deploy.toml",
-            &world.config(),
-            "chore: add the deploy config",
-        )?;
-        Ok(world)
+        Self::configured(Workers::No).await
     }
 
     /// A world as a team has it before adopting stagegate: no `deploy.toml`; a first commit
@@ -329,13 +326,20 @@ impl World {
     ///
     /// When a server cannot start or the repository cannot be written.
     pub async fn with_worker() -> anyhow::Result<Self> {
-        let world = Self::start(Adopting::No, Workers::Yes).await?;
-        world.repo.commit_file(
-            "deploy.toml",
-            &world.config(),
-            "chore: add the deploy config",
-        )?;
-        Ok(world)
+        Self::configured(Workers::Yes(1)).await
+    }
+
+    /// A world whose environments each run `count` apps that move together: `web` (with its
+    /// health server, as in [`World::new`]) and `count - 1` workers without a health URL,
+    /// `worker-1`, `worker-2`, ... ([`World::workers`]), each deployed in the fake's default
+    /// times. The config lists staging's apps as an inline array and production's as
+    /// `[[environments.production.apps]]` tables, with the default `max_parallel`.
+    ///
+    /// # Errors
+    ///
+    /// When a server cannot start or the repository cannot be written.
+    pub async fn with_apps(count: usize) -> anyhow::Result<Self> {
+        Self::configured(Workers::Yes(count.saturating_sub(1))).await
     }
 
     /// A world whose apps are Docker-image applications of [`IMAGE`] (set to
@@ -356,13 +360,7 @@ impl World {
     ///
     /// When a server cannot start or the repository cannot be written.
     pub async fn with_images_tagged(template: &'static str) -> anyhow::Result<Self> {
-        let world = Self::start(Adopting::No, Workers::Images(template)).await?;
-        world.repo.commit_file(
-            "deploy.toml",
-            &world.config(),
-            "chore: add the deploy config",
-        )?;
-        Ok(world)
+        Self::configured(Workers::Images(template)).await
     }
 
     /// Push `ghcr.io/acme/api:sha-COMMIT` to the fake's registry, as CI does for each commit.
@@ -397,6 +395,17 @@ impl World {
                 })
             })
             .unwrap_or_default()
+    }
+
+    /// A world with its standard `deploy.toml` committed as the repository's first commit.
+    async fn configured(workers: Workers) -> anyhow::Result<Self> {
+        let world = Self::start(Adopting::No, workers).await?;
+        world.repo.commit_file(
+            "deploy.toml",
+            &world.config(),
+            "chore: add the deploy config",
+        )?;
+        Ok(world)
     }
 
     async fn start(adopting: Adopting, workers: Workers) -> anyhow::Result<Self> {
@@ -469,11 +478,19 @@ impl World {
         };
         let image_commits: Arc<Mutex<std::collections::HashMap<String, String>>> = Arc::default();
         let workers = match workers {
-            Workers::No | Workers::Images(_) => None,
-            Workers::Yes => Some((
+            Workers::No | Workers::Images(_) => Vec::new(),
+            Workers::Yes(1) => vec![(
                 fake.add_application(app(STAGING_WORKER)),
                 fake.add_application(app(PRODUCTION_WORKER)),
-            )),
+            )],
+            Workers::Yes(count) => (1..=count)
+                .map(|number| {
+                    (
+                        fake.add_application(app(&format!("{STAGING_WORKER}-{number}"))),
+                        fake.add_application(app(&format!("{PRODUCTION_WORKER}-{number}"))),
+                    )
+                })
+                .collect(),
         };
         {
             let staging_health = staging_health.clone();
@@ -482,6 +499,10 @@ impl World {
             let production = production.clone();
             let image_commits = image_commits.clone();
             fake.on_deployment_finished(move |finished| {
+                // A preview runs beside the app: its health server does not switch.
+                if finished.pull_request_id().is_some() {
+                    return;
+                }
                 // An image app's deployment says HEAD: its image knows the commit.
                 let commit = match finished.image_tag() {
                     Some(tag) => image_commits
@@ -539,7 +560,36 @@ impl World {
 
     /// The standard `deploy.toml` of this world.
     pub fn config(&self) -> String {
-        if let Some((staging_worker, production_worker)) = &self.workers {
+        if !self.workers.is_empty() {
+            let name = |number: usize| {
+                if self.workers.len() == 1 {
+                    "worker".to_owned()
+                } else {
+                    format!("worker-{number}")
+                }
+            };
+            let staging_workers: String = self
+                .workers
+                .iter()
+                .enumerate()
+                .map(|(index, (staging, _))| {
+                    format!(
+                        "  {{ app = \"{staging}\", name = \"{}\" }},\n",
+                        name(index + 1)
+                    )
+                })
+                .collect();
+            let production_workers: String = self
+                .workers
+                .iter()
+                .enumerate()
+                .map(|(index, (_, production))| {
+                    format!(
+                        "\n[[environments.production.apps]]\napp = \"{production}\"\nname = \"{}\"\n",
+                        name(index + 1)
+                    )
+                })
+                .collect();
             return format!(
                 r#"[coolify]
 url = "{coolify}"
@@ -558,8 +608,7 @@ expect_json = {{ "/commit" = "{{commit}}", "/environment" = "{{environment}}" }}
 [environments.staging]
 apps = [
   {{ app = "{staging}", name = "web", health_url = "{staging_url}" }},
-  {{ app = "{staging_worker}", name = "worker" }},
-]
+{staging_workers}]
 
 [environments.production]
 
@@ -567,11 +616,7 @@ apps = [
 app = "{production}"
 name = "web"
 health_url = "{production_url}"
-
-[[environments.production.apps]]
-app = "{production_worker}"
-name = "worker"
-"#,
+{production_workers}"#,
                 coolify = self.fake.base_url(),
                 staging = self.staging,
                 production = self.production,
@@ -634,11 +679,29 @@ health_url = "{production_url}"
     /// In a world without workers.
     pub fn worker(&self, env: Env) -> ApplicationUuid {
         #[allow(clippy::expect_used)]
-        let (staging, production) = self.workers.as_ref().expect("a world with workers");
+        let (staging, production) = self.workers.first().expect("a world with workers");
         match env {
             Env::Staging => staging.clone(),
             Env::Production => production.clone(),
         }
+    }
+
+    /// An environment's workers, in config order (none in a world without workers).
+    pub fn workers(&self, env: Env) -> Vec<ApplicationUuid> {
+        self.workers
+            .iter()
+            .map(|(staging, production)| match env {
+                Env::Staging => staging.clone(),
+                Env::Production => production.clone(),
+            })
+            .collect()
+    }
+
+    /// Every app of an environment, in config order: the web app, then the workers.
+    pub fn apps(&self, env: Env) -> Vec<ApplicationUuid> {
+        std::iter::once(self.app(env))
+            .chain(self.workers(env))
+            .collect()
     }
 
     /// An environment's health server.
@@ -759,6 +822,15 @@ health_url = "{production_url}"
     pub async fn deploy_production_with(&self, options: ProductionOptions) -> Run<DeployReport> {
         self.run(|session| async move { stagegate::deploy::production(&session, &options).await })
             .await
+    }
+
+    /// `deploy production --tag TAG --auto-rollback`.
+    pub async fn deploy_production_rolling_back(&self, tag: &str) -> Run<DeployReport> {
+        self.deploy_production_with(ProductionOptions {
+            auto_rollback: stagegate::deploy::AutoRollback::On,
+            ..ProductionOptions::tag(tag)
+        })
+        .await
     }
 
     /// `release` with options.

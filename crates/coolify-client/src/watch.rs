@@ -251,6 +251,10 @@ impl DeploymentWatch {
     /// The next thing seen: polls as its schedule says until something happens. `None` once
     /// every deployment added has ended (or after an error).
     ///
+    /// Cancel-safe: dropping the future (a `tokio::select!` that took another branch) loses
+    /// no deployment and no update; the next call goes on where it stopped, and deployments
+    /// may be added in between.
+    ///
     /// # Errors
     ///
     /// As [`Client::follow_many`]; after an error the watch is over.
@@ -314,33 +318,40 @@ impl DeploymentWatch {
             Err(error) => return Err(error),
         };
         if let Some(listed) = listed {
-            let mut still = Vec::new();
-            for mut followed in std::mem::take(&mut self.followed) {
+            // Each followed deployment stays in `self.followed` until it ends, so that a poll
+            // dropped while it reads one (a caller's `select!`) loses nothing.
+            let mut index = 0;
+            while let Some(followed) = self.followed.get(index) {
+                let (deployment, deadline) = (followed.deployment.clone(), followed.deadline);
                 let current = match listed
                     .iter()
-                    .find(|deployment| deployment.deployment_uuid == followed.deployment)
+                    .find(|listed| listed.deployment_uuid == deployment)
                 {
                     Some(current) => current.clone(),
                     // Gone from the list: it ended; one read says how.
                     None => match self
                         .client
-                        .deployment_until(&followed.deployment, Some(followed.deadline))
+                        .deployment_until(&deployment, Some(deadline))
                         .await
                     {
                         Ok(current) => current,
                         Err(error) => {
+                            let followed = self.followed.remove(index);
                             self.end(&followed, Err(error));
                             continue;
                         }
                     },
                 };
+                let mut followed = self.followed.remove(index);
                 self.observe(&mut followed, &current);
                 match verdict(&followed.deployment, current) {
                     Some(outcome) => self.end(&followed, outcome),
-                    None => still.push(followed),
+                    None => {
+                        self.followed.insert(index, followed);
+                        index += 1;
+                    }
                 }
             }
-            self.followed = still;
         }
         self.end_late();
         self.next_poll = Some(Instant::now() + self.interval);

@@ -31,6 +31,9 @@ pub(crate) struct Aftermath {
     pub fix: String,
     /// The exit status of the cause.
     pub exit: Exit,
+    /// The failed rollout as `--format json` shows it (each app's state, the cause with its
+    /// evidence), when a rollout failed: the full list a short error line leaves out.
+    pub rollout: Option<serde_json::Value>,
 }
 
 /// The exit status for a finished invocation.

@@ -189,6 +189,50 @@ async fn deployments_added_while_watching_are_followed_from_then_on() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_poll_dropped_while_it_reads_an_ended_deployment_loses_nothing() {
+    let (fake, apps) = fake_with_apps(2, Duration::from_secs(10)).await;
+    let deployments = deploy_all(&fake, &apps).await;
+    // The read of the first deployment once it left the list takes a minute, once.
+    fake.inject(
+        FaultRule::on_path(
+            deployments[0].as_str(),
+            Fault::Delay(Duration::from_secs(60)),
+        )
+        .method("GET")
+        .times(1),
+    );
+    let client = fake.client_builder().build().unwrap();
+    let mut watch = client.watch(WatchOptions::default());
+    for deployment in &deployments {
+        watch.add(deployment.clone());
+    }
+    let mut ended = Vec::new();
+    let mut dropped = 0;
+    loop {
+        // What a caller's `select!` does when another branch is ready first.
+        match tokio::time::timeout(Duration::from_secs(5), watch.next()).await {
+            Ok(Some(update)) => {
+                if let WatchUpdate::Ended {
+                    deployment,
+                    outcome,
+                } = update.unwrap()
+                {
+                    assert!(outcome.is_ok(), "{outcome:?}");
+                    ended.push(deployment);
+                }
+            }
+            Ok(None) => break,
+            Err(_) => dropped += 1,
+        }
+    }
+    assert!(dropped > 0, "no poll was dropped mid-read");
+    ended.sort();
+    let mut expected = deployments.clone();
+    expected.sort();
+    assert_eq!(ended, expected);
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_coolify_that_stops_answering_ends_the_watch_at_the_deadline() {
     let (fake, apps) = fake_with_apps(2, Duration::from_secs(600)).await;
     let deployments = deploy_all(&fake, &apps).await;

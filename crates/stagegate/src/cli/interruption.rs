@@ -73,6 +73,7 @@ pub(super) async fn describe(session: &Session, signal: Signal) -> anyhow::Error
         state,
         fix,
         exit: Exit::Failed,
+        rollout: None,
     }
     .into()
 }

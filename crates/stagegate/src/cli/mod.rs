@@ -121,7 +121,15 @@ fn finish(output: &Output, format: Format, result: anyhow::Result<()>) -> ExitCo
     // A command that printed its report and exits 1 for what it found (`env diff
     // --exit-code`) has its one JSON document out already.
     if format == Format::Json && !error.is::<Differs>() {
-        let document = serde_json::json!({ "error": text, "exit_code": exit.code() });
+        let mut document = serde_json::json!({ "error": text, "exit_code": exit.code() });
+        // A failed rollout's every app, which the error line only counts.
+        if let Some(rollout) = error
+            .chain()
+            .find_map(|cause| cause.downcast_ref::<crate::exit::Aftermath>())
+            .and_then(|aftermath| aftermath.rollout.clone())
+        {
+            document["rollout"] = rollout;
+        }
         let _ = output.result("", &document);
     }
     exit.into()
@@ -254,5 +262,39 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn a_failed_rollout_adds_every_app_to_the_json_document() {
+        let stdout = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+        let stderr: crate::output::Sink = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let output = Output::new(
+            Format::Json,
+            crate::output::Verbosity::Quiet,
+            crate::output::Style::Plain,
+            &ProcessEnv::default(),
+            stdout.clone() as crate::output::Sink,
+            stderr,
+        );
+        let rollout = serde_json::json!({ "apps": [{ "label": "web", "state": "failed" }] });
+        let error = anyhow::Error::new(crate::exit::Aftermath {
+            cause: "deploy production v1.1.0: deployment d1 failed".to_owned(),
+            state: "production runs v1.0.0".to_owned(),
+            fix: "Fix it".to_owned(),
+            exit: Exit::Failed,
+            rollout: Some(rollout.clone()),
+        });
+        let exit = finish(&output, Format::Json, Err(error));
+        assert_eq!(exit, ExitCode::from(1));
+        let written = String::from_utf8(stdout.lock().unwrap().clone()).unwrap();
+        let document: serde_json::Value = serde_json::from_str(&written).unwrap();
+        assert_eq!(document["exit_code"], 1);
+        assert_eq!(document["rollout"], rollout);
+        assert!(
+            document["error"]
+                .as_str()
+                .unwrap()
+                .contains("deployment d1 failed")
+        );
     }
 }

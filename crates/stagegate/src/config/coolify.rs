@@ -3,7 +3,7 @@
 
 use url::Url;
 
-use super::model::{CoolifyConfig, InsecureHttp};
+use super::model::{CoolifyConfig, DEFAULT_RATE_LIMIT_SHARE, InsecureHttp};
 use super::raw::RawCoolify;
 use super::source::{KeyPath, Source};
 use crate::exit::BadInput;
@@ -57,10 +57,23 @@ pub(super) fn load(
             format!("`{token_env}` is not an environment variable name; use e.g. COOLIFY_TOKEN"),
         ));
     }
+    let rate_limit_share = match raw.rate_limit_share {
+        None => DEFAULT_RATE_LIMIT_SHARE,
+        Some(share @ 1..=100) => share,
+        Some(share) => {
+            return Err(source.error(
+                &KeyPath::of(&["coolify", "rate_limit_share"]),
+                format!(
+                    "{share} is not a share of Coolify's rate limit: write a percentage from 1 to 100, e.g. `rate_limit_share = {DEFAULT_RATE_LIMIT_SHARE}`"
+                ),
+            ));
+        }
+    };
     Ok(CoolifyConfig {
         url,
         token_env,
         insecure_http,
+        rate_limit_share,
     })
 }
 
@@ -304,6 +317,39 @@ mod tests {
             message.contains(
                 "deploy.toml, line 4: `coolify.allow_insecure_http`: invalid type: string \"yes\", expected a boolean; write `allow_insecure_http = true` or `allow_insecure_http = false`"
             ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn rate_limit_share_is_a_percentage_with_a_default_of_half() {
+        assert_eq!(parse(EXAMPLE).unwrap().coolify.rate_limit_share, 50);
+        for share in [1, 30, 100] {
+            let config = parse(&with_coolify(
+                "https://coolify.example.com",
+                &format!("rate_limit_share = {share}\n"),
+            ))
+            .unwrap();
+            assert_eq!(config.coolify.rate_limit_share, share);
+        }
+        for share in ["0", "101"] {
+            let message = error(&with_coolify(
+                "https://coolify.example.com",
+                &format!("rate_limit_share = {share}\n"),
+            ));
+            assert!(
+                message.contains(&format!(
+                    "deploy.toml, line 4: `coolify.rate_limit_share`: {share} is not a share of Coolify's rate limit: write a percentage from 1 to 100, e.g. `rate_limit_share = 50`"
+                )),
+                "{share}: {message}"
+            );
+        }
+        let message = error(&with_coolify(
+            "https://coolify.example.com",
+            "rate_limit_share = \"half\"\n",
+        ));
+        assert!(
+            message.contains("line 4: `coolify.rate_limit_share`: invalid type: string \"half\", expected u8; write a whole number without quotes, e.g. `rate_limit_share = 2`"),
             "{message}"
         );
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use health_probe::ProbeConfig;
 
 use super::apps::{Inherited, app, check_env_keys};
-use super::model::{AppConfig, EnvironmentConfig, EnvironmentName};
+use super::model::{AppConfig, DEFAULT_MAX_PARALLEL, EnvironmentConfig, EnvironmentName};
 use super::probe::{environment_probe, has_expectation};
 use super::raw::{RawApp, RawEnvironment};
 use super::source::{KeyPath, Source};
@@ -126,6 +126,18 @@ fn environment(
         ));
     }
     check_env_keys(source, &key.key("env"), &section.env)?;
+    let max_parallel = match section.max_parallel {
+        None => DEFAULT_MAX_PARALLEL,
+        Some(0) => {
+            return Err(source.error(
+                &key.key("max_parallel"),
+                format!(
+                    "0 would never start a deployment: write how many of {name}'s deployments may be queued or building at once, at least 1 (default {DEFAULT_MAX_PARALLEL})"
+                ),
+            ));
+        }
+        Some(count) => usize::try_from(count).unwrap_or(usize::MAX),
+    };
     let entries = entries(source, &key, &mut section)?;
     let inherited = Inherited {
         environment: name,
@@ -146,7 +158,12 @@ fn environment(
     }
     let (keys, apps) = apps.into_iter().unzip();
     Ok(Loaded {
-        config: EnvironmentConfig { name, branch, apps },
+        config: EnvironmentConfig {
+            name,
+            branch,
+            apps,
+            max_parallel,
+        },
         keys,
     })
 }
@@ -443,5 +460,29 @@ mod tests {
         ] {
             parse(&EXAMPLE.replace("https://example.com/healthz", other)).unwrap();
         }
+    }
+
+    #[test]
+    fn max_parallel_is_per_environment_with_a_default_of_four() {
+        let config = parse(EXAMPLE).unwrap();
+        assert_eq!(config.staging.max_parallel, 4);
+        assert_eq!(config.production.max_parallel, 4);
+        let text = EXAMPLE.replace(
+            "[environments.production]\n",
+            "[environments.production]\nmax_parallel = 2\n",
+        );
+        let config = parse(&text).unwrap();
+        assert_eq!(config.staging.max_parallel, 4);
+        assert_eq!(config.production.max_parallel, 2);
+        let message = error(&EXAMPLE.replace(
+            "[environments.staging]\n",
+            "[environments.staging]\nmax_parallel = 0\n",
+        ));
+        assert!(
+            message.contains(
+                "deploy.toml, line 6: `environments.staging.max_parallel`: 0 would never start a deployment: write how many of staging's deployments may be queued or building at once, at least 1 (default 4)"
+            ),
+            "{message}"
+        );
     }
 }

@@ -39,8 +39,8 @@ use tag_policy::TagPolicy;
 
 pub use self::image::{ImageConfig, Placeholder};
 pub use self::model::{
-    AppConfig, CoolifyConfig, DeployConfig, EnvironmentConfig, EnvironmentName, InsecureHttp,
-    NotesConfig, StagingGate,
+    AppConfig, CoolifyConfig, DEFAULT_RATE_LIMIT_SHARE, DeployConfig, EnvironmentConfig,
+    EnvironmentName, InsecureHttp, NotesConfig, StagingGate,
 };
 pub use self::workflows::{Install, PrValidation, Preset, WorkflowsConfig};
 

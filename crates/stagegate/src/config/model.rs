@@ -21,7 +21,20 @@ pub struct CoolifyConfig {
     /// `allow_insecure_http`: whether a plain-http `url` of a Coolify on another machine is
     /// accepted.
     pub insecure_http: InsecureHttp,
+    /// `rate_limit_share`: the percentage of Coolify's rate limit stagegate keeps to (1 to
+    /// 100, default [`DEFAULT_RATE_LIMIT_SHARE`]), leaving the rest to the other tools of the
+    /// same Coolify user.
+    pub rate_limit_share: u8,
 }
+
+/// The default `rate_limit_share`: half of Coolify's rate limit, so that a second pipeline, the
+/// Coolify CLI or a person using the same Coolify user keeps the other half.
+pub const DEFAULT_RATE_LIMIT_SHARE: u8 = 50;
+
+/// The default `max_parallel`: Coolify's default of 2 concurrent builds per server kept busy,
+/// with 2 more deployments queued behind them so that a build slot never waits for the next
+/// poll, using 4 of the 25 places of Coolify's default deployment queue.
+pub const DEFAULT_MAX_PARALLEL: usize = 4;
 
 impl CoolifyConfig {
     /// Whether the token crosses the network in clear text: `url` is plain http to a Coolify
@@ -123,6 +136,10 @@ pub struct EnvironmentConfig {
     /// The Coolify applications that move together, in the order the config lists them (one
     /// for the single-app form `app = "..."`); never empty, and at least one has a health URL.
     pub apps: Vec<AppConfig>,
+    /// `max_parallel`: how many of this environment's deployments a run has queued or building
+    /// at once (at least 1, default [`DEFAULT_MAX_PARALLEL`]); the next app starts when one of
+    /// them ends.
+    pub max_parallel: usize,
 }
 
 /// One Coolify application of an environment.

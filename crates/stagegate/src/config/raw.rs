@@ -33,6 +33,7 @@ pub(super) struct RawCoolify {
     pub(super) token_env: Option<String>,
     #[serde(default)]
     pub(super) allow_insecure_http: bool,
+    pub(super) rate_limit_share: Option<u8>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -60,6 +61,7 @@ pub(super) struct RawEnvironment {
     pub(super) image: Option<String>,
     pub(super) image_tag: Option<String>,
     pub(super) apps: Option<Vec<RawApp>>,
+    pub(super) max_parallel: Option<u32>,
 }
 
 /// One entry of `apps = [...]` (or `[[environments.NAME.apps]]`).

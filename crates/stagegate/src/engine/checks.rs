@@ -1,7 +1,7 @@
 //! The checks of a rollout before its first write: probe settings, image tags, each app's
 //! kind in Coolify, the token's deploy ability.
 
-use coolify_client::ImageTag;
+use coolify_client::{Application, ImageTag};
 use tag_policy::ReleaseTag;
 
 use super::Engine;
@@ -12,7 +12,8 @@ use crate::exit::BadInput;
 
 impl Engine {
     /// Everything a roll-out can check before its first write: each app's probe settings and
-    /// image tag, each app's kind in Coolify, and the token's deploy ability. A pin followed by
+    /// image tag, each app's kind in Coolify (the application read then is what the first
+    /// deploys pin against), and the token's deploy ability. A pin followed by
     /// a refused deploy would leave the app pinned to a commit it does not run (a token
     /// without `write` fails the pin itself).
     pub(super) async fn check_before_writes<'a>(
@@ -21,7 +22,7 @@ impl Engine {
         targets: &'a [Target],
     ) -> Result<Vec<Step<'a>>, Stopped> {
         let section = self.config.environment(environment);
-        let mut steps = Vec::with_capacity(targets.len());
+        let mut checked = Vec::with_capacity(targets.len());
         for target in targets {
             let app = section.apps.get(target.app_index).ok_or_else(|| {
                 Stopped::input(
@@ -39,15 +40,20 @@ impl Engine {
             let image_tag = self
                 .image_tag_of(environment, app, target)
                 .map_err(|error| Stopped::input(Some(target.app_index), error))?;
+            checked.push((target, app, image_tag));
+        }
+        let mut steps = Vec::with_capacity(checked.len());
+        for (target, app, image_tag) in checked {
+            let application = self
+                .check_app_kind(environment, target.app_index, app)
+                .await?;
             steps.push(Step {
                 target,
                 app,
                 image_tag,
+                application,
+                read_at: tokio::time::Instant::now(),
             });
-        }
-        for step in &steps {
-            self.check_app_kind(environment, step.target.app_index, step.app)
-                .await?;
         }
         let every_app: Vec<String> = steps.iter().map(|step| step.app.uuid.to_string()).collect();
         if let Err(error) = self.coolify.check_deploy_ability().await {
@@ -97,13 +103,13 @@ impl Engine {
 
     /// Refuse, before any write, an app whose kind in Coolify differs from the config: a
     /// Docker-image app without `image` (a pin would change nothing it runs), a git app with
-    /// it, or another image than the one configured.
+    /// it, or another image than the one configured. The application as read, for its deploy.
     async fn check_app_kind(
         &self,
         environment: EnvironmentName,
         index: usize,
         app: &AppConfig,
-    ) -> Result<(), Stopped> {
+    ) -> Result<Application, Stopped> {
         let application = self.coolify.application(&app.uuid).await.map_err(|error| {
             Stopped::coolify(
                 index,
@@ -145,7 +151,7 @@ impl Engine {
                     self.invocation.command("setup")
                 )))
             }
-            _ => Ok(()),
+            _ => Ok(application),
         }
     }
 }

@@ -1,10 +1,12 @@
 //! What an environment runs, as far as Coolify knows: each app's newest finished and in-flight
 //! deployment, its release tags, and waiting out a deployment in flight before deploying.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use anyhow::Context as _;
-use coolify_client::{CommitSha, Deployment};
+use coolify_client::{CommitSha, Deployment, DeploymentUuid, FollowEvent};
 use serde::Serialize;
 use tag_policy::{ReleaseTag, Releases};
 
@@ -186,7 +188,9 @@ impl Engine {
                 waited: Vec::new(),
             });
         }
-        let waited = self.wait_for_in_flight(EnvironmentName::Production).await?;
+        let waited = self
+            .wait_for_in_flight(EnvironmentName::Production, &before)
+            .await?;
         let live = self.live(EnvironmentName::Production, releases).await?;
         Ok(Settled {
             before,
@@ -195,18 +199,33 @@ impl Engine {
         })
     }
 
-    /// What an environment runs now: each app's newest finished and in-flight deployment.
+    /// What an environment runs now: each app's newest finished and in-flight deployment (one
+    /// request per app, two for an image app). The first app is read alone, the others
+    /// together: by then the client knows Coolify's rate limit and paces them.
     pub(crate) async fn live(
         &self,
         environment: EnvironmentName,
         releases: &Releases,
     ) -> anyhow::Result<EnvironmentLive> {
-        let mut apps = Vec::new();
-        for app in &self.config.environment(environment).apps {
+        let section = self.config.environment(environment);
+        let mut read = Vec::with_capacity(section.apps.len());
+        if let Some((first, others)) = section.apps.split_first() {
+            read.push(self.app_live(environment, first, releases).await);
+            read.extend(
+                super::join_all(
+                    others
+                        .iter()
+                        .map(|app| self.app_live(environment, app, releases)),
+                )
+                .await,
+            );
+        }
+        let mut apps = Vec::with_capacity(read.len());
+        for (app, runs) in section.apps.iter().zip(read) {
             apps.push(AppLive {
                 app: app.uuid.to_string(),
                 label: app.label.clone(),
-                runs: self.app_live(environment, app, releases).await?,
+                runs: runs?,
             });
         }
         Ok(EnvironmentLive { apps })
@@ -226,17 +245,13 @@ impl Engine {
                 format!("read {environment}'s deployments")
             }
         };
-        let finished = self
+        let current = self
             .coolify
-            .latest_finished_deployment(&app.uuid)
+            .current_deployments(&app.uuid)
             .await
             .with_context(context)?;
-        let in_flight = self
-            .coolify
-            .in_flight_deployment(&app.uuid)
-            .await
-            .with_context(context)?;
-        let mut live = self.describe_live(finished.as_ref(), in_flight.as_ref(), releases);
+        let finished = current.finished;
+        let mut live = self.describe_live(finished.as_ref(), current.in_flight.as_ref(), releases);
         if app.image.is_some() {
             // A Docker-image app's deployments say `HEAD`: its tag says what it runs.
             let application = self
@@ -309,65 +324,85 @@ impl Engine {
         }
     }
 
-    /// Wait for every in-flight deployment of an environment's apps instead of stacking
-    /// another; past the deploy timeout, refuse.
+    /// Wait for every in-flight deployment of an environment's apps (as `live` found them)
+    /// instead of stacking another, all followed with one poll; past the deploy timeout,
+    /// refuse.
     pub(crate) async fn wait_for_in_flight(
         &self,
         environment: EnvironmentName,
+        live: &EnvironmentLive,
     ) -> anyhow::Result<Vec<Waited>> {
-        let mut all = Vec::new();
-        for app in &self.config.environment(environment).apps {
-            if let Some(waited) = self.wait_for_app(environment, app).await? {
-                all.push(waited);
-            }
+        let mut waiting = Vec::new();
+        for (app, live) in self
+            .config
+            .environment(environment)
+            .apps
+            .iter()
+            .zip(&live.apps)
+        {
+            let Some(in_flight) = &live.runs.in_flight else {
+                continue;
+            };
+            let deployment: DeploymentUuid = in_flight.deployment.parse().with_context(|| {
+                format!("read {environment}'s deployment {}", in_flight.deployment)
+            })?;
+            self.output.step(format!(
+                "{}: deployment {deployment} is {}; waiting for it before deploying",
+                self.name_of(environment, app),
+                in_flight.status
+            ));
+            waiting.push((app, deployment, in_flight.commit.clone()));
+        }
+        if waiting.is_empty() {
+            return Ok(Vec::new());
+        }
+        let started = Instant::now();
+        let deployments: Vec<DeploymentUuid> = waiting
+            .iter()
+            .map(|(_, deployment, _)| deployment.clone())
+            .collect();
+        let output = self.output.clone();
+        let ended = self
+            .coolify
+            .follow_many(&deployments, &self.watch_options(), |deployment, event| {
+                if let FollowEvent::Status { status, elapsed } = event {
+                    output.progress(format!(
+                        "{environment}: deployment {deployment} {status} ({})",
+                        super::seconds(super::millis(*elapsed))
+                    ));
+                }
+            })
+            .await
+            .with_context(|| format!("wait for {environment}'s deployments in flight"))?;
+        let mut all = Vec::with_capacity(ended.len());
+        for ((_, deployment, commit), (_, outcome)) in waiting.iter().zip(ended) {
+            let finished = match outcome {
+                Ok(finished) => Some(finished),
+                Err(coolify_client::Error::DeploymentFailed { .. })
+                | Err(coolify_client::Error::DeploymentCancelled { .. }) => None,
+                Err(coolify_client::Error::DeadlineExceeded { after, .. }) => {
+                    return Err(Refused(format!(
+                        "{environment} deployment {deployment} is still in flight after {}; wait for it or cancel it in Coolify, then run this again",
+                        humantime::format_duration(after)
+                    ))
+                    .into());
+                }
+                Err(error) => {
+                    return Err(anyhow::Error::new(error)
+                        .context(format!("wait for {environment} deployment {deployment}")));
+                }
+            };
+            all.push(Waited {
+                deployment: deployment.to_string(),
+                commit: finished
+                    .as_ref()
+                    .and_then(Deployment::resolved_commit)
+                    .or_else(|| commit.clone()),
+                finished: finished.is_some(),
+                waited: started.elapsed(),
+            });
         }
         Ok(all)
-    }
-
-    async fn wait_for_app(
-        &self,
-        environment: EnvironmentName,
-        app: &AppConfig,
-    ) -> anyhow::Result<Option<Waited>> {
-        let Some(in_flight) = self
-            .coolify
-            .in_flight_deployment(&app.uuid)
-            .await
-            .with_context(|| format!("read {environment}'s deployments"))?
-        else {
-            return Ok(None);
-        };
-        self.output.step(format!(
-            "{}: deployment {} is {}; waiting for it before deploying",
-            self.name_of(environment, app),
-            in_flight.deployment_uuid,
-            in_flight.status
-        ));
-        let started = Instant::now();
-        let waited = |finished: Option<&Deployment>| Waited {
-            deployment: in_flight.deployment_uuid.to_string(),
-            commit: finished
-                .and_then(Deployment::resolved_commit)
-                .or_else(|| in_flight.resolved_commit()),
-            finished: finished.is_some(),
-            waited: started.elapsed(),
-        };
-        match self
-            .follow(environment, app, &in_flight.deployment_uuid)
-            .await
-        {
-            Ok(finished) => Ok(Some(waited(Some(&finished)))),
-            Err(coolify_client::Error::DeploymentFailed { .. })
-            | Err(coolify_client::Error::DeploymentCancelled { .. }) => Ok(Some(waited(None))),
-            Err(coolify_client::Error::DeadlineExceeded { after, .. }) => Err(Refused(format!(
-                "{environment} deployment {} is still in flight after {}; wait for it or cancel it in Coolify, then run this again",
-                in_flight.deployment_uuid,
-                humantime::format_duration(after)
-            ))
-            .into()),
-            Err(error) => Err(anyhow::Error::new(error)
-                .context(format!("wait for {environment} deployment {}", in_flight.deployment_uuid))),
-        }
     }
 }
 

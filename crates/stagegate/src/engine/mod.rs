@@ -1,10 +1,11 @@
 //! What the deploying flows share: the open repository, config, Coolify client and prober,
-//! and the one way a commit is put on an environment (pin, deploy, follow, probe).
+//! and the one way a commit is put on an environment (pin, deploy, follow, probe), in waves
+//! that fit the server.
 
 use std::time::Duration;
 
 use anyhow::Context as _;
-use coolify_client::{Client, Deployment, FollowEvent, FollowOptions, PollSchedule};
+use coolify_client::{Client, FollowOptions, PollSchedule};
 use health_probe::Prober;
 use tag_policy::Releases;
 
@@ -14,6 +15,7 @@ use crate::repo::Repo;
 use crate::session::Session;
 
 mod aftermath;
+mod cancel;
 mod checks;
 pub(crate) mod cost;
 pub(crate) mod gate;
@@ -25,14 +27,16 @@ mod probe;
 mod queue;
 pub(crate) mod record;
 mod rollout;
+mod unordered;
+mod waves;
 
 pub(crate) use self::live::Settled;
 pub use self::live::{AppLive, EnvironmentLive, InFlight, Live};
 pub(crate) use self::outcome::Fault;
 pub(crate) use self::outcome::{Cause, RolloutFailure};
 pub(crate) use self::probe::{CONTAINER_CHECK_INTERVAL, CONTAINER_CHECKS};
-pub(crate) use self::rollout::Target;
 pub use self::rollout::{AppRollout, Rollout, Timings};
+pub(crate) use self::rollout::{OnFailure, Target};
 
 /// An open repository, its config and the clients, for one flow.
 pub(crate) struct Engine {
@@ -85,8 +89,14 @@ impl Engine {
             crate::config::InsecureHttp::Allowed => coolify_client::PlainHttp::AnyHost,
             crate::config::InsecureHttp::Refused => coolify_client::PlainHttp::LoopbackOnly,
         };
-        let coolify = coolify_client(&config.coolify.url, token, plain_http, &session.output)
-            .context("set up the Coolify client")?;
+        let coolify = build_coolify_client(
+            &config.coolify.url,
+            token,
+            plain_http,
+            config.coolify.rate_limit_share,
+            &session.output,
+        )
+        .context("set up the Coolify client")?;
         let prober = Prober::builder()
             .user_agent(concat!("stagegate/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -109,38 +119,13 @@ impl Engine {
         Releases::list(&self.repo.git(), &self.config.tags).context("list the release tags")
     }
 
-    /// How deployments are followed: `deploy.timeout` as the deadline, polled every 750 ms at
-    /// most (a finished deployment is seen within that, at well under two requests a second).
+    /// How a deploy of an image app waits out the app's deployments in flight before it sets
+    /// the tag: `deploy.timeout` as the deadline, polled every 500 ms growing to 2 s.
     fn follow_options(&self) -> FollowOptions {
         FollowOptions::with_deadline(self.config.deploy.timeout).poll(PollSchedule::new(
             Duration::from_millis(500),
-            Duration::from_millis(750),
+            Duration::from_secs(2),
         ))
-    }
-
-    /// Follow a deployment of `app` to its end, reporting status changes.
-    pub(crate) async fn follow(
-        &self,
-        environment: EnvironmentName,
-        app: &AppConfig,
-        deployment: &coolify_client::DeploymentUuid,
-    ) -> Result<Deployment, coolify_client::Error> {
-        let output = self.output.clone();
-        let options = self.follow_options();
-        let name = self.name_of(environment, app);
-        self.coolify
-            .follow(deployment, &options, move |event| match event {
-                FollowEvent::Status { status, elapsed } => output.progress(format!(
-                    "{name}: deployment {deployment} {status} ({})",
-                    seconds(millis(*elapsed))
-                )),
-                FollowEvent::Commit { commit } => output.detail(format!(
-                    "{name}: deployment {deployment} builds {}",
-                    commit.short()
-                )),
-                _ => {}
-            })
-            .await
     }
 
     /// How progress lines name an app: `production` with one app, `production worker` with
@@ -162,6 +147,20 @@ pub(crate) fn production_deploys_on_push(
         engine.repo.root(),
         &crate::legacy::Apps::of(&engine.config),
     )
+}
+
+/// The first `named` of `labels`, and how many more: `web, worker, cron and 4 more`.
+pub(crate) fn first_few(labels: &[&str], named: usize) -> String {
+    let mut text = labels
+        .iter()
+        .take(named)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if labels.len() > named {
+        text.push_str(&format!(" and {} more", labels.len() - named));
+    }
+    text
 }
 
 pub(crate) fn seconds(millis: u64) -> String {
@@ -214,6 +213,23 @@ pub(crate) fn coolify_client(
     plain_http: coolify_client::PlainHttp,
     output: &Output,
 ) -> Result<Client, coolify_client::Error> {
+    build_coolify_client(
+        url,
+        token,
+        plain_http,
+        crate::config::DEFAULT_RATE_LIMIT_SHARE,
+        output,
+    )
+}
+
+/// [`coolify_client`] keeping to `rate_limit_share` percent of Coolify's rate limit.
+fn build_coolify_client(
+    url: &url::Url,
+    token: secrecy::SecretString,
+    plain_http: coolify_client::PlainHttp,
+    rate_limit_share: u8,
+    output: &Output,
+) -> Result<Client, coolify_client::Error> {
     {
         use secrecy::ExposeSecret as _;
         output.add_secret(token.expose_secret());
@@ -221,6 +237,7 @@ pub(crate) fn coolify_client(
     Client::builder(url.as_str(), token)
         .user_agent(concat!("stagegate/", env!("CARGO_PKG_VERSION")))
         .plain_http(plain_http)
+        .rate_limit_share(rate_limit_share)
         .build()
 }
 

@@ -212,6 +212,37 @@ pub enum AppState {
     Verified,
     /// Its deployment or its verification failed.
     Failed,
+    /// Its deployment was cancelled by this run, which stopped, and its pin (or image tag) was
+    /// put back: it runs what it ran before.
+    Cancelled,
+}
+
+impl AppState {
+    /// Every state, in the order a summary lists them: what needs attention first.
+    const ORDER: [Self; 8] = [
+        Self::Failed,
+        Self::Written,
+        Self::Deploying,
+        Self::Deployed,
+        Self::Cancelled,
+        Self::Restored,
+        Self::Verified,
+        Self::Untouched,
+    ];
+
+    /// The state in a summary's words.
+    fn words(self) -> &'static str {
+        match self {
+            Self::Untouched => "untouched",
+            Self::Restored => "put back",
+            Self::Written => "pinned without a deployment",
+            Self::Deploying => "still deploying",
+            Self::Deployed => "deployed, not verified",
+            Self::Verified => "verified",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled and put back",
+        }
+    }
 }
 
 /// What one app of a rollout went through.
@@ -261,9 +292,61 @@ impl RolloutFailure {
     /// Whether the environment is as before the rollout: no app was written to, or every
     /// write was put back.
     pub fn nothing_changed(&self) -> bool {
+        self.apps.iter().all(|app| {
+            matches!(
+                app.state,
+                AppState::Untouched | AppState::Restored | AppState::Cancelled
+            )
+        })
+    }
+
+    /// Whether the app with this uuid may run the new commit now (its deployment ran, or may
+    /// still run): what going back has to redeploy. An app the rollout did not write to, or
+    /// whose deployment was cancelled and pin put back, runs what it ran before.
+    pub fn may_have_changed(&self, app: &str) -> bool {
         self.apps
             .iter()
-            .all(|app| matches!(app.state, AppState::Untouched | AppState::Restored))
+            .find(|outcome| outcome.app == app)
+            .is_some_and(|outcome| {
+                !matches!(
+                    outcome.state,
+                    AppState::Untouched | AppState::Restored | AppState::Cancelled
+                )
+            })
+    }
+
+    /// Each app's state, counted, for an error line that stays short with many apps: the
+    /// failed apps by name, the first few of each other state, and how many more, e.g. `1
+    /// failed (api-17), 2 cancelled and put back (api-18, api-19), 77 untouched (api-20, api-21,
+    /// api-22 and 74 more)`; `--format json` has the full list.
+    pub fn states(&self) -> String {
+        const NAMED: usize = 3;
+        AppState::ORDER
+            .iter()
+            .filter_map(|state| {
+                let labels: Vec<&str> = self
+                    .apps
+                    .iter()
+                    .filter(|app| app.state == *state)
+                    .map(|app| app.label.as_str())
+                    .collect();
+                if labels.is_empty() {
+                    return None;
+                }
+                let named = if *state == AppState::Failed {
+                    labels.len()
+                } else {
+                    NAMED
+                };
+                Some(format!(
+                    "{} {} ({})",
+                    labels.len(),
+                    state.words(),
+                    super::first_few(&labels, named)
+                ))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Whether a deployment was started on some app (the code it runs may have changed).
@@ -409,5 +492,36 @@ mod tests {
         assert_eq!(json["cause"]["deployment"], "d1");
         assert_eq!(json["apps"][0]["state"], "failed");
         assert_eq!(json["environment"], "production");
+    }
+
+    #[test]
+    fn states_count_every_app_naming_the_failed_and_the_first_few_of_the_rest() {
+        let mut states = vec![AppState::Untouched; 10];
+        states[0] = AppState::Verified;
+        states[1] = AppState::Failed;
+        states[2] = AppState::Cancelled;
+        states[3] = AppState::Failed;
+        let failed = failure(
+            Cause::DeploymentFailed {
+                deployment: "d1".to_owned(),
+            },
+            &states,
+        );
+        assert_eq!(
+            failed.states(),
+            "2 failed (app 1, app 3), 1 cancelled and put back (app 2), 1 verified (app 0), 6 untouched (app 4, app 5, app 6 and 3 more)"
+        );
+        assert!(!failed.nothing_changed());
+        assert!(failed.may_have_changed("app1"));
+        assert!(!failed.may_have_changed("app2"), "cancelled and put back");
+        assert!(!failed.may_have_changed("app9"), "untouched");
+        assert!(!failed.may_have_changed("another app"));
+        let cancelled = failure(
+            Cause::DeploymentFailed {
+                deployment: "d1".to_owned(),
+            },
+            &[AppState::Cancelled, AppState::Restored, AppState::Untouched],
+        );
+        assert!(cancelled.nothing_changed());
     }
 }

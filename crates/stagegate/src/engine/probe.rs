@@ -3,14 +3,16 @@
 
 use std::time::Duration;
 
+use coolify_client::Deployment;
 use health_probe::{Outcome, ProbeSpec, ProgressEvent, Variables};
 use serde::Serialize;
 use tag_policy::ReleaseTag;
 use tokio_util::sync::CancellationToken;
 
 use super::Engine;
-use super::outcome::{Cause, Stopped};
-use super::rollout::Target;
+use super::outcome::{Cause, CoolifyProblem, Stopped};
+use super::rollout::{Started, Step, Target};
+use super::waves::Evidence;
 use crate::config::{AppConfig, EnvironmentName};
 use crate::output::Output;
 use crate::repo::short;
@@ -168,49 +170,113 @@ impl Engine {
         Ok(probed.into_iter().zip(outcomes).collect())
     }
 
-    /// Fail on the first unhealthy probe; report each healthy one.
-    pub(super) fn check_outcomes(
+    /// Prove one app serves its commit once its deployment finished: a git app's deployment
+    /// built the commit it was pinned to (an image app's says `HEAD`: its probe proves the
+    /// commit), then its health probe, or the watch of its container for an app without a
+    /// health URL. `None` when `stop` ended it first.
+    pub(super) async fn verify(
         &self,
         environment: EnvironmentName,
-        targets: &[Target],
-        outcomes: &[(usize, Outcome)],
-    ) -> Result<(), Stopped> {
-        let section = self.config.environment(environment);
-        for (index, outcome) in outcomes {
-            let Some(app) = section.apps.get(*index) else {
-                continue;
-            };
-            let url = app
-                .health_url
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            if !outcome.is_healthy() {
-                let early_stop = EarlyStop::of(&app.probe);
-                return Err(Stopped {
-                    app: Some(*index),
-                    cause: Box::new(Cause::ProbeFailed {
-                        url: url.clone(),
-                        outcome: Box::new(outcome.clone()),
-                        early_stop,
-                        reported: self.reported_version(outcome),
-                    }),
-                    error: anyhow::Error::new(ProbeFailed(outcome.clone(), early_stop))
-                        .context(format!("probe {url}")),
-                });
-            }
-            let commit = targets
-                .iter()
-                .find(|target| target.app_index == *index)
-                .map(|target| target.commit.short().to_owned())
-                .unwrap_or_default();
-            self.output.step(format!(
-                "{}: {url} serves {commit} ({} attempts)",
-                self.name_of(environment, app),
-                outcome.attempt_count()
-            ));
+        step: &Step<'_>,
+        started: &Started,
+        finished: Deployment,
+        stop: &CancellationToken,
+    ) -> Result<Option<Evidence>, Stopped> {
+        let app = step.app;
+        let index = step.target.app_index;
+        let sha = &step.target.commit;
+        if app.image.is_none()
+            && let Some(built) = finished.resolved_commit()
+            && !finished.is_of_commit(sha)
+        {
+            let context = format!(
+                "{environment} deployment {} built {} instead of {}",
+                started.deployment,
+                built.short(),
+                sha.short()
+            );
+            // Why it built another commit: re-pinned meanwhile, a Coolify that ignores
+            // pins, or (when the app cannot be read) unexplained.
+            let explanation = self.coolify.explain_other_commit(&app.uuid, sha).await;
+            let problem = CoolifyProblem::of(&explanation);
+            return Err(Stopped {
+                app: Some(index),
+                cause: Box::new(Cause::OtherCommit {
+                    deployment: started.deployment.to_string(),
+                    built: built.to_string(),
+                    problem,
+                }),
+                error: anyhow::Error::new(explanation).context(context),
+            });
         }
-        Ok(())
+        let spec = self
+            .probe_spec(environment, app, sha.as_str(), step.target.tag.as_ref())
+            .map_err(|error| Stopped::input(Some(index), error))?;
+        match spec {
+            Some(spec) => {
+                Ok(self
+                    .probe_app(environment, step, &spec, stop)
+                    .await?
+                    .map(|outcome| Evidence {
+                        probe: Some(outcome),
+                        container: None,
+                    }))
+            }
+            None => Ok(self
+                .watch_container(environment, index, app, stop)
+                .await?
+                .map(|status| Evidence {
+                    probe: None,
+                    container: Some(status),
+                })),
+        }
+    }
+
+    /// Probe one app's health URL until it proves its commit; `None` when `stop` ended it.
+    async fn probe_app(
+        &self,
+        environment: EnvironmentName,
+        step: &Step<'_>,
+        spec: &ProbeSpec,
+        stop: &CancellationToken,
+    ) -> Result<Option<Outcome>, Stopped> {
+        let app = step.app;
+        let name = self.name_of(environment, app);
+        let commit = step.target.commit.short();
+        self.output.step(format!(
+            "{name}: probing {} until it reports {commit}",
+            spec.url()
+        ));
+        let output = self.output.clone();
+        let outcome = self
+            .prober
+            .probe_with(spec, stop, |event| {
+                report_probe_event(&output, &name, event)
+            })
+            .await;
+        if stop.is_cancelled() && !outcome.is_healthy() {
+            return Ok(None);
+        }
+        let url = spec.url().to_string();
+        if !outcome.is_healthy() {
+            let early_stop = EarlyStop::of(&app.probe);
+            return Err(Stopped {
+                app: Some(step.target.app_index),
+                cause: Box::new(Cause::ProbeFailed {
+                    url: url.clone(),
+                    outcome: Box::new(outcome.clone()),
+                    early_stop,
+                    reported: self.reported_version(&outcome),
+                }),
+                error: anyhow::Error::new(ProbeFailed(outcome, early_stop))
+                    .context(format!("probe {url}")),
+            });
+        }
+        self.output.step(format!(
+            "{name}: {url} serves {commit} ({} attempts)",
+            outcome.attempt_count()
+        ));
+        Ok(Some(outcome))
     }
 
     /// What a health endpoint reported when a probe saw another version than the one
@@ -246,79 +312,68 @@ impl Engine {
         })
     }
 
-    /// For every app of `targets` without a health URL: read its container status
-    /// [`CONTAINER_CHECKS`] times, [`CONTAINER_CHECK_INTERVAL`] apart, and fail unless it is
-    /// running (and not unhealthy) every time (a worker that crashes on start is restarting or exited by then).
-    pub(super) async fn watch_containers(
+    /// For an app without a health URL: read its container status [`CONTAINER_CHECKS`]
+    /// times, [`CONTAINER_CHECK_INTERVAL`] apart, and fail unless it is running (and not
+    /// unhealthy) every time (a worker that crashes on start is restarting or exited by then).
+    /// `None` when `stop` ended it.
+    async fn watch_container(
         &self,
         environment: EnvironmentName,
-        targets: &[Target],
-    ) -> Result<Vec<(usize, String)>, Stopped> {
-        let section = self.config.environment(environment);
-        let watched: Vec<(usize, &AppConfig)> = targets
-            .iter()
-            .filter_map(|target| Some((target.app_index, section.apps.get(target.app_index)?)))
-            .filter(|(_, app)| app.health_url.is_none())
-            .collect();
-        if watched.is_empty() {
-            return Ok(Vec::new());
-        }
-        for (_, app) in &watched {
-            self.output.step(format!(
-                "{environment} {}: no health URL; watching its container for {}",
-                app.label,
-                humantime::format_duration(CONTAINER_CHECK_INTERVAL * (CONTAINER_CHECKS - 1))
-            ));
-        }
-        let mut last = vec![String::new(); watched.len()];
+        index: usize,
+        app: &AppConfig,
+        stop: &CancellationToken,
+    ) -> Result<Option<String>, Stopped> {
+        self.output.step(format!(
+            "{environment} {}: no health URL; watching its container for {}",
+            app.label,
+            humantime::format_duration(CONTAINER_CHECK_INTERVAL * (CONTAINER_CHECKS - 1))
+        ));
+        let mut last = String::new();
         for check in 0..CONTAINER_CHECKS {
-            if check > 0 {
-                tokio::time::sleep(CONTAINER_CHECK_INTERVAL).await;
+            if check > 0
+                && stop
+                    .run_until_cancelled(tokio::time::sleep(CONTAINER_CHECK_INTERVAL))
+                    .await
+                    .is_none()
+            {
+                return Ok(None);
             }
-            for ((index, app), last) in watched.iter().zip(last.iter_mut()) {
-                let application = self.coolify.application(&app.uuid).await.map_err(|error| {
-                    Stopped::coolify(
-                        *index,
-                        error,
-                        format!(
-                            "read the container status of {environment}'s {}",
-                            app.describe()
-                        ),
-                    )
-                })?;
-                let status = application.status.clone().unwrap_or_default();
-                if !application.container_status().is_running_ok() {
-                    let status = if status.is_empty() {
-                        "unknown".to_owned()
-                    } else {
-                        status
-                    };
-                    return Err(Stopped {
-                        app: Some(*index),
-                        cause: Box::new(Cause::ContainerNotRunning {
-                            status: status.clone(),
-                        }),
-                        error: anyhow::Error::new(ContainerNotRunning {
-                            app: app.uuid.to_string(),
-                            label: app.label.clone(),
-                            status,
-                        }),
-                    });
-                }
-                *last = status;
+            let application = self.coolify.application(&app.uuid).await.map_err(|error| {
+                Stopped::coolify(
+                    index,
+                    error,
+                    format!(
+                        "read the container status of {environment}'s {}",
+                        app.describe()
+                    ),
+                )
+            })?;
+            let status = application.status.clone().unwrap_or_default();
+            if !application.container_status().is_running_ok() {
+                let status = if status.is_empty() {
+                    "unknown".to_owned()
+                } else {
+                    status
+                };
+                return Err(Stopped {
+                    app: Some(index),
+                    cause: Box::new(Cause::ContainerNotRunning {
+                        status: status.clone(),
+                    }),
+                    error: anyhow::Error::new(ContainerNotRunning {
+                        app: app.uuid.to_string(),
+                        label: app.label.clone(),
+                        status,
+                    }),
+                });
             }
+            last = status;
         }
-        for ((_, app), status) in watched.iter().zip(&last) {
-            self.output.step(format!(
-                "{environment} {}: container {status} throughout",
-                app.label
-            ));
-        }
-        Ok(watched
-            .into_iter()
-            .map(|(index, _)| index)
-            .zip(last)
-            .collect())
+        self.output.step(format!(
+            "{environment} {}: container {last} throughout",
+            app.label
+        ));
+        Ok(Some(last))
     }
 }
 

@@ -1,15 +1,11 @@
 //! What Coolify's deployment queue holds, for the message of a deploy it refused as full.
 
 use super::Engine;
-use super::outcome::AppState;
-use super::outcome::{Cause, CoolifyProblem, Phase, Stopped};
+use super::outcome::{Cause, CoolifyProblem, Stopped};
 
 impl Engine {
     /// A deploy refused because Coolify's queue is full carries what the queue holds now.
-    pub(super) async fn with_queue(
-        &self,
-        (phase, state, mut stopped): (Phase, AppState, Stopped),
-    ) -> (Phase, AppState, Stopped) {
+    pub(super) async fn with_queue(&self, mut stopped: Stopped) -> Stopped {
         if let Cause::Coolify {
             problem: CoolifyProblem::QueueFull,
             queue,
@@ -18,7 +14,7 @@ impl Engine {
         {
             *queue = Some(self.queue_contents().await);
         }
-        (phase, state, stopped)
+        stopped
     }
 
     /// What Coolify's deployment queue holds now, in one sentence; the read takes at most

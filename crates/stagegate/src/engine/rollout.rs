@@ -1,16 +1,17 @@
-//! Putting commits on an environment's apps, in phases: every check before the first write,
-//! start each app's deployment, follow them all, prove each app serves its commit.
+//! Putting commits on an environment's apps, in phases: every check before the first write
+//! (`checks.rs`), then waves of deployments that fit the server, each app proven to serve its
+//! commit as soon as its deployment finished (`waves.rs`), and the typed outcome.
 
-use std::time::Instant;
-
-use coolify_client::{CommitSha, DeploymentOrigin, DeploymentUuid, ForceRebuild, ImageTag};
+use coolify_client::{
+    Application, CommitSha, DeploymentOrigin, DeploymentUuid, ForceRebuild, ImageTag,
+};
 use health_probe::Outcome;
 use serde::Serialize;
 use tag_policy::ReleaseTag;
 
-use super::outcome::{AppOutcome, AppState, Cause, CoolifyProblem, Phase, RolloutFailure, Stopped};
+use super::outcome::{AppOutcome, AppState, Phase, RolloutFailure, Stopped};
 use super::record::Recording;
-use super::{Engine, join_all, millis, seconds};
+use super::{Engine, seconds};
 use crate::config::{AppConfig, Config, EnvironmentName};
 use crate::repo::short;
 
@@ -93,13 +94,14 @@ impl Target {
 /// Phase durations of a rollout, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Timings {
-    /// Pin and trigger.
+    /// From the end of the checks until the first deployment was started (pin and deploy).
     pub trigger_ms: u64,
-    /// From trigger until Coolify reported a terminal status.
+    /// From then until Coolify reported the last deployment's terminal status.
     pub deployment_ms: u64,
-    /// From then until the health endpoint proved the commit.
+    /// From then until the last app proved its commit (each app is verified as soon as its
+    /// own deployment finished).
     pub probe_ms: u64,
-    /// Everything.
+    /// From the end of the checks until the last app proved its commit.
     pub total_ms: u64,
 }
 
@@ -124,34 +126,54 @@ pub(super) struct Started {
     pub(super) image_tag: Option<ImageTag>,
     /// The image tag the app had before.
     pub(super) previous_tag: Option<ImageTag>,
+    /// The commit a git app was pinned to before (`HEAD` when none): what a cancelled
+    /// deployment puts back.
+    pub(super) previous_pin: Option<String>,
 }
 
-/// One app of a roll-out, checked before any write: its target, its config and, for an image
-/// app, the tag to deploy.
+/// One app of a roll-out, checked before any write: its target, its config, for an image app
+/// the tag to deploy, and the application as the checks read it.
 pub(super) struct Step<'a> {
     pub(super) target: &'a Target,
     pub(super) app: &'a AppConfig,
     pub(super) image_tag: Option<ImageTag>,
+    /// The application read by the checks: the first deploys pin against it instead of
+    /// reading it again.
+    pub(super) application: Application,
+    /// When it was read.
+    pub(super) read_at: tokio::time::Instant,
 }
 
-/// What a roll-out found for the app at `index` of its environment, if anything.
-fn of_app<T>(found: &[(usize, T)], index: usize) -> Option<&T> {
-    found
-        .iter()
-        .find(|(app, _)| *app == index)
-        .map(|(_, value)| value)
+/// What a rollout does when one of its apps fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum OnFailure {
+    /// Start no other app, but follow and verify the deployments already started: staging,
+    /// production without `--auto-rollback`, and a rollback itself.
+    FinishStarted,
+    /// Stop the whole environment at once: start no other app, cancel this run's deployments
+    /// still queued or building (their pins put back) and stop verifying the others, so that
+    /// `--auto-rollback` puts every changed app back within the time one app takes.
+    StopAll,
+    /// Going back after a failed deploy: as [`OnFailure::FinishStarted`], and a queue full of
+    /// others' deployments is waited out until `deploy.timeout`, since an environment left
+    /// half on the failed release is worse than a late rollback.
+    Restore,
 }
 
 impl Engine {
-    /// Pin each target's commit on its app, deploy them all, follow every deployment, probe
-    /// every health URL and watch every app without one, until all prove their commit.
+    /// Put each target's commit on its app, in waves that fit the server (at most the
+    /// environment's `max_parallel` deployments of this run queued or building at once, all
+    /// followed with one poll), and prove each app serves its commit as soon as its deployment
+    /// finished: its health probe, or the watch of its container.
     ///
     /// Everything that can be checked is checked before the first write: the probe settings
-    /// of every app and the token's deploy ability.
+    /// of every app, each app's kind in Coolify and the token's deploy ability. After a
+    /// failure no other app is started; what happens to the ones started is `on_failure`'s.
     pub(crate) async fn roll_out(
         &self,
         environment: EnvironmentName,
         targets: &[Target],
+        on_failure: OnFailure,
         recording: &mut Recording,
     ) -> Result<Rollout, RolloutFailure> {
         let section = self.config.environment(environment);
@@ -186,117 +208,50 @@ impl Engine {
             .check_before_writes(environment, targets)
             .await
             .map_err(|stopped| progress.failed(Phase::Checks, stopped))?;
-        let started = Instant::now();
-        let mut deployments = Vec::with_capacity(steps.len());
-        for (position, step) in steps.iter().enumerate() {
-            match self.start_deployment(environment, step).await {
-                Ok(deployment) => {
-                    progress.set(
-                        position,
-                        AppState::Deploying,
-                        Some(deployment.deployment.to_string()),
-                    );
-                    recording
-                        .deployment_started(&step.app.uuid, &deployment.deployment)
-                        .await;
-                    deployments.push(deployment);
-                }
-                Err((phase, state, stopped)) => {
-                    progress.set(position, state, None);
-                    return Err(progress.failed(phase, stopped));
-                }
-            }
-        }
-        let triggered = Instant::now();
-        self.follow_all(environment, &steps, &deployments, &mut progress)
+        let done = self
+            .waves(environment, &steps, on_failure, &mut progress, recording)
             .await
-            .map_err(|stopped| progress.failed(Phase::Follow, stopped))?;
-        let deployed = Instant::now();
-        for step in &steps {
-            recording.deployment_finished(&step.app.uuid).await;
-        }
-        for (step, deployment) in steps.iter().zip(&deployments) {
-            self.output.step(format!(
-                "{}: deployment {} finished in {}",
-                self.name_of(environment, step.app),
-                deployment.deployment,
-                seconds(millis(deployed.duration_since(triggered)))
-            ));
-        }
-        let (outcomes, containers) = tokio::join!(
-            self.probe(environment, targets),
-            self.watch_containers(environment, targets)
-        );
-        let outcomes =
-            outcomes.map_err(|error| progress.failed(Phase::Probe, Stopped::input(None, error)))?;
-        for (index, outcome) in &outcomes {
-            if outcome.is_healthy() {
-                progress.set_app(*index, AppState::Verified);
-            }
-        }
-        if let Ok(containers) = &containers {
-            for (index, _) in containers {
-                progress.set_app(*index, AppState::Verified);
-            }
-        }
-        if let Err(stopped) = self.check_outcomes(environment, targets, &outcomes) {
-            progress.fail_app(stopped.app);
-            return Err(progress.failed(Phase::Probe, stopped));
-        }
-        let done = Instant::now();
-        let containers = match containers {
-            Ok(containers) => containers,
-            Err(stopped) => {
-                progress.fail_app(stopped.app);
-                return Err(progress.failed(Phase::Probe, stopped));
-            }
-        };
-        let apps = steps
+            .map_err(|(phase, stopped)| progress.failed(phase, stopped))?;
+        let apps: Vec<AppRollout> = steps
             .iter()
-            .zip(&deployments)
-            .map(|(step, deployment)| {
-                let index = step.target.app_index;
-                AppRollout {
-                    app: step.app.uuid.to_string(),
-                    label: step.app.label.clone(),
-                    commit: step.target.commit.to_string(),
-                    deployment: deployment.deployment.to_string(),
-                    joined_existing: deployment.origin == DeploymentOrigin::AlreadyQueued,
-                    probe: of_app(&outcomes, index).cloned(),
-                    container: of_app(&containers, index).cloned(),
-                    image_tag: deployment.image_tag.as_ref().map(ToString::to_string),
-                }
+            .zip(&done.apps)
+            .map(|(step, (deployment, evidence))| AppRollout {
+                app: step.app.uuid.to_string(),
+                label: step.app.label.clone(),
+                commit: step.target.commit.to_string(),
+                deployment: deployment.deployment.to_string(),
+                joined_existing: deployment.origin == DeploymentOrigin::AlreadyQueued,
+                probe: evidence.probe.clone(),
+                container: evidence.container.clone(),
+                image_tag: deployment.image_tag.as_ref().map(ToString::to_string),
             })
             .collect();
         Ok(Rollout {
             environment,
             commit: first.commit.to_string(),
             tag: first.tag.as_ref().map(|tag| tag.name().to_owned()),
-            deployment: deployments
+            deployment: apps
                 .first()
-                .map(|deployment| deployment.deployment.to_string())
+                .map(|app| app.deployment.clone())
                 .unwrap_or_default(),
-            joined_existing: deployments
+            joined_existing: done
+                .apps
                 .iter()
-                .all(|deployment| deployment.origin == DeploymentOrigin::AlreadyQueued),
-            timings: Timings {
-                trigger_ms: millis(triggered.duration_since(started)),
-                deployment_ms: millis(deployed.duration_since(triggered)),
-                probe_ms: millis(done.duration_since(deployed)),
-                total_ms: millis(done.duration_since(started)),
-            },
-            probe: outcomes.into_iter().next().map(|(_, outcome)| outcome),
+                .all(|(deployment, _)| deployment.origin == DeploymentOrigin::AlreadyQueued),
+            timings: done.timings,
+            probe: apps.iter().find_map(|app| app.probe.clone()),
             apps,
         })
     }
 
     /// Put one app on its target: set the image tag of an image app, pin the commit of a git
-    /// app, and deploy; the journal records the write before it is sent. A failure says in
-    /// which phase it came and what it left the app in.
-    async fn start_deployment(
+    /// app, and deploy, against `application` as just read; the journal records the write
+    /// before it is sent. A failure says in which phase it came and what it left the app in.
+    pub(super) async fn start_deployment(
         &self,
         environment: EnvironmentName,
         step: &Step<'_>,
+        application: &Application,
     ) -> Result<Started, (Phase, AppState, Stopped)> {
         let commit = step.target.commit.as_str();
         let uuid = &step.app.uuid;
@@ -324,7 +279,7 @@ impl Engine {
                     .deploy_request(Some((environment, uuid.to_string())));
                 let deployment = self
                     .coolify
-                    .deploy_image_tag(uuid, image_tag, &self.follow_options())
+                    .deploy_image_tag_to(application, image_tag, &self.follow_options())
                     .await
                     .map_err(|error| {
                         refused(
@@ -335,7 +290,7 @@ impl Engine {
                 self.journal.deploy_request(None);
                 let deployment = match deployment {
                     Ok(deployment) => deployment,
-                    Err(failed) => return Err(self.with_queue(failed).await),
+                    Err(failed) => return Err(failed),
                 };
                 for waited in &deployment.waited_for {
                     self.output.step(format!(
@@ -348,6 +303,7 @@ impl Engine {
                     origin: deployment.origin,
                     image_tag: Some(deployment.tag),
                     previous_tag: deployment.previous_tag,
+                    previous_pin: None,
                 }
             }
             _ => {
@@ -363,7 +319,7 @@ impl Engine {
                     .deploy_request(Some((environment, uuid.to_string())));
                 let deployment = self
                     .coolify
-                    .deploy_commit(uuid, &step.target.commit, ForceRebuild::No)
+                    .deploy_commit_to(application, &step.target.commit, ForceRebuild::No)
                     .await
                     .map_err(|error| {
                         refused(
@@ -374,13 +330,20 @@ impl Engine {
                 self.journal.deploy_request(None);
                 let deployment = match deployment {
                     Ok(deployment) => deployment,
-                    Err(failed) => return Err(self.with_queue(failed).await),
+                    Err(failed) => return Err(failed),
                 };
                 Started {
                     deployment: deployment.deployment,
                     origin: deployment.origin,
                     image_tag: None,
                     previous_tag: None,
+                    previous_pin: Some(
+                        application
+                            .git_commit_sha
+                            .clone()
+                            .filter(|pin| !pin.trim().is_empty())
+                            .unwrap_or_else(|| "HEAD".to_owned()),
+                    ),
                 }
             }
         };
@@ -394,93 +357,6 @@ impl Engine {
             ));
         }
         Ok(started)
-    }
-
-    /// Follow every deployment at once; fail on the first that did not finish, or that built
-    /// another commit than its git app was pinned to (an image app's deployment says `HEAD`:
-    /// its probe proves the commit).
-    async fn follow_all(
-        &self,
-        environment: EnvironmentName,
-        steps: &[Step<'_>],
-        deployments: &[Started],
-        progress: &mut Progress,
-    ) -> Result<(), Stopped> {
-        let followed =
-            join_all(steps.iter().zip(deployments).map(|(step, deployment)| {
-                self.follow(environment, step.app, &deployment.deployment)
-            }))
-            .await;
-        for (position, result) in followed.iter().enumerate() {
-            let state = if result.is_ok() {
-                AppState::Deployed
-            } else {
-                AppState::Failed
-            };
-            progress.set_state(position, state);
-        }
-        for ((step, deployment), result) in steps.iter().zip(deployments).zip(followed) {
-            let app = step.app;
-            let index = step.target.app_index;
-            let uuid = deployment.deployment.to_string();
-            let finished = match result {
-                Ok(finished) => finished,
-                Err(error @ coolify_client::Error::DeploymentFailed { .. })
-                    if deployment.image_tag.is_some() =>
-                {
-                    return Err(self
-                        .image_not_started(environment, index, app, deployment, error)
-                        .await);
-                }
-                Err(error) => {
-                    let context =
-                        format!("follow {environment} deployment {}", deployment.deployment);
-                    return Err(match error {
-                        coolify_client::Error::DeploymentFailed { .. } => Stopped {
-                            app: Some(index),
-                            cause: Box::new(Cause::DeploymentFailed { deployment: uuid }),
-                            error: anyhow::Error::new(error).context(context),
-                        },
-                        coolify_client::Error::DeploymentCancelled { .. } => Stopped {
-                            app: Some(index),
-                            cause: Box::new(Cause::DeploymentCancelled { deployment: uuid }),
-                            error: anyhow::Error::new(error).context(context),
-                        },
-                        error => Stopped::coolify(index, error, context),
-                    });
-                }
-            };
-            if app.image.is_some() {
-                continue;
-            }
-            let sha = &step.target.commit;
-            if let Some(built) = finished.resolved_commit()
-                && !finished.is_of_commit(sha)
-            {
-                let context = format!(
-                    "{environment} deployment {} built {} instead of {}",
-                    deployment.deployment,
-                    built.short(),
-                    sha.short()
-                );
-                // Why it built another commit: re-pinned meanwhile, a Coolify that ignores
-                // pins, or (when the app cannot be read) unexplained.
-                let explanation = self.coolify.explain_other_commit(&app.uuid, sha).await;
-                let problem = CoolifyProblem::of(&explanation);
-                let error = anyhow::Error::new(explanation).context(context);
-                progress.fail_app(Some(index));
-                return Err(Stopped {
-                    app: Some(index),
-                    cause: Box::new(Cause::OtherCommit {
-                        deployment: uuid,
-                        built: built.to_string(),
-                        problem,
-                    }),
-                    error,
-                });
-            }
-        }
-        Ok(())
     }
 }
 
@@ -498,8 +374,12 @@ fn phase_of_start(error: &coolify_client::Error) -> Phase {
     }
 }
 
+/// Up to how many apps a failure's message leaves to the description of what each app runs;
+/// with more, it counts them per state ([`RolloutFailure::states`]).
+const NAMED_APPS: usize = 2;
+
 /// What each app of a rollout went through so far.
-struct Progress {
+pub(super) struct Progress {
     environment: EnvironmentName,
     /// Each target's position in the environment's `apps`.
     indexes: Vec<usize>,
@@ -508,7 +388,7 @@ struct Progress {
 }
 
 impl Progress {
-    fn set(&mut self, position: usize, state: AppState, deployment: Option<String>) {
+    pub(super) fn set(&mut self, position: usize, state: AppState, deployment: Option<String>) {
         if let Some(app) = self.apps.get_mut(position) {
             app.state = state;
             if deployment.is_some() {
@@ -517,31 +397,33 @@ impl Progress {
         }
     }
 
-    fn set_state(&mut self, position: usize, state: AppState) {
+    pub(super) fn set_state(&mut self, position: usize, state: AppState) {
         self.set(position, state, None);
     }
 
-    /// The app at this position in the environment's `apps` failed.
-    fn fail_app(&mut self, index: Option<usize>) {
-        if let Some(index) = index {
-            self.set_app(index, AppState::Failed);
-        }
-    }
-
-    /// The state of the app at this position in the environment's `apps`.
-    fn set_app(&mut self, index: usize, state: AppState) {
-        if let Some(position) = self.position_of(index) {
-            self.set_state(position, state);
+    /// The name in messages of the target at `position`.
+    pub(super) fn label(&self, position: usize) -> String {
+        let label = self
+            .apps
+            .get(position)
+            .map(|app| app.label.as_str())
+            .unwrap_or_default();
+        if self.apps.len() > 1 {
+            format!("{} {label}", self.environment)
+        } else {
+            self.environment.to_string()
         }
     }
 
     /// The position among the targets of the app at `index` in the environment's `apps`.
-    fn position_of(&self, index: usize) -> Option<usize> {
+    pub(super) fn position_of(&self, index: usize) -> Option<usize> {
         self.indexes.iter().position(|&target| target == index)
     }
 
-    fn failed(&self, phase: Phase, stopped: Stopped) -> RolloutFailure {
-        RolloutFailure {
+    /// The rollout's failure: the phase, the cause, and each app's state; with more apps than
+    /// a message names one by one, the message ends with them counted per state.
+    pub(super) fn failed(&self, phase: Phase, stopped: Stopped) -> RolloutFailure {
+        let mut failure = RolloutFailure {
             environment: self.environment,
             phase,
             app: stopped
@@ -551,6 +433,15 @@ impl Progress {
             cause: *stopped.cause,
             message: crate::exit::message(&stopped.error),
             apps: self.apps.clone(),
+        };
+        if self.apps.len() > NAMED_APPS && phase != Phase::Checks {
+            failure.message.push_str(&format!(
+                "; {}'s {} apps: {}",
+                self.environment,
+                self.apps.len(),
+                failure.states()
+            ));
         }
+        failure
     }
 }

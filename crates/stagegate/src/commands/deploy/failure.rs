@@ -10,7 +10,7 @@ use tag_policy::{ReleaseTag, Releases};
 use super::AutoRollback;
 use crate::config::EnvironmentName;
 use crate::engine::record::{self, Recording};
-use crate::engine::{Cause, Engine, EnvironmentLive, Fault, RolloutFailure, Target};
+use crate::engine::{Cause, Engine, EnvironmentLive, Fault, OnFailure, RolloutFailure, Target};
 use crate::exit::Aftermath;
 use crate::repo::{oid, short};
 use release_record::{Purpose, ReleaseRef, Settlement};
@@ -225,25 +225,56 @@ pub(super) async fn roll_back(
         (None, Some(commit)) => ReleaseRef::commit(commit.clone()),
         (_, None) => after.clone(),
     };
+    // Only the apps the failed rollout may have changed go back: the others run what they ran.
+    let section = engine.config.environment(environment);
+    let targets: Vec<Target> = before
+        .targets
+        .iter()
+        .filter(|target| {
+            section
+                .apps
+                .get(target.app_index)
+                .is_some_and(|app| failed.failure.may_have_changed(app.uuid.as_str()))
+        })
+        .cloned()
+        .collect();
+    let unchanged = before.targets.len() - targets.len();
     let mut restore = engine.record.run(
         &engine.journal,
         &engine.config,
         environment,
-        &before
-            .targets
+        &targets
             .iter()
             .map(|target| target.app_index)
             .collect::<Vec<_>>(),
         &to,
         Purpose::Restore { after },
     );
-    // How long the rollback took until Coolify reported its deployment finished, when it did.
+    // How long the rollback took until Coolify reported its deployments finished, when it did.
     let mut rolled_back_in = None;
-    let cause = match engine
-        .roll_out(environment, &before.targets, &mut restore)
-        .await
-    {
-        Ok(rollback) => {
+    let rolled_out = if targets.is_empty() {
+        None
+    } else {
+        Some(
+            engine
+                .roll_out(environment, &targets, OnFailure::Restore, &mut restore)
+                .await,
+        )
+    };
+    let cause = match rolled_out {
+        None => {
+            let _ = engine.output.github_output("rolled_back_to", &before_label);
+            recording
+                .settle(&Settlement::rolled_back(
+                    to.clone(),
+                    &format!("production is back on {before_label}: no app needed a redeploy"),
+                ))
+                .await;
+            format!(
+                "{failure}; rolled back to {before_label}: no app needed a redeploy, this run changed none"
+            )
+        }
+        Some(Ok(rollback)) => {
             rolled_back_in = Some(
                 rollback
                     .timings
@@ -273,9 +304,18 @@ pub(super) async fn roll_back(
                 deployments.join(", ")
             ));
             let _ = engine.output.github_output("rolled_back_to", &before_label);
-            format!("{failure}; rolled back to {before_label}")
+            // With apps the failed run never changed, say how many went back.
+            let redeployed = match unchanged {
+                0 => String::new(),
+                unchanged => format!(
+                    " ({} app{} redeployed, {unchanged} had not changed)",
+                    deployments.len(),
+                    if deployments.len() == 1 { "" } else { "s" },
+                ),
+            };
+            format!("{failure}; rolled back to {before_label}{redeployed}")
         }
-        Err(rollback) => {
+        Some(Err(rollback)) => {
             if let Some(settlement) = record::failed(&rollback) {
                 restore.settle(&settlement).await;
             }
@@ -323,7 +363,7 @@ pub(super) async fn roll_back(
             "{what_happened}. Fix it and tag a new version; if production is not on {before_label}, run `{go_back}`",
         ),
         fault => format!(
-            "{release} did not go live, and the release is not at fault: {} If production is not on {before_label}, run `{go_back}`",
+            "{release} did not go live. {} If production is not on {before_label}, run `{go_back}`",
             advice(engine, fault, &failed, Some(&before_label)),
         ),
     };
@@ -332,6 +372,7 @@ pub(super) async fn roll_back(
         state,
         fix,
         exit: crate::exit::Exit::Failed,
+        rollout: serde_json::to_value(&failed.failure).ok(),
     };
     summarize_failure(
         engine,
@@ -407,6 +448,7 @@ pub(super) async fn image_aftermath(
         state,
         fix,
         exit: crate::exit::Exit::Failed,
+        rollout: serde_json::to_value(&failed.failure).ok(),
     };
     summarize_failure(
         engine,
@@ -484,6 +526,7 @@ pub(super) async fn aftermath(
         state,
         fix,
         exit: failed.failure.exit(),
+        rollout: serde_json::to_value(&failed.failure).ok(),
     };
     summarize_failure(
         engine,

@@ -12,7 +12,7 @@ use tag_policy::{Releases, TaggedRelease};
 
 use crate::config::{EnvironmentName, StagingGate};
 use crate::engine::record;
-use crate::engine::{Engine, Settled, Target, seconds};
+use crate::engine::{Engine, OnFailure, Settled, Target, seconds};
 use crate::repo::{commit_sha, short};
 use crate::session::{DryRun, Session};
 use coolify_client::CommitSha;
@@ -317,7 +317,15 @@ pub async fn staging(session: &Session, options: &StagingOptions) -> anyhow::Res
         &release_ref(&sha, tag.as_ref()),
         Purpose::Release,
     );
-    let failure = match engine.roll_out(environment, &targets, &mut recording).await {
+    let failure = match engine
+        .roll_out(
+            environment,
+            &targets,
+            OnFailure::FinishStarted,
+            &mut recording,
+        )
+        .await
+    {
         Ok(rollout) => {
             recording.settle(&record::verified(&rollout)).await;
             return finish(&engine, report(Action::Deployed, Some(rollout), Vec::new()));
@@ -543,6 +551,12 @@ pub(crate) async fn deploy_release(
         return finish(engine, report(Action::Planned, None, planned));
     }
 
+    // Under --auto-rollback the first app that fails stops the whole environment, so that
+    // it goes back together within the time one app takes.
+    let on_failure = match deploy.auto_rollback {
+        AutoRollback::On => OnFailure::StopAll,
+        AutoRollback::Off => OnFailure::FinishStarted,
+    };
     let mut recording = engine.record.run(
         &engine.journal,
         &engine.config,
@@ -551,7 +565,10 @@ pub(crate) async fn deploy_release(
         &release_ref(&sha, Some(release.tag())),
         deploy.purpose.clone(),
     );
-    let failure = match engine.roll_out(environment, &targets, &mut recording).await {
+    let failure = match engine
+        .roll_out(environment, &targets, on_failure, &mut recording)
+        .await
+    {
         Ok(rollout) => {
             recording.settle(&record::verified(&rollout)).await;
             return finish(engine, report(Action::Deployed, Some(rollout), Vec::new()));
