@@ -12,6 +12,7 @@ mod coolify;
 mod fast_failure;
 mod images;
 mod notes;
+mod preview;
 mod production;
 mod record;
 mod release;

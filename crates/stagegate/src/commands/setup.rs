@@ -6,6 +6,9 @@
 //! the changes everything is read back and planned again, which must come out empty. A second
 //! run finds nothing to change and says so.
 //!
+//! With a `[preview]` table, the app previews are made of gets preview deployments on when it
+//! builds from git (Coolify's webhook creates its previews only then).
+//!
 //! Staging's auto-deploy is left as it is, and so are variables whose values Coolify hides
 //! (they are reported, never overwritten blindly).
 
@@ -14,7 +17,9 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use anyhow::Context as _;
-use coolify_client::{Application, ApplicationPatch, AutoDeploy, Client};
+use coolify_client::{
+    Application, ApplicationPatch, ApplicationUuid, AutoDeploy, Client, PreviewDeployments,
+};
 use serde::Serialize;
 
 use crate::backup::{self, BackupLocation, Values};
@@ -67,6 +72,15 @@ pub enum Change {
         /// The configured image.
         to: String,
     },
+    /// Turn preview deployments on, so that pull requests get previews (`[preview]`).
+    PreviewsOn {
+        /// Which environment.
+        environment: EnvironmentName,
+        /// Its app.
+        app: String,
+        /// What Coolify reported (`None`: it did not say).
+        from: Option<bool>,
+    },
     /// Create or update a declared variable.
     Variable {
         /// Which environment.
@@ -115,6 +129,19 @@ impl fmt::Display for Change {
                 f,
                 "{environment} (app {app}): run image {to} instead of {}",
                 from.as_deref().unwrap_or("none")
+            ),
+            Self::PreviewsOn {
+                environment,
+                app,
+                from,
+            } => write!(
+                f,
+                "{environment} (app {app}): turn preview deployments on (now {}), so that pull requests get previews",
+                if *from == Some(false) {
+                    "off"
+                } else {
+                    "not reported"
+                }
             ),
             Self::Variable {
                 environment,
@@ -222,6 +249,7 @@ async fn plan_app<'a>(
     client: &Client,
     section: &'a EnvironmentConfig,
     app_config: &'a AppConfig,
+    previews: Option<&ApplicationUuid>,
 ) -> anyhow::Result<AppPlan<'a>> {
     let environment = section.name;
     let app = &app_config.uuid;
@@ -265,6 +293,18 @@ async fn plan_app<'a>(
             to: section.branch.clone(),
         });
     }
+    // A git app's previews come from Coolify's webhook, only with preview deployments on.
+    if previews == Some(app)
+        && app_config.image.is_none()
+        && application.previews_enabled() != Some(true)
+    {
+        patch = patch.preview_deployments(PreviewDeployments::Enabled);
+        changes.push(Change::PreviewsOn {
+            environment,
+            app: app.to_string(),
+            from: application.previews_enabled(),
+        });
+    }
     let writes = coolify_client::env_plan(&app_config.env, &variables, Prune::No);
     changes.extend(writes.iter().map(|write| Change::Variable {
         environment,
@@ -296,12 +336,14 @@ async fn plan_app<'a>(
 pub async fn setup(session: &Session, options: &SetupOptions) -> anyhow::Result<SetupReport> {
     let engine = Engine::open(session).context("setup")?;
     let client = &engine.coolify;
+    let previews = (engine.config.preview.declared == crate::config::Declared::Yes)
+        .then_some(&engine.preview_app().uuid);
     let mut plans = Vec::new();
     for environment in EnvironmentName::ALL {
         let section = engine.config.environment(environment);
         for app in &section.apps {
             plans.push(
-                plan_app(client, section, app)
+                plan_app(client, section, app, previews)
                     .await
                     .context("setup: plan")?,
             );
@@ -379,7 +421,7 @@ pub async fn setup(session: &Session, options: &SetupOptions) -> anyhow::Result<
     for environment in EnvironmentName::ALL {
         let section = engine.config.environment(environment);
         for app in &section.apps {
-            let plan = plan_app(client, section, app)
+            let plan = plan_app(client, section, app, previews)
                 .await
                 .context("setup: verify")?;
             remaining.extend(plan.changes);

@@ -21,7 +21,9 @@ mod image;
 mod live;
 mod outcome;
 mod plan;
+pub(crate) mod preview;
 mod probe;
+mod proxy;
 mod queue;
 pub(crate) mod record;
 mod rollout;
@@ -30,7 +32,9 @@ pub(crate) use self::live::Settled;
 pub use self::live::{AppLive, EnvironmentLive, InFlight, Live};
 pub(crate) use self::outcome::Fault;
 pub(crate) use self::outcome::{Cause, RolloutFailure};
-pub(crate) use self::probe::{CONTAINER_CHECK_INTERVAL, CONTAINER_CHECKS};
+pub(crate) use self::probe::{
+    CONTAINER_CHECK_INTERVAL, CONTAINER_CHECKS, EarlyStop, report_probe_event,
+};
 pub(crate) use self::rollout::Target;
 pub use self::rollout::{AppRollout, Rollout, Timings};
 
@@ -87,10 +91,7 @@ impl Engine {
         };
         let coolify = coolify_client(&config.coolify.url, token, plain_http, &session.output)
             .context("set up the Coolify client")?;
-        let prober = Prober::builder()
-            .user_agent(concat!("stagegate/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .context("set up the health prober")?;
+        let prober = proxy::prober(&session.process_env)?;
         let record =
             record::ReleaseRecord::open(&session.process_env, &repo, &config, &session.output);
         Ok(Self {
@@ -125,9 +126,18 @@ impl Engine {
         app: &AppConfig,
         deployment: &coolify_client::DeploymentUuid,
     ) -> Result<Deployment, coolify_client::Error> {
+        self.follow_as(self.name_of(environment, app), deployment)
+            .await
+    }
+
+    /// Follow a deployment to its end, reporting status changes under `name`.
+    pub(crate) async fn follow_as(
+        &self,
+        name: String,
+        deployment: &coolify_client::DeploymentUuid,
+    ) -> Result<Deployment, coolify_client::Error> {
         let output = self.output.clone();
         let options = self.follow_options();
-        let name = self.name_of(environment, app);
         self.coolify
             .follow(deployment, &options, move |event| match event {
                 FollowEvent::Status { status, elapsed } => output.progress(format!(
