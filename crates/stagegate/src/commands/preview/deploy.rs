@@ -139,9 +139,39 @@ fn preview_commit(
     commit_sha(engine.repo.resolve_commit("HEAD")?)
 }
 
+/// What a GitHub Actions event says of a pull request's head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum EventHead {
+    /// The event is of this pull request: its head commit.
+    Head(CommitSha),
+    /// The event is of another pull request.
+    Other(u64),
+    /// The event is of no pull request, or its head is not a commit.
+    None,
+}
+
+/// The head of `pull_request` in an event's JSON (`pull_request.number` and
+/// `pull_request.head.sha`).
+fn event_head_of(event: &serde_json::Value, pull_request: PullRequestId) -> EventHead {
+    let Some(number) = event
+        .pointer("/pull_request/number")
+        .and_then(serde_json::Value::as_u64)
+    else {
+        return EventHead::None;
+    };
+    if number != pull_request.get() {
+        return EventHead::Other(number);
+    }
+    event
+        .pointer("/pull_request/head/sha")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|sha| sha.parse().ok())
+        .map_or(EventHead::None, EventHead::Head)
+}
+
 /// The head commit of `pull_request` from the event of the GitHub Actions run
-/// (`GITHUB_EVENT_PATH`: `pull_request.number` and `pull_request.head.sha`); `None`, with a
-/// warning, when the event is of another pull request or cannot be read.
+/// (`GITHUB_EVENT_PATH`); `None`, with a warning when the event cannot be read or is of
+/// another pull request.
 fn event_head(
     engine: &Engine,
     session: &Session,
@@ -157,19 +187,16 @@ fn event_head(
         ));
         return None;
     };
-    let number = event
-        .pointer("/pull_request/number")
-        .and_then(serde_json::Value::as_u64)?;
-    if number != pull_request.get() {
-        engine.output.warn(format!(
-            "the GitHub event is of pull request {number}, not {pull_request}: deploying HEAD as the preview of pull request {pull_request} (give --commit to choose)"
-        ));
-        return None;
+    match event_head_of(&event, pull_request) {
+        EventHead::Head(head) => Some(head),
+        EventHead::Other(number) => {
+            engine.output.warn(format!(
+                "the GitHub event is of pull request {number}, not {pull_request}: deploying HEAD as the preview of pull request {pull_request} (give --commit to choose)"
+            ));
+            None
+        }
+        EventHead::None => None,
     }
-    event
-        .pointer("/pull_request/head/sha")
-        .and_then(serde_json::Value::as_str)
-        .and_then(|sha| sha.parse().ok())
 }
 
 /// Preview deployments are off for a git app: Coolify's webhook creates no preview.
@@ -652,5 +679,30 @@ impl Run<'_> {
             short(&report.commit)
         ));
         output.step_summary(&text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_event_gives_the_head_of_its_own_pull_request_only() {
+        let head = "4f2a9c1e0b7d3a5f6c8e9d0a1b2c3d4e5f6a7b8c";
+        let event = serde_json::json!({
+            "action": "synchronize",
+            "pull_request": { "number": 42, "head": { "sha": head } }
+        });
+        let pull_request = |number: u64| PullRequestId::new(number).unwrap();
+        assert_eq!(
+            event_head_of(&event, pull_request(42)),
+            EventHead::Head(head.parse().unwrap())
+        );
+        assert_eq!(event_head_of(&event, pull_request(7)), EventHead::Other(42));
+        let push = serde_json::json!({ "ref": "refs/heads/main", "after": head });
+        assert_eq!(event_head_of(&push, pull_request(42)), EventHead::None);
+        let short =
+            serde_json::json!({ "pull_request": { "number": 42, "head": { "sha": "4f2a9c1" } } });
+        assert_eq!(event_head_of(&short, pull_request(42)), EventHead::None);
     }
 }

@@ -18,7 +18,8 @@ use std::fmt;
 use coolify_client::PullRequestId;
 use serde::Serialize;
 
-use crate::engine::Timings;
+pub use self::deploy::WEBHOOK_WAIT;
+pub use crate::engine::Timings;
 use crate::exit::BadInput;
 use crate::repo::short;
 use crate::session::{DryRun, Session};
