@@ -89,14 +89,20 @@ pub(super) async fn deploy(
         })
         .context(context.clone())?;
     let image_tag = match &app.image {
-        Some(image) => Some(image.tag.expand(commit.as_str(), None).map_err(|reason| {
-            BadInput(format!(
-                "{}: `image_tag` of staging's {} (app {}): {reason}",
-                engine.config.path.display(),
-                app.label,
-                app.uuid
-            ))
-        })?),
+        Some(image) => Some(
+            image
+                .tag
+                .expand(commit.as_str(), None)
+                .map_err(|reason| {
+                    BadInput(format!(
+                        "{}: `image_tag` of staging's {} (app {}): {reason}",
+                        engine.config.path.display(),
+                        app.label,
+                        app.uuid
+                    ))
+                })
+                .context(context.clone())?,
+        ),
         None => None,
     };
     let run = Run {
