@@ -13,6 +13,7 @@ mod fast_failure;
 mod images;
 mod new_team;
 mod notes;
+mod preview;
 mod production;
 mod record;
 mod release;

@@ -66,6 +66,7 @@ struct State {
 #[derive(Debug, Clone)]
 pub struct HealthServer {
     url: String,
+    address: SocketAddr,
     state: Arc<Mutex<State>>,
 }
 
@@ -97,12 +98,21 @@ impl HealthServer {
             listening,
         }));
         tokio::spawn(serve(listener, address, watching, Arc::clone(&state)));
-        Ok(Self { url, state })
+        Ok(Self {
+            url,
+            address,
+            state,
+        })
     }
 
     /// Its URL, for `health_url`.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Where it listens (for a proxy that stands in front of it).
+    pub fn address(&self) -> SocketAddr {
+        self.address
     }
 
     /// The commit it reports now.

@@ -35,11 +35,12 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use coolify_client::ApplicationUuid;
-use coolify_fake::{FakeApplication, FakeCoolify, RecordedRequest};
+use coolify_fake::{FakeApplication, FakeCoolify, GitSource, RecordedRequest};
 pub use github_fake::{FakeGitHub, Permission};
 use stagegate::ProcessEnv;
 use stagegate::deploy::{DeployReport, ProductionOptions, StagingOptions};
 use stagegate::output::{Format, Output, Style, Verbosity};
+use stagegate::preview::{DeployOptions, ListReport, PreviewReport, RemoveOptions, RemoveReport};
 use stagegate::release::{Level, ReleaseOptions, ReleaseReport};
 use stagegate::rollback::RollbackOptions;
 use stagegate::{Exit, Session};
@@ -84,6 +85,10 @@ pub const IMAGE: &str = "ghcr.io/acme/api";
 /// The tag a [`World::with_images`] world's apps run before their first deployment.
 pub const FIRST_IMAGE_TAG: &str = "bootstrap";
 
+/// The staging app's domain in a [`World::with_previews`] world: its previews answer on
+/// `http://N.staging.scenario.test`, through the fake's proxy.
+pub const STAGING_DOMAIN: &str = "http://staging.scenario.test";
+
 /// How long a fake deployment stays queued.
 pub const QUEUE_TIME: Duration = Duration::from_millis(50);
 
@@ -109,6 +114,20 @@ enum Workers {
     Yes(usize),
     /// Docker-image apps; production's `image_tag` template.
     Images(&'static str),
+}
+
+/// The staging app of a [`World::with_previews`] world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreviewApp {
+    /// An app that builds from git, reached as `source`, with preview deployments on or off.
+    Git {
+        /// Where Coolify gets its code: it decides what an API-triggered preview builds.
+        source: GitSource,
+        /// `is_preview_deployments_enabled`.
+        enabled: bool,
+    },
+    /// A Docker-image app, as in [`World::with_images`] (previews need no setting).
+    Image,
 }
 
 /// Which environment.
@@ -141,6 +160,8 @@ pub struct World {
     production_image_tag: Option<&'static str>,
     /// The commit each pushed image tag was built from.
     image_commits: Arc<Mutex<std::collections::HashMap<String, String>>>,
+    /// The health server of each pull request's preview, by number.
+    previews: Arc<Mutex<std::collections::HashMap<u64, HealthServer>>>,
     environment: Mutex<ProcessEnv>,
     transcript: Arc<Mutex<String>>,
     // Kept last so the directories outlive everything that writes into them.
@@ -298,7 +319,7 @@ impl World {
     ///
     /// When a server cannot start or the repository cannot be written.
     pub async fn adopting() -> anyhow::Result<Self> {
-        let world = Self::start(Adopting::Yes, Workers::No).await?;
+        let world = Self::start(Adopting::Yes, Workers::No, None).await?;
         world
             .repo
             .commit_file("README.md", "# api\n", "chore: start the service")?;
@@ -363,6 +384,46 @@ impl World {
         Self::configured(Workers::Images(template)).await
     }
 
+    /// A world whose staging app makes pull-request previews: it answers on [`STAGING_DOMAIN`],
+    /// so a preview of pull request N answers on `http://N.staging.scenario.test`, which the
+    /// flows reach through the fake's proxy (`HTTP_PROXY`); [`World::serve_preview`] starts the
+    /// server that stands for a preview's container. `app` says what kind of app it is.
+    ///
+    /// # Errors
+    ///
+    /// When a server cannot start or the repository cannot be written.
+    pub async fn with_previews(app: PreviewApp) -> anyhow::Result<Self> {
+        let workers = match app {
+            PreviewApp::Image => Workers::Images("sha-{commit}"),
+            PreviewApp::Git { .. } => Workers::No,
+        };
+        let world = Self::start(Adopting::No, workers, Some(app)).await?;
+        world.repo.commit_file(
+            "deploy.toml",
+            &world.config(),
+            "chore: add the deploy config",
+        )?;
+        Ok(world)
+    }
+
+    /// Start the health server that stands for the container of pull request `number`'s
+    /// preview: the fake's proxy forwards the preview's URL to it once a preview deployment
+    /// finished, and it reports each finished preview deployment's commit a moment later.
+    ///
+    /// # Errors
+    ///
+    /// When no loopback port can be bound.
+    pub async fn serve_preview(&self, number: u64) -> anyhow::Result<HealthServer> {
+        let server = HealthServer::start("staging", SWITCH_OVER).await?;
+        self.fake
+            .serve_preview_from(&self.staging, number, server.address());
+        self.previews
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(number, server.clone());
+        Ok(server)
+    }
+
     /// Push `ghcr.io/acme/api:sha-COMMIT` to the fake's registry, as CI does for each commit.
     pub fn push_image(&self, commit: &str) {
         self.push_image_tag(&format!("sha-{commit}"), commit);
@@ -399,7 +460,7 @@ impl World {
 
     /// A world with its standard `deploy.toml` committed as the repository's first commit.
     async fn configured(workers: Workers) -> anyhow::Result<Self> {
-        let world = Self::start(Adopting::No, workers).await?;
+        let world = Self::start(Adopting::No, workers, None).await?;
         world.repo.commit_file(
             "deploy.toml",
             &world.config(),
@@ -408,7 +469,11 @@ impl World {
         Ok(world)
     }
 
-    async fn start(adopting: Adopting, workers: Workers) -> anyhow::Result<Self> {
+    async fn start(
+        adopting: Adopting,
+        workers: Workers,
+        preview: Option<PreviewApp>,
+    ) -> anyhow::Result<Self> {
         let directory = tempfile::Builder::new()
             .prefix("stagegate-scenario-")
             .tempdir()?;
@@ -434,10 +499,24 @@ impl World {
         let staging_health = HealthServer::start("staging", SWITCH_OVER).await?;
         let production_health = HealthServer::start("production", SWITCH_OVER).await?;
         let (staging, production) = match adopting {
-            Adopting::No => (
-                fake.add_application(app(STAGING_APP)),
-                fake.add_application(app(PRODUCTION_APP)),
-            ),
+            Adopting::No => {
+                let staging = match preview {
+                    None => app(STAGING_APP),
+                    Some(PreviewApp::Image) => app(STAGING_APP).fqdn(Some(STAGING_DOMAIN)),
+                    Some(PreviewApp::Git { source, enabled }) => {
+                        let staging = app(STAGING_APP).fqdn(Some(STAGING_DOMAIN)).source(source);
+                        if enabled {
+                            staging.previews_enabled()
+                        } else {
+                            staging
+                        }
+                    }
+                };
+                (
+                    fake.add_application(staging),
+                    fake.add_application(app(PRODUCTION_APP)),
+                )
+            }
             Adopting::Yes => {
                 let origin =
                     |health: &HealthServer| health.url().trim_end_matches("/healthz").to_owned();
@@ -492,17 +571,15 @@ impl World {
                 })
                 .collect(),
         };
+        let previews: Arc<Mutex<std::collections::HashMap<u64, HealthServer>>> = Arc::default();
         {
             let staging_health = staging_health.clone();
             let production_health = production_health.clone();
             let staging = staging.clone();
             let production = production.clone();
             let image_commits = image_commits.clone();
+            let previews = previews.clone();
             fake.on_deployment_finished(move |finished| {
-                // A preview runs beside the app: its health server does not switch.
-                if finished.pull_request_id().is_some() {
-                    return;
-                }
                 // An image app's deployment says HEAD: its image knows the commit.
                 let commit = match finished.image_tag() {
                     Some(tag) => image_commits
@@ -513,29 +590,41 @@ impl World {
                         .unwrap_or_else(|| tag.to_owned()),
                     None => finished.commit().to_owned(),
                 };
-                if finished.application() == &staging {
+                // A preview's deployment is not the app's own: its container runs beside it.
+                if let Some(number) = finished.pull_request_id() {
+                    if let Some(server) = previews
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .get(&number)
+                    {
+                        server.deployment_finished(&commit);
+                    }
+                } else if finished.application() == &staging {
                     staging_health.deployment_finished(&commit);
                 } else if finished.application() == &production {
                     production_health.deployment_finished(&commit);
                 }
             });
         }
-        // The record's clock starts now (on a whole second, so that GitHub's whole-second times
-        // of a paused-clock test do not depend on when it runs), so that `history --since`
-        // windows hold its runs.
+        // The record's clock starts now, so that `history --since` windows hold its runs, on
+        // a whole second: GitHub's timestamps are whole seconds, and a random fraction would
+        // make the difference of two of them vary by one from run to run.
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
+            .unwrap_or_default();
         let github = FakeGitHub::builder()
-            .epoch(std::time::UNIX_EPOCH + Duration::from_secs(now))
+            .epoch(std::time::UNIX_EPOCH + Duration::from_secs(now.as_secs()))
             .start()
             .await?;
+        // Health URLs on loopback are asked directly; a preview's host only the fake's proxy
+        // (Coolify's) knows.
         let mut environment = ProcessEnv::from_pairs([
             ("COOLIFY_TOKEN", TOKEN.to_owned()),
             ("GITHUB_REPOSITORY", github.repository()),
             ("GITHUB_API_URL", github.api_url()),
             ("GITHUB_TOKEN", github.token()),
+            ("HTTP_PROXY", fake.proxy_url()),
+            ("NO_PROXY", "127.0.0.1,localhost".to_owned()),
         ]);
         if adopting == Adopting::Yes {
             environment = environment.with("COOLIFY_URL", fake.base_url());
@@ -551,6 +640,7 @@ impl World {
             workers,
             production_image_tag,
             image_commits,
+            previews,
             environment: Mutex::new(environment),
             transcript: Arc::new(Mutex::new(String::new())),
             outside,
@@ -756,6 +846,63 @@ health_url = "{production_url}"
             .with("GITHUB_OUTPUT", output.display().to_string())
             .with("GITHUB_STEP_SUMMARY", summary.display().to_string());
         (output, summary)
+    }
+
+    /// Set a variable of the environment the following flows see.
+    pub fn set_variable(&self, name: &str, value: &str) {
+        let mut environment = self
+            .environment
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *environment = environment.clone().with(name, value);
+    }
+
+    /// Run the following flows as a GitHub Actions run of `octocat` (run 4711) triggered by
+    /// `event`, written to a file outside the repository as `GITHUB_EVENT_PATH`; returns the
+    /// `GITHUB_OUTPUT` and `GITHUB_STEP_SUMMARY` files.
+    ///
+    /// # Errors
+    ///
+    /// When the event file cannot be written.
+    pub fn run_as_workflow(&self, event: &serde_json::Value) -> anyhow::Result<(PathBuf, PathBuf)> {
+        let path = self.outside.path().join("github-event.json");
+        std::fs::write(&path, event.to_string())?;
+        let files = self.enable_github_actions();
+        for (name, value) in [
+            ("GITHUB_EVENT_PATH", path.display().to_string()),
+            ("GITHUB_EVENT_NAME", "pull_request".to_owned()),
+            ("GITHUB_ACTOR", "octocat".to_owned()),
+            ("GITHUB_SERVER_URL", "https://github.com".to_owned()),
+            ("GITHUB_RUN_ID", "4711".to_owned()),
+        ] {
+            self.set_variable(name, &value);
+        }
+        Ok(files)
+    }
+
+    /// `preview deploy --pr NUMBER` of the pull request's head (`HEAD`, or the event's).
+    pub async fn preview_deploy(&self, number: u64) -> Run<PreviewReport> {
+        self.preview_deploy_with(DeployOptions::pull_request(number))
+            .await
+    }
+
+    /// `preview deploy` with options.
+    pub async fn preview_deploy_with(&self, options: DeployOptions) -> Run<PreviewReport> {
+        self.run(|session| async move { stagegate::preview::deploy(&session, &options).await })
+            .await
+    }
+
+    /// `preview remove --pr NUMBER`.
+    pub async fn preview_remove(&self, number: u64) -> Run<RemoveReport> {
+        let options = RemoveOptions::pull_request(number);
+        self.run(|session| async move { stagegate::preview::remove(&session, &options).await })
+            .await
+    }
+
+    /// `preview list`.
+    pub async fn preview_list(&self) -> Run<ListReport> {
+        self.run(|session| async move { stagegate::preview::list(&session).await })
+            .await
     }
 
     /// Run a flow with a session on this world's repository and captured plain output.

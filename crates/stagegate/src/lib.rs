@@ -53,7 +53,7 @@ mod release_commit;
 #[cfg(feature = "demo")]
 pub use crate::commands::demo;
 pub use crate::commands::{
-    backup, deploy, env, history, init, notes, release, rollback, setup, status, workflows,
+    backup, deploy, env, history, init, notes, preview, release, rollback, setup, status, workflows,
 };
 pub use crate::config::EnvironmentName;
 pub use crate::exit::{BadInput, Exit, Refused};
@@ -99,6 +99,15 @@ fn flows_are_send(session: &Session) {
     ));
     send(&setup::setup(session, &setup::SetupOptions::default()));
     send(&init::init(session, &init::InitOptions::default()));
+    send(&preview::deploy(
+        session,
+        &preview::DeployOptions::pull_request(1),
+    ));
+    send(&preview::remove(
+        session,
+        &preview::RemoveOptions::pull_request(1),
+    ));
+    send(&preview::list(session));
     #[cfg(feature = "demo")]
     send(&demo::demo(session, demo::Keep::No));
 }

@@ -191,6 +191,9 @@ pub enum Command {
     Init(InitArgs),
     /// The audit trail of the release record and the four delivery metrics.
     History(HistoryArgs),
+    /// A pull request's preview in Coolify: deploy and verify it, remove it, list them.
+    #[command(subcommand)]
+    Preview(PreviewCommand),
     /// Run the whole story locally against a fake Coolify: no account needed.
     Demo(DemoArgs),
 }
@@ -289,6 +292,57 @@ impl From<&HistoryArgs> for crate::history::HistoryOptions {
         Self {
             environment: args.environment.map(Into::into),
             since: args.since,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PreviewCommand {
+    /// Deploy (or follow) the pull request's preview and wait until it serves the commit.
+    Deploy(PreviewDeployArgs),
+    /// Remove the pull request's preview in Coolify and mark its GitHub deployment inactive.
+    Remove(PreviewRemoveArgs),
+    /// The open previews: their commit, URL and age.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewDeployArgs {
+    /// The pull request's number.
+    #[arg(long = "pr", value_name = "N")]
+    pub pull_request: u64,
+    /// The commit the preview must run (default: the pull request's head from the GitHub
+    /// Actions event, else HEAD).
+    #[arg(long, value_name = "SHA")]
+    pub commit: Option<String>,
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewRemoveArgs {
+    /// The pull request's number.
+    #[arg(long = "pr", value_name = "N")]
+    pub pull_request: u64,
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
+}
+
+impl From<PreviewDeployArgs> for crate::preview::DeployOptions {
+    fn from(args: PreviewDeployArgs) -> Self {
+        Self {
+            pull_request: args.pull_request,
+            commit: args.commit,
+            dry_run: (&args.dry_run).into(),
+        }
+    }
+}
+
+impl From<PreviewRemoveArgs> for crate::preview::RemoveOptions {
+    fn from(args: PreviewRemoveArgs) -> Self {
+        Self {
+            pull_request: args.pull_request,
+            dry_run: (&args.dry_run).into(),
         }
     }
 }

@@ -1,11 +1,11 @@
 //! One `match`: each command's flags to its flow's options, the flow, then its report.
 
 use crate::backup::BackupOptions;
-use crate::cli::args::{Command, DeployCommand, EnvCommand};
+use crate::cli::args::{Command, DeployCommand, EnvCommand, PreviewCommand};
 use crate::env::SyncOptions;
 use crate::release::ReleaseOptions;
 use crate::{
-    Session, backup, deploy, env, init, notes, release, rollback, setup, status, workflows,
+    Session, backup, deploy, env, init, notes, preview, release, rollback, setup, status, workflows,
 };
 
 pub(super) async fn dispatch(
@@ -117,6 +117,18 @@ pub(super) async fn dispatch(
         }
         Command::Init(args) => {
             let report = init::init(session, &args.into()).await?;
+            output.result(&report, &report)
+        }
+        Command::Preview(PreviewCommand::Deploy(args)) => {
+            let report = preview::deploy(session, &args.into()).await?;
+            output.result(&report, &report)
+        }
+        Command::Preview(PreviewCommand::Remove(args)) => {
+            let report = preview::remove(session, &args.into()).await?;
+            output.result(&report, &report)
+        }
+        Command::Preview(PreviewCommand::List) => {
+            let report = preview::list(session).await?;
             output.result(&report, &report)
         }
         Command::Demo(args) => run_demo(session, &args).await,

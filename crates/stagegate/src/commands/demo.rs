@@ -5,8 +5,9 @@
 //! reports the commit it runs, switching over a moment after each deployment finishes, like a
 //! real container. Then the real flows run in order: deploy staging, release, deploy
 //! production, a release whose production build fails and rolls itself back, a release whose
-//! production app answers `503` and leaves production seconds after the switch-over, and a
-//! rollback.
+//! production app answers `503` and leaves production seconds after the switch-over, a
+//! rollback, and a pull request's preview verified at its own URL, reported as a GitHub
+//! deployment (a fake GitHub on loopback), and removed.
 
 use std::fmt;
 use std::path::Path;
@@ -85,6 +86,8 @@ struct Serving {
     staging: Arc<Mutex<String>>,
     production: Arc<Mutex<String>>,
     unavailable: Arc<Mutex<Option<String>>>,
+    /// The commit the pull request's preview reports.
+    preview: Arc<Mutex<String>>,
     /// When each production deployment finished.
     production_finishes: Arc<Mutex<Vec<tokio::time::Instant>>>,
 }
@@ -137,7 +140,12 @@ pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
             .queue_time(Duration::from_millis(300))
             .build_time(Duration::from_millis(1200))
     };
-    let staging_app = fake.add_application(app("staging-app"));
+    // Staging answers on a domain, so that a pull request's preview gets one of its own.
+    let staging_app = fake.add_application(
+        app("staging-app")
+            .fqdn(Some(STAGING_DOMAIN))
+            .previews_enabled(),
+    );
     let production_app = fake.add_application(app("production-app"));
 
     let serving = Serving::default();
@@ -159,7 +167,9 @@ pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
         let serving = serving.clone();
         let staging_app = staging_app.clone();
         fake.on_deployment_finished(move |finished| {
-            let slot = if finished.application() == &staging_app {
+            let slot = if finished.pull_request_id().is_some() {
+                Arc::clone(&serving.preview)
+            } else if finished.application() == &staging_app {
                 serving.slot(EnvironmentName::Staging)
             } else {
                 lock(&serving.production_finishes).push(tokio::time::Instant::now());
@@ -194,9 +204,12 @@ pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
         .start()
         .await
         .context("demo: start the fake GitHub")?;
-    // Only what the demo needs: its tokens, and never a COOLIFY_URL that would point elsewhere.
+    // Only what the demo needs: its tokens, and never a COOLIFY_URL that would point elsewhere;
+    // a preview's host is one only the fake's proxy (Coolify's) knows.
     let environment = ProcessEnv::from_pairs([
         ("STAGEGATE_DEMO_TOKEN", token.to_owned()),
+        ("HTTP_PROXY", fake.proxy_url()),
+        ("NO_PROXY", "127.0.0.1,localhost".to_owned()),
         ("GITHUB_REPOSITORY", github.repository()),
         ("GITHUB_API_URL", github.api_url()),
         ("GITHUB_TOKEN", github.token()),
@@ -311,7 +324,13 @@ pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
         Expect::Success,
     )?;
 
-    output.step("── 8. The audit trail: every run the record kept, and the four delivery metrics");
+    output.step(
+        "── 8. A pull request gets its own preview: Coolify's webhook deploys it, stagegate proves it runs the pull request's commit at its own URL and reports it to the pull request; closing the pull request removes it",
+    );
+    let head = repository.pull_request("feature/wave", "feat: wave goodbye\n")?;
+    preview(&mut run, (&fake, &github), &head, &serving, &staging_app).await?;
+
+    output.step("── 9. The audit trail: every run the record kept, and the four delivery metrics");
     let command = session.invocation.command("history");
     run.announce(&command);
     let result = crate::history::history(
@@ -335,6 +354,89 @@ pub async fn demo(session: &Session, keep: Keep) -> anyhow::Result<DemoReport> {
         repository,
         next: session.invocation.command("init"),
     })
+}
+
+/// The staging app's domain in the demo; the preview of pull request N answers on
+/// `http://N.staging.demo.test`.
+const STAGING_DOMAIN: &str = "http://staging.demo.test";
+
+/// The demo's pull request.
+const PULL_REQUEST: u64 = 7;
+
+/// Step 8: the preview of the pull request whose head is `head`, deployed by Coolify's
+/// webhook, verified, reported as a GitHub deployment of `pr-7` and removed.
+async fn preview(
+    run: &mut Runner<'_>,
+    (fake, github): (&FakeCoolify, &FakeGitHub),
+    head: &str,
+    serving: &Serving,
+    staging_app: &ApplicationUuid,
+) -> anyhow::Result<()> {
+    let preview_url = serve_health_unless(
+        EnvironmentName::Staging,
+        Arc::clone(&serving.preview),
+        Arc::new(Mutex::new(None)),
+    )
+    .await
+    .context("demo: start the preview's app")?;
+    let address = url::Url::parse(&preview_url)
+        .ok()
+        .and_then(|url| url.socket_addrs(|| None).ok())
+        .and_then(|addresses| addresses.into_iter().next())
+        .context("demo: the preview's address")?;
+    fake.serve_preview_from(staging_app, PULL_REQUEST, address);
+    let session = run.session;
+    // GitHub sends Coolify the pull request's webhook: Coolify creates the preview and deploys it.
+    fake.pull_request_opened(staging_app, PULL_REQUEST, head);
+
+    let command = session
+        .invocation
+        .command(format_args!("preview deploy --pr {PULL_REQUEST}"));
+    run.announce(&command);
+    let result = crate::preview::deploy(
+        session,
+        &crate::preview::DeployOptions::pull_request(PULL_REQUEST),
+    )
+    .await
+    .map(|report| format!("{report}\n{}", github_state(github)));
+    run.record(&command, result, Expect::Success)?;
+
+    let command = session
+        .invocation
+        .command(format_args!("preview remove --pr {PULL_REQUEST}"));
+    run.announce(&command);
+    let result = crate::preview::remove(
+        session,
+        &crate::preview::RemoveOptions::pull_request(PULL_REQUEST),
+    )
+    .await
+    .map(|report| format!("{report}\n{}", github_state(github)));
+    run.record(&command, result, Expect::Success)?;
+    Ok(())
+}
+
+/// What the pull request shows: the state and link of its newest GitHub deployment.
+fn github_state(github: &FakeGitHub) -> String {
+    let environment = format!("pr-{PULL_REQUEST}");
+    let deployments = github.deployments();
+    let Some(status) = deployments
+        .iter()
+        .rev()
+        .find(|deployment| deployment.environment == environment)
+        .and_then(|deployment| deployment.statuses.last())
+    else {
+        return format!("the pull request shows no deployment of {environment}");
+    };
+    match &status.environment_url {
+        Some(url) if status.state != "inactive" => format!(
+            "the pull request shows the GitHub deployment {environment}: {}, \"View deployment\" opens {url}",
+            status.state
+        ),
+        _ => format!(
+            "the pull request shows the GitHub deployment {environment}: {}",
+            status.state
+        ),
+    }
 }
 
 /// Whether a demo step is meant to succeed.
@@ -568,6 +670,16 @@ impl DemoRepo {
             repository,
             root: root.to_path_buf(),
         })
+    }
+
+    /// A pull request: a new branch `name` from `HEAD` with one commit, checked out as its
+    /// author has it; returns the commit.
+    fn pull_request(&self, name: &str, message: &str) -> anyhow::Result<String> {
+        let base = self.repository.head()?.peel_to_commit()?;
+        self.repository.branch(name, &base, false)?;
+        self.repository.set_head(&format!("refs/heads/{name}"))?;
+        self.commit("src/farewell.txt", message)?;
+        self.head()
     }
 
     /// The commit `HEAD` points at.

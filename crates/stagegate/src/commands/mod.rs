@@ -8,6 +8,7 @@ pub mod env;
 pub mod history;
 pub mod init;
 pub mod notes;
+pub mod preview;
 pub mod release;
 pub mod rollback;
 pub mod setup;

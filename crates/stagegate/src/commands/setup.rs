@@ -8,15 +8,22 @@
 //!
 //! Staging's auto-deploy goes off too once the repository has stagegate's `staging-deploy.yml`,
 //! which deploys every push itself: with both, each push is built twice. Before that it is left
-//! on and the report says so. Variables whose values Coolify hides are left as they are (they
-//! are reported, never overwritten blindly).
+//! on and the report says so.
+//!
+//! With a `[preview]` table, the app previews are made of gets preview deployments on when it
+//! builds from git (Coolify's webhook creates its previews only then).
+//!
+//! Variables whose values Coolify hides are left as they are (they are reported, never
+//! overwritten blindly).
 
 use std::fmt;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
 use anyhow::Context as _;
-use coolify_client::{Application, ApplicationPatch, AutoDeploy, Client};
+use coolify_client::{
+    Application, ApplicationPatch, ApplicationUuid, AutoDeploy, Client, PreviewDeployments,
+};
 use serde::Serialize;
 
 use crate::backup::{self, BackupLocation, Values};
@@ -68,6 +75,15 @@ pub enum Change {
         from: Option<String>,
         /// The configured image.
         to: String,
+    },
+    /// Turn preview deployments on, so that pull requests get previews (`[preview]`).
+    PreviewsOn {
+        /// Which environment.
+        environment: EnvironmentName,
+        /// Its app.
+        app: String,
+        /// What Coolify reported (`None`: it did not say).
+        from: Option<bool>,
     },
     /// Create or update a declared variable.
     Variable {
@@ -123,6 +139,19 @@ impl fmt::Display for Change {
                 f,
                 "{environment} (app {app}): run image {to} instead of {}",
                 from.as_deref().unwrap_or("none")
+            ),
+            Self::PreviewsOn {
+                environment,
+                app,
+                from,
+            } => write!(
+                f,
+                "{environment} (app {app}): turn preview deployments on (now {}), so that pull requests get previews",
+                if *from == Some(false) {
+                    "off"
+                } else {
+                    "not reported"
+                }
             ),
             Self::Variable {
                 environment,
@@ -273,6 +302,7 @@ async fn plan_app<'a>(
     section: &'a EnvironmentConfig,
     app_config: &'a AppConfig,
     staging_workflow: StagingWorkflow,
+    previews: Option<&ApplicationUuid>,
 ) -> anyhow::Result<AppPlan<'a>> {
     let environment = section.name;
     let app = &app_config.uuid;
@@ -321,6 +351,18 @@ async fn plan_app<'a>(
             to: section.branch.clone(),
         });
     }
+    // A git app's previews come from Coolify's webhook, only with preview deployments on.
+    if previews == Some(app)
+        && app_config.image.is_none()
+        && application.previews_enabled() != Some(true)
+    {
+        patch = patch.preview_deployments(PreviewDeployments::Enabled);
+        changes.push(Change::PreviewsOn {
+            environment,
+            app: app.to_string(),
+            from: application.previews_enabled(),
+        });
+    }
     let writes = coolify_client::env_plan(&app_config.env, &variables, Prune::No);
     changes.extend(writes.iter().map(|write| Change::Variable {
         environment,
@@ -354,12 +396,14 @@ pub async fn setup(session: &Session, options: &SetupOptions) -> anyhow::Result<
     let engine = Engine::open(session).context("setup")?;
     let client = &engine.coolify;
     let staging_workflow = StagingWorkflow::of(engine.repo.root());
+    let previews = (engine.config.preview.declared == crate::config::Declared::Yes)
+        .then_some(&engine.preview_app().uuid);
     let mut plans = Vec::new();
     for environment in EnvironmentName::ALL {
         let section = engine.config.environment(environment);
         for app in &section.apps {
             plans.push(
-                plan_app(client, section, app, staging_workflow)
+                plan_app(client, section, app, staging_workflow, previews)
                     .await
                     .context("setup: plan")?,
             );
@@ -442,7 +486,7 @@ pub async fn setup(session: &Session, options: &SetupOptions) -> anyhow::Result<
     for environment in EnvironmentName::ALL {
         let section = engine.config.environment(environment);
         for app in &section.apps {
-            let plan = plan_app(client, section, app, staging_workflow)
+            let plan = plan_app(client, section, app, staging_workflow, previews)
                 .await
                 .context("setup: verify")?;
             remaining.extend(plan.changes);

@@ -17,6 +17,7 @@
 //! - `probe`: stagegate's probe defaults and how the probe tables overlay.
 //! - `image`: Docker-image apps (`image`, the `image_tag` template).
 //! - `workflows`: the `[workflows]` table.
+//! - `preview`: the `[preview]` table.
 
 mod apps;
 mod coolify;
@@ -24,6 +25,7 @@ mod environments;
 mod image;
 mod messages;
 mod model;
+mod preview;
 mod probe;
 mod raw;
 mod source;
@@ -42,6 +44,7 @@ pub use self::model::{
     AppConfig, CoolifyConfig, DEFAULT_RATE_LIMIT_SHARE, DeployConfig, EnvironmentConfig,
     EnvironmentName, InsecureHttp, NotesConfig, StagingGate,
 };
+pub use self::preview::{Declared, PR_PLACEHOLDER, PreviewConfig};
 pub use self::workflows::{Install, PrValidation, Preset, WorkflowsConfig};
 
 pub(crate) use self::coolify::check_coolify_url;
@@ -72,6 +75,8 @@ pub struct Config {
     pub production: EnvironmentConfig,
     /// `[workflows]`, when the file has the table.
     pub workflows: Option<WorkflowsConfig>,
+    /// `[preview]`, resolved against staging's apps.
+    pub preview: PreviewConfig,
 }
 
 impl Config {
@@ -123,6 +128,7 @@ impl Config {
             None => Duration::from_secs(20 * 60),
         };
         let (staging, production) = environments::load(&source, raw.environments, &raw.probe)?;
+        let preview = preview::load(&source, raw.preview, &staging)?;
         Ok(Self {
             path: path.to_path_buf(),
             coolify,
@@ -146,6 +152,7 @@ impl Config {
                 .workflows
                 .map(|workflows| workflows.validate(&source))
                 .transpose()?,
+            preview,
         })
     }
 

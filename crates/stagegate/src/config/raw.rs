@@ -9,6 +9,7 @@ use serde::Deserialize;
 use tag_policy::TagPolicy;
 use url::Url;
 
+use super::preview::RawPreview;
 use super::workflows::RawWorkflows;
 
 #[derive(Debug, Deserialize)]
@@ -24,6 +25,7 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub(super) environments: BTreeMap<String, RawEnvironment>,
     pub(super) workflows: Option<RawWorkflows>,
+    pub(super) preview: Option<RawPreview>,
 }
 
 #[derive(Debug, Deserialize)]

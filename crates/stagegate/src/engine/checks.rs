@@ -117,10 +117,23 @@ impl Engine {
                 format!("read {environment}'s app {}", app.uuid),
             )
         })?;
+        match self.kind_problem(environment, app, &application) {
+            Some(message) => Err(Stopped::input(Some(index), BadInput(message).into())),
+            None => Ok(application),
+        }
+    }
+
+    /// How `app`'s kind in Coolify (`application`) differs from the config, in words; `None`
+    /// when it does not.
+    pub(crate) fn kind_problem(
+        &self,
+        environment: EnvironmentName,
+        app: &AppConfig,
+        application: &coolify_client::Application,
+    ) -> Option<String> {
         let path = self.config.path.display();
-        let refused = |message: String| Stopped::input(Some(index), BadInput(message).into());
         match (&app.image, application.is_image_app()) {
-            (None, true) => Err(refused(format!(
+            (None, true) => Some(format!(
                 "{environment}'s app {} is a Docker-image application in Coolify (image {}): set `image = \"{}\"` for it in {path}, so that a deploy sets its image tag instead of a git commit; nothing was changed",
                 app.uuid,
                 application
@@ -131,16 +144,16 @@ impl Engine {
                     .docker_registry_image_name
                     .as_deref()
                     .unwrap_or("registry/name"),
-            ))),
-            (Some(image), false) => Err(refused(format!(
+            )),
+            (Some(image), false) => Some(format!(
                 "{environment}'s app {} builds from git in Coolify, but {path} gives it `image = \"{}\"`: remove `image` and `image_tag`, or make it a Docker-image application in Coolify; nothing was changed",
                 app.uuid, image.name
-            ))),
+            )),
             (Some(image), true)
                 if application.docker_registry_image_name.as_deref()
                     != Some(image.name.as_str()) =>
             {
-                Err(refused(format!(
+                Some(format!(
                     "{environment}'s app {} runs image {} in Coolify, but {path} says {}: run `{}` to set it, or fix `image`; nothing was changed",
                     app.uuid,
                     application
@@ -149,9 +162,9 @@ impl Engine {
                         .unwrap_or("none"),
                     image.name,
                     self.invocation.command("setup")
-                )))
+                ))
             }
-            _ => Ok(application),
+            _ => None,
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use coolify_client::{Client, FollowOptions, PollSchedule};
+use coolify_client::{Client, Deployment, FollowEvent, FollowOptions, PollSchedule};
 use health_probe::Prober;
 use tag_policy::Releases;
 
@@ -23,7 +23,9 @@ mod image;
 mod live;
 mod outcome;
 mod plan;
+pub(crate) mod preview;
 mod probe;
+mod proxy;
 mod queue;
 pub(crate) mod record;
 mod rollout;
@@ -34,7 +36,9 @@ pub(crate) use self::live::Settled;
 pub use self::live::{AppLive, EnvironmentLive, InFlight, Live};
 pub(crate) use self::outcome::Fault;
 pub(crate) use self::outcome::{Cause, RolloutFailure};
-pub(crate) use self::probe::{CONTAINER_CHECK_INTERVAL, CONTAINER_CHECKS};
+pub(crate) use self::probe::{
+    CONTAINER_CHECK_INTERVAL, CONTAINER_CHECKS, EarlyStop, report_probe_event,
+};
 pub use self::rollout::{AppRollout, Rollout, Timings};
 pub(crate) use self::rollout::{OnFailure, Target};
 
@@ -97,10 +101,7 @@ impl Engine {
             &session.output,
         )
         .context("set up the Coolify client")?;
-        let prober = Prober::builder()
-            .user_agent(concat!("stagegate/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .context("set up the health prober")?;
+        let prober = proxy::prober(&session.process_env)?;
         let record =
             record::ReleaseRecord::open(&session.process_env, &repo, &config, &session.output);
         Ok(Self {
@@ -126,6 +127,29 @@ impl Engine {
             Duration::from_millis(500),
             Duration::from_secs(2),
         ))
+    }
+
+    /// Follow a deployment to its end, reporting status changes under `name`.
+    pub(crate) async fn follow_as(
+        &self,
+        name: String,
+        deployment: &coolify_client::DeploymentUuid,
+    ) -> Result<Deployment, coolify_client::Error> {
+        let output = self.output.clone();
+        let options = self.follow_options();
+        self.coolify
+            .follow(deployment, &options, move |event| match event {
+                FollowEvent::Status { status, elapsed } => output.progress(format!(
+                    "{name}: deployment {deployment} {status} ({})",
+                    seconds(millis(*elapsed))
+                )),
+                FollowEvent::Commit { commit } => output.detail(format!(
+                    "{name}: deployment {deployment} builds {}",
+                    commit.short()
+                )),
+                _ => {}
+            })
+            .await
     }
 
     /// How progress lines name an app: `production` with one app, `production worker` with

@@ -41,7 +41,7 @@ pub struct EarlyStop {
 }
 
 impl EarlyStop {
-    fn of(probe: &health_probe::ProbeConfig) -> Self {
+    pub(crate) fn of(probe: &health_probe::ProbeConfig) -> Self {
         Self {
             failure_threshold: probe.failure_threshold.unwrap_or(0),
             switch_over: probe.switch_over.unwrap_or_default(),
@@ -49,7 +49,7 @@ impl EarlyStop {
     }
 
     /// The verdict in words: an early stop says how many failures after which window.
-    fn describe(&self, verdict: &health_probe::Verdict) -> String {
+    pub(crate) fn describe(&self, verdict: &health_probe::Verdict) -> String {
         match verdict {
             health_probe::Verdict::Unhealthy {
                 reason,
@@ -377,7 +377,7 @@ impl Engine {
     }
 }
 
-fn report_probe_event(output: &Output, environment: &str, event: &ProgressEvent) {
+pub(crate) fn report_probe_event(output: &Output, environment: &str, event: &ProgressEvent) {
     match event {
         ProgressEvent::AttemptFinished {
             attempt,

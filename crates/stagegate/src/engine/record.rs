@@ -107,9 +107,9 @@ impl ReleaseRecord {
         release: &ReleaseRef,
         purpose: Purpose,
     ) -> Recording {
-        let Some(recorder) = &self.recorder else {
+        if self.recorder.is_none() {
             return Recording::off();
-        };
+        }
         let environment_record = match environment {
             EnvironmentName::Production => Environment::production(environment.as_str()),
             EnvironmentName::Staging => Environment::persistent(environment.as_str()),
@@ -139,6 +139,15 @@ impl ReleaseRecord {
             }
             start = start.app(record_app);
         }
+        self.recording(journal, start)
+    }
+
+    /// A writer for one run that starts as `start` says; it creates the record with the first
+    /// deployment it is told of. Writes nothing without a record.
+    pub(crate) fn recording(&self, journal: &Journal, start: Start) -> Recording {
+        let Some(recorder) = &self.recorder else {
+            return Recording::off();
+        };
         Recording {
             writer: Some(Writer {
                 recorder: recorder.clone(),
@@ -149,6 +158,24 @@ impl ReleaseRecord {
                 trouble: None,
             }),
         }
+    }
+
+    /// The record's client, when there is a record.
+    pub(crate) fn recorder(&self) -> Option<&Recorder> {
+        self.recorder.as_ref()
+    }
+
+    /// Who runs this, and where.
+    pub(crate) fn ran_by(&self) -> &RanBy {
+        &self.ran_by
+    }
+
+    /// Say once that a write to the record failed; the outcome stands.
+    pub(crate) fn warn_unwritten(&self, error: &release_record::Error) {
+        self.output.warn(format!(
+            "the release record could not be written ({}); the outcome stands",
+            trouble_text(error)
+        ));
     }
 
     /// Every recorded run of `commit` on `environment`, newest first; `Ok(None)` without a
@@ -236,6 +263,14 @@ impl Recording {
     /// A writer that writes nothing (no record, or a dry run).
     pub(crate) fn off() -> Self {
         Self { writer: None }
+    }
+
+    /// The GitHub deployment this run writes to, once it is created.
+    pub(crate) fn deployment(&self) -> Option<release_record::DeploymentId> {
+        self.writer
+            .as_ref()
+            .and_then(|writer| writer.run.as_ref())
+            .map(release_record::RunRecord::deployment)
     }
 
     /// Coolify started deploying `app`: the record is created with the first one.

@@ -605,3 +605,55 @@ async fn a_malformed_tag_is_refused_before_the_config_and_the_token_are_read() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_preview_that_does_not_exist_exits_0_and_pull_request_0_exits_2() {
+    let world = World::new().await.unwrap();
+
+    let output = stagegate(
+        Some(&world),
+        world.root(),
+        &["preview", "remove", "--pr", "42", "--format", "json"],
+    )
+    .await;
+
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(document["action"], "no_preview");
+    assert_eq!(document["environment"], "pr-42");
+    assert_eq!(document["marked_inactive"], 0);
+    assert!(
+        document["no_record"].is_null(),
+        "the fake GitHub is reachable, so the record was read: {document}"
+    );
+    assert!(
+        world.github.deployments().is_empty()
+            && world
+                .github
+                .requests()
+                .iter()
+                .all(|request| request.method == "GET" || request.path.ends_with("/graphql")),
+        "removing a preview that never existed writes nothing to the record"
+    );
+
+    let asked = world.fake.requests().len();
+    let output = stagegate(
+        Some(&world),
+        world.root(),
+        &["preview", "deploy", "--pr", "0"],
+    )
+    .await;
+
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("error: --pr 0 is not a pull request: pull requests are numbered from 1"),
+        "{stderr}"
+    );
+    assert_eq!(
+        world.fake.requests().len(),
+        asked,
+        "nothing was asked of Coolify for --pr 0"
+    );
+    world.assert_token_never_leaked();
+}

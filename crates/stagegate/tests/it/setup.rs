@@ -33,6 +33,7 @@ fn kinds(changes: &[Change]) -> Vec<String> {
             Change::Image {
                 environment, to, ..
             } => format!("{environment} image {to}"),
+            Change::PreviewsOn { environment, .. } => format!("{environment} previews on"),
             Change::Variable {
                 environment, write, ..
             } => format!("{environment} {:?} {}", write.kind, write.key),
@@ -275,4 +276,63 @@ async fn a_refused_write_fails_with_exit_1_after_the_backup() {
     );
     assert!(message.contains("lacks the `write` ability"), "{message}");
     assert_eq!(std::fs::read_dir(directory.path()).unwrap().count(), 2);
+}
+
+#[tokio::test]
+async fn a_preview_table_turns_preview_deployments_on_for_its_app_with_a_dry_run_first() {
+    let fixture = Fixture::with_apps(
+        FakeApplication::new("staging-app"),
+        FakeApplication::new("production-app").auto_deploy(AutoDeploy::Disabled),
+    )
+    .await;
+    fixture.read_sensitive();
+    fixture.set(&fixture.staging, "ENVIRONMENT", "staging");
+    fixture.set(&fixture.staging, "LOG_LEVEL", "DEBUG");
+    fixture.set(&fixture.production, "ENVIRONMENT", "production");
+    fixture.set(&fixture.production, "LOG_LEVEL", "INFO");
+    // Without a [preview] table, previews are not setup's business.
+    let report = setup(&fixture.session(), &SetupOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.action, SetupAction::NothingToChange);
+    let config = fixture.root().join("deploy.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}\n[preview]\n")).unwrap();
+
+    let dry_run = SetupOptions {
+        dry_run: DryRun::Yes,
+        backup: BackupLocation::Default,
+    };
+    let planned = setup(&fixture.session(), &dry_run).await.unwrap();
+
+    assert_eq!(planned.action, SetupAction::Planned);
+    assert_eq!(kinds(&planned.changes), ["staging previews on"]);
+    assert!(
+        planned.to_string().contains(
+            "staging (app staging-app): turn preview deployments on (now off), so that pull requests get previews"
+        ),
+        "{}",
+        planned
+    );
+    assert!(fixture.writes().is_empty(), "{:?}", fixture.writes());
+    let staging = fixture.fake.application(&fixture.staging).unwrap();
+    assert_eq!(staging.previews_enabled(), Some(false));
+
+    let applied = setup(&fixture.session(), &SetupOptions::default())
+        .await
+        .unwrap();
+
+    assert_eq!(applied.action, SetupAction::Applied);
+    let staging = fixture.fake.application(&fixture.staging).unwrap();
+    assert_eq!(staging.previews_enabled(), Some(true));
+    let production = fixture.fake.application(&fixture.production).unwrap();
+    assert_eq!(
+        production.previews_enabled(),
+        Some(false),
+        "only the preview app"
+    );
+    let again = setup(&fixture.session(), &SetupOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(again.action, SetupAction::NothingToChange);
 }

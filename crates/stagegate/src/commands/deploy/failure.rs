@@ -580,6 +580,6 @@ fn summarize_failure(
 }
 
 /// Text safe in a Markdown table cell.
-pub(super) fn table_cell(text: &str) -> String {
+pub(crate) fn table_cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }

@@ -21,9 +21,10 @@ use tag_policy::ReleaseTag;
 
 mod failure;
 
+pub(crate) use self::failure::table_cell;
 use self::failure::{
     Before, Failed, aftermath, fix_staging, fix_without_rollback, image_aftermath,
-    is_single_image_failure, roll_back, table_cell,
+    is_single_image_failure, roll_back,
 };
 use crate::engine::gate::staging_gate;
 pub(crate) use crate::engine::gate::{refuse_downgrade, release_for_production};
