@@ -32,21 +32,21 @@ impl Client {
     /// A `500` (Coolify 4.1.0 to 4.3.6 answer one after cancelling) is checked by reading the
     /// deployment again: cancelled, it is [`CancelOutcome::CancelledDespiteError`].
     ///
-    /// ```
-    /// use coolify_client::{CancelOutcome, DeployOutcome, Error, ForceRebuild};
-    /// use coolify_fake::{FakeApplication, FakeCoolify};
+    /// ```no_run
+    /// use coolify_client::{CancelOutcome, Client, DeployOutcome, Error, ForceRebuild};
     ///
-    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let fake = FakeCoolify::start().await?;
-    /// let app = fake.add_application(FakeApplication::new("web"));
-    /// let client = fake.client_builder().build()?;
-    /// let DeployOutcome::Queued(deployment) = client.deploy(&app, ForceRebuild::No).await? else {
-    ///     unreachable!("a first deploy is queued")
-    /// };
-    /// assert_eq!(client.cancel_deployment(&deployment).await?, CancelOutcome::Cancelled);
-    /// let again = client.cancel_deployment(&deployment).await.unwrap_err();
-    /// assert!(matches!(again, Error::NotCancellable { .. }));
+    /// # async fn run(client: &Client, app: &coolify_client::ApplicationUuid) -> Result<(), Error> {
+    /// if let DeployOutcome::Queued(deployment) = client.deploy(app, ForceRebuild::No).await? {
+    ///     match client.cancel_deployment(&deployment).await {
+    ///         Ok(CancelOutcome::CancelledDespiteError { message }) => {
+    ///             println!("cancelled {deployment}, though Coolify answered: {message}");
+    ///         }
+    ///         Ok(_) => println!("cancelled {deployment}"),
+    ///         // It finished, failed or was cancelled before the request arrived.
+    ///         Err(Error::NotCancellable { .. }) => println!("{deployment} had already ended"),
+    ///         Err(other) => return Err(other),
+    ///     }
+    /// }
     /// # Ok(())
     /// # }
     /// ```

@@ -313,24 +313,20 @@ impl Client {
     /// base branch, not the pull request, in a preview deployed this way (Coolify passes no
     /// `git_type`): check the commit the preview reports.
     ///
-    /// ```
-    /// use coolify_client::{ForceRebuild, PreviewOutcome};
-    /// use coolify_fake::{FakeApplication, FakeCoolify};
+    /// ```no_run
+    /// use coolify_client::{ApplicationUuid, Client, ForceRebuild, PreviewOutcome};
     ///
-    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let fake = FakeCoolify::start().await?;
-    /// let web = fake.add_application(FakeApplication::new("web"));
-    /// let api = fake.add_application(FakeApplication::new("api").docker_image("ghcr.io/acme/api", "1.4.0"));
-    /// fake.push_image("ghcr.io/acme/api", "sha-4f2a9c1");
-    /// let client = fake.client_builder().build()?;
+    /// # async fn run(client: &Client, web: &ApplicationUuid, api: &ApplicationUuid) -> Result<(), Box<dyn std::error::Error>> {
     /// let pull_request = "42".parse()?;
-    ///
-    /// let git = client.deploy_preview(&web, pull_request, None, ForceRebuild::No).await?;
-    /// assert_eq!(git, PreviewOutcome::NoPreview, "only the webhook creates a git app's preview");
+    /// // A git application: its pull-request webhook made the preview, this redeploys it.
+    /// match client.deploy_preview(web, pull_request, None, ForceRebuild::No).await? {
+    ///     PreviewOutcome::Queued(deployment) => println!("preview deployment {deployment}"),
+    ///     PreviewOutcome::NoPreview => println!("no preview yet: the webhook creates it"),
+    ///     other => println!("{other:?}"),
+    /// }
+    /// // A Docker-image application: the pull request's image tag, preview made if needed.
     /// let tag = "sha-4f2a9c1".parse()?;
-    /// let image = client.deploy_preview(&api, pull_request, Some(&tag), ForceRebuild::No).await?;
-    /// assert!(matches!(image, PreviewOutcome::Queued(_)));
+    /// client.deploy_preview(api, pull_request, Some(&tag), ForceRebuild::No).await?;
     /// # Ok(())
     /// # }
     /// ```

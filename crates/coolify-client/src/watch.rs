@@ -99,30 +99,24 @@ pub enum WatchUpdate {
 /// makes room for the next), and take what it sees with [`DeploymentWatch::next`] until it
 /// returns `None`: every deployment added has then ended.
 ///
-/// ```
-/// use coolify_client::{Client, ForceRebuild, WatchOptions, WatchUpdate};
-/// use coolify_fake::{FakeApplication, FakeCoolify};
+/// ```no_run
+/// use coolify_client::{ApplicationUuid, Client, DeployOutcome, ForceRebuild, WatchOptions, WatchUpdate};
 ///
-/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let fake = FakeCoolify::start().await?;
-/// let client = fake.client_builder().build()?;
+/// # async fn run(client: &Client, apps: &[ApplicationUuid]) -> Result<(), coolify_client::Error> {
 /// let mut watch = client.watch(WatchOptions::default());
-/// for name in ["web", "worker", "cron"] {
-///     let app = fake.add_application(FakeApplication::new(name));
-///     let started = client.deploy(&app, ForceRebuild::No).await?;
-///     if let coolify_client::DeployOutcome::Queued(deployment) = started {
+/// for app in apps {
+///     if let DeployOutcome::Queued(deployment) = client.deploy(app, ForceRebuild::No).await? {
 ///         watch.add(deployment);
 ///     }
 /// }
-/// let mut finished = 0;
 /// while let Some(update) = watch.next().await {
-///     if let WatchUpdate::Ended { outcome, .. } = update? {
-///         outcome?;
-///         finished += 1;
+///     if let WatchUpdate::Ended { deployment, outcome } = update? {
+///         match outcome {
+///             Ok(finished) => println!("{deployment} finished: {finished:?}"),
+///             Err(error) => eprintln!("{deployment}: {error}"),
+///         }
 ///     }
 /// }
-/// assert_eq!(finished, 3);
 /// # Ok(())
 /// # }
 /// ```
