@@ -45,7 +45,7 @@ pub use self::model::{
     EnvironmentName, InsecureHttp, NotesConfig, StagingGate,
 };
 pub use self::preview::{Declared, PR_PLACEHOLDER, PreviewConfig};
-pub use self::workflows::{Install, PrValidation, Preset, WorkflowsConfig};
+pub use self::workflows::{Install, PrValidation, Preset, PreviewWorkflow, WorkflowsConfig};
 
 pub(crate) use self::coolify::check_coolify_url;
 use self::raw::RawConfig;

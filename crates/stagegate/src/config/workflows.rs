@@ -22,6 +22,8 @@ pub struct WorkflowsConfig {
     pub stagegate: Install,
     /// `pr_validation`: whether `pr-validation.yml` is generated.
     pub pr_validation: PrValidation,
+    /// `previews`: whether `preview.yml` is generated.
+    pub previews: PreviewWorkflow,
 }
 
 /// A language preset of `[workflows]`: the setup action pinned by commit, the install command
@@ -108,6 +110,17 @@ pub enum PrValidation {
     Generate,
 }
 
+/// Whether `workflows` generates `preview.yml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PreviewWorkflow {
+    /// No preview workflow (the default).
+    #[default]
+    Skip,
+    /// Generate it: each pull request to the staging branch from this repository gets a
+    /// verified preview, removed when the pull request closes.
+    Generate,
+}
+
 /// `[workflows]` as serde reads it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -119,6 +132,8 @@ pub(super) struct RawWorkflows {
     pub(super) stagegate: Install,
     #[serde(default)]
     pub(super) pr_validation: bool,
+    #[serde(default)]
+    pub(super) previews: bool,
 }
 
 impl RawWorkflows {
@@ -188,6 +203,11 @@ impl RawWorkflows {
             after: self.after,
             stagegate: self.stagegate,
             pr_validation,
+            previews: if self.previews {
+                PreviewWorkflow::Generate
+            } else {
+                PreviewWorkflow::Skip
+            },
         })
     }
 }

@@ -100,6 +100,8 @@ pub struct ChosenApp {
     pub variables: Vec<String>,
     /// For a Docker-image application: the image it runs, without a tag.
     pub image: Option<String>,
+    /// Whether Coolify makes pull-request previews of it (`None` when Coolify does not say).
+    pub previews_enabled: Option<bool>,
 }
 
 /// What happened to a file `init` writes.
@@ -606,6 +608,7 @@ async fn describe(
         health_url_guessed,
         variables: keys,
         image: image_of(app),
+        previews_enabled: app.previews_enabled(),
     })
 }
 
@@ -684,6 +687,7 @@ fn write_config(path: &Path, content: &str, overwrite: Overwrite) -> anyhow::Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::PreviewWorkflow;
 
     fn app(json: serde_json::Value) -> Application {
         serde_json::from_value(json).unwrap()
@@ -739,6 +743,7 @@ mod tests {
             health_url_guessed: true,
             variables: variables.iter().map(|&key| key.to_owned()).collect(),
             image: None,
+            previews_enabled: None,
         };
         let url = Url::parse("https://coolify.example.com/").unwrap();
         let presets = Preset::ALL.into_iter().map(Some).chain([None]);
@@ -759,10 +764,18 @@ mod tests {
                     checks: checks.clone(),
                     after: Some("CI/CD".to_owned()),
                 };
-                for install in [Install::Action, Install::CargoXtask, Install::Uv] {
+                for (install, previews) in [
+                    (Install::Action, Some(true)),
+                    (Install::CargoXtask, Some(false)),
+                    (Install::Uv, None),
+                ] {
+                    let staging = ChosenApp {
+                        previews_enabled: previews,
+                        ..app("stg", &["A", "B"])
+                    };
                     let text = render_config(
                         &url,
-                        &app("stg", &["A", "B"]),
+                        &staging,
                         &app("prd", &[]),
                         &Rest {
                             preset,
@@ -791,6 +804,14 @@ mod tests {
                     if preset.is_some() {
                         assert_eq!(workflows.stagegate, install);
                     }
+                    // Proposed when Coolify makes previews of the staging app, else offered.
+                    let expected = if previews == Some(true) {
+                        PreviewWorkflow::Generate
+                    } else {
+                        assert!(text.contains("# previews = true"), "{text}");
+                        PreviewWorkflow::Skip
+                    };
+                    assert_eq!(workflows.previews, expected, "{text}");
                     match source {
                         ProposalSource::After => {
                             assert_eq!(workflows.after.as_deref(), Some("CI/CD"));
@@ -824,6 +845,7 @@ mod tests {
             health_url_guessed: false,
             variables: Vec::new(),
             image: Some("ghcr.io/acme/api".to_owned()),
+            previews_enabled: None,
         };
         let url = Url::parse("https://coolify.example.com/").unwrap();
         let proposal = WorkflowsProposal {

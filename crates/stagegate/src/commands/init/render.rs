@@ -98,7 +98,7 @@ pub(super) fn render_config(
             ),
         )
     };
-    let workflows = workflows_table(rest);
+    let workflows = workflows_table(rest, staging);
     let notes = match rest.repository_url {
         Some(url) => commented(
             &format!("repository_url = {}", toml_string(url)),
@@ -138,8 +138,9 @@ pub(super) fn render_config(
 }
 
 /// The `[workflows]` table: the preset, how a commit is checked (the team's workflow to wait
-/// for, the team's checks, or the preset's), how stagegate runs, and PR validation.
-fn workflows_table(rest: &Rest<'_>) -> String {
+/// for, the team's checks, or the preset's), how stagegate runs, PR validation, and previews
+/// when Coolify makes them of the staging app.
+fn workflows_table(rest: &Rest<'_>, staging: &ChosenApp) -> String {
     let proposal = rest.proposal;
     let mut table = String::new();
     if let Some(preset) = rest.preset {
@@ -247,5 +248,19 @@ fn workflows_table(rest: &Rest<'_>) -> String {
         "pr_validation = false",
         "true also generates pr-validation.yml (yours is never touched)",
     ));
+    table.push_str(&if staging.previews_enabled == Some(true) {
+        commented(
+            "previews = true",
+            &format!(
+                "Coolify makes previews of {}: preview.yml verifies each pull request's",
+                staging.name
+            ),
+        )
+    } else {
+        commented(
+            "# previews = true",
+            "generates preview.yml: a verified preview per pull request",
+        )
+    });
     table
 }

@@ -470,6 +470,13 @@ health_url = "https://example.com/healthz"
             "main",
             "test = [\"make check\", \"./it's fine\"]",
         ));
+        for previews in [
+            "preset = \"go\"\npreviews = true",
+            "after = \"CI\"\npreviews = true",
+            "preset = \"rust-cargo\"\nstagegate = \"cargo-xtask\"\npreviews = true",
+        ] {
+            configs.push(config("v", "main", previews));
+        }
         configs
     }
 
@@ -594,27 +601,101 @@ health_url = "https://example.com/healthz"
                     assert!(!content.contains("GITHUB_TOKEN"), "{path}");
                     continue;
                 }
+                let environments = content.matches("    environment:\n      name: ").count();
                 assert!(
-                    content.contains("    environment:\n      name: ")
-                        && content.contains("      deployment: false\n"),
+                    environments >= 1
+                        && content.matches("      deployment: false\n").count() == environments,
                     "{path}: {content}"
                 );
                 assert_eq!(
                     content.matches("deployments: write").count(),
-                    1,
+                    environments,
                     "{path}: {content}"
                 );
                 // Every step that runs a recording command gets the token, and only those.
-                let runs = ["deploy staging", "deploy production", "rollback"]
-                    .iter()
-                    .map(|command| content.matches(&format!("{command} ")).count())
-                    .sum::<usize>();
+                let runs = [
+                    "deploy staging",
+                    "deploy production",
+                    "rollback",
+                    "history production",
+                    "preview deploy",
+                    "preview remove",
+                ]
+                .iter()
+                .map(|command| content.matches(&format!("{command} ")).count())
+                .sum::<usize>();
                 let tokens = content.matches("GITHUB_TOKEN: ${{ github.token }}").count();
                 assert!(tokens >= 1, "{path}: {content}");
                 assert!(runs >= tokens, "{path}: {content}");
                 assert!(!content.contains("secrets.GITHUB_TOKEN"), "{path}");
             }
         }
+    }
+
+    #[test]
+    fn previews_deploy_the_pull_requests_head_after_the_checks_and_never_for_a_fork() {
+        let files = rendered(&config("v", "trunk", "preset = \"go\""));
+        assert!(
+            files.iter().all(|(path, _)| !path.ends_with("preview.yml")),
+            "no preview.yml unless asked"
+        );
+        let files = rendered(&config("v", "trunk", "preset = \"go\"\npreviews = true"));
+        let preview = file(&files, "preview.yml");
+        // `pull_request`, never `pull_request_target`: a fork's run gets no secrets.
+        assert!(
+            preview.contains(
+                "  pull_request:\n    types: [opened, synchronize, reopened, closed]\n    branches: ['trunk']\n"
+            ),
+            "{preview}"
+        );
+        assert!(!preview.contains("pull_request_target"), "{preview}");
+        // Every job that gets the token is of a pull request from this repository; forks are
+        // told why they get no preview.
+        let same = "github.event.pull_request.head.repo.full_name == github.repository";
+        assert_eq!(
+            preview.matches(same).count(),
+            3,
+            "test, deploy, remove: {preview}"
+        );
+        assert!(
+            preview.contains("github.event.pull_request.head.repo.full_name != github.repository")
+                && preview.contains("::notice title=No preview::"),
+            "{preview}"
+        );
+        assert_eq!(preview.matches("secrets.").count(), 2, "{preview}");
+        // The checks first, then the head commit deployed; a push cancels the deploy before it,
+        // closing never cancels.
+        assert!(preview.contains("needs: test"), "{preview}");
+        assert!(preview.contains("run: 'go test ./...'"), "{preview}");
+        assert!(
+            preview.contains("COMMIT: ${{ github.event.pull_request.head.sha }}")
+                && preview
+                    .contains("run: stagegate preview deploy --pr \"$PR\" --commit \"$COMMIT\""),
+            "{preview}"
+        );
+        assert!(
+            preview.contains("if: github.event.action == 'closed' && ")
+                && preview.contains("run: stagegate preview remove --pr \"$PR\""),
+            "{preview}"
+        );
+        assert!(
+            preview.contains("group: preview-${{ github.event.pull_request.number }}")
+                && preview.contains("cancel-in-progress: ${{ github.event.action != 'closed' }}"),
+            "{preview}"
+        );
+        // The Coolify token comes from the `preview` environment, never `staging`'s, whose
+        // branch rules and reviewers are for releases.
+        assert_eq!(
+            preview
+                .matches("    environment:\n      name: preview\n")
+                .count(),
+            2,
+            "{preview}"
+        );
+        // After the team's CI there are no checks of stagegate's own to wait for.
+        let after = rendered(&config("v", "main", "after = \"CI\"\npreviews = true"));
+        let preview = file(&after, "preview.yml");
+        assert!(!preview.contains("needs: test"), "{preview}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Rendering the workflow files from the `[workflows]` table: pure text, no IO.
 
-use crate::config::{Config, Install, PrValidation, Preset, WorkflowsConfig};
+use crate::config::{Config, Install, PrValidation, Preset, PreviewWorkflow, WorkflowsConfig};
 
 /// Where the workflows live, relative to the repository root.
 pub(crate) const DIRECTORY: &str = ".github/workflows";
@@ -16,11 +16,12 @@ pub(crate) const HEADER: &str = "\
 ";
 
 /// The names `workflows` may generate.
-pub(crate) const FILE_NAMES: [&str; 4] = [
+pub(crate) const FILE_NAMES: [&str; 5] = [
     "pr-validation.yml",
     "staging-deploy.yml",
     "production-deploy.yml",
     "rollback.yml",
+    "preview.yml",
 ];
 
 /// `actions/checkout` v7.0.1.
@@ -120,6 +121,9 @@ pub(crate) fn render(
     files.push(("staging-deploy.yml", context.staging()));
     files.push(("production-deploy.yml", context.production()));
     files.push(("rollback.yml", context.rollback()));
+    if workflows.previews == PreviewWorkflow::Generate {
+        files.push(("preview.yml", context.preview()));
+    }
     files
         .into_iter()
         .map(|(name, body)| (format!("{DIRECTORY}/{name}"), format!("{HEADER}{body}")))
@@ -475,6 +479,14 @@ jobs:
         env:
           TAG: ${{{{ inputs.tag || github.ref_name }}}}
         run: {notes} --to "$TAG" -o notes.md
+      - name: Release history, in the run's summary and the release notes
+{env}        run: |
+          if {history} production --format md > history.md; then
+            cat history.md >> "$GITHUB_STEP_SUMMARY"
+            {{ echo; cat history.md; }} >> notes.md
+          else
+            echo "::warning title=Release history::the release record could not be read; the release notes go without it"
+          fi
       - name: GitHub release
         env:
           GH_TOKEN: ${{{{ github.token }}}}
@@ -494,6 +506,7 @@ jobs:
             env = self.stagegate_env(),
             deploy = self.command("deploy production"),
             notes = self.command("notes"),
+            history = self.command("history"),
         )
     }
 
@@ -539,7 +552,96 @@ jobs:
             rollback = self.command("rollback"),
         )
     }
+
+    /// `preview.yml`: a pull request's preview deployed and verified when it is opened or
+    /// pushed to (after the checks), removed when it closes.
+    fn preview(&self) -> String {
+        let deploying = format!("github.event.action != 'closed' && {SAME_REPOSITORY}");
+        let has_checks = !self.checks.is_empty() || self.workflows.preset.is_some();
+        let (test_job, needs) = if has_checks {
+            (
+                format!(
+                    "  test:\n    name: checks\n    if: {deploying}\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n    steps:\n{}\n",
+                    self.check_steps(&Self::checkout(false, Some(PR_HEAD)))
+                ),
+                "    needs: test\n",
+            )
+        } else {
+            (String::new(), "")
+        };
+        let step_env = |extra: &str| {
+            format!(
+                "{}          PR: ${{{{ github.event.pull_request.number }}}}\n{extra}",
+                self.stagegate_env()
+            )
+        };
+        format!(
+            r#"
+name: Preview
+
+# Each pull request to {branch_plain} from this repository gets its own preview in Coolify,
+# deployed and verified to run the pull request's head commit, and reported on the pull request;
+# closing the pull request removes it. A pull request from a fork gets no preview: its runs have
+# no secrets, so the Coolify token never reaches its code.
+on:
+  pull_request:
+    types: [opened, synchronize, reopened, closed]
+    branches: [{branch}]
+
+permissions: {{}}
+
+# A push to the pull request cancels the deploy of the one before; closing it never cancels.
+concurrency:
+  group: preview-${{{{ github.event.pull_request.number }}}}
+  cancel-in-progress: ${{{{ github.event.action != 'closed' }}}}
+
+jobs:
+  fork:
+    name: no preview for a fork
+    if: github.event.action != 'closed' && github.event.pull_request.head.repo.full_name != github.repository
+    runs-on: ubuntu-latest
+    permissions: {{}}
+    steps:
+      - name: Say why there is no preview
+        run: echo "::notice title=No preview::A pull request from a fork gets no preview, because its workflow runs have no access to the Coolify token."
+{test_job}  deploy:
+    name: deploy the preview
+    if: {deploying}
+{needs}    runs-on: ubuntu-latest
+{environment}    permissions:
+      contents: read
+{DEPLOYMENTS_WRITE}    steps:
+{checkout}{install}      - name: Deploy and verify the pull request's preview
+{deploy_env}        run: {deploy} --pr "$PR" --commit "$COMMIT"
+  remove:
+    name: remove the preview
+    if: github.event.action == 'closed' && {SAME_REPOSITORY}
+    runs-on: ubuntu-latest
+{environment}    permissions:
+      contents: read
+{DEPLOYMENTS_WRITE}    steps:
+{checkout}{install}      - name: Remove the pull request's preview
+{remove_env}        run: {remove} --pr "$PR"
+"#,
+            branch_plain = self.config.staging.branch,
+            branch = self.branch(),
+            environment = environment("preview"),
+            checkout = Self::checkout(false, Some(PR_HEAD)),
+            install = self.install_stagegate(),
+            deploy_env = step_env(&format!("          COMMIT: {PR_HEAD}\n")),
+            remove_env = step_env(""),
+            deploy = self.command("preview deploy"),
+            remove = self.command("preview remove"),
+        )
+    }
 }
+
+/// The condition of `preview.yml`'s jobs that use the Coolify token: a pull request from this
+/// repository (a fork's gets no secrets, and is told so by the `fork` job).
+const SAME_REPOSITORY: &str = "github.event.pull_request.head.repo.full_name == github.repository";
+
+/// The pull request's head commit, the one its preview must run.
+const PR_HEAD: &str = "${{ github.event.pull_request.head.sha }}";
 
 /// Escape the characters GitHub's filter patterns treat specially.
 pub(super) fn escape_glob(text: &str) -> String {
@@ -596,7 +698,8 @@ health_url = "https://example.com/healthz"
 
     /// Each setting the linters audit: every preset with and without PR validation, with its
     /// own test commands and with the linters a repository configures, cargo-xtask and uv to
-    /// run stagegate, `after` (with the action and with uv), `test` alone and no checks at all.
+    /// run stagegate, `after` (with the action and with uv), `test` alone, no checks at all, and
+    /// the preview workflow with checks, after the team's CI and without checks.
     /// Each comes with the files of the repository it is rendered for.
     fn settings() -> Vec<(String, String, Files)> {
         let mut settings = Vec::new();
@@ -678,6 +781,23 @@ health_url = "https://example.com/healthz"
             Vec::new(),
         ));
         settings.push(("no-checks".to_owned(), "test = []".to_owned(), Vec::new()));
+        settings.push((
+            "python-uv-previews".to_owned(),
+            "preset = \"python-uv\"\npreviews = true".to_owned(),
+            Vec::new(),
+        ));
+        settings.push((
+            "after-ci-uv-previews".to_owned(),
+            "preset = \"python-uv\"\nafter = \"CI/CD\"\nstagegate = \"uv\"\npreviews = true"
+                .to_owned(),
+            vec![("uv.lock", uv_lock)],
+        ));
+        settings.push((
+            "rust-cargo-xtask-previews".to_owned(),
+            "preset = \"rust-cargo\"\nstagegate = \"cargo-xtask\"\ntest = []\npreviews = true"
+                .to_owned(),
+            Vec::new(),
+        ));
         settings
     }
 
