@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Audit the workflows of every [workflows] setting (each preset, with a custom `test` and with the
-# linters a repository configures, `after`, no checks, and stagegate run by cargo-xtask or uv),
+# linters a repository configures, `after`, no checks, stagegate run by cargo-xtask or uv, and
+# the preview workflow),
 # with stagegate's action pinned by commit and by version, with `zizmor --offline`
 # and actionlint.
 # Installs both itself (.ci/tools.sh).

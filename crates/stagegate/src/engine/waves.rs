@@ -82,6 +82,15 @@ enum Event {
 }
 
 /// The state of a run of waves.
+/// One of the run's deployments ended, as the watch said.
+struct Ended {
+    /// Its target's position in the run.
+    position: usize,
+    deployment: DeploymentUuid,
+    /// Finished, or why not.
+    outcome: Result<Deployment, CoolifyError>,
+}
+
 struct Run {
     /// Targets not started yet, in order.
     pending: VecDeque<usize>,
@@ -205,24 +214,20 @@ impl Engine {
                 }
                 Event::Watched(update) => {
                     let ended = self.watched(environment, steps, &mut run, progress, update);
-                    if let Some((position, _, Ok(_))) = &ended
+                    if let Some(Ended {
+                        position,
+                        outcome: Ok(_),
+                        ..
+                    }) = &ended
                         && let Some(step) = steps.get(*position)
                     {
                         recording.deployment_finished(&step.app.uuid).await;
                     }
-                    if let Some((position, deployment, outcome)) = ended {
-                        let verification = self.ended(
-                            environment,
-                            steps,
-                            &mut run,
-                            progress,
-                            position,
-                            deployment,
-                            outcome,
-                        );
-                        if let Some(verification) = verification {
-                            verifying.push(verification);
-                        }
+                    if let Some(ended) = ended
+                        && let Some(verification) =
+                            self.ended(environment, steps, &mut run, progress, ended)
+                    {
+                        verifying.push(verification);
                     }
                 }
                 Event::Verified(position, verified) => match verified {
@@ -384,7 +389,7 @@ impl Engine {
         run: &mut Run,
         progress: &mut Progress,
         update: Option<Result<WatchUpdate, CoolifyError>>,
-    ) -> Option<(usize, DeploymentUuid, Result<Deployment, CoolifyError>)> {
+    ) -> Option<Ended> {
         let name = |position: usize| {
             steps
                 .get(position)
@@ -431,7 +436,11 @@ impl Engine {
                         seconds(millis(started.elapsed()))
                     ));
                 }
-                Some((position, deployment, outcome))
+                Some(Ended {
+                    position,
+                    deployment,
+                    outcome,
+                })
             }
             Some(Ok(_)) => None,
             Some(Err(error)) => {
@@ -458,17 +467,19 @@ impl Engine {
 
     /// A deployment ended: verify its app when it finished, else fail with why. The
     /// verification to run, if any.
-    #[allow(clippy::too_many_arguments)]
     fn ended<'a>(
         &'a self,
         environment: EnvironmentName,
         steps: &'a [Step<'a>],
         run: &mut Run,
         progress: &mut Progress,
-        position: usize,
-        deployment: DeploymentUuid,
-        outcome: Result<Deployment, CoolifyError>,
+        ended: Ended,
     ) -> Option<Verification<'a>> {
+        let Ended {
+            position,
+            deployment,
+            outcome,
+        } = ended;
         let step = steps.get(position)?;
         let started = run.started.get(position).cloned().flatten()?;
         let index = step.target.app_index;
