@@ -276,6 +276,71 @@ async fn sigterm_while_following_names_the_deployment_and_what_each_environment_
     world.assert_token_never_leaked();
 }
 
+/// A staging run interrupted before its verification is recorded as cancelled, which is not
+/// "verified": the gate then checks staging live, and while the interrupted deployment is still
+/// in flight, neither a finished deployment of the commit in Coolify's list nor a health
+/// endpoint that already reports it lets the commit through, by `release` or by a tag made by
+/// hand.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_staging_run_is_not_verified_and_its_commit_stays_out_of_production() {
+    let world = World::new().await.unwrap();
+    let commit = world
+        .repo
+        .commit("src/app.txt", "feat: greet users")
+        .unwrap();
+    let staging = world.app(stagegate_tests::Env::Staging);
+    let production = world.app(stagegate_tests::Env::Production);
+    world
+        .fake
+        .next_deployment_takes(&staging, std::time::Duration::from_secs(3600));
+    let (code, stderr) = interrupt_when(&world, &["deploy", "staging"], "in_progress", "INT").await;
+    assert_eq!(code, Some(1), "{stderr}");
+
+    // Coolify's list has a finished deployment of the commit, and staging's health endpoint
+    // reports it, while the interrupted deployment still runs.
+    world.fake.seed_deployment(
+        &staging,
+        &commit,
+        coolify_client::DeploymentStatus::Finished,
+    );
+    world
+        .health(stagegate_tests::Env::Staging)
+        .deployment_finished(&commit);
+    let asked_production = world.fake.requests_for(&production).len();
+
+    // A release of it is refused ...
+    let output = stagegate(Some(&world), world.root(), &["release", "1.0.0"]).await;
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    assert!(world.repo.tags().is_empty(), "no tag was made");
+
+    // ... and so is the tag a user makes by hand, whether pushed or deployed from a laptop.
+    world.repo.tag_lightweight("v1.0.0", "HEAD").unwrap();
+    let output = stagegate(
+        Some(&world),
+        world.root(),
+        &["deploy", "production", "--tag", "v1.0.0", "--auto-rollback"],
+    )
+    .await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    for expected in [
+        &format!("v1.0.0 ({}) is not verified on staging", &commit[..7]),
+        "the live check fails",
+        "is in_progress",
+        &format!("stagegate deploy staging --commit {commit}"),
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} in: {stderr}");
+    }
+    assert!(
+        world.fake.requests_for(&production)[asked_production..]
+            .iter()
+            .all(|request| request.method() == "GET"),
+        "nothing was written to production"
+    );
+    world.assert_token_never_leaked();
+}
+
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_while_waiting_for_a_colleagues_deployment_says_nothing_was_changed() {
