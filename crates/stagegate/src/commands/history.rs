@@ -23,10 +23,9 @@ use serde::Serialize;
 use tag_policy::{Channels, Releases};
 
 use crate::config::EnvironmentName;
-use crate::engine::Engine;
 use crate::engine::record::{self, trouble_text};
 use crate::exit::BadInput;
-use crate::repo::{oid, short};
+use crate::repo::{Repo, oid, short};
 use crate::session::Session;
 
 /// The window `history` reads when none is given.
@@ -176,7 +175,10 @@ pub async fn history(
     options: &HistoryOptions,
     format: HistoryFormat,
 ) -> anyhow::Result<HistoryReport> {
-    let engine = Engine::open(session).context("history")?;
+    // History reads git and the record only: no Coolify token is needed, and none is read.
+    let repo = session.open_repo().context("history")?;
+    let config = session.load_config(&repo).context("history")?;
+    let record = record::ReleaseRecord::open(&session.process_env, &repo, &config, &session.output);
     let environments: Vec<EnvironmentName> = match options.environment {
         Some(environment) => vec![environment],
         None => EnvironmentName::ALL.to_vec(),
@@ -185,12 +187,12 @@ pub async fn history(
     let since = now
         .checked_sub(options.since)
         .unwrap_or(SystemTime::UNIX_EPOCH);
-    let history = match engine.record.history(&environments, Some(since)).await {
+    let history = match record.history(&environments, Some(since)).await {
         Ok(Some(history)) => history,
         Ok(None) => {
             return Err(BadInput(format!(
                 "history: there is no release record to read: {}",
-                engine.record.absent().unwrap_or("none is kept")
+                record.absent().unwrap_or("none is kept")
             ))
             .into());
         }
@@ -201,10 +203,10 @@ pub async fn history(
             ));
         }
     };
-    let releases = engine.releases()?;
+    let releases = Releases::list(&repo.git(), &config.tags).context("list the release tags")?;
     let records = history.records();
     let runs: Vec<RunEntry> = records.iter().map(entry).collect();
-    let metrics = metrics(&engine, &releases, records, options.since);
+    let metrics = metrics(&repo, &releases, records, options.since);
     let mut limits = vec![
         "the record starts with the first release stagegate deployed: earlier releases are not in it".to_owned(),
         "deployments made outside stagegate (in Coolify's UI, by a webhook) are not recorded".to_owned(),
@@ -294,7 +296,7 @@ fn purpose(purpose: &Purpose) -> &'static str {
     }
 }
 
-fn metrics(engine: &Engine, releases: &Releases, records: &[Record], window: Duration) -> Metrics {
+fn metrics(repo: &Repo, releases: &Releases, records: &[Record], window: Duration) -> Metrics {
     let at = |time: Option<&coolify_client::Timestamp>| time.and_then(|time| time.system_time());
     let production: Vec<&Record> = records
         .iter()
@@ -317,7 +319,7 @@ fn metrics(engine: &Engine, releases: &Releases, records: &[Record], window: Dur
         .iter()
         .filter(|run| run.outcome() == Outcome::Verified)
         .filter_map(|run| {
-            let first = first_commit_time(engine, releases, run)?;
+            let first = first_commit_time(repo, releases, run)?;
             at(run.settled_at())?
                 .duration_since(first)
                 .ok()
@@ -363,10 +365,10 @@ fn metrics(engine: &Engine, releases: &Releases, records: &[Record], window: Dur
 
 /// When the first commit of a release was made: the oldest commit since the previous stable
 /// release (or of the whole history for the first release).
-fn first_commit_time(engine: &Engine, releases: &Releases, run: &Record) -> Option<SystemTime> {
+fn first_commit_time(repo: &Repo, releases: &Releases, run: &Record) -> Option<SystemTime> {
     let tip = oid(run.commit())?;
     let release = releases.at_commit(tip).last()?;
-    let git = engine.repo.git();
+    let git = repo.git();
     let previous = releases
         .previous(&git, release, Channels::StableOnly)
         .ok()

@@ -722,3 +722,34 @@ async fn removing_a_preview_that_does_not_exist_exits_0_and_pull_request_0_exits
     );
     world.assert_token_never_leaked();
 }
+
+/// `history` reads git and the release record only: it runs on a laptop without the Coolify
+/// token and contacts nothing but GitHub.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_needs_no_coolify_token_and_never_contacts_coolify() {
+    let world = World::new().await.unwrap();
+    let commit = world
+        .repo
+        .commit("src/app.txt", "feat: greet users")
+        .unwrap();
+    let output = stagegate(Some(&world), world.root(), &["deploy", "staging"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let asked_coolify = world.fake.requests().len();
+
+    let mut history = command(Some(&world), world.root(), &["history", "staging"]);
+    history
+        .env_remove("COOLIFY_TOKEN")
+        .env_remove("COOLIFY_URL");
+    let output = run(Some(&world), history).await;
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    for expected in [&commit[..7], "staging", "verified"] {
+        assert!(stdout.contains(expected), "{expected:?} in: {stdout}");
+    }
+    assert_eq!(
+        world.fake.requests().len(),
+        asked_coolify,
+        "history sent nothing to Coolify"
+    );
+    world.assert_token_never_leaked();
+}

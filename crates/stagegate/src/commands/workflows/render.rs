@@ -480,7 +480,9 @@ jobs:
           TAG: ${{{{ inputs.tag || github.ref_name }}}}
         run: {notes} --to "$TAG" -o notes.md
       - name: Release history, in the run's summary and the release notes
-{env}        run: |
+        env:
+          GITHUB_TOKEN: ${{{{ github.token }}}}
+        run: |
           if {history} production --format md > history.md; then
             cat history.md >> "$GITHUB_STEP_SUMMARY"
             {{ echo; cat history.md; }} >> notes.md
