@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use release_record::Outcome;
-use stagegate::deploy::{Action, AutoRollback, ProductionOptions};
+use release_record::{Gate, GateKind, Outcome};
+use stagegate::deploy::{Action, AutoRollback, GateCheck, ProductionOptions};
 use stagegate::history::{HistoryFormat, HistoryOptions};
 use stagegate::rollback::{Force, RollbackOptions};
 use stagegate::{EnvironmentName, Exit};
@@ -360,6 +360,26 @@ async fn two_runs_recording_at_once_leave_both_records() {
     );
 }
 
+/// `history production` of the last 30 days, as `format`.
+async fn production_history(
+    world: &World,
+    format: HistoryFormat,
+) -> stagegate_tests::Run<stagegate::history::HistoryReport> {
+    world
+        .run(|session| async move {
+            stagegate::history::history(
+                &session,
+                &HistoryOptions {
+                    environment: Some(EnvironmentName::Production),
+                    ..HistoryOptions::default()
+                },
+                format,
+            )
+            .await
+        })
+        .await
+}
+
 #[tokio::test(start_paused = true)]
 async fn history_reports_each_run_and_the_delivery_metrics() {
     let world = World::new().await.unwrap();
@@ -382,19 +402,7 @@ async fn history_reports_each_run_and_the_delivery_metrics() {
         .await
         .assert_failed(Exit::Failed, &["rolled back to v1.0.0"]);
 
-    let run = world
-        .run(|session| async move {
-            stagegate::history::history(
-                &session,
-                &HistoryOptions {
-                    environment: Some(EnvironmentName::Production),
-                    ..HistoryOptions::default()
-                },
-                HistoryFormat::Text,
-            )
-            .await
-        })
-        .await;
+    let run = production_history(&world, HistoryFormat::Text).await;
 
     let report = run.value();
     // Newest first: the restore, the failed v1.1.0, v1.0.0.
@@ -412,6 +420,19 @@ async fn history_reports_each_run_and_the_delivery_metrics() {
         ]
     );
     assert_eq!(report.runs[1].rolled_back_to.as_deref(), Some("v1.0.0"));
+    // Each release records the staging gate it passed, and on what; a restore passes none.
+    let gates: Vec<Option<GateKind>> = report
+        .runs
+        .iter()
+        .map(|run| run.gate.as_ref().map(Gate::kind))
+        .collect();
+    assert_eq!(
+        gates,
+        [None, Some(GateKind::Recorded), Some(GateKind::Recorded)]
+    );
+    let detail = report.runs[1].gate.as_ref().unwrap().detail();
+    assert!(detail.starts_with("verified on staging "), "{detail}");
+    assert_eq!(report.metrics.releases_without_staging_gate, 0);
     let metrics = &report.metrics;
     // Two production releases (the restore is not one), one of which failed.
     assert_eq!(metrics.production_releases, 2);
@@ -470,4 +491,51 @@ async fn history_reports_each_run_and_the_delivery_metrics() {
     ] {
         assert!(text.contains(expected), "{expected:?} in {text}");
     }
+}
+
+/// `--skip-staging-gate` is the escape hatch for an emergency: the release goes out, and the
+/// record, `history` and its metrics say that it went out without proof from staging.
+#[tokio::test(start_paused = true)]
+async fn a_release_that_skipped_the_staging_gate_says_so_in_the_record_and_history() {
+    let world = World::new().await.unwrap();
+    world.ship("feat: greet users", "1.0.0").await.unwrap();
+    world
+        .repo
+        .commit("src/app.txt", "fix: the outage, in a hurry")
+        .unwrap();
+    world.repo.tag_lightweight("v1.0.1", "HEAD").unwrap();
+    world
+        .deploy_production_with(ProductionOptions {
+            gate: GateCheck::Skip,
+            ..ProductionOptions::tag("v1.0.1")
+        })
+        .await
+        .value();
+
+    let payloads: Vec<serde_json::Value> = world
+        .github
+        .deployments()
+        .into_iter()
+        .filter(|deployment| deployment.environment == "production")
+        .map(|deployment| deployment.payload["gate"].clone())
+        .collect();
+    assert_eq!(payloads[1]["kind"], "skipped");
+    assert_eq!(payloads[1]["detail"], "--skip-staging-gate");
+    assert_eq!(payloads[0]["kind"], "recorded");
+
+    let run = production_history(&world, HistoryFormat::Markdown).await;
+    let report = run.value();
+    assert_eq!(report.metrics.production_releases, 2);
+    assert_eq!(report.metrics.releases_without_staging_gate, 1);
+    let markdown = report.to_string();
+    for expected in [
+        "`v1.0.1 (",
+        "(staging gate skipped: --skip-staging-gate)",
+        "| staging gate skipped | 1 of 2 production releases went out without proof that staging ran them |",
+    ] {
+        assert!(markdown.contains(expected), "{expected:?} in {markdown}");
+    }
+    let json = serde_json::to_value(report).unwrap();
+    assert_eq!(json["runs"][0]["gate"]["kind"], "skipped");
+    assert_eq!(json["metrics"]["releases_without_staging_gate"], 1);
 }

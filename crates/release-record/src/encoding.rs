@@ -8,7 +8,7 @@ use coolify_client::{ApplicationUuid, CommitSha, DeploymentUuid, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::{App, EnvironmentKind, Outcome, Purpose, RanBy, Settlement, Start};
+use crate::model::{App, EnvironmentKind, Gate, Outcome, Purpose, RanBy, Settlement, Start};
 use crate::read::{SkipReason, Skipped};
 use crate::record::AppRecord;
 use crate::{DeploymentId, Environment, Record};
@@ -34,6 +34,23 @@ struct Payload {
     apps: Vec<App>,
     purpose: Purpose,
     ran_by: RanBy,
+    /// A gate of a kind this version does not know reads as none.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
+    gate: Option<Gate>,
+}
+
+/// `value` as `T`, or `None` when it does not read as one.
+fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = Value::deserialize(deserializer)?;
+    Ok(serde_json::from_value(value).ok())
 }
 
 /// The payload of a run's deployment.
@@ -47,6 +64,7 @@ pub(crate) fn payload(start: &Start) -> Value {
         apps: start.apps.clone(),
         purpose: start.purpose.clone(),
         ran_by: start.ran_by.clone(),
+        gate: start.gate.clone(),
     };
     serde_json::to_value(payload).unwrap_or(Value::Null)
 }
@@ -299,6 +317,7 @@ pub(crate) fn assemble(raw: RawDeployment) -> Assembled {
         outcome: Outcome::InProgress,
         purpose: payload.purpose,
         ran_by: payload.ran_by,
+        gate: payload.gate,
         creator: raw.creator.clone(),
         started_at: Timestamp::from_text(raw.created_at.clone()),
         deployed_at: None,

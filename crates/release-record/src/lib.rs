@@ -79,11 +79,15 @@
 //!   "tag": "v1.2.0",
 //!   "apps": [{ "uuid": "vgsco4o4wc8w0ok8gwgk8w0o", "label": "web", "health_url": "https://example.com/healthz" }],
 //!   "purpose": { "kind": "release" },
-//!   "ran_by": { "kind": "github_actions", "actor": "octocat", "run_url": "https://github.com/acme/api/actions/runs/4711" }
+//!   "ran_by": { "kind": "github_actions", "actor": "octocat", "run_url": "https://github.com/acme/api/actions/runs/4711" },
+//!   "gate": { "kind": "recorded", "detail": "verified on staging 2026-12-06 12:03 UTC by octocat" }
 //! }
 //! ```
 //!
-//! `tag` and `health_url` may be absent. `purpose` is `{"kind": "release"}`,
+//! `tag`, `health_url` and `gate` may be absent. `gate` is what the run relied on to deploy the
+//! commit: `recorded` (the record said it was verified before), `live` (a live check proved
+//! it) or `skipped` (whoever ran it skipped the gate); a reader takes a kind it does not know
+//! for no gate. `purpose` is `{"kind": "release"}`,
 //! `{"kind": "rollback", "from": {"commit": …, "tag": …}}` or, for the automatic redeploy of the
 //! previous release after a failure, `{"kind": "restore", "after": {"commit": …, "tag": …}}`.
 //! `ran_by` is `{"kind": "github_actions", "actor", "run_url"}` or
@@ -134,8 +138,8 @@
 pub use crate::client::{RecorderBuilder, RetryPolicy};
 pub use crate::error::Error;
 pub use crate::model::{
-    App, DeploymentId, Environment, EnvironmentKind, Outcome, Purpose, RanBy, ReleaseRef,
-    Repository, Settlement, Start,
+    App, DeploymentId, Environment, EnvironmentKind, Gate, GateKind, Outcome, Purpose, RanBy,
+    ReleaseRef, Repository, Settlement, Start,
 };
 pub use crate::read::{History, HistoryQuery, SkipReason, Skipped};
 pub use crate::record::{AppRecord, OutcomeEntry, Probe, Record, newest_settled};

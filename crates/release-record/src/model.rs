@@ -491,6 +491,73 @@ impl App {
     }
 }
 
+/// What a run relied on to deploy its commit: the gate it passed on the way, as the run saw it.
+///
+/// ```
+/// use release_record::{Gate, GateKind};
+///
+/// let gate = Gate::recorded("verified on staging 2026-12-06 12:03 UTC by octocat");
+/// assert_eq!(gate.kind(), GateKind::Recorded);
+/// assert_eq!(Gate::skipped("--skip-staging-gate").kind(), GateKind::Skipped);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Gate {
+    kind: GateKind,
+    detail: String,
+}
+
+/// The kinds of [`Gate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum GateKind {
+    /// The record said the commit was verified on the environment before.
+    Recorded,
+    /// A live check: the environment before runs the commit and proves it now.
+    Live,
+    /// No proof: whoever ran it skipped the gate.
+    Skipped,
+}
+
+impl Gate {
+    fn new(kind: GateKind, detail: &str) -> Self {
+        Self {
+            kind,
+            detail: one_line(detail),
+        }
+    }
+
+    /// The record proved the commit (`verified on staging … by …`).
+    #[must_use]
+    pub fn recorded(detail: &str) -> Self {
+        Self::new(GateKind::Recorded, detail)
+    }
+
+    /// A live check proved the commit, and why the record could not.
+    #[must_use]
+    pub fn live(detail: &str) -> Self {
+        Self::new(GateKind::Live, detail)
+    }
+
+    /// The gate was skipped, and how (`--skip-staging-gate`).
+    #[must_use]
+    pub fn skipped(detail: &str) -> Self {
+        Self::new(GateKind::Skipped, detail)
+    }
+
+    /// Which kind of proof it was.
+    #[must_use]
+    pub fn kind(&self) -> GateKind {
+        self.kind
+    }
+
+    /// What it relied on, in one line.
+    #[must_use]
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
 /// What a run is about, known when it starts: the input of [`crate::Recorder::start`].
 ///
 /// ```
@@ -516,6 +583,7 @@ pub struct Start {
     pub(crate) purpose: Purpose,
     pub(crate) ran_by: RanBy,
     pub(crate) environment_url: Option<Url>,
+    pub(crate) gate: Option<Gate>,
 }
 
 impl Start {
@@ -530,6 +598,7 @@ impl Start {
             purpose: Purpose::Release,
             ran_by,
             environment_url: None,
+            gate: None,
         }
     }
 
@@ -564,6 +633,13 @@ impl Start {
     #[must_use]
     pub fn environment_url(mut self, url: Url) -> Self {
         self.environment_url = Some(url);
+        self
+    }
+
+    /// What the run relied on to deploy the commit: the gate it passed, or that it skipped one.
+    #[must_use]
+    pub fn gate(mut self, gate: Gate) -> Self {
+        self.gate = Some(gate);
         self
     }
 

@@ -5,7 +5,7 @@ use serde::Serialize;
 use url::Url;
 
 use crate::DeploymentId;
-use crate::model::{App, Environment, Outcome, Purpose, RanBy, ReleaseRef};
+use crate::model::{App, Environment, Gate, Outcome, Purpose, RanBy, ReleaseRef};
 
 /// One application of a [`Record`], with what was learnt about it while the run went on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -132,6 +132,7 @@ pub struct Record {
     pub(crate) outcome: Outcome,
     pub(crate) purpose: Purpose,
     pub(crate) ran_by: RanBy,
+    pub(crate) gate: Option<Gate>,
     pub(crate) creator: Option<String>,
     pub(crate) started_at: Timestamp,
     pub(crate) deployed_at: Option<Timestamp>,
@@ -212,6 +213,13 @@ impl Record {
     #[must_use]
     pub fn ran_by(&self) -> &RanBy {
         &self.ran_by
+    }
+
+    /// What the run relied on to deploy the commit, when it recorded one (a production release
+    /// records its staging gate; a run of an older writer, none).
+    #[must_use]
+    pub fn gate(&self) -> Option<&Gate> {
+        self.gate.as_ref()
     }
 
     /// The GitHub login that wrote the record (the token's user or app).

@@ -3,10 +3,12 @@
 use std::time::Duration;
 
 use github_fake::FakeGitHub;
-use release_record::{HistoryQuery, Outcome, Settlement, SkipReason, newest_settled};
+use release_record::{
+    Gate, GateKind, HistoryQuery, Outcome, Settlement, SkipReason, newest_settled,
+};
 use serde_json::json;
 
-use crate::{commit, recorder, staging, web, worker};
+use crate::{commit, production, recorder, staging, web, worker};
 
 #[tokio::test(start_paused = true)]
 async fn verified_then_superseded_by_auto_inactive_still_reads_verified() {
@@ -232,5 +234,51 @@ async fn a_run_with_more_statuses_than_a_page_is_read_whole() {
         history.requests(),
         3,
         "one query, then two pages of statuses"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_gate_a_run_relied_on_reads_back_and_an_unknown_kind_reads_as_none() {
+    let github = FakeGitHub::start().await.unwrap();
+    let recorder = recorder(&github);
+    let skipped = production(commit(1), "v1.2.0").gate(Gate::skipped(
+        "--skip-staging-gate:\n  no proof that staging ran it",
+    ));
+    let run = recorder.start(&skipped).await.unwrap();
+    run.settle(&Settlement::verified("ok")).await.unwrap();
+    assert_eq!(
+        github.deployments()[0].payload["gate"],
+        json!({"kind": "skipped", "detail": "--skip-staging-gate: no proof that staging ran it"})
+    );
+    // A newer writer's kind of gate: the run still counts, without a gate.
+    let mut payload = github.deployments()[0].payload.clone();
+    payload["gate"] = json!({"kind": "signed_attestation", "detail": "…"});
+    github.insert_deployment(
+        &github.repository(),
+        "production",
+        commit(2).as_str(),
+        payload,
+        &[("success", "verified: ok")],
+    );
+
+    let history = recorder
+        .history(&HistoryQuery::new(["production"]))
+        .await
+        .unwrap();
+    assert!(history.skipped().is_empty(), "{:?}", history.skipped());
+    let gates: Vec<Option<GateKind>> = history
+        .records()
+        .iter()
+        .map(|record| record.gate().map(Gate::kind))
+        .collect();
+    assert_eq!(gates, [None, Some(GateKind::Skipped)]);
+    let record = &history.records()[1];
+    assert_eq!(
+        record.gate().unwrap().detail(),
+        "--skip-staging-gate: no proof that staging ran it"
+    );
+    assert_eq!(
+        serde_json::to_value(record).unwrap()["gate"]["kind"],
+        "skipped"
     );
 }

@@ -18,7 +18,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
-use release_record::{Outcome, Purpose, RanBy, Record};
+use release_record::{Gate, GateKind, Outcome, Purpose, RanBy, Record};
 use serde::Serialize;
 use tag_policy::{Channels, Releases};
 
@@ -95,6 +95,9 @@ pub struct RunEntry {
     pub evidence: Option<String>,
     /// The Coolify deployments it started.
     pub deployments: Vec<String>,
+    /// What it relied on to deploy the commit: for a production release, the staging gate it
+    /// passed (`recorded` or `live`) or skipped. `None` for staging, rollbacks and restores.
+    pub gate: Option<release_record::Gate>,
 }
 
 /// A duration metric: how many values, their median and 90th percentile, in seconds.
@@ -142,6 +145,8 @@ pub struct Metrics {
     pub failed_releases: usize,
     /// `failed_releases / production_releases`, when there was any.
     pub change_failure_rate: Option<f64>,
+    /// Production releases that went out with the staging gate skipped.
+    pub releases_without_staging_gate: usize,
     /// From a failed production release to production verified good again.
     pub time_to_restore: Option<Spread>,
 }
@@ -284,6 +289,7 @@ fn entry(run: &Record) -> RunEntry {
             .iter()
             .filter_map(|app| app.coolify_deployment().map(ToString::to_string))
             .collect(),
+        gate: run.gate().cloned(),
     }
 }
 
@@ -359,6 +365,10 @@ fn metrics(repo: &Repo, releases: &Releases, records: &[Record], window: Duratio
         failed_releases: failures.len(),
         change_failure_rate: (!released.is_empty())
             .then(|| failures.len() as f64 / released.len() as f64),
+        releases_without_staging_gate: released
+            .iter()
+            .filter(|run| run.gate().map(Gate::kind) == Some(GateKind::Skipped))
+            .count(),
         time_to_restore: Spread::of(restores),
     }
 }
@@ -415,6 +425,16 @@ fn what(entry: &RunEntry) -> String {
     }
 }
 
+/// What a run relied on, when it is worth a mark: a skipped or a live-checked staging gate.
+fn gate_words(entry: &RunEntry) -> Option<String> {
+    let gate = entry.gate.as_ref()?;
+    match gate.kind() {
+        GateKind::Skipped => Some(format!("staging gate skipped: {}", gate.detail())),
+        GateKind::Live => Some("staging gate checked live".to_owned()),
+        _ => None,
+    }
+}
+
 fn steps(entry: &RunEntry) -> String {
     match (entry.deploy_seconds, entry.verify_seconds) {
         (Some(deploy), Some(verify)) => {
@@ -436,7 +456,7 @@ impl Metrics {
             ),
             None => "none in the window".to_owned(),
         };
-        vec![
+        let mut lines = vec![
             (
                 "deployment frequency".to_owned(),
                 format!(
@@ -458,7 +478,17 @@ impl Metrics {
                 },
             ),
             ("time to restore".to_owned(), spread(&self.time_to_restore)),
-        ]
+        ];
+        if self.releases_without_staging_gate > 0 {
+            lines.push((
+                "staging gate skipped".to_owned(),
+                format!(
+                    "{} of {} production releases went out without proof that staging ran them",
+                    self.releases_without_staging_gate, self.production_releases
+                ),
+            ));
+        }
+        lines
     }
 }
 
@@ -495,6 +525,9 @@ impl HistoryReport {
             if entry.purpose != "release" {
                 write!(f, " [{}]", entry.purpose)?;
             }
+            if let Some(gate) = gate_words(entry) {
+                write!(f, " [{gate}]")?;
+            }
             if let Some(url) = &entry.run_url {
                 write!(f, " {url}")?;
             }
@@ -523,11 +556,14 @@ impl HistoryReport {
                 Some(url) => format!("[{}]({url})", entry.ran_by),
                 None => entry.ran_by.clone(),
             };
-            let purpose = if entry.purpose == "release" {
+            let mut purpose = if entry.purpose == "release" {
                 String::new()
             } else {
                 format!(" ({})", entry.purpose)
             };
+            if let Some(gate) = gate_words(entry) {
+                purpose.push_str(&format!(" ({gate})"));
+            }
             writeln!(
                 f,
                 "| {} | {} | `{}`{purpose} | {} | {} | {} | {by} |",

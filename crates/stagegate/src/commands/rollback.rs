@@ -231,6 +231,7 @@ pub async fn rollback(
                     .commit()
                     .map(|commit| crate::deploy::release_ref(commit, current.as_ref())),
             },
+            gate: None,
         },
     )
     .await?;

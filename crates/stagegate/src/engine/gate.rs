@@ -68,6 +68,14 @@ impl Relied {
             }
         }
     }
+
+    /// What the production run records it relied on.
+    pub(crate) fn gate(&self) -> release_record::Gate {
+        match self {
+            Self::Recorded { .. } => release_record::Gate::recorded(&self.describe()),
+            Self::Live { .. } => release_record::Gate::live(&self.describe()),
+        }
+    }
 }
 
 /// The staging gate: production (and a release tag) only takes a commit verified on staging.

@@ -265,6 +265,15 @@ impl Recording {
         Self { writer: None }
     }
 
+    /// What the run relied on to deploy its commit, written with the record when it is created.
+    #[must_use]
+    pub(crate) fn gate(mut self, gate: Option<release_record::Gate>) -> Self {
+        if let (Some(writer), Some(gate)) = (&mut self.writer, gate) {
+            writer.start = writer.start.clone().gate(gate);
+        }
+        self
+    }
+
     /// The GitHub deployment this run writes to, once it is created.
     pub(crate) fn deployment(&self) -> Option<release_record::DeploymentId> {
         self.writer

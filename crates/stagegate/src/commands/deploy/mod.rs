@@ -384,7 +384,7 @@ pub async fn production(
     let releases = engine.releases()?;
     let commit = release.commit().to_string();
 
-    if options.gate == GateCheck::AsConfigured
+    let gate = if options.gate == GateCheck::AsConfigured
         && engine.config.deploy.staging_gate == StagingGate::Required
     {
         let sha = commit_sha(release.commit()).context(context.clone())?;
@@ -395,14 +395,19 @@ pub async fn production(
             &releases,
         )
         .await
-        .context(context.clone())?;
+        .context(context.clone())?
+        .gate()
     } else {
         engine.output.warn(format!(
             "the staging gate is skipped: {} ({}) goes to production without proof that staging ran it",
             release.tag(),
             short(&commit)
         ));
-    }
+        release_record::Gate::skipped(match options.gate {
+            GateCheck::AsConfigured => "staging_gate = false in deploy.toml",
+            GateCheck::Skip => "--skip-staging-gate",
+        })
+    };
 
     let settled = engine
         .settle_production(&releases, options.dry_run)
@@ -428,6 +433,7 @@ pub async fn production(
             context: &context,
             rerun,
             purpose: Purpose::Release,
+            gate: Some(gate),
         },
     )
     .await
@@ -451,6 +457,9 @@ pub(crate) struct ReleaseDeploy<'a> {
     pub(crate) rerun: String,
     /// What the record says the deploy is: a release, or a rollback from what ran.
     pub(crate) purpose: Purpose,
+    /// What the record says the deploy relied on: the staging gate it passed or skipped (none
+    /// for a rollback, which goes back to a release production ran).
+    pub(crate) gate: Option<release_record::Gate>,
 }
 
 /// Put a release on production (shared by `deploy production` and `rollback`).
@@ -558,14 +567,17 @@ pub(crate) async fn deploy_release(
         AutoRollback::On => OnFailure::StopAll,
         AutoRollback::Off => OnFailure::FinishStarted,
     };
-    let mut recording = engine.record.run(
-        &engine.journal,
-        &engine.config,
-        environment,
-        &app_indexes(&targets),
-        &release_ref(&sha, Some(release.tag())),
-        deploy.purpose.clone(),
-    );
+    let mut recording = engine
+        .record
+        .run(
+            &engine.journal,
+            &engine.config,
+            environment,
+            &app_indexes(&targets),
+            &release_ref(&sha, Some(release.tag())),
+            deploy.purpose.clone(),
+        )
+        .gate(deploy.gate.clone());
     let failure = match engine
         .roll_out(environment, &targets, on_failure, &mut recording)
         .await
