@@ -135,7 +135,18 @@ pub(crate) async fn staging_gate(
                         ))
                         .into());
                     }
-                    _ => unrecorded.push(app.label.clone()),
+                    Some(run) => unrecorded.push(format!(
+                        "the record's newest run of it on staging's {} was {} at {}",
+                        app.describe(),
+                        run.outcome().as_str().replace('_', " "),
+                        run.settled_at()
+                            .map(record::when)
+                            .unwrap_or_else(|| "an unknown time".to_owned())
+                    )),
+                    None => unrecorded.push(format!(
+                        "the record has no settled run of it on staging's {}",
+                        app.describe()
+                    )),
                 }
             }
             if unrecorded.is_empty() {
@@ -158,10 +169,7 @@ pub(crate) async fn staging_gate(
             if runs.is_empty() {
                 "the record has no run of it on staging".to_owned()
             } else {
-                format!(
-                    "the record has no settled run of it on staging's {}",
-                    unrecorded.join(" and ")
-                )
+                unrecorded.join("; ")
             }
         }
         Ok(None) => format!(

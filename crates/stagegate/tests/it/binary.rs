@@ -326,6 +326,7 @@ async fn an_interrupted_staging_run_is_not_verified_and_its_commit_stays_out_of_
     assert_eq!(output.status.code(), Some(3), "{stderr}");
     for expected in [
         &format!("v1.0.0 ({}) is not verified on staging", &commit[..7]),
+        "the record's newest run of it on staging's app staging-app was cancelled at",
         "the live check fails",
         "is in_progress",
         &format!("stagegate deploy staging --commit {commit}"),
