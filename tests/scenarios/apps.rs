@@ -341,3 +341,35 @@ async fn a_worker_that_crashes_after_its_deployment_rolls_both_apps_back() {
     let worker_now = world.fake.application(&worker).unwrap();
     assert!(worker_now.container_status().is_running_ok());
 }
+
+/// Without a record, the staging gate checks every staging app live, all at once: with each of
+/// Coolify's answers taking a second, eight apps take as long as one (2 s; one after
+/// another, 15 s).
+#[tokio::test(start_paused = true)]
+async fn the_live_staging_gate_checks_every_app_at_once() {
+    let world = World::with_apps(8).await.unwrap();
+    world
+        .repo
+        .commit("src/app.txt", "feat: greet users")
+        .unwrap();
+    world.deploy_staging().await.value();
+    world.forget_github();
+    world
+        .fake
+        .inject(coolify_fake::FaultRule::always(coolify_fake::Fault::Delay(
+            std::time::Duration::from_secs(1),
+        )));
+    let started = tokio::time::Instant::now();
+    let run = world.release_version("1.0.0").await;
+    let took = started.elapsed();
+
+    assert!(run.stderr.contains("checked live"), "{}", run.stderr);
+    let requests = run.requests.len();
+    assert_eq!(run.value().tag, "v1.0.0");
+    assert!(requests >= 15, "every app was read: {requests} requests");
+    // One after another, the requests alone would take a second each.
+    assert!(
+        took < std::time::Duration::from_secs(6),
+        "{requests} requests of a second each took {took:?}"
+    );
+}

@@ -7,6 +7,7 @@ use tag_policy::{Releases, TaggedRelease};
 use release_record::Outcome;
 
 use super::record;
+use super::unordered::Unordered;
 use super::{Engine, EnvironmentLive};
 use crate::config::{AppConfig, EnvironmentName};
 use crate::exit::{BadInput, Refused};
@@ -181,15 +182,22 @@ pub(crate) async fn staging_gate(
             record::trouble_text(&error)
         ),
     };
-    let mut reasons = Vec::new();
-    for app in &engine.config.staging.apps {
-        if let Some(reason) = live_proof(engine, app, sha, releases)
-            .await
-            .context("check the staging gate")?
-        {
-            reasons.push(reason);
+    // Every app at once: the Coolify client paces its requests, and the probes go to the apps.
+    let mut checks = Unordered::new();
+    for (index, app) in engine.config.staging.apps.iter().enumerate() {
+        checks.push(Box::pin(async move {
+            (index, live_proof(engine, app, sha, releases).await)
+        }));
+    }
+    let mut found = Vec::new();
+    while !checks.is_empty() {
+        let (index, proof) = checks.next().await;
+        if let Some(reason) = proof.context("check the staging gate")? {
+            found.push((index, reason));
         }
     }
+    found.sort();
+    let reasons: Vec<String> = found.into_iter().map(|(_, reason)| reason).collect();
     if reasons.is_empty() {
         let relied = Relied::Live { why: why_live };
         engine
