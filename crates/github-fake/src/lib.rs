@@ -42,9 +42,7 @@
 //! # #[tokio::main(flavor = "current_thread", start_paused = true)]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let github = FakeGitHub::start().await?;
-//! # let http = reqwest::Client::builder()
-//! #     .tls_backend_preconfigured(rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider())).with_safe_default_protocol_versions()?.with_root_certificates(rustls::RootCertStore::empty()).with_no_client_auth())
-//! #     .build()?;
+//! # let http = reqwest::Client::new();
 //! let created = http
 //!     .post(format!("{}/repos/{}/deployments", github.api_url(), github.repository()))
 //!     .bearer_auth(github.token())

@@ -203,12 +203,6 @@ mod tests {
     }
 
     #[test]
-    fn the_repository_example_is_valid() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy.toml");
-        Config::load(&path, &ProcessEnv::default()).unwrap();
-    }
-
-    #[test]
     fn the_token_comes_from_the_named_variable_only() {
         let config = parse(EXAMPLE).unwrap();
         let message = config

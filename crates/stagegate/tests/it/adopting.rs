@@ -149,3 +149,33 @@ async fn the_adoption_guide_runs_from_nothing_to_a_verified_release() {
     );
     world.assert_token_never_leaked();
 }
+
+/// The health handlers `init` prints (`src/health_endpoint.rs`, their code in
+/// `src/health_endpoint/`) are in the adoption guide as they are in the crate, under the same
+/// titles.
+#[test]
+fn the_adoption_guide_shows_every_health_handler_as_init_prints_it() {
+    let guide = std::fs::read_to_string(workspace_root().join("docs/ADOPTING.md")).unwrap();
+    let crate_root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let source = std::fs::read_to_string(crate_root.join("src/health_endpoint.rs")).unwrap();
+    let titles: Vec<&str> = source
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("title: \""))
+        .filter_map(|rest| rest.strip_suffix("\","))
+        .collect();
+    let codes: Vec<&str> = source
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("code: include_str!(\""))
+        .filter_map(|rest| rest.strip_suffix("\"),"))
+        .collect();
+    assert_eq!(titles.len(), 4, "{titles:?}");
+    assert_eq!(codes.len(), titles.len(), "{codes:?}");
+    for (title, file) in titles.iter().zip(&codes) {
+        assert!(guide.contains(title), "ADOPTING.md lacks {title}");
+        let code = std::fs::read_to_string(crate_root.join("src").join(file)).unwrap();
+        assert!(
+            guide.contains(&code),
+            "ADOPTING.md's {title} differs from src/{file}"
+        );
+    }
+}

@@ -82,6 +82,8 @@ async fn a_config_change_makes_the_committed_workflows_stale() {
     assert_eq!(written, [".github/workflows/production-deploy.yml"]);
 }
 
+/// The repository's own `deploy.toml` loads (it is the example the docs point at), and the
+/// workflows committed beside it are what it generates.
 #[test]
 fn this_repository_commits_the_workflows_its_deploy_toml_generates() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
