@@ -137,6 +137,60 @@ pub struct RecorderBuilder {
     pub(crate) user_agent: String,
     pub(crate) retry: RetryPolicy,
     pub(crate) http_client: Option<reqwest::Client>,
+    pub(crate) redact: Option<Redact>,
+}
+
+/// A caller's redaction: what it returns is sent in place of the text it was given.
+pub(crate) type Redact = Arc<dyn Fn(&str) -> String + Send + Sync>;
+
+/// What every text a recorder writes goes through before it leaves: its own token is replaced
+/// by `[redacted]`, then the caller's redaction applies. Texts are redacted before they are
+/// cut to GitHub's length, so a cut cannot leave part of a secret.
+#[derive(Clone)]
+pub(crate) struct Redactor {
+    token: SecretString,
+    custom: Option<Redact>,
+}
+
+impl Redactor {
+    pub(crate) fn new(token: SecretString, custom: Option<Redact>) -> Self {
+        Self { token, custom }
+    }
+
+    /// `text` as it may be sent.
+    pub(crate) fn text(&self, text: &str) -> String {
+        let token = self.token.expose_secret();
+        let mut text = if token.is_empty() {
+            text.to_owned()
+        } else {
+            text.replace(token, "[redacted]")
+        };
+        if let Some(custom) = &self.custom {
+            text = custom(&text);
+        }
+        text
+    }
+
+    /// Every string of `value` (keys kept), as it may be sent.
+    pub(crate) fn value(&self, value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(text) => *text = self.text(text),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|item| self.value(item)),
+            serde_json::Value::Object(fields) => {
+                fields.values_mut().for_each(|field| self.value(field));
+            }
+            _ => {}
+        }
+    }
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Redactor")
+            .field("custom", &self.custom.as_ref().map(|_| "caller's"))
+            .finish_non_exhaustive()
+    }
 }
 
 impl fmt::Debug for RecorderBuilder {
@@ -155,6 +209,7 @@ impl fmt::Debug for RecorderBuilder {
                 "http_client",
                 &self.http_client.as_ref().map(|_| "caller's"),
             )
+            .field("redact", &self.redact.as_ref().map(|_| "caller's"))
             .finish()
     }
 }
@@ -211,6 +266,25 @@ impl RecorderBuilder {
     #[must_use]
     pub fn http_client(mut self, http_client: reqwest::Client) -> Self {
         self.http_client = Some(http_client);
+        self
+    }
+
+    /// Apply `redact` to every text the recorder writes to GitHub (the deployment's payload and
+    /// description, each status's description) before it is sent, and before a description is
+    /// cut to GitHub's 140 characters: for example, to replace the credentials of a program
+    /// that evidence may quote. The recorder's own token is always replaced by `[redacted]`.
+    ///
+    /// ```
+    /// use release_record::{Recorder, Repository};
+    ///
+    /// let recorder = Recorder::builder(Repository::new("acme", "api")?, "ghs_example".into())
+    ///     .redact(|text| text.replace("probe-header-value", "[redacted]"))
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn redact(mut self, redact: impl Fn(&str) -> String + Send + Sync + 'static) -> Self {
+        self.redact = Some(Arc::new(redact));
         self
     }
 
@@ -273,6 +347,7 @@ impl RecorderBuilder {
                 rest,
                 graphql,
                 repository: self.repository,
+                redactor: Redactor::new(self.token.clone(), self.redact),
                 token: self.token,
                 retry: self.retry,
                 request_timeout: self.request_timeout,
@@ -351,6 +426,8 @@ pub(crate) struct Http {
     rest: Url,
     graphql: Url,
     pub(crate) repository: Repository,
+    /// What every text written goes through.
+    pub(crate) redactor: Redactor,
     token: SecretString,
     retry: RetryPolicy,
     request_timeout: Duration,

@@ -8,6 +8,7 @@ use coolify_client::{ApplicationUuid, CommitSha, DeploymentUuid, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::client::Redactor;
 use crate::model::{App, EnvironmentKind, Gate, Outcome, Purpose, RanBy, Settlement, Start};
 use crate::read::{SkipReason, Skipped};
 use crate::record::AppRecord;
@@ -98,8 +99,9 @@ impl Event {
         }
     }
 
-    /// The status description: `code[ key=value…]: text`, at most 140 characters.
-    pub(crate) fn description(&self) -> Result<String, crate::Error> {
+    /// The status description: `code[ key=value…]: text`, at most 140 characters, the text
+    /// redacted before it is cut.
+    pub(crate) fn description(&self, redactor: &Redactor) -> Result<String, crate::Error> {
         let (head, text) = match self {
             Self::Started { text } => ("started".to_owned(), text.as_str()),
             Self::Deploying {
@@ -142,6 +144,7 @@ impl Event {
         if text.is_empty() {
             return Ok(head);
         }
+        let text = redactor.text(text);
         Ok(truncate(&format!("{head}: {text}"), DESCRIPTION_LIMIT))
     }
 }
@@ -413,6 +416,42 @@ mod tests {
         CommitSha::new(digit.to_string().repeat(40)).unwrap()
     }
 
+    /// What a recorder without a caller's redaction does: only its token is replaced.
+    fn plain() -> Redactor {
+        Redactor::new("ghs_example-token".into(), None)
+    }
+
+    #[test]
+    fn evidence_is_redacted_before_it_is_cut_so_no_part_of_a_secret_is_sent() {
+        let secret = "probe-header-value-that-is-long";
+        let redactor = Redactor::new(
+            "ghs_example-token".into(),
+            Some(std::sync::Arc::new(move |text: &str| {
+                text.replace(secret, "[redacted]")
+            })),
+        );
+        // Cut at 140 characters, the secret would end up half in the description.
+        let evidence = format!("{} ghs_example-token echoed {secret}", "x".repeat(80));
+        let event = Event::Settled(Settlement::failed_verification(&evidence));
+        let description = event.description(&redactor).unwrap();
+        assert!(
+            description.starts_with("failed_verification: xxx"),
+            "{description}"
+        );
+        assert!(
+            description.ends_with("x [redacted] echoed [redacted]"),
+            "{description}"
+        );
+        // Without the caller's redaction only the token goes, and the cut leaves a part of the
+        // secret: why the redaction comes first.
+        let token_only = event.description(&plain()).unwrap();
+        assert!(
+            token_only.contains("x [redacted] echoed probe-header-value"),
+            "{token_only}"
+        );
+        assert!(token_only.ends_with('…'), "{token_only}");
+    }
+
     #[test]
     fn descriptions_carry_their_codes_and_fit_github() {
         let app = ApplicationUuid::new("vgsco4o4wc8w0ok8gwgk8w0o").unwrap();
@@ -423,7 +462,7 @@ mod tests {
             text: "web: coolify is deploying".to_owned(),
         };
         assert_eq!(
-            event.description().unwrap(),
+            event.description(&plain()).unwrap(),
             "deploying app=vgsco4o4wc8w0ok8gwgk8w0o deployment=k0w4o8c8s4ggkkw08cwc8s4g: web: coolify is deploying"
         );
         let long = Event::Settled(
@@ -433,7 +472,7 @@ mod tests {
             )
             .app(app),
         );
-        let description = long.description().unwrap();
+        let description = long.description(&plain()).unwrap();
         assert_eq!(description.chars().count(), DESCRIPTION_LIMIT);
         assert!(description.starts_with(&format!(
             "rolled_back app=vgsco4o4wc8w0ok8gwgk8w0o to={} to_tag=v1.1.0: health 503",

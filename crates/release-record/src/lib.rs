@@ -112,6 +112,10 @@
 //! | `error` | `cancelled: EVIDENCE` | interrupted |
 //! | `inactive` | `inactive: …` | removed (a preview) |
 //!
+//! Every text written goes through the recorder's redaction first, before a description is
+//! cut: its token is replaced by `[redacted]`, and so is whatever [`RecorderBuilder::redact`]
+//! replaces.
+//!
 //! Every status carries `log_url` (the Actions run, when there is one) and `environment_url`
 //! (the environment's URL, else the first app's health URL). The time of each fact is GitHub's
 //! `created_at` of its status, one clock for every runner. The outcome is the newest settling

@@ -647,6 +647,11 @@ impl Start {
     /// `v1.2.0 (9579fc7) to production by ann on laptop`.
     #[must_use]
     pub fn description(&self) -> String {
+        crate::encoding::truncate(&self.full_description(), crate::encoding::DESCRIPTION_LIMIT)
+    }
+
+    /// [`Start::description`] before it is cut to length.
+    pub(crate) fn full_description(&self) -> String {
         let release = self.release();
         let who = match &self.ran_by {
             RanBy::GithubActions { actor, .. } => actor.clone(),
@@ -657,10 +662,7 @@ impl Start {
             Purpose::Rollback { .. } => "rollback: ",
             Purpose::Restore { .. } => "restore: ",
         };
-        crate::encoding::truncate(
-            &format!("{verb}{release} to {} by {who}", self.environment.name()),
-            crate::encoding::DESCRIPTION_LIMIT,
-        )
+        format!("{verb}{release} to {} by {who}", self.environment.name())
     }
 
     /// The release this run deploys.

@@ -12,7 +12,9 @@ use url::Url;
 
 use crate::answers::parse;
 use crate::client::{Access, Http, RecorderBuilder, Replay, RetryPolicy};
-use crate::encoding::{Assembled, Event, RawDeployment, RawStatus, assemble, payload};
+use crate::encoding::{
+    Assembled, DESCRIPTION_LIMIT, Event, RawDeployment, RawStatus, assemble, payload, truncate,
+};
 use crate::model::{App, Environment, EnvironmentKind, Outcome, Settlement, Start};
 use crate::read::{History, HistoryQuery};
 use crate::{DeploymentId, Error, Record, Repository};
@@ -53,6 +55,7 @@ impl Recorder {
             user_agent: concat!("release-record/", env!("CARGO_PKG_VERSION")).to_owned(),
             retry: RetryPolicy::default(),
             http_client: None,
+            redact: None,
         }
     }
 
@@ -89,7 +92,9 @@ impl Recorder {
     /// not be written, the deployment stays and reads as [`Outcome::InProgress`].
     pub async fn start(&self, start: &Start) -> Result<RunRecord, Error> {
         let environment = &start.environment;
-        let body = serde_json::json!({
+        let redactor = &self.http.redactor;
+        let description = redactor.text(&start.full_description());
+        let mut body = serde_json::json!({
             "ref": start.commit.as_str(),
             "task": "deploy",
             "auto_merge": false,
@@ -98,8 +103,9 @@ impl Recorder {
             "production_environment": environment.kind() == EnvironmentKind::Production,
             "transient_environment": environment.kind() == EnvironmentKind::Transient,
             "payload": payload(start),
-            "description": start.description(),
+            "description": truncate(&description, DESCRIPTION_LIMIT),
         });
+        redactor.value(&mut body);
         let call = self
             .http
             .rest(
@@ -137,7 +143,7 @@ impl Recorder {
         };
         tracing::info!(deployment = %run.deployment, environment = %environment, commit = %start.commit, "release record started");
         run.post(&Event::Started {
-            text: start.description(),
+            text: start.full_description(),
         })
         .await?;
         Ok(run)
@@ -409,7 +415,7 @@ impl Recorder {
     ) -> Result<(), Error> {
         let mut body = serde_json::json!({
             "state": event.state(),
-            "description": event.description()?,
+            "description": event.description(&self.http.redactor)?,
         });
         if let Some(fields) = body.as_object_mut() {
             if let Some(url) = log_url {
@@ -419,6 +425,7 @@ impl Recorder {
                 fields.insert("environment_url".to_owned(), url.as_str().into());
             }
         }
+        self.http.redactor.value(&mut body);
         let id = deployment.to_string();
         let call = self
             .http

@@ -2,7 +2,8 @@
 
 use github_fake::FakeGitHub;
 use release_record::{
-    App, Environment, HistoryQuery, Outcome, Purpose, RanBy, ReleaseRef, Settlement, Start,
+    App, Environment, Gate, HistoryQuery, Outcome, Purpose, RanBy, Recorder, ReleaseRef,
+    Settlement, Start,
 };
 use serde_json::json;
 
@@ -312,4 +313,38 @@ async fn unknown_apps_and_unsettled_settlements_are_refused_before_any_request()
     let error = run.deployment_finished(&stranger).await.unwrap_err();
     assert!(error.to_string().contains("str4ng3r"), "{error}");
     assert_eq!(github.requests().len(), before);
+}
+
+#[tokio::test(start_paused = true)]
+async fn what_the_caller_redacts_and_the_token_are_never_sent() {
+    let github = FakeGitHub::start().await.unwrap();
+    let token = github.token();
+    let recorder = Recorder::builder(github.repository().parse().unwrap(), token.clone().into())
+        .api_url(github.api_url())
+        .redact(|text| text.replace("s3cret", "[redacted]"))
+        .build()
+        .unwrap();
+    let start = Start::new(
+        Environment::persistent("staging").unwrap(),
+        commit(1),
+        RanBy::local("ann s3cret", "laptop"),
+    )
+    .app(App::new(web(), "web s3cret"))
+    .gate(Gate::live(&format!("checked live with s3cret and {token}")));
+    let run = recorder.start(&start).await.unwrap();
+    run.settle(&Settlement::failed_verification(&format!(
+        "health 503: echoed s3cret and {token}"
+    )))
+    .await
+    .unwrap();
+
+    let sent: String = github
+        .requests()
+        .iter()
+        .filter_map(|request| request.json())
+        .map(|body| body.to_string())
+        .collect();
+    assert!(sent.contains("web [redacted]"), "{sent}");
+    assert!(sent.contains("echoed [redacted] and [redacted]"), "{sent}");
+    assert!(!sent.contains("s3cret") && !sent.contains(&token), "{sent}");
 }

@@ -75,7 +75,11 @@ impl ReleaseRecord {
             output.add_secret(token.expose_secret());
         }
         let deadline = config.deploy.timeout.min(RECORD_DEADLINE);
+        // Whatever the output treats as a secret (the tokens, every probe header value) is
+        // never written to GitHub either, whatever text brought it there.
+        let scrubber = output.clone();
         let built = Recorder::builder(repository, token)
+            .redact(move |text| scrubber.scrub(text))
             .api_url(api_url)
             .user_agent(concat!("stagegate/", env!("CARGO_PKG_VERSION")))
             .retry_policy(RetryPolicy::default().deadline(deadline))
