@@ -121,4 +121,11 @@ async fn a_probe_header_value_is_never_written_to_the_release_record() {
     assert!(sent.contains("signature=[redacted]"), "{sent}");
     assert!(!sent.contains(SIGNATURE), "{sent}");
     assert!(!run.stderr.contains(SIGNATURE) && !run.stdout.contains(SIGNATURE));
+    // The redacted record still reads back: the gate relies on it.
+    let release = world.release_version("1.0.0").await;
+    assert!(
+        release.stderr.contains("verified on staging"),
+        "{}",
+        release.stderr
+    );
 }
