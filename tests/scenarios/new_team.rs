@@ -119,9 +119,9 @@ async fn init_keeps_the_port_and_path_of_the_apps_domain_and_never_proposes_one_
 /// Files of a repository: (path, text).
 type Files = Vec<(&'static str, &'static str)>;
 
-/// For each preset: the file that picks it, a linter configuration, and the command the
-/// preset then runs for it.
-fn presets() -> [(Preset, Files, &'static str); 4] {
+/// For each preset: the file that picks it, a linter configuration, and the checks the preset
+/// then runs: that linter first, then the tests.
+fn presets() -> [(Preset, Files, &'static [&'static str]); 4] {
     [
         (
             Preset::PythonUv,
@@ -129,7 +129,7 @@ fn presets() -> [(Preset, Files, &'static str); 4] {
                 ("uv.lock", "version = 1\n"),
                 ("ruff.toml", "line-length = 100\n"),
             ],
-            "uvx ruff check",
+            &["uvx ruff check", "uv run pytest"],
         ),
         (
             Preset::NodeNpm,
@@ -140,7 +140,7 @@ fn presets() -> [(Preset, Files, &'static str); 4] {
                     "{\"scripts\": {\"lint\": \"eslint .\", \"test\": \"vitest run\"}}\n",
                 ),
             ],
-            "npm run lint",
+            &["npm run lint", "npm test"],
         ),
         (
             Preset::RustCargo,
@@ -148,12 +148,12 @@ fn presets() -> [(Preset, Files, &'static str); 4] {
                 ("Cargo.toml", "[package]\nname = \"api\"\n"),
                 ("rustfmt.toml", "edition = \"2024\"\n"),
             ],
-            "cargo fmt --all --check",
+            &["cargo fmt --all --check", "cargo test --workspace --locked"],
         ),
         (
             Preset::Go,
             vec![("go.mod", "module example.com/api\n")],
-            "go vet ./...",
+            &["go vet ./...", "go test ./..."],
         ),
     ]
 }
@@ -162,7 +162,7 @@ const TEAM_CHECKS: &str = "name: PR validation\non:\n  pull_request:\n    branch
 
 #[tokio::test]
 async fn in_every_preset_init_proposes_the_teams_checks_or_the_linters_the_repository_configures() {
-    for (preset, files, linter) in presets() {
+    for (preset, files, preset_checks) in presets() {
         for with_team_checks in [true, false] {
             let world = World::adopting().await.unwrap();
             for (file, text) in &files {
@@ -201,8 +201,10 @@ async fn in_every_preset_init_proposes_the_teams_checks_or_the_linters_the_repos
                     .to_vec()
             } else {
                 assert_eq!(report.workflows.source, ProposalSource::Preset, "{preset}");
-                assert_eq!(report.workflows.checks[0], linter, "{preset}");
-                report.workflows.checks.clone()
+                preset_checks
+                    .iter()
+                    .map(|&check| check.to_owned())
+                    .collect()
             };
             assert_eq!(report.workflows.checks, expected, "{preset}");
             let shown = run.value().to_string();
@@ -382,7 +384,9 @@ fn set_push_url(world: &World, url: &str) {
         .unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// The deploy runs on the paused clock; the pushes run `git` for real, so the clock resumes
+/// before them (a paused clock would jump past their deadline while a process runs).
+#[tokio::test(start_paused = true)]
 async fn a_release_whose_push_failed_is_finished_by_running_it_again() {
     let world = World::adopting().await.unwrap();
     world
@@ -394,6 +398,7 @@ async fn a_release_whose_push_failed_is_finished_by_running_it_again() {
         .commit("src/app.txt", "feat: greet users")
         .unwrap();
     world.deploy_staging().await.value();
+    tokio::time::resume();
     let origin = push_url(&world);
     set_push_url(&world, "/nonexistent/origin.git");
     let release = |push: Push| ReleaseOptions {

@@ -2,10 +2,18 @@
 
 use std::time::Duration;
 
-use github_fake::{FakeGitHub, Fault, FaultRule, Permission};
+use github_fake::{FakeGitHub, Fault, FaultRule, Permission, RecordedRequest};
 use release_record::{Error, HistoryQuery, Outcome, Recorder, Settlement};
 
 use crate::{commit, recorder, staging};
+
+/// How many of `requests` are `POST …/statuses`.
+fn status_posts(requests: &[RecordedRequest]) -> usize {
+    requests
+        .iter()
+        .filter(|request| request.method == "POST" && request.path.ends_with("/statuses"))
+        .count()
+}
 
 #[tokio::test(start_paused = true)]
 async fn a_token_without_deployments_write_is_told_which_permission_to_add() {
@@ -121,8 +129,23 @@ async fn the_fakes_write_limit_per_minute_is_waited_out() {
     let recorder = recorder(&github);
     let run = recorder.start(&staging(commit(1))).await.unwrap();
     run.deployment_finished(&crate::web()).await.unwrap();
+    let before = github.requests().len();
+    let statuses_before = github.deployments()[0].statuses.len();
     // The fourth write in the minute is refused with retry-after: 60, then accepted.
+    let started = tokio::time::Instant::now();
     run.settle(&Settlement::verified("ok")).await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(60),
+        "the fake's one-minute window was waited out: {:?}",
+        started.elapsed()
+    );
+    let settle_posts = status_posts(&github.requests()[before..]);
+    assert_eq!(settle_posts, 2, "the refused status, then the accepted one");
+    assert_eq!(
+        github.deployments()[0].statuses.len(),
+        statuses_before + 1,
+        "only the accepted status was appended"
+    );
     let history = recorder
         .history(&HistoryQuery::new(["staging"]))
         .await
@@ -197,8 +220,14 @@ async fn statuses_and_reads_are_retried_after_server_errors() {
     let github = FakeGitHub::start().await.unwrap();
     let recorder = recorder(&github);
     let run = recorder.start(&staging(commit(1))).await.unwrap();
+    let before = github.requests().len();
     github.fail(FaultRule::on_path("/statuses", Fault::BadGatewayHtml).times(2));
     run.settle(&Settlement::verified("ok")).await.unwrap();
+    assert_eq!(
+        status_posts(&github.requests()[before..]),
+        3,
+        "two injected 502s, then the status that was accepted"
+    );
     github.fail(FaultRule::on_path("/graphql", Fault::CloseConnection).times(1));
     github.fail(
         FaultRule::on_path(

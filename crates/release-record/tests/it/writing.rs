@@ -304,15 +304,39 @@ async fn a_preview_is_transient_and_removing_it_marks_it_inactive() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn unknown_apps_and_unsettled_settlements_are_refused_before_any_request() {
+// An in-progress settlement cannot be built through the public API (`Settlement` has no such
+// constructor), so only unknown apps are checked here.
+async fn unknown_apps_are_refused_before_any_request() {
     let github = FakeGitHub::start().await.unwrap();
     let recorder = recorder(&github);
     let run = recorder.start(&staging(commit(6))).await.unwrap();
     let before = github.requests().len();
-    let stranger = "str4ng3r".parse().unwrap();
+    let statuses_before = github.deployments()[0].statuses.len();
+    let stranger: release_record::coolify_client::ApplicationUuid = "str4ng3r".parse().unwrap();
+
     let error = run.deployment_finished(&stranger).await.unwrap_err();
     assert!(error.to_string().contains("str4ng3r"), "{error}");
-    assert_eq!(github.requests().len(), before);
+    assert_eq!(github.requests().len(), before, "deployment_finished");
+
+    let error = run
+        .settle(&Settlement::verified("x").app(stranger.clone()))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("str4ng3r"), "{error}");
+    assert_eq!(github.requests().len(), before, "settle");
+
+    let deployment_uuid = "k0w4o8c8s4ggkkw08cwc8s4g".parse().unwrap();
+    let error = run
+        .deployment_started(&stranger, &deployment_uuid)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("str4ng3r"), "{error}");
+    assert_eq!(github.requests().len(), before, "deployment_started");
+    assert_eq!(
+        github.deployments()[0].statuses.len(),
+        statuses_before,
+        "nothing was appended"
+    );
 }
 
 #[tokio::test(start_paused = true)]
