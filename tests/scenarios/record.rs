@@ -80,6 +80,65 @@ async fn a_hand_made_tag_of_a_commit_that_failed_on_staging_is_refused() {
     world.assert_token_never_leaked();
 }
 
+/// A commit fails on staging; a later run of it is interrupted before its verdict (or its
+/// verdict is never written), and staging answers with the commit by then. The recorded
+/// failure stands: no live check gets it past the gate.
+#[tokio::test(start_paused = true)]
+async fn a_failure_on_staging_stands_after_a_later_run_without_a_verdict() {
+    let world = World::new().await.unwrap();
+    world.ship("feat: greet users", "1.0.0").await.unwrap();
+    let bad = world
+        .repo
+        .commit("src/app.txt", "feat: answer 503")
+        .unwrap();
+    world
+        .health(Env::Staging)
+        .set_mode(HealthMode::NewVersionUnavailable);
+    world
+        .deploy_staging()
+        .await
+        .assert_failed(Exit::Failed, &["Production was not touched"]);
+    // A second run of the commit, interrupted: cancelled, and one left without a verdict.
+    let recorder = release_record::Recorder::builder(
+        world.github.repository().parse().unwrap(),
+        world.github.token().into(),
+    )
+    .api_url(world.github.api_url())
+    .build()
+    .unwrap();
+    let again = release_record::Start::new(
+        release_record::Environment::persistent("staging").unwrap(),
+        bad.parse().unwrap(),
+        release_record::RanBy::local("ann", "laptop"),
+    )
+    .app(release_record::App::new(
+        world.app(Env::Staging),
+        "staging-app",
+    ));
+    tokio::time::advance(Duration::from_secs(60)).await;
+    let interrupted = recorder.start(&again).await.unwrap();
+    interrupted
+        .settle(&release_record::Settlement::cancelled("interrupted"))
+        .await
+        .unwrap();
+    recorder.start(&again).await.unwrap();
+    // Staging now answers with the commit: a live check alone would pass.
+    world.health(Env::Staging).set_mode(HealthMode::Follows);
+    world.health(Env::Staging).serve(&bad);
+
+    world.repo.tag_lightweight("v1.1.0", "HEAD").unwrap();
+    let run = world.deploy_production("v1.1.0").await;
+
+    run.assert_failed(
+        Exit::Refused,
+        &[
+            &format!("staging gate: v1.1.0 ({})", &bad[..7]),
+            "failed verification on staging at",
+        ],
+    );
+    assert!(run.writes_to(&world.app(Env::Production)).is_empty());
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_later_failure_of_the_same_commit_wins_over_its_verification() {
     let world = World::new().await.unwrap();
@@ -328,18 +387,21 @@ async fn without_a_record_the_gate_checks_live_and_says_so() {
     );
 }
 
+/// Two runs write to the record at the same moment (staging deploys the next commit while
+/// production takes v1.1.0): each run's statuses land on its own deployment, and both read back
+/// verified.
 #[tokio::test(start_paused = true)]
 async fn two_runs_recording_at_once_leave_both_records() {
     let world = World::new().await.unwrap();
-    world.ship("feat: greet users", "1.0.0").await.unwrap();
-    world
+    let (_, released) = world.v1_0_live_and_v1_1_staged().await.unwrap();
+    let next = world
         .repo
-        .commit("src/app.txt", "feat: say goodbye")
+        .commit("src/app.txt", "feat: say hello again")
         .unwrap();
     let before = world.github.deployments().len();
 
     let (staging, production) =
-        tokio::join!(world.deploy_staging(), world.deploy_production("v1.0.0"));
+        tokio::join!(world.deploy_staging(), world.deploy_production("v1.1.0"));
 
     assert_eq!(staging.exit(), Exit::Done, "{}", staging.stderr);
     assert_eq!(production.exit(), Exit::Done, "{}", production.stderr);
@@ -349,14 +411,40 @@ async fn two_runs_recording_at_once_leave_both_records() {
         .into_iter()
         .skip(before)
         .collect();
-    // Production already ran v1.0.0 (nothing to record); staging recorded its run, whole.
-    assert_eq!(added.len(), 1, "{added:?}");
-    assert!(
-        added[0]
+    assert_eq!(added.len(), 2, "{added:?}");
+    for (environment, commit, app) in [
+        ("staging", &next, world.app(Env::Staging)),
+        ("production", &released, world.app(Env::Production)),
+    ] {
+        let run = added
+            .iter()
+            .find(|deployment| deployment.environment == environment)
+            .unwrap_or_else(|| panic!("no {environment} run in {added:?}"));
+        assert_eq!(&run.sha, commit, "{run:?}");
+        let descriptions: Vec<&str> = run
             .statuses
             .iter()
-            .any(|status| status.description.starts_with("verified")),
-        "{added:?}"
+            .map(|status| status.description.as_str())
+            .collect();
+        // Started, deploying, deployed, verified: all of this run's app, none of the other's.
+        assert_eq!(descriptions.len(), 4, "{descriptions:?}");
+        assert!(
+            descriptions[3].starts_with(&format!("verified: {app} answers {}", &commit[..7])),
+            "{descriptions:?}"
+        );
+        for description in &descriptions[1..3] {
+            assert!(
+                description.contains(&format!("app={app}")),
+                "{descriptions:?}"
+            );
+        }
+    }
+    // Both read back as verified: the next commit is releasable, v1.1.0 is production's.
+    let release = world.release_version("1.2.0").await;
+    assert!(
+        release.stderr.contains("verified on staging"),
+        "{}",
+        release.stderr
     );
 }
 
@@ -538,4 +626,101 @@ async fn a_release_that_skipped_the_staging_gate_says_so_in_the_record_and_histo
     let json = serde_json::to_value(report).unwrap();
     assert_eq!(json["runs"][0]["gate"]["kind"], "skipped");
     assert_eq!(json["metrics"]["releases_without_staging_gate"], 1);
+}
+
+/// `rollback` with these options, as a dry run.
+async fn rollback_plan(
+    world: &World,
+    to: Option<&str>,
+    force: Force,
+) -> stagegate_tests::Run<stagegate::deploy::DeployReport> {
+    let options = RollbackOptions {
+        to: to.map(str::to_owned),
+        force,
+        dry_run: stagegate::DryRun::Yes,
+    };
+    world
+        .run(|session| async move { stagegate::rollback::rollback(&session, &options).await })
+        .await
+}
+
+/// Rollback goes back only to a release the record vouches for: a tag made by hand on a
+/// commit that never ran anywhere is passed over (and refused by name unless forced), another
+/// tag of the commit production runs is no way back, and a record that cannot be read
+/// refuses unless forced.
+#[tokio::test(start_paused = true)]
+async fn rollback_goes_back_only_to_a_release_the_record_vouches_for() {
+    let world = World::new().await.unwrap();
+    world.ship("feat: greet users", "1.0.0").await.unwrap();
+    world
+        .repo
+        .commit("src/app.txt", "feat: never deployed")
+        .unwrap();
+    world.repo.tag_lightweight("v1.0.5", "HEAD").unwrap();
+    world.ship("feat: say goodbye", "1.1.0").await.unwrap();
+    world.repo.tag_lightweight("v1.0.9", "v1.1.0").unwrap();
+
+    let plan = rollback_plan(&world, None, Force::No).await;
+    assert_eq!(
+        plan.value().tag.as_deref(),
+        Some("v1.0.0"),
+        "{}",
+        plan.stderr
+    );
+    for skipped in [
+        "skipping v1.0.9: the commit production runs",
+        "skipping v1.0.5: has no record of running in production or of a verification on staging",
+    ] {
+        assert!(
+            plan.stderr.contains(skipped),
+            "{skipped:?} in {}",
+            plan.stderr
+        );
+    }
+
+    let named = rollback_plan(&world, Some("v1.0.5"), Force::No).await;
+    named.assert_failed(
+        Exit::Refused,
+        &[
+            "v1.0.5 has no record of running in production",
+            "rollback --to v1.0.5 --force",
+        ],
+    );
+    let forced = rollback_plan(&world, Some("v1.0.5"), Force::Yes).await;
+    assert_eq!(forced.value().tag.as_deref(), Some("v1.0.5"));
+    assert!(
+        forced.stderr.contains("--force: rolling back to v1.0.5"),
+        "{}",
+        forced.stderr
+    );
+
+    // GitHub answers every read with a 500: no guessing.
+    world
+        .github
+        .fail(github_fake::FaultRule::always(github_fake::Fault::Status {
+            status: 500,
+            body: r#"{"message":"Server Error"}"#.to_owned(),
+        }));
+    let blind = rollback_plan(&world, None, Force::No).await;
+    blind.assert_failed(
+        Exit::Refused,
+        &[
+            "the release record could not be read",
+            "rollback --to TAG --force",
+        ],
+    );
+    let forced = rollback_plan(&world, Some("v1.0.0"), Force::Yes).await;
+    assert_eq!(
+        forced.value().tag.as_deref(),
+        Some("v1.0.0"),
+        "{}",
+        forced.stderr
+    );
+    assert!(
+        forced
+            .stderr
+            .contains("--force: the release record could not be read"),
+        "{}",
+        forced.stderr
+    );
 }

@@ -146,7 +146,7 @@ pub use crate::model::{
     ReleaseRef, Repository, Settlement, Start,
 };
 pub use crate::read::{History, HistoryQuery, SkipReason, Skipped};
-pub use crate::record::{AppRecord, OutcomeEntry, Probe, Record, newest_settled};
+pub use crate::record::{AppRecord, OutcomeEntry, Probe, Record, Verdict, newest_settled, verdict};
 pub use crate::recorder::{Recorder, RunRecord};
 /// The Coolify ids and the commit type the record names ([`coolify_client::ApplicationUuid`],
 /// [`coolify_client::DeploymentUuid`], [`coolify_client::CommitSha`],

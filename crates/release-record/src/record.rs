@@ -289,13 +289,23 @@ impl Record {
 }
 
 /// Of `records` (newest first, as [`crate::Recorder::outcomes_of_commit`] returns them), the
-/// newest one that covers `app` and settled: what a staging gate relies on for that app. A
-/// later `failed_verification` of the same commit wins over an earlier `verified`.
+/// newest one that covers `app` and settled, by the time it settled. A later
+/// `failed_verification` of the same commit wins over an earlier `verified`, and a failure wins
+/// a tie (GitHub's times have whole seconds). A gate asks [`verdict`], which also weighs the
+/// runs that never settled.
 #[must_use]
 pub fn newest_settled<'a>(records: &'a [Record], app: &ApplicationUuid) -> Option<&'a Record> {
+    newest_by_settling(records, app, |outcome| outcome != Outcome::InProgress)
+}
+
+fn newest_by_settling<'a>(
+    records: &'a [Record],
+    app: &ApplicationUuid,
+    counts: impl Fn(Outcome) -> bool,
+) -> Option<&'a Record> {
     records
         .iter()
-        .filter(|record| record.covers(app) && record.outcome != Outcome::InProgress)
+        .filter(|record| record.covers(app) && counts(record.outcome))
         .max_by(|left, right| {
             let key = |record: &Record| {
                 record
@@ -305,6 +315,52 @@ pub fn newest_settled<'a>(records: &'a [Record], app: &ApplicationUuid) -> Optio
             };
             key(left)
                 .cmp(&key(right))
+                .then(left.outcome.is_failure().cmp(&right.outcome.is_failure()))
                 .then(left.deployment.cmp(&right.deployment))
         })
+}
+
+/// What the record says of a commit for one app, as a gate must read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Verdict<'a> {
+    /// The newest run that reached a verdict verified the commit, and no run started after it
+    /// is without one.
+    Verified(&'a Record),
+    /// The newest run that reached a verdict failed (a failure wins a tie).
+    Failed(&'a Record),
+    /// The record cannot tell: no run reached a verdict, or a run started after the last
+    /// verification has none (still in progress, cancelled, superseded, or its verdict was
+    /// never written), and it may have failed. `newest` is the newest run of the app.
+    Unknown {
+        /// The newest run of the commit for the app, if any.
+        newest: Option<&'a Record>,
+    },
+}
+
+/// What a gate relies on for `app`: the newest verdict (`verified` or a failure) of the runs
+/// in `records` (every run of one commit on one environment), unless a run started after a
+/// verification never reached one. A failure stands whatever came after it without a verdict.
+#[must_use]
+pub fn verdict<'a>(records: &'a [Record], app: &ApplicationUuid) -> Verdict<'a> {
+    let newest = records
+        .iter()
+        .filter(|record| record.covers(app))
+        .max_by_key(|record| record.deployment);
+    let decided = newest_by_settling(records, app, |outcome| {
+        outcome == Outcome::Verified || outcome.is_failure()
+    });
+    match decided {
+        Some(run) if run.outcome.is_failure() => Verdict::Failed(run),
+        Some(run)
+            if !records.iter().any(|later| {
+                later.covers(app)
+                    && later.deployment > run.deployment
+                    && !(later.outcome == Outcome::Verified || later.outcome.is_failure())
+            }) =>
+        {
+            Verdict::Verified(run)
+        }
+        _ => Verdict::Unknown { newest },
+    }
 }

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use github_fake::FakeGitHub;
 use release_record::{
-    Gate, GateKind, HistoryQuery, Outcome, Settlement, SkipReason, newest_settled,
+    Gate, GateKind, HistoryQuery, Outcome, Record, Settlement, SkipReason, Verdict, newest_settled,
+    verdict,
 };
 use serde_json::json;
 
@@ -281,4 +282,80 @@ async fn the_gate_a_run_relied_on_reads_back_and_an_unknown_kind_reads_as_none()
         serde_json::to_value(record).unwrap()["gate"]["kind"],
         "skipped"
     );
+}
+
+/// What a gate must read: a failure stands whatever came after it without a verdict; a run
+/// started after a verification that has none makes the record unable to tell; a failure wins
+/// a tie within GitHub's whole second.
+#[tokio::test(start_paused = true)]
+async fn a_verdict_weighs_the_runs_that_never_settled_and_failures_win_ties() {
+    let github = FakeGitHub::start().await.unwrap();
+    let recorder = recorder(&github);
+    let runs_of = |seed| {
+        let recorder = recorder.clone();
+        async move {
+            recorder
+                .outcomes_of_commit("staging", &commit(seed))
+                .await
+                .unwrap()
+        }
+    };
+
+    // Failed, then an interrupted run of the same commit: still failed.
+    let failed = recorder.start(&staging(commit(1))).await.unwrap();
+    failed
+        .settle(&Settlement::failed_verification("health 503"))
+        .await
+        .unwrap();
+    tokio::time::advance(Duration::from_secs(60)).await;
+    let interrupted = recorder.start(&staging(commit(1))).await.unwrap();
+    interrupted
+        .settle(&Settlement::cancelled("interrupted"))
+        .await
+        .unwrap();
+    let runs = runs_of(1).await;
+    assert!(
+        matches!(verdict(&runs, &web()), Verdict::Failed(run) if run.deployment() == failed.deployment()),
+        "{:?}",
+        verdict(&runs, &web())
+    );
+
+    // Verified, then a run whose verdict was never written: the record cannot tell.
+    let verified = recorder.start(&staging(commit(2))).await.unwrap();
+    verified.settle(&Settlement::verified("ok")).await.unwrap();
+    let runs = runs_of(2).await;
+    assert!(matches!(verdict(&runs, &web()), Verdict::Verified(_)));
+    tokio::time::advance(Duration::from_secs(60)).await;
+    let unsettled = recorder.start(&staging(commit(2))).await.unwrap();
+    let runs = runs_of(2).await;
+    assert!(
+        matches!(verdict(&runs, &web()), Verdict::Unknown { newest: Some(run) } if run.deployment() == unsettled.deployment()),
+        "{:?}",
+        verdict(&runs, &web())
+    );
+
+    // Two runs settle within the same second, the failure written first: it wins.
+    let first = recorder.start(&staging(commit(3))).await.unwrap();
+    let second = recorder.start(&staging(commit(3))).await.unwrap();
+    first
+        .settle(&Settlement::failed_verification("health 503"))
+        .await
+        .unwrap();
+    second.settle(&Settlement::verified("ok")).await.unwrap();
+    let runs = runs_of(3).await;
+    assert!(
+        matches!(verdict(&runs, &web()), Verdict::Failed(run) if run.deployment() == first.deployment()),
+        "{:?}",
+        verdict(&runs, &web())
+    );
+    assert_eq!(
+        newest_settled(&runs, &web()).map(Record::deployment),
+        Some(first.deployment())
+    );
+
+    // No run at all.
+    assert!(matches!(
+        verdict(&runs_of(4).await, &web()),
+        Verdict::Unknown { newest: None }
+    ));
 }

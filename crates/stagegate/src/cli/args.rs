@@ -236,7 +236,8 @@ pub struct RollbackArgs {
     /// did not fail in production).
     #[arg(long, value_name = "TAG", value_parser = release_tag_shape)]
     pub to: Option<String>,
-    /// Go back to a release the release record says failed in production.
+    /// Go back to a release the release record does not vouch for (it failed in production,
+    /// has no recorded verification, or the record cannot be read).
     #[arg(long)]
     pub force: bool,
     #[command(flatten)]

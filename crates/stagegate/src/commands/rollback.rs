@@ -1,7 +1,9 @@
 //! `rollback [--to TAG]`: put an earlier release back on production.
 //!
 //! A rollback never touches staging, never moves or pushes a tag, and needs no staging gate:
-//! the release it returns to was in production before.
+//! with a release record it returns only to a release the record says was verified (in
+//! production, or on staging for one that never ran there) and never to one that failed in
+//! production; `--force` takes another, with a warning.
 
 use anyhow::Context as _;
 
@@ -21,7 +23,8 @@ pub struct RollbackOptions {
     /// `--to`: the release to return to (default: the newest release older than production's
     /// that did not fail in production).
     pub to: Option<String>,
-    /// `--force`: go back to a release the record says failed in production.
+    /// `--force`: go back to a release the record does not vouch for (it failed in production,
+    /// or the record has no verification of it, or cannot be read).
     pub force: Force,
     /// `--dry-run`.
     pub dry_run: DryRun,
@@ -30,7 +33,7 @@ pub struct RollbackOptions {
 /// `--force`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Force {
-    /// Refuse a release that failed in production.
+    /// Refuse a release the record does not vouch for.
     #[default]
     No,
     /// Take it anyway, with a warning.
@@ -89,10 +92,25 @@ pub async fn rollback(
     let live = &settled.live;
     let current = live.current_release(&releases);
 
-    // What the record says each release did in production, to never go back to one that
-    // failed there.
-    let verdicts = match engine.record.verdicts(EnvironmentName::Production).await {
-        Ok(Some(verdicts)) => Some(verdicts),
+    // What the record says each release did in production (and, for one that never ran
+    // there, on staging): a rollback goes back only to a release the record says was
+    // verified, never to one that failed in production.
+    let force_command = |tag: &str| {
+        engine
+            .invocation
+            .command(format_args!("rollback --to {tag} --force"))
+    };
+    let record = match engine.record.verdicts(EnvironmentName::Production).await {
+        Ok(Some(production)) => {
+            let staging = engine
+                .record
+                .verdicts(EnvironmentName::Staging)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            Some((production, staging))
+        }
         Ok(None) => {
             engine.output.warn(format!(
                 "no release record ({}): this rollback cannot tell whether an older release failed in production before",
@@ -100,21 +118,39 @@ pub async fn rollback(
             ));
             None
         }
-        Err(error) => {
+        Err(error) if options.force == Force::Yes => {
             engine.output.warn(format!(
-                "the release record could not be read ({}): this rollback cannot tell whether an older release failed in production before",
+                "--force: the release record could not be read ({}); going back without knowing whether the release failed in production before",
                 crate::engine::record::trouble_text(&error)
             ));
             None
         }
+        Err(error) => {
+            return Err(anyhow::Error::new(Refused(format!(
+                "the release record could not be read ({}), so this rollback cannot tell whether an older release failed in production; run it again, or go back without the record's word with `{}`",
+                crate::engine::record::trouble_text(&error),
+                force_command(options.to.as_deref().unwrap_or("TAG"))
+            )))
+            .context(context));
+        }
     };
-    let failed = |release: &tag_policy::TaggedRelease| {
+    // Why `release` may not be gone back to, or `None` when it may.
+    let refusal = |release: &tag_policy::TaggedRelease| -> Option<String> {
+        let (production, staging) = record.as_ref()?;
         let commit = commit_sha(release.commit()).ok()?;
-        verdicts
-            .as_ref()?
-            .get(&commit)
-            .filter(|verdict| verdict.failed())
-            .cloned()
+        match production.get(&commit) {
+            Some(verdict) if verdict.failed() => {
+                Some(verdict.describe(EnvironmentName::Production))
+            }
+            Some(_) => None,
+            None => match staging.get(&commit) {
+                Some(verdict) if !verdict.failed() => None,
+                _ => Some(
+                    "has no record of running in production or of a verification on staging"
+                        .to_owned(),
+                ),
+            },
+        }
     };
 
     let target = match explicit {
@@ -129,19 +165,18 @@ pub async fn rollback(
                 ))
                 .into());
             }
-            if let Some(verdict) = failed(&target) {
-                let what = verdict.describe(EnvironmentName::Production);
+            if let Some(why) = refusal(&target) {
                 if options.force == Force::No {
                     return Err(anyhow::Error::new(Refused(format!(
-                        "{} {what}; going back to it would put a failed release into production: pick another (`{}` picks the newest that did not fail), or take it anyway with `{}`",
+                        "{} {why}; going back to it could put a release that was never proven into production: pick another (`{}` picks the newest the record allows), or take it anyway with `{}`",
                         target.tag(),
                         engine.invocation.command("rollback --dry-run"),
-                        engine.invocation.command(format_args!("rollback --to {} --force", target.tag()))
+                        force_command(&target.tag().to_string())
                     )))
                     .context(context));
                 }
                 engine.output.warn(format!(
-                    "--force: rolling back to {}, which {what}",
+                    "--force: rolling back to {}, which {why}",
                     target.tag()
                 ));
             }
@@ -160,15 +195,17 @@ pub async fn rollback(
                 )))
                 .context(context));
             };
+            let live_commit = live.commit().and_then(crate::repo::oid);
             let mut skipped = Vec::new();
             let mut chosen = None;
             for candidate in releases.rollback_targets(current) {
-                match failed(candidate) {
-                    Some(verdict) => skipped.push(format!(
-                        "{}: {}",
-                        candidate.tag(),
-                        verdict.describe(EnvironmentName::Production)
-                    )),
+                // Another tag of the commit production runs is no way back.
+                if live_commit == Some(candidate.commit()) {
+                    skipped.push(format!("{}: the commit production runs", candidate.tag()));
+                    continue;
+                }
+                match refusal(candidate) {
+                    Some(why) => skipped.push(format!("{}: {why}", candidate.tag())),
                     None => {
                         chosen = Some(candidate.clone());
                         break;
@@ -187,9 +224,9 @@ pub async fn rollback(
                         )
                     } else {
                         format!(
-                            "every release older than {current} failed in production ({}); deploy a fixed release instead, or take one anyway with `{}`",
+                            "no release older than {current} may be gone back to ({}); deploy a fixed release instead, or take one anyway with `{}`",
                             skipped.join("; "),
-                            engine.invocation.command("rollback --to TAG --force")
+                            force_command("TAG")
                         )
                     })
                 })

@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use coolify_client::CommitSha;
 use tag_policy::{Releases, TaggedRelease};
 
-use release_record::Outcome;
+use release_record::{Outcome, Verdict};
 
 use super::record;
 use super::unordered::Unordered;
@@ -107,9 +107,9 @@ pub(crate) async fn staging_gate(
             let mut verified: Vec<&release_record::Record> = Vec::new();
             let mut unrecorded = Vec::new();
             for app in &engine.config.staging.apps {
-                match release_record::newest_settled(&runs, &app.uuid) {
-                    Some(run) if run.outcome() == Outcome::Verified => verified.push(run),
-                    Some(run) if record::is_failure(run.outcome()) => {
+                match release_record::verdict(&runs, &app.uuid) {
+                    Verdict::Verified(run) => verified.push(run),
+                    Verdict::Failed(run) => {
                         let evidence = run
                             .outcomes()
                             .iter()
@@ -136,16 +136,23 @@ pub(crate) async fn staging_gate(
                         ))
                         .into());
                     }
-                    Some(run) => unrecorded.push(format!(
-                        "the record's newest run of it on staging's {} was {} at {}",
-                        app.describe(),
-                        run.outcome().as_str().replace('_', " "),
-                        run.settled_at()
-                            .map(record::when)
-                            .unwrap_or_else(|| "an unknown time".to_owned())
-                    )),
-                    None => unrecorded.push(format!(
-                        "the record has no settled run of it on staging's {}",
+                    Verdict::Unknown {
+                        newest: Some(run),
+                    } => unrecorded.push(match run.settled_at() {
+                        Some(at) => format!(
+                            "the record's newest run of it on staging's {} was {} at {}",
+                            app.describe(),
+                            run.outcome().as_str().replace('_', " "),
+                            record::when(at)
+                        ),
+                        None => format!(
+                            "the record's newest run of it on staging's {}, started {}, has no verdict",
+                            app.describe(),
+                            record::when(run.started_at())
+                        ),
+                    }),
+                    _ => unrecorded.push(format!(
+                        "the record has no run of it on staging's {}",
                         app.describe()
                     )),
                 }

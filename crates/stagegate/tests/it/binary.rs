@@ -304,14 +304,22 @@ async fn an_interrupted_staging_run_is_not_verified_and_its_commit_stays_out_of_
         &commit,
         coolify_client::DeploymentStatus::Finished,
     );
-    world
-        .health(stagegate_tests::Env::Staging)
-        .deployment_finished(&commit);
+    let health = world.health(stagegate_tests::Env::Staging);
+    health.serve(&commit);
+    assert_eq!(health.commit(), commit, "staging's health endpoint reports the commit");
     let asked_production = world.fake.requests_for(&production).len();
 
     // A release of it is refused ...
     let output = stagegate(Some(&world), world.root(), &["release", "1.0.0"]).await;
-    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    for expected in [
+        "the record's newest run of it on staging's app staging-app was cancelled at",
+        "the live check fails",
+        "is in_progress",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} in: {stderr}");
+    }
     assert!(world.repo.tags().is_empty(), "no tag was made");
 
     // ... and so is the tag a user makes by hand, whether pushed or deployed from a laptop.
