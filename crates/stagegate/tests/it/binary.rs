@@ -306,7 +306,11 @@ async fn an_interrupted_staging_run_is_not_verified_and_its_commit_stays_out_of_
     );
     let health = world.health(stagegate_tests::Env::Staging);
     health.serve(&commit);
-    assert_eq!(health.commit(), commit, "staging's health endpoint reports the commit");
+    assert_eq!(
+        health.commit(),
+        commit,
+        "staging's health endpoint reports the commit"
+    );
     let asked_production = world.fake.requests_for(&production).len();
 
     // A release of it is refused ...
