@@ -239,26 +239,33 @@ async fn rollback_skips_a_release_that_failed_in_production() {
             "rollback --to v1.1.0 --force",
         ],
     );
-    let forced = world
-        .run(|session| async move {
-            stagegate::rollback::rollback(
-                &session,
-                &RollbackOptions {
-                    to: Some("v1.1.0".to_owned()),
-                    force: Force::Yes,
-                    dry_run: stagegate::DryRun::Yes,
-                },
-            )
-            .await
-        })
-        .await;
-    assert_eq!(forced.exit(), Exit::Done, "{}", forced.stderr);
-    assert!(forced.stderr.contains("--force"), "{}", forced.stderr);
+    let forced = rollback_plan(&world, Some("v1.1.0"), Force::Yes).await;
+    assert_eq!(
+        forced.value().tag.as_deref(),
+        Some("v1.1.0"),
+        "{}",
+        forced.stderr
+    );
+    assert!(
+        forced.stderr.contains("--force: rolling back to v1.1.0"),
+        "{}",
+        forced.stderr
+    );
 
     // The real rollback takes v1.0.0, and production serves it.
     let back = world.rollback(None).await;
     assert_eq!(back.exit(), Exit::Done, "{}", back.stderr);
     assert_eq!(back.value().tag.as_deref(), Some("v1.0.0"));
+    let v1_0 = world
+        .repo
+        .git()
+        .revparse_single("v1.0.0")
+        .unwrap()
+        .peel_to_commit()
+        .unwrap()
+        .id()
+        .to_string();
+    assert_eq!(world.health(Env::Production).commit(), v1_0);
     world.assert_token_never_leaked();
 }
 
