@@ -136,7 +136,8 @@
 //!   reach another origin.
 //! - Connections are reused between attempts; one attempt uses one connection unless it
 //!   follows a redirect to another origin.
-//! - Header values never appear in `Debug` output, evidence or logs.
+//! - Header values never appear in `Debug` output, evidence or logs; a body that echoes one
+//!   has it replaced by `[redacted]` before it is cut to an excerpt.
 
 pub use assertion::Assertion;
 pub use config::{ProbeConfig, Variables};

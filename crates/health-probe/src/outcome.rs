@@ -242,9 +242,11 @@ pub struct Attempt {
     /// Why it did not pass; `None` for a pass.
     pub failure: Option<Failure>,
     /// The start of the body, at most [`BODY_EXCERPT_BYTES`](crate::BODY_EXCERPT_BYTES) bytes,
-    /// decoded lossily as UTF-8.
+    /// decoded lossily as UTF-8. Every header value of the spec found in the body (a server
+    /// may echo the request's headers) is replaced by `[redacted]` before the body is cut, so
+    /// that no part of a value is left at the cut either.
     pub body_excerpt: Option<String>,
-    /// Whether the body was longer than the excerpt.
+    /// Whether the body (with header values redacted) was longer than the excerpt.
     pub body_truncated: bool,
 }
 

@@ -293,8 +293,11 @@ fn judge(
     attempt.status = Some(answer.status);
     let body = String::from_utf8_lossy(&answer.body);
     if !answer.body.is_empty() {
-        attempt.body_excerpt = Some(excerpt(&body));
-        attempt.body_truncated = answer.body_cut || body.len() > BODY_EXCERPT_BYTES;
+        // Redacted before the cut: a header value the server echoed across the cut would
+        // leave a prefix that no later scrub could recognise.
+        let redacted = redact_header_values(spec, &body);
+        attempt.body_excerpt = Some(excerpt(&redacted));
+        attempt.body_truncated = answer.body_cut || redacted.len() > BODY_EXCERPT_BYTES;
     }
     let fatal = spec.is_fatal(answer.status);
     let mut another_version = false;
@@ -358,6 +361,44 @@ fn check_body(spec: &ProbeSpec, body: &str, body_cut: bool) -> Result<(), (Failu
         })
 }
 
+/// `body` with every header value of the spec replaced by `[redacted]`, as sent and as a JSON
+/// string would write it: every header value may be a credential, and a server may echo the
+/// request's headers in its answer.
+fn redact_header_values(spec: &ProbeSpec, body: &str) -> String {
+    let mut values: Vec<String> = Vec::new();
+    for value in spec.headers().values() {
+        let value = String::from_utf8_lossy(value.as_bytes());
+        // A server may echo the value without the whitespace around it.
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        let json = serde_json::to_string(value)
+            .ok()
+            .and_then(|quoted| Some(quoted.get(1..quoted.len().checked_sub(1)?)?.to_owned()));
+        for form in std::iter::once(value.to_owned()).chain(json) {
+            if !values.contains(&form) {
+                values.push(form);
+            }
+        }
+    }
+    // Longest first, so that a value containing another is replaced whole.
+    values.sort_by_key(|value| std::cmp::Reverse(value.len()));
+    let mut body = body.to_owned();
+    for value in &values {
+        if body.contains(value.as_str()) {
+            body = body.replace(value.as_str(), REDACTED);
+        }
+    }
+    body
+}
+
+/// What replaces a header value in a body excerpt.
+const REDACTED: &str = "[redacted]";
+
+/// The start of `body`, at most [`BODY_EXCERPT_BYTES`], cut on a character boundary. The body
+/// given must already have the spec's header values redacted
+/// ([`redact_header_values`]): a value straddling the cut would leave a prefix behind.
 fn excerpt(body: &str) -> String {
     if body.len() <= BODY_EXCERPT_BYTES {
         return body.to_owned();
@@ -1111,6 +1152,21 @@ mod tests {
         assert_eq!(
             outcome.attempt_count(),
             outcome.attempts.last().unwrap().number
+        );
+    }
+
+    #[test]
+    fn header_values_are_redacted_as_sent_and_as_json_writes_them() {
+        let spec = spec()
+            .header("X-Quoted", r#"say "hi" \ there-secret"#)
+            .header("X-Token", "  padded-token-secret ")
+            .header("X-Empty", "")
+            .build()
+            .unwrap();
+        let body = r#"{"x-quoted":"say \"hi\" \\ there-secret","raw":"say "hi" \ there-secret","x-token":"padded-token-secret"}"#;
+        assert_eq!(
+            redact_header_values(&spec, body),
+            r#"{"x-quoted":"[redacted]","raw":"[redacted]","x-token":"[redacted]"}"#
         );
     }
 

@@ -150,13 +150,36 @@ impl Output {
         secrets.sort_by_key(|known| std::cmp::Reverse(known.len()));
     }
 
-    /// `text` with every registered secret replaced.
+    /// `text` with every registered secret replaced: as registered, and also as JSON
+    /// serialization and `{:?}` formatting write it (escaping `"`, `\` and control
+    /// characters), so that a secret still matches after passing through either.
     pub(crate) fn scrub(&self, text: &str) -> String {
         let secrets = lock(&self.secrets);
-        let mut text = text.to_owned();
+        let mut forms: Vec<String> = Vec::with_capacity(secrets.len());
         for secret in secrets.iter() {
-            if text.contains(secret.as_str()) {
-                text = text.replace(secret.as_str(), "[redacted]");
+            let escaped = [
+                serde_json::to_string(secret).ok(),
+                Some(format!("{secret:?}")),
+            ];
+            let escaped = escaped.into_iter().flatten().filter_map(|quoted| {
+                quoted
+                    .strip_prefix('"')
+                    .and_then(|inner| inner.strip_suffix('"'))
+                    .map(str::to_owned)
+            });
+            for form in std::iter::once(secret.clone()).chain(escaped) {
+                if !forms.contains(&form) {
+                    forms.push(form);
+                }
+            }
+        }
+        // Longest first, so a form containing another (an escaped form contains the bare
+        // secret's pieces) is replaced whole.
+        forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+        let mut text = text.to_owned();
+        for form in &forms {
+            if text.contains(form.as_str()) {
+                text = text.replace(form.as_str(), "[redacted]");
             }
         }
         text
@@ -191,6 +214,9 @@ impl Output {
         let text = text.to_string();
         self.line(&format!("warning: {text}"));
         if self.github.is_some() {
+            // Scrubbed before escaping: escaping a secret's `%` or line break would hide it
+            // from the scrub.
+            let text = self.scrub(&text);
             self.annotate(&format!("::warning::{}\n", escape_annotation(&text)));
         }
     }
@@ -220,6 +246,8 @@ impl Output {
         let text = text.to_string();
         self.line(&format!("error: {text}"));
         if self.github.is_some() {
+            // Scrubbed before escaping, as in `warn`.
+            let text = self.scrub(&text);
             self.annotate(&format!("::error::{}\n", escape_annotation(&text)));
         }
     }
@@ -359,7 +387,8 @@ fn github_output_entry(name: &str, value: &str) -> String {
     format!("{name}<<{delimiter}\n{value}\n{delimiter}\n")
 }
 
-/// Workflow commands end at a newline and treat `%` specially.
+/// Workflow commands end at a newline and treat `%` specially. Scrub the text before
+/// escaping it: an escaped secret no longer matches the scrub.
 fn escape_annotation(text: &str) -> String {
     text.replace('%', "%25")
         .replace('\r', "%0D")
@@ -403,10 +432,14 @@ mod tests {
     type Buffer = Arc<Mutex<Vec<u8>>>;
 
     fn capture(environment: &ProcessEnv) -> (Output, Buffer, Buffer) {
+        capture_as(Format::Text, environment)
+    }
+
+    fn capture_as(format: Format, environment: &ProcessEnv) -> (Output, Buffer, Buffer) {
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let output = Output::new(
-            Format::Text,
+            format,
             Verbosity::Normal,
             Style::Plain,
             environment,
@@ -473,6 +506,74 @@ mod tests {
         assert!(!everything.contains("coolify-token-value"), "{everything}");
         assert!(!everything.contains("probe-header-secret"), "{everything}");
         assert!(everything.contains("Bearer [redacted]"), "{everything}");
+    }
+
+    #[test]
+    fn secrets_are_scrubbed_before_annotations_escape_them() {
+        for format in [Format::Text, Format::Json] {
+            let environment = ProcessEnv::from_pairs([("GITHUB_ACTIONS", "true")]);
+            let (output, stdout, stderr) = capture_as(format, &environment);
+            output.add_secret("abc%3Ddef");
+            output.add_secret("first-line\r\nsecond-line");
+            output.warn("probe header abc%3Ddef was refused");
+            output.error("probe header abc%3Ddef was refused");
+            output.error("token first-line\r\nsecond-line was refused");
+            let everything = [text(&stdout), text(&stderr)].concat();
+            for leak in [
+                "abc%3Ddef",
+                "abc%253Ddef",
+                "first-line",
+                "second-line",
+                "%0D%0A",
+            ] {
+                assert!(
+                    !everything.contains(leak),
+                    "{format:?}: {leak} in {everything}"
+                );
+            }
+            assert!(
+                everything.contains("::warning::probe header [redacted] was refused\n"),
+                "{format:?}: {everything}"
+            );
+            assert!(
+                everything.contains("::error::token [redacted] was refused\n"),
+                "{format:?}: {everything}"
+            );
+        }
+    }
+
+    #[test]
+    fn secrets_are_scrubbed_in_their_json_and_debug_escaped_forms() {
+        let (output, stdout, stderr) = capture_as(Format::Json, &ProcessEnv::default());
+        // JSON and `{:?}` both write `\"` and `\\`; only `{:?}` escapes DEL.
+        let quoted = r#"pa"ss\word-one"#;
+        let deleted = "del\u{7f}word-two";
+        output.add_secret(quoted);
+        output.add_secret(deleted);
+        output
+            .result(
+                "",
+                &serde_json::json!({ "header": quoted, "other": deleted }),
+            )
+            .unwrap();
+        output.step(format!("sending {quoted:?} and {deleted:?}"));
+        output.error(format!("refused: {:?}", [quoted, deleted]));
+        let document: serde_json::Value = serde_json::from_str(&text(&stdout)).unwrap();
+        assert_eq!(
+            document,
+            serde_json::json!({ "header": "[redacted]", "other": "[redacted]" })
+        );
+        let log = text(&stderr);
+        assert!(!log.contains("word-one"), "{log}");
+        assert!(!log.contains("word-two"), "{log}");
+        assert!(
+            log.contains(r#"sending "[redacted]" and "[redacted]""#),
+            "{log}"
+        );
+        assert!(
+            log.contains(r#"refused: ["[redacted]", "[redacted]"]"#),
+            "{log}"
+        );
     }
 
     #[test]

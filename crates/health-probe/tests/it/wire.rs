@@ -125,6 +125,51 @@ async fn a_body_larger_than_the_excerpt_is_asserted_whole_and_cut_in_evidence() 
 }
 
 #[tokio::test]
+async fn a_header_value_echoed_across_the_excerpt_cut_is_redacted_whole() {
+    const TOKEN: &str = "S3cretValue0123456789abcdefghijk";
+    // The echoed value starts 14 bytes before the cut and ends well after it.
+    const VALUE_AT: usize = BODY_EXCERPT_BYTES - 14;
+    let server = MockServer::start().await;
+    Mock::given(path("/healthz"))
+        .respond_with(|request: &wiremock::Request| {
+            // Every request header, sorted by name (`a-probe-token` first), after padding.
+            let mut headers: Vec<String> = request
+                .headers
+                .iter()
+                .map(|(name, value)| format!("{name}: {}\n", value.to_str().unwrap()))
+                .collect();
+            headers.sort();
+            let padding = "x".repeat(VALUE_AT - "a-probe-token: ".len());
+            let body = format!("{padding}{}{}", headers.concat(), "y".repeat(4096));
+            ResponseTemplate::new(200).set_body_string(body)
+        })
+        .expect(1)
+        .mount(&server)
+        .await;
+    let spec = ProbeSpec::builder(healthz(&server).await)
+        .header("A-Probe-Token", TOKEN)
+        .build()
+        .unwrap();
+
+    let attempt = Prober::new().unwrap().check(&spec).await;
+
+    assert_eq!(attempt.status, Some(200), "{attempt:#?}");
+    let excerpt = attempt.body_excerpt.as_deref().unwrap();
+    assert!(attempt.body_truncated);
+    assert_eq!(excerpt.len(), BODY_EXCERPT_BYTES);
+    // Not the value, nor any 8 bytes of it (a prefix left at the cut among them).
+    for piece in TOKEN.as_bytes().windows(8) {
+        let piece = std::str::from_utf8(piece).unwrap();
+        assert!(!excerpt.contains(piece), "{piece:?} in {excerpt:?}");
+    }
+    assert_eq!(
+        excerpt.find("a-probe-token: [redacted]\n"),
+        Some(VALUE_AT - "a-probe-token: ".len()),
+        "{excerpt:?}"
+    );
+}
+
+#[tokio::test]
 async fn retry_after_past_the_deadline_ends_the_probe_without_waiting() {
     let server = MockServer::start().await;
     Mock::given(path("/healthz"))

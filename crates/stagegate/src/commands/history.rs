@@ -183,6 +183,8 @@ pub async fn history(
     // History reads git and the record only: no Coolify token is needed, and none is read.
     let repo = session.open_repo().context("history")?;
     let config = session.load_config(&repo).context("history")?;
+    // The record's errors and entries may echo a probe header value: scrub them like any flow.
+    crate::engine::register_probe_secrets(&config, &session.output);
     let record = record::ReleaseRecord::open(&session.process_env, &repo, &config, &session.output);
     let environments: Vec<EnvironmentName> = match options.environment {
         Some(environment) => vec![environment],

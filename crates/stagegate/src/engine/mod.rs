@@ -42,6 +42,19 @@ pub(crate) use self::probe::{
 pub use self::rollout::{AppRollout, Rollout, Timings};
 pub(crate) use self::rollout::{OnFailure, Target};
 
+/// Register every probe header value of every environment's apps with `output`, so that it
+/// is scrubbed from everything written: a probe header is a credential because of where it
+/// comes from, whatever its name.
+pub(crate) fn register_probe_secrets(config: &Config, output: &Output) {
+    for environment in EnvironmentName::ALL {
+        for app in &config.environment(environment).apps {
+            for value in app.probe.headers.iter().flatten().map(|(_, value)| value) {
+                output.add_secret(value);
+            }
+        }
+    }
+}
+
 /// An open repository, its config and the clients, for one flow.
 pub(crate) struct Engine {
     pub(crate) repo: Repo,
@@ -81,14 +94,7 @@ impl Engine {
                 config.path.display()
             ));
         }
-        // A probe header is a credential because of where it comes from, whatever its name.
-        for environment in EnvironmentName::ALL {
-            for app in &config.environment(environment).apps {
-                for value in app.probe.headers.iter().flatten().map(|(_, value)| value) {
-                    session.output.add_secret(value);
-                }
-            }
-        }
+        register_probe_secrets(&config, &session.output);
         let plain_http = match config.coolify.insecure_http {
             crate::config::InsecureHttp::Allowed => coolify_client::PlainHttp::AnyHost,
             crate::config::InsecureHttp::Refused => coolify_client::PlainHttp::LoopbackOnly,
